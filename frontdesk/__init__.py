@@ -1,2 +1,3 @@
 """frontdesk: self-hosted live chat for customer support."""
+
 __version__ = "0.1.0"

@@ -1,0 +1,115 @@
+"""Read paths with their permission checks: what an agent or a visitor may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions.chats import NOT_FOUND
+from frontdesk.actions.context import AgentActor, Context, VisitorActor
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.permissions import require
+from frontdesk.store import chat_store
+from frontdesk.wire import chat_summary, event_payload
+
+MAX_PAGE = 500
+
+
+def _check_status(status: object) -> str:
+    if status not in tuple(ChatStatus):
+        raise ChatRuleError("bad_request", "status: must be queued, active or closed", field="status")
+    return str(status)
+
+
+async def list_chats(
+    *,
+    ctx: Context,
+    actor: AgentActor,
+    status: str,
+    before: int | None = None,
+    limit: int = 50,
+    mine: bool | None = None,
+) -> dict[str, Any]:
+    require(actor.role, "chat.list")
+    status = _check_status(status)
+    limit = max(1, min(limit, 200))
+    # Active chats: an agent sees their own; the queue and history are shared.
+    assignee = (
+        actor.id
+        if (mine or (mine is None and status == ChatStatus.ACTIVE and actor.role == "agent"))
+        else None
+    )
+    async with ctx.db.read() as conn:
+        rows = await chat_store.list_chats(
+            conn,
+            status=status,
+            assignee_id=assignee,
+            before=before,
+            limit=limit + 1,
+            oldest_first=status == ChatStatus.QUEUED,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "chats": [chat_summary(r) for r in rows],
+        "next_before": rows[-1].id if more and status != ChatStatus.QUEUED else None,
+    }
+
+
+async def get_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+    require(actor.role, "chat.read")
+    async with ctx.db.read() as conn:
+        row = await chat_store.chat_row(conn, chat_id)
+    if row is None:
+        raise ChatRuleError("not_found", NOT_FOUND)
+    return chat_summary(row)
+
+
+async def events_for_agent(
+    *, ctx: Context, actor: AgentActor, chat_id: int, after: int = 0, limit: int = MAX_PAGE
+) -> dict[str, Any]:
+    require(actor.role, "chat.read")
+    async with ctx.db.read() as conn:
+        chat = await chat_store.chat_status(conn, chat_id)
+        if chat is None:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        rows = await chat_store.events_after(conn, chat_id, max(0, after), min(max(1, limit), MAX_PAGE))
+    return {"chat_id": chat_id, "events": [event_payload(r) for r in rows], "last_seq": chat.last_seq}
+
+
+async def events_for_visitor(
+    *, ctx: Context, actor: VisitorActor, chat_id: int, after: int = 0, limit: int = MAX_PAGE
+) -> dict[str, Any]:
+    async with ctx.db.read() as conn:
+        chat = await chat_store.chat_status(conn, chat_id)
+        if chat is None or chat.visitor_id != actor.visitor_id:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        rows = await chat_store.events_after(conn, chat_id, max(0, after), min(max(1, limit), MAX_PAGE))
+    # Internal kinds (notes, whispers) will be filtered here as well as by audience.
+    return {"chat_id": chat_id, "events": [event_payload(r) for r in rows], "last_seq": chat.last_seq}
+
+
+async def open_chat_for_visitor(*, ctx: Context, actor: VisitorActor) -> dict[str, Any] | None:
+    async with ctx.db.read() as conn:
+        row = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
+    if row is None:
+        return None
+    agent = None if row.assignee_id is None else {"id": row.assignee_id, "name": row.assignee_name}
+    return {"id": row.id, "status": row.status, "last_seq": row.last_seq, "agent": agent}
+
+
+def transcript_text(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """A plain-text transcript a person can read or paste into an e-mail."""
+    visitor = chat["visitor"]["name"] or f"Visitor {chat['visitor']['id'][:8]}"
+    lines = [f"Chat #{chat['id']} with {visitor} — started {chat['created_at']}", ""]
+    for e in events:
+        when = (e["created_at"] or "")[11:19]
+        if e["kind"] == "message":
+            who = e["author"].get("name") or (visitor if e["author"]["type"] == "visitor" else "Agent")
+            lines.append(f"[{when}] {who}: {e['text']}")
+        elif e["kind"] == "chat.assigned":
+            lines.append(f"[{when}] — {e['data']['agent']['name']} joined the chat")
+        elif e["kind"] == "chat.closed":
+            lines.append(f"[{when}] — chat closed by {e['data'].get('by', 'system')}")
+        elif e["kind"] == "chat.started":
+            lines.append(f"[{when}] — chat started")
+    return "\n".join(lines) + "\n"

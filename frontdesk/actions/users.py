@@ -1,0 +1,152 @@
+"""Users (agents, supervisors, admins), console sessions and API tokens."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from frontdesk.actions.context import AgentActor, Context
+from frontdesk.clock import as_utc, utcnow
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.permissions import ROLES
+from frontdesk.security.passwords import hash_password, verify_password
+from frontdesk.security.tokens import hash_secret, new_secret
+from frontdesk.store.models import AuthSession, User
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+
+
+def check_new_user(email: str, name: str, role: str) -> tuple[str, str, str]:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 100:
+        raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
+    if role not in ROLES:
+        raise ChatRuleError("bad_request", f"role: must be one of {', '.join(ROLES)}", field="role")
+    return email, name, role
+
+
+async def do_create_user(*, ctx: Context, email: str, name: str, role: str, password: str) -> dict[str, Any]:
+    email, name, role = check_new_user(email, name, role)
+    try:
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        raise ChatRuleError("bad_request", str(exc), field="password") from None
+    try:
+        async with ctx.db.write() as conn:
+            result = await conn.execute(
+                insert(User)
+                .values(email=email, name=name, role=role, password_hash=password_hash, created_at=utcnow())
+                .returning(User.id)
+            )
+            user_id = int(result.scalar_one())
+    except IntegrityError:
+        raise ChatRuleError("conflict", f"email: a user with {email} already exists", field="email") from None
+    return {"id": user_id, "email": email, "name": name, "role": role}
+
+
+async def do_set_password(*, ctx: Context, email: str, password: str) -> None:
+    try:
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        raise ChatRuleError("bad_request", str(exc), field="password") from None
+    async with ctx.db.write() as conn:
+        result = await conn.execute(
+            update(User).where(User.email == email.strip().lower()).values(password_hash=password_hash)
+        )
+        if result.rowcount == 0:
+            raise ChatRuleError("not_found", f"no user with e-mail {email}")
+        # A new password ends every console session of that user.
+        user_id = (
+            await conn.execute(select(User.id).where(User.email == email.strip().lower()))
+        ).scalar_one()
+        await conn.execute(
+            delete(AuthSession).where(AuthSession.user_id == user_id, AuthSession.kind == "session")
+        )
+
+
+async def count_users(*, ctx: Context) -> int:
+    async with ctx.db.read() as conn:
+        return len((await conn.execute(select(User.id).limit(1))).all())
+
+
+async def authenticate(*, ctx: Context, email: object, password: object) -> AgentActor | None:
+    if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
+        return None
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(User.id, User.name, User.role, User.password_hash).where(
+                    User.email == email.strip().lower()
+                )
+            )
+        ).first()
+    if not verify_password(row.password_hash if row else None, password) or row is None:
+        return None
+    return AgentActor(id=row.id, name=row.name, role=row.role)
+
+
+async def do_start_session(*, ctx: Context, actor: AgentActor) -> tuple[str, str]:
+    """A console login: returns (cookie secret, CSRF token)."""
+    secret, csrf = new_secret(), secrets.token_urlsafe(24)
+    now = utcnow()
+    async with ctx.db.write() as conn:
+        await conn.execute(
+            insert(AuthSession).values(
+                token_hash=hash_secret(secret),
+                kind="session",
+                user_id=actor.id,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + timedelta(days=ctx.settings.session_days),
+            )
+        )
+    return secret, csrf
+
+
+async def do_end_session(*, ctx: Context, secret: str) -> None:
+    async with ctx.db.write() as conn:
+        await conn.execute(delete(AuthSession).where(AuthSession.token_hash == hash_secret(secret)))
+
+
+async def do_create_api_token(*, ctx: Context, email: str, label: str | None = None) -> str:
+    async with ctx.db.write() as conn:
+        user_id = (
+            await conn.execute(select(User.id).where(User.email == email.strip().lower()))
+        ).scalar_one_or_none()
+        if user_id is None:
+            raise ChatRuleError("not_found", f"no user with e-mail {email}")
+        secret = "fdt_" + new_secret()
+        await conn.execute(
+            insert(AuthSession).values(
+                token_hash=hash_secret(secret), kind="api", user_id=user_id, label=label, created_at=utcnow()
+            )
+        )
+    return secret
+
+
+async def resolve_credential(*, ctx: Context, secret: str, kind: str) -> tuple[AgentActor, str | None] | None:
+    """The user behind a session cookie or API token, with the session's CSRF token."""
+    if not secret or len(secret) > 200:
+        return None
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(User.id, User.name, User.role, AuthSession.csrf_token, AuthSession.expires_at)
+                .join(User, User.id == AuthSession.user_id)
+                .where(AuthSession.token_hash == hash_secret(secret), AuthSession.kind == kind)
+            )
+        ).first()
+    if row is None:
+        return None
+    expires = as_utc(row.expires_at)
+    if expires is not None and expires < utcnow():
+        return None
+    return AgentActor(id=row.id, name=row.name, role=row.role), row.csrf_token

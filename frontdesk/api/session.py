@@ -1,0 +1,75 @@
+"""Console login, logout and who-am-I (`/api/v1/auth/...`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from frontdesk.actions import users
+from frontdesk.actions.context import AgentActor, Context
+from frontdesk.api.auth import (
+    SESSION_COOKIE,
+    check_login_rate,
+    current_agent,
+    get_ctx,
+    record_login_failure,
+)
+from frontdesk.domain.chat_rules import ChatRuleError
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class LoginBody(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+def _user(actor: AgentActor) -> dict:
+    return {"id": actor.id, "name": actor.name, "role": actor.role}
+
+
+@router.post("/login")
+async def login(
+    body: LoginBody, request: Request, response: Response, ctx: Context = Depends(get_ctx)
+) -> dict:
+    address = request.client.host if request.client else "?"
+    check_login_rate(body.email, address)
+    actor = await users.authenticate(ctx=ctx, email=body.email, password=body.password)
+    if actor is None:
+        record_login_failure(body.email, address)
+        raise ChatRuleError("unauthorized", "Wrong e-mail or password.")
+    secret, csrf = await users.do_start_session(ctx=ctx, actor=actor)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+        max_age=ctx.settings.session_days * 86400,
+        path="/",
+    )
+    return {"user": _user(actor), "csrf_token": csrf}
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    response: Response,
+    ctx: Context = Depends(get_ctx),
+    _actor: AgentActor = Depends(current_agent),
+) -> dict:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await users.do_end_session(ctx=ctx, secret=cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/me")
+async def me(
+    request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    found = await users.resolve_credential(
+        ctx=ctx, secret=request.cookies.get(SESSION_COOKIE, ""), kind="session"
+    )
+    return {"user": _user(actor), "csrf_token": found[1] if found else None}

@@ -1,0 +1,105 @@
+"""The ASGI application: wires settings, database, event bus and hub to the routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.staticfiles import StaticFiles
+
+from frontdesk import __version__
+from frontdesk.actions.context import Context
+from frontdesk.api import chats, errors, session, widget
+from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
+from frontdesk.bus.base import EventBus
+from frontdesk.bus.memory import InProcessBus
+from frontdesk.config import Settings
+from frontdesk.realtime.agent_socket import agent_socket
+from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.visitor_socket import visitor_socket
+from frontdesk.store.db import Database
+
+log = logging.getLogger("frontdesk")
+WEB = Path(__file__).with_name("web")
+GOING_AWAY = 1001
+
+
+def make_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        from frontdesk.bus.redis import RedisBus
+
+        return RedisBus(settings.redis_url)
+    return InProcessBus()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
+        bus = make_bus(settings)
+        hub = Hub()
+        await bus.start(hub.deliver)
+        app.state.ctx = Context(db=db, settings=settings, bus=bus)
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            hub.close_all(GOING_AWAY)  # clients reconnect with backoff and resync
+            await bus.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="frontdesk",
+        version=__version__,
+        description="Self-hosted live chat for customer support. See docs/api.md and docs/protocol.md.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    for router in (session.router, chats.router, widget.router):
+        app.include_router(router)
+    app.add_api_websocket_route("/api/v1/widget/ws", visitor_socket)
+    app.add_api_websocket_route("/api/v1/agent/ws", agent_socket)
+
+    @app.get("/", include_in_schema=False)
+    async def demo_page() -> FileResponse:
+        return FileResponse(WEB / "demo" / "index.html", media_type="text/html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget_js() -> FileResponse:
+        return FileResponse(
+            WEB / "widget.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
+
+    @app.get("/console", include_in_schema=False)
+    async def console_redirect() -> RedirectResponse:
+        return RedirectResponse("/console/")
+
+    @app.get("/console/", include_in_schema=False)
+    async def console_page() -> FileResponse:
+        return FileResponse(
+            WEB / "console" / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"}
+        )
+
+    app.mount(
+        "/console/static", StaticFiles(directory=WEB / "console", check_dir=False), name="console-static"
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"ok": True, "version": __version__}
+
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(WidgetCORS, prefix="/api/v1/widget", origins=settings.allowed_origins)
+    app.add_middleware(BodyLimit)
+    return app

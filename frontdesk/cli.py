@@ -1,0 +1,163 @@
+"""The `frontdesk` command: serve, migrate, manage users and API tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import secrets
+import sys
+
+from frontdesk.actions import users
+from frontdesk.actions.context import Context
+from frontdesk.bus.memory import InProcessBus
+from frontdesk.config import Settings
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.permissions import ROLES
+from frontdesk.store.db import Database
+from frontdesk.store.migrate import upgrade
+
+
+async def _with_ctx(settings: Settings, fn):  # type: ignore[no-untyped-def]
+    db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
+    try:
+        return await fn(Context(db=db, settings=settings, bus=InProcessBus()))
+    finally:
+        await db.dispose()
+
+
+async def migrate(settings: Settings) -> None:
+    await _with_ctx(settings, lambda ctx: upgrade(ctx.db))
+
+
+async def ensure_admin(settings: Settings) -> None:
+    """On the very first start, create an admin and print its credentials once."""
+
+    async def run(ctx: Context) -> None:
+        if await users.count_users(ctx=ctx):
+            return
+        password = secrets.token_urlsafe(12)
+        await users.do_create_user(
+            ctx=ctx, email="admin@example.com", name="Admin", role="admin", password=password
+        )
+        bar = "=" * 64
+        print(
+            f"\n{bar}\n  frontdesk: first start — an admin account was created.\n"
+            f"  Console:  /console\n  E-mail:   admin@example.com\n  Password: {password}\n"
+            f"  (shown once; change it with `frontdesk user password --email admin@example.com`)\n{bar}\n",
+            flush=True,
+        )
+
+    await _with_ctx(settings, run)
+
+
+def _password(arg: str | None) -> str:
+    if arg:
+        return arg
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise SystemExit("passwords do not match")
+    return first
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="frontdesk", description="Self-hosted live chat for customer support."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (applies migrations first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    sub.add_parser("migrate", help="apply database migrations")
+
+    user = sub.add_parser("user", help="manage console users").add_subparsers(
+        dest="user_command", required=True
+    )
+    create = user.add_parser("create", help="create a user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", choices=ROLES, default="agent")
+    create.add_argument("--password", help="read from the terminal or standard input when omitted")
+    password = user.add_parser("password", help="set a user's password")
+    password.add_argument("--email", required=True)
+    password.add_argument("--password")
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    token_create = token.add_parser("create", help="create an API token (printed alone on the last line)")
+    token_create.add_argument("--user", required=True, help="the user's e-mail")
+    token_create.add_argument("--label")
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        if args.command == "migrate":
+            asyncio.run(migrate(settings))
+            print("database is up to date")
+        elif args.command == "serve":
+            _serve(settings, args.host, args.port, args.workers)
+        elif args.command == "user" and args.user_command == "create":
+            made = asyncio.run(
+                _with_ctx(
+                    settings,
+                    lambda ctx: users.do_create_user(
+                        ctx=ctx,
+                        email=args.email,
+                        name=args.name,
+                        role=args.role,
+                        password=_password(args.password),
+                    ),
+                )
+            )
+            print(f"created {made['role']} {made['email']} (id {made['id']})")
+        elif args.command == "user" and args.user_command == "password":
+            asyncio.run(
+                _with_ctx(
+                    settings,
+                    lambda ctx: users.do_set_password(
+                        ctx=ctx, email=args.email, password=_password(args.password)
+                    ),
+                )
+            )
+            print("password changed; existing console sessions were ended")
+        elif args.command == "token":
+            secret = asyncio.run(
+                _with_ctx(
+                    settings,
+                    lambda ctx: users.do_create_api_token(ctx=ctx, email=args.user, label=args.label),
+                )
+            )
+            print("API token (shown once; use it as 'Authorization: Bearer TOKEN'):")
+            print(secret)
+    except ChatRuleError as exc:
+        raise SystemExit(f"error: {exc.message}") from None
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(migrate(settings))
+    asyncio.run(ensure_admin(settings))
+    settings.signing_key  # noqa: B018 — create the key file before workers fork
+    uvicorn.run(
+        "frontdesk.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,61 @@
+"""Configuration from FRONTDESK_* environment variables (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRONTDESK_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the SQLite file, secret key and uploads live.")
+    database_url: str | None = Field(None, description="sqlite:///PATH or postgresql://USER@HOST/DB")
+    secret_key: str | None = Field(
+        None, description="Signs visitor tokens; generated under data_dir when unset."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"], description="Origins allowed to embed the widget; '*' for any."
+    )
+    redis_url: str | None = None
+    public_url: str | None = Field(None, description="The URL agents use to reach the console.")
+    cookie_secure: bool = False
+    session_days: int = Field(14, ge=1, le=365)
+    # Limits: what a visitor or agent may send.
+    max_message_chars: int = Field(4000, ge=1, le=100_000)
+    message_rate: float = Field(5.0, gt=0, description="Sustained messages per second per socket/user.")
+    message_burst: int = Field(20, ge=1)
+    socket_queue_size: int = Field(1000, ge=10)
+    busy_timeout_ms: int = Field(5000, ge=0)
+    log_level: str = "info"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+
+    @cached_property
+    def signing_key(self) -> bytes:
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        if "*" in self.allowed_origins:
+            return True
+        return origin is not None and origin.rstrip("/") in self.allowed_origins

@@ -1,0 +1,93 @@
+"""Chat lifecycle and message rules. Pure functions: no I/O, no framework."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class ChatStatus(StrEnum):
+    QUEUED = "queued"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"
+    CHAT_STARTED = "chat.started"
+    CHAT_ASSIGNED = "chat.assigned"
+    CHAT_CLOSED = "chat.closed"
+
+
+class AuthorType(StrEnum):
+    VISITOR = "visitor"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class ChatRuleError(Exception):
+    """A rule refused the request; `code` and `message` go to the client as they are."""
+
+    def __init__(
+        self, code: str, message: str, *, field: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.retry_after = retry_after
+
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+PREVIEW_CHARS = 200
+
+
+def check_message_text(text: object, *, max_chars: int) -> str:
+    """The text as it will be stored, or a ChatRuleError naming what is wrong."""
+    if not isinstance(text, str):
+        raise ChatRuleError("bad_request", "text: must be a string", field="text")
+    if "\x00" in text:
+        raise ChatRuleError("bad_request", "text: must not contain NUL characters", field="text")
+    stripped = text.strip()
+    if not stripped:
+        raise ChatRuleError("bad_request", "text: must not be empty", field="text")
+    if len(stripped) > max_chars:
+        raise ChatRuleError(
+            "too_large", f"text: must be at most {max_chars} characters (got {len(stripped)})", field="text"
+        )
+    return stripped
+
+
+def check_client_id(client_id: object) -> str:
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ChatRuleError(
+            "bad_request", "client_id: must be 8-64 characters of A-Z a-z 0-9 _ -", field="client_id"
+        )
+    return client_id
+
+
+def can_send(status: str, author: AuthorType) -> None:
+    """Visitors may write while queued (their first question); agents once they have the chat."""
+    if status == ChatStatus.CLOSED:
+        raise ChatRuleError("chat_closed", "This chat has ended.")
+    if author == AuthorType.AGENT and status != ChatStatus.ACTIVE:
+        raise ChatRuleError("conflict", "Accept the chat before replying.")
+
+
+def can_accept(status: str, assignee_id: int | None, agent_id: int) -> None:
+    if status == ChatStatus.CLOSED:
+        raise ChatRuleError("chat_closed", "This chat has ended.")
+    if status == ChatStatus.ACTIVE:
+        if assignee_id == agent_id:
+            raise ChatRuleError("conflict", "You already have this chat.")
+        raise ChatRuleError("conflict", "Another agent took this chat.")
+
+
+def can_close(status: str) -> None:
+    if status == ChatStatus.CLOSED:
+        raise ChatRuleError("chat_closed", "This chat has already ended.")
+
+
+def preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

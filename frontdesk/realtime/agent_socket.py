@@ -1,0 +1,141 @@
+"""The agent's socket (`/api/v1/agent/ws`): the console's live feed and fast path for actions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket
+
+from frontdesk.actions import chats, reads, users
+from frontdesk.actions.context import AgentActor, Context
+from frontdesk.domain import audience
+from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.session import (
+    ORIGIN_REFUSED,
+    PROTOCOL_VERSION,
+    UNAUTHORIZED,
+    SocketSession,
+    int_field,
+)
+
+SESSION_COOKIE = "fd_session"
+SYNC_PAGE = 500
+
+
+def same_origin(ws: WebSocket) -> bool:
+    """Cookies ride along on cross-site socket handshakes, so the Origin must be our own."""
+    origin = ws.headers.get("origin")
+    if origin is None:  # not a browser: cookies are not ambient there
+        return True
+    return urlsplit(origin).netloc == ws.headers.get("host")
+
+
+class AgentSession(SocketSession):
+    kind = "agent"
+
+    def __init__(self, ws: WebSocket, ctx: Context, hub: Hub) -> None:
+        super().__init__(ws, ctx, hub)
+        self.actor: AgentActor | None = None
+        self.last_typing: dict[int, float] = {}
+        self.handlers.update(
+            {
+                "message.send": self.on_message_send,
+                "typing": self.on_typing,
+                "sync": self.on_sync,
+                "chat.accept": self.on_accept,
+                "chat.close": self.on_close,
+            }
+        )
+
+    async def start(self) -> None:
+        cookie = self.ws.cookies.get(SESSION_COOKIE)
+        await self.ws.accept()
+        if cookie:
+            if not same_origin(self.ws):
+                await self.close(ORIGIN_REFUSED, "origin not allowed")
+                return
+            found = await users.resolve_credential(ctx=self.ctx, secret=cookie, kind="session")
+        else:
+            hello = await self.receive_hello()
+            token = hello.get("token") if hello else None
+            found = (
+                await users.resolve_credential(ctx=self.ctx, secret=token, kind="api")
+                if isinstance(token, str)
+                else None
+            )
+        if found is None:
+            await self.close(UNAUTHORIZED, "log in again")
+            return
+        self.actor = found[0]
+        self.channel.label = f"agent:{self.actor.id}"
+        self.hub.subscribe(self.channel, audience.agent_topic(self.actor.id))
+        self.hub.subscribe(self.channel, audience.QUEUE_TOPIC)
+        self.send(
+            {
+                "type": "welcome",
+                "v": PROTOCOL_VERSION,
+                "agent": {"id": self.actor.id, "name": self.actor.name, "role": self.actor.role},
+            }
+        )
+        await self.run()
+
+    async def on_message_send(self, frame: dict[str, Any]) -> None:
+        self.check_send_rate()
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        result = await chats.do_send_agent_message(
+            ctx=self.ctx,
+            actor=self.actor,
+            chat_id=chat_id,
+            text=frame.get("text"),
+            client_id=frame.get("client_id"),  # type: ignore[arg-type]
+        )
+        self.send(
+            {
+                "type": "ack",
+                "ref": result.event["client_id"],
+                "chat_id": chat_id,
+                "seq": result.event["seq"],
+                "duplicate": result.duplicate,
+                "event": {"type": "event", **result.event},
+            }
+        )
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        typing = bool(frame.get("typing"))
+        now = time.monotonic()
+        if typing and now - self.last_typing.get(chat_id, 0.0) < 1.0:
+            return
+        self.last_typing[chat_id] = now if typing else 0.0
+        await chats.relay_typing(ctx=self.ctx, actor=self.actor, chat_id=chat_id, typing=typing)  # type: ignore[arg-type]
+
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        after = int_field(frame, "after")
+        while True:
+            page = await reads.events_for_agent(
+                ctx=self.ctx, actor=self.actor, chat_id=chat_id, after=after, limit=SYNC_PAGE
+            )  # type: ignore[arg-type]
+            for event in page["events"]:
+                self.send({"type": "event", **event})
+            if len(page["events"]) < SYNC_PAGE:
+                break
+            after = page["events"][-1]["seq"]
+        self.send({"type": "synced", "chat_id": chat_id, "last_seq": page["last_seq"]})
+
+    async def on_accept(self, frame: dict[str, Any]) -> None:
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        event = await chats.do_accept_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        self.send({"type": "accepted", "ref": frame.get("ref"), "chat_id": chat_id, "seq": event["seq"]})
+
+    async def on_close(self, frame: dict[str, Any]) -> None:
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        event = await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        self.send({"type": "closed", "ref": frame.get("ref"), "chat_id": chat_id, "seq": event["seq"]})
+
+
+async def agent_socket(ws: WebSocket) -> None:
+    state = ws.app.state
+    await AgentSession(ws, state.ctx, state.hub).start()

@@ -1,0 +1,121 @@
+"""The per-node hub: maps topics (audiences) to this node's sockets.
+
+Delivery never awaits a client: each socket has a bounded queue drained by its own writer task.
+A socket whose queue is full is closed with 4000 so its client reconnects and resyncs from the
+database, instead of slowing everyone else down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+
+from starlette.websockets import WebSocket, WebSocketState
+
+log = logging.getLogger(__name__)
+
+RESYNC = 4000
+
+
+class SocketChannel:
+    """The outgoing side of one WebSocket."""
+
+    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label")
+
+    def __init__(self, ws: WebSocket, *, queue_size: int, label: str = "") -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
+        self.topics: set[str] = set()
+        self.close_code: int | None = None
+        self.label = label
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._drain(), name=f"ws-writer {self.label}")
+
+    def offer(self, payload: str) -> None:
+        if self.close_code is not None:
+            return
+        try:
+            self.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            log.info("socket %s fell behind; closing it for resync", self.label)
+            self.close(RESYNC)
+
+    def close(self, code: int) -> None:
+        """Ask the writer to close the socket after what it is sending now."""
+        if self.close_code is None:
+            self.close_code = code
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(None)
+            if self.queue.full() and self._writer is not None:
+                self._writer.cancel()
+
+    async def _drain(self) -> None:
+        try:
+            while True:
+                payload = await self.queue.get()
+                if payload is None or self.close_code is not None:
+                    break
+                await self.ws.send_text(payload)
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # the peer went away mid-send
+            log.debug("socket %s send failed: %s", self.label, exc)
+            self.close_code = self.close_code or 1006
+        if self.close_code not in (None, 1006) and self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(self.close_code)
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            if not self._writer.done():
+                self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._topics: dict[str, set[SocketChannel]] = defaultdict(set)
+        self.delivered = 0
+
+    def subscribe(self, channel: SocketChannel, topic: str) -> None:
+        self._topics[topic].add(channel)
+        channel.topics.add(topic)
+
+    def unsubscribe(self, channel: SocketChannel, topic: str) -> None:
+        members = self._topics.get(topic)
+        if members is not None:
+            members.discard(channel)
+            if not members:
+                del self._topics[topic]
+        channel.topics.discard(topic)
+
+    def drop(self, channel: SocketChannel) -> None:
+        for topic in list(channel.topics):
+            self.unsubscribe(channel, topic)
+
+    def deliver(self, topic: str, payload: str) -> None:
+        """Bus receiver: queue the payload on every local socket of the topic."""
+        members = self._topics.get(topic)
+        if not members:
+            return
+        for channel in tuple(members):
+            channel.offer(payload)
+        self.delivered += len(members)
+
+    def has_subscribers(self, topic: str) -> bool:
+        return bool(self._topics.get(topic))
+
+    def close_all(self, code: int) -> None:
+        seen: set[SocketChannel] = set()
+        for members in self._topics.values():
+            seen.update(members)
+        for channel in seen:
+            channel.close(code)
+
+    @property
+    def socket_count(self) -> int:
+        return len({c for members in self._topics.values() for c in members})

@@ -1,0 +1,176 @@
+"""What visitor and agent sockets share: framing, validation, limits and error frames.
+
+Protocol logic (`handle_frame`) is separate from I/O, so one bad frame costs an error frame,
+never the socket, until the client proves abusive (too many bad frames, or a flood)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import OperationalError
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from frontdesk.actions.context import Context
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.rate_limit import TokenBucket
+from frontdesk.realtime.hub import Hub, SocketChannel
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_CHARS = 16 * 1024
+MAX_BAD_FRAMES = 20
+HELLO_TIMEOUT = 10.0
+
+UNAUTHORIZED = 4001
+PROTOCOL_VIOLATION = 4002
+ORIGIN_REFUSED = 4003
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return orjson.dumps(frame).decode()
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def parse_frame(text: str) -> dict[str, Any]:
+    if len(text) > MAX_FRAME_CHARS:
+        raise ProtocolError("too_large", f"frames must be at most {MAX_FRAME_CHARS} characters")
+    try:
+        frame = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("bad_request", "frame is not valid JSON") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ProtocolError("bad_request", "frame must be a JSON object with a string 'type'")
+    return frame
+
+
+def int_field(frame: dict[str, Any], name: str, *, minimum: int = 0) -> int:
+    value = frame.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value > 2**53:
+        raise ChatRuleError("bad_request", f"{name}: must be an integer ≥ {minimum}", field=name)
+    return value
+
+
+class SocketSession:
+    """One connected client. Subclasses fill `handlers` and do the hello."""
+
+    kind = "socket"
+
+    def __init__(self, ws: WebSocket, ctx: Context, hub: Hub) -> None:
+        self.ws, self.ctx, self.hub = ws, ctx, hub
+        settings = ctx.settings
+        self.channel = SocketChannel(ws, queue_size=settings.socket_queue_size, label=self.kind)
+        self.send_bucket = TokenBucket(settings.message_rate, settings.message_burst)
+        self.frame_bucket = TokenBucket(50.0, 200)
+        self.bad_frames = 0
+        self.handlers: dict[str, Handler] = {"ping": self.on_ping}
+
+    # -- sending ---------------------------------------------------------------
+    def send(self, frame: dict[str, Any]) -> None:
+        self.channel.offer(dumps(frame))
+
+    def send_error(self, code: str, message: str, ref: object = None, **extra: Any) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if isinstance(ref, str | int):
+            frame["ref"] = ref
+        frame.update(extra)
+        self.send(frame)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code, reason)
+
+    # -- the loop --------------------------------------------------------------
+    async def receive_hello(self) -> dict[str, Any] | None:
+        try:
+            text = await asyncio.wait_for(self.ws.receive_text(), HELLO_TIMEOUT)
+            frame = parse_frame(text)
+        except (TimeoutError, ProtocolError, KeyError):
+            return None
+        return frame if frame.get("type") == "hello" else None
+
+    async def run(self) -> None:
+        self.channel.start()
+        try:
+            while True:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    self.bad_frame("bad_request", "binary frames are not supported")
+                    continue
+                if self.frame_bucket.take(time.monotonic()):
+                    self.channel.close(PROTOCOL_VIOLATION)
+                    break
+                await self.handle_text(text)
+                if self.channel.close_code is not None:
+                    break
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.hub.drop(self.channel)
+            await self.on_disconnect()
+            await self.channel.stop()
+            if self.channel.close_code is not None:
+                await self.close(self.channel.close_code)
+
+    def bad_frame(self, code: str, message: str, ref: object = None) -> None:
+        self.bad_frames += 1
+        self.send_error(code, message, ref)
+        if self.bad_frames > MAX_BAD_FRAMES:
+            self.channel.close(PROTOCOL_VIOLATION)
+
+    async def handle_text(self, text: str) -> None:
+        try:
+            frame = parse_frame(text)
+        except ProtocolError as exc:
+            self.bad_frame(exc.code, exc.message)
+            return
+        ref = frame.get("ref", frame.get("client_id"))
+        handler = self.handlers.get(frame["type"])
+        if handler is None:
+            self.bad_frame("bad_request", f"unknown frame type {frame['type'][:40]!r}", ref)
+            return
+        try:
+            await handler(frame)
+        except ChatRuleError as exc:
+            extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+            if exc.retry_after is not None:
+                extra["retry_after"] = round(exc.retry_after, 2)
+            if exc.code == "bad_request":
+                self.bad_frames += 1
+            self.send_error(exc.code, exc.message, ref, **extra)
+        except OperationalError:
+            log.warning("database unavailable while handling %s", frame["type"], exc_info=True)
+            self.send_error("unavailable", "The server is busy; please retry.", ref)
+        except Exception:
+            log.exception("error handling %s frame", frame["type"])
+            self.send_error("internal", "Something went wrong on our side; please retry.", ref)
+
+    def check_send_rate(self) -> None:
+        wait = self.send_bucket.take(time.monotonic())
+        if wait:
+            raise ChatRuleError(
+                "rate_limited", "You are sending messages too fast; wait a moment.", retry_after=wait
+            )
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        self.send({"type": "pong"})
+
+    async def on_disconnect(self) -> None:
+        return None

@@ -1,0 +1,131 @@
+"""The visitor's socket (`/api/v1/widget/ws`): one visitor, only their own chat."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from frontdesk.actions import chats, reads, visitors
+from frontdesk.actions.context import Context, VisitorActor
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.session import (
+    ORIGIN_REFUSED,
+    PROTOCOL_VERSION,
+    UNAUTHORIZED,
+    SocketSession,
+    int_field,
+)
+from frontdesk.security.tokens import verify_visitor_token
+
+SYNC_PAGE = 500
+
+
+class VisitorSession(SocketSession):
+    kind = "visitor"
+
+    def __init__(self, ws: WebSocket, ctx: Context, hub: Hub) -> None:
+        super().__init__(ws, ctx, hub)
+        self.actor: VisitorActor | None = None
+        self.name: str | None = None
+        self.last_typing = 0.0
+        self.handlers.update(
+            {
+                "message.send": self.on_message_send,
+                "typing": self.on_typing,
+                "sync": self.on_sync,
+                "visitor.update": self.on_visitor_update,
+                "chat.close": self.on_chat_close,
+            }
+        )
+
+    async def start(self) -> None:
+        origin = self.ws.headers.get("origin")
+        await self.ws.accept()
+        if not self.ctx.settings.origin_allowed(origin):
+            await self.close(ORIGIN_REFUSED, "origin not allowed")
+            return
+        hello = await self.receive_hello()
+        visitor_id = verify_visitor_token(
+            hello.get("token") if hello else None, self.ctx.settings.signing_key
+        )
+        if visitor_id is None:
+            await self.close(UNAUTHORIZED, "bad visitor token")
+            return
+        self.actor = VisitorActor(visitor_id)
+        visitor = await visitors.do_record_visit(ctx=self.ctx, actor=self.actor, page=hello.get("page"))  # type: ignore[union-attr]
+        if visitor is None:  # signed by us but deleted since (retention, privacy request)
+            await self.close(UNAUTHORIZED, "unknown visitor")
+            return
+        self.name = visitor["name"]
+        # Subscribe before reading the chat, so nothing published in between is missed.
+        self.hub.subscribe(self.channel, audience.visitor_topic(visitor_id))
+        chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)
+        self.send({"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat})
+        await self.run()
+
+    async def on_message_send(self, frame: dict[str, Any]) -> None:
+        self.check_send_rate()
+        result = await chats.do_send_visitor_message(
+            ctx=self.ctx,
+            actor=self.actor,
+            text=frame.get("text"),
+            client_id=frame.get("client_id"),  # type: ignore[arg-type]
+            visitor_name=self.name,
+        )
+        self.send(
+            {
+                "type": "ack",
+                "ref": result.event["client_id"],
+                "chat_id": result.event["chat_id"],
+                "seq": result.event["seq"],
+                "duplicate": result.duplicate,
+                "event": {"type": "event", **result.event},
+            }
+        )
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        now = time.monotonic()
+        typing = bool(frame.get("typing"))
+        if typing and now - self.last_typing < 1.0:
+            return  # at most one "typing" a second reaches agents
+        self.last_typing = now if typing else 0.0
+        await chats.relay_typing(ctx=self.ctx, actor=self.actor, chat_id=None, typing=typing)  # type: ignore[arg-type]
+
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        after = int_field(frame, "after")
+        while True:
+            page = await reads.events_for_visitor(
+                ctx=self.ctx, actor=self.actor, chat_id=chat_id, after=after, limit=SYNC_PAGE
+            )  # type: ignore[arg-type]
+            for event in page["events"]:
+                self.send({"type": "event", **event})
+            if len(page["events"]) < SYNC_PAGE:
+                break
+            after = page["events"][-1]["seq"]
+        self.send({"type": "synced", "chat_id": chat_id, "last_seq": page["last_seq"]})
+
+    async def on_visitor_update(self, frame: dict[str, Any]) -> None:
+        visitor = await visitors.do_update_visitor(
+            ctx=self.ctx,
+            actor=self.actor,
+            name=frame.get("name"),
+            email=frame.get("email"),  # type: ignore[arg-type]
+        )
+        self.name = visitor["name"]
+        self.send({"type": "visitor", "visitor": visitor, "ref": frame.get("ref")})
+
+    async def on_chat_close(self, frame: dict[str, Any]) -> None:
+        chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)  # type: ignore[arg-type]
+        if chat is None:
+            raise ChatRuleError("chat_closed", "There is no open chat to close.")
+        await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat["id"])  # type: ignore[arg-type]
+
+
+async def visitor_socket(ws: WebSocket) -> None:
+    state = ws.app.state
+    await VisitorSession(ws, state.ctx, state.hub).start()

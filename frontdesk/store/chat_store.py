@@ -1,0 +1,149 @@
+"""Queries for chats and their events. Every function takes an open connection; the caller
+(an action) owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from frontdesk.store.models import Chat, Message, User, Visitor
+
+MESSAGE_COLUMNS = (
+    Message.chat_id,
+    Message.seq,
+    Message.kind,
+    Message.author_type,
+    Message.agent_id,
+    Message.author_name,
+    Message.body,
+    Message.client_id,
+    Message.data,
+    Message.created_at,
+)
+
+CHAT_COLUMNS = (
+    Chat.id,
+    Chat.visitor_id,
+    Chat.status,
+    Chat.assignee_id,
+    Chat.last_seq,
+    Chat.created_at,
+    Chat.assigned_at,
+    Chat.closed_at,
+    Chat.closed_by,
+    Chat.last_message_at,
+    Chat.last_message_text,
+    Chat.last_message_author,
+    Visitor.name.label("visitor_name"),
+    Visitor.email.label("visitor_email"),
+    User.name.label("assignee_name"),
+)
+
+
+def _chat_select():  # type: ignore[no-untyped-def]
+    return (
+        select(*CHAT_COLUMNS)
+        .join(Visitor, Visitor.id == Chat.visitor_id)
+        .outerjoin(User, User.id == Chat.assignee_id)
+    )
+
+
+async def chat_row(conn: AsyncConnection, chat_id: int) -> Any | None:
+    return (await conn.execute(_chat_select().where(Chat.id == chat_id))).first()
+
+
+async def open_chat_of_visitor(conn: AsyncConnection, visitor_id: str) -> Any | None:
+    stmt = _chat_select().where(Chat.visitor_id == visitor_id, Chat.status != "closed")
+    return (await conn.execute(stmt)).first()
+
+
+async def list_chats(
+    conn: AsyncConnection,
+    *,
+    status: str,
+    assignee_id: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+    oldest_first: bool = False,
+) -> list[Any]:
+    stmt = _chat_select().where(Chat.status == status)
+    if assignee_id is not None:
+        stmt = stmt.where(Chat.assignee_id == assignee_id)
+    if before is not None:
+        stmt = stmt.where(Chat.id < before)
+    stmt = stmt.order_by(Chat.id.asc() if oldest_first else Chat.id.desc()).limit(limit)
+    return list((await conn.execute(stmt)).all())
+
+
+async def create_chat(conn: AsyncConnection, *, visitor_id: str, now: datetime) -> int:
+    result = await conn.execute(
+        insert(Chat)
+        .values(visitor_id=visitor_id, status="queued", last_seq=0, created_at=now)
+        .returning(Chat.id)
+    )
+    return int(result.scalar_one())
+
+
+async def advance_seq(
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    count: int = 1,
+    require_open: bool = True,
+    visitor_id: str | None = None,
+    only_unassigned: bool = False,
+    values: dict[str, Any] | None = None,
+) -> Any | None:
+    """Reserve the next `count` seqs of a chat (and apply `values`) in one conditional UPDATE.
+
+    The row lock this takes serialises every writer of the chat until commit, so seqs are
+    gapless and ordered. Returns (last_seq, visitor_id, status, assignee_id) or None when the
+    chat does not exist, is closed (with require_open) or belongs to another visitor."""
+    conditions = [Chat.id == chat_id]
+    if require_open:
+        conditions.append(Chat.status != "closed")
+    if visitor_id is not None:
+        conditions.append(Chat.visitor_id == visitor_id)
+    if only_unassigned:
+        conditions.append(Chat.assignee_id.is_(None))
+    stmt = (
+        update(Chat)
+        .where(and_(*conditions))
+        .values(last_seq=Chat.last_seq + count, **(values or {}))
+        .returning(Chat.last_seq, Chat.visitor_id, Chat.status, Chat.assignee_id)
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(insert(Message), rows)
+
+
+async def event_by_client_id(conn: AsyncConnection, chat_id: int, client_id: str) -> Any | None:
+    stmt = select(*MESSAGE_COLUMNS).where(Message.chat_id == chat_id, Message.client_id == client_id)
+    return (await conn.execute(stmt)).first()
+
+
+async def events_after(conn: AsyncConnection, chat_id: int, after: int, limit: int = 500) -> list[Any]:
+    stmt = (
+        select(*MESSAGE_COLUMNS)
+        .where(Message.chat_id == chat_id, Message.seq > after)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+async def count_events(conn: AsyncConnection, chat_id: int) -> int:
+    stmt = select(func.count()).select_from(Message).where(Message.chat_id == chat_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def chat_status(conn: AsyncConnection, chat_id: int) -> Any | None:
+    stmt = select(Chat.id, Chat.visitor_id, Chat.status, Chat.assignee_id, Chat.last_seq).where(
+        Chat.id == chat_id
+    )
+    return (await conn.execute(stmt)).first()

@@ -1,0 +1,122 @@
+"""Tables. Only store/ writes SQL; these classes carry no behaviour."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """An agent, supervisor or admin who answers chats in the console."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), server_default="offline")
+    max_chats: Mapped[int] = mapped_column(Integer, server_default=text("3"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuthSession(Base):
+    """A console login (cookie) or an integration's API token; only a hash of the secret is kept."""
+
+    __tablename__ = "auth_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "session" | "api"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Visitor(Base):
+    """Someone on the customer's website; identified only by a server-issued token."""
+
+    __tablename__ = "visitors"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    page_url: Mapped[str | None] = mapped_column(String(2000))
+    page_title: Mapped[str | None] = mapped_column(String(300))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+
+
+class Chat(Base):
+    """One conversation: queued -> active -> closed."""
+
+    __tablename__ = "chats"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    last_seq: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(10))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_message_text: Mapped[str | None] = mapped_column(String(200))
+    last_message_author: Mapped[str | None] = mapped_column(String(10))
+
+    __table_args__ = (
+        Index("ix_chats_status_id", "status", "id"),
+        Index("ix_chats_assignee_status", "assignee_id", "status"),
+        # A visitor has at most one open chat.
+        Index(
+            "uq_chats_visitor_open",
+            "visitor_id",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
+        Index("ix_chats_visitor", "visitor_id", "id"),
+    )
+
+
+class Message(Base):
+    """A stored chat event: a message or a lifecycle event, numbered by seq within its chat."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    author_type: Mapped[str] = mapped_column(String(10))  # visitor | agent | system
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
+        UniqueConstraint("chat_id", "client_id", name="uq_messages_chat_client_id"),
+    )

@@ -1,0 +1,500 @@
+// One open conversation: header, transcript, composer and details. Each open chat keeps its
+// own view (and so its draft); the app attaches one at a time and restores its scroll.
+
+import {
+  avatar, clear, clockTime, dayKey, dayLabel, duration, fullTime, h, icon, parseTime,
+  replaceChildren, visitorName,
+} from './dom.js';
+
+const GROUP_WINDOW = 5 * 60 * 1000;
+const MAX_CHARS = 4000;
+
+const STATUS_LABEL = { queued: 'Waiting', active: 'Active', closed: 'Closed' };
+
+export class ConversationView {
+  /** @param {import('./store.js').Conv} conv @param {object} app */
+  constructor(conv, app) {
+    this.conv = conv;
+    this.app = app;
+    this.dirty = true;
+    this.closeArmed = false;
+    this.closeTimer = null;
+    this.build();
+  }
+
+  // ---- structure -----------------------------------------------------------------------
+  build() {
+    const c = this.conv;
+    this.avatarSlot = h('div', { class: 'conv-avatar' });
+    this.titleEl = h('h2', { class: 'conv-name' });
+    this.metaEl = h('div', { class: 'conv-meta' });
+    this.actionsEl = h('div', { class: 'conv-actions' });
+    this.detailsBtn = h('button', {
+      class: 'btn btn-icon btn-ghost details-toggle', type: 'button', title: 'Show details',
+      'aria-label': 'Toggle details', onclick: () => this.app.toggleDetails(),
+    }, icon('panel', 18));
+
+    this.head = h('header', { class: 'conv-head' },
+      this.avatarSlot,
+      h('div', { class: 'conv-title' }, this.titleEl, this.metaEl),
+      this.actionsEl,
+      this.detailsBtn);
+
+    this.noticeEl = h('div', { class: 'conv-notice', hidden: true });
+    this.list = h('div', { class: 'thread-inner', role: 'log', 'aria-live': 'polite' });
+    this.thread = h('div', { class: 'thread', tabindex: '-1' }, this.list);
+    this.thread.addEventListener('scroll', () => this.onScroll(), { passive: true });
+
+    this.jumpBtn = h('button', {
+      class: 'jump', type: 'button', hidden: true, onclick: () => this.scrollToBottom(true),
+    }, icon('arrowDown', 14), h('span', { class: 'jump-label' }, 'New messages'));
+
+    this.typingEl = h('div', { class: 'typing', hidden: true, 'aria-live': 'polite' },
+      h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')),
+      h('span', { class: 'typing-text' }));
+
+    // composer
+    this.input = h('textarea', {
+      class: 'composer-input', rows: '1', maxlength: String(MAX_CHARS),
+      'aria-label': 'Reply', placeholder: 'Write a reply…',
+    });
+    this.input.value = c.draft || '';
+    this.input.addEventListener('input', () => this.onInput());
+    this.input.addEventListener('keydown', (e) => this.onKeyDown(e));
+    this.counter = h('span', { class: 'composer-count', hidden: true });
+    this.sendBtn = h('button', { class: 'btn btn-primary btn-send', type: 'button', onclick: () => this.submit() },
+      h('span', null, 'Send'), icon('send', 15));
+    this.composer = h('div', { class: 'composer' },
+      this.input,
+      h('div', { class: 'composer-bar' },
+        h('span', { class: 'composer-hint' }, h('kbd', null, 'Enter'), ' to send · ', h('kbd', null, 'Shift'), '+', h('kbd', null, 'Enter'), ' for a new line'),
+        h('span', { class: 'composer-right' }, this.counter, this.sendBtn)));
+    this.footer = h('footer', { class: 'conv-foot' });
+
+    this.details = h('aside', { class: 'conv-details', 'aria-label': 'Conversation details' });
+
+    this.root = h('section', { class: 'conv', dataset: { chat: String(c.id) } },
+      this.head,
+      h('div', { class: 'conv-body' },
+        h('div', { class: 'conv-main' },
+          this.noticeEl,
+          h('div', { class: 'thread-wrap' }, this.thread, this.jumpBtn),
+          this.typingEl,
+          this.footer),
+        this.details));
+    this.autosize();
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+  attach(container) {
+    container.appendChild(this.root);
+    this.update();
+    this.renderThread(true);
+    const c = this.conv;
+    if (c.stickToBottom || c.scrollTop == null) this.scrollToBottom(false);
+    else this.thread.scrollTop = c.scrollTop;
+    this.autosize();
+  }
+
+  detach() {
+    this.saveScroll();
+    this.root.remove();
+  }
+
+  saveScroll() {
+    if (!this.root.isConnected) return;
+    this.conv.scrollTop = this.thread.scrollTop;
+    this.conv.stickToBottom = this.atBottom();
+  }
+
+  get attached() { return this.root.isConnected; }
+
+  focusComposer() {
+    if (this.canReply() && this.attached) this.input.focus({ preventScroll: true });
+  }
+
+  canReply() {
+    const s = this.conv.summary;
+    return !!s && s.status === 'active' && this.app.isMine(s);
+  }
+
+  // ---- header, notice, footer, details ---------------------------------------------------
+  update() {
+    const c = this.conv;
+    const s = c.summary || { id: c.id };
+    const name = visitorName(s);
+    replaceChildren(this.avatarSlot, avatar(name, s.visitor && s.visitor.id, 'lg'));
+    this.titleEl.textContent = name;
+
+    const status = s.status || 'unknown';
+    const meta = [h('span', { class: `pill pill-${status}` }, STATUS_LABEL[status] || 'Loading')];
+    meta.push(h('span', { class: 'meta-item' }, `Chat #${c.id}`));
+    if (status === 'queued') {
+      meta.push(h('span', { class: 'meta-item', dataset: { since: String(parseTime(s.created_at) || '') } },
+        `Waiting ${duration(Date.now() - (parseTime(s.created_at) || Date.now()))}`));
+    } else if (status === 'active' && s.assignee) {
+      meta.push(h('span', { class: 'meta-item' },
+        this.app.isMine(s) ? 'Assigned to you' : `Assigned to ${s.assignee.name || 'another agent'}`));
+    } else if (status === 'closed' && s.closed_at) {
+      meta.push(h('span', { class: 'meta-item' }, `Closed ${fullTime(parseTime(s.closed_at))}`));
+    }
+    replaceChildren(this.metaEl, meta);
+
+    // actions
+    clear(this.actionsEl);
+    if (status === 'queued') {
+      this.actionsEl.append(h('button', {
+        class: 'btn btn-primary', type: 'button', disabled: c.busy === 'accept',
+        onclick: () => this.app.accept(c.id),
+      }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept'));
+    } else if (status === 'active' && this.app.isMine(s)) {
+      const armed = this.closeArmed;
+      this.actionsEl.append(h('button', {
+        class: `btn ${armed ? 'btn-danger' : 'btn-secondary'}`, type: 'button',
+        disabled: c.busy === 'close', title: armed ? 'Click again to close this chat' : 'Close this chat',
+        onclick: () => this.onCloseClick(),
+      }, icon(armed ? 'alert' : 'check', 16),
+      c.busy === 'close' ? 'Closing…' : armed ? 'Confirm close' : 'Close chat'));
+    }
+
+    // notice banner
+    if (c.notice) {
+      this.noticeEl.hidden = false;
+      this.noticeEl.className = `conv-notice notice-${c.notice.kind || 'info'}`;
+      replaceChildren(this.noticeEl, icon(c.notice.kind === 'warn' ? 'alert' : 'info', 16),
+        h('span', null, c.notice.text));
+    } else {
+      this.noticeEl.hidden = true;
+    }
+
+    this.renderFooter();
+    this.renderDetails();
+    this.renderTyping();
+  }
+
+  onCloseClick() {
+    if (!this.closeArmed) {
+      this.closeArmed = true;
+      clearTimeout(this.closeTimer);
+      this.closeTimer = setTimeout(() => { this.closeArmed = false; this.update(); }, 4000);
+      this.update();
+      return;
+    }
+    clearTimeout(this.closeTimer);
+    this.closeArmed = false;
+    this.app.closeChat(this.conv.id);
+  }
+
+  renderFooter() {
+    const c = this.conv;
+    const s = c.summary;
+    const status = s && s.status;
+    let content;
+    if (!s) {
+      content = h('div', { class: 'foot-note' }, 'Loading…');
+    } else if (status === 'queued') {
+      content = h('div', { class: 'foot-cta' },
+        h('div', { class: 'foot-cta-text' },
+          h('strong', null, 'This visitor is waiting for an agent.'),
+          h('span', null, 'Accept the chat to reply. It moves to My chats.')),
+        h('button', {
+          class: 'btn btn-primary btn-lg', type: 'button', disabled: c.busy === 'accept',
+          onclick: () => this.app.accept(c.id),
+        }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept chat'));
+    } else if (status === 'active' && this.app.isMine(s)) {
+      content = this.composer;
+      this.placeholder();
+      this.updateCounter();
+    } else if (status === 'active') {
+      content = h('div', { class: 'foot-note' }, icon('user', 16),
+        `${(s.assignee && s.assignee.name) || 'Another agent'} is handling this chat.`);
+    } else if (status === 'closed') {
+      content = h('div', { class: 'foot-note' }, icon('lock', 16),
+        h('span', null, 'This conversation is closed. The transcript is read-only.'),
+        h('a', { class: 'link', href: `/api/v1/chats/${c.id}/transcript.txt`, download: `chat-${c.id}.txt` }, 'Download transcript'));
+    } else {
+      content = h('div', { class: 'foot-note' }, '');
+    }
+    if (this.footer.firstChild !== content || this.footer.childNodes.length !== 1) {
+      const hadFocus = document.activeElement === this.input;
+      replaceChildren(this.footer, content);
+      if (hadFocus && content === this.composer) this.input.focus({ preventScroll: true });
+    }
+  }
+
+  placeholder() {
+    const name = visitorName(this.conv.summary);
+    this.input.placeholder = `Reply to ${name}…`;
+  }
+
+  renderDetails() {
+    const c = this.conv;
+    const s = c.summary || { id: c.id };
+    const name = visitorName(s);
+    const created = parseTime(s.created_at);
+    const assigned = parseTime(s.assigned_at);
+    const closed = parseTime(s.closed_at);
+    const row = (label, value, cls) => h('div', { class: 'kv' },
+      h('dt', null, label), h('dd', { class: cls || null }, value == null || value === '' ? '—' : value));
+    const vid = s.visitor && s.visitor.id != null ? String(s.visitor.id) : null;
+    replaceChildren(this.details,
+      h('div', { class: 'details-card details-visitor' },
+        avatar(name, vid, 'xl'),
+        h('div', { class: 'details-name' }, name),
+        s.visitor && s.visitor.email ? h('div', { class: 'details-sub' }, s.visitor.email) : null),
+      h('div', { class: 'details-section' },
+        h('h3', null, 'Visitor'),
+        h('dl', null,
+          row('Name', s.visitor && s.visitor.name ? s.visitor.name : 'Not provided'),
+          s.visitor && s.visitor.email ? row('Email', s.visitor.email) : null,
+          row('Visitor ID', vid, 'mono'))),
+      h('div', { class: 'details-section' },
+        h('h3', null, 'Conversation'),
+        h('dl', null,
+          row('Chat', `#${c.id}`),
+          row('Status', STATUS_LABEL[s.status] || '—'),
+          row('Started', created ? fullTime(created) : null),
+          row('Waited', created ? duration((assigned || closed || Date.now()) - created) : null),
+          row('Agent', s.assignee ? (this.app.isMine(s) ? `${s.assignee.name || 'You'} (you)` : s.assignee.name) : 'Unassigned'),
+          closed ? row('Closed', fullTime(closed)) : null,
+          row('Messages', String(c.messageCount())))),
+      h('div', { class: 'details-section' },
+        h('a', {
+          class: 'btn btn-secondary btn-block', href: `/api/v1/chats/${c.id}/transcript.txt`,
+          download: `chat-${c.id}.txt`,
+        }, icon('download', 16), 'Download transcript')));
+  }
+
+  renderTyping() {
+    const c = this.conv;
+    const show = c.visitorTyping && c.summary && c.summary.status !== 'closed';
+    this.typingEl.hidden = !show;
+    if (show) {
+      const v = c.summary && c.summary.visitor;
+      const who = v && v.name ? v.name : 'Visitor';
+      this.typingEl.querySelector('.typing-text').textContent = `${who} is typing…`;
+    }
+  }
+
+  // ---- transcript ------------------------------------------------------------------------
+  renderThread(force = false) {
+    if (!this.attached && !force) { this.dirty = true; return; }
+    this.dirty = false;
+    const c = this.conv;
+    const wasAtBottom = this.attached ? this.atBottom() : c.stickToBottom;
+    const prevTop = this.thread.scrollTop;
+    const prevCount = this.list.childElementCount;
+
+    const nodes = [];
+    const events = c.sorted();
+    let prev = null;
+    let lastDay = null;
+    const add = (item) => {
+      const ts = item.ts;
+      if (ts != null) {
+        const key = dayKey(ts);
+        if (key !== lastDay) {
+          nodes.push(h('div', { class: 'day' }, h('span', null, dayLabel(ts))));
+          lastDay = key;
+          prev = null;
+        }
+      }
+      if (item.kind === 'message') {
+        const grouped = !!prev && prev.kind === 'message' && sameAuthor(prev.author, item.author)
+          && ts != null && prev.ts != null && ts - prev.ts < GROUP_WINDOW;
+        nodes.push(this.messageNode(item, grouped));
+      } else {
+        const node = this.systemNode(item);
+        if (node) nodes.push(node);
+      }
+      prev = item;
+    };
+
+    if (!c.loaded && c.loading && events.length === 0) {
+      nodes.push(h('div', { class: 'thread-status' }, h('span', { class: 'spinner' }), 'Loading conversation…'));
+    } else if (c.loadError && events.length === 0) {
+      nodes.push(h('div', { class: 'thread-status error' }, icon('alert', 16), c.loadError,
+        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => this.app.loadConv(c, true) }, 'Try again')));
+    }
+    for (const ev of events) {
+      add({
+        kind: ev.kind, seq: ev.seq, author: ev.author || null, text: ev.text, data: ev.data || {},
+        ts: parseTime(ev.created_at), ev,
+      });
+    }
+    for (const p of c.pending.values()) {
+      add({
+        kind: 'message', author: { type: 'agent', id: this.app.me.id, name: this.app.me.name },
+        text: p.text, ts: p.at, pending: p,
+      });
+    }
+    replaceChildren(this.list, nodes);
+
+    if (wasAtBottom) {
+      this.scrollToBottom(false);
+    } else {
+      this.thread.scrollTop = prevTop;
+      if (this.list.childElementCount > prevCount && prevCount > 0) {
+        c.unseenBelow += 1;
+        this.jumpBtn.hidden = false;
+      }
+    }
+    if (this.details.isConnected) this.renderDetails();
+  }
+
+  messageNode(item, grouped) {
+    const author = item.author || {};
+    const isVisitor = author.type === 'visitor';
+    const mine = !isVisitor && Number(author.id) === Number(this.app.me.id);
+    const side = isVisitor ? 'visitor' : mine ? 'me' : 'agent';
+    const s = this.conv.summary;
+    const name = isVisitor ? visitorName(s) : mine ? 'You' : (author.name || 'Agent');
+    const classes = ['msg', `msg-${side}`];
+    if (grouped) classes.push('grouped');
+    if (item.pending) classes.push(`msg-${item.pending.status}`);
+
+    const bubble = h('div', { class: 'bubble' });
+    bubble.textContent = String(item.text ?? ''); // visitor text: always text, never HTML
+
+    let status = null;
+    if (item.pending) {
+      const p = item.pending;
+      if (p.status === 'failed') {
+        status = h('div', { class: 'msg-status failed' }, icon('alert', 13),
+          h('span', null, p.error || 'Not sent'),
+          h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.retrySend(this.conv, p.client_id) }, 'Retry'),
+          h('button', { class: 'linkbtn muted', type: 'button', onclick: () => this.app.discardSend(this.conv, p.client_id) }, 'Discard'));
+      } else {
+        status = h('div', { class: 'msg-status pending' }, h('span', { class: 'spinner spinner-xs' }),
+          this.app.connected() ? 'Sending…' : 'Waiting for connection…');
+      }
+    }
+
+    const meta = grouped ? null : h('div', { class: 'msg-meta' },
+      h('span', { class: 'msg-author' }, name),
+      item.ts != null ? h('time', { datetime: new Date(item.ts).toISOString(), title: fullTime(item.ts) }, clockTime(item.ts)) : null);
+
+    const av = isVisitor
+      ? (grouped ? h('span', { class: 'avatar-spacer' }) : avatar(name, s && s.visitor && s.visitor.id, 'sm'))
+      : null;
+
+    return h('div', {
+      class: classes.join(' '),
+      dataset: item.seq ? { seq: String(item.seq) } : { pending: item.pending.client_id },
+    }, av, h('div', { class: 'msg-body' }, meta, h('div', { class: 'bubble-row' }, bubble,
+      grouped && item.ts != null ? h('time', { class: 'msg-hover-time', title: fullTime(item.ts) }, clockTime(item.ts)) : null),
+    status));
+  }
+
+  systemNode(item) {
+    const d = item.data || {};
+    let text;
+    let ic = 'info';
+    switch (item.kind) {
+      case 'chat.started':
+        text = `${visitorName(this.conv.summary)} started the chat`;
+        ic = 'chat';
+        break;
+      case 'chat.assigned': {
+        const agent = d.agent || {};
+        const mine = Number(agent.id) === Number(this.app.me.id);
+        text = mine ? 'You joined the chat' : `${agent.name || 'An agent'} joined the chat`;
+        ic = 'user';
+        break;
+      }
+      case 'chat.closed': {
+        const by = d.by === 'visitor' ? 'by the visitor' : d.by === 'agent' ? 'by the agent'
+          : d.by === 'system' ? 'automatically' : '';
+        text = `Chat closed ${by}`.trim();
+        ic = 'lock';
+        break;
+      }
+      default:
+        if (typeof item.text === 'string' && item.text) {
+          const b = h('div', { class: 'sys-note' });
+          b.textContent = item.text;
+          return h('div', { class: 'sys' }, b);
+        }
+        return null;
+    }
+    return h('div', { class: `sys sys-${item.kind.replace('.', '-')}` },
+      icon(ic, 13), h('span', null, text),
+      item.ts != null ? h('time', { title: fullTime(item.ts) }, clockTime(item.ts)) : null);
+  }
+
+  // ---- scrolling -------------------------------------------------------------------------
+  atBottom() {
+    const t = this.thread;
+    return t.scrollHeight - t.scrollTop - t.clientHeight < 48;
+  }
+
+  scrollToBottom(smooth) {
+    const t = this.thread;
+    if (smooth) t.scrollTo({ top: t.scrollHeight, behavior: 'smooth' });
+    else t.scrollTop = t.scrollHeight;
+    this.conv.unseenBelow = 0;
+    this.jumpBtn.hidden = true;
+  }
+
+  onScroll() {
+    if (this.atBottom()) {
+      this.conv.unseenBelow = 0;
+      this.jumpBtn.hidden = true;
+      this.app.markRead(this.conv);
+    }
+  }
+
+  // ---- composer --------------------------------------------------------------------------
+  onKeyDown(e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing) {
+      e.preventDefault();
+      this.submit();
+    }
+  }
+
+  onInput() {
+    this.conv.draft = this.input.value;
+    this.autosize();
+    this.updateCounter();
+    this.app.typingInput(this.conv, this.input.value.trim().length > 0);
+  }
+
+  updateCounter() {
+    const n = this.input.value.length;
+    this.counter.hidden = n < MAX_CHARS - 500;
+    this.counter.textContent = `${n} / ${MAX_CHARS}`;
+    this.counter.classList.toggle('over', n > MAX_CHARS);
+    this.sendBtn.disabled = this.input.value.trim().length === 0 || n > MAX_CHARS;
+  }
+
+  autosize() {
+    const el = this.input;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 220)}px`;
+  }
+
+  submit() {
+    const text = this.input.value;
+    if (!text.trim() || text.length > MAX_CHARS || !this.canReply()) return;
+    this.input.value = '';
+    this.conv.draft = '';
+    this.autosize();
+    this.updateCounter();
+    this.app.sendMessage(this.conv, text.replace(/\s+$/, ''));
+    this.scrollToBottom(false);
+    this.input.focus();
+  }
+
+  /** Refreshes relative times (waiting counter in the header). */
+  tick() {
+    const s = this.conv.summary;
+    if (s && s.status === 'queued') this.update();
+  }
+}
+
+function sameAuthor(a, b) {
+  if (!a || !b) return false;
+  if (a.type !== b.type) return false;
+  if (a.type === 'visitor') return true;
+  return Number(a.id) === Number(b.id);
+}

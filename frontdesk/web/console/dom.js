@@ -1,0 +1,198 @@
+// Small DOM and formatting helpers. Nothing here ever parses HTML: every string that reaches
+// the page goes through textContent / createTextNode / setAttribute.
+
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value == null || value === false) continue;
+      if (key === 'class') el.className = value;
+      else if (key === 'text') el.textContent = value;
+      else if (key === 'dataset') Object.assign(el.dataset, value);
+      else if (key.startsWith('on') && typeof value === 'function') {
+        el.addEventListener(key.slice(2), value);
+      } else if (value === true) el.setAttribute(key, '');
+      else el.setAttribute(key, String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child == null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.appendChild(child);
+    else el.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function replaceChildren(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
+// --- icons: static, trusted path data, built with the SVG DOM API -------------------------
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const ICONS = {
+  send: ['M4 12 20 4l-6 16-3-7-7-1Z', 'M11 13l9-9'],
+  check: ['M5 12.5 10 17l9-10'],
+  checks: ['M2 12.5 6.5 17 15 7', 'M10.5 16l1 1L20 7'],
+  x: ['M6 6l12 12', 'M18 6 6 18'],
+  logout: ['M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3', 'M10 17l-5-5 5-5', 'M5 12h11'],
+  inbox: ['M4 13h4l2 3h4l2-3h4', 'M4 13 6.5 5.5A2 2 0 0 1 8.4 4h7.2a2 2 0 0 1 1.9 1.5L20 13v5a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2Z'],
+  archive: ['M3 5h18v4H3Z', 'M5 9v9a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V9', 'M10 13h4'],
+  clock: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z', 'M12 7v5l3 2'],
+  download: ['M12 4v11', 'M7 10l5 5 5-5', 'M5 20h14'],
+  volume: ['M4 9h4l5-4v14l-5-4H4Z', 'M16.5 8.5a5 5 0 0 1 0 7', 'M19 6a8.5 8.5 0 0 1 0 12'],
+  mute: ['M4 9h4l5-4v14l-5-4H4Z', 'M17 9.5l5 5', 'M22 9.5l-5 5'],
+  bell: ['M6 16V11a6 6 0 1 1 12 0v5l2 2H4Z', 'M10 20a2 2 0 0 0 4 0'],
+  info: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z', 'M12 11v5', 'M12 8h.01'],
+  alert: ['M12 3 2 20h20Z', 'M12 10v4', 'M12 17h.01'],
+  retry: ['M4 12a8 8 0 0 1 14-5.3L20 9', 'M20 4v5h-5', 'M20 12a8 8 0 0 1-14 5.3L4 15', 'M4 20v-5h5'],
+  chat: ['M4 5h16v11H9l-5 4Z'],
+  lock: ['M6 11h12v9H6Z', 'M8.5 11V8a3.5 3.5 0 0 1 7 0v3'],
+  panel: ['M4 5h16v14H4Z', 'M15 5v14'],
+  user: ['M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8Z', 'M4 20a8 8 0 0 1 16 0'],
+  arrowDown: ['M12 5v14', 'M6 13l6 6 6-6'],
+};
+
+export function icon(name, size = 16) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', String(size));
+  svg.setAttribute('height', String(size));
+  svg.setAttribute('fill', 'none');
+  svg.setAttribute('stroke', 'currentColor');
+  svg.setAttribute('stroke-width', '1.8');
+  svg.setAttribute('stroke-linecap', 'round');
+  svg.setAttribute('stroke-linejoin', 'round');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.classList.add('icon');
+  for (const d of ICONS[name] || []) {
+    const path = document.createElementNS(SVG_NS, 'path');
+    path.setAttribute('d', d);
+    svg.appendChild(path);
+  }
+  return svg;
+}
+
+// --- identity ---------------------------------------------------------------------------------
+export function shortVisitorId(id) {
+  const s = String(id ?? '');
+  const core = s.length > 8 && s[0] === 'V' ? s.slice(1) : s;
+  return core.length > 6 ? core.slice(0, 6) : core;
+}
+
+export function visitorName(summary) {
+  const v = summary && summary.visitor;
+  const name = v && typeof v.name === 'string' ? v.name.trim() : '';
+  if (name) return name;
+  if (v && v.id != null) return `Visitor #${shortVisitorId(v.id)}`;
+  return summary && summary.id != null ? `Visitor #${summary.id}` : 'Visitor';
+}
+
+export function initials(name) {
+  const s = String(name || '').trim();
+  if (!s) return '?';
+  if (s.startsWith('Visitor #')) return 'V';
+  const parts = s.split(/\s+/).filter(Boolean);
+  const first = Array.from(parts[0] || '')[0] || '';
+  const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] || '' : '';
+  return (first + last).toUpperCase() || '?';
+}
+
+const HUES = [212, 262, 172, 24, 330, 142, 196, 45];
+export function hueFor(key) {
+  const s = String(key ?? '');
+  let x = 0;
+  for (let i = 0; i < s.length; i++) x = (x * 31 + s.charCodeAt(i)) >>> 0;
+  return HUES[x % HUES.length];
+}
+
+export function avatar(name, key, size = 'md') {
+  const el = h('span', { class: `avatar avatar-${size}`, 'aria-hidden': 'true' }, initials(name));
+  el.style.setProperty('--hue', String(hueFor(key ?? name)));
+  return el;
+}
+
+// --- time -------------------------------------------------------------------------------------
+export function parseTime(value) {
+  if (!value) return null;
+  const t = Date.parse(value);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** "<1m", "2m", "1h 5m", "3d" — for waiting time. */
+export function duration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) ms = 0;
+  const m = Math.floor(ms / 60000);
+  if (m < 1) return '<1m';
+  if (m < 60) return `${m}m`;
+  const hrs = Math.floor(m / 60);
+  if (hrs < 24) return m % 60 ? `${hrs}h ${m % 60}m` : `${hrs}h`;
+  return `${Math.floor(hrs / 24)}d`;
+}
+
+/** "now", "5m", "3h", "Mon", "Nov 3" — for list timestamps. */
+export function ago(ts, now = Date.now()) {
+  if (ts == null) return '';
+  const diff = Math.max(0, now - ts);
+  if (diff < 60000) return 'now';
+  if (diff < 3600000) return `${Math.floor(diff / 60000)}m`;
+  if (diff < 86400000) return `${Math.floor(diff / 3600000)}h`;
+  const d = new Date(ts);
+  if (diff < 6 * 86400000) return d.toLocaleDateString(undefined, { weekday: 'short' });
+  return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+}
+
+export function clockTime(ts) {
+  if (ts == null) return '';
+  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+export function fullTime(ts) {
+  if (ts == null) return '';
+  return new Date(ts).toLocaleString(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+  });
+}
+
+export function dayLabel(ts, now = Date.now()) {
+  const d = new Date(ts);
+  const today = new Date(now);
+  const startOf = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((startOf(today) - startOf(d)) / 86400000);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  const opts = { weekday: 'long', month: 'short', day: 'numeric' };
+  if (d.getFullYear() !== today.getFullYear()) opts.year = 'numeric';
+  return d.toLocaleDateString(undefined, opts);
+}
+
+export function dayKey(ts) {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+// --- misc -------------------------------------------------------------------------------------
+export function randomId(prefix = 'c') {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let out = prefix;
+  for (const b of bytes) out += abc[b & 63];
+  return out; // 17 chars of [A-Za-z0-9_-]
+}
+
+export function oneLine(text, max = 140) {
+  const s = String(text ?? '').replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

@@ -1,0 +1,568 @@
+/*! frontdesk chat widget (served at /widget.js) · size: SIZE bytes gzipped (gzip -9 -c widget.js | wc -c)
+ *
+ * Embed it with this snippet. The stub queues calls made before the script has loaded; every
+ * stub method returns a Promise that settles with the real method's result once it has.
+ *
+ *   <script>
+ *     (function (w, f) {
+ *       f = w.Frontdesk = w.Frontdesk || {q: []};
+ *       "open close on sendMessage setVisitor endChat".split(" ").forEach(function (m) {
+ *         f[m] = f[m] || function () {
+ *           var a = arguments;
+ *           return new Promise(function (r, j) { f.q.push([m, a, r, j]); });
+ *         };
+ *       });
+ *     })(window);
+ *   </script>
+ *   <script src="https://chat.example.com/widget.js" async></script>
+ *
+ * Script tag options: data-title="Talk to us", data-color="#0b7a5c", data-position="left".
+ *
+ * API (window.Frontdesk):
+ *   open() / close()             show or hide the chat window (not the chat itself)
+ *   sendMessage(text)            → Promise of the stored event; rejects with an Error with .code
+ *   setVisitor({name, email})    tell agents who the visitor is (sent once connected)
+ *   endChat()                    → Promise; closes the visitor's open chat
+ *   on(name, cb)                 "message" (both directions), "chat:started", "chat:assigned",
+ *                                "chat:closed"; cb gets the event; returns an unsubscribe function
+ *
+ * Wire protocol: docs/protocol.md (socket /api/v1/widget/ws). User text is only ever set with
+ * textContent.
+ */
+(function (W, D) {
+  "use strict";
+  var F = W.Frontdesk = W.Frontdesk || {q: []};
+  if (F.loaded) return;
+  F.loaded = 1;
+
+  var me = D.currentScript || [].filter.call(D.scripts, function (s) {
+    return /\/widget\.js([?#]|$)/.test(s.src);
+  }).pop() || {src: location.origin + "/widget.js", dataset: {}};
+  var opt = me.dataset || {};
+  var BASE = me.src.replace(/\/widget\.js([?#].*)?$/, "");
+  var WS_URL = BASE.replace(/^http/, "ws") + "/api/v1/widget/ws";
+  var MAX = 4000, K = "frontdesk:", TK = K + "visitor_token";
+
+  // ---- storage: token (raw string), chats + open state, outbox -----------------------------
+  function ls(k, v) {
+    try {
+      if (v === undefined) return localStorage.getItem(k);
+      if (v === null) localStorage.removeItem(k); else localStorage.setItem(k, v);
+    } catch (e) { /* storage blocked: work in memory */ }
+  }
+  function load(k, d) { try { return JSON.parse(ls(K + k)) || d; } catch (e) { return d; } }
+  var token = ls(TK);
+  // st.chats: {chatId: {ev: {seq: event}, last: contiguous seq held, done, agent}}
+  var st = load("state", {chats: {}, cur: 0, open: false});
+  var outbox = load("outbox", []); // [{client_id, text, fail?}] until acknowledged
+  var conf = load("config", {});
+  function save() { ls(K + "state", JSON.stringify(st)); ls(K + "outbox", JSON.stringify(outbox)); }
+
+  // ---- connection state -------------------------------------------------------------------
+  var ws, ready, stopped, attempt = 0, timer, stableT, tokP, rx = 0, quick = 0;
+  var syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
+  var typOn = 0, typAt = 0, typT, agentT;
+
+  function rid() {
+    return [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join("");
+  }
+  function err(code, msg, extra) {
+    var e = new Error(msg || code);
+    e.code = code;
+    if (extra) e.retryAfter = extra;
+    return e;
+  }
+  function emit(name, data) {
+    (subs[name] || []).slice().forEach(function (f) {
+      try { f(data); } catch (x) { setTimeout(function () { throw x; }); }
+    });
+  }
+  function chat(id) { return st.chats[id] || (st.chats[id] = {ev: {}, last: 0}); }
+  function cur() { return st.cur ? chat(st.cur) : null; }
+  function isOpenChat() { var c = cur(); return c && !c.done; }
+  function send(o) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(o)); }
+
+  // ---- DOM ----------------------------------------------------------------------------------
+  var ICON = {
+    chat: '<svg class="i1" viewBox="0 0 24 24"><path d="M12 3c5 0 9 3.6 9 8s-4 8-9 8c-1 0-2-.1-2.9-.4L4.5 20.5l1.2-3.9A7.6 7.6 0 0 1 3 11c0-4.4 4-8 9-8z"/></svg>',
+    down: '<svg class="i2" viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
+    send: '<svg viewBox="0 0 24 24"><path d="M5 12h13M12 5l7 7-7 7"/></svg>'
+  };
+  var CSS = ":host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}" +
+    ".fd{--a:#2f5bea;position:fixed;right:20px;bottom:20px;z-index:2147483000;color:#1d2230;" +
+    "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;" +
+    "-webkit-font-smoothing:antialiased;text-align:left}.fd.l{right:auto;left:20px}" +
+    "button{font:inherit;color:inherit;background:none;border:0;padding:0;margin:0;cursor:pointer}" +
+    ":focus-visible{outline:2px solid var(--a);outline-offset:2px}" +
+    "svg{width:24px;height:24px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
+    ".ln{position:relative;display:grid;place-items:center;width:60px;height:60px;border-radius:50%;" +
+    "background:var(--a);color:#fff;box-shadow:0 4px 12px rgba(0,0,0,.15),0 12px 32px rgba(0,0,0,.15);transition:transform .2s}" +
+    ".ln:hover{transform:scale(1.06)}.ln svg{position:absolute;width:28px;height:28px;transition:transform .25s,opacity .2s}" +
+    ".i1{fill:#fff;stroke:none}.i2,.open .i1{opacity:0;transform:rotate(-60deg) scale(.5)}.open .i2{opacity:1;transform:none}" +
+    ".bd{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
+    "background:#e5484d;color:#fff;font-size:12px;font-weight:700;line-height:18px;text-align:center;border:2px solid #fff}.bd:empty{display:none}" +
+    ".win{position:absolute;right:0;bottom:76px;width:376px;height:min(640px,calc(100vh - 116px));display:flex;flex-direction:column;" +
+    "background:#fff;border-radius:18px;overflow:hidden;box-shadow:0 16px 50px rgba(17,24,39,.22),0 2px 8px rgba(17,24,39,.08);" +
+    "opacity:0;visibility:hidden;transform:translateY(14px) scale(.97);transform-origin:bottom right;" +
+    "transition:opacity .2s,transform .2s,visibility 0s .2s}.l .win{right:auto;left:0;transform-origin:bottom left}" +
+    ".open .win{opacity:1;visibility:visible;transform:none;transition:opacity .2s,transform .2s}" +
+    "header{display:flex;align-items:center;gap:12px;padding:16px 12px 16px 18px;color:#fff;background:var(--a);" +
+    "background:linear-gradient(135deg,var(--a),color-mix(in srgb,var(--a),#000 28%))}" +
+    ".av{flex:none;display:grid;place-items:center;width:40px;height:40px;border-radius:50%;background:rgba(255,255,255,.2);" +
+    "font-size:16px;font-weight:600;text-transform:uppercase;box-shadow:0 0 0 2px rgba(255,255,255,.35)}" +
+    ".hd{flex:1;min-width:0;display:flex;flex-direction:column}.t,.s{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
+    ".t{font-size:16px;font-weight:600}.s{font-size:13px;opacity:.85}" +
+    ".end{padding:6px 10px;border-radius:8px;background:rgba(255,255,255,.16);font-size:12.5px;font-weight:500;white-space:nowrap}" +
+    ".end:hover,.x:hover{background:rgba(255,255,255,.28)}.x{display:grid;place-items:center;width:32px;height:32px;border-radius:8px}" +
+    ".st{padding:6px 12px;background:#fff6dc;color:#7a5800;font-size:12.5px;text-align:center;overflow:hidden;animation:fdin .2s .8s both}" +
+    ".st.bad{background:#fdecec;color:#a8262c;animation:none}" +
+    "@keyframes fdin{from{max-height:0;padding:0 12px;opacity:0}to{max-height:40px}}" +
+    ".log,.c,.cs,.pe{display:flex;flex-direction:column}.log{flex:1;overflow-y:auto;padding:8px 14px 14px;background:#f5f6f8;overscroll-behavior:contain}" +
+    ".m{max-width:82%;margin-top:10px;align-self:flex-start;display:flex;flex-direction:column;align-items:flex-start}" +
+    ".me{align-self:flex-end;align-items:flex-end}.me+.me,.them+.them{margin-top:3px}" +
+    ".n{font-size:12px;color:#6b7180;margin:0 0 3px 12px}.them+.them .n{display:none}" +
+    ".b{padding:9px 13px;border-radius:18px 18px 18px 6px;white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;" +
+    "box-shadow:0 1px 2px rgba(16,24,40,.1)}.me .b{background:var(--a);color:#fff;border-radius:18px 18px 6px 18px}" +
+    ".p .b{opacity:.55}.f{font-size:11.5px;color:#8a8f9c;margin:3px 4px 0;animation:fdv 0s 1.5s both}@keyframes fdv{from{visibility:hidden}}" +
+    ".bad .b{opacity:1;background:#fff;color:#1d2230;box-shadow:inset 0 0 0 1px #efb2b2}.bad .f{color:#c2373d;animation:none}" +
+    ".rt{color:var(--a);font-weight:600;text-decoration:underline;margin-left:4px}" +
+    ".sy{align-self:center;margin:14px 8px 2px;font-size:12px;color:#8a8f9c;text-align:center}" +
+    ".ty{align-self:flex-start;display:flex;gap:4px;margin-top:10px;padding:13px 14px;border-radius:18px 18px 18px 6px;background:#fff;box-shadow:0 1px 2px rgba(16,24,40,.1)}" +
+    ".ty i{width:7px;height:7px;border-radius:50%;background:#9ca1ad;animation:fdt 1.2s infinite}" +
+    ".ty i:nth-child(2){animation-delay:.15s}.ty i:nth-child(3){animation-delay:.3s}" +
+    "@keyframes fdt{0%,60%,100%{transform:none;opacity:.45}30%{transform:translateY(-4px);opacity:1}}" +
+    ".ov{align-self:center;margin:16px 8px 4px;padding:10px 14px;border-radius:12px;border:1px dashed #cfd3db;font-size:13px;color:#555b68;text-align:center}" +
+    "form{display:flex;align-items:flex-end;gap:8px;padding:10px 10px 10px 16px;border-top:1px solid #eceef2;background:#fff}" +
+    "textarea{flex:1;resize:none;border:0;outline:0;font:inherit;color:inherit;background:none;height:38px;max-height:120px;padding:8px 0;margin:0}" +
+    "textarea::placeholder{color:#9aa0ac}.go{flex:none;display:grid;place-items:center;width:38px;height:38px;border-radius:50%;background:var(--a);color:#fff;transition:opacity .15s}" +
+    ".go:disabled{opacity:.3;cursor:default}.go svg{width:18px;height:18px}" +
+    ".er{padding:0 16px 6px;color:#c2373d;font-size:12.5px;background:#fff}.er:empty{display:none}" +
+    ".pw{padding:0 0 8px;font-size:11px;color:#a3a8b3;text-align:center;background:#fff}" +
+    "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}}" +
+    "@media (prefers-reduced-motion:reduce){*{transition:none!important}}";
+  var HTML = '<div class="fd"><section class="win" role="dialog" aria-modal="false">' +
+    '<header><div class="av" aria-hidden="true"></div><div class="hd"><b class="t"></b><span class="s"></span></div>' +
+    '<button type="button" class="end" aria-label="End chat">End chat</button>' +
+    '<button type="button" class="x" aria-label="Minimize chat window"><svg viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg></button></header>' +
+    '<div class="st" role="status" hidden></div>' +
+    '<div class="log" role="log" aria-live="polite"><div class="m them gr" hidden><div class="b"></div></div>' +
+    '<div class="cs"></div><div class="pe"></div><div class="ty" aria-label="Agent is typing" hidden><i></i><i></i><i></i></div>' +
+    '<div class="ov" hidden>This chat has ended. Write a message to start a new one.</div></div>' +
+    '<form><textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>' +
+    '<button class="go" type="submit" aria-label="Send message" disabled>' + ICON.send + '</button></form>' +
+    '<div class="er" role="alert"></div><div class="pw">Powered by frontdesk</div></section>' +
+    '<button type="button" class="ln" aria-label="Open chat" aria-expanded="false">' + ICON.chat + ICON.down +
+    '<span class="bd" aria-hidden="true"></span></button></div>';
+
+  var host, R, $ = function (s) { return R.querySelector(s); };
+  var fd, win, log, cs, pe, ta, go, ty, ov, stEl, sub, endB, ln, secs = {}, pn = {};
+
+  function el(tag, cls, text) {
+    var n = D.createElement(tag);
+    n.className = cls;
+    if (text != null) n.textContent = text;
+    return n;
+  }
+  function hhmm(s) {
+    var d = new Date(s);
+    return isNaN(d) ? "" : d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+  }
+  // Insert n into parent keeping children ordered by their .s (seq or chat id).
+  function place(parent, n) {
+    var c = parent.lastChild;
+    while (c && c.s > n.s) c = c.previousSibling;
+    parent.insertBefore(n, c ? c.nextSibling : parent.firstChild);
+  }
+  function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 80; }
+  function bottom() { log.scrollTop = log.scrollHeight; }
+
+  function view(e) {
+    var k = e.kind, a = e.author || {}, d = e.data || {}, n;
+    if (k === "message") {
+      n = el("div", "m " + (a.type === "visitor" ? "me" : "them"));
+      if (a.type !== "visitor") n.appendChild(el("div", "n", a.name || "Support"));
+      n.appendChild(el("div", "b", e.text)).title = hhmm(e.created_at);
+    } else if (k === "chat.started") {
+      n = el("div", "sy", "Chat started · " + hhmm(e.created_at));
+    } else if (k === "chat.assigned") {
+      n = el("div", "sy", ((d.agent || {}).name || "An agent") + " joined the chat");
+    } else if (k === "chat.closed") {
+      n = el("div", "sy", d.by === "visitor" ? "Chat ended by you" :
+        d.by === "agent" && a.name ? "Chat ended by " + a.name : "Chat ended");
+    }
+    if (n) n.s = e.seq;
+    return n;
+  }
+  function draw(id, e) {
+    var n = view(e), s = secs[id];
+    if (!n) return;
+    if (!s) { s = secs[id] = el("div", "c"); s.s = +id; place(cs, s); }
+    place(s, n);
+  }
+  function drawPend(o) {
+    var n = pn[o.client_id], f;
+    if (!n) {
+      n = pn[o.client_id] = el("div", "m me p");
+      n.appendChild(el("div", "b", o.text));
+      n.appendChild(el("div", "f"));
+      pe.appendChild(n);
+    }
+    n.classList.toggle("bad", !!o.fail);
+    f = n.lastChild;
+    f.textContent = o.fail ? "Not sent: " + o.fail : "Sending…";
+    if (o.fail) {
+      var r = f.appendChild(el("button", "rt", "Retry"));
+      r.type = "button";
+      r.onclick = function () { delete o.fail; save(); drawPend(o); sendMsg(o); connect(); };
+    }
+  }
+  function initials(s) {
+    return (s || "").split(/\s+/).filter(Boolean).slice(0, 2).map(function (w) { return w[0]; }).join("");
+  }
+  function title() { return opt.title || conf.title || "Chat with us"; }
+
+  function paint() { // header, banners, badge: everything derived from state
+    if (!R) return;
+    var c = cur(), open = c && !c.done, ag = open && c.agent;
+    $(".t").textContent = title();
+    win.setAttribute("aria-label", title());
+    sub.textContent = ag ? "You're chatting with " + ag.name : open ? "Waiting for an agent to join…" :
+      conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
+    $(".av").textContent = initials(ag ? ag.name : title()) || "?";
+    endB.hidden = !open || stopped;
+    ov.hidden = !(c && c.done) || outbox.length > 0;
+    var g = $(".gr");
+    g.hidden = !conf.greeting;
+    g.firstChild.textContent = conf.greeting || "";
+    var color = opt.color || conf.accent_color;
+    if (color && W.CSS && CSS.supports("color", color)) fd.style.setProperty("--a", color);
+    fd.classList.toggle("l", opt.position === "left");
+    fd.classList.toggle("open", !!st.open);
+    ln.setAttribute("aria-expanded", !!st.open);
+    ln.setAttribute("aria-label", st.open ? "Close chat" : "Open chat");
+    $(".bd").textContent = unread && !st.open ? unread > 9 ? "9+" : unread : "";
+    ta.disabled = !!stopped;
+    go.disabled = stopped || !ta.value.trim();
+  }
+  function status(t, bad) {
+    if (!stEl) return;
+    stEl.textContent = t || "";
+    stEl.hidden = !t;
+    stEl.classList.toggle("bad", !!bad);
+  }
+  function agentTyping(on) {
+    clearTimeout(agentT);
+    var nb = nearBottom();
+    ty.hidden = !on;
+    if (on) agentT = setTimeout(agentTyping, 8000, false);
+    if (nb) bottom();
+  }
+  function show(open) {
+    st.open = !!open;
+    save();
+    if (!R) return;
+    if (open) { unread = 0; bottom(); setTimeout(function () { ta.focus(); }, 50); }
+    paint();
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+  function setCur(id) {
+    if (+id === +st.cur) return;
+    st.cur = +id;
+    chat(id).done = 0;
+    Object.keys(st.chats).sort(function (a, b) { return b - a; }).slice(3).forEach(function (old) {
+      delete st.chats[old];
+      if (secs[old]) { secs[old].remove(); delete secs[old]; }
+    });
+  }
+  function onEvent(e, live) {
+    var id = e.chat_id, s = e.seq, c, nb = R && nearBottom();
+    if (!id || !s) return;
+    if (+id > +st.cur) setCur(id);
+    c = chat(id);
+    if (c.ev[s]) return; // duplicate
+    delete e.type;
+    c.ev[s] = e;
+    while (c.ev[c.last + 1]) c.last++;
+    if (s > c.last) resync(id); // a gap below s
+    var k = e.kind, a = e.author || {};
+    if (k === "chat.assigned") c.agent = (e.data || {}).agent;
+    if (k === "chat.closed") {
+      c.done = 1;
+      closers.splice(0).forEach(function (w) { w[0](e); });
+    }
+    if (R) draw(id, e);
+    if (k === "message" && a.type === "visitor" && e.client_id) settle(e.client_id, e);
+    if (k === "message" && a.type !== "visitor" && R) {
+      agentTyping(false);
+      if (!st.open && live) unread++;
+    }
+    save();
+    paint();
+    if (R && (nb || a.type === "visitor")) bottom();
+    if (live) emit(k === "message" ? k : k.replace(".", ":"), e);
+  }
+  function settle(cid, e) {
+    var w = waiters[cid];
+    outbox = outbox.filter(function (o) { return o.client_id !== cid; });
+    if (pn[cid]) { pn[cid].remove(); delete pn[cid]; }
+    if (w) { delete waiters[cid]; w[0](e); }
+    save();
+  }
+  function resync(id) {
+    if (ready && !syncing[id]) {
+      syncing[id] = 1;
+      send({type: "sync", chat_id: +id, after: chat(id).last});
+    }
+  }
+  function onError(m) {
+    var r = m.ref, o = r && outbox.filter(function (x) { return x.client_id === r; })[0], w = r && waiters[r];
+    if (o) {
+      if (m.code === "unavailable") return setTimeout(sendMsg, 2000, o);
+      o.fail = m.message || m.code;
+      save();
+      if (R) drawPend(o);
+      paint();
+    }
+    if (w) {
+      delete waiters[r];
+      closers = closers.filter(function (c) { return c !== w; });
+      if (m.code === "chat_closed" && !o) w[0](); else w[1](err(m.code, m.message, m.retry_after));
+    }
+  }
+  function onFrame(m) {
+    rx = Date.now();
+    var t = m.type, ch = m.chat, c = cur();
+    if (t === "welcome") {
+      ready = 1;
+      attempt = quick ? attempt : 0;
+      clearTimeout(stableT);
+      stableT = setTimeout(function () { attempt = 0; quick = 0; }, 10000);
+      status("");
+      if (ch) {
+        setCur(ch.id);
+        c = chat(ch.id);
+        c.done = 0;
+        if (ch.agent) c.agent = ch.agent;
+      } else if (c) c.done = 1;
+      if (st.cur) resync(st.cur);
+      outbox.forEach(sendMsg);
+      later.splice(0).forEach(send);
+      if (who) send(who);
+      save();
+      paint();
+    } else if (t === "event") onEvent(m, 1);
+    else if (t === "ack") {
+      var e = m.event || {};
+      e.chat_id = e.chat_id || m.chat_id;
+      e.seq = e.seq || m.seq;
+      onEvent(e, 1);
+      settle(m.ref, chat(e.chat_id).ev[e.seq] || e);
+    } else if (t === "synced") syncing[m.chat_id] = 0;
+    else if (t === "typing") { if ((m.author || {}).type === "agent" && R) agentTyping(m.typing); }
+    else if (t === "visitor") who = null;
+    else if (t === "error") onError(m);
+  }
+
+  // ---- connection -----------------------------------------------------------------------------
+  function getToken() {
+    tokP = fetch(BASE + "/api/v1/widget/visitors", {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"
+    }).then(function (r) {
+      if (r.status === 403) return stop();
+      if (!r.ok) throw err("http_" + r.status);
+      return r.json().then(function (j) {
+        token = j.visitor_token;
+        ls(TK, token);
+        tokP = 0;
+        connect();
+      });
+    }).catch(function () { tokP = 0; retry(); });
+  }
+  function connect() {
+    if (stopped || ws || timer || tokP) return;
+    if (!token) return getToken();
+    var s = ws = new WebSocket(WS_URL);
+    status(attempt ? "Reconnecting…" : "Connecting…");
+    s.onopen = function () {
+      rx = Date.now();
+      send({type: "hello", v: 1, token: token, page: {url: location.href, title: D.title, referrer: D.referrer}});
+    };
+    s.onmessage = function (ev) {
+      var m;
+      try { m = JSON.parse(ev.data); } catch (x) { return; }
+      if (m && typeof m === "object") onFrame(m);
+    };
+    s.onclose = function (ev) { if (s === ws) lost(ev.code); };
+  }
+  function lost(code) {
+    ws = null;
+    ready = 0;
+    syncing = {};
+    clearTimeout(stableT);
+    if (R) agentTyping(false);
+    typOn = 0;
+    if (code === 4003) return stop();
+    status("Reconnecting…");
+    if (code === 4001) {
+      token = null;
+      ls(TK, null);
+      st.chats = {};
+      st.cur = 0;
+      save();
+      if (R) { cs.textContent = ""; secs = {}; paint(); }
+    }
+    // 4000 (resync) and 4001 (new token) reconnect at once, unless that keeps happening.
+    retry((code === 4000 || code === 4001) && !quick++ ? 0 : undefined);
+  }
+  function retry(delay) {
+    if (stopped || timer) return;
+    if (delay === undefined) delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt++));
+    timer = setTimeout(function () { timer = 0; connect(); }, delay);
+  }
+  function stop() {
+    stopped = 1;
+    status("Chat unavailable on this site", 1);
+    paint();
+  }
+  setInterval(function () {
+    if (!ready) return;
+    if (Date.now() - rx > 65000) { var s = ws; lost(1006); s.close(); return; } // silent socket
+    send({type: "ping"});
+  }, 25000);
+  W.addEventListener("online", function () {
+    if (timer) { clearTimeout(timer); timer = 0; connect(); }
+  });
+
+  // ---- sending ----------------------------------------------------------------------------------
+  function sendMsg(o) {
+    if (ready && !o.fail) send({type: "message.send", client_id: o.client_id, text: o.text});
+  }
+  function typing(on) {
+    clearTimeout(typT);
+    if (!on) {
+      if (typOn) send({type: "typing", typing: false});
+      typOn = 0;
+      return;
+    }
+    if (!ready || !isOpenChat()) return;
+    var now = Date.now();
+    if (!typOn || now - typAt > 2000) { send({type: "typing", typing: true}); typAt = now; typOn = 1; }
+    typT = setTimeout(typing, 3000, false);
+  }
+  function sendMessage(text) {
+    text = String(text == null ? "" : text).trim();
+    if (stopped) return Promise.reject(err("forbidden", "Chat unavailable on this site"));
+    if (!text) return Promise.reject(err("bad_request", "text: must not be blank"));
+    if (Array.from(text).length > MAX) return Promise.reject(err("too_large", "text: at most 4000 characters"));
+    var o = {client_id: rid(), text: text};
+    typing(false);
+    outbox.push(o);
+    save();
+    if (R) { drawPend(o); bottom(); paint(); }
+    return new Promise(function (res, rej) {
+      waiters[o.client_id] = [res, rej];
+      sendMsg(o);
+      connect();
+    });
+  }
+  function endChat() {
+    if (!isOpenChat()) return Promise.resolve();
+    var ref = rid();
+    return new Promise(function (res, rej) {
+      closers.push(waiters[ref] = [res, rej]);
+      if (ready) send({type: "chat.close", ref: ref});
+      else { later.push({type: "chat.close", ref: ref}); connect(); }
+    });
+  }
+  function setVisitor(v) {
+    v = v || {};
+    who = {type: "visitor.update"};
+    if (v.name != null) who.name = String(v.name);
+    if (v.email != null) who.email = String(v.email);
+    send(who); // sent again after each welcome until the server answers with `visitor`
+    connect();
+  }
+  function on(name, cb) {
+    (subs[name] = subs[name] || []).push(cb);
+    return function () { subs[name] = subs[name].filter(function (f) { return f !== cb; }); };
+  }
+
+  // ---- boot -------------------------------------------------------------------------------------
+  function boot() {
+    host = D.createElement("frontdesk-widget");
+    R = host.attachShadow({mode: "open"});
+    R.innerHTML = "<style>" + CSS + "</style>" + HTML; // static markup only
+    fd = $(".fd"); win = $(".win"); log = $(".log"); cs = $(".cs"); pe = $(".pe"); ta = $("textarea");
+    go = $(".go"); ty = $(".ty"); ov = $(".ov"); stEl = $(".st"); sub = $(".s"); endB = $(".end"); ln = $(".ln");
+    Object.keys(st.chats).forEach(function (id) {
+      var ev = st.chats[id].ev;
+      Object.keys(ev).forEach(function (s) { draw(id, ev[s]); });
+    });
+    outbox.forEach(drawPend);
+    ln.onclick = function () { show(!st.open); };
+    $(".x").onclick = function () { show(0); ln.focus(); };
+    endB.onclick = function () {
+      if (endB.dataset.c) { endChat().catch(function () {}); return; }
+      endB.dataset.c = 1;
+      endB.textContent = "End chat?";
+      setTimeout(function () { delete endB.dataset.c; endB.textContent = "End chat"; }, 3000);
+    };
+    win.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { show(0); ln.focus(); }
+    });
+    function grow() {
+      ta.style.height = "";
+      ta.style.height = Math.min(ta.scrollHeight, 120) + "px";
+    }
+    function submit() {
+      var t = ta.value;
+      if (!t.trim()) return;
+      if (Array.from(t.trim()).length > MAX) {
+        $(".er").textContent = "That message is too long (4000 characters at most).";
+        return;
+      }
+      ta.value = "";
+      grow();
+      sendMessage(t).catch(function () {});
+      paint();
+    }
+    ta.onkeydown = function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    };
+    ta.oninput = function () {
+      grow();
+      $(".er").textContent = "";
+      typing(!!ta.value.trim());
+      paint();
+    };
+    $("form").onsubmit = function (e) { e.preventDefault(); submit(); };
+    D.body.appendChild(host);
+    paint();
+    bottom();
+    fetch(BASE + "/api/v1/widget/config").then(function (r) { return r.ok && r.json(); }).then(function (c) {
+      if (c) { conf = c; ls(K + "config", JSON.stringify(c)); paint(); }
+    }).catch(function () {});
+    // A returning visitor (or one with unsent messages) reconnects at once; a new one gets a
+    // token only when they first send something or are identified with setVisitor().
+    if (token || outbox.length) connect();
+    // Replay calls queued by the stub, in order, then route late stub calls straight through.
+    var q = F.q || [];
+    F.q = {push: run};
+    q.forEach(run);
+  }
+  function run(c) {
+    var r;
+    try { r = F[c[0]].apply(F, c[1] || []); } catch (x) { if (c[3]) c[3](x); return; }
+    if (c[2]) Promise.resolve(r).then(c[2], c[3]);
+  }
+
+  var api = {
+    open: function () { show(1); }, close: function () { show(0); },
+    sendMessage: sendMessage, setVisitor: setVisitor, endChat: endChat, on: on
+  };
+  Object.keys(api).forEach(function (k) { F[k] = api[k]; });
+  if (D.body) boot(); else D.addEventListener("DOMContentLoaded", boot);
+})(window, document);

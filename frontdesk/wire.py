@@ -1,0 +1,57 @@
+"""How chats and events look on the wire: one serializer each, shared by HTTP and sockets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.clock import iso
+
+
+def event_payload(row: Any) -> dict[str, Any]:
+    """A stored chat event (a `messages` row) as clients see it."""
+    author: dict[str, Any] = {"type": row.author_type}
+    if row.author_type == "agent":
+        author["id"] = row.agent_id
+        author["name"] = row.author_name
+    elif row.author_type == "visitor":
+        author["name"] = row.author_name
+    return {
+        "chat_id": row.chat_id,
+        "seq": row.seq,
+        "kind": row.kind,
+        "author": author,
+        "text": row.body,
+        "client_id": row.client_id,
+        "data": row.data or {},
+        "created_at": iso(row.created_at),
+    }
+
+
+def event_frame(row: Any) -> dict[str, Any]:
+    return {"type": "event", **event_payload(row)}
+
+
+def chat_summary(row: Any) -> dict[str, Any]:
+    last = None
+    if row.last_message_at is not None:
+        last = {
+            "text": row.last_message_text,
+            "author": row.last_message_author,
+            "at": iso(row.last_message_at),
+        }
+    return {
+        "id": row.id,
+        "status": row.status,
+        "visitor": {"id": row.visitor_id, "name": row.visitor_name, "email": row.visitor_email},
+        "assignee": None if row.assignee_id is None else {"id": row.assignee_id, "name": row.assignee_name},
+        "last_seq": row.last_seq,
+        "last_message": last,
+        "created_at": iso(row.created_at),
+        "assigned_at": iso(row.assigned_at),
+        "closed_at": iso(row.closed_at),
+        "closed_by": row.closed_by,
+    }
+
+
+def visitor_payload(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "email": row.email}
