@@ -337,7 +337,6 @@
     var t = m.type, ch = m.chat, c = cur();
     if (t === "welcome") {
       ready = 1;
-      attempt = quick ? attempt : 0;
       clearTimeout(stableT);
       stableT = setTimeout(function () { attempt = 0; quick = 0; }, 10000);
       status("");
@@ -548,10 +547,6 @@
     // A returning visitor (or one with unsent messages) reconnects at once; a new one gets a
     // token only when they first send something or are identified with setVisitor().
     if (token || outbox.length) connect();
-    // Replay calls queued by the stub, in order, then route late stub calls straight through.
-    var q = F.q || [];
-    F.q = {push: run};
-    q.forEach(run);
   }
   function run(c) {
     var r;
@@ -564,5 +559,9 @@
     sendMessage: sendMessage, setVisitor: setVisitor, endChat: endChat, on: on
   };
   Object.keys(api).forEach(function (k) { F[k] = api[k]; });
+  // Replay calls queued by the stub, in order, then route late stub calls straight through.
+  var q = F.q || [];
+  F.q = {push: run};
+  [].forEach.call(q, run);
   if (D.body) boot(); else D.addEventListener("DOMContentLoaded", boot);
 })(window, document);

@@ -32,9 +32,7 @@ CHROMIUM_ARGS = (
 
 
 @asynccontextmanager
-async def launch_chromium(
-    extra_args: Sequence[str] = (), **launch_kwargs: Any
-) -> AsyncIterator[Browser]:
+async def launch_chromium(extra_args: Sequence[str] = (), **launch_kwargs: Any) -> AsyncIterator[Browser]:
     """Start headless Chromium and yield the Browser; closes it (and Playwright) on exit.
 
     Raises RuntimeError when no Chromium is available -- callers (fixtures) should check
