@@ -90,12 +90,12 @@
     down: '<svg class="i2" viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
     send: '<svg viewBox="0 0 24 24"><path d="M5 12h13M12 5l7 7-7 7"/></svg>'
   };
-  var CSS = ":host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}" +
+  var STYLE = ":host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}" +
     ".fd{--a:#2f5bea;position:fixed;right:20px;bottom:20px;z-index:2147483000;color:#1d2230;" +
     "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;" +
     "-webkit-font-smoothing:antialiased;text-align:left}.fd.l{right:auto;left:20px}" +
     "button{font:inherit;color:inherit;background:none;border:0;padding:0;margin:0;cursor:pointer}" +
-    ":focus-visible{outline:2px solid var(--a);outline-offset:2px}" +
+    "button:focus-visible{outline:2px solid var(--a);outline-offset:2px}" +
     "svg{width:24px;height:24px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
     ".ln{position:relative;display:grid;place-items:center;width:60px;height:60px;border-radius:50%;" +
     "background:var(--a);color:#fff;box-shadow:0 4px 12px rgba(0,0,0,.15),0 12px 32px rgba(0,0,0,.15);transition:transform .2s}" +
@@ -228,7 +228,7 @@
     var c = cur(), open = c && !c.done, ag = open && c.agent;
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
-    sub.textContent = ag ? "You're chatting with " + ag.name : open ? "Waiting for an agent to join…" :
+    sub.textContent = ag ? "You're chatting with " + ag.name.split(" ")[0] : open ? "Waiting for an agent to join…" :
       conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
     $(".av").textContent = initials(ag ? ag.name : title()) || "?";
     endB.hidden = !open || stopped;
@@ -493,7 +493,7 @@
   function boot() {
     host = D.createElement("frontdesk-widget");
     R = host.attachShadow({mode: "open"});
-    R.innerHTML = "<style>" + CSS + "</style>" + HTML; // static markup only
+    R.innerHTML = "<style>" + STYLE + "</style>" + HTML; // static markup only
     fd = $(".fd"); win = $(".win"); log = $(".log"); cs = $(".cs"); pe = $(".pe"); ta = $("textarea");
     go = $(".go"); ty = $(".ty"); ov = $(".ov"); stEl = $(".st"); sub = $(".s"); endB = $(".end"); ln = $(".ln");
     Object.keys(st.chats).forEach(function (id) {
