@@ -1,0 +1,985 @@
+// frontdesk agent console: session, live lists, open conversations, the agent socket.
+// Contract: docs/protocol.md and docs/api.md.
+
+import { chime, installGestureHooks, notify } from './alerts.js';
+import { api, get, post, setCsrf, setUnauthorizedHandler, userFrom } from './api.js';
+import { ConversationView } from './conversation.js';
+import { h, icon, oneLine, parseTime, randomId, replaceChildren, visitorName } from './dom.js';
+import { Sidebar } from './sidebar.js';
+import { AgentSocket } from './socket.js';
+import { Conv, ReadMarks } from './store.js';
+
+const TITLE = 'frontdesk console';
+const ACK_TIMEOUT = 15000;
+
+class App {
+  constructor(root) {
+    this.root = root;
+    this.reset();
+    this.frame = 0;
+    setUnauthorizedHandler(() => this.sessionExpired());
+    installGestureHooks();
+    document.addEventListener('keydown', (e) => this.onKey(e));
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && this.activeConv()) this.markRead(this.activeConv());
+    });
+    window.addEventListener('focus', () => { if (this.activeConv()) this.markRead(this.activeConv()); });
+    window.addEventListener('hashchange', () => this.onHash());
+    setInterval(() => this.tick(), 5000);
+    setInterval(() => this.watchPending(), 3000);
+  }
+
+  reset() {
+    this.me = null;
+    this.chats = new Map(); // summaries in the lists: queued chats and my active chats
+    this.touched = new Map(); // chat id -> when a live update last touched it
+    this.convs = new Map(); // chat id -> Conv (open chats, my chats, anything with events)
+    this.openIds = [];
+    this.activeId = null;
+    this.tab = 'inbox';
+    this.history = { items: [], nextBefore: null, loading: false, loaded: false, error: null };
+    this.listsLoaded = false;
+    this.listEpoch = 0;
+    this.typingOut = new Map();
+    this.marks = null;
+    this.conn = { state: 'connecting', retryAt: 0, since: Date.now() };
+    this.everConnected = false;
+    this.showDetails = localStorage.getItem('fd.console.details') !== '0';
+  }
+
+  // ===== session ============================================================================
+  async boot() {
+    this.root.replaceChildren(h('div', { class: 'splash' }, h('span', { class: 'spinner' })));
+    try {
+      const data = await api('GET', '/api/v1/auth/me', undefined, { auth: false });
+      this.startSession(data);
+    } catch (err) {
+      this.showLogin(err.status === 401 || err.status === 403 ? null : err.message);
+    }
+  }
+
+  showLogin(message) {
+    this.stopSession();
+    document.title = TITLE;
+    const email = h('input', { id: 'login-email', type: 'email', name: 'email', autocomplete: 'username', required: true, placeholder: 'you@company.com' });
+    const password = h('input', { id: 'login-password', type: 'password', name: 'password', autocomplete: 'current-password', required: true, placeholder: '••••••••' });
+    const error = h('div', { class: 'form-error', role: 'alert', hidden: !message }, icon('alert', 16), h('span', null, message || ''));
+    const button = h('button', { class: 'btn btn-primary btn-lg btn-block', type: 'submit' }, 'Sign in');
+    const showError = (text) => {
+      error.hidden = !text;
+      error.querySelector('span').textContent = text || '';
+    };
+    const form = h('form', { class: 'login-form', novalidate: true },
+      h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Email'), email),
+      h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Password'), password),
+      error, button);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!email.value.trim() || !password.value) {
+        showError('Enter your email and password.');
+        (email.value.trim() ? password : email).focus();
+        return;
+      }
+      button.disabled = true;
+      button.textContent = 'Signing in…';
+      showError(null);
+      try {
+        const data = await api('POST', '/api/v1/auth/login', { email: email.value.trim(), password: password.value }, { auth: false });
+        this.startSession(data);
+      } catch (err) {
+        button.disabled = false;
+        button.textContent = 'Sign in';
+        if (err.status === 401 || err.code === 'unauthorized') showError('That email and password do not match.');
+        else if (err.status === 429) showError(`Too many attempts. Try again in ${err.retryAfter ? `${Math.ceil(err.retryAfter)} seconds` : 'a minute'}.`);
+        else showError(err.message);
+        password.select();
+      }
+    });
+    this.root.replaceChildren(h('div', { class: 'login' },
+      h('div', { class: 'login-card' },
+        h('div', { class: 'brand brand-lg' }, h('span', { class: 'brand-mark' }, icon('chat', 20)), h('span', { class: 'brand-name' }, 'frontdesk')),
+        h('h1', null, 'Sign in to the console'),
+        h('p', { class: 'login-sub' }, 'Answer your visitors in real time.'),
+        form),
+      h('p', { class: 'login-foot' }, 'Self-hosted live chat · your data stays on your server')));
+    setTimeout(() => email.focus(), 0);
+  }
+
+  startSession(data) {
+    const user = userFrom(data);
+    if (!user) { this.showLogin('The server sent an unexpected answer.'); return; }
+    this.stopSession();
+    this.reset();
+    this.me = user;
+    setCsrf(data.csrf_token);
+    this.marks = new ReadMarks(user.id);
+    this.renderShell();
+    this.restoreOpen();
+    this.socket = new AgentSocket({
+      onFrame: (f) => this.onFrame(f),
+      onStatus: (s) => this.onConnStatus(s),
+      onUnauthorized: () => this.sessionExpired(),
+      onFatal: () => this.toast('The server refused this page’s origin. Open the console from its own address.', 'error', { sticky: true }),
+      checkSession: async () => {
+        try { await api('GET', '/api/v1/auth/me', undefined, { auth: false }); return true; } catch (err) {
+          if (err.status === 401) { this.sessionExpired(); return false; }
+          return true;
+        }
+      },
+    });
+    this.socket.start();
+    this.refreshLists();
+  }
+
+  stopSession() {
+    if (this.socket) this.socket.stop();
+    this.socket = null;
+    for (const conv of this.convs?.values() || []) clearTimeout(conv.typingTimer);
+    for (const t of this.typingOut?.values() || []) clearTimeout(t.timer);
+  }
+
+  sessionExpired() {
+    if (!this.me) return;
+    this.me = null;
+    setCsrf(null);
+    this.showLogin('Your session has ended. Please sign in again.');
+  }
+
+  async logout() {
+    const sock = this.socket;
+    if (sock) sock.stop();
+    try { await post('/api/v1/auth/logout'); } catch { /* the session may already be gone */ }
+    this.me = null;
+    setCsrf(null);
+    sessionStorage.removeItem(this.storeKey('open'));
+    history.replaceState(null, '', location.pathname);
+    this.showLogin(null);
+  }
+
+  storeKey(what) { return `fd.console.${what}.${this.me ? this.me.id : 'x'}`; }
+
+  // ===== shell ===============================================================================
+  renderShell() {
+    this.sidebar = new Sidebar(this);
+    this.tabsEl = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Open chats' });
+    this.bannerEl = h('div', { class: 'banner', hidden: true, role: 'status' });
+    this.stage = h('div', { class: 'stage' });
+    this.toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
+    this.main = h('main', { class: `main${this.showDetails ? ' with-details' : ''}` }, this.bannerEl, this.tabsEl, this.stage);
+    this.root.replaceChildren(h('div', { class: 'app' }, this.sidebar.root, this.main), this.toasts);
+    this.renderStage();
+    this.scheduleRender();
+  }
+
+  scheduleRender() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (!this.me || !this.sidebar) return;
+      this.sidebar.render();
+      this.renderTabs();
+      this.updateTitle();
+      if (this.activeId == null) this.renderEmpty();
+    });
+  }
+
+  updateTitle() {
+    const n = this.waitingChats().length + this.myChats().reduce((sum, s) => sum + this.unreadOf(s.id), 0);
+    document.title = n ? `(${n}) ${TITLE}` : TITLE;
+  }
+
+  renderTabs() {
+    this.tabsEl.hidden = this.openIds.length === 0;
+    replaceChildren(this.tabsEl, this.openIds.map((id) => {
+      const conv = this.convs.get(id);
+      const s = (conv && conv.summary) || { id };
+      const name = visitorName(s);
+      const unread = this.unreadOf(id);
+      const active = id === this.activeId;
+      const status = s.status || 'unknown';
+      const closeBtn = h('span', {
+        class: 'tab-close', role: 'button', tabindex: '-1', title: 'Close tab', 'aria-label': `Close ${name}`,
+        onclick: (e) => { e.stopPropagation(); this.closeTab(id); },
+      }, icon('x', 13));
+      return h('button', {
+        class: `tab${active ? ' active' : ''} tab-${status}`, type: 'button', role: 'tab',
+        'aria-selected': String(active), title: `${name} — ${status}`,
+        onclick: () => this.activate(id),
+        onauxclick: (e) => { if (e.button === 1) { e.preventDefault(); this.closeTab(id); } },
+      }, h('i', { class: `status-dot dot-${status}` }), h('span', { class: 'tab-name' }, name),
+      unread && !active ? h('span', { class: 'badge badge-sm' }, String(unread)) : null, closeBtn);
+    }));
+  }
+
+  renderStage() {
+    if (this.activeId == null) this.renderEmpty();
+  }
+
+  renderEmpty() {
+    if (this.activeId != null) return;
+    const waiting = this.waitingChats();
+    const mine = this.myChats();
+    const next = waiting[0];
+    const el = h('div', { class: 'empty-state' },
+      h('div', { class: 'empty-icon' }, icon('inbox', 28)),
+      h('h2', null, waiting.length ? `${waiting.length} visitor${waiting.length === 1 ? ' is' : 's are'} waiting` : 'You’re all caught up'),
+      h('p', null, waiting.length
+        ? 'Accept the next chat, or pick one from the Waiting list.'
+        : mine.length ? 'Pick one of your chats on the left to continue the conversation.'
+          : 'New chats appear under Waiting with a sound and a desktop notification.'),
+      next ? h('button', { class: 'btn btn-primary btn-lg', type: 'button', onclick: () => this.accept(next.id) },
+        icon('check', 16), `Accept next chat — ${visitorName(next)}`) : null,
+      h('div', { class: 'shortcuts' },
+        h('div', null, h('kbd', null, 'Alt'), h('kbd', null, '↑'), h('kbd', null, '↓'), h('span', null, 'Switch between open chats')),
+        h('div', null, h('kbd', null, 'Enter'), h('span', null, 'Send reply')),
+        h('div', null, h('kbd', null, 'Shift'), h('kbd', null, 'Enter'), h('span', null, 'New line'))));
+    this.stage.replaceChildren(el);
+  }
+
+  toggleDetails() {
+    if (window.matchMedia('(max-width: 1139px)').matches) {
+      this.main.classList.toggle('details-overlay');
+    } else {
+      this.showDetails = !this.showDetails;
+      localStorage.setItem('fd.console.details', this.showDetails ? '1' : '0');
+      this.main.classList.toggle('with-details', this.showDetails);
+    }
+    const conv = this.activeConv();
+    if (conv && conv.view) conv.view.renderDetails();
+  }
+
+  setTab(tab) {
+    this.tab = tab;
+    if (tab === 'history' && !this.history.loaded && !this.history.loading) this.loadHistory(true);
+    this.scheduleRender();
+  }
+
+  toast(text, kind = 'info', { sticky = false } = {}) {
+    if (!this.toasts) return;
+    for (const t of this.toasts.children) {
+      if (t.dataset.text === text) { t.remove(); break; }
+    }
+    const el = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', dataset: { text } },
+      icon(kind === 'error' || kind === 'warn' ? 'alert' : kind === 'success' ? 'check' : 'info', 16),
+      h('span', { class: 'toast-text' }, text),
+      h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: () => el.remove() }, icon('x', 14)));
+    this.toasts.appendChild(el);
+    while (this.toasts.children.length > 4) this.toasts.firstChild.remove();
+    if (!sticky) setTimeout(() => { el.classList.add('leaving'); setTimeout(() => el.remove(), 250); }, kind === 'error' ? 7000 : 4500);
+  }
+
+  // ===== connection ==========================================================================
+  onConnStatus(s) {
+    const prev = this.conn.state;
+    this.conn = { state: s.state, retryAt: s.retryAt || 0, since: prev === s.state ? this.conn.since : Date.now() };
+    if (this.sidebar) this.sidebar.setConnection(s.state, s.retryAt);
+    this.renderBanner();
+    if (s.state === 'open' || prev === 'open') {
+      for (const conv of this.convs.values()) if (conv.pending.size && conv.view) conv.view.renderThread();
+    }
+  }
+
+  renderBanner() {
+    if (!this.bannerEl) return;
+    clearTimeout(this.bannerTimer);
+    const { state, retryAt } = this.conn;
+    if (state === 'open' || state === 'stopped') { this.bannerEl.hidden = true; return; }
+    if (!this.everConnected && Date.now() - this.conn.since < 2500) {
+      this.bannerTimer = setTimeout(() => this.renderBanner(), 600);
+      return;
+    }
+    this.bannerEl.hidden = false;
+    let text;
+    if (state === 'refused') text = 'The server refused the live connection.';
+    else if (state === 'waiting') {
+      const secs = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
+      text = `Connection lost. Reconnecting in ${secs}s…`;
+    } else text = 'Connecting to the server…';
+    replaceChildren(this.bannerEl, h('span', { class: 'spinner spinner-xs' }), h('span', null, text),
+      state === 'waiting' ? h('button', { class: 'linkbtn', type: 'button', onclick: () => this.socket && this.socket.connectNow() }, 'Reconnect now') : null,
+      h('span', { class: 'banner-note' }, 'Replies you send now go out when the connection is back.'));
+    this.bannerTimer = setTimeout(() => this.renderBanner(), 1000);
+  }
+
+  connected() { return !!this.socket && this.socket.connected; }
+
+  send(frame) { return !!this.socket && this.socket.send(frame); }
+
+  // ===== frames ==============================================================================
+  onFrame(f) {
+    switch (f.type) {
+      case 'welcome': this.onWelcome(f); break;
+      case 'chat.updated': if (f.chat && f.chat.id != null) this.upsert(f.chat, { live: true }); break;
+      case 'event': this.onEvent(f); break;
+      case 'typing': this.onTyping(f); break;
+      case 'ack': this.onAck(f); break;
+      case 'synced': this.onSynced(f); break;
+      case 'error': this.onError(f); break;
+      default: break; // unknown frames are ignored (forward compatibility)
+    }
+  }
+
+  onWelcome(f) {
+    if (f.agent && this.me) {
+      this.me = { ...this.me, ...f.agent };
+      this.sidebar.renderFoot();
+    }
+    const reconnect = !!this.everConnected;
+    this.everConnected = true;
+    this.renderBanner();
+    if (reconnect) this.refreshLists();
+    for (const conv of this.convs.values()) {
+      if (conv.loaded) this.requestSync(conv, true);
+      else if (this.openIds.includes(conv.id) && !conv.loading) this.loadConv(conv);
+      for (const p of conv.pending.values()) if (p.status === 'pending') this.transmit(conv, p);
+    }
+  }
+
+  upsert(s, { live = false } = {}) {
+    const id = s.id;
+    const conv = this.convs.get(id);
+    const prev = this.chats.get(id) || (conv && conv.summary) || null;
+    if (prev && (Number(prev.last_seq) || 0) > (Number(s.last_seq) || 0)) return; // stale
+    const mine = this.isMine(s);
+    const listed = (s.status === 'queued') || (s.status === 'active' && mine);
+    const wasQueued = !!prev && prev.status === 'queued';
+    if (listed) this.chats.set(id, s);
+    else this.chats.delete(id);
+    if (live) this.touched.set(id, Date.now());
+
+    if (conv) {
+      const before = conv.summary;
+      conv.summary = s;
+      if (before && before.status === 'queued' && s.status === 'active' && !mine) {
+        const who = s.assignee && s.assignee.name ? ` (${s.assignee.name})` : '';
+        conv.notice = { kind: 'warn', text: `Another agent took this chat${who}.` };
+      } else if (s.status === 'active' && mine) {
+        conv.notice = null;
+      }
+      if (s.status === 'closed') {
+        conv.visitorTyping = false;
+        this.stopTyping(conv);
+      }
+      if (conv.view) conv.view.update();
+      if (conv.loaded && conv.behind()) this.scheduleGapCheck(conv);
+      if (listed && mine && !conv.loaded && !conv.loading) this.loadConv(conv);
+    } else if (listed && mine) {
+      this.loadConv(this.ensureConv(id, s));
+    }
+
+    if (!listed && conv && !this.openIds.includes(id) && !conv.pending.size) this.convs.delete(id);
+
+    if (s.status === 'closed' && this.history.loaded) {
+      const i = this.history.items.findIndex((x) => x.id === id);
+      if (i >= 0) this.history.items[i] = s;
+      else this.history.items.unshift(s);
+    }
+
+    if (live && s.status === 'queued' && !wasQueued) this.announceQueued(s);
+    this.scheduleRender();
+  }
+
+  announceQueued(s) {
+    chime('queue');
+    const name = visitorName(s);
+    const text = s.last_message && s.last_message.text ? oneLine(s.last_message.text, 120) : 'A visitor is waiting for an agent.';
+    notify(`New chat — ${name}`, text, `fd-queue-${s.id}`, () => this.openChat(s.id, this.chats.get(s.id) || s));
+  }
+
+  ensureConv(id, summary = null) {
+    let conv = this.convs.get(id);
+    if (!conv) {
+      conv = new Conv(id, summary || this.chats.get(id) || null);
+      if (this.marks) conv.readSeq = this.marks.get(id);
+      this.restorePending(conv);
+      this.convs.set(id, conv);
+      if (conv.pending.size && this.connected()) {
+        for (const p of conv.pending.values()) if (p.status === 'pending') this.transmit(conv, p);
+      }
+    } else if (summary && (!conv.summary || (Number(summary.last_seq) || 0) >= (Number(conv.summary.last_seq) || 0))) {
+      conv.summary = summary;
+    }
+    return conv;
+  }
+
+  onEvent(f) {
+    if (f.chat_id == null) return;
+    const ev = { ...f };
+    delete ev.type;
+    const conv = this.ensureConv(f.chat_id);
+    const { added, gap } = conv.addEvent(ev);
+    if (!added) return;
+    if (gap) this.requestSync(conv);
+    const s = conv.summary;
+    if (s && ev.kind === 'message') {
+      // keep the list preview current until the chat.updated that follows
+      const patched = { ...s, last_seq: Math.max(Number(s.last_seq) || 0, ev.seq),
+        last_message: { text: ev.text, author: ev.author && ev.author.type, at: ev.created_at } };
+      conv.summary = patched;
+      if (this.chats.has(conv.id)) this.chats.set(conv.id, patched);
+    }
+    const fromVisitor = ev.kind === 'message' && ev.author && ev.author.type === 'visitor';
+    if (fromVisitor) {
+      conv.visitorTyping = false;
+      clearTimeout(conv.typingTimer);
+      if (conv.view) conv.view.renderTyping();
+      if (s && this.isMine(s) && conv.loaded) {
+        const viewing = conv.id === this.activeId && document.visibilityState === 'visible' && document.hasFocus();
+        if (!viewing) {
+          chime('message');
+          if (document.visibilityState !== 'visible' || !document.hasFocus()) {
+            notify(visitorName(s), oneLine(ev.text, 140), `fd-chat-${conv.id}`, () => this.openChat(conv.id));
+          }
+        }
+      }
+    }
+    if (conv.view) conv.view.renderThread();
+    this.markRead(conv);
+    this.scheduleRender();
+  }
+
+  onTyping(f) {
+    if (!f.author || f.author.type !== 'visitor' || f.chat_id == null) return;
+    const conv = this.convs.get(f.chat_id) || (this.chats.has(f.chat_id) ? this.ensureConv(f.chat_id) : null);
+    if (!conv) return;
+    conv.visitorTyping = !!f.typing;
+    clearTimeout(conv.typingTimer);
+    if (conv.visitorTyping) {
+      conv.typingTimer = setTimeout(() => {
+        conv.visitorTyping = false;
+        if (conv.view) conv.view.renderTyping();
+        this.scheduleRender();
+      }, 8000);
+    }
+    if (conv.view) {
+      const stick = conv.view.attached && conv.view.atBottom();
+      conv.view.renderTyping();
+      if (stick) conv.view.scrollToBottom(false);
+    }
+    this.scheduleRender();
+  }
+
+  onAck(f) {
+    let conv = f.chat_id != null ? this.convs.get(f.chat_id) : null;
+    if (!conv) conv = [...this.convs.values()].find((c) => c.pending.has(f.ref));
+    if (!conv) return;
+    conv.pending.delete(f.ref);
+    this.savePending();
+    const ev = f.event ? { ...f.event } : null;
+    if (ev) {
+      delete ev.type;
+      if (ev.seq == null) ev.seq = f.seq;
+      const { gap } = conv.addEvent(ev);
+      if (gap) this.requestSync(conv);
+    }
+    if (conv.view) conv.view.renderThread();
+    this.scheduleRender();
+  }
+
+  onSynced(f) {
+    const conv = this.convs.get(f.chat_id);
+    if (!conv) return;
+    conv.syncing = false;
+    if (conv.summary && Number(f.last_seq) > (Number(conv.summary.last_seq) || 0)) {
+      conv.summary = { ...conv.summary, last_seq: Number(f.last_seq) };
+    }
+    if (conv.loaded && conv.maxSeq > conv.lastSeq) this.fetchMissing(conv);
+  }
+
+  onError(f) {
+    const code = f.code || 'internal';
+    let conv = null;
+    let pending = null;
+    if (f.ref) {
+      for (const c of this.convs.values()) {
+        if (c.pending.has(f.ref)) { conv = c; pending = c.pending.get(f.ref); break; }
+      }
+    }
+    if (pending) {
+      if ((code === 'rate_limited' || code === 'unavailable') && pending.tries < 4) {
+        const wait = (Number(f.retry_after) || (code === 'unavailable' ? 1 : 2)) * 1000;
+        pending.status = 'pending';
+        pending.sentAt = 0;
+        pending.holdUntil = Date.now() + wait + Math.random() * 500;
+        if (code === 'rate_limited') this.toast(f.message || 'You are sending messages too fast.', 'warn');
+      } else {
+        pending.status = 'failed';
+        pending.error = code === 'chat_closed' ? 'Chat is closed' : code === 'too_large' ? 'Message too long'
+          : code === 'forbidden' || code === 'not_found' ? 'Not your chat any more' : 'Not sent';
+        this.toast(f.message || 'Your message could not be sent.', 'error');
+      }
+      this.savePending();
+      if (conv.view) conv.view.renderThread();
+      return;
+    }
+    if (code === 'conflict') {
+      this.toast('Another agent took this chat', 'warn');
+      return;
+    }
+    for (const c of this.convs.values()) if (c.syncing) c.syncing = false;
+    this.toast(f.message || `Server error: ${code}`, code === 'rate_limited' ? 'warn' : 'error');
+  }
+
+  // ===== sync ================================================================================
+  requestSync(conv, force = false) {
+    if (!conv.loaded) return;
+    if (conv.syncing && !force && Date.now() - conv.syncSentAt < 5000) return;
+    if (this.send({ type: 'sync', chat_id: conv.id, after: conv.lastSeq })) {
+      conv.syncing = true;
+      conv.syncSentAt = Date.now();
+    }
+  }
+
+  scheduleGapCheck(conv) {
+    clearTimeout(conv.gapTimer);
+    conv.gapTimer = setTimeout(() => { if (conv.behind()) this.requestSync(conv); }, 400);
+  }
+
+  /** Fallback when the socket sync left a hole: read the missing range over HTTP. */
+  async fetchMissing(conv) {
+    try {
+      const r = await get(`/api/v1/chats/${conv.id}/messages?after=${conv.lastSeq}&limit=500`);
+      for (const ev of (r && r.events) || []) conv.addEvent(ev);
+      if (conv.view) conv.view.renderThread();
+      this.scheduleRender();
+    } catch { /* next reconnect syncs again */ }
+  }
+
+  // ===== data ================================================================================
+  async fetchChats(status) {
+    const out = [];
+    let before = null;
+    for (let page = 0; page < 20; page++) {
+      const r = await get(`/api/v1/chats?status=${status}${before != null ? `&before=${before}` : ''}`);
+      out.push(...((r && r.chats) || []));
+      before = r && r.next_before != null ? r.next_before : null;
+      if (before == null) break;
+    }
+    return out;
+  }
+
+  async refreshLists() {
+    const epoch = ++this.listEpoch;
+    const started = Date.now();
+    let queued;
+    let active;
+    try {
+      [queued, active] = await Promise.all([this.fetchChats('queued'), this.fetchChats('active')]);
+    } catch (err) {
+      if (err.status !== 401 && epoch === this.listEpoch) {
+        this.toast(`Could not load chats: ${err.message}`, 'error');
+        setTimeout(() => { if (epoch === this.listEpoch && this.me) this.refreshLists(); }, 5000);
+      }
+      return;
+    }
+    if (epoch !== this.listEpoch || !this.me) return;
+    const seen = new Set();
+    for (const s of [...queued, ...active]) {
+      seen.add(s.id);
+      this.upsert(s, { live: false });
+    }
+    for (const id of [...this.chats.keys()]) {
+      if (!seen.has(id) && (this.touched.get(id) || 0) < started) {
+        this.chats.delete(id); // closed or taken while we were away
+        if (this.openIds.includes(id)) this.refreshSummary(id);
+      }
+    }
+    this.listsLoaded = true;
+    this.scheduleRender();
+  }
+
+  async refreshSummary(id) {
+    try {
+      const r = await get(`/api/v1/chats/${id}`);
+      const s = summaryFrom(r);
+      if (s) this.upsert(s);
+    } catch (err) {
+      if (err.status === 404 || err.status === 403) {
+        this.chats.delete(id);
+        const conv = this.convs.get(id);
+        if (conv) {
+          conv.notice = { kind: 'warn', text: 'This chat is no longer available to you.' };
+          if (conv.view) conv.view.update();
+        }
+        this.scheduleRender();
+      }
+    }
+  }
+
+  loadConv(conv, force = false) {
+    if (conv.loading) return conv.loading;
+    if (conv.loaded && !force) return Promise.resolve();
+    conv.loadError = null;
+    conv.loading = (async () => {
+      try {
+        if (!conv.summary) {
+          const s = summaryFrom(await get(`/api/v1/chats/${conv.id}`));
+          if (s) conv.summary = s;
+          if (conv.view) conv.view.update();
+        }
+        if (conv.view) conv.view.renderThread();
+        let after = 0;
+        for (let page = 0; page < 100; page++) {
+          const r = await get(`/api/v1/chats/${conv.id}/messages?after=${after}&limit=500`);
+          const events = (r && r.events) || [];
+          for (const ev of events) conv.addEvent(ev);
+          if (events.length < 500) break;
+          after = events[events.length - 1].seq;
+        }
+        conv.loaded = true;
+        if (conv.behind()) this.requestSync(conv, true);
+      } catch (err) {
+        conv.loadError = err.status === 404 ? 'This chat does not exist or is not yours.' : `Could not load the conversation: ${err.message}`;
+      } finally {
+        conv.loading = null;
+        if (conv.view) { conv.view.update(); conv.view.renderThread(); }
+        this.markRead(conv);
+        this.scheduleRender();
+      }
+    })();
+    return conv.loading;
+  }
+
+  async loadHistory(reset = false) {
+    const hs = this.history;
+    if (hs.loading) return;
+    if (reset) { hs.items = []; hs.nextBefore = null; hs.loaded = false; }
+    hs.loading = true;
+    hs.error = null;
+    this.scheduleRender();
+    try {
+      const before = !reset && hs.nextBefore != null ? `&before=${hs.nextBefore}` : '';
+      const r = await get(`/api/v1/chats?status=closed${before}`);
+      const have = new Set(hs.items.map((s) => s.id));
+      for (const s of (r && r.chats) || []) if (!have.has(s.id)) hs.items.push(s);
+      hs.nextBefore = r && r.next_before != null ? r.next_before : null;
+      hs.loaded = true;
+    } catch (err) {
+      hs.error = `Could not load history: ${err.message}`;
+    } finally {
+      hs.loading = false;
+      this.scheduleRender();
+    }
+  }
+
+  // ===== lists ===============================================================================
+  isMine(s) {
+    return !!(s && s.assignee && this.me && Number(s.assignee.id) === Number(this.me.id));
+  }
+
+  waitingChats() {
+    return [...this.chats.values()].filter((s) => s.status === 'queued')
+      .sort((a, b) => (parseTime(a.created_at) || 0) - (parseTime(b.created_at) || 0) || a.id - b.id);
+  }
+
+  myChats() {
+    const at = (s) => parseTime(s.last_message && s.last_message.at) || parseTime(s.assigned_at) || parseTime(s.created_at) || 0;
+    return [...this.chats.values()].filter((s) => s.status === 'active' && this.isMine(s))
+      .sort((a, b) => at(b) - at(a) || b.id - a.id);
+  }
+
+  unreadOf(id) {
+    const conv = this.convs.get(id);
+    if (conv && conv.loaded) return conv.unread();
+    const s = this.chats.get(id);
+    if (s && s.status === 'active' && s.last_message && s.last_message.author === 'visitor'
+        && (Number(s.last_seq) || 0) > (this.marks ? this.marks.get(id) : 0)) return 1;
+    return 0;
+  }
+
+  isVisitorTyping(id) {
+    const conv = this.convs.get(id);
+    return !!(conv && conv.visitorTyping);
+  }
+
+  markRead(conv) {
+    if (!conv || conv.id !== this.activeId || !conv.loaded) return;
+    if (document.visibilityState !== 'visible') return;
+    if (!conv.view || !conv.view.attached || !conv.view.atBottom()) return;
+    if (conv.readSeq >= conv.maxSeq) return;
+    conv.readSeq = conv.maxSeq;
+    if (this.marks) this.marks.set(conv.id, conv.maxSeq);
+    this.scheduleRender();
+  }
+
+  // ===== open chats ==========================================================================
+  activeConv() { return this.activeId != null ? this.convs.get(this.activeId) : null; }
+
+  openChat(id, summary = null) {
+    const conv = this.ensureConv(id, summary);
+    if (!this.openIds.includes(id)) this.openIds.push(id);
+    this.activate(id);
+    if (!conv.loaded && !conv.loading) this.loadConv(conv);
+  }
+
+  activate(id) {
+    const conv = this.convs.get(id);
+    if (!conv) return;
+    const current = this.activeConv();
+    if (current && current !== conv && current.view) current.view.detach();
+    this.activeId = id;
+    if (!conv.view) conv.view = new ConversationView(conv, this);
+    if (!conv.view.attached) {
+      this.stage.replaceChildren();
+      conv.view.attach(this.stage);
+    }
+    conv.view.focusComposer();
+    this.markRead(conv);
+    this.saveOpen();
+    const hash = `#chat/${id}`;
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+    this.scheduleRender();
+  }
+
+  closeTab(id) {
+    const i = this.openIds.indexOf(id);
+    if (i < 0) return;
+    this.openIds.splice(i, 1);
+    const conv = this.convs.get(id);
+    if (conv) this.stopTyping(conv);
+    if (this.activeId === id) {
+      if (conv && conv.view) conv.view.detach();
+      this.activeId = null;
+      const next = this.openIds[Math.min(i, this.openIds.length - 1)];
+      if (next != null) this.activate(next);
+      else {
+        history.replaceState(null, '', location.pathname);
+        this.renderEmpty();
+      }
+    }
+    if (conv && !this.chats.has(id) && !conv.pending.size) this.convs.delete(id);
+    this.saveOpen();
+    this.scheduleRender();
+  }
+
+  moveActive(delta) {
+    const n = this.openIds.length;
+    if (!n) return;
+    const i = this.openIds.indexOf(this.activeId);
+    const next = i < 0 ? (delta > 0 ? 0 : n - 1) : (i + delta + n) % n;
+    this.activate(this.openIds[next]);
+  }
+
+  saveOpen() {
+    if (!this.me) return;
+    try {
+      sessionStorage.setItem(this.storeKey('open'), JSON.stringify({ ids: this.openIds, active: this.activeId }));
+    } catch { /* private mode */ }
+  }
+
+  restoreOpen() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(this.storeKey('open')) || 'null'); } catch { saved = null; }
+    const ids = Array.isArray(saved && saved.ids) ? saved.ids.filter((x) => Number.isInteger(x)) : [];
+    const fromHash = parseHash();
+    if (fromHash != null && !ids.includes(fromHash)) ids.push(fromHash);
+    for (const id of ids.slice(0, 12)) {
+      this.ensureConv(id);
+      this.openIds.push(id);
+    }
+    const active = fromHash ?? (saved && saved.active);
+    if (active != null && this.openIds.includes(active)) this.openChat(active);
+    else if (this.openIds.length) this.openChat(this.openIds[0]);
+    for (const id of this.openIds) {
+      const c = this.convs.get(id);
+      if (c && !c.loaded && !c.loading) this.loadConv(c);
+    }
+  }
+
+  onHash() {
+    const id = parseHash();
+    if (id != null && this.me && id !== this.activeId) this.openChat(id);
+  }
+
+  onKey(e) {
+    if (!this.me) return;
+    if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+      e.preventDefault();
+      this.moveActive(e.key === 'ArrowUp' ? -1 : 1);
+    }
+  }
+
+  // ===== actions =============================================================================
+  async accept(id) {
+    const conv = this.ensureConv(id);
+    if (conv.busy) return;
+    conv.busy = 'accept';
+    if (conv.view) conv.view.update();
+    try {
+      const r = await post(`/api/v1/chats/${id}/accept`);
+      this.applyActionResult(conv, r);
+      this.openChat(id);
+      conv.notice = null;
+    } catch (err) {
+      if (err.code === 'conflict') {
+        this.toast('Another agent took this chat', 'warn');
+        conv.notice = { kind: 'warn', text: 'Another agent took this chat.' };
+        this.refreshSummary(id);
+      } else if (err.code === 'chat_closed') {
+        this.toast('This chat has already ended.', 'warn');
+        this.refreshSummary(id);
+      } else if (err.status !== 401) {
+        this.toast(`Could not accept the chat: ${err.message}`, 'error');
+      }
+    } finally {
+      conv.busy = null;
+      if (conv.view) { conv.view.update(); conv.view.focusComposer(); }
+      this.scheduleRender();
+    }
+  }
+
+  async closeChat(id) {
+    const conv = this.ensureConv(id);
+    if (conv.busy) return;
+    conv.busy = 'close';
+    this.stopTyping(conv);
+    if (conv.view) conv.view.update();
+    try {
+      const r = await post(`/api/v1/chats/${id}/close`);
+      this.applyActionResult(conv, r);
+      this.toast('Chat closed', 'success');
+    } catch (err) {
+      if (err.code === 'chat_closed') this.refreshSummary(id);
+      else if (err.status !== 401) this.toast(`Could not close the chat: ${err.message}`, 'error');
+    } finally {
+      conv.busy = null;
+      if (conv.view) conv.view.update();
+      this.scheduleRender();
+    }
+  }
+
+  applyActionResult(conv, r) {
+    const s = summaryFrom(r);
+    const ev = r && (r.event || (r.kind && r.seq != null ? r : null));
+    if (ev && ev.seq != null) {
+      const copy = { ...ev };
+      delete copy.type;
+      conv.addEvent(copy);
+      if (conv.view) conv.view.renderThread();
+    }
+    if (s) this.upsert(s);
+    else this.refreshSummary(conv.id);
+  }
+
+  // ===== sending =============================================================================
+  sendMessage(conv, text) {
+    const p = { client_id: randomId('a'), text, status: 'pending', at: Date.now(), sentAt: 0, tries: 0, holdUntil: 0 };
+    conv.pending.set(p.client_id, p);
+    this.savePending();
+    this.stopTyping(conv);
+    this.transmit(conv, p);
+    if (conv.view) conv.view.renderThread();
+  }
+
+  transmit(conv, p) {
+    p.status = 'pending';
+    if (p.holdUntil && Date.now() < p.holdUntil) return;
+    const ok = this.send({ type: 'message.send', chat_id: conv.id, client_id: p.client_id, text: p.text });
+    if (ok) { p.sentAt = Date.now(); p.tries += 1; }
+  }
+
+  retrySend(conv, clientId) {
+    const p = conv.pending.get(clientId);
+    if (!p) return;
+    p.error = null;
+    p.tries = 0;
+    p.holdUntil = 0;
+    this.transmit(conv, p); // same client_id: the server stores it at most once
+    this.savePending();
+    if (conv.view) conv.view.renderThread();
+  }
+
+  discardSend(conv, clientId) {
+    conv.pending.delete(clientId);
+    this.savePending();
+    if (conv.view) conv.view.renderThread();
+  }
+
+  /** Resends sends that were never put on the wire or never acknowledged. */
+  watchPending() {
+    if (!this.me || !this.connected()) return;
+    const now = Date.now();
+    for (const conv of this.convs.values()) {
+      let changed = false;
+      for (const p of conv.pending.values()) {
+        if (p.status !== 'pending') continue;
+        if (p.holdUntil && now < p.holdUntil) continue;
+        if (!p.sentAt) { this.transmit(conv, p); continue; }
+        if (now - p.sentAt > ACK_TIMEOUT) {
+          if (p.tries >= 3) {
+            p.status = 'failed';
+            p.error = 'No answer from the server';
+            changed = true;
+          } else this.transmit(conv, p);
+        }
+      }
+      if (changed && conv.view) conv.view.renderThread();
+    }
+  }
+
+  savePending() {
+    if (!this.me) return;
+    const out = {};
+    for (const conv of this.convs.values()) {
+      if (conv.pending.size) out[conv.id] = [...conv.pending.values()].map((p) => ({ client_id: p.client_id, text: p.text, at: p.at }));
+    }
+    try { sessionStorage.setItem(this.storeKey('pending'), JSON.stringify(out)); } catch { /* quota */ }
+  }
+
+  restorePending(conv) {
+    let all = null;
+    try { all = JSON.parse(sessionStorage.getItem(this.storeKey('pending')) || 'null'); } catch { all = null; }
+    const list = all && all[conv.id];
+    if (!Array.isArray(list)) return;
+    for (const p of list) {
+      if (p && typeof p.client_id === 'string' && typeof p.text === 'string') {
+        conv.pending.set(p.client_id, { client_id: p.client_id, text: p.text, at: p.at || Date.now(), status: 'pending', sentAt: 0, tries: 0, holdUntil: 0 });
+      }
+    }
+  }
+
+  // ===== typing ==============================================================================
+  typingInput(conv, hasText) {
+    let t = this.typingOut.get(conv.id);
+    if (!t) { t = { on: false, lastSent: 0, timer: null }; this.typingOut.set(conv.id, t); }
+    if (!hasText) { this.stopTyping(conv); return; }
+    const now = Date.now();
+    if (!t.on || now - t.lastSent > 3000) {
+      if (this.send({ type: 'typing', chat_id: conv.id, typing: true })) { t.on = true; t.lastSent = now; }
+    }
+    clearTimeout(t.timer);
+    t.timer = setTimeout(() => this.stopTyping(conv), 4000);
+  }
+
+  stopTyping(conv) {
+    const t = this.typingOut.get(conv.id);
+    if (!t) return;
+    clearTimeout(t.timer);
+    if (t.on) this.send({ type: 'typing', chat_id: conv.id, typing: false });
+    t.on = false;
+  }
+
+  // ===== clock ===============================================================================
+  tick() {
+    if (!this.me || !this.sidebar) return;
+    this.sidebar.tick();
+    const conv = this.activeConv();
+    if (conv && conv.view) conv.view.tick();
+  }
+}
+
+function summaryFrom(r) {
+  if (!r) return null;
+  if (r.chat && r.chat.id != null && r.chat.status) return r.chat;
+  if (r.id != null && typeof r.status === 'string' && ('visitor' in r || 'assignee' in r)) return r;
+  return null;
+}
+
+function parseHash() {
+  const m = /^#chat\/(\d+)$/.exec(location.hash);
+  return m ? Number(m[1]) : null;
+}
+
+const app = new App(document.getElementById('app'));
+app.boot();
+window.__frontdesk = app; // handy from the devtools console
