@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from frontdesk import __version__
 from frontdesk.actions.context import Context
+from frontdesk.actions.group_commit import GroupCommitWriter
 from frontdesk.api import chats, errors, session, widget
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
 from frontdesk.bus.base import EventBus
@@ -45,12 +46,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus = make_bus(settings)
         hub = Hub()
         await bus.start(hub.deliver)
-        app.state.ctx = Context(db=db, settings=settings, bus=bus)
+        ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus)
+        ctx.writer = GroupCommitWriter(ctx)
+        ctx.writer.start()
         app.state.hub = hub
         try:
             yield
         finally:
             hub.close_all(GOING_AWAY)  # clients reconnect with backoff and resync
+            await ctx.writer.stop()
             await bus.close()
             await db.dispose()
 

@@ -5,7 +5,6 @@ publish their events after commit (see actions.context.unit_of_work)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,10 +16,12 @@ from frontdesk.actions.context import (
     Context,
     Outbox,
     Retry,
+    SendResult,
     VisitorActor,
     is_unique_violation,
     unit_of_work,
 )
+from frontdesk.actions.group_commit import FALLBACK, PendingSend
 from frontdesk.clock import utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import (
@@ -41,13 +42,6 @@ from frontdesk.store.models import Message
 from frontdesk.wire import chat_summary, event_frame, event_payload
 
 NOT_FOUND = "That chat does not exist or is not yours."
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    event: dict[str, Any]
-    duplicate: bool
-    chat_started: bool = False
 
 
 def _event_row(chat_id: int, seq: int, kind: str, author_type: str, now, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -110,11 +104,24 @@ async def _existing_send(ctx: Context, chat_id: int, client_id: str) -> SendResu
 
 
 async def do_send_visitor_message(
-    *, ctx: Context, actor: VisitorActor, text: object, client_id: object, visitor_name: str | None = None
+    *,
+    ctx: Context,
+    actor: VisitorActor,
+    text: object,
+    client_id: object,
+    visitor_name: str | None = None,
+    chat_id: int | None = None,
 ) -> SendResult:
-    """Store a visitor's message in their open chat, opening one (queued) when there is none."""
+    """Store a visitor's message in their open chat, opening one (queued) when there is none.
+
+    `chat_id` is the open chat the caller believes the visitor has; with it the send can join a
+    group commit, and anything unexpected (closed meanwhile) takes the full path below."""
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
+    if chat_id is not None and ctx.writer is not None:
+        result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, visitor_name))
+        if result is not FALLBACK:
+            return result
     for _attempt in range(3):
         try:
             return await _visitor_send_once(ctx, actor, body, cid, visitor_name)
@@ -191,6 +198,10 @@ async def do_send_agent_message(
     require(actor.role, "chat.reply")
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
+    if ctx.writer is not None:
+        result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, actor.name))
+        if result is not FALLBACK:
+            return result
     now = utcnow()
     try:
         async with unit_of_work(ctx) as (conn, outbox):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,11 +29,21 @@ class VisitorActor:
     visitor_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """A stored (or, for a retried client id, previously stored) message."""
+
+    event: dict[str, Any]
+    duplicate: bool
+    chat_started: bool = False
+
+
 @dataclass
 class Context:
     db: Database
     settings: Settings
     bus: EventBus
+    writer: Any = None  # GroupCommitWriter for the message hot path, when running
 
 
 @dataclass

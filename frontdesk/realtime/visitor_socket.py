@@ -31,6 +31,7 @@ class VisitorSession(SocketSession):
         super().__init__(ws, ctx, hub)
         self.actor: VisitorActor | None = None
         self.name: str | None = None
+        self.chat_id: int | None = None  # the open chat, as far as this socket knows
         self.last_typing = 0.0
         self.handlers.update(
             {
@@ -64,6 +65,7 @@ class VisitorSession(SocketSession):
         # Subscribe before reading the chat, so nothing published in between is missed.
         self.hub.subscribe(self.channel, audience.visitor_topic(visitor_id))
         chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)
+        self.chat_id = chat["id"] if chat else None
         self.send({"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat})
         await self.run()
 
@@ -75,7 +77,9 @@ class VisitorSession(SocketSession):
             text=frame.get("text"),
             client_id=frame.get("client_id"),  # type: ignore[arg-type]
             visitor_name=self.name,
+            chat_id=self.chat_id,
         )
+        self.chat_id = result.event["chat_id"]
         self.send(
             {
                 "type": "ack",
@@ -124,6 +128,7 @@ class VisitorSession(SocketSession):
         if chat is None:
             raise ChatRuleError("chat_closed", "There is no open chat to close.")
         await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat["id"])  # type: ignore[arg-type]
+        self.chat_id = None
 
 
 async def visitor_socket(ws: WebSocket) -> None:
