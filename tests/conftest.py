@@ -18,6 +18,7 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 
 from frontdesk.actions.context import Context
+from frontdesk.actions.group_commit import GroupCommitWriter
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.store.db import Database
@@ -77,7 +78,11 @@ async def ctx(backend: str, tmp_path: Path) -> AsyncIterator[Context]:
     await bus.start(lambda topic, payload: published.append((topic, payload)))
     context = Context(db=db, settings=settings, bus=bus)
     context.published = published  # type: ignore[attr-defined]
+    # As in production: message sends go through the group-commit writer.
+    context.writer = GroupCommitWriter(context)
+    context.writer.start()
     yield context
+    await context.writer.stop()
     await db.dispose()
 
 

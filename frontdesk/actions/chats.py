@@ -186,7 +186,8 @@ async def _visitor_send_once(
             if started:
                 _publish_event(outbox, start_row, **state)
             _publish_event(outbox, row, **state)
-            await _publish_summary(conn, outbox, chat_id, queue_changed=started)
+            if started:  # agents' lists learn of new chats; later previews come from events
+                await _publish_summary(conn, outbox, chat_id, queue_changed=True)
     except _Duplicate as dup:
         return await _existing_send(ctx, dup.chat_id, cid)
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False, chat_started=started)
@@ -236,7 +237,6 @@ async def do_send_agent_message(
                 status=locked.status,
                 assignee_id=locked.assignee_id,
             )
-            await _publish_summary(conn, outbox, chat_id)
     except _Duplicate:
         return await _existing_send(ctx, chat_id, cid)
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)
