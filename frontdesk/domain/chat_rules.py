@@ -38,7 +38,7 @@ class ChatRuleError(Exception):
         self.retry_after = retry_after
 
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 PREVIEW_CHARS = 200
 
 
@@ -59,7 +59,7 @@ def check_message_text(text: object, *, max_chars: int) -> str:
 
 
 def check_client_id(client_id: object) -> str:
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise ChatRuleError(
             "bad_request", "client_id: must be 8-64 characters of A-Z a-z 0-9 _ -", field="client_id"
         )

@@ -10,14 +10,14 @@ class TokenBucket:
     rate: float  # tokens added per second
     burst: int  # bucket size
     tokens: float = field(init=False)
-    updated: float = field(default=0.0)
+    updated: float | None = field(default=None)  # None: never used
 
     def __post_init__(self) -> None:
         self.tokens = float(self.burst)
 
     def take(self, now: float, cost: float = 1.0) -> float:
         """0.0 when allowed (and spent); otherwise the seconds to wait before retrying."""
-        if self.updated:
+        if self.updated is not None:
             self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= cost:
@@ -28,7 +28,7 @@ class TokenBucket:
     def wait_time(self, now: float, cost: float = 1.0) -> float:
         """What take() would answer, without spending anything."""
         tokens = self.tokens
-        if self.updated:
+        if self.updated is not None:
             tokens = min(self.burst, tokens + (now - self.updated) * self.rate)
         return 0.0 if tokens >= cost else (cost - tokens) / self.rate
 
@@ -54,8 +54,9 @@ class KeyedLimiter:
 
     def _forget_full(self, now: float) -> None:
         refill = self.burst / self.rate
-        for key in [k for k, b in self._buckets.items() if now - b.updated >= refill]:
+        for key in [k for k, b in self._buckets.items() if now - (b.updated or 0.0) >= refill]:
             del self._buckets[key]
         if len(self._buckets) >= self.max_keys:  # still full: drop the oldest half
-            for key in sorted(self._buckets, key=lambda k: self._buckets[k].updated)[: self.max_keys // 2]:
+            oldest = sorted(self._buckets, key=lambda k: self._buckets[k].updated or 0.0)
+            for key in oldest[: max(1, self.max_keys // 2)]:
                 del self._buckets[key]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -21,7 +22,8 @@ def verify_visitor_token(token: object, key: bytes) -> str | None:
     if not isinstance(token, str) or len(token) > 120 or token.count(".") != 1:
         return None
     visitor_id = token.split(".", 1)[0]
-    return visitor_id if hmac.compare_digest(sign_visitor(visitor_id, key), token) else None
+    expected = sign_visitor(visitor_id, key).encode()
+    return visitor_id if hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass")) else None
 
 
 def new_secret() -> str:
@@ -34,6 +36,4 @@ def hash_secret(secret: str) -> str:
 
 
 def _b64(raw: bytes) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -95,7 +95,7 @@ def test_valid_client_ids_are_returned_unchanged(client_id):
     assert check_client_id(client_id) == client_id
 
 
-# Everything but "\n" (see the xfail tests below): the pattern, its neighbours and the rest of Unicode.
+# Everything but "\n" (tested on its own below): the pattern, its neighbours and the rest of Unicode.
 NEAR_ALPHABET = st.one_of(
     st.sampled_from("azAZ09_-"),
     st.sampled_from(" .+/=:;@!~*'\"\\\t\r\x00é٣ＡＺ"),
@@ -131,18 +131,11 @@ def test_non_string_client_id_is_refused(value):
     assert refused(check_client_id, value).field == "client_id"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CLIENT_ID uses re.match with '$', which also matches before a trailing newline, "
-    "so 'abcdefgh\\n' (and a 64-char id plus '\\n', 65 chars, too long for the String(64) column) "
-    "is accepted; use CLIENT_ID.fullmatch or \\Z",
-)
 @pytest.mark.parametrize("client_id", ["abcdefgh\n", "a" * 64 + "\n"])
 def test_client_id_with_trailing_newline_is_refused(client_id):
     assert refused(check_client_id, client_id).code == "bad_request"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: trailing newline passes check_client_id (see above)")
 @given(st.text(alphabet=st.sampled_from("aZ9_-\n. "), max_size=70))
 @example("abcdefgh\n")
 def test_client_id_property_over_all_text(client_id):
