@@ -2,8 +2,8 @@
 // own view (and so its draft); the app attaches one at a time and restores its scroll.
 
 import {
-  avatar, clear, clockTime, dayKey, dayLabel, duration, fullTime, h, icon, parseTime,
-  replaceChildren, visitorName,
+  avatar, clear, clockTime, dayKey, dayLabel, duration, fullTime, h, icon, NodeCache, parseTime,
+  reconcile, replaceChildren, visitorName,
 } from './dom.js';
 
 const GROUP_WINDOW = 5 * 60 * 1000;
@@ -19,6 +19,7 @@ export class ConversationView {
     this.dirty = true;
     this.closeArmed = false;
     this.closeTimer = null;
+    this.nodes = new NodeCache();
     this.build();
   }
 
@@ -140,21 +141,26 @@ export class ConversationView {
     }
     replaceChildren(this.metaEl, meta);
 
-    // actions
-    clear(this.actionsEl);
-    if (status === 'queued') {
-      this.actionsEl.append(h('button', {
-        class: 'btn btn-primary', type: 'button', disabled: c.busy === 'accept',
-        onclick: () => this.app.accept(c.id),
-      }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept'));
-    } else if (status === 'active' && this.app.isMine(s)) {
-      const armed = this.closeArmed;
-      this.actionsEl.append(h('button', {
-        class: `btn ${armed ? 'btn-danger' : 'btn-secondary'}`, type: 'button',
-        disabled: c.busy === 'close', title: armed ? 'Click again to close this chat' : 'Close this chat',
-        onclick: () => this.onCloseClick(),
-      }, icon(armed ? 'alert' : 'check', 16),
-      c.busy === 'close' ? 'Closing…' : armed ? 'Confirm close' : 'Close chat'));
+    // actions (rebuilt only when they change, so a click in progress is never lost)
+    const mine = this.app.isMine(s);
+    const actSig = `${status}|${mine}|${c.busy}|${this.closeArmed}`;
+    if (actSig !== this.actSig) {
+      this.actSig = actSig;
+      clear(this.actionsEl);
+      if (status === 'queued') {
+        this.actionsEl.append(h('button', {
+          class: 'btn btn-primary', type: 'button', disabled: c.busy === 'accept',
+          onclick: () => this.app.accept(c.id),
+        }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept'));
+      } else if (status === 'active' && mine) {
+        const armed = this.closeArmed;
+        this.actionsEl.append(h('button', {
+          class: `btn ${armed ? 'btn-danger' : 'btn-secondary'}`, type: 'button',
+          disabled: c.busy === 'close', title: armed ? 'Click again to close this chat' : 'Close this chat',
+          onclick: () => this.onCloseClick(),
+        }, icon(armed ? 'alert' : 'check', 16),
+        c.busy === 'close' ? 'Closing…' : armed ? 'Confirm close' : 'Close chat'));
+      }
     }
 
     // notice banner
@@ -189,6 +195,12 @@ export class ConversationView {
     const c = this.conv;
     const s = c.summary;
     const status = s && s.status;
+    const footSig = s ? `${status}|${this.app.isMine(s)}|${c.busy}|${s.assignee ? s.assignee.name : ''}` : 'none';
+    if (footSig === this.footSig) {
+      if (this.footer.firstChild === this.composer) { this.placeholder(); this.updateCounter(); }
+      return;
+    }
+    this.footSig = footSig;
     let content;
     if (!s) {
       content = h('div', { class: 'foot-note' }, 'Loading…');
@@ -287,6 +299,11 @@ export class ConversationView {
 
     const nodes = [];
     const events = c.sorted();
+    const cache = this.nodes;
+    const s = c.summary;
+    const visitorLabel = visitorName(s);
+    const online = this.app.connected();
+    const canReply = this.canReply();
     let prev = null;
     let lastDay = null;
     const add = (item) => {
@@ -294,27 +311,32 @@ export class ConversationView {
       if (ts != null) {
         const key = dayKey(ts);
         if (key !== lastDay) {
-          nodes.push(h('div', { class: 'day' }, h('span', null, dayLabel(ts))));
+          const label = dayLabel(ts);
+          nodes.push(cache.get(`day:${key}`, label, () => h('div', { class: 'day' }, h('span', null, label))));
           lastDay = key;
           prev = null;
         }
       }
+      const key = item.pending ? `p:${item.pending.client_id}` : `e:${item.seq}`;
       if (item.kind === 'message') {
         const grouped = !!prev && prev.kind === 'message' && sameAuthor(prev.author, item.author)
           && ts != null && prev.ts != null && ts - prev.ts < GROUP_WINDOW;
-        nodes.push(this.messageNode(item, grouped));
+        const p = item.pending;
+        const sig = [grouped, visitorLabel, p ? `${p.status}|${p.error || ''}|${online}|${canReply}` : '',
+          clockTime(ts)].join('\u0001');
+        nodes.push(cache.get(key, sig, () => this.messageNode(item, grouped)));
       } else {
-        const node = this.systemNode(item);
-        if (node) nodes.push(node);
+        const node = cache.get(key, `${visitorLabel}\u0001${clockTime(ts)}`, () => this.systemNode(item) || h('span', { hidden: true }));
+        nodes.push(node);
       }
       prev = item;
     };
 
     if (!c.loaded && c.loading && events.length === 0) {
-      nodes.push(h('div', { class: 'thread-status' }, h('span', { class: 'spinner' }), 'Loading conversation…'));
+      nodes.push(cache.get('status:loading', '', () => h('div', { class: 'thread-status' }, h('span', { class: 'spinner' }), 'Loading conversation…')));
     } else if (c.loadError && events.length === 0) {
-      nodes.push(h('div', { class: 'thread-status error' }, icon('alert', 16), c.loadError,
-        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => this.app.loadConv(c, true) }, 'Try again')));
+      nodes.push(cache.get('status:error', c.loadError, () => h('div', { class: 'thread-status error' }, icon('alert', 16), c.loadError,
+        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => this.app.loadConv(c, true) }, 'Try again'))));
     }
     for (const ev of events) {
       add({
@@ -328,7 +350,8 @@ export class ConversationView {
         text: p.text, ts: p.at, pending: p,
       });
     }
-    replaceChildren(this.list, nodes);
+    reconcile(this.list, nodes);
+    cache.sweep();
 
     if (wasAtBottom) {
       this.scrollToBottom(false);
@@ -362,7 +385,7 @@ export class ConversationView {
       if (p.status === 'failed') {
         status = h('div', { class: 'msg-status failed' }, icon('alert', 13),
           h('span', null, p.error || 'Not sent'),
-          h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.retrySend(this.conv, p.client_id) }, 'Retry'),
+          this.canReply() ? h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.retrySend(this.conv, p.client_id) }, 'Retry') : null,
           h('button', { class: 'linkbtn muted', type: 'button', onclick: () => this.app.discardSend(this.conv, p.client_id) }, 'Discard'));
       } else {
         status = h('div', { class: 'msg-status pending' }, h('span', { class: 'spinner spinner-xs' }),
@@ -487,8 +510,8 @@ export class ConversationView {
 
   /** Refreshes relative times (waiting counter in the header). */
   tick() {
-    const s = this.conv.summary;
-    if (s && s.status === 'queued') this.update();
+    const el = this.metaEl.querySelector('[data-since]');
+    if (el && el.dataset.since) el.textContent = `Waiting ${duration(Date.now() - Number(el.dataset.since))}`;
   }
 }
 

@@ -33,6 +33,44 @@ export function clear(el) {
   return el;
 }
 
+/**
+ * Makes `parent`'s children exactly `nodes`, moving as little as possible: nodes already in
+ * place stay untouched, so clicks in progress and text selections survive live updates.
+ */
+export function reconcile(parent, nodes) {
+  let cur = parent.firstChild;
+  for (const node of nodes) {
+    if (node === cur) {
+      cur = cur.nextSibling;
+      continue;
+    }
+    parent.insertBefore(node, cur);
+  }
+  while (cur) {
+    const next = cur.nextSibling;
+    parent.removeChild(cur);
+    cur = next;
+  }
+}
+
+/** A cache of built nodes keyed by identity and rebuilt only when their signature changes. */
+export class NodeCache {
+  constructor() { this.map = new Map(); this.used = new Set(); }
+  get(key, sig, build) {
+    this.used.add(key);
+    const hit = this.map.get(key);
+    if (hit && hit.sig === sig) return hit.node;
+    const node = build();
+    this.map.set(key, { sig, node });
+    return node;
+  }
+  /** Forgets nodes not requested since the last sweep. */
+  sweep() {
+    for (const key of this.map.keys()) if (!this.used.has(key)) this.map.delete(key);
+    this.used.clear();
+  }
+}
+
 export function replaceChildren(el, ...children) {
   clear(el);
   append(el, children);
@@ -155,13 +193,13 @@ export function ago(ts, now = Date.now()) {
 
 export function clockTime(ts) {
   if (ts == null) return '';
-  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return new Date(ts).toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
 }
 
 export function fullTime(ts) {
   if (ts == null) return '';
   return new Date(ts).toLocaleString(undefined, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+    year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
   });
 }
 

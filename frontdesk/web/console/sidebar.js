@@ -2,11 +2,14 @@
 // signed-in agent with sound and logout controls.
 
 import { isMuted, setMuted } from './alerts.js';
-import { ago, avatar, duration, h, icon, oneLine, parseTime, replaceChildren, visitorName } from './dom.js';
+import {
+  ago, avatar, duration, h, icon, NodeCache, oneLine, parseTime, reconcile, replaceChildren, visitorName,
+} from './dom.js';
 
 export class Sidebar {
   constructor(app) {
     this.app = app;
+    this.nodes = new NodeCache();
     this.build();
   }
 
@@ -105,16 +108,31 @@ export class Sidebar {
     this.waitingCount.classList.toggle('hot', waiting.length > 0);
     this.mineCount.textContent = String(mine.length);
 
-    replaceChildren(this.waitingList, waiting.length
-      ? waiting.map((s) => this.waitingItem(s))
-      : h('li', { class: 'empty' }, app.listsLoaded ? 'No one is waiting' : 'Loading…'));
-    replaceChildren(this.mineList, mine.length
-      ? mine.map((s) => this.mineItem(s))
-      : h('li', { class: 'empty' }, app.listsLoaded ? 'No active chats. Accept one from the queue.' : 'Loading…'));
-    if (tab === 'history') this.renderHistory();
+    const keyed = (kind, s, build) => {
+      const lm = s.last_message || {};
+      const sig = JSON.stringify([visitorName(s), s.status, lm.text, lm.author, lm.at, s.created_at,
+        s.assignee && s.assignee.id, app.activeId === s.id, app.openIds.includes(s.id),
+        app.unreadOf(s.id), app.isVisitorTyping(s.id), s.closed_at]);
+      return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s));
+    };
+    const empty = (key, text) => this.nodes.get(key, text, () => h('li', { class: 'empty' }, text));
+    reconcile(this.waitingList, waiting.length
+      ? waiting.map((s) => keyed('w', s, (x) => this.waitingItem(x)))
+      : [empty('empty:w', app.listsLoaded ? 'No one is waiting' : 'Loading…')]);
+    reconcile(this.mineList, mine.length
+      ? mine.map((s) => keyed('m', s, (x) => this.mineItem(x)))
+      : [empty('empty:m', app.listsLoaded ? 'No active chats. Accept one from the queue.' : 'Loading…')]);
+    if (tab === 'history') {
+      const hs = app.history;
+      reconcile(this.historyList, hs.items.length
+        ? hs.items.map((s) => keyed('h', s, (x) => this.historyItem(x)))
+        : [empty('empty:h', hs.loading ? 'Loading…' : hs.error ? hs.error : 'No closed chats yet')]);
+      this.renderHistoryFoot();
+    }
+    this.nodes.sweep();
   }
 
-  item(s, { top, right, preview, badge, extraClass }) {
+  item(s, { top, right, preview, badge, extraClass, action }) {
     const app = this.app;
     const name = visitorName(s);
     const selected = app.activeId === s.id;
@@ -127,7 +145,7 @@ export class Sidebar {
     avatar(name, s.visitor && s.visitor.id, 'md'),
     h('span', { class: 'item-main' },
       h('span', { class: 'item-top' }, h('span', { class: 'item-name' }, top || name), right),
-      h('span', { class: 'item-bottom' }, preview, badge))));
+      h('span', { class: 'item-bottom' }, preview, badge))), action || null);
   }
 
   preview(s) {
@@ -140,6 +158,7 @@ export class Sidebar {
   }
 
   waitingItem(s) {
+    const app = this.app;
     const since = parseTime(s.created_at) || Date.now();
     const ms = Date.now() - since;
     const level = ms > 10 * 60000 ? 'late' : ms > 3 * 60000 ? 'warn' : '';
@@ -148,6 +167,10 @@ export class Sidebar {
         icon('clock', 12), h('span', { class: 'wait-text' }, duration(ms))),
       preview: this.preview(s),
       extraClass: 'item-waiting',
+      action: h('button', {
+        class: 'item-accept btn btn-primary btn-sm', type: 'button', title: 'Accept this chat',
+        onclick: (e) => { e.stopPropagation(); app.accept(s.id); },
+      }, icon('check', 14), 'Accept'),
     });
   }
 
@@ -162,21 +185,22 @@ export class Sidebar {
     });
   }
 
-  renderHistory() {
+  historyItem(s) {
+    const app = this.app;
+    const at = parseTime(s.closed_at) || parseTime(s.last_message && s.last_message.at);
+    return this.item(s, {
+      right: h('span', { class: 'when', dataset: { at: String(at || '') } }, ago(at)),
+      preview: h('span', { class: 'item-preview' },
+        s.last_message && s.last_message.text ? oneLine(s.last_message.text, 90) : 'No messages'),
+      badge: s.assignee ? h('span', { class: 'chip', title: `Handled by ${s.assignee.name || 'an agent'}` },
+        app.isMine(s) ? 'You' : String(s.assignee.name || '').split(/\s+/)[0]) : null,
+      extraClass: 'item-history',
+    });
+  }
+
+  renderHistoryFoot() {
     const app = this.app;
     const hs = app.history;
-    replaceChildren(this.historyList, hs.items.length
-      ? hs.items.map((s) => {
-        const at = parseTime(s.closed_at) || parseTime(s.last_message && s.last_message.at);
-        return this.item(s, {
-          right: h('span', { class: 'when' }, ago(at)),
-          preview: h('span', { class: 'item-preview' },
-            s.last_message && s.last_message.text ? oneLine(s.last_message.text, 90) : 'No messages'),
-          badge: s.assignee ? h('span', { class: 'chip', title: 'Agent' }, s.assignee.name || '') : null,
-          extraClass: 'item-history',
-        });
-      })
-      : h('li', { class: 'empty' }, hs.loading ? 'Loading…' : hs.error ? hs.error : 'No closed chats yet'));
     let foot = null;
     if (hs.loading && hs.items.length) foot = h('div', { class: 'muted center' }, h('span', { class: 'spinner spinner-xs' }), ' Loading…');
     else if (hs.error && hs.items.length) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => app.loadHistory() }, 'Retry');
