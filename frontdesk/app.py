@@ -20,7 +20,7 @@ from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.realtime.agent_socket import agent_socket
-from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.hub import RESYNC, Hub
 from frontdesk.realtime.visitor_socket import visitor_socket
 from frontdesk.store.db import Database
 
@@ -29,11 +29,11 @@ WEB = Path(__file__).with_name("web")
 GOING_AWAY = 1001
 
 
-def make_bus(settings: Settings) -> EventBus:
+def make_bus(settings: Settings, hub: Hub) -> EventBus:
     if settings.redis_url:
         from frontdesk.bus.redis import RedisBus
 
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, on_gap=lambda: hub.close_all(RESYNC))
     return InProcessBus()
 
 
@@ -43,8 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
-        bus = make_bus(settings)
         hub = Hub()
+        bus = make_bus(settings, hub)
         await bus.start(hub.deliver)
         ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus)
         ctx.writer = GroupCommitWriter(ctx)

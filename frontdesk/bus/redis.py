@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis.asyncio as redis
 
@@ -16,8 +16,11 @@ PREFIX = "fd:"
 
 
 class RedisBus:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_gap: Callable[[], None] | None = None) -> None:
         self.url = url
+        # Called when the subscription was lost and is back: what was published meanwhile is
+        # gone for this node, so its sockets must resync from the database.
+        self.on_gap = on_gap
         self._client = redis.Redis.from_url(url)
         self._task: asyncio.Task[None] | None = None
         self._receiver: Receiver | None = None
@@ -37,12 +40,16 @@ class RedisBus:
 
     async def _listen(self) -> None:
         delay = 0.2
+        lost = False
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(PREFIX + "*")
                 self.connected.set()
                 delay = 0.2
+                if lost and self.on_gap is not None:
+                    self.on_gap()
+                lost = False
                 async for message in pubsub.listen():
                     if message["type"] != "pmessage" or self._receiver is None:
                         continue
@@ -52,6 +59,7 @@ class RedisBus:
                 raise
             except Exception as exc:  # Redis restarts: clients resync from the database.
                 self.connected.clear()
+                lost = True
                 log.warning("event bus: redis subscriber lost (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

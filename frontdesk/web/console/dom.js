@@ -142,8 +142,10 @@ export function initials(name) {
   if (!s) return '?';
   if (s.startsWith('Visitor #')) return 'V';
   const parts = s.split(/\s+/).filter(Boolean);
-  const first = Array.from(parts[0] || '')[0] || '';
-  const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] || '' : '';
+  const words = parts.filter((p) => /^\p{L}/u.test(p));
+  const use = words.length ? words : parts;
+  const first = Array.from(use[0] || '')[0] || '';
+  const last = use.length > 1 ? Array.from(use[use.length - 1])[0] || '' : '';
   return (first + last).toUpperCase() || '?';
 }
 
