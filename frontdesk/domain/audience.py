@@ -31,9 +31,7 @@ def agents_of_chat(status: str, assignee_id: int | None) -> list[str]:
     return []
 
 
-def chat_event_audience(
-    *, internal: bool, visitor_id: str, status: str, assignee_id: int | None
-) -> list[str]:
+def chat_event_audience(*, internal: bool, visitor_id: str, status: str, assignee_id: int | None) -> list[str]:
     """A stored chat event. Internal events (notes, whispers) never reach the visitor."""
     topics = agents_of_chat(status, assignee_id)
     if not internal:
@@ -53,9 +51,7 @@ def chat_summary_audience(
     return topics
 
 
-def typing_audience(
-    *, from_visitor: bool, visitor_id: str, status: str, assignee_id: int | None
-) -> list[str]:
+def typing_audience(*, from_visitor: bool, visitor_id: str, status: str, assignee_id: int | None) -> list[str]:
     """Typing goes to the other side only, never broadcast further."""
     if from_visitor:
         return agents_of_chat(status, assignee_id)

@@ -28,9 +28,7 @@ class AuthorType(StrEnum):
 class ChatRuleError(Exception):
     """A rule refused the request; `code` and `message` go to the client as they are."""
 
-    def __init__(
-        self, code: str, message: str, *, field: str | None = None, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str, *, field: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -60,9 +58,7 @@ def check_message_text(text: object, *, max_chars: int) -> str:
 
 def check_client_id(client_id: object) -> str:
     if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
-        raise ChatRuleError(
-            "bad_request", "client_id: must be 8-64 characters of A-Z a-z 0-9 _ -", field="client_id"
-        )
+        raise ChatRuleError("bad_request", "client_id: must be 8-64 characters of A-Z a-z 0-9 _ -", field="client_id")
     return client_id
 
 
