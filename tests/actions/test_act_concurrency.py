@@ -61,10 +61,7 @@ async def test_concurrent_first_messages_share_one_chat(ctx):
     visitor = await new_visitor(ctx)
     n = 12
     results = await asyncio.gather(
-        *(
-            do_send_visitor_message(ctx=ctx, actor=visitor, text=f"first {i}", client_id=new_cid())
-            for i in range(n)
-        )
+        *(do_send_visitor_message(ctx=ctx, actor=visitor, text=f"first {i}", client_id=new_cid()) for i in range(n))
     )
     chats = await chats_of(ctx, visitor.visitor_id)
     assert len(chats) == 1
@@ -136,14 +133,10 @@ async def test_ten_agents_race_to_accept_one_chat(ctx):
     assigned = [e for e in await stored_events(ctx, chat_id) if e.kind == "chat.assigned"]
     assert len(assigned) == 1 and assigned[0].seq == event["seq"] == 3
     assert assigned[0].data["agent"]["id"] == winner.id
-    announced = [
-        f for f in frames(ctx.published, f"visitor:{visitor.visitor_id}") if f["kind"] == "chat.assigned"
-    ]
+    announced = [f for f in frames(ctx.published, f"visitor:{visitor.visitor_id}") if f["kind"] == "chat.assigned"]
     assert len(announced) == 1
     # Only the winner may reply.
-    reply = await do_send_agent_message(
-        ctx=ctx, actor=winner, chat_id=chat_id, text="hi", client_id=new_cid()
-    )
+    reply = await do_send_agent_message(ctx=ctx, actor=winner, chat_id=chat_id, text="hi", client_id=new_cid())
     assert reply.event["seq"] == 4
     await check_invariants(ctx, [visitor.visitor_id])
 
@@ -155,13 +148,9 @@ async def test_visitor_and_agent_writing_at_once(sctx):
     sends = []
     for i in range(15):
         sends.append(
-            do_send_visitor_message(
-                ctx=sctx, actor=visitor, text=f"v{i}", client_id=new_cid(), chat_id=chat_id
-            )
+            do_send_visitor_message(ctx=sctx, actor=visitor, text=f"v{i}", client_id=new_cid(), chat_id=chat_id)
         )
-        sends.append(
-            do_send_agent_message(ctx=sctx, actor=agent, chat_id=chat_id, text=f"a{i}", client_id=new_cid())
-        )
+        sends.append(do_send_agent_message(ctx=sctx, actor=agent, chat_id=chat_id, text=f"a{i}", client_id=new_cid()))
     results = await asyncio.gather(*sends)
     assert sorted(r.event["seq"] for r in results) == list(range(4, 34))
     events = await stored_events(sctx, chat_id)

@@ -59,9 +59,7 @@ async def test_same_client_id_twice_returns_the_original(sctx):
     chat_id = first.event["chat_id"]
     published = len(sctx.published)
     for hint in (None, chat_id):
-        again = await do_send_visitor_message(
-            ctx=sctx, actor=visitor, text="only once", client_id=cid, chat_id=hint
-        )
+        again = await do_send_visitor_message(ctx=sctx, actor=visitor, text="only once", client_id=cid, chat_id=hint)
         assert again.duplicate and not again.chat_started
         assert again.event["seq"] == first.event["seq"] and again.event["chat_id"] == chat_id
         assert again.event["text"] == "only once" and again.event["client_id"] == cid
@@ -79,18 +77,14 @@ async def test_retry_between_other_messages_keeps_its_place(sctx):
     await do_send_visitor_message(ctx=sctx, actor=visitor, text="two", client_id=new_cid(), chat_id=chat_id)
     again = await do_send_visitor_message(ctx=sctx, actor=visitor, text="one", client_id=cid, chat_id=chat_id)
     assert again.duplicate and again.event["seq"] == 2
-    third = await do_send_visitor_message(
-        ctx=sctx, actor=visitor, text="three", client_id=new_cid(), chat_id=chat_id
-    )
+    third = await do_send_visitor_message(ctx=sctx, actor=visitor, text="three", client_id=new_cid(), chat_id=chat_id)
     assert third.event["seq"] == 4  # the retry reserved no seq
     await check_invariants(sctx, [visitor.visitor_id])
 
 
 async def test_agent_reply_and_its_retry(sctx):
     visitor, agent = await new_visitor(sctx), await new_agent(sctx)
-    chat_id = (await do_send_visitor_message(ctx=sctx, actor=visitor, text="hi", client_id=new_cid())).event[
-        "chat_id"
-    ]
+    chat_id = (await do_send_visitor_message(ctx=sctx, actor=visitor, text="hi", client_id=new_cid())).event["chat_id"]
     assigned = await do_accept_chat(ctx=sctx, actor=agent, chat_id=chat_id)
     assert assigned["seq"] == 3 and assigned["kind"] == "chat.assigned"
     assert assigned["data"]["agent"] == {"id": agent.id, "name": agent.name}
@@ -144,9 +138,7 @@ async def test_a_message_after_close_opens_a_new_chat(sctx):
 
 async def test_visitor_name_is_stored_with_the_message(sctx):
     visitor = await new_visitor(sctx)
-    r = await do_send_visitor_message(
-        ctx=sctx, actor=visitor, text="hi", client_id=new_cid(), visitor_name="Ana"
-    )
+    r = await do_send_visitor_message(ctx=sctx, actor=visitor, text="hi", client_id=new_cid(), visitor_name="Ana")
     assert r.event["author"] == {"type": "visitor", "name": "Ana"}
     started = [f for f in frames(sctx.published) if f.get("kind") == "chat.started"]
     assert len(started) == 2  # to the queue and to the visitor
