@@ -21,6 +21,11 @@ class App {
     installGestureHooks();
     document.addEventListener('keydown', (e) => this.onKey(e));
     document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden' && this.frame) {
+        cancelAnimationFrame(this.frame); // would not fire in the background
+        this.frame = 0;
+        this.scheduleRender();
+      }
       if (document.visibilityState === 'visible' && this.activeConv()) this.markRead(this.activeConv());
     });
     window.addEventListener('focus', () => { if (this.activeConv()) this.markRead(this.activeConv()); });
@@ -173,14 +178,16 @@ class App {
 
   scheduleRender() {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
+    const run = () => {
       this.frame = 0;
       if (!this.me || !this.sidebar) return;
       this.sidebar.render();
       this.renderTabs();
       this.updateTitle();
       if (this.activeId == null) this.renderEmpty();
-    });
+    };
+    // Background tabs get no animation frames, but the title must still count new chats.
+    this.frame = document.visibilityState === 'hidden' ? setTimeout(run, 100) : requestAnimationFrame(run);
   }
 
   updateTitle() {
