@@ -41,8 +41,7 @@ async def launch_chromium(extra_args: Sequence[str] = (), **launch_kwargs: Any) 
     executable = chromium_path()
     if executable is None:
         raise RuntimeError(
-            "no Chromium: install Debian's chromium or set FRONTDESK_TEST_CHROMIUM "
-            "(scripts/test-services.sh does both)"
+            "no Chromium: install Debian's chromium or set FRONTDESK_TEST_CHROMIUM (scripts/test-services.sh does both)"
         )
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(

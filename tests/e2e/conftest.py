@@ -1,0 +1,96 @@
+"""Browser fixtures: Debian Chromium via Playwright, a shop site on its own origin."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.conftest import ServerProcess, free_port
+from tests.e2e.browser import launch_chromium
+from tests.services import artifacts_dir, chromium_path
+
+SNIPPET = """<script>
+  (function (w, f) {
+    f = w.Frontdesk = w.Frontdesk || {q: []};
+    "open close on sendMessage setVisitor endChat".split(" ").forEach(function (m) {
+      f[m] = f[m] || function () {
+        var a = arguments;
+        return new Promise(function (r, j) { f.q.push([m, a, r, j]); });
+      };
+    });
+  })(window);
+</script>"""
+
+
+def shop_page(widget_src: str, extra: str = "") -> str:
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Acme Bikes</title>
+<style>body{{font-family:sans-serif;margin:40px}} button{{all:unset}} div{{color:red !important}}</style>
+</head><body><h1>Acme Bikes</h1><p>Everything for your bike.</p>
+{SNIPPET}
+<script>window.__events = []; Frontdesk.on("message", function (e) {{ window.__events.push(e); }});</script>
+{extra}
+<script src="{widget_src}" async></script></body></html>"""
+
+
+class ShopSite:
+    """A static site on another origin that embeds the widget."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def write(self, name: str, html: str) -> str:
+        (self.root / name).write_text(html)
+        return f"{self.url}/{name}"
+
+    def __enter__(self) -> ShopSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    path = artifacts_dir() / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {path}")
+    return path
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def browser():
+    if chromium_path() is None:
+        pytest.skip("no Chromium (make test installs Debian's chromium)")
+    async with launch_chromium() as b:
+        yield b
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def web_server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("e2e")
+    proc = ServerProcess(data_dir, f"sqlite:///{data_dir / 'frontdesk.db'}")
+    await proc.start()
+    yield proc
+    await proc.stop()
+
+
+@pytest.fixture
+def shop(tmp_path):
+    with ShopSite(tmp_path) as site:
+        yield site

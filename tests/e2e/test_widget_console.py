@@ -1,0 +1,73 @@
+"""A visitor on one origin chats through the widget with an agent in the console, both ways."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from tests.clients import make_agent
+from tests.e2e.conftest import shop_page
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+async def test_visitor_and_agent_chat_in_real_browsers(browser, web_server, shop, shots):
+    email, password = make_agent(web_server)
+    page_url = shop.write("index.html", shop_page(f"{web_server.base_url}/widget.js"))
+
+    visitor_ctx = await browser.new_context(viewport={"width": 1200, "height": 800})
+    visitor = await visitor_ctx.new_page()
+    errors: list[str] = []
+    visitor.on("pageerror", lambda e: errors.append(str(e)))
+    await visitor.goto(page_url)
+    await visitor.get_by_label("Open chat").click()
+    box = visitor.get_by_role("textbox", name="Message")
+    await box.fill("Hi! Do you have 29er tyres in stock?")
+    await box.press("Enter")
+    await box.fill(XSS)
+    await visitor.get_by_label("Send message").click()
+
+    agent_ctx = await browser.new_context(viewport={"width": 1400, "height": 860})
+    console = await agent_ctx.new_page()
+    console.on("pageerror", lambda e: errors.append(str(e)))
+    await console.goto(f"{web_server.base_url}/console/")
+    await console.fill("#login-email", email)
+    await console.fill("#login-password", password)
+    await console.press("#login-password", "Enter")
+    waiting = console.get_by_role("button", name=re.compile(r"^Visitor #")).first
+    await expect(waiting).to_be_visible(timeout=10_000)
+    await waiting.click()
+    await expect(console.get_by_text("Do you have 29er tyres in stock?")).to_be_visible()
+    await console.get_by_role("button", name="Accept").first.click()
+    reply = console.get_by_label("Reply")
+    await expect(reply).to_be_enabled(timeout=10_000)
+    await reply.fill("Yes — Schwalbe and Maxxis, both in stock.")
+    await reply.press("Enter")
+
+    # The visitor sees the agent join and the answer; the agent sees the visitor's text as text.
+    await expect(visitor.get_by_text("Yes — Schwalbe and Maxxis, both in stock.")).to_be_visible(timeout=10_000)
+    await expect(console.get_by_role("log").get_by_text(XSS)).to_be_visible()
+    assert await console.evaluate("window.__xss") is None
+    assert await visitor.evaluate("window.__xss") is None
+
+    # The JS API resolves on the server's acknowledgement, and `on("message")` saw both directions.
+    event = await visitor.evaluate("Frontdesk.sendMessage('Great, I will order two.')")
+    assert event["seq"] >= 5 and event["text"] == "Great, I will order two."
+    await expect(console.get_by_role("log").get_by_text("Great, I will order two.")).to_be_visible(timeout=10_000)
+    seen = await visitor.evaluate("window.__events.map(e => e.text)")
+    assert "Yes — Schwalbe and Maxxis, both in stock." in seen
+
+    # The chat survives a page reload on the shop.
+    await visitor.reload()
+    await visitor.evaluate("Frontdesk.open()")  # already open: the window's state survives reloads too
+    await expect(visitor.get_by_text("Yes — Schwalbe and Maxxis, both in stock.")).to_be_visible(timeout=10_000)
+
+    await visitor.screenshot(path=str(shots / "e2e-visitor-widget.png"))
+    await console.screenshot(path=str(shots / "e2e-agent-console.png"))
+    assert not errors, errors
+    await visitor_ctx.close()
+    await agent_ctx.close()
