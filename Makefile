@@ -25,11 +25,11 @@ run: install
 # Installs Debian chromium/postgresql/redis when missing (as root), starts throw-away
 # PostgreSQL and Redis on loopback, then runs the whole suite against them.
 test: install
-	$(BIN)/ruff check frontdesk tests bench
+	$(BIN)/ruff check .
 	bash scripts/test-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check frontdesk tests bench
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python -m bench.chat_throughput
