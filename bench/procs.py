@@ -1,0 +1,274 @@
+"""Processes under test (frontdesk, the echo server), fresh databases, and CPU accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- CPU accounting from /proc (no psutil) -------------------------------------------------------
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (all its threads), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def system_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies over all cores, from /proc/stat."""
+    with open("/proc/stat", "rb") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    total = sum(values[:8])
+    return float(total - idle), float(total)
+
+
+class CpuMeter:
+    """CPU used by a set of processes, and by the whole machine, between start() and stop()."""
+
+    def __init__(self, pids: dict[str, list[int]]) -> None:
+        self.pids = pids
+
+    def start(self) -> None:
+        self.t0 = time.monotonic()
+        self.cpu0 = {pid: proc_cpu_seconds(pid) for pids in self.pids.values() for pid in pids}
+        self.sys0 = system_cpu()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.t0
+        busy1, total1 = system_cpu()
+        out: dict[str, float] = {"wall_s": round(wall, 3)}
+        for name, pids in self.pids.items():
+            used = 0.0
+            for pid in pids:
+                before, after = self.cpu0.get(pid), proc_cpu_seconds(pid)
+                if before is not None and after is not None:
+                    used += after - before
+            out[f"{name}_cpu_pct"] = round(100 * used / wall, 1)  # 100 = one core
+        busy0, total0 = self.sys0
+        ncpu = os.cpu_count() or 1
+        out["machine_cpu_pct"] = round(100 * ncpu * (busy1 - busy0) / max(1.0, total1 - total0), 1)
+        # Whatever else ran: kernel softirq work for loopback, or other jobs on the machine.
+        ours = sum(v for k, v in out.items() if k.endswith("_cpu_pct") and k != "machine_cpu_pct")
+        out["other_cpu_pct"] = round(out["machine_cpu_pct"] - ours, 1)
+        return out
+
+
+# -- databases -------------------------------------------------------------------------------
+def postgres_server_url() -> str | None:
+    return os.environ.get("FRONTDESK_TEST_POSTGRES_URL", "").strip() or None
+
+
+async def fresh_postgres_url(base_url: str) -> str:
+    """A new, empty database on the given PostgreSQL server (like tests/conftest)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    name = f"fd_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(
+        host=base.host,
+        port=base.port or 5432,
+        user=base.username or "postgres",
+        password=base.password,
+        database=base.database,
+    )
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
+    )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def postgres_backend_pids(url: str) -> list[int]:
+    """PIDs of the PostgreSQL backends serving our database (to count their CPU too)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    conn = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            parsed.database,
+        )
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows]
+
+
+# -- processes --------------------------------------------------------------------------------
+class Process:
+    """A server in a child process on a free port of 127.0.0.1, waited for via /healthz."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, port: int) -> None:
+        self.argv, self.env, self.log_path, self.port = argv, env, log_path, port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        with open(self.log_path, "ab") as log:
+            return subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+
+    async def start(self, wait_s: float = 60.0) -> None:
+        self.proc = self._spawn()
+        deadline = time.monotonic() + wait_s
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-4000:]}")
+                try:
+                    if (await client.get(self.base_url + "/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        await self.stop()
+        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-4000:]}")
+
+    async def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        for _ in range(200):  # up to 10 s (uvicorn's graceful shutdown is 5 s)
+            if self.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text()[-chars:]
+        except OSError:
+            return ""
+
+
+class FrontdeskProcess(Process):
+    """`frontdesk serve` (uvicorn, uvloop, one worker) with limits raised for load generation."""
+
+    def __init__(self, data_dir: Path, database_url: str) -> None:
+        port = free_port()
+        env = {
+            **os.environ,
+            "FRONTDESK_DATA_DIR": str(data_dir),
+            "FRONTDESK_DATABASE_URL": database_url,
+            "FRONTDESK_SECRET_KEY": secrets.token_urlsafe(32),
+            "FRONTDESK_LOG_LEVEL": "warning",
+            # A benchmark visitor sends far more than a person; the per-socket send limit
+            # (5/s, burst 20) would otherwise answer rate_limited. The hard-coded flood limit
+            # (50 frames/s per socket) stays: the load generator paces itself under it.
+            "FRONTDESK_MESSAGE_RATE": "1000000",
+            "FRONTDESK_MESSAGE_BURST": "1000000",
+            # Visitors are created through the real endpoint from "many addresses" behind the
+            # trusted local proxy (X-Forwarded-For), as a reverse proxy would present them.
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        }
+        super().__init__(
+            [sys.executable, "-m", "frontdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            data_dir / f"frontdesk-{port}.log",
+            port,
+        )
+
+    async def cli(self, *args: str, wait_s: float = 120.0) -> str:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "frontdesk",
+            *args,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), wait_s)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+        if proc.returncode != 0:
+            raise RuntimeError(f"frontdesk {' '.join(args)} failed: {err.decode()[-2000:]}")
+        return out.decode()
+
+    async def make_agents(self, count: int, parallel: int = 4) -> list[tuple[str, str]]:
+        """Create `count` agents through the real CLI (a few at a time); returns (email, password)."""
+        made: list[tuple[str, str]] = []
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(i: int) -> None:
+            email = f"bench-agent-{i}-{secrets.token_hex(3)}@example.com"
+            password = "pw-" + secrets.token_urlsafe(12)
+            async with gate:
+                await self.cli(
+                    "user", "create", "--email", email, "--name", f"Agent {i}", "--role", "agent",
+                    "--password", password,
+                )  # fmt: skip
+            made.append((email, password))
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+        return sorted(made)
+
+
+class EchoProcess(Process):
+    def __init__(self, data_dir: Path) -> None:
+        port = free_port()
+        super().__init__(
+            [sys.executable, "-m", "bench.echo_server", "--host", "127.0.0.1", "--port", str(port)],
+            dict(os.environ),
+            data_dir / f"echo-{port}.log",
+            port,
+        )
