@@ -60,7 +60,7 @@
 
   // ---- connection state -------------------------------------------------------------------
   var ws, ready, stopped, attempt = 0, timer, stableT, tokP, rx = 0, quick = 0;
-  var syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
+  var fresh = {}, syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
   var typOn = 0, typAt = 0, typT, agentT;
 
   function rid() {
@@ -103,18 +103,18 @@
     ".i1{fill:#fff;stroke:none}.i2,.open .i1{opacity:0;transform:rotate(-60deg) scale(.5)}.open .i2{opacity:1;transform:none}" +
     ".bd{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
     "background:#e5484d;color:#fff;font-size:12px;font-weight:700;line-height:18px;text-align:center;border:2px solid #fff}.bd:empty{display:none}" +
-    ".win{position:absolute;right:0;bottom:76px;width:376px;height:min(640px,calc(100vh - 116px));display:flex;flex-direction:column;" +
+    ".win{position:absolute;right:0;bottom:76px;width:384px;height:min(640px,calc(100vh - 116px));display:flex;flex-direction:column;" +
     "background:#fff;border-radius:18px;overflow:hidden;box-shadow:0 16px 50px rgba(17,24,39,.22),0 2px 8px rgba(17,24,39,.08);" +
     "opacity:0;visibility:hidden;transform:translateY(14px) scale(.97);transform-origin:bottom right;" +
     "transition:opacity .2s,transform .2s,visibility 0s .2s}.l .win{right:auto;left:0;transform-origin:bottom left}" +
     ".open .win{opacity:1;visibility:visible;transform:none;transition:opacity .2s,transform .2s}" +
-    "header{display:flex;align-items:center;gap:12px;padding:16px 12px 16px 18px;color:#fff;background:var(--a);" +
+    "header{display:flex;align-items:center;gap:10px;padding:16px 10px 16px 16px;color:#fff;background:var(--a);" +
     "background:linear-gradient(135deg,var(--a),color-mix(in srgb,var(--a),#000 28%))}" +
-    ".av{flex:none;display:grid;place-items:center;width:40px;height:40px;border-radius:50%;background:rgba(255,255,255,.2);" +
+    ".av{flex:none;display:grid;place-items:center;width:38px;height:38px;margin-right:2px;border-radius:50%;background:rgba(255,255,255,.2);" +
     "font-size:16px;font-weight:600;text-transform:uppercase;box-shadow:0 0 0 2px rgba(255,255,255,.35)}" +
     ".hd{flex:1;min-width:0;display:flex;flex-direction:column}.t,.s{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
     ".t{font-size:16px;font-weight:600}.s{font-size:13px;opacity:.85}" +
-    ".end{padding:6px 10px;border-radius:8px;background:rgba(255,255,255,.16);font-size:12.5px;font-weight:500;white-space:nowrap}" +
+    ".end{padding:6px 9px;border-radius:8px;background:rgba(255,255,255,.16);font-size:12px;font-weight:500;white-space:nowrap}" +
     ".end:hover,.x:hover{background:rgba(255,255,255,.28)}.x{display:grid;place-items:center;width:32px;height:32px;border-radius:8px}" +
     ".st{padding:6px 12px;background:#fff6dc;color:#7a5800;font-size:12.5px;text-align:center;overflow:hidden;animation:fdin .2s .8s both}" +
     ".st.bad{background:#fdecec;color:#a8262c;animation:none}" +
@@ -228,7 +228,7 @@
     var c = cur(), open = c && !c.done, ag = open && c.agent;
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
-    sub.textContent = ag ? "You're chatting with " + ag.name.split(" ")[0] : open ? "Waiting for an agent to join…" :
+    sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] : open ? "Waiting for an agent to join…" :
       conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
     $(".av").textContent = initials(ag ? ag.name : title()) || "?";
     endB.hidden = !open || stopped;
@@ -285,7 +285,8 @@
     if (c.ev[s]) return; // duplicate
     delete e.type;
     c.ev[s] = e;
-    while (c.ev[c.last + 1]) c.last++;
+    if (live) fresh[id + ":" + s] = 1;
+    while (c.ev[c.last + 1]) announce(id, c.ev[++c.last]); // API events go out in seq order
     if (s > c.last) resync(id); // a gap below s
     var k = e.kind, a = e.author || {};
     if (k === "chat.assigned") c.agent = (e.data || {}).agent;
@@ -302,7 +303,11 @@
     save();
     paint();
     if (R && (nb || a.type === "visitor")) bottom();
-    if (live) emit(k === "message" ? k : k.replace(".", ":"), e);
+  }
+  function announce(id, e) {
+    var k = e.kind, f = id + ":" + e.seq;
+    if (fresh[f]) emit(k === "message" ? k : k.replace(".", ":"), e);
+    delete fresh[f];
   }
   function settle(cid, e) {
     var w = waiters[cid];
