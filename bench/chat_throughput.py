@@ -118,6 +118,67 @@ async def wait_for_quiet(wait_s: float) -> float:
     return busy
 
 
+# -- profiling (optional: py-spy, for investigation; it slows the server it samples) ------------
+def start_profile(
+    args: argparse.Namespace, label: str, phase: str, pid: int, seconds: float
+) -> tuple[subprocess.Popen[bytes], Path] | None:
+    if not args.profile:
+        return None
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        print("  (--profile: py-spy is not installed; `.venv/bin/uv pip install py-spy`)")
+        return None
+    out = RESULTS / f"profile-{label}-{phase}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cmd = [exe, "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-r", "100", "--threads"]
+    cmd += ["--format", "raw", "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
+
+
+async def finish_profile(proc: subprocess.Popen[bytes], out: Path) -> dict[str, Any]:
+    for _ in range(600):
+        if proc.poll() is not None:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        proc.kill()
+    return summarize_profile(out)
+
+
+def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
+    """Where the server's threads were, from py-spy's raw (collapsed) stacks: share of samples."""
+    import re
+    from collections import Counter
+
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
+    total = 0
+    with contextlib.suppress(OSError), open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip().rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            frames = [re.sub(r":\d+\)$", ")", fr) for fr in stack.split(";")]
+            total += n
+            threads[re.sub(r"^thread \(\d+\): ", "", frames[0])] += n
+            own[frames[-1]] += n
+            for fr in set(frames[1:]):
+                inclusive[fr] += n
+
+    def share(c: Counter[str], k: int) -> list[tuple[str, float]]:
+        return [(name, round(100 * n / max(1, total), 1)) for name, n in c.most_common(k)]
+
+    summary = {"file": str(path.relative_to(REPO)), "samples": total, "threads": share(threads, 8)}
+    summary["self"] = share(own, top)
+    summary["inclusive"] = [x for x in share(inclusive, 200) if "frontdesk/" in x[0] or "sqlalchemy" in x[0]][:top]
+    print(f"  profile ({total} samples, {path.name}); most samples in:")
+    for name, pct in summary["self"][:12]:
+        print(f"    {pct:5.1f}%  {name}")
+    return summary
+
+
 # -- workers ------------------------------------------------------------------------------------
 class Workers:
     """The load generator processes (spawned fresh: no inherited event loop)."""
@@ -202,7 +263,7 @@ async def measure(
             # Agents are created through the CLI while the visitors connect and open chats.
             t_agents = time.monotonic()
             agents, _ = await asyncio.gather(
-                server.make_agents(args.agents), workers.expect("visitors_ready", SETUP_TIMEOUT)
+                server.make_agents(args.agents, max_chats=chats), workers.expect("visitors_ready", SETUP_TIMEOUT)
             )
             print(f"  {label}: {len(agents)} agents created through the CLI in {time.monotonic() - t_agents:.1f}s")
             for k, conn in enumerate(workers.conns):
@@ -239,11 +300,14 @@ async def measure(
             meter = CpuMeter(pids)
             await asyncio.sleep(max(0.0, start_at + args.warmup - time.monotonic()))
             meter.start()
+            spy = start_profile(args, label, name, server.pid, seconds) if kind == "closed" else None
             await asyncio.sleep(max(0.0, start_at + args.warmup + seconds - time.monotonic()))
             cpu = meter.stop()
             parts = await workers.expect("phase_done", seconds + args.warmup + 60)
             phases[name] = merge_phase(parts, cpu, rate)
             phases[name]["busy_before_pct"] = round(quiet, 1)
+            if spy is not None:
+                phases[name]["profile"] = await finish_profile(*spy)
             p = phases[name]
             print(
                 f"  {label} {name}: {p['msg_s']:.0f} msg/s, ack p50/p99 {p['ack_ms']['p50']}/{p['ack_ms']['p99']} ms, "
@@ -473,6 +537,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "warmup": args.warmup,
             "client_procs": args.client_procs,
             "quiet_wait": args.quiet_wait,
+            "profiled": args.profile,
             "text_chars": args.text_chars,
             "send_cap_per_visitor": SEND_CAP_PER_S,
             "postgres_server": "throw-away (scripts/test-services.sh)" if postgres_server_url() else None,
@@ -548,6 +613,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each phase, wait up to this many seconds for other jobs on the machine to go idle",
     )
     p.add_argument("--no-echo", action="store_true", help="skip the echo ceiling")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server with py-spy during the closed phase (slows it: not for the figures)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp dir with server logs")
     args = p.parse_args(argv)
     if args.paced_seconds is None:

@@ -130,6 +130,7 @@ class Worker:
         self.phase: Phase | None = None
         self.sent_at: dict[str, float] = {}  # client_id -> scheduled send time, for end-to-end latency
         self.closed_sockets: Counter[int] = Counter()
+        self.setup_steps: Counter[str] = Counter()  # seconds summed over visitors, per setup step
         self.text = ("x" * spec.text_chars).encode()
         self.min_interval = 0.0 if spec.mode == "echo" else 1.0 / SEND_CAP_PER_S
         self.http = httpx.AsyncClient(
@@ -273,7 +274,9 @@ class Worker:
 
         self.visitors = [Visitor(i, f"w{self.spec.index}v{i}m") for i in range(self.spec.visitors)]
         await asyncio.gather(*(one(i) for i in range(self.spec.visitors)))
-        return {"visitors_s": round(time.monotonic() - t0, 2)}
+        n = max(1, len(self.visitors))
+        mean = {f"{k}_ms": round(1000 * v / n, 1) for k, v in self.setup_steps.items()}
+        return {"visitors_s": round(time.monotonic() - t0, 2), **mean}
 
     async def setup_agents(self, creds: list[tuple[str, str]]) -> dict[str, Any]:
         """Agents log in, connect, and accept the chats evenly (visitor i -> agent i mod n)."""
@@ -321,20 +324,28 @@ class Worker:
         # proxy header, or the per-address limit on new visitor identities (60) would refuse them.
         n = spec.index * 1_000_000 + i
         xff = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+        steps = self.setup_steps
+        t0 = time.monotonic()
         r = await self.http.post("/api/v1/widget/visitors", json={}, headers={"X-Forwarded-For": xff})
         r.raise_for_status()
         token = r.json()["visitor_token"]
+        t1 = time.monotonic()
         path = "/api/v1/widget/ws"
         v.ws = await WSClient.connect(spec.host, spec.port, path, lambda d: self.on_visitor_frame(v, d))
         v.ws.closed.add_done_callback(lambda f: self.closed_sockets.update([f.result()]))
+        t2 = time.monotonic()
         v.waiter = self.loop.create_future()
         v.ws.send(orjson.dumps({"type": "hello", "v": 1, "token": token, "page": {"url": "https://bench/"}}))
         await asyncio.wait_for(v.waiter, REPLY_TIMEOUT)
+        t3 = time.monotonic()
         v.waiter = self.loop.create_future()
         cid = f"{v.prefix}first"
         v.ws.send(orjson.dumps({"type": "message.send", "client_id": cid, "text": "Hello, I need help."}))
         ack = await asyncio.wait_for(v.waiter, REPLY_TIMEOUT)
         v.waiter = None
+        t4 = time.monotonic()
+        for name, dt in (("register", t1 - t0), ("connect", t2 - t1), ("hello", t3 - t2), ("first", t4 - t3)):
+            steps[name] += dt
         if ack.get("type") != "ack":
             raise RuntimeError(f"first message of visitor {i} failed: {ack}")
         v.chat_id = ack["chat_id"]

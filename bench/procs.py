@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +15,8 @@ import uuid
 from pathlib import Path
 
 import httpx
+
+import frontdesk.cli as frontdesk_cli
 
 REPO = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -143,6 +147,11 @@ async def postgres_backend_pids(url: str) -> list[int]:
     return [r["pid"] for r in rows]
 
 
+def cli_supports(option: str) -> bool:
+    """Whether `frontdesk user create` knows an option (without paying a CLI start-up)."""
+    return option in Path(frontdesk_cli.__file__).read_text()
+
+
 # -- processes --------------------------------------------------------------------------------
 class Process:
     """A server in a child process on a free port of 127.0.0.1, waited for via /healthz."""
@@ -244,23 +253,53 @@ class FrontdeskProcess(Process):
             raise RuntimeError(f"frontdesk {' '.join(args)} failed: {err.decode()[-2000:]}")
         return out.decode()
 
-    async def make_agents(self, count: int, parallel: int = 4) -> list[tuple[str, str]]:
-        """Create `count` agents through the real CLI (a few at a time); returns (email, password)."""
+    async def make_agents(self, count: int, max_chats: int, parallel: int = 4) -> list[tuple[str, str]]:
+        """Create `count` agents through the real CLI (a few at a time); returns (email, password).
+
+        Each must be able to hold `max_chats` chats at once (the default maximum is 3)."""
         made: list[tuple[str, str]] = []
         gate = asyncio.Semaphore(parallel)
+        cli_has_max = cli_supports("--max-chats")
 
         async def one(i: int) -> None:
             email = f"bench-agent-{i}-{secrets.token_hex(3)}@example.com"
             password = "pw-" + secrets.token_urlsafe(12)
+            extra = ["--max-chats", str(max_chats)] if cli_has_max else []
             async with gate:
                 await self.cli(
                     "user", "create", "--email", email, "--name", f"Agent {i}", "--role", "agent",
-                    "--password", password,
+                    "--password", password, *extra,
                 )  # fmt: skip
             made.append((email, password))
 
         await asyncio.gather(*(one(i) for i in range(count)))
+        if not cli_has_max:
+            await self._raise_max_chats([email for email, _ in made], max_chats)
         return sorted(made)
+
+    async def _raise_max_chats(self, emails: list[str], max_chats: int) -> None:
+        """No CLI option for an agent's maximum yet: set users.max_chats in the database."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.env["FRONTDESK_DATABASE_URL"])
+        if url.get_backend_name() == "sqlite":
+
+            def update() -> None:
+                with contextlib.closing(sqlite3.connect(url.database, timeout=30)) as db, db:
+                    db.executemany("UPDATE users SET max_chats = ? WHERE email = ?", [(max_chats, e) for e in emails])
+
+            await asyncio.to_thread(update)
+            return
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            host=url.host, port=url.port or 5432, user=url.username or "postgres", password=url.password,
+            database=url.database,
+        )  # fmt: skip
+        try:
+            await conn.execute("UPDATE users SET max_chats = $1 WHERE email = ANY($2::text[])", max_chats, emails)
+        finally:
+            await conn.close()
 
 
 class EchoProcess(Process):
