@@ -95,9 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             WEB / "console" / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"}
         )
 
-    app.mount(
-        "/console/static", StaticFiles(directory=WEB / "console", check_dir=False), name="console-static"
-    )
+    app.mount("/console/static", StaticFiles(directory=WEB / "console", check_dir=False), name="console-static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -38,9 +38,7 @@ async def ensure_admin(settings: Settings) -> None:
         if await users.count_users(ctx=ctx):
             return
         password = secrets.token_urlsafe(12)
-        await users.do_create_user(
-            ctx=ctx, email="admin@example.com", name="Admin", role="admin", password=password
-        )
+        await users.do_create_user(ctx=ctx, email="admin@example.com", name="Admin", role="admin", password=password)
         bar = "=" * 64
         print(
             f"\n{bar}\n  frontdesk: first start — an admin account was created.\n"
@@ -64,9 +62,7 @@ def _password(arg: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="frontdesk", description="Self-hosted live chat for customer support."
-    )
+    parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat for customer support.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server (applies migrations first)")
@@ -76,9 +72,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("migrate", help="apply database migrations")
 
-    user = sub.add_parser("user", help="manage console users").add_subparsers(
-        dest="user_command", required=True
-    )
+    user = sub.add_parser("user", help="manage console users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a user")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
@@ -119,9 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(
                 _with_ctx(
                     settings,
-                    lambda ctx: users.do_set_password(
-                        ctx=ctx, email=args.email, password=_password(args.password)
-                    ),
+                    lambda ctx: users.do_set_password(ctx=ctx, email=args.email, password=_password(args.password)),
                 )
             )
             print("password changed; existing console sessions were ended")
@@ -141,9 +133,7 @@ def main(argv: list[str] | None = None) -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(migrate(settings))
     asyncio.run(ensure_admin(settings))
     settings.signing_key  # noqa: B018 — create the key file before workers fork

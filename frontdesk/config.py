@@ -16,9 +16,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Where the SQLite file, secret key and uploads live.")
     database_url: str | None = Field(None, description="sqlite:///PATH or postgresql://USER@HOST/DB")
-    secret_key: str | None = Field(
-        None, description="Signs visitor tokens; generated under data_dir when unset."
-    )
+    secret_key: str | None = Field(None, description="Signs visitor tokens; generated under data_dir when unset.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"], description="Origins allowed to embed the widget; '*' for any."
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.context import (
@@ -38,7 +37,6 @@ from frontdesk.domain.chat_rules import (
 )
 from frontdesk.permissions import allowed, require
 from frontdesk.store import chat_store
-from frontdesk.store.models import Message
 from frontdesk.wire import chat_summary, event_frame, event_payload
 
 NOT_FOUND = "That chat does not exist or is not yours."
@@ -61,22 +59,8 @@ def _event_row(chat_id: int, seq: int, kind: str, author_type: str, now, **extra
     return row
 
 
-async def _insert_message(conn, ctx: Context, row: dict[str, Any]) -> bool:  # type: ignore[no-untyped-def]
-    """Insert one message; False when its client_id is already stored for the chat."""
-    dialect = sqlite if ctx.db.is_sqlite else postgresql
-    stmt = (
-        dialect.insert(Message)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["chat_id", "client_id"])
-        .returning(Message.id)
-    )
-    return (await conn.execute(stmt)).first() is not None
-
-
 def _publish_event(outbox: Outbox, row: dict[str, Any], *, visitor_id: str, status: str, assignee_id) -> None:  # type: ignore[no-untyped-def]
-    topics = audience.chat_event_audience(
-        internal=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id
-    )
+    topics = audience.chat_event_audience(internal=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id)
     outbox.add(topics, event_frame(SimpleNamespace(**row)))
 
 
@@ -93,14 +77,6 @@ async def _publish_summary(
         queue_changed=queue_changed,
     )
     outbox.add(topics, {"type": "chat.updated", "chat": chat_summary(row)})
-
-
-async def _existing_send(ctx: Context, chat_id: int, client_id: str) -> SendResult:
-    async with ctx.db.read() as conn:
-        row = await chat_store.event_by_client_id(conn, chat_id, client_id)
-    if row is None:  # cannot happen: the conflict proves it exists
-        raise ChatRuleError("internal", "Could not store the message; please retry.")
-    return SendResult(event=event_payload(row), duplicate=True)
 
 
 async def do_send_visitor_message(
@@ -133,64 +109,55 @@ async def do_send_visitor_message(
     raise ChatRuleError("unavailable", "Could not store the message; please retry.")
 
 
-class _Duplicate(Exception):
-    def __init__(self, chat_id: int) -> None:
-        self.chat_id = chat_id
-
-
-async def _visitor_send_once(
-    ctx: Context, actor: VisitorActor, body: str, cid: str, name: str | None
-) -> SendResult:
+async def _visitor_send_once(ctx: Context, actor: VisitorActor, body: str, cid: str, name: str | None) -> SendResult:
     now = utcnow()
     started = False
-    try:
-        async with unit_of_work(ctx) as (conn, outbox):
-            chat = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
-            values = {
-                "last_message_at": now,
-                "last_message_text": preview(body),
-                "last_message_author": "visitor",
-            }
-            if chat is None:
-                chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, now=now)
-                started = True
-                locked = await chat_store.advance_seq(conn, chat_id, count=2, values=values)
-                first_seq = locked.last_seq - 1
-                start_row = _event_row(chat_id, first_seq, EventKind.CHAT_STARTED, AuthorType.SYSTEM, now)
-                await chat_store.insert_events(conn, [start_row])
-            else:
-                chat_id = chat.id
-                locked = await chat_store.advance_seq(
-                    conn, chat_id, values=values, visitor_id=actor.visitor_id
-                )
-                if locked is None:
-                    raise Retry  # closed between the read and the update
-            can_send(locked.status, AuthorType.VISITOR)
-            row = _event_row(
-                chat_id,
-                locked.last_seq,
-                EventKind.MESSAGE,
-                AuthorType.VISITOR,
-                now,
-                body=body,
-                client_id=cid,
-                author_name=name,
-            )
-            if not await _insert_message(conn, ctx, row):
-                raise _Duplicate(chat_id)  # rolls back the seq we reserved
-            state = {
-                "visitor_id": locked.visitor_id,
-                "status": locked.status,
-                "assignee_id": locked.assignee_id,
-            }
-            if started:
-                _publish_event(outbox, start_row, **state)
-            _publish_event(outbox, row, **state)
-            if started:  # agents' lists learn of new chats; later previews come from events
-                await _publish_summary(conn, outbox, chat_id, queue_changed=True)
-    except _Duplicate as dup:
-        return await _existing_send(ctx, dup.chat_id, cid)
+    async with unit_of_work(ctx) as (conn, outbox):
+        # A retry of something already stored (perhaps in a chat that has closed since) is
+        # answered with the original, whatever happened to the chat.
+        existing = await chat_store.visitor_event_by_client_id(conn, actor.visitor_id, cid)
+        if existing is not None:
+            return SendResult(event=event_payload(existing), duplicate=True)
+        chat = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
+        values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "visitor"}
+        if chat is None:
+            chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, now=now)
+            started = True
+            locked = await chat_store.advance_seq(conn, chat_id, count=2, values=values)
+            start_row = _event_row(chat_id, locked.last_seq - 1, EventKind.CHAT_STARTED, AuthorType.SYSTEM, now)
+            await chat_store.insert_events(conn, [start_row])
+        else:
+            chat_id = chat.id
+            locked = await chat_store.advance_seq(conn, chat_id, values=values, visitor_id=actor.visitor_id)
+            if locked is None:
+                raise Retry  # closed between the read and the update
+        can_send(locked.status, AuthorType.VISITOR)
+        row = _event_row(
+            chat_id,
+            locked.last_seq,
+            EventKind.MESSAGE,
+            AuthorType.VISITOR,
+            now,
+            body=body,
+            client_id=cid,
+            author_name=name,
+        )
+        await chat_store.insert_events(conn, [row])
+        state = {"visitor_id": locked.visitor_id, "status": locked.status, "assignee_id": locked.assignee_id}
+        if started:
+            _publish_event(outbox, start_row, **state)
+        _publish_event(outbox, row, **state)
+        if started:  # agents' lists learn of new chats; later previews come from events
+            await _publish_summary(conn, outbox, chat_id, queue_changed=True)
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False, chat_started=started)
+
+
+def check_agent_may_reply(chat: Any, agent_id: int) -> None:
+    """Before answering a retry: a queued chat must be accepted first; someone else's is not yours."""
+    if chat.status == ChatStatus.QUEUED:
+        raise ChatRuleError("conflict", "Accept the chat before replying.")
+    if chat.assignee_id != agent_id:
+        raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
 
 
 async def do_send_agent_message(
@@ -204,41 +171,30 @@ async def do_send_agent_message(
         if result is not FALLBACK:
             return result
     now = utcnow()
-    try:
-        async with unit_of_work(ctx) as (conn, outbox):
-            values = {
-                "last_message_at": now,
-                "last_message_text": preview(body),
-                "last_message_author": "agent",
-            }
-            locked = await chat_store.advance_seq(conn, chat_id, values=values, require_open=False)
-            if locked is None:
-                raise ChatRuleError("not_found", NOT_FOUND)
-            can_send(locked.status, AuthorType.AGENT)
-            if locked.assignee_id != actor.id:
-                raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
-            row = _event_row(
-                chat_id,
-                locked.last_seq,
-                EventKind.MESSAGE,
-                AuthorType.AGENT,
-                now,
-                body=body,
-                client_id=cid,
-                agent_id=actor.id,
-                author_name=actor.name,
-            )
-            if not await _insert_message(conn, ctx, row):
-                raise _Duplicate(chat_id)
-            _publish_event(
-                outbox,
-                row,
-                visitor_id=locked.visitor_id,
-                status=locked.status,
-                assignee_id=locked.assignee_id,
-            )
-    except _Duplicate:
-        return await _existing_send(ctx, chat_id, cid)
+    async with unit_of_work(ctx) as (conn, outbox):
+        chat = await chat_store.chat_status(conn, chat_id, lock=True)
+        if chat is None:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        check_agent_may_reply(chat, actor.id)
+        existing = await chat_store.event_by_client_id(conn, chat_id, cid)
+        if existing is not None:  # a retry: the original, even if the chat has closed since
+            return SendResult(event=event_payload(existing), duplicate=True)
+        can_send(chat.status, AuthorType.AGENT)
+        values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
+        locked = await chat_store.advance_seq(conn, chat_id, values=values)
+        row = _event_row(
+            chat_id,
+            locked.last_seq,
+            EventKind.MESSAGE,
+            AuthorType.AGENT,
+            now,
+            body=body,
+            client_id=cid,
+            agent_id=actor.id,
+            author_name=actor.name,
+        )
+        await chat_store.insert_events(conn, [row])
+        _publish_event(outbox, row, visitor_id=chat.visitor_id, status=chat.status, assignee_id=chat.assignee_id)
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)
 
 
@@ -247,10 +203,16 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
     require(actor.role, "chat.accept")
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
-        current = await chat_store.chat_status(conn, chat_id)
+        current = await chat_store.chat_status(conn, chat_id, lock=True)
         if current is None:
             raise ChatRuleError("not_found", NOT_FOUND)
         can_accept(current.status, current.assignee_id, actor.id)
+        # Capacity is checked in the transaction that assigns, with the agent's row locked.
+        active, maximum = await chat_store.lock_agent_load(conn, actor.id)
+        if active >= maximum:
+            raise ChatRuleError(
+                "conflict", f"You already have {active} chats, your maximum; close one before accepting another."
+            )
         locked = await chat_store.advance_seq(
             conn,
             chat_id,
@@ -280,7 +242,7 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
     now = utcnow()
     by = "visitor" if isinstance(actor, VisitorActor) else "agent"
     async with unit_of_work(ctx) as (conn, outbox):
-        current = await chat_store.chat_status(conn, chat_id)
+        current = await chat_store.chat_status(conn, chat_id, lock=True)  # decide on what we change
         if current is None:
             raise ChatRuleError("not_found", NOT_FOUND)
         if isinstance(actor, VisitorActor):
@@ -290,18 +252,14 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
             require(actor.role, "chat.close")
             mine = current.assignee_id in (None, actor.id)
             if not mine and not allowed(actor.role, "chat.close_any"):
-                raise ChatRuleError(
-                    "forbidden", "Only the assigned agent or a supervisor can close this chat."
-                )
+                raise ChatRuleError("forbidden", "Only the assigned agent or a supervisor can close this chat.")
         can_close(current.status)
         locked = await chat_store.advance_seq(
             conn, chat_id, values={"status": ChatStatus.CLOSED, "closed_at": now, "closed_by": by}
         )
         if locked is None:
             raise ChatRuleError("chat_closed", "This chat has already ended.")
-        row = _event_row(
-            chat_id, locked.last_seq, EventKind.CHAT_CLOSED, AuthorType.SYSTEM, now, data={"by": by}
-        )
+        row = _event_row(chat_id, locked.last_seq, EventKind.CHAT_CLOSED, AuthorType.SYSTEM, now, data={"by": by})
         await chat_store.insert_events(conn, [row])
         # Audience as it was before closing: the assignee, or the queue for a queued chat.
         _publish_event(
@@ -311,9 +269,7 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
     return event_payload(SimpleNamespace(**row))
 
 
-async def relay_typing(
-    *, ctx: Context, actor: AgentActor | VisitorActor, chat_id: int | None, typing: bool
-) -> None:
+async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_id: int | None, typing: bool) -> None:
     """Typing is ephemeral: published to the other side of the chat, never stored."""
     async with ctx.db.read() as conn:
         if isinstance(actor, VisitorActor):

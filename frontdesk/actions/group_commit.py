@@ -63,9 +63,7 @@ class GroupCommitWriter:
         while not self.queue.empty():
             item = self.queue.get_nowait()
             if not item.future.done():
-                item.future.set_exception(
-                    ChatRuleError("unavailable", "The server is restarting; please retry.")
-                )
+                item.future.set_exception(ChatRuleError("unavailable", "The server is restarting; please retry."))
 
     async def submit(self, item: PendingSend) -> Any:
         """The SendResult, FALLBACK, or raises the ChatRuleError for this send."""
@@ -100,8 +98,7 @@ class GroupCommitWriter:
             locking = select(Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id).where(
                 Chat.id.in_(chat_ids)
             )
-            if not self.ctx.db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already holds the write lock
-                locking = locking.with_for_update()
+            locking = locking.with_for_update()  # SQLite: no-op; its BEGIN IMMEDIATE holds the lock
             chats = {row.id: row for row in (await conn.execute(locking)).all()}
             pairs = list({(item.chat_id, item.client_id) for item in batch})
             stored = {
@@ -119,15 +116,16 @@ class GroupCommitWriter:
             now = utcnow()
             for i, item in enumerate(batch):
                 key = (item.chat_id, item.client_id)
-                if key in stored:
-                    results[i] = SendResult(event=event_payload(stored[key]), duplicate=True)
-                    continue
-                if key in fresh:
-                    results[i] = ("same-batch", fresh[key])
-                    continue
                 chat = chats.get(item.chat_id)
                 try:
-                    _check(item, chat)
+                    _check_owner(item, chat)  # first: a retry is answered only to whoever may see it
+                    if key in stored:
+                        results[i] = SendResult(event=event_payload(stored[key]), duplicate=True)
+                        continue
+                    if key in fresh:
+                        results[i] = ("same-batch", fresh[key])
+                        continue
+                    _check_status(item, chat)
                 except ChatRuleError as exc:
                     results[i] = exc
                     continue
@@ -194,16 +192,24 @@ class _Fallback(Exception):
     pass
 
 
-def _check(item: PendingSend, chat: Any) -> None:
+def _check_owner(item: PendingSend, chat: Any) -> None:
     if isinstance(item.actor, VisitorActor):
-        if chat is None or chat.visitor_id != item.actor.visitor_id or chat.status == ChatStatus.CLOSED:
-            raise _Fallback  # the one-message path opens a new chat or answers precisely
+        if chat is None or chat.visitor_id != item.actor.visitor_id:
+            raise _Fallback  # the one-message path finds the visitor's own chat, or opens one
         return
     if chat is None:
         raise ChatRuleError("not_found", "That chat does not exist or is not yours.")
+    from frontdesk.actions.chats import check_agent_may_reply
+
+    check_agent_may_reply(chat, item.actor.id)
+
+
+def _check_status(item: PendingSend, chat: Any) -> None:
+    if isinstance(item.actor, VisitorActor):
+        if chat.status == ChatStatus.CLOSED:
+            raise _Fallback  # the next message opens a new chat
+        return
     can_send(chat.status, AuthorType.AGENT)
-    if chat.assignee_id != item.actor.id:
-        raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
 
 
 def _settle(item: PendingSend, result: Any) -> None:

@@ -33,11 +33,7 @@ async def list_chats(
     status = _check_status(status)
     limit = max(1, min(limit, 200))
     # Active chats: an agent sees their own; the queue and history are shared.
-    assignee = (
-        actor.id
-        if (mine or (mine is None and status == ChatStatus.ACTIVE and actor.role == "agent"))
-        else None
-    )
+    assignee = actor.id if (mine or (mine is None and status == ChatStatus.ACTIVE and actor.role == "agent")) else None
     async with ctx.db.read() as conn:
         rows = await chat_store.list_chats(
             conn,

@@ -64,12 +64,8 @@ async def do_set_password(*, ctx: Context, email: str, password: str) -> None:
         if result.rowcount == 0:
             raise ChatRuleError("not_found", f"no user with e-mail {email}")
         # A new password ends every console session of that user.
-        user_id = (
-            await conn.execute(select(User.id).where(User.email == email.strip().lower()))
-        ).scalar_one()
-        await conn.execute(
-            delete(AuthSession).where(AuthSession.user_id == user_id, AuthSession.kind == "session")
-        )
+        user_id = (await conn.execute(select(User.id).where(User.email == email.strip().lower()))).scalar_one()
+        await conn.execute(delete(AuthSession).where(AuthSession.user_id == user_id, AuthSession.kind == "session"))
 
 
 async def count_users(*, ctx: Context) -> int:
@@ -83,9 +79,7 @@ async def authenticate(*, ctx: Context, email: object, password: object) -> Agen
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
-                select(User.id, User.name, User.role, User.password_hash).where(
-                    User.email == email.strip().lower()
-                )
+                select(User.id, User.name, User.role, User.password_hash).where(User.email == email.strip().lower())
             )
         ).first()
     if not verify_password(row.password_hash if row else None, password) or row is None:
@@ -118,9 +112,7 @@ async def do_end_session(*, ctx: Context, secret: str) -> None:
 
 async def do_create_api_token(*, ctx: Context, email: str, label: str | None = None) -> str:
     async with ctx.db.write() as conn:
-        user_id = (
-            await conn.execute(select(User.id).where(User.email == email.strip().lower()))
-        ).scalar_one_or_none()
+        user_id = (await conn.execute(select(User.id).where(User.email == email.strip().lower()))).scalar_one_or_none()
         if user_id is None:
             raise ChatRuleError("not_found", f"no user with e-mail {email}")
         secret = "fdt_" + new_secret()

@@ -21,9 +21,7 @@ async def do_create_visitor(*, ctx: Context, user_agent: str | None = None) -> t
     visitor_id = new_visitor_id()
     async with ctx.db.write() as conn:
         await conn.execute(
-            insert(Visitor).values(
-                id=visitor_id, created_at=utcnow(), user_agent=(user_agent or "")[:500] or None
-            )
+            insert(Visitor).values(id=visitor_id, created_at=utcnow(), user_agent=(user_agent or "")[:500] or None)
         )
     return {"id": visitor_id, "name": None, "email": None}, sign_visitor(visitor_id, ctx.settings.signing_key)
 
@@ -47,9 +45,7 @@ def check_visitor_update(name: object, email: object) -> dict[str, str | None]:
     return {"name": clean_name, "email": clean_email}
 
 
-async def do_update_visitor(
-    *, ctx: Context, actor: VisitorActor, name: object, email: object
-) -> dict[str, Any]:
+async def do_update_visitor(*, ctx: Context, actor: VisitorActor, name: object, email: object) -> dict[str, Any]:
     values = check_visitor_update(name, email)
     async with ctx.db.write() as conn:
         await conn.execute(update(Visitor).where(Visitor.id == actor.visitor_id).values(**values))
@@ -79,6 +75,4 @@ async def do_record_visit(*, ctx: Context, actor: VisitorActor, page: object) ->
 
 async def visitor_name(*, ctx: Context, actor: VisitorActor) -> str | None:
     async with ctx.db.read() as conn:
-        return (
-            await conn.execute(select(Visitor.name).where(Visitor.id == actor.visitor_id))
-        ).scalar_one_or_none()
+        return (await conn.execute(select(Visitor.name).where(Visitor.id == actor.visitor_id))).scalar_one_or_none()

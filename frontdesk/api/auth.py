@@ -53,9 +53,7 @@ def check_login_rate(email: str, address: str) -> None:
     now = time.monotonic()
     wait = max(login_failures.wait_time(key, now) for key in _login_keys(email, address))
     if wait:
-        raise ChatRuleError(
-            "rate_limited", "Too many failed logins; try again in a minute.", retry_after=wait
-        )
+        raise ChatRuleError("rate_limited", "Too many failed logins; try again in a minute.", retry_after=wait)
 
 
 def record_login_failure(email: str, address: str) -> None:

@@ -35,9 +35,7 @@ async def list_chats(
 
 
 @router.get("/{chat_id}")
-async def get_chat(
-    chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
-) -> dict:
+async def get_chat(chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
     return await reads.get_chat(ctx=ctx, actor=actor, chat_id=chat_id)
 
 
@@ -75,9 +73,7 @@ async def accept_chat(
 
 
 @router.post("/{chat_id}/close")
-async def close_chat(
-    chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
-) -> dict:
+async def close_chat(chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
     return {"event": await chats.do_close_chat(ctx=ctx, actor=actor, chat_id=chat_id)}
 
 

@@ -65,17 +65,13 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
-        message = (
-            f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid request"))
-        )
+        message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid request"))
         return error_response("bad_request", message, field=field)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _BY_STATUS.get(exc.status_code, "bad_request")
-        return error_response(
-            code, str(exc.detail), status=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        return error_response(code, str(exc.detail), status=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
     async def _db(_request: Request, exc: OperationalError) -> JSONResponse:

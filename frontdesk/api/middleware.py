@@ -10,9 +10,7 @@ MAX_BODY = 64 * 1024
 
 
 def _too_large() -> tuple[dict, bytes]:
-    body = orjson.dumps(
-        {"error": {"code": "too_large", "message": f"request body must be at most {MAX_BODY} bytes"}}
-    )
+    body = orjson.dumps({"error": {"code": "too_large", "message": f"request body must be at most {MAX_BODY} bytes"}})
     return {
         "type": "http.response.start",
         "status": 413,

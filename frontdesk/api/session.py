@@ -29,9 +29,7 @@ def _user(actor: AgentActor) -> dict:
 
 
 @router.post("/login")
-async def login(
-    body: LoginBody, request: Request, response: Response, ctx: Context = Depends(get_ctx)
-) -> dict:
+async def login(body: LoginBody, request: Request, response: Response, ctx: Context = Depends(get_ctx)) -> dict:
     address = request.client.host if request.client else "?"
     check_login_rate(body.email, address)
     actor = await users.authenticate(ctx=ctx, email=body.email, password=body.password)
@@ -66,10 +64,6 @@ async def logout(
 
 
 @router.get("/me")
-async def me(
-    request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
-) -> dict:
-    found = await users.resolve_credential(
-        ctx=ctx, secret=request.cookies.get(SESSION_COOKIE, ""), kind="session"
-    )
+async def me(request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
+    found = await users.resolve_credential(ctx=ctx, secret=request.cookies.get(SESSION_COOKIE, ""), kind="session")
     return {"user": _user(actor), "csrf_token": found[1] if found else None}

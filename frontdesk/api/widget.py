@@ -26,9 +26,7 @@ async def create_visitor(request: Request, ctx: Context = Depends(get_ctx)) -> d
     address = request.client.host if request.client else "?"
     wait = visitor_creation.take(address, time.monotonic())
     if wait:
-        raise ChatRuleError(
-            "rate_limited", "Too many new visitors from your address; retry shortly.", retry_after=wait
-        )
+        raise ChatRuleError("rate_limited", "Too many new visitors from your address; retry shortly.", retry_after=wait)
     visitor, token = await visitors.do_create_visitor(ctx=ctx, user_agent=request.headers.get("user-agent"))
     return {"visitor_token": token, "visitor": visitor}
 

@@ -165,9 +165,7 @@ class SocketSession:
     def check_send_rate(self) -> None:
         wait = self.send_bucket.take(time.monotonic())
         if wait:
-            raise ChatRuleError(
-                "rate_limited", "You are sending messages too fast; wait a moment.", retry_after=wait
-            )
+            raise ChatRuleError("rate_limited", "You are sending messages too fast; wait a moment.", retry_after=wait)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         self.send({"type": "pong"})

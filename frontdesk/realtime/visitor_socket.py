@@ -50,9 +50,7 @@ class VisitorSession(SocketSession):
             await self.close(ORIGIN_REFUSED, "origin not allowed")
             return
         hello = await self.receive_hello()
-        visitor_id = verify_visitor_token(
-            hello.get("token") if hello else None, self.ctx.settings.signing_key
-        )
+        visitor_id = verify_visitor_token(hello.get("token") if hello else None, self.ctx.settings.signing_key)
         if visitor_id is None:
             await self.close(UNAUTHORIZED, "bad visitor token")
             return

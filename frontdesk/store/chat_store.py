@@ -45,9 +45,7 @@ CHAT_COLUMNS = (
 
 def _chat_select():  # type: ignore[no-untyped-def]
     return (
-        select(*CHAT_COLUMNS)
-        .join(Visitor, Visitor.id == Chat.visitor_id)
-        .outerjoin(User, User.id == Chat.assignee_id)
+        select(*CHAT_COLUMNS).join(Visitor, Visitor.id == Chat.visitor_id).outerjoin(User, User.id == Chat.assignee_id)
     )
 
 
@@ -80,9 +78,7 @@ async def list_chats(
 
 async def create_chat(conn: AsyncConnection, *, visitor_id: str, now: datetime) -> int:
     result = await conn.execute(
-        insert(Chat)
-        .values(visitor_id=visitor_id, status="queued", last_seq=0, created_at=now)
-        .returning(Chat.id)
+        insert(Chat).values(visitor_id=visitor_id, status="queued", last_seq=0, created_at=now).returning(Chat.id)
     )
     return int(result.scalar_one())
 
@@ -142,8 +138,32 @@ async def count_events(conn: AsyncConnection, chat_id: int) -> int:
     return int((await conn.execute(stmt)).scalar_one())
 
 
-async def chat_status(conn: AsyncConnection, chat_id: int) -> Any | None:
-    stmt = select(Chat.id, Chat.visitor_id, Chat.status, Chat.assignee_id, Chat.last_seq).where(
-        Chat.id == chat_id
+async def chat_status(conn: AsyncConnection, chat_id: int, *, lock: bool = False) -> Any | None:
+    """The chat's state; with lock=True the row stays locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    stmt = select(Chat.id, Chat.visitor_id, Chat.status, Chat.assignee_id, Chat.last_seq).where(Chat.id == chat_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def visitor_event_by_client_id(conn: AsyncConnection, visitor_id: str, client_id: str) -> Any | None:
+    """A message this visitor already sent with this client id, in any of their chats."""
+    stmt = (
+        select(*MESSAGE_COLUMNS)
+        .join(Chat, Chat.id == Message.chat_id)
+        .where(Chat.visitor_id == visitor_id, Message.client_id == client_id)
     )
     return (await conn.execute(stmt)).first()
+
+
+async def lock_agent_load(conn: AsyncConnection, agent_id: int) -> tuple[int, int]:
+    """(active chats, maximum) for an agent, with their user row locked so that concurrent
+    assignments to the same agent queue up behind this transaction."""
+    max_chats = (await conn.execute(select(User.max_chats).where(User.id == agent_id).with_for_update())).scalar_one()
+    active = (
+        await conn.execute(
+            select(func.count()).select_from(Chat).where(Chat.assignee_id == agent_id, Chat.status == "active")
+        )
+    ).scalar_one()
+    return int(active), int(max_chats)

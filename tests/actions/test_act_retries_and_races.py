@@ -1,5 +1,6 @@
-"""Invariants the actions do not keep yet. Each test is a strict xfail naming the bug: when the
-bug is fixed the test passes, strict xfail turns that into a failure, and the marker goes."""
+"""Retries and races that once broke an invariant (found by these tests, fixed since):
+retries after a chat closed, retries answered before permission checks, agent capacity on
+accept, and close racing accept on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,10 +16,6 @@ from tests.actions.support import chat, chats_of, frames, new_agent, new_cid, ne
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the one-message visitor path looks for the client id only in the visitor's OPEN chat (_visitor_send_once -> open_chat_of_visitor); after the chat closed, a retried client id opens a new chat and stores a second copy instead of returning the original",
-)
 async def test_visitor_retry_after_the_chat_closed_returns_the_original(ctx):
     """Weak network: the message was stored and the ack lost; the agent closed the chat; the
     widget reconnects (its welcome says: no open chat) and retries the same client id."""
@@ -34,15 +31,6 @@ async def test_visitor_retry_after_the_chat_closed_returns_the_original(ctx):
 
 
 async def test_agent_retry_after_the_chat_closed_returns_the_original(sctx, send_path, request):
-    if send_path == "direct":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: the one-message agent path (do_send_agent_message without the writer) "
-                "checks can_send before looking for the client id, so retrying a stored reply after "
-                "the chat closed raises chat_closed; the group path returns the original",
-            )
-        )
     visitor, agent = await new_visitor(sctx), await new_agent(sctx)
     chat_id = (await do_send_visitor_message(ctx=sctx, actor=visitor, text="hi", client_id=new_cid())).event["chat_id"]
     await do_accept_chat(ctx=sctx, actor=agent, chat_id=chat_id)
@@ -53,10 +41,6 @@ async def test_agent_retry_after_the_chat_closed_returns_the_original(sctx, send
     assert retry.duplicate and retry.event["seq"] == first.event["seq"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: GroupCommitWriter._commit answers a (chat_id, client_id) already stored as a duplicate BEFORE _check verifies the chat belongs to the visitor (or that an agent is its assignee), so do_send_visitor_message(chat_id=<another visitor's chat>, client_id=<one of theirs>) returns that visitor's message",
-)
 async def test_group_path_does_not_hand_a_visitor_another_visitors_message(ctx):
     alice, bob = await new_visitor(ctx), await new_visitor(ctx)
     bob_cid = new_cid()
@@ -71,10 +55,6 @@ async def test_group_path_does_not_hand_a_visitor_another_visitors_message(ctx):
     assert result.event["text"] == "hello"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: GroupCommitWriter._commit returns the stored message for a known client id before _check, so an agent who is not the assignee gets a 'duplicate' success instead of forbidden",
-)
 async def test_group_path_checks_the_assignee_before_answering_a_retry(ctx):
     visitor, owner, other = await new_visitor(ctx), await new_agent(ctx), await new_agent(ctx)
     chat_id = (await do_send_visitor_message(ctx=ctx, actor=visitor, text="hi", client_id=new_cid())).event["chat_id"]
@@ -86,10 +66,6 @@ async def test_group_path_checks_the_assignee_before_answering_a_retry(ctx):
     assert info.value.code == "forbidden"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: do_accept_chat ignores users.max_chats; the design requires the capacity check in the same transaction as the assignment ('an agent never exceeds their maximum')",
-)
 async def test_accept_respects_the_agents_maximum(ctx):
     agent = await new_agent(ctx)  # users.max_chats defaults to 3
     chat_ids = []
@@ -125,10 +101,6 @@ async def _until_waiting(ctx, n: int) -> None:
     raise AssertionError(f"never saw {n} sessions waiting on the chat's row lock")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: do_close_chat checks permission on an unlocked read (chat_store.chat_status) and its UPDATE only requires status != closed; on PostgreSQL an accept committed in between lets a non-assignee agent close another agent's chat, and chat.closed goes to the stale audience (queue + visitor, not the new assignee)",
-)
 async def test_close_checks_permission_on_the_chat_it_closes(ctx):
     """Agent A closes a queued chat (allowed: nobody has it) while agent B accepts it. If B wins,
     A is no longer allowed to close it; the close must then be refused, not applied."""
