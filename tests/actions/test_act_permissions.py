@@ -40,7 +40,7 @@ async def active_chat(ctx):
 async def test_only_the_assignee_may_reply(sctx):
     _visitor, owner, chat_id = await active_chat(sctx)
     published = len(sctx.published)
-    for role in ("agent", "supervisor", "admin"):
+    for role in ("agent", "admin"):
         other = await new_agent(sctx, role)
         err = await refused(
             do_send_agent_message(ctx=sctx, actor=other, chat_id=chat_id, text="hi", client_id=new_cid())
