@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def console_redirect() -> RedirectResponse:
         return RedirectResponse("/console/")
 
-    @app.get("/console/", include_in_schema=False)
+    @app.api_route("/console/", methods=["GET", "HEAD"], include_in_schema=False)
     async def console_page() -> FileResponse:
         return FileResponse(
             WEB / "console" / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"}

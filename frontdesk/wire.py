@@ -42,7 +42,13 @@ def chat_summary(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "status": row.status,
-        "visitor": {"id": row.visitor_id, "name": row.visitor_name, "email": row.visitor_email},
+        "visitor": {
+            "id": row.visitor_id,
+            "name": row.visitor_name,
+            "email": row.visitor_email,
+            "page_url": row.visitor_page_url,
+            "page_title": row.visitor_page_title,
+        },
         "assignee": None if row.assignee_id is None else {"id": row.assignee_id, "name": row.assignee_name},
         "last_seq": row.last_seq,
         "last_message": last,

@@ -39,6 +39,8 @@ CHAT_COLUMNS = (
     Chat.last_message_author,
     Visitor.name.label("visitor_name"),
     Visitor.email.label("visitor_email"),
+    Visitor.page_url.label("visitor_page_url"),
+    Visitor.page_title.label("visitor_page_title"),
     User.name.label("assignee_name"),
 )
 
