@@ -141,6 +141,23 @@ async def test_ten_agents_race_to_accept_one_chat(ctx):
     await check_invariants(ctx, [visitor.visitor_id])
 
 
+async def test_one_agent_racing_to_accept_many_chats_stops_at_their_maximum(ctx):
+    agent = await new_agent(ctx)  # users.max_chats defaults to 3
+    visitors = [await new_visitor(ctx) for _ in range(7)]
+    chat_ids = [await open_chat(ctx, v) for v in visitors]
+    results = await asyncio.gather(
+        *(do_accept_chat(ctx=ctx, actor=agent, chat_id=c) for c in chat_ids), return_exceptions=True
+    )
+    accepted = [c for c, r in zip(chat_ids, results, strict=True) if isinstance(r, dict)]
+    refused = [r for r in results if not isinstance(r, dict)]
+    assert len(accepted) == 3
+    assert all(isinstance(e, ChatRuleError) and e.code == "conflict" for e in refused), refused
+    for c in chat_ids:
+        row = await chat(ctx, c)
+        assert (row.status, row.assignee_id) == (("active", agent.id) if c in accepted else ("queued", None))
+    await check_invariants(ctx, [v.visitor_id for v in visitors])
+
+
 async def test_visitor_and_agent_writing_at_once(sctx):
     visitor, agent = await new_visitor(sctx), await new_agent(sctx)
     chat_id = await open_chat(sctx, visitor)

@@ -1,9 +1,10 @@
 """Random sequences of chat operations, some of them concurrent, against the real database.
 
 After every step: per-chat seqs are 1..last_seq without gaps, a visitor has at most one open
-chat, a client id is stored at most once per chat, a chat has at most one assignee, every
-acknowledged message is stored as acknowledged, every published event was committed first,
-and visitors hear only about their own chats.
+chat, a client id is stored at most once per chat, a chat has at most one assignee, no agent
+holds more chats than their maximum, every acknowledged message is stored as acknowledged, a
+retried client id (even after its chat closed) gets the original back, every published event
+was committed first, and visitors hear only about their own chats.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.context import SendResult
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.store.models import Chat, User
 from tests.actions.support import (
     CommitCheckingBus,
     chats_of,
@@ -144,9 +147,7 @@ ALLOWED_REFUSALS = {
     "visitor_resend": set(),
     "accept": {"conflict", "chat_closed"},
     "agent_send": {"conflict", "forbidden", "chat_closed"},
-    # The one-message path answers chat_closed for a reply retried after the close (a known bug,
-    # see test_act_known_bugs.py); any other refusal is wrong.
-    "agent_resend": {"chat_closed"},
+    "agent_resend": set(),  # by its author: the original, even after the chat closed
     "close": {"forbidden", "chat_closed"},
 }
 
@@ -186,15 +187,10 @@ async def run_program(ctx, world: World, program: list[list[tuple]]) -> None:
                 world.sent.setdefault(v, []).append(Sent(cid, body, result.event["chat_id"], result.event["seq"]))
             elif kind == "visitor_resend":
                 v, old = expect
-                if (result.event["chat_id"], result.event["seq"]) != (old.chat_id, old.seq):
-                    # A second copy (or a retry answered from that copy): only once the original
-                    # chat has closed, the known bug in test_act_known_bugs.py. Never in an open chat.
-                    closed = {c.id for c in await chats_of(ctx, world.visitors[v].visitor_id) if c.status == "closed"}
-                    assert old.chat_id in closed, "a retry in an open chat stored a second copy"
-                    assert result.event["chat_id"] != old.chat_id
-                else:
-                    assert result.duplicate
-                row = stored(result.event["chat_id"], result.event["seq"])
+                # Even after its chat closed: the original, never a second copy in a new chat.
+                assert result.duplicate
+                assert (result.event["chat_id"], result.event["seq"]) == (old.chat_id, old.seq)
+                row = stored(old.chat_id, old.seq)
                 assert (row.client_id, row.body) == (old.client_id, old.text)
             elif kind == "agent_send":
                 op, cid, body, chat_id = expect
@@ -214,6 +210,18 @@ async def run_program(ctx, world: World, program: list[list[tuple]]) -> None:
                 assert row.kind == "chat.assigned" and row.data["agent"]["id"] == world.agents[expect[1]].id
             elif kind == "close":
                 assert stored(result["chat_id"], result["seq"]).kind == "chat.closed"
+
+        # An agent never holds more chats than their maximum.
+        async with ctx.db.read() as conn:
+            load = (
+                await conn.execute(
+                    select(User.id, User.max_chats, func.count(Chat.id))
+                    .join(Chat, (Chat.assignee_id == User.id) & (Chat.status == "active"))
+                    .where(User.id.in_([a.id for a in world.agents]))
+                    .group_by(User.id, User.max_chats)
+                )
+            ).all()
+        assert all(active <= maximum for _, maximum, active in load), load
 
         # Publishing: committed first, and visitors hear only about their own chats.
         assert bus.uncommitted == []
@@ -244,5 +252,10 @@ async def test_random_operations_keep_the_invariants(ctx, program, group_commit)
     ctx.bus = CommitCheckingBus(ctx)
     try:
         await run_program(ctx, world, [OPENING, *program])
+        # Close what is still open, so the agents (shared by all examples) have room again.
+        for visitor in world.visitors:
+            for c in await chats_of(ctx, visitor.visitor_id):
+                if c.status != "closed":
+                    await do_close_chat(ctx=ctx, actor=agents[2], chat_id=c.id)
     finally:
         ctx.writer, ctx.bus = writer, bus

@@ -34,18 +34,14 @@ def test_internal_events_never_reach_a_visitor(visitor_id, status, assignee_id):
 
 @given(visitor_id=visitor_ids, status=statuses, assignee_id=agent_ids)
 def test_public_events_reach_their_own_visitor_once(visitor_id, status, assignee_id):
-    topics = chat_event_audience(
-        internal=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id
-    )
+    topics = chat_event_audience(internal=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id)
     assert [t for t in topics if is_visitor_topic(t)] == [visitor_topic(visitor_id)]
     assert len(topics) == len(set(topics))
 
 
 @given(visitor_id=visitor_ids, internal=st.booleans())
 def test_queued_unassigned_chat_reaches_the_queue(visitor_id, internal):
-    topics = chat_event_audience(
-        internal=internal, visitor_id=visitor_id, status=ChatStatus.QUEUED, assignee_id=None
-    )
+    topics = chat_event_audience(internal=internal, visitor_id=visitor_id, status=ChatStatus.QUEUED, assignee_id=None)
     assert QUEUE_TOPIC in topics
     assert not any(t.startswith("agent:") for t in topics)
 
@@ -68,23 +64,17 @@ def test_unassigned_chat_outside_the_queue_reaches_no_agent():
 
 @given(visitor_id=visitor_ids, status=statuses, assignee_id=agent_ids)
 def test_typing_goes_only_to_the_other_side(visitor_id, status, assignee_id):
-    from_visitor = typing_audience(
-        from_visitor=True, visitor_id=visitor_id, status=status, assignee_id=assignee_id
-    )
+    from_visitor = typing_audience(from_visitor=True, visitor_id=visitor_id, status=status, assignee_id=assignee_id)
     assert not any(is_visitor_topic(t) for t in from_visitor)
     assert from_visitor == audience.agents_of_chat(status, assignee_id)
     if assignee_id is not None:
         assert from_visitor == [agent_topic(assignee_id)]  # not the whole queue
-    from_agent = typing_audience(
-        from_visitor=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id
-    )
+    from_agent = typing_audience(from_visitor=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id)
     assert from_agent == [visitor_topic(visitor_id)]
 
 
 def test_typing_in_a_queued_chat_reaches_the_queue():
-    assert typing_audience(from_visitor=True, visitor_id="V1", status="queued", assignee_id=None) == [
-        QUEUE_TOPIC
-    ]
+    assert typing_audience(from_visitor=True, visitor_id="V1", status="queued", assignee_id=None) == [QUEUE_TOPIC]
 
 
 @given(
