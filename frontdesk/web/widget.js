@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: SIZE bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 9678 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -140,7 +140,7 @@
     ".go:disabled{opacity:.3;cursor:default}.go svg{width:18px;height:18px}" +
     ".er{padding:0 16px 6px;color:#c2373d;font-size:12.5px;background:#fff}.er:empty{display:none}" +
     ".pw{padding:0 0 8px;font-size:11px;color:#a3a8b3;text-align:center;background:#fff}" +
-    "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}}" +
+    "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}textarea{font-size:16px}}" +
     "@media (prefers-reduced-motion:reduce){*{transition:none!important}}";
   var HTML = '<div class="fd"><section class="win" role="dialog" aria-modal="false">' +
     '<header><div class="av" aria-hidden="true"></div><div class="hd"><b class="t"></b><span class="s"></span></div>' +
@@ -178,8 +178,8 @@
   function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 80; }
   function bottom() { log.scrollTop = log.scrollHeight; }
 
-  function view(e) {
-    var k = e.kind, a = e.author || {}, d = e.data || {}, n;
+  function view(e, c) {
+    var k = e.kind, a = e.author || {}, d = e.data || {}, n, to = d.to_agent || d.to_department;
     if (k === "message") {
       n = el("div", "m " + (a.type === "visitor" ? "me" : "them"));
       if (a.type !== "visitor") n.appendChild(el("div", "n", a.name || "Support"));
@@ -188,15 +188,18 @@
       n = el("div", "sy", "Chat started · " + hhmm(e.created_at));
     } else if (k === "chat.assigned") {
       n = el("div", "sy", ((d.agent || {}).name || "An agent") + " joined the chat");
+    } else if (k === "chat.transferred") {
+      n = el("div", "sy", "Transferred to " + (to ? to.name : "another agent"));
     } else if (k === "chat.closed") {
-      n = el("div", "sy", d.by === "visitor" ? "Chat ended by you" :
-        d.by === "agent" && a.name ? "Chat ended by " + a.name : "Chat ended");
+      a = a.name || (c.agent || {}).name;
+      n = el("div", "sy", d.reason === "missed" ? "Sorry, nobody could answer in time. Chat ended." :
+        d.by === "visitor" ? "Chat ended by you" : d.by === "agent" && a ? "Chat ended by " + a : "Chat ended");
     }
     if (n) n.s = e.seq;
     return n;
   }
   function draw(id, e) {
-    var n = view(e), s = secs[id];
+    var n = view(e, chat(id)), s = secs[id];
     if (!n) return;
     if (!s) { s = secs[id] = el("div", "c"); s.s = +id; place(cs, s); }
     place(s, n);
@@ -228,7 +231,10 @@
     var c = cur(), open = c && !c.done, ag = open && c.agent;
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
-    sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] : open ? "Waiting for an agent to join…" :
+    var q = open && c.q, w = q && q.estimated_wait_seconds;
+    sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] :
+      q ? "You're #" + q.position + " in line" + (w ? " · about " + Math.ceil(w / 60) + " min" : "") :
+      open ? "Waiting for an agent to join…" :
       conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
     $(".av").textContent = initials(ag ? ag.name : title()) || "?";
     endB.hidden = !open || stopped;
@@ -289,7 +295,10 @@
     while (c.ev[c.last + 1]) announce(id, c.ev[++c.last]); // API events go out in seq order
     if (s > c.last) resync(id); // a gap below s
     var k = e.kind, a = e.author || {};
-    if (k === "chat.assigned") c.agent = (e.data || {}).agent;
+    if (k === "chat.assigned" || k === "chat.transferred") {
+      c.agent = (e.data || {}).agent || (e.data || {}).to_agent;
+      c.q = 0;
+    }
     if (k === "chat.closed") {
       c.done = 1;
       closers.splice(0).forEach(function (w) { w[0](e); });
@@ -367,6 +376,7 @@
     } else if (t === "synced") syncing[m.chat_id] = 0;
     else if (t === "typing") { if ((m.author || {}).type === "agent" && R) agentTyping(m.typing); }
     else if (t === "visitor") who = null;
+    else if (t === "queue" && m.chat_id) { chat(m.chat_id).q = m; paint(); }
     else if (t === "error") onError(m);
   }
 
