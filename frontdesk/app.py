@@ -14,11 +14,13 @@ from starlette.staticfiles import StaticFiles
 from frontdesk import __version__
 from frontdesk.actions.context import Context
 from frontdesk.actions.group_commit import GroupCommitWriter
-from frontdesk.api import chats, errors, session, widget
+from frontdesk.actions.routing import Router
+from frontdesk.api import chats, departments, errors, session, tickets, users, widget
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
 from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
+from frontdesk.jobs import Jobs
 from frontdesk.realtime.agent_socket import agent_socket
 from frontdesk.realtime.hub import RESYNC, Hub
 from frontdesk.realtime.visitor_socket import visitor_socket
@@ -48,12 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bus.start(hub.deliver)
         ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus)
         ctx.writer = GroupCommitWriter(ctx)
-        ctx.writer.start()
+        ctx.router = Router(ctx)
+        jobs = Jobs(ctx)
+        for service in (ctx.writer, ctx.router, jobs):
+            service.start()
         app.state.hub = hub
         try:
             yield
         finally:
             hub.close_all(GOING_AWAY)  # clients reconnect with backoff and resync
+            await jobs.stop()
+            await ctx.router.stop()
             await ctx.writer.stop()
             await bus.close()
             await db.dispose()
@@ -68,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for router in (session.router, chats.router, widget.router):
+    for router in (session.router, chats.router, departments.router, users.router, tickets.router, widget.router):
         app.include_router(router)
     app.add_api_websocket_route("/api/v1/widget/ws", visitor_socket)
     app.add_api_websocket_route("/api/v1/agent/ws", agent_socket)

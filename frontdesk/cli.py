@@ -78,6 +78,13 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--name", required=True)
     create.add_argument("--role", choices=ROLES, default="agent")
     create.add_argument("--password", help="read from the terminal or standard input when omitted")
+    create.add_argument(
+        "--department",
+        action="append",
+        dest="departments",
+        metavar="SLUG",
+        help="a department the user works in (repeatable; default: the default department)",
+    )
     password = user.add_parser("password", help="set a user's password")
     password.add_argument("--email", required=True)
     password.add_argument("--password")
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
                         name=args.name,
                         role=args.role,
                         password=_password(args.password),
+                        departments=args.departments,
                     ),
                 )
             )

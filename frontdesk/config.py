@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     socket_queue_size: int = Field(1000, ge=10)
     busy_timeout_ms: int = Field(5000, ge=0)
     log_level: str = "info"
+    # Routing and presence.
+    agent_offline_grace_seconds: float = Field(60.0, ge=0, description="Sockets gone this long: agent set offline.")
+    visitor_leave_grace_seconds: float = Field(30.0, ge=0, description="A queued visitor gone this long: missed chat.")
+    # Outgoing e-mail (offline messages). Without a host, mail stays queued in the database.
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "frontdesk <frontdesk@localhost>"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -20,7 +20,18 @@ RULES: dict[str, frozenset[str]] = {
     "chat.reply": _ALL,  # and only in chats assigned to you (checked by the action)
     "chat.close": _ALL,  # your own chats; leads may close any
     "chat.close_any": _LEADS,
+    "chat.accept_any_department": _LEADS,
+    "chat.transfer": _ALL,  # your own chats
+    "chat.transfer_any": _LEADS,
+    "chat.note": _ALL,
+    "department.read": _ALL,
+    "department.manage": frozenset({"admin"}),
+    "department.members": _LEADS,
+    "user.list": _ALL,
+    "user.update": _LEADS,  # e.g. an agent's maximum of concurrent chats
     "user.manage": frozenset({"admin"}),
+    "ticket.read": _ALL,
+    "ticket.update": _ALL,
 }
 
 

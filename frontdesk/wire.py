@@ -56,6 +56,11 @@ def chat_summary(row: Any) -> dict[str, Any]:
         "assigned_at": iso(row.assigned_at),
         "closed_at": iso(row.closed_at),
         "closed_by": row.closed_by,
+        "department": {"id": row.department_id, "slug": row.department_slug, "name": row.department_name},
+        "queued_at": iso(row.queued_at),
+        "offered_to": row.offered_to,
+        "offer_expires_at": iso(row.offer_expires_at),
+        "missed": bool(row.missed),
     }
 
 

@@ -17,8 +17,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
+from frontdesk.actions import routing, users
 from frontdesk.actions.context import Context
 from frontdesk.actions.group_commit import GroupCommitWriter
+from frontdesk.actions.routing import Router
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.store.db import Database
@@ -78,9 +80,19 @@ async def ctx(backend: str, tmp_path: Path) -> AsyncIterator[Context]:
     await bus.start(lambda topic, payload: published.append((topic, payload)))
     context = Context(db=db, settings=settings, bus=bus)
     context.published = published  # type: ignore[attr-defined]
-    # As in production: message sends go through the group-commit writer.
+    # As in production: message sends go through the group-commit writer, and someone is on duty
+    # in the default department. The router is not started: tests run its passes themselves
+    # (`await ctx.router.run_once()`), so what is published is deterministic.
     context.writer = GroupCommitWriter(context)
     context.writer.start()
+    context.router = Router(context)
+    duty = await users.do_create_user(
+        ctx=context, email="on-duty@example.com", name="On Duty", role="agent", password="on-duty-password"
+    )
+    await routing.set_agent_status(context, duty["id"], "online")
+    await context.presence.agent_connected(duty["id"])
+    context.duty_agent_id = duty["id"]  # type: ignore[attr-defined]
+    published.clear()
     yield context
     await context.writer.stop()
     await db.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.chat_events import event_row, publish_event, publish_summary
 from frontdesk.actions.context import (
     AgentActor,
     Context,
@@ -20,8 +21,10 @@ from frontdesk.actions.context import (
     is_unique_violation,
     unit_of_work,
 )
+from frontdesk.actions.departments import department_availability
 from frontdesk.actions.group_commit import FALLBACK, PendingSend
-from frontdesk.clock import utcnow
+from frontdesk.actions.routing import log_routing
+from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import (
     AuthorType,
@@ -36,47 +39,24 @@ from frontdesk.domain.chat_rules import (
     preview,
 )
 from frontdesk.permissions import allowed, require
-from frontdesk.store import chat_store
-from frontdesk.wire import chat_summary, event_frame, event_payload
+from frontdesk.store import chat_store, department_store
+from frontdesk.wire import event_payload
 
 NOT_FOUND = "That chat does not exist or is not yours."
+OFFLINE_REASONS = {
+    "closed": "{name} is closed right now.",
+    "no_agents": "Nobody in {name} is available right now.",
+    "queue_full": "Everyone in {name} is busy and the queue is full.",
+}
 
 
-def _event_row(chat_id: int, seq: int, kind: str, author_type: str, now, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    row = {
-        "chat_id": chat_id,
-        "seq": seq,
-        "kind": kind,
-        "author_type": author_type,
-        "agent_id": None,
-        "author_name": None,
-        "body": "",
-        "client_id": None,
-        "data": {},
-        "created_at": now,
-    }
-    row.update(extra)
-    return row
+class OfflineError(ChatRuleError):
+    """The department cannot take a chat now; the visitor should get the offline form."""
 
-
-def _publish_event(outbox: Outbox, row: dict[str, Any], *, visitor_id: str, status: str, assignee_id) -> None:  # type: ignore[no-untyped-def]
-    topics = audience.chat_event_audience(internal=False, visitor_id=visitor_id, status=status, assignee_id=assignee_id)
-    outbox.add(topics, event_frame(SimpleNamespace(**row)))
-
-
-async def _publish_summary(
-    conn, outbox: Outbox, chat_id: int, *, previous_assignee_id=None, queue_changed=False
-) -> None:  # type: ignore[no-untyped-def]
-    row = await chat_store.chat_row(conn, chat_id)
-    if row is None:
-        return
-    topics = audience.chat_summary_audience(
-        status=row.status,
-        assignee_id=row.assignee_id,
-        previous_assignee_id=previous_assignee_id,
-        queue_changed=queue_changed,
-    )
-    outbox.add(topics, {"type": "chat.updated", "chat": chat_summary(row)})
+    def __init__(self, department: Any, reason: str) -> None:
+        super().__init__("offline", OFFLINE_REASONS[reason].format(name=department.name))
+        self.reason = reason
+        self.department = department.slug
 
 
 async def do_send_visitor_message(
@@ -87,69 +67,105 @@ async def do_send_visitor_message(
     client_id: object,
     visitor_name: str | None = None,
     chat_id: int | None = None,
+    department: str | None = None,
 ) -> SendResult:
-    """Store a visitor's message in their open chat, opening one (queued) when there is none.
+    """Store a visitor's message in their open chat, opening one (queued) when there is none —
+    in `department` (a slug) or the default one, if it can take a chat now.
 
     `chat_id` is the open chat the caller believes the visitor has; with it the send can join a
     group commit, and anything unexpected (closed meanwhile) takes the full path below."""
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
+    if department is not None and not isinstance(department, str):
+        raise ChatRuleError("bad_request", "department: must be a department's slug", field="department")
     if chat_id is not None and ctx.writer is not None:
         result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, visitor_name))
         if result is not FALLBACK:
             return result
     for _attempt in range(3):
         try:
-            return await _visitor_send_once(ctx, actor, body, cid, visitor_name)
+            result = await _visitor_send_once(ctx, actor, body, cid, visitor_name, department)
         except Retry:
             continue
         except IntegrityError as exc:  # two first messages raced to open the chat
             if not is_unique_violation(exc):
                 raise
+            continue
+        if result.chat_started:
+            ctx.router.kick(result.department_id)
+        return result.send
     raise ChatRuleError("unavailable", "Could not store the message; please retry.")
 
 
-async def _visitor_send_once(ctx: Context, actor: VisitorActor, body: str, cid: str, name: str | None) -> SendResult:
+class _Sent(SimpleNamespace):
+    send: SendResult
+    chat_started: bool
+    department_id: int | None
+
+
+async def _visitor_send_once(
+    ctx: Context, actor: VisitorActor, body: str, cid: str, name: str | None, department: str | None
+) -> _Sent:
     now = utcnow()
-    started = False
     async with unit_of_work(ctx) as (conn, outbox):
         # A retry of something already stored (perhaps in a chat that has closed since) is
         # answered with the original, whatever happened to the chat.
         existing = await chat_store.visitor_event_by_client_id(conn, actor.visitor_id, cid)
         if existing is not None:
-            return SendResult(event=event_payload(existing), duplicate=True)
+            return _Sent(
+                send=SendResult(event=event_payload(existing), duplicate=True), chat_started=False, department_id=None
+            )
         chat = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "visitor"}
+        rows = []
         if chat is None:
-            chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, now=now)
-            started = True
+            dept = await _department_for_new_chat(ctx, conn, department)
+            chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, department_id=dept.id, now=now)
             locked = await chat_store.advance_seq(conn, chat_id, count=2, values=values)
-            start_row = _event_row(chat_id, locked.last_seq - 1, EventKind.CHAT_STARTED, AuthorType.SYSTEM, now)
-            await chat_store.insert_events(conn, [start_row])
+            rows.append(event_row(chat_id, locked.last_seq - 1, EventKind.CHAT_STARTED, now))
+            await log_routing(conn, kind="queued", chat_id=chat_id, department_id=dept.id, now=now)
         else:
             chat_id = chat.id
             locked = await chat_store.advance_seq(conn, chat_id, values=values, visitor_id=actor.visitor_id)
             if locked is None:
                 raise Retry  # closed between the read and the update
         can_send(locked.status, AuthorType.VISITOR)
-        row = _event_row(
-            chat_id,
-            locked.last_seq,
-            EventKind.MESSAGE,
-            AuthorType.VISITOR,
-            now,
-            body=body,
-            client_id=cid,
-            author_name=name,
+        rows.append(
+            event_row(
+                chat_id,
+                locked.last_seq,
+                EventKind.MESSAGE,
+                now,
+                author_type=AuthorType.VISITOR,
+                body=body,
+                client_id=cid,
+                author_name=name,
+            )
         )
-        await chat_store.insert_events(conn, [row])
-        state = {"visitor_id": locked.visitor_id, "status": locked.status, "assignee_id": locked.assignee_id}
-        if started:
-            _publish_event(outbox, start_row, **state)
-        _publish_event(outbox, row, **state)
-        if started:  # agents' lists learn of new chats; later previews come from events
-            await _publish_summary(conn, outbox, chat_id, queue_changed=True)
-    return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False, chat_started=started)
+        await chat_store.insert_events(conn, rows)
+        for row in rows:
+            publish_event(outbox, row, locked)
+        if chat is None:  # agents' lists learn of new chats; later previews come from events
+            await publish_summary(conn, outbox, chat_id, queue_changed=True)
+    return _Sent(
+        send=SendResult(event=event_payload(SimpleNamespace(**rows[-1])), duplicate=False, chat_started=chat is None),
+        chat_started=chat is None,
+        department_id=locked.department_id,
+    )
+
+
+async def _department_for_new_chat(ctx: Context, conn, slug: str | None) -> Any:  # type: ignore[no-untyped-def]
+    dept = (
+        await department_store.department_by_slug(conn, slug)
+        if slug
+        else await department_store.default_department(conn)
+    )
+    if dept is None:
+        raise ChatRuleError("bad_request", f"department: no department {slug!r}", field="department")
+    live = await department_availability(ctx, conn, dept)
+    if not live.accepting:
+        raise OfflineError(dept, live.reason or "closed")
+    return dept
 
 
 def check_agent_may_reply(chat: Any, agent_id: int) -> None:
@@ -182,24 +198,25 @@ async def do_send_agent_message(
         can_send(chat.status, AuthorType.AGENT)
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
         locked = await chat_store.advance_seq(conn, chat_id, values=values)
-        row = _event_row(
+        row = event_row(
             chat_id,
             locked.last_seq,
             EventKind.MESSAGE,
-            AuthorType.AGENT,
             now,
+            author_type=AuthorType.AGENT,
             body=body,
             client_id=cid,
             agent_id=actor.id,
             author_name=actor.name,
         )
         await chat_store.insert_events(conn, [row])
-        _publish_event(outbox, row, visitor_id=chat.visitor_id, status=chat.status, assignee_id=chat.assignee_id)
+        publish_event(outbox, row, chat)
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)
 
 
 async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
-    """Assign a queued chat to the agent: a conditional write, so exactly one agent wins."""
+    """Take a waiting chat: a conditional write with the chat and the agent locked, so exactly one
+    agent wins and nobody exceeds their maximum."""
     require(actor.role, "chat.accept")
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
@@ -207,34 +224,52 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
         if current is None:
             raise ChatRuleError("not_found", NOT_FOUND)
         can_accept(current.status, current.assignee_id, actor.id)
-        # Capacity is checked in the transaction that assigns, with the agent's row locked.
-        active, maximum = await chat_store.lock_agent_load(conn, actor.id)
-        if active >= maximum:
+        if current.offered_to not in (None, actor.id):
+            raise ChatRuleError("conflict", "This chat is being offered to another agent.")
+        if not allowed(actor.role, "chat.accept_any_department") and current.department_id not in (
+            await department_store.departments_of_user(conn, actor.id)
+        ):
+            raise ChatRuleError("forbidden", "This chat waits in a department you do not work in.")
+        await department_store.lock_users(conn, [actor.id])
+        held = (await department_store.loads(conn, [actor.id]))[actor.id] - (current.offered_to == actor.id)
+        maximum = await department_store.max_chats(conn, actor.id)
+        if held >= maximum:
             raise ChatRuleError(
-                "conflict", f"You already have {active} chats, your maximum; close one before accepting another."
+                "conflict", f"You already have {held} chats, your maximum; close one before accepting another."
             )
         locked = await chat_store.advance_seq(
             conn,
             chat_id,
-            values={"status": ChatStatus.ACTIVE, "assignee_id": actor.id, "assigned_at": now},
-            require_open=True,
+            values={
+                "status": ChatStatus.ACTIVE,
+                "assignee_id": actor.id,
+                "assigned_at": now,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
             only_unassigned=True,
         )
         if locked is None:  # someone else won between our read and our write
             raise ChatRuleError("conflict", "Another agent took this chat.")
-        row = _event_row(
-            chat_id,
-            locked.last_seq,
-            EventKind.CHAT_ASSIGNED,
-            AuthorType.SYSTEM,
-            now,
-            data={"agent": {"id": actor.id, "name": actor.name}},
+        row = event_row(
+            chat_id, locked.last_seq, EventKind.CHAT_ASSIGNED, now, data={"agent": {"id": actor.id, "name": actor.name}}
         )
         await chat_store.insert_events(conn, [row])
-        _publish_event(outbox, row, visitor_id=locked.visitor_id, status=locked.status, assignee_id=actor.id)
-        # Agents still watching the queue see the chat leave it.
-        outbox.add([audience.QUEUE_TOPIC], event_frame(SimpleNamespace(**row)))
-        await _publish_summary(conn, outbox, chat_id, queue_changed=True)
+        waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None
+        await log_routing(
+            conn,
+            kind="assigned",
+            chat_id=chat_id,
+            department_id=current.department_id,
+            agent_id=actor.id,
+            now=now,
+            waited_seconds=waited,
+            estimate_seconds=current.wait_estimate_seconds,
+        )
+        # The visitor and the new assignee hear of it, and so does the queue the chat leaves.
+        publish_event(outbox, row, locked, extra_topics=[audience.queue_topic(current.department_id)])
+        await publish_summary(conn, outbox, chat_id, queue_changed=True)
+    ctx.router.kick(current.department_id)
     return event_payload(SimpleNamespace(**row))
 
 
@@ -254,18 +289,45 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
             if not mine and not allowed(actor.role, "chat.close_any"):
                 raise ChatRuleError("forbidden", "Only the assigned agent or a supervisor can close this chat.")
         can_close(current.status)
+        # A visitor who gives up while waiting is a missed chat.
+        missed = by == "visitor" and current.status == ChatStatus.QUEUED
+        data: dict[str, Any] = {"by": by, **({"reason": "missed"} if missed else {})}
         locked = await chat_store.advance_seq(
-            conn, chat_id, values={"status": ChatStatus.CLOSED, "closed_at": now, "closed_by": by}
+            conn,
+            chat_id,
+            values={
+                "status": ChatStatus.CLOSED,
+                "closed_at": now,
+                "closed_by": by,
+                "missed": missed,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
         )
-        if locked is None:
-            raise ChatRuleError("chat_closed", "This chat has already ended.")
-        row = _event_row(chat_id, locked.last_seq, EventKind.CHAT_CLOSED, AuthorType.SYSTEM, now, data={"by": by})
+        row = event_row(chat_id, locked.last_seq, EventKind.CHAT_CLOSED, now, data=data)
         await chat_store.insert_events(conn, [row])
+        if missed:
+            waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None
+            await log_routing(
+                conn,
+                kind="missed",
+                chat_id=chat_id,
+                department_id=current.department_id,
+                now=now,
+                waited_seconds=waited,
+            )
         # Audience as it was before closing: the assignee, or the queue for a queued chat.
-        _publish_event(
-            outbox, row, visitor_id=locked.visitor_id, status=current.status, assignee_id=current.assignee_id
+        extra = [audience.agent_topic(current.offered_to)] if current.offered_to else []
+        publish_event(outbox, row, current, extra_topics=extra)
+        await publish_summary(
+            conn,
+            outbox,
+            chat_id,
+            queue_changed=current.status == ChatStatus.QUEUED,
+            previous_assignee_id=current.assignee_id,
+            extra_topics=extra,
         )
-        await _publish_summary(conn, outbox, chat_id, queue_changed=current.status == ChatStatus.QUEUED)
+    ctx.router.kick(None)  # an agent has room again, in every department they work in
     return event_payload(SimpleNamespace(**row))
 
 
@@ -286,10 +348,11 @@ async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_i
         visitor_id=chat.visitor_id,
         status=chat.status,
         assignee_id=chat.assignee_id,
+        department_id=chat.department_id,
     )
     author: dict[str, Any] = (
-        {"type": "visitor"} if from_visitor else {"type": "agent", "id": actor.id, "name": actor.name}
-    )  # type: ignore[union-attr]
+        {"type": "visitor"} if from_visitor else {"type": "agent", "id": actor.id, "name": actor.name}  # type: ignore[union-attr]
+    )
     outbox = Outbox()
     outbox.add(topics, {"type": "typing", "chat_id": chat.id, "author": author, "typing": bool(typing)})
     await ctx.bus.publish(outbox.messages())

@@ -44,6 +44,23 @@ class Context:
     settings: Settings
     bus: EventBus
     writer: Any = None  # GroupCommitWriter for the message hot path, when running
+    presence: Any = None  # realtime.presence.Presence: who is connected now
+    router: Any = None  # actions.routing.Router: runs dispatch in the background
+
+    def __post_init__(self) -> None:
+        if self.presence is None:
+            from frontdesk.realtime.presence import Presence
+
+            self.presence = Presence()
+        if self.router is None:
+            self.router = _IdleRouter()
+
+
+class _IdleRouter:
+    """Where no dispatcher runs (the CLI), a kick has nothing to wake."""
+
+    def kick(self, department_id: int | None) -> None:
+        return None
 
 
 @dataclass

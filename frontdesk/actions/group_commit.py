@@ -95,9 +95,9 @@ class GroupCommitWriter:
         chat_ids = sorted({item.chat_id for item in batch})
         results: list[Any] = [None] * len(batch)
         async with unit_of_work(self.ctx) as (conn, outbox):
-            locking = select(Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id).where(
-                Chat.id.in_(chat_ids)
-            )
+            locking = select(
+                Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id
+            ).where(Chat.id.in_(chat_ids))
             locking = locking.with_for_update()  # SQLite: no-op; its BEGIN IMMEDIATE holds the lock
             chats = {row.id: row for row in (await conn.execute(locking)).all()}
             pairs = list({(item.chat_id, item.client_id) for item in batch})
@@ -173,6 +173,7 @@ class GroupCommitWriter:
                         visitor_id=chat.visitor_id,
                         status=chat.status,
                         assignee_id=chat.assignee_id,
+                        department_id=chat.department_id,
                     )
                     outbox.add(topics, event_frame(SimpleNamespace(**row)))
         # Committed and published: acknowledge.

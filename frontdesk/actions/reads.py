@@ -7,8 +7,8 @@ from typing import Any
 from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
-from frontdesk.permissions import require
-from frontdesk.store import chat_store
+from frontdesk.permissions import allowed, require
+from frontdesk.store import chat_store, department_store
 from frontdesk.wire import chat_summary, event_payload
 
 MAX_PAGE = 500
@@ -79,8 +79,9 @@ async def events_for_visitor(
         chat = await chat_store.chat_status(conn, chat_id)
         if chat is None or chat.visitor_id != actor.visitor_id:
             raise ChatRuleError("not_found", NOT_FOUND)
-        rows = await chat_store.events_after(conn, chat_id, max(0, after), min(max(1, limit), MAX_PAGE))
-    # Internal kinds (notes, whispers) will be filtered here as well as by audience.
+        rows = await chat_store.events_after(
+            conn, chat_id, max(0, after), min(max(1, limit), MAX_PAGE), include_internal=False
+        )
     return {"chat_id": chat_id, "events": [event_payload(r) for r in rows], "last_seq": chat.last_seq}
 
 
@@ -90,7 +91,15 @@ async def open_chat_for_visitor(*, ctx: Context, actor: VisitorActor) -> dict[st
     if row is None:
         return None
     agent = None if row.assignee_id is None else {"id": row.assignee_id, "name": row.assignee_name}
-    return {"id": row.id, "status": row.status, "last_seq": row.last_seq, "agent": agent}
+    department = {"slug": row.department_slug, "name": row.department_name}
+    return {
+        "id": row.id,
+        "status": row.status,
+        "last_seq": row.last_seq,
+        "agent": agent,
+        "department": department,
+        "department_id": row.department_id,
+    }
 
 
 def transcript_text(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
@@ -109,3 +118,11 @@ def transcript_text(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
         elif e["kind"] == "chat.started":
             lines.append(f"[{when}] — chat started")
     return "\n".join(lines) + "\n"
+
+
+async def watched_departments(*, ctx: Context, actor: AgentActor) -> list[int]:
+    """Whose queues an agent watches: their departments; admins and supervisors, all."""
+    async with ctx.db.read() as conn:
+        if allowed(actor.role, "chat.accept_any_department"):
+            return [d.id for d in await department_store.all_departments(conn)]
+        return await department_store.departments_of_user(conn, actor.id)

@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.permissions import ROLES
+from frontdesk.permissions import ROLES, require
 from frontdesk.security.passwords import hash_password, verify_password
 from frontdesk.security.tokens import hash_secret, new_secret
-from frontdesk.store.models import AuthSession, User
+from frontdesk.store import department_store
+from frontdesk.store.models import AuthSession, DepartmentMember, User
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 
@@ -33,7 +34,10 @@ def check_new_user(email: str, name: str, role: str) -> tuple[str, str, str]:
     return email, name, role
 
 
-async def do_create_user(*, ctx: Context, email: str, name: str, role: str, password: str) -> dict[str, Any]:
+async def do_create_user(
+    *, ctx: Context, email: str, name: str, role: str, password: str, departments: list[str] | None = None
+) -> dict[str, Any]:
+    """A new user, working in `departments` (slugs) or, when none are named, the default one."""
     email, name, role = check_new_user(email, name, role)
     try:
         password_hash = hash_password(password)
@@ -47,6 +51,16 @@ async def do_create_user(*, ctx: Context, email: str, name: str, role: str, pass
                 .returning(User.id)
             )
             user_id = int(result.scalar_one())
+            if departments:
+                for slug in departments:
+                    dept = await department_store.department_by_slug(conn, slug)
+                    if dept is None:
+                        raise ChatRuleError("bad_request", f"departments: no department {slug!r}", field="departments")
+                    await department_store.add_member(conn, dept.id, user_id)
+            else:
+                dept = await department_store.default_department(conn)
+                if dept is not None:
+                    await department_store.add_member(conn, dept.id, user_id)
     except IntegrityError:
         raise ChatRuleError("conflict", f"email: a user with {email} already exists", field="email") from None
     return {"id": user_id, "email": email, "name": name, "role": role}
@@ -142,3 +156,88 @@ async def resolve_credential(*, ctx: Context, secret: str, kind: str) -> tuple[A
     if expires is not None and expires < utcnow():
         return None
     return AgentActor(id=row.id, name=row.name, role=row.role), row.csrf_token
+
+
+async def list_users(*, ctx: Context, actor: AgentActor) -> list[dict[str, Any]]:
+    require(actor.role, "user.list")
+    async with ctx.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(User.id, User.email, User.name, User.role, User.status, User.max_chats).order_by(User.id)
+            )
+        ).all()
+        held = await department_store.loads(conn, [r.id for r in rows])
+        memberships = (
+            await conn.execute(select(DepartmentMember.user_id, DepartmentMember.department_id, DepartmentMember.level))
+        ).all()
+    connected = await ctx.presence.connected_agents()
+    depts: dict[int, list[dict[str, int]]] = {}
+    for user_id, dept_id, level in memberships:
+        depts.setdefault(user_id, []).append({"id": dept_id, "level": level})
+    return [
+        {
+            "id": r.id,
+            "email": r.email,
+            "name": r.name,
+            "role": r.role,
+            "status": r.status,
+            "connected": r.id in connected,
+            "max_chats": r.max_chats,
+            "active_chats": held.get(r.id, 0),
+            "departments": depts.get(r.id, []),
+        }
+        for r in rows
+    ]
+
+
+async def do_create_user_as(*, ctx: Context, actor: AgentActor, data: dict[str, Any]) -> dict[str, Any]:
+    require(actor.role, "user.manage")
+    for field in ("email", "name", "password"):
+        if not isinstance(data.get(field), str):
+            raise ChatRuleError("bad_request", f"{field}: is required", field=field)
+    departments = data.get("departments")
+    if departments is not None and (
+        not isinstance(departments, list) or not all(isinstance(d, str) for d in departments)
+    ):
+        raise ChatRuleError("bad_request", "departments: must be a list of department slugs", field="departments")
+    return await do_create_user(
+        ctx=ctx,
+        email=data["email"],
+        name=data["name"],
+        role=data.get("role", "agent"),
+        password=data["password"],
+        departments=departments,
+    )
+
+
+async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    require(actor.role, "user.update")
+    unknown = set(data) - {"max_chats", "name"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ChatRuleError("bad_request", f"{name}: cannot be changed here", field=name)
+    values: dict[str, Any] = {}
+    if "max_chats" in data:
+        value = data["max_chats"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 50:
+            raise ChatRuleError("bad_request", "max_chats: must be a whole number from 1 to 50", field="max_chats")
+        values["max_chats"] = value
+    if "name" in data:
+        name = " ".join(str(data["name"]).split())
+        if not 1 <= len(name) <= 100:
+            raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
+        values["name"] = name
+    async with ctx.db.write() as conn:
+        if values:
+            result = await conn.execute(update(User).where(User.id == user_id).values(**values))
+            if result.rowcount == 0:
+                raise ChatRuleError("not_found", "No such user.")
+        row = (
+            await conn.execute(
+                select(User.id, User.email, User.name, User.role, User.max_chats).where(User.id == user_id)
+            )
+        ).first()
+    if row is None:
+        raise ChatRuleError("not_found", "No such user.")
+    ctx.router.kick(None)  # more room may let waiting chats move
+    return {"id": row.id, "email": row.email, "name": row.name, "role": row.role, "max_chats": row.max_chats}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from frontdesk.actions import chats, reads
+from frontdesk.actions import chats, reads, routing
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
 
@@ -75,6 +75,45 @@ async def accept_chat(
 @router.post("/{chat_id}/close")
 async def close_chat(chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
     return {"event": await chats.do_close_chat(ctx=ctx, actor=actor, chat_id=chat_id)}
+
+
+class TransferBody(BaseModel):
+    to_agent_id: int | None = None
+    to_department_id: int | None = None
+    note: str | None = Field(None, max_length=100_000)
+
+
+@router.post("/{chat_id}/transfer")
+async def transfer_chat(
+    chat_id: int, body: TransferBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    return await routing.do_transfer_chat(
+        ctx=ctx,
+        actor=actor,
+        chat_id=chat_id,
+        to_agent_id=body.to_agent_id,
+        to_department_id=body.to_department_id,
+        note=body.note,
+    )
+
+
+@router.post("/{chat_id}/decline")
+async def decline_chat(
+    chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    await routing.do_decline_offer(ctx=ctx, actor=actor, chat_id=chat_id)
+    return {"ok": True}
+
+
+@router.post("/{chat_id}/notes", status_code=201)
+async def add_note(
+    chat_id: int, body: MessageBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    return {
+        "event": await routing.do_add_note(
+            ctx=ctx, actor=actor, chat_id=chat_id, text=body.text, client_id=body.client_id
+        )
+    }
 
 
 @router.get("/{chat_id}/transcript.txt", response_class=PlainTextResponse)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from frontdesk.actions import users
+from frontdesk.actions import routing, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import (
     SESSION_COOKIE,
@@ -67,3 +67,14 @@ async def logout(
 async def me(request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
     found = await users.resolve_credential(ctx=ctx, secret=request.cookies.get(SESSION_COOKIE, ""), kind="session")
     return {"user": _user(actor), "csrf_token": found[1] if found else None}
+
+
+class StatusBody(BaseModel):
+    status: str = Field(max_length=20)
+
+
+@router.put("/me/status")
+async def set_status(
+    body: StatusBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    return {"status": await routing.do_set_my_status(ctx=ctx, actor=actor, status=body.status)}

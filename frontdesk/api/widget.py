@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
-from frontdesk.actions import visitors
-from frontdesk.actions.context import Context
+from frontdesk.actions import departments, tickets, visitors, widget_settings
+from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.api.auth import get_ctx
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.rate_limit import KeyedLimiter
+from frontdesk.security.tokens import verify_visitor_token
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
 # New visitor identities per client address: generous for offices behind one NAT, but bounded.
 visitor_creation = KeyedLimiter(rate=1.0, burst=60)
+offline_messages = KeyedLimiter(rate=1 / 60, burst=5)
 
 
 @router.post("/visitors", status_code=201)
@@ -32,10 +35,39 @@ async def create_visitor(request: Request, ctx: Context = Depends(get_ctx)) -> d
 
 
 @router.get("/config")
-async def widget_config(ctx: Context = Depends(get_ctx)) -> dict:
-    return {
-        "title": "Chat with us",
-        "greeting": "Hi! How can we help you today?",
-        "accent_color": "#2563eb",
-        "online": True,
-    }
+async def widget_config(department: str | None = Query(None, max_length=40), ctx: Context = Depends(get_ctx)) -> dict:
+    config = await widget_settings.widget_config(ctx=ctx)
+    config["departments"] = await departments.widget_departments(ctx=ctx, slug=department)
+    if department is not None and not config["departments"]:
+        raise ChatRuleError("not_found", f"No department {department!r}.", field="department")
+    config["online"] = any(d["accepting_chats"] for d in config["departments"])
+    return config
+
+
+class OfflineBody(BaseModel):
+    department: str | None = Field(None, max_length=40)
+    name: str | None = Field(None, max_length=200)
+    email: str = Field(max_length=300)
+    text: str = Field(max_length=100_000)
+    visitor_token: str | None = Field(None, max_length=200)
+
+
+@router.post("/offline", status_code=201)
+async def leave_offline_message(body: OfflineBody, request: Request, ctx: Context = Depends(get_ctx)) -> dict:
+    origin = request.headers.get("origin")
+    if origin is not None and not ctx.settings.origin_allowed(origin):
+        raise ChatRuleError("forbidden", "This site may not embed the chat widget.")
+    address = request.client.host if request.client else "?"
+    wait = offline_messages.take(address, time.monotonic())
+    if wait:
+        raise ChatRuleError("rate_limited", "Too many messages from your address; retry later.", retry_after=wait)
+    visitor_id = verify_visitor_token(body.visitor_token, ctx.settings.signing_key) if body.visitor_token else None
+    ticket = await tickets.do_leave_offline_message(
+        ctx=ctx,
+        department=body.department,
+        name=body.name,
+        email=body.email,
+        text=body.text,
+        visitor=VisitorActor(visitor_id) if visitor_id else None,
+    )
+    return {"ticket": {"id": ticket["id"]}}

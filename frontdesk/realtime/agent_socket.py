@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
-from frontdesk.actions import chats, reads, users
+from frontdesk.actions import chats, reads, routing, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain import audience
 from frontdesk.realtime.hub import Hub
@@ -38,6 +38,7 @@ class AgentSession(SocketSession):
     def __init__(self, ws: WebSocket, ctx: Context, hub: Hub) -> None:
         super().__init__(ws, ctx, hub)
         self.actor: AgentActor | None = None
+        self.connected = False
         self.last_typing: dict[int, float] = {}
         self.handlers.update(
             {
@@ -46,6 +47,8 @@ class AgentSession(SocketSession):
                 "sync": self.on_sync,
                 "chat.accept": self.on_accept,
                 "chat.close": self.on_close,
+                "chat.decline": self.on_decline,
+                "status.set": self.on_status,
             }
         )
 
@@ -71,12 +74,16 @@ class AgentSession(SocketSession):
         self.actor = found[0]
         self.channel.label = f"agent:{self.actor.id}"
         self.hub.subscribe(self.channel, audience.agent_topic(self.actor.id))
-        self.hub.subscribe(self.channel, audience.QUEUE_TOPIC)
+        for department_id in await reads.watched_departments(ctx=self.ctx, actor=self.actor):
+            self.hub.subscribe(self.channel, audience.queue_topic(department_id))
+        await self.ctx.presence.agent_connected(self.actor.id)
+        self.connected = True
+        status = await routing.agent_came_online(self.ctx, self.actor.id)
         self.send(
             {
                 "type": "welcome",
                 "v": PROTOCOL_VERSION,
-                "agent": {"id": self.actor.id, "name": self.actor.name, "role": self.actor.role},
+                "agent": {"id": self.actor.id, "name": self.actor.name, "role": self.actor.role, "status": status},
             }
         )
         await self.run()
@@ -134,6 +141,20 @@ class AgentSession(SocketSession):
         chat_id = int_field(frame, "chat_id", minimum=1)
         event = await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
         self.send({"type": "closed", "ref": frame.get("ref"), "chat_id": chat_id, "seq": event["seq"]})
+
+    async def on_decline(self, frame: dict[str, Any]) -> None:
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        await routing.do_decline_offer(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+
+    async def on_status(self, frame: dict[str, Any]) -> None:
+        await routing.do_set_my_status(ctx=self.ctx, actor=self.actor, status=frame.get("status"))  # type: ignore[arg-type]
+
+    async def on_disconnect(self) -> None:
+        if self.connected and self.actor is not None:
+            self.connected = False
+            if await self.ctx.presence.agent_disconnected(self.actor.id):
+                # Nobody can accept from a closed tab: offers go to the next agent at once.
+                await routing.withdraw_offers(self.ctx, self.actor.id)
 
 
 async def agent_socket(ws: WebSocket) -> None:

@@ -32,6 +32,7 @@ class VisitorSession(SocketSession):
         self.actor: VisitorActor | None = None
         self.name: str | None = None
         self.chat_id: int | None = None  # the open chat, as far as this socket knows
+        self.connected = False
         self.last_typing = 0.0
         self.handlers.update(
             {
@@ -40,6 +41,7 @@ class VisitorSession(SocketSession):
                 "sync": self.on_sync,
                 "visitor.update": self.on_visitor_update,
                 "chat.close": self.on_chat_close,
+                "chat.start": self.on_chat_start,
             }
         )
 
@@ -62,21 +64,45 @@ class VisitorSession(SocketSession):
         self.name = visitor["name"]
         # Subscribe before reading the chat, so nothing published in between is missed.
         self.hub.subscribe(self.channel, audience.visitor_topic(visitor_id))
+        await self.ctx.presence.visitor_connected(visitor_id)
+        self.connected = True
         chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)
         self.chat_id = chat["id"] if chat else None
+        if chat and chat["status"] == "queued":
+            self.ctx.router.kick(chat["department_id"])  # so they hear their position again
         self.send({"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat})
         await self.run()
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
+        await self._send(frame, department=frame.get("department"))
+
+    async def on_chat_start(self, frame: dict[str, Any]) -> None:
+        """The pre-chat form: who the visitor is, which department, and their first question."""
+        if frame.get("name") is not None or frame.get("email") is not None:
+            visitor = await visitors.do_update_visitor(
+                ctx=self.ctx,
+                actor=self.actor,
+                name=frame.get("name"),
+                email=frame.get("email"),  # type: ignore[arg-type]
+            )
+            self.name = visitor["name"]
+        await self._send(frame, department=frame.get("department"))
+
+    async def _send(self, frame: dict[str, Any], *, department: object) -> None:
         self.check_send_rate()
-        result = await chats.do_send_visitor_message(
-            ctx=self.ctx,
-            actor=self.actor,
-            text=frame.get("text"),
-            client_id=frame.get("client_id"),  # type: ignore[arg-type]
-            visitor_name=self.name,
-            chat_id=self.chat_id,
-        )
+        try:
+            result = await chats.do_send_visitor_message(
+                ctx=self.ctx,
+                actor=self.actor,  # type: ignore[arg-type]
+                text=frame.get("text"),
+                client_id=frame.get("client_id"),
+                visitor_name=self.name,
+                chat_id=self.chat_id,
+                department=department,  # type: ignore[arg-type]
+            )
+        except chats.OfflineError as exc:
+            self.send_error(exc.code, exc.message, frame.get("client_id"), reason=exc.reason, department=exc.department)
+            return
         self.chat_id = result.event["chat_id"]
         self.send(
             {
@@ -127,6 +153,11 @@ class VisitorSession(SocketSession):
             raise ChatRuleError("chat_closed", "There is no open chat to close.")
         await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat["id"])  # type: ignore[arg-type]
         self.chat_id = None
+
+    async def on_disconnect(self) -> None:
+        if self.connected and self.actor is not None:
+            self.connected = False
+            await self.ctx.presence.visitor_disconnected(self.actor.visitor_id)
 
 
 async def visitor_socket(ws: WebSocket) -> None:

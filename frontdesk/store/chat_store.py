@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.store.models import Chat, Message, User, Visitor
+from frontdesk.store.models import Chat, Department, Message, User, Visitor
 
 MESSAGE_COLUMNS = (
     Message.chat_id,
@@ -42,12 +42,22 @@ CHAT_COLUMNS = (
     Visitor.page_url.label("visitor_page_url"),
     Visitor.page_title.label("visitor_page_title"),
     User.name.label("assignee_name"),
+    Chat.department_id,
+    Department.slug.label("department_slug"),
+    Department.name.label("department_name"),
+    Chat.queued_at,
+    Chat.offered_to,
+    Chat.offer_expires_at,
+    Chat.missed,
 )
 
 
 def _chat_select():  # type: ignore[no-untyped-def]
     return (
-        select(*CHAT_COLUMNS).join(Visitor, Visitor.id == Chat.visitor_id).outerjoin(User, User.id == Chat.assignee_id)
+        select(*CHAT_COLUMNS)
+        .join(Visitor, Visitor.id == Chat.visitor_id)
+        .join(Department, Department.id == Chat.department_id)
+        .outerjoin(User, User.id == Chat.assignee_id)
     )
 
 
@@ -78,9 +88,18 @@ async def list_chats(
     return list((await conn.execute(stmt)).all())
 
 
-async def create_chat(conn: AsyncConnection, *, visitor_id: str, now: datetime) -> int:
+async def create_chat(conn: AsyncConnection, *, visitor_id: str, department_id: int, now: datetime) -> int:
     result = await conn.execute(
-        insert(Chat).values(visitor_id=visitor_id, status="queued", last_seq=0, created_at=now).returning(Chat.id)
+        insert(Chat)
+        .values(
+            visitor_id=visitor_id,
+            status="queued",
+            last_seq=0,
+            created_at=now,
+            queued_at=now,
+            department_id=department_id,
+        )
+        .returning(Chat.id)
     )
     return int(result.scalar_one())
 
@@ -111,7 +130,7 @@ async def advance_seq(
         update(Chat)
         .where(and_(*conditions))
         .values(last_seq=Chat.last_seq + count, **(values or {}))
-        .returning(Chat.last_seq, Chat.visitor_id, Chat.status, Chat.assignee_id)
+        .returning(Chat.last_seq, Chat.visitor_id, Chat.status, Chat.assignee_id, Chat.department_id)
     )
     return (await conn.execute(stmt)).first()
 
@@ -125,10 +144,12 @@ async def event_by_client_id(conn: AsyncConnection, chat_id: int, client_id: str
     return (await conn.execute(stmt)).first()
 
 
-async def events_after(conn: AsyncConnection, chat_id: int, after: int, limit: int = 500) -> list[Any]:
+async def events_after(
+    conn: AsyncConnection, chat_id: int, after: int, limit: int = 500, *, include_internal: bool = True
+) -> list[Any]:
     stmt = (
         select(*MESSAGE_COLUMNS)
-        .where(Message.chat_id == chat_id, Message.seq > after)
+        .where(Message.chat_id == chat_id, Message.seq > after, *(() if include_internal else (~Message.internal,)))
         .order_by(Message.seq)
         .limit(limit)
     )
@@ -143,7 +164,18 @@ async def count_events(conn: AsyncConnection, chat_id: int) -> int:
 async def chat_status(conn: AsyncConnection, chat_id: int, *, lock: bool = False) -> Any | None:
     """The chat's state; with lock=True the row stays locked until the transaction ends
     (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
-    stmt = select(Chat.id, Chat.visitor_id, Chat.status, Chat.assignee_id, Chat.last_seq).where(Chat.id == chat_id)
+    stmt = select(
+        Chat.id,
+        Chat.visitor_id,
+        Chat.status,
+        Chat.assignee_id,
+        Chat.last_seq,
+        Chat.department_id,
+        Chat.offered_to,
+        Chat.offer_expires_at,
+        Chat.queued_at,
+        Chat.wait_estimate_seconds,
+    ).where(Chat.id == chat_id)
     if lock:
         stmt = stmt.with_for_update()
     return (await conn.execute(stmt)).first()
@@ -157,15 +189,3 @@ async def visitor_event_by_client_id(conn: AsyncConnection, visitor_id: str, cli
         .where(Chat.visitor_id == visitor_id, Message.client_id == client_id)
     )
     return (await conn.execute(stmt)).first()
-
-
-async def lock_agent_load(conn: AsyncConnection, agent_id: int) -> tuple[int, int]:
-    """(active chats, maximum) for an agent, with their user row locked so that concurrent
-    assignments to the same agent queue up behind this transaction."""
-    max_chats = (await conn.execute(select(User.max_chats).where(User.id == agent_id).with_for_update())).scalar_one()
-    active = (
-        await conn.execute(
-            select(func.count()).select_from(Chat).where(Chat.assignee_id == agent_id, Chat.status == "active")
-        )
-    ).scalar_one()
-    return int(active), int(max_chats)

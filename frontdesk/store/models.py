@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -38,6 +40,7 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(10), server_default="offline")
     max_chats: Mapped[int] = mapped_column(Integer, server_default=text("3"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuthSession(Base):
@@ -68,14 +71,45 @@ class Visitor(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500))
 
 
+class Department(Base):
+    """A team visitors can reach (sales, support, billing…), with its own hours and queue."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(300), server_default="")
+    hours: Mapped[dict] = mapped_column(JSON, server_default="{}")
+    max_queue: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    routing: Mapped[str] = mapped_column(String(10), server_default="auto")
+    offer_timeout_seconds: Mapped[int] = mapped_column(Integer, server_default=text("30"))
+    offline_message: Mapped[str] = mapped_column(String(500), server_default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    fallback_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DepartmentMember(Base):
+    __tablename__ = "department_members"
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
 class Chat(Base):
-    """One conversation: queued -> active -> closed."""
+    """One conversation: queued (perhaps offered to an agent) -> active -> closed."""
 
     __tablename__ = "chats"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(10))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), server_default=text("1"))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    offered_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wait_estimate_seconds: Mapped[float | None] = mapped_column(Float)
+    missed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     last_seq: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -97,6 +131,8 @@ class Chat(Base):
             postgresql_where=text("status != 'closed'"),
         ),
         Index("ix_chats_visitor", "visitor_id", "id"),
+        Index("ix_chats_department_status", "department_id", "status", "queued_at"),
+        Index("ix_chats_offered_to", "offered_to"),
     )
 
 
@@ -115,8 +151,78 @@ class Message(Base):
     client_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    internal: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))  # notes: agents only
 
     __table_args__ = (
         UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
         UniqueConstraint("chat_id", "client_id", name="uq_messages_chat_client_id"),
     )
+
+
+class RoutingLog(Base):
+    """What routing did and when (queued, offered, declined, offer_expired, assigned,
+    transferred, missed): the record reports are built from."""
+
+    __tablename__ = "routing_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict] = mapped_column(JSON, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_routing_log_department_time", "department_id", "created_at"),)
+
+
+class OfflineTicket(Base):
+    """A message left by a visitor when nobody could chat."""
+
+    __tablename__ = "offline_tickets"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    visitor_id: Mapped[str | None] = mapped_column(ForeignKey("visitors.id", ondelete="SET NULL"))
+    name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), server_default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (Index("ix_offline_tickets_status", "status", "id"),)
+
+
+class MailOutbox(Base):
+    """E-mail to send, written in the transaction that decided to send it; a job delivers it."""
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+
+
+class Lease(Base):
+    """Who runs a background job across a cluster, until when."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Setting(Base):
+    """Small named settings edited from the console (widget texts, pre-chat form)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)

@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 9677 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: SIZE bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -6,7 +6,7 @@
  *   <script>
  *     (function (w, f) {
  *       f = w.Frontdesk = w.Frontdesk || {q: []};
- *       "open close on sendMessage setVisitor endChat".split(" ").forEach(function (m) {
+ *       "open close on sendMessage setVisitor setDepartment endChat".split(" ").forEach(function (m) {
  *         f[m] = f[m] || function () {
  *           var a = arguments;
  *           return new Promise(function (r, j) { f.q.push([m, a, r, j]); });
@@ -16,12 +16,22 @@
  *   </script>
  *   <script src="https://chat.example.com/widget.js" async></script>
  *
- * Script tag options: data-title="Talk to us", data-color="#0b7a5c", data-position="left".
+ * Script tag options: data-title="Talk to us", data-color="#0b7a5c", data-position="left",
+ * data-department="sales" (chats start there; the pre-chat form skips the topic choice).
+ * Otherwise title, greeting and color come from GET /api/v1/widget/config, fetched on first open.
+ *
+ * Before the first chat of a page session the visitor gets the pre-chat form (if enabled); when
+ * their department cannot take chats (outside hours, nobody online, queue full) they get the
+ * offline form instead, which leaves a message for the team to answer by e-mail.
  *
  * API (window.Frontdesk):
  *   open() / close()             show or hide the chat window (not the chat itself)
  *   sendMessage(text)            → Promise of the stored event; rejects with an Error with .code
+ *                                ("offline": nobody can chat now, .reason says why; the window
+ *                                then shows the offline form with the text filled in). Skips
+ *                                the pre-chat form.
  *   setVisitor({name, email})    tell agents who the visitor is (sent once connected)
+ *   setDepartment(slug)          start chats in this department (null: the default one)
  *   endChat()                    → Promise; closes the visitor's open chat
  *   on(name, cb)                 "message" (both directions), "chat:started", "chat:assigned",
  *                                "chat:closed"; cb gets the event; returns an unsubscribe function
@@ -55,13 +65,17 @@
   // st.chats: {chatId: {ev: {seq: event}, last: contiguous seq held, done, agent}}
   var st = load("state", {chats: {}, cur: 0, open: false});
   var outbox = load("outbox", []); // [{client_id, text, fail?}] until acknowledged
-  var conf = load("config", {});
+  var conf = load("config", {}); // the last GET /widget/config, .dept = the department it was for
+  var dept = opt.department || "";
   function save() { ls(K + "state", JSON.stringify(st)); ls(K + "outbox", JSON.stringify(outbox)); }
 
   // ---- connection state -------------------------------------------------------------------
   var ws, ready, stopped, attempt = 0, timer, stableT, tokP, rx = 0, quick = 0;
   var fresh = {}, syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
   var typOn = 0, typAt = 0, typT, agentT;
+  // used: a chat was started this page session (no pre-chat form after that); off: the offline
+  // form is up {dept, back: view to return to, ok: e-mail it was sent from}; vals: form inputs.
+  var used, off, vals = {}, confAt = 0, confP, loaded, perr, pkey;
 
   function rid() {
     return [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
@@ -88,6 +102,8 @@
   var ICON = {
     chat: '<svg class="i1" viewBox="0 0 24 24"><path d="M12 3c5 0 9 3.6 9 8s-4 8-9 8c-1 0-2-.1-2.9-.4L4.5 20.5l1.2-3.9A7.6 7.6 0 0 1 3 11c0-4.4 4-8 9-8z"/></svg>',
     down: '<svg class="i2" viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
+    chev: '<svg viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
+    ok: '<svg viewBox="0 0 24 24"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>',
     send: '<svg viewBox="0 0 24 24"><path d="M5 12h13M12 5l7 7-7 7"/></svg>'
   };
   var STYLE = ":host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}" +
@@ -134,23 +150,48 @@
     ".ty i:nth-child(2){animation-delay:.15s}.ty i:nth-child(3){animation-delay:.3s}" +
     "@keyframes fdt{0%,60%,100%{transform:none;opacity:.45}30%{transform:translateY(-4px);opacity:1}}" +
     ".ov{align-self:center;margin:16px 8px 4px;padding:10px 14px;border-radius:12px;border:1px dashed #cfd3db;font-size:13px;color:#555b68;text-align:center}" +
-    "form{display:flex;align-items:flex-end;gap:8px;padding:10px 10px 10px 16px;border-top:1px solid #eceef2;background:#fff}" +
-    "textarea{flex:1;resize:none;border:0;outline:0;font:inherit;color:inherit;background:none;height:38px;max-height:120px;padding:8px 0;margin:0}" +
-    "textarea::placeholder{color:#9aa0ac}.go{flex:none;display:grid;place-items:center;width:38px;height:38px;border-radius:50%;background:var(--a);color:#fff;transition:opacity .15s}" +
+    ".cm{display:flex;align-items:flex-end;gap:8px;padding:10px 10px 10px 16px;border-top:1px solid #eceef2;background:#fff}" +
+    ".cm textarea{flex:1;resize:none;border:0;outline:0;font:inherit;color:inherit;background:none;height:38px;max-height:120px;padding:8px 0;margin:0}" +
+    ".cm textarea::placeholder{color:#9aa0ac}.go{flex:none;display:grid;place-items:center;width:38px;height:38px;border-radius:50%;background:var(--a);color:#fff;transition:opacity .15s}" +
     ".go:disabled{opacity:.3;cursor:default}.go svg{width:18px;height:18px}" +
     ".er{padding:0 16px 6px;color:#c2373d;font-size:12.5px;background:#fff}.er:empty{display:none}" +
+    ".qu{padding:7px 12px;font-size:12.5px;font-weight:500;text-align:center;color:color-mix(in srgb,var(--a),#000 30%);" +
+    "background:color-mix(in srgb,var(--a) 9%,#fff);border-bottom:1px solid color-mix(in srgb,var(--a) 14%,#fff)}" +
+    ".qu:before{content:'';display:inline-block;width:7px;height:7px;margin:0 8px 1px 0;border-radius:50%;background:currentColor;animation:fdp 1.6s infinite}" +
+    "@keyframes fdp{50%{opacity:.25}}" +
+    ".lk{display:block;margin:8px auto 0;color:var(--a);font-weight:600}.lk:hover,.bk:hover{text-decoration:underline}" +
+    ".pn{flex:1;overflow-y:auto;padding:20px 20px 16px;overscroll-behavior:contain}.pn>p{margin:0 0 16px;color:#3d4350}" +
+    ".fl{margin-bottom:14px}.fl label{display:block;margin-bottom:5px;font-size:13px;font-weight:600;color:#2f3441}" +
+    ".op{margin-left:6px;font-weight:400;color:#8a8f9c}" +
+    ".in{display:block;width:100%;margin:0;padding:9px 12px;border:1px solid #d3d7df;border-radius:10px;outline:0;background:#fff;" +
+    "font:inherit;color:inherit;transition:border-color .15s,box-shadow .15s}" +
+    ".in:focus{border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 18%,transparent)}" +
+    ".in[aria-invalid=true]{border-color:#d4453b}.in[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(212,69,59,.15)}" +
+    "textarea.in{height:96px;min-height:64px;max-height:240px;resize:vertical}" +
+    ".sl{position:relative}select.in{appearance:none;padding-right:36px;cursor:pointer}" +
+    ".sl svg{position:absolute;right:10px;top:50%;width:18px;height:18px;margin-top:-9px;color:#6b7180;pointer-events:none}" +
+    ".hl{margin-top:5px;font-size:12.5px;color:#6b7180}.hl:empty,.fe:empty{display:none}" +
+    ".fe{margin-top:5px;font-size:12.5px;color:#c2373d}.all{margin:0 0 10px}" +
+    ".bt{display:block;width:100%;padding:11px 16px;border-radius:10px;background:var(--a);color:#fff;font-weight:600;transition:filter .15s}" +
+    ".bt:hover{filter:brightness(1.08)}.bt:disabled{opacity:.6;cursor:default;filter:none}" +
+    ".bk{display:block;margin:14px auto 0;font-size:13px;color:#6b7180}" +
+    ".wb{margin:-6px 0 18px;padding:9px 12px;border-radius:10px;background:#f3f4f7;font-size:13px;color:#3d4350}" +
+    ".wb b{font-weight:600}.dn{padding-top:48px;text-align:center}.dn>p{margin:0 0 24px}" +
+    ".ck{display:grid;place-items:center;width:56px;height:56px;margin:0 auto 16px;border-radius:50%;" +
+    "background:color-mix(in srgb,var(--a) 12%,#fff);color:var(--a)}.ck svg{width:28px;height:28px;stroke-width:2.5}" +
     ".pw{padding:0 0 8px;font-size:11px;color:#a3a8b3;text-align:center;background:#fff}" +
-    "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}textarea{font-size:16px}}" +
+    "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}.cm textarea,.in{font-size:16px}}" +
     "@media (prefers-reduced-motion:reduce){*{transition:none!important}}";
   var HTML = '<div class="fd"><section class="win" role="dialog" aria-modal="false">' +
     '<header><div class="av" aria-hidden="true"></div><div class="hd"><b class="t"></b><span class="s"></span></div>' +
     '<button type="button" class="end" aria-label="End chat">End chat</button>' +
-    '<button type="button" class="x" aria-label="Minimize chat window"><svg viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg></button></header>' +
-    '<div class="st" role="status" hidden></div>' +
+    '<button type="button" class="x" aria-label="Minimize chat window">' + ICON.chev + '</button></header>' +
+    '<div class="st" role="status" hidden></div><div class="qu" role="status" hidden></div>' +
     '<div class="log" role="log" aria-live="polite"><div class="m them gr" hidden><div class="b"></div></div>' +
     '<div class="cs"></div><div class="pe"></div><div class="ty" aria-label="Agent is typing" hidden><i></i><i></i><i></i></div>' +
-    '<div class="ov" hidden>This chat has ended. Write a message to start a new one.</div></div>' +
-    '<form><textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>' +
+    '<div class="ov" hidden>This chat has ended. Write a message to start a new one.' +
+    '<button type="button" class="lk" hidden>Leave us a message instead</button></div></div><div class="pn" hidden></div>' +
+    '<form class="cm"><textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>' +
     '<button class="go" type="submit" aria-label="Send message" disabled>' + ICON.send + '</button></form>' +
     '<div class="er" role="alert"></div><div class="pw">Powered by frontdesk</div></section>' +
     '<button type="button" class="ln" aria-label="Open chat" aria-expanded="false">' + ICON.chat + ICON.down +

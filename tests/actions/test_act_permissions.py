@@ -77,7 +77,8 @@ async def test_assignee_and_visitor_may_close_their_chat(ctx):
     assert (await chat(ctx, chat_id)).closed_by == "agent"
     visitor, chat_id = await queued_chat(ctx)
     event = await do_close_chat(ctx=ctx, actor=visitor, chat_id=chat_id)
-    assert event["data"] == {"by": "visitor"}
+    assert event["data"] == {"by": "visitor", "reason": "missed"}  # gave up while waiting
+    assert (await chat(ctx, chat_id)).missed
 
 
 async def test_any_agent_may_close_a_queued_chat(ctx):

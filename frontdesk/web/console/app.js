@@ -4,10 +4,15 @@
 import { chime, installGestureHooks, notify } from './alerts.js';
 import { api, get, post, setCsrf, setUnauthorizedHandler, userFrom } from './api.js';
 import { ConversationView } from './conversation.js';
-import { h, icon, oneLine, parseTime, randomId, replaceChildren, visitorName } from './dom.js';
+import { Directory } from './directory.js';
+import {
+  h, icon, oneLine, parseTime, randomId, replaceChildren, STATUS_LABELS, visitorName,
+} from './dom.js';
+import { SettingsPage } from './settings.js';
 import { Sidebar } from './sidebar.js';
 import { AgentSocket } from './socket.js';
 import { Conv, ReadMarks } from './store.js';
+import { ticketName, ticketView } from './tickets.js';
 
 const TITLE = 'frontdesk console';
 const ACK_TIMEOUT = 15000;
@@ -50,6 +55,19 @@ class App {
     this.conn = { state: 'connecting', retryAt: 0, since: Date.now() };
     this.everConnected = false;
     this.showDetails = localStorage.getItem('fd.console.details') !== '0';
+    // departments and routing
+    this.directory = new Directory((what) => this.onDirectory(what));
+    this.offers = new Map(); // chat id -> {chat, expiresAt, total, busy}
+    this.lastOfferExpiry = 0;
+    this.myStatus = null; // 'online' | 'away' | 'offline' once known
+    this.statusBusy = false;
+    this.statusRequest = null;
+    this.statusEpoch = 0;
+    this.deptFilter = null; // department id shown in Waiting, or null for all
+    this.tickets = { items: [], loading: false, loaded: false, error: null, nextBefore: null, busy: null };
+    this.screen = null; // null (chats) | {kind: 'ticket', id} | {kind: 'settings', route}
+    this.settings = null;
+    this.lastChime = 0;
   }
 
   // ===== session ============================================================================
@@ -118,8 +136,17 @@ class App {
     this.me = user;
     setCsrf(data.csrf_token);
     this.marks = new ReadMarks(user.id);
+    if (STATUS_LABELS[user.status]) this.myStatus = user.status;
+    const filter = Number(localStorage.getItem(this.storeKey('deptFilter')));
+    this.deptFilter = Number.isInteger(filter) && filter > 0 ? filter : null;
+    const route = parseRoute(); // read before restoreOpen rewrites the hash
     this.renderShell();
     this.restoreOpen();
+    this.directory.loadDepartments();
+    this.refreshMyStatus();
+    this.loadTickets(true);
+    if (route && route.kind === 'settings') this.showSettings(route.route);
+    else if (route && route.kind === 'ticket') this.openTicket(route.id);
     this.socket = new AgentSocket({
       onFrame: (f) => this.onFrame(f),
       onStatus: (s) => this.onConnStatus(s),
@@ -184,7 +211,8 @@ class App {
       this.sidebar.render();
       this.renderTabs();
       this.updateTitle();
-      if (this.activeId == null) this.renderEmpty();
+      if (this.screen && this.screen.kind === 'ticket') this.renderTicket();
+      else if (this.activeId == null && !this.screen) this.renderEmpty();
     };
     // Background tabs get no animation frames, but the title must still count new chats.
     this.frame = document.visibilityState === 'hidden' ? setTimeout(run, 100) : requestAnimationFrame(run);
@@ -219,11 +247,11 @@ class App {
   }
 
   renderStage() {
-    if (this.activeId == null) this.renderEmpty();
+    if (this.activeId == null && !this.screen) this.renderEmpty();
   }
 
   renderEmpty() {
-    if (this.activeId != null) return;
+    if (this.activeId != null || this.screen) return;
     const waiting = this.waitingChats();
     const mine = this.myChats();
     const next = waiting[0];
@@ -258,10 +286,11 @@ class App {
   setTab(tab) {
     this.tab = tab;
     if (tab === 'history' && !this.history.loaded && !this.history.loading) this.loadHistory(true);
+    if (tab === 'tickets' && !this.tickets.loading) this.loadTickets(true);
     this.scheduleRender();
   }
 
-  toast(text, kind = 'info', { sticky = false } = {}) {
+  toast(text, kind = 'info', { sticky = false, action = null } = {}) {
     if (!this.toasts) return;
     for (const t of this.toasts.children) {
       if (t.dataset.text === text) { t.remove(); break; }
@@ -269,6 +298,7 @@ class App {
     const el = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', dataset: { text } },
       icon(kind === 'error' || kind === 'warn' ? 'alert' : kind === 'success' ? 'check' : 'info', 16),
       h('span', { class: 'toast-text' }, text),
+      action ? h('button', { class: 'toast-action', type: 'button', onclick: () => { el.remove(); action.run(); } }, action.label) : null,
       h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: () => el.remove() }, icon('x', 14)));
     this.toasts.appendChild(el);
     while (this.toasts.children.length > 4) this.toasts.firstChild.remove();
@@ -322,6 +352,10 @@ class App {
       case 'ack': this.onAck(f); break;
       case 'synced': this.onSynced(f); break;
       case 'error': this.onError(f); break;
+      case 'chat.offered': this.onOffered(f); break;
+      case 'agent.status': this.onAgentStatus(f); break;
+      case 'ticket.created': this.onTicket(f, true); break;
+      case 'ticket.updated': this.onTicket(f, false); break;
       default: break; // unknown frames are ignored (forward compatibility)
     }
   }
@@ -329,12 +363,17 @@ class App {
   onWelcome(f) {
     if (f.agent && this.me) {
       this.me = { ...this.me, ...f.agent };
+      if (STATUS_LABELS[f.agent.status]) { this.myStatus = f.agent.status; this.statusEpoch += 1; }
       this.sidebar.renderFoot();
     }
     const reconnect = !!this.everConnected;
     this.everConnected = true;
     this.renderBanner();
-    if (reconnect) this.refreshLists();
+    if (reconnect) {
+      this.refreshLists();
+      this.loadTickets(true);
+    }
+    if (!(f.agent && STATUS_LABELS[f.agent.status])) this.refreshMyStatus();
     for (const conv of this.convs.values()) {
       if (conv.loaded) this.requestSync(conv, true);
       else if (this.openIds.includes(conv.id) && !conv.loading) this.loadConv(conv);
@@ -348,6 +387,19 @@ class App {
     const prev = this.chats.get(id) || (conv && conv.summary) || null;
     if (prev && (Number(prev.last_seq) || 0) > (Number(s.last_seq) || 0)) return; // stale
     const mine = this.isMine(s);
+    const offer = this.offers.get(id);
+    if (!offer && this.offeredToMe(s)) {
+      // offered while this tab was away (another tab, a reload): show it too
+      const at = parseTime(s.offer_expires_at);
+      if (at && at > Date.now() + 1000) this.offers.set(id, { chat: s, expiresAt: at, total: this.offerTotal(s, at), busy: null });
+    } else if (offer) {
+      if (!this.stillOffered(s)) {
+        this.offers.delete(id);
+        if (s.status === 'active' && !mine && live) this.toast(`${visitorName(s)} was taken by ${(s.assignee && s.assignee.name) || 'another agent'}`, 'info');
+      } else {
+        offer.chat = s;
+      }
+    }
     const listed = (s.status === 'queued') || (s.status === 'active' && mine);
     const wasQueued = !!prev && prev.status === 'queued';
     if (listed) this.chats.set(id, s);
@@ -386,8 +438,37 @@ class App {
     this.scheduleRender();
   }
 
+  offeredToMe(s) {
+    return s.status === 'queued' && s.offered_to != null && this.me
+      && Number(typeof s.offered_to === 'object' ? s.offered_to.id : s.offered_to) === Number(this.me.id);
+  }
+
+  /** The full length of an offer, for the countdown bar: the department's timeout if known. */
+  offerTotal(s, expiresAt) {
+    const dept = s.department && this.directory.department(s.department.id);
+    const timeout = dept && Number(dept.offer_timeout_seconds);
+    return Math.max(1000, timeout ? timeout * 1000 : expiresAt - Date.now());
+  }
+
+  /** Whether a summary still shows the chat offered to me (queued, and not offered to someone else). */
+  stillOffered(s) {
+    if (s.status !== 'queued' || s.assignee) return false;
+    const to = s.offered_to ?? s.offer?.agent ?? s.offer?.agent_id;
+    if (to === undefined) return true; // the summary does not say: keep the offer until it expires
+    if (to === null) return false;
+    const id = typeof to === 'object' ? to.id : to;
+    return Number(id) === Number(this.me && this.me.id);
+  }
+
+  chimeOnce(kind) {
+    if (Date.now() - this.lastChime < 1500) return;
+    this.lastChime = Date.now();
+    chime(kind);
+  }
+
   announceQueued(s) {
-    chime('queue');
+    if (this.offers.has(s.id)) return;
+    this.chimeOnce('queue');
     const name = visitorName(s);
     const text = s.last_message && s.last_message.text ? oneLine(s.last_message.text, 120) : 'A visitor is waiting for an agent.';
     notify(`New chat — ${name}`, text, `fd-queue-${s.id}`, () => this.openChat(s.id, this.chats.get(s.id) || s));
@@ -679,6 +760,23 @@ class App {
       .sort((a, b) => (parseTime(a.created_at) || 0) - (parseTime(b.created_at) || 0) || a.id - b.id);
   }
 
+  /** The Waiting list as shown: only the chosen department's chats when filtered. */
+  filteredWaiting() {
+    const all = this.waitingChats();
+    if (!this.deptFilter) return all;
+    return all.filter((s) => s.department && Number(s.department.id) === Number(this.deptFilter));
+  }
+
+  setDeptFilter(value) {
+    const id = Number(value);
+    this.deptFilter = Number.isInteger(id) && id > 0 ? id : null;
+    try {
+      if (this.deptFilter) localStorage.setItem(this.storeKey('deptFilter'), String(this.deptFilter));
+      else localStorage.removeItem(this.storeKey('deptFilter'));
+    } catch { /* private mode */ }
+    this.scheduleRender();
+  }
+
   myChats() {
     const at = (s) => parseTime(s.last_message && s.last_message.at) || parseTime(s.assigned_at) || parseTime(s.created_at) || 0;
     return [...this.chats.values()].filter((s) => s.status === 'active' && this.isMine(s))
@@ -722,6 +820,7 @@ class App {
   activate(id) {
     const conv = this.convs.get(id);
     if (!conv) return;
+    this.leaveScreen();
     const current = this.activeConv();
     if (current && current !== conv && current.view) current.view.detach();
     this.activeId = id;
@@ -794,8 +893,18 @@ class App {
   }
 
   onHash() {
+    if (!this.me) return;
+    const route = parseRoute();
+    if (route && route.kind === 'settings') {
+      if (!this.screen || this.screen.kind !== 'settings' || this.screen.route !== route.route) this.showSettings(route.route);
+      return;
+    }
+    if (route && route.kind === 'ticket') {
+      if (!this.screen || this.screen.kind !== 'ticket' || this.screen.id !== route.id) this.openTicket(route.id);
+      return;
+    }
     const id = parseHash();
-    if (id != null && this.me && id !== this.activeId) this.openChat(id);
+    if (id != null && id !== this.activeId) this.openChat(id);
   }
 
   onKey(e) {
@@ -807,20 +916,25 @@ class App {
   }
 
   // ===== actions =============================================================================
+  /** Takes a queued chat; resolves to null on success or the error. */
   async accept(id) {
     const conv = this.ensureConv(id);
-    if (conv.busy) return;
+    if (conv.busy) return { code: 'busy' };
     conv.busy = 'accept';
     if (conv.view) conv.view.update();
+    let failure = null;
     try {
       const r = await post(`/api/v1/chats/${id}/accept`);
+      this.offers.delete(id);
       this.applyActionResult(conv, r);
       this.openChat(id);
       conv.notice = null;
     } catch (err) {
+      failure = err;
       if (err.code === 'conflict') {
-        this.toast('Another agent took this chat', 'warn');
-        conv.notice = { kind: 'warn', text: 'Another agent took this chat.' };
+        const full = /max|capacity|limit|at most/i.test(err.message || '');
+        this.toast(full ? err.message : 'Another agent took this chat', 'warn');
+        if (!full) conv.notice = { kind: 'warn', text: 'Another agent took this chat.' };
         this.refreshSummary(id);
       } else if (err.code === 'chat_closed') {
         this.toast('This chat has already ended.', 'warn');
@@ -833,6 +947,7 @@ class App {
       if (conv.view) { conv.view.update(); conv.view.focusComposer(); }
       this.scheduleRender();
     }
+    return failure;
   }
 
   async closeChat(id) {
@@ -966,6 +1081,336 @@ class App {
     t.on = false;
   }
 
+  // ===== offers ==============================================================================
+  onOffered(f) {
+    const s = f.chat;
+    if (!s || s.id == null) return;
+    const now = Date.now();
+    const dept = s.department && this.directory.department(s.department.id);
+    const timeout = (dept && Number(dept.offer_timeout_seconds)) || 30;
+    let expiresAt = parseTime(f.expires_at);
+    // Trust the server's deadline unless this computer's clock is clearly off.
+    if (expiresAt == null || expiresAt <= now || expiresAt - now > Math.max(timeout, 600) * 1000) expiresAt = now + timeout * 1000;
+    const known = this.offers.get(s.id);
+    this.offers.set(s.id, { chat: s, expiresAt, total: Math.max(expiresAt - now, this.offerTotal(s, expiresAt)), busy: known ? known.busy : null });
+    this.upsert(s, { live: true });
+    if (!known) {
+      this.chimeOnce('queue');
+      const text = s.last_message && s.last_message.text ? oneLine(s.last_message.text, 120) : 'A visitor is waiting for you.';
+      const dname = s.department && s.department.name ? ` · ${s.department.name}` : '';
+      notify(`Chat offered to you — ${visitorName(s)}${dname}`, text, `fd-offer-${s.id}`, () => this.openChat(s.id, s));
+    }
+    this.scheduleRender();
+  }
+
+  async acceptOffer(id) {
+    const offer = this.offers.get(id);
+    if (!offer || offer.busy) return;
+    offer.busy = 'accept';
+    this.scheduleRender();
+    const err = await this.accept(id);
+    const still = this.offers.get(id);
+    if (!still) return;
+    still.busy = null;
+    if (!err || ['conflict', 'chat_closed', 'not_found', 'forbidden'].includes(err.code)) this.offers.delete(id);
+    this.scheduleRender();
+  }
+
+  async declineOffer(id) {
+    const offer = this.offers.get(id);
+    if (!offer || offer.busy) return;
+    offer.busy = 'decline';
+    this.scheduleRender();
+    try {
+      await post(`/api/v1/chats/${id}/decline`);
+      this.offers.delete(id);
+      this.toast('Declined — the chat goes to the next agent', 'info');
+    } catch (err) {
+      if (err.status === 401) return;
+      if (err.status === 404 || err.status === 409 || err.code === 'chat_closed') {
+        this.offers.delete(id);
+        this.toast('That offer had already ended.', 'info');
+      } else {
+        offer.busy = null;
+        this.toast(`Could not decline the chat: ${err.message}`, 'error');
+      }
+    } finally {
+      this.scheduleRender();
+    }
+  }
+
+  /** The countdown ran out and the server has not said otherwise: drop the card. */
+  offerExpired(id) {
+    if (!this.offers.delete(id)) return;
+    this.lastOfferExpiry = Date.now();
+    this.scheduleRender();
+  }
+
+  // ===== availability ========================================================================
+  async refreshMyStatus() {
+    const epoch = this.statusEpoch;
+    const users = await this.directory.loadUsers(true);
+    const me = this.me && users.find((u) => Number(u.id) === Number(this.me.id));
+    // the socket's word (welcome, agent.status) wins over a list read that may predate it
+    if (me && STATUS_LABELS[me.status] && !this.statusBusy && epoch === this.statusEpoch) {
+      this.myStatus = me.status;
+      if (this.sidebar) this.sidebar.renderFoot();
+    }
+  }
+
+  async setMyStatus(status) {
+    if (!STATUS_LABELS[status] || this.statusBusy) return;
+    const prev = this.myStatus;
+    this.myStatus = status;
+    this.statusBusy = true;
+    this.statusRequest = { status, at: Date.now() };
+    this.statusEpoch += 1;
+    this.sidebar.renderFoot();
+    try {
+      const r = await api('PUT', '/api/v1/auth/me/status', { status });
+      const got = r && (r.status || (r.user && r.user.status));
+      if (STATUS_LABELS[got]) this.myStatus = got;
+    } catch (err) {
+      this.myStatus = prev;
+      if (err.status !== 401) this.toast(`Could not change your status: ${err.message}`, 'error');
+    } finally {
+      this.statusBusy = false;
+      if (this.sidebar) this.sidebar.renderFoot();
+    }
+  }
+
+  onAgentStatus(f) {
+    const status = f.status;
+    if (!STATUS_LABELS[status]) return;
+    const prev = this.myStatus;
+    const req = this.statusRequest;
+    const ours = req && req.status === status && Date.now() - req.at < 10000;
+    this.myStatus = status;
+    this.statusEpoch += 1;
+    if (this.sidebar) this.sidebar.renderFoot();
+    // frames before `welcome` are the server putting us online as we connect: no news
+    if (ours || prev === status || prev == null || !this.connected()) return;
+    const reason = String(f.reason || '');
+    const goOnline = { label: 'Go online', run: () => this.setMyStatus('online') };
+    if (status === 'away' && (/offer|timeout|expire/i.test(reason) || Date.now() - this.lastOfferExpiry < 20000)) {
+      this.toast('You were set to Away because an offer expired', 'warn', { sticky: true, action: goOnline });
+    } else if (status !== 'online' && /disconnect|connection|idle/i.test(reason)) {
+      this.toast(`You were set to ${STATUS_LABELS[status]} because your connection was gone too long`, 'warn', { sticky: true, action: goOnline });
+    } else {
+      this.toast(`Your status is now ${STATUS_LABELS[status]}`, 'info', status === 'online' ? {} : { action: goOnline });
+    }
+    if (status !== 'online') this.directory.loadUsers(true);
+  }
+
+  // ===== departments and transfers ===========================================================
+  onDirectory(what) {
+    if (what === 'departments') this.scheduleRender();
+    if (this.settings && this.screen && this.screen.kind === 'settings') this.settings.onDirectory(what);
+  }
+
+  /** After a successful transfer (the dialog closed): update the chat and tell the agent. */
+  transferred(conv, r, choice) {
+    const before = conv.summary;
+    const wasMine = this.isMine(before);
+    const s = summaryFrom(r);
+    if (s) this.upsert(s);
+    else if (before && r) {
+      // The answer is {chat_id, seq, from_agent, to_agent, to_department}: patch the summary
+      // until the chat.updated that follows (or a fresh read) replaces it.
+      const patch = r.to_agent
+        ? { assignee: r.to_agent, assigned_at: new Date().toISOString() }
+        : r.to_department ? { status: 'queued', assignee: null, department: r.to_department, offered_to: null } : {};
+      this.upsert({ ...before, ...patch, last_seq: Math.max(Number(before.last_seq) || 0, Number(r.seq) || 0) });
+      this.refreshSummary(conv.id);
+    }
+    if (conv.view) conv.view.renderThread();
+    this.toast(`Chat transferred to ${choice.label}`, 'success');
+    this.directory.loadUsers(true);
+    this.directory.loadDepartments(true);
+    if (wasMine) this.closeTab(conv.id);
+    this.scheduleRender();
+  }
+
+  /** Adds an internal note (agents only); resolves true when stored. */
+  async addNote(conv, text) {
+    try {
+      const r = await post(`/api/v1/chats/${conv.id}/notes`, { text, client_id: randomId('n') });
+      const ev = r && (r.event || (r.kind && r.seq != null ? r : null));
+      if (ev && ev.seq != null) {
+        const copy = { ...ev };
+        delete copy.type;
+        conv.addEvent(copy);
+        if (conv.view) conv.view.renderThread();
+      }
+      return true;
+    } catch (err) {
+      if (err.status === 404) {
+        this.toast('Internal notes are not available on this server yet.', 'warn');
+      } else if (err.status !== 401) {
+        this.toast(`Could not add the note: ${err.message}`, 'error');
+      }
+      return false;
+    }
+  }
+
+  // ===== offline messages (tickets) ==========================================================
+  async loadTickets(reset = true) {
+    const ts = this.tickets;
+    if (ts.loading) return;
+    ts.loading = true;
+    ts.error = null;
+    this.scheduleRender();
+    try {
+      const before = !reset && ts.nextBefore != null ? `&before=${ts.nextBefore}` : '';
+      const r = await get(`/api/v1/tickets?status=open${before}`);
+      const list = Array.isArray(r) ? r : (r && r.tickets) || [];
+      if (reset) ts.items = [];
+      const have = new Set(ts.items.map((t) => t.id));
+      for (const t of list) if (!have.has(t.id)) ts.items.push(t);
+      ts.nextBefore = r && r.next_before != null ? r.next_before : null;
+      ts.loaded = true;
+    } catch (err) {
+      ts.error = err.status === 404 ? 'Offline messages are not available on this server.' : `Could not load messages: ${err.message}`;
+    } finally {
+      ts.loading = false;
+      this.scheduleRender();
+    }
+  }
+
+  onTicket(f, created) {
+    const t = f.ticket;
+    if (!t || t.id == null) { this.loadTickets(true); return; }
+    const ts = this.tickets;
+    const i = ts.items.findIndex((x) => Number(x.id) === Number(t.id));
+    if (t.status === 'done') {
+      if (i >= 0) ts.items.splice(i, 1);
+    } else if (i >= 0) {
+      ts.items[i] = { ...ts.items[i], ...t };
+    } else if (created) {
+      ts.items.unshift(t);
+      if (!('text' in t)) this.loadTickets(true);
+      this.chimeOnce('message');
+      const name = ticketName(t);
+      const dept = t.department && (t.department.name || t.department);
+      notify(`New offline message — ${name}`, t.text ? oneLine(t.text, 140) : (dept ? `For ${dept}` : ''), `fd-ticket-${t.id}`,
+        () => { this.setTab('tickets'); this.openTicket(t.id); });
+    }
+    this.scheduleRender();
+  }
+
+  openTicket(id) {
+    const t = this.tickets.items.find((x) => Number(x.id) === Number(id));
+    if (!t && !this.tickets.loaded) {
+      this.loadTickets(true).then(() => { if (this.tickets.items.some((x) => Number(x.id) === Number(id))) this.openTicket(id); });
+      return;
+    }
+    if (!t) { this.toast('That message is no longer open.', 'info'); return; }
+    this.enterScreen({ kind: 'ticket', id: Number(id) });
+    if (this.tab !== 'tickets') this.tab = 'tickets';
+    const hash = `#ticket/${id}`;
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+    this.renderTicket(true);
+    this.scheduleRender();
+  }
+
+  renderTicket(force = false) {
+    if (!this.screen || this.screen.kind !== 'ticket') return;
+    const t = this.tickets.items.find((x) => Number(x.id) === Number(this.screen.id));
+    if (!t) return;
+    const sig = JSON.stringify([t, this.tickets.busy, this.directory.departments.length]);
+    if (!force && sig === this.ticketSig && this.stage.firstChild && this.stage.firstChild.classList.contains('ticket-page')) return;
+    this.ticketSig = sig;
+    const hadFocus = this.stage.contains(document.activeElement);
+    this.stage.replaceChildren(ticketView(this, t));
+    if (hadFocus || force) {
+      const btn = this.stage.querySelector('.conv-actions .btn-primary, .conv-actions .btn');
+      if (btn) btn.focus({ preventScroll: true });
+    }
+  }
+
+  async markTicketDone(id) {
+    const ts = this.tickets;
+    if (ts.busy) return;
+    ts.busy = id;
+    this.renderTicket(true);
+    try {
+      await post(`/api/v1/tickets/${id}/done`);
+      const i = ts.items.findIndex((x) => Number(x.id) === Number(id));
+      if (i >= 0) ts.items.splice(i, 1);
+      this.toast('Message marked as done', 'success');
+      const next = ts.items[Math.min(i, ts.items.length - 1)];
+      ts.busy = null;
+      if (next) this.openTicket(next.id);
+      else this.leaveScreen(true);
+    } catch (err) {
+      ts.busy = null;
+      if (err.status === 404 || err.status === 409) {
+        ts.items = ts.items.filter((x) => Number(x.id) !== Number(id));
+        this.toast('Someone already handled that message.', 'info');
+        this.leaveScreen(true);
+      } else if (err.status !== 401) {
+        this.toast(`Could not mark the message done: ${err.message}`, 'error');
+        this.renderTicket(true);
+      }
+    } finally {
+      this.scheduleRender();
+    }
+  }
+
+  // ===== screens (ticket, settings) =========================================================
+  enterScreen(screen) {
+    const current = this.activeConv();
+    if (current && current.view) current.view.detach();
+    if (this.activeId != null) this.lastActive = this.activeId;
+    this.activeId = null;
+    this.screen = screen;
+    this.main.classList.toggle('on-settings', screen.kind === 'settings');
+    this.saveOpen();
+  }
+
+  /** Back from a ticket or settings; `restore` re-opens the chat that was active before. */
+  leaveScreen(restore = false) {
+    if (!this.screen) return;
+    this.screen = null;
+    this.ticketSig = null;
+    this.main.classList.remove('on-settings');
+    this.stage.replaceChildren();
+    if (restore) {
+      const back = this.lastActive != null && this.openIds.includes(this.lastActive) ? this.lastActive : null;
+      if (back != null) { this.activate(back); return; }
+      history.replaceState(null, '', location.pathname);
+      this.renderEmpty();
+    }
+    this.scheduleRender();
+  }
+
+  showSettings(route = 'departments') {
+    const role = this.me && this.me.role;
+    if (role !== 'admin' && role !== 'supervisor') {
+      this.toast('Only admins and supervisors can open the settings.', 'warn');
+      return;
+    }
+    if (!this.settings) this.settings = new SettingsPage(this);
+    const fresh = !this.screen || this.screen.kind !== 'settings';
+    this.enterScreen({ kind: 'settings', route });
+    const hash = `#settings/${route}`;
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+    if (fresh || !this.settings.root.isConnected) this.stage.replaceChildren(this.settings.root);
+    this.settings.show(route);
+    this.scheduleRender();
+  }
+
+  closeSettings() {
+    if (this.settings && this.settings.dirty && !this.settings.confirmDiscard()) return;
+    if (this.settings) this.settings.dirty = false;
+    this.leaveScreen(true);
+  }
+
+  toggleSettings() {
+    if (this.screen && this.screen.kind === 'settings') this.closeSettings();
+    else this.showSettings('departments');
+  }
+
   // ===== clock ===============================================================================
   tick() {
     if (!this.me || !this.sidebar) return;
@@ -985,6 +1430,15 @@ function summaryFrom(r) {
 function parseHash() {
   const m = /^#chat\/(\d+)$/.exec(location.hash);
   return m ? Number(m[1]) : null;
+}
+
+/** `#settings/…` and `#ticket/7` (chats are `#chat/12`, see parseHash). */
+function parseRoute() {
+  const t = /^#ticket\/(\d+)$/.exec(location.hash);
+  if (t) return { kind: 'ticket', id: Number(t[1]) };
+  const m = /^#settings(?:\/([a-z]+(?:\/(?:\d+|new))?))?$/.exec(location.hash);
+  if (m) return { kind: 'settings', route: m[1] || 'departments' };
+  return null;
 }
 
 const app = new App(document.getElementById('app'));

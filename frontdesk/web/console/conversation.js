@@ -2,9 +2,10 @@
 // own view (and so its draft); the app attaches one at a time and restores its scroll.
 
 import {
-  avatar, clear, clockTime, dayKey, dayLabel, duration, fullTime, h, icon, NodeCache, parseTime,
+  avatar, clear, clockTime, dayKey, dayLabel, deptTag, duration, fullTime, h, icon, NodeCache, parseTime,
   reconcile, replaceChildren, visitorName,
 } from './dom.js';
+import { openTransferDialog } from './transfer.js';
 
 const GROUP_WINDOW = 5 * 60 * 1000;
 const MAX_CHARS = 4000;
@@ -65,11 +66,18 @@ export class ConversationView {
     this.counter = h('span', { class: 'composer-count', hidden: true });
     this.sendBtn = h('button', { class: 'btn btn-primary btn-send', type: 'button', onclick: () => this.submit() },
       h('span', null, 'Send'), icon('send', 15));
+    this.noteBtn = h('button', {
+      class: 'btn btn-ghost btn-note', type: 'button', 'aria-pressed': 'false',
+      title: 'Write an internal note instead of a reply (Ctrl+Shift+N)', onclick: () => this.setNoteMode(!this.conv.noteMode),
+    }, icon('note', 15), h('span', null, 'Note'));
+    this.hintEl = h('span', { class: 'composer-hint' }, h('kbd', null, 'Enter'), ' to send · ', h('kbd', null, 'Shift'), '+', h('kbd', null, 'Enter'), ' for a new line');
+    this.noteHintEl = h('span', { class: 'composer-hint note-hint', hidden: true }, icon('lock', 12), 'Internal note · only agents see this');
     this.composer = h('div', { class: 'composer' },
       this.input,
       h('div', { class: 'composer-bar' },
-        h('span', { class: 'composer-hint' }, h('kbd', null, 'Enter'), ' to send · ', h('kbd', null, 'Shift'), '+', h('kbd', null, 'Enter'), ' for a new line'),
-        h('span', { class: 'composer-right' }, this.counter, this.sendBtn)));
+        this.hintEl, this.noteHintEl,
+        h('span', { class: 'composer-right' }, this.counter, this.noteBtn, this.sendBtn)));
+    if (c.noteMode) this.setNoteMode(true, { quiet: true });
     this.footer = h('footer', { class: 'conv-foot' });
 
     this.details = h('aside', { class: 'conv-details', 'aria-label': 'Conversation details' });
@@ -129,6 +137,7 @@ export class ConversationView {
 
     const status = s.status || 'unknown';
     const meta = [h('span', { class: `pill pill-${status}` }, STATUS_LABEL[status] || 'Loading')];
+    if (s.department) meta.push(deptTag(s.department));
     meta.push(h('span', { class: 'meta-item' }, `Chat #${c.id}`));
     if (status === 'queued') {
       meta.push(h('span', { class: 'meta-item', dataset: { since: String(parseTime(s.created_at) || '') } },
@@ -143,10 +152,20 @@ export class ConversationView {
 
     // actions (rebuilt only when they change, so a click in progress is never lost)
     const mine = this.app.isMine(s);
-    const actSig = `${status}|${mine}|${c.busy}|${this.closeArmed}`;
+    const role = this.app.me && this.app.me.role;
+    const manager = role === 'admin' || role === 'supervisor';
+    const canTransfer = status === 'active' && (mine || manager);
+    const actSig = `${status}|${mine}|${c.busy}|${this.closeArmed}|${canTransfer}`;
     if (actSig !== this.actSig) {
       this.actSig = actSig;
       clear(this.actionsEl);
+      if (canTransfer) {
+        this.actionsEl.append(h('button', {
+          class: 'btn btn-secondary', type: 'button', disabled: !!c.busy,
+          title: 'Hand this chat to another agent or department', 'aria-haspopup': 'dialog',
+          onclick: () => openTransferDialog(this.app, c),
+        }, icon('transfer', 16), 'Transfer'));
+      }
       if (status === 'queued') {
         this.actionsEl.append(h('button', {
           class: 'btn btn-primary', type: 'button', disabled: c.busy === 'accept',
@@ -236,7 +255,7 @@ export class ConversationView {
 
   placeholder() {
     const name = visitorName(this.conv.summary);
-    this.input.placeholder = `Reply to ${name}…`;
+    this.input.placeholder = this.conv.noteMode ? `Internal note about ${name} — the visitor won’t see it` : `Reply to ${name}…`;
   }
 
   renderDetails() {
@@ -265,6 +284,7 @@ export class ConversationView {
         h('dl', null,
           row('Chat', `#${c.id}`),
           row('Status', STATUS_LABEL[s.status] || '—'),
+          s.department ? row('Department', s.department.name || s.department.slug) : null,
           row('Started', created ? fullTime(created) : null),
           row('Waited', created ? duration((assigned || closed || Date.now()) - created) : null),
           row('Agent', s.assignee ? (this.app.isMine(s) ? `${s.assignee.name || 'You'} (you)` : s.assignee.name) : 'Unassigned'),
@@ -325,6 +345,8 @@ export class ConversationView {
         const sig = [grouped, visitorLabel, p ? `${p.status}|${p.error || ''}|${online}|${canReply}` : '',
           clockTime(ts)].join('\u0001');
         nodes.push(cache.get(key, sig, () => this.messageNode(item, grouped)));
+      } else if (item.kind === 'note') {
+        nodes.push(cache.get(key, `note\u0001${clockTime(ts)}`, () => this.noteNode(item)));
       } else {
         const node = cache.get(key, `${visitorLabel}\u0001${clockTime(ts)}`, () => this.systemNode(item) || h('span', { hidden: true }));
         nodes.push(node);
@@ -409,6 +431,20 @@ export class ConversationView {
     status));
   }
 
+  noteNode(item) {
+    const author = item.author || {};
+    const mine = Number(author.id) === Number(this.app.me.id);
+    const text = h('div', { class: 'note-text' });
+    text.textContent = String(item.text ?? ''); // always text, never HTML
+    return h('div', { class: 'note', dataset: { seq: String(item.seq) } },
+      h('div', { class: 'note-card' },
+        h('div', { class: 'note-label' }, icon('lock', 12), h('span', null, 'Internal note · only agents see this')),
+        text,
+        h('div', { class: 'note-meta' },
+          h('span', { class: 'note-author' }, mine ? 'You' : (author.name || 'An agent')),
+          item.ts != null ? h('time', { datetime: new Date(item.ts).toISOString(), title: fullTime(item.ts) }, clockTime(item.ts)) : null)));
+  }
+
   systemNode(item) {
     const d = item.data || {};
     let text;
@@ -428,8 +464,20 @@ export class ConversationView {
       case 'chat.closed': {
         const by = d.by === 'visitor' ? 'by the visitor' : d.by === 'agent' ? 'by the agent'
           : d.by === 'system' ? 'automatically' : '';
-        text = `Chat closed ${by}`.trim();
-        ic = 'lock';
+        if (d.reason === 'missed') text = 'Missed — the visitor left while waiting';
+        else if (d.reason === 'department_deleted') text = 'Closed — the department was deleted';
+        else text = `Chat closed ${by}`.trim();
+        ic = d.reason === 'missed' ? 'alert' : 'lock';
+        break;
+      }
+      case 'chat.transferred': {
+        const me = this.app.me.id;
+        const who = (a) => (a && Number(a.id) === Number(me) ? 'you' : (a && a.name) || 'an agent');
+        const from = d.from_agent ? ` by ${who(d.from_agent)}` : '';
+        if (d.to_agent) text = `Transferred to ${who(d.to_agent)}${from}`;
+        else if (d.to_department) text = `Transferred to ${d.to_department.name || d.to_department.slug || 'another department'}${from}`;
+        else text = `Transferred${from}`;
+        ic = 'transfer';
         break;
       }
       default:
@@ -440,7 +488,8 @@ export class ConversationView {
         }
         return null;
     }
-    return h('div', { class: `sys sys-${item.kind.replace('.', '-')}` },
+    const missed = item.kind === 'chat.closed' && d.reason === 'missed';
+    return h('div', { class: `sys sys-${item.kind.replace('.', '-')}${missed ? ' sys-missed' : ''}` },
       icon(ic, 13), h('span', null, text),
       item.ts != null ? h('time', { title: fullTime(item.ts) }, clockTime(item.ts)) : null);
   }
@@ -472,6 +521,11 @@ export class ConversationView {
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing) {
       e.preventDefault();
       this.submit();
+    } else if ((e.ctrlKey || e.metaKey) && e.shiftKey && (e.key === 'N' || e.key === 'n')) {
+      e.preventDefault();
+      this.setNoteMode(!this.conv.noteMode);
+    } else if (e.key === 'Escape' && this.conv.noteMode && !this.input.value) {
+      this.setNoteMode(false);
     }
   }
 
@@ -479,7 +533,23 @@ export class ConversationView {
     this.conv.draft = this.input.value;
     this.autosize();
     this.updateCounter();
-    this.app.typingInput(this.conv, this.input.value.trim().length > 0);
+    // a note is for agents only: never tell the visitor someone is typing it
+    if (!this.conv.noteMode) this.app.typingInput(this.conv, this.input.value.trim().length > 0);
+  }
+
+  setNoteMode(on, { quiet = false } = {}) {
+    this.conv.noteMode = !!on;
+    this.composer.classList.toggle('composer-note', !!on);
+    this.noteBtn.setAttribute('aria-pressed', String(!!on));
+    this.noteBtn.classList.toggle('active', !!on);
+    this.hintEl.hidden = !!on;
+    this.noteHintEl.hidden = !on;
+    this.sendBtn.firstChild.textContent = on ? 'Add note' : 'Send';
+    this.input.setAttribute('aria-label', on ? 'Internal note' : 'Reply');
+    if (on) this.app.stopTyping(this.conv);
+    else if (this.input.value.trim()) this.app.typingInput(this.conv, true);
+    this.placeholder();
+    if (!quiet) this.input.focus();
   }
 
   updateCounter() {
@@ -487,7 +557,7 @@ export class ConversationView {
     this.counter.hidden = n < MAX_CHARS - 500;
     this.counter.textContent = `${n} / ${MAX_CHARS}`;
     this.counter.classList.toggle('over', n > MAX_CHARS);
-    this.sendBtn.disabled = this.input.value.trim().length === 0 || n > MAX_CHARS;
+    this.sendBtn.disabled = this.input.value.trim().length === 0 || n > MAX_CHARS || !!this.noteBusy;
   }
 
   autosize() {
@@ -499,6 +569,7 @@ export class ConversationView {
   submit() {
     const text = this.input.value;
     if (!text.trim() || text.length > MAX_CHARS || !this.canReply()) return;
+    if (this.conv.noteMode) { this.submitNote(text); return; }
     this.input.value = '';
     this.conv.draft = '';
     this.autosize();
@@ -506,6 +577,24 @@ export class ConversationView {
     this.app.sendMessage(this.conv, text.replace(/\s+$/, ''));
     this.scrollToBottom(false);
     this.input.focus();
+  }
+
+  async submitNote(text) {
+    if (this.noteBusy) return;
+    this.noteBusy = true;
+    this.input.readOnly = true;
+    this.updateCounter();
+    const ok = await this.app.addNote(this.conv, text.replace(/\s+$/, ''));
+    this.noteBusy = false;
+    this.input.readOnly = false;
+    if (ok && this.input.value === text) {
+      this.input.value = '';
+      this.conv.draft = '';
+      this.autosize();
+      this.scrollToBottom(false);
+    }
+    this.updateCounter();
+    if (this.attached) this.input.focus();
   }
 
   /** Refreshes relative times (waiting counter in the header). */

@@ -100,6 +100,17 @@ const ICONS = {
   panel: ['M4 5h16v14H4Z', 'M15 5v14'],
   user: ['M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8Z', 'M4 20a8 8 0 0 1 16 0'],
   arrowDown: ['M12 5v14', 'M6 13l6 6 6-6'],
+  arrowLeft: ['M19 12H5', 'M11 6l-6 6 6 6'],
+  chevronDown: ['M6 9l6 6 6-6'],
+  gear: ['M12.22 2h-.44a2 2 0 0 0-2 2v.18a2 2 0 0 1-1 1.73l-.43.25a2 2 0 0 1-2 0l-.15-.08a2 2 0 0 0-2.73.73l-.22.38a2 2 0 0 0 .73 2.73l.15.1a2 2 0 0 1 1 1.72v.51a2 2 0 0 1-1 1.74l-.15.09a2 2 0 0 0-.73 2.73l.22.38a2 2 0 0 0 2.73.73l.15-.08a2 2 0 0 1 2 0l.43.25a2 2 0 0 1 1 1.73V20a2 2 0 0 0 2 2h.44a2 2 0 0 0 2-2v-.18a2 2 0 0 1 1-1.73l.43-.25a2 2 0 0 1 2 0l.15.08a2 2 0 0 0 2.73-.73l.22-.39a2 2 0 0 0-.73-2.73l-.15-.08a2 2 0 0 1-1-1.74v-.5a2 2 0 0 1 1-1.74l.15-.09a2 2 0 0 0 .73-2.73l-.22-.38a2 2 0 0 0-2.73-.73l-.15.08a2 2 0 0 1-2 0l-.43-.25a2 2 0 0 1-1-1.73V4a2 2 0 0 0-2-2Z', 'M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6Z'],
+  mail: ['M4 6h16a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1Z', 'M3.5 7 12 13l8.5-6'],
+  reply: ['M9 14 4 9l5-5', 'M4 9h11a5 5 0 0 1 5 5v6'],
+  transfer: ['M4 8h15', 'M15 4l4 4-4 4', 'M20 16H5', 'M9 12l-4 4 4 4'],
+  note: ['M4 20h4L19 9l-4-4L4 16Z', 'M13.5 6.5l4 4'],
+  plus: ['M12 5v14', 'M5 12h14'],
+  trash: ['M4 7h16', 'M10 11v6', 'M14 11v6', 'M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12', 'M9 7V4h6v3'],
+  users: ['M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8Z', 'M2 21a7 7 0 0 1 14 0', 'M16 3.5a4 4 0 0 1 0 7', 'M18.5 14.5A7 7 0 0 1 22 21'],
+  layers: ['M12 3 2 8l10 5 10-5Z', 'M2 13l10 5 10-5'],
 };
 
 export function icon(name, size = 16) {
@@ -220,6 +231,36 @@ export function dayLabel(ts, now = Date.now()) {
 export function dayKey(ts) {
   const d = new Date(ts);
   return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+// --- departments and availability ----------------------------------------------------------
+/** A small tag naming a chat's department (the name is server data: text only). */
+export function deptTag(dept, { small = false } = {}) {
+  if (!dept || !(dept.name || dept.slug)) return null;
+  const name = String(dept.name || dept.slug);
+  const el = h('span', { class: `dept-tag${small ? ' dept-tag-sm' : ''}`, title: `Department: ${name}` }, name);
+  el.style.setProperty('--hue', String(hueFor(dept.slug || name)));
+  return el;
+}
+
+export const STATUS_LABELS = { online: 'Online', away: 'Away', offline: 'Offline' };
+
+export function statusDot(status, extra = '') {
+  const s = STATUS_LABELS[status] ? status : 'offline';
+  return h('i', { class: `sdot sdot-${s}${extra ? ` ${extra}` : ''}`, 'aria-hidden': 'true' });
+}
+
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A mailto: link target; the address is percent-encoded so it cannot add headers. */
+export function mailto(address, { subject, body } = {}) {
+  const to = encodeURIComponent(String(address || '').trim()).replace(/%40/g, '@');
+  const q = [];
+  if (subject) q.push(`subject=${encodeURIComponent(subject)}`);
+  if (body) q.push(`body=${encodeURIComponent(body)}`);
+  return `mailto:${to}${q.length ? `?${q.join('&')}` : ''}`;
 }
 
 // --- misc -------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-// The left column: Waiting and My chats (live), History (closed chats, paginated), and the
-// signed-in agent with sound and logout controls.
+// The left column: offers, Waiting and My chats (live), Messages (offline tickets), History
+// (closed chats, paginated), and the signed-in agent with availability, sound and logout.
 
 import { isMuted, setMuted } from './alerts.js';
 import {
-  ago, avatar, duration, h, icon, NodeCache, oneLine, parseTime, reconcile, replaceChildren, visitorName,
+  ago, avatar, deptTag, duration, h, icon, NodeCache, oneLine, parseTime, reconcile, replaceChildren,
+  STATUS_LABELS, statusDot, visitorName,
 } from './dom.js';
+import { OfferCards } from './offers.js';
+import { ticketItem } from './tickets.js';
 
 export class Sidebar {
   constructor(app) {
@@ -18,20 +21,40 @@ export class Sidebar {
     this.connEl = h('span', { class: 'conn', title: 'Connecting…' }, h('i'), h('span', { class: 'conn-label' }, 'Connecting'));
     this.tabInbox = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('inbox') },
       icon('inbox', 16), h('span', null, 'Inbox'), h('span', { class: 'tab-count', hidden: true }));
+    this.tabTickets = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('tickets') },
+      icon('mail', 16), h('span', null, 'Messages'), h('span', { class: 'tab-count', hidden: true }));
     this.tabHistory = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('history') },
       icon('archive', 16), h('span', null, 'History'));
+    this.offers = new OfferCards(app);
+
+    this.deptFilter = h('select', {
+      class: 'mini-select', 'aria-label': 'Show waiting chats from', hidden: true,
+      onchange: () => app.setDeptFilter(this.deptFilter.value),
+    });
+    this.awayNote = h('div', { class: 'away-note', hidden: true, role: 'status' });
 
     this.waitingCount = h('span', { class: 'section-count' }, '0');
     this.mineCount = h('span', { class: 'section-count' }, '0');
     this.waitingList = h('ul', { class: 'list', role: 'list' });
     this.mineList = h('ul', { class: 'list', role: 'list' });
     this.inbox = h('div', { class: 'side-panel' },
+      this.awayNote,
       h('section', { class: 'side-section' },
-        h('h3', { class: 'section-title' }, h('span', null, 'Waiting'), this.waitingCount),
+        h('div', { class: 'section-title' },
+          h('h3', null, 'Waiting'),
+          h('span', { class: 'section-tools' }, this.deptFilter, this.waitingCount)),
         this.waitingList),
       h('section', { class: 'side-section' },
         h('h3', { class: 'section-title' }, h('span', null, 'My chats'), this.mineCount),
         this.mineList));
+
+    this.ticketList = h('ul', { class: 'list', role: 'list' });
+    this.ticketFoot = h('div', { class: 'list-foot' });
+    this.tickets = h('div', { class: 'side-panel', hidden: true },
+      h('section', { class: 'side-section' },
+        h('h3', { class: 'section-title' }, h('span', null, 'Offline messages'),
+          h('button', { class: 'linkbtn', type: 'button', onclick: () => app.loadTickets(true) }, 'Refresh')),
+        this.ticketList, this.ticketFoot));
 
     this.historyList = h('ul', { class: 'list', role: 'list' });
     this.historyFoot = h('div', { class: 'list-foot' });
@@ -50,25 +73,52 @@ export class Sidebar {
       onclick: () => app.logout(),
     }, icon('logout', 18));
     this.meSlot = h('div', { class: 'me' });
+    this.statusSelect = h('select', {
+      class: 'status-select', 'aria-label': 'Your availability',
+      onchange: () => app.setMyStatus(this.statusSelect.value),
+    }, Object.entries(STATUS_LABELS).map(([value, label]) => h('option', { value }, label)));
+    this.statusDot = statusDot('online');
+    this.statusCtl = h('span', { class: 'status-ctl' }, this.statusDot, this.statusSelect, icon('chevronDown', 12));
+    this.settingsBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Settings', 'aria-label': 'Settings',
+      onclick: () => app.toggleSettings(),
+    }, icon('gear', 17));
 
     this.root = h('aside', { class: 'sidebar' },
       h('div', { class: 'side-head' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat', 16)),
           h('span', { class: 'brand-name' }, 'frontdesk')),
-        this.connEl),
-      h('nav', { class: 'side-tabs', role: 'tablist' }, this.tabInbox, this.tabHistory),
-      h('div', { class: 'side-scroll' }, this.inbox, this.history),
+        h('div', { class: 'side-head-right' }, this.connEl, this.settingsBtn)),
+      this.offers.root,
+      h('nav', { class: 'side-tabs', role: 'tablist' }, this.tabInbox, this.tabTickets, this.tabHistory),
+      h('div', { class: 'side-scroll' }, this.inbox, this.tickets, this.history),
       h('div', { class: 'side-foot' }, this.meSlot, this.muteBtn, this.logoutBtn));
     this.renderFoot();
   }
 
   renderFoot() {
     const me = this.app.me;
+    const status = this.app.myStatus;
     if (me) {
-      replaceChildren(this.meSlot, avatar(me.name || me.email, `agent-${me.id}`, 'md'),
+      const av = h('span', { class: 'pick-av' }, avatar(me.name || me.email, `agent-${me.id}`, 'md'),
+        statusDot(status || 'offline', 'sdot-badge'));
+      replaceChildren(this.meSlot, av,
         h('div', { class: 'me-text' },
-          h('div', { class: 'me-name' }, me.name || me.email || 'Agent'),
-          h('div', { class: 'me-role' }, h('i', { class: 'online-dot' }), me.role ? cap(me.role) : 'Agent')));
+          h('div', { class: 'me-name', title: `${me.name || me.email} · ${me.role ? cap(me.role) : 'Agent'}` }, me.name || me.email || 'Agent'),
+          this.statusCtl));
+      this.settingsBtn.hidden = !(me.role === 'admin' || me.role === 'supervisor');
+    }
+    if (status) this.statusSelect.value = status;
+    this.statusSelect.disabled = !status || this.app.statusBusy;
+    this.statusCtl.className = `status-ctl st-${status || 'unknown'}`;
+    this.statusDot.className = `sdot sdot-${status || 'offline'}`;
+    this.statusCtl.title = status ? `You are ${STATUS_LABELS[status]}. ${STATUS_HINTS[status]}` : 'Loading your availability…';
+    const away = status === 'away' || status === 'offline';
+    this.awayNote.hidden = !away;
+    if (away) {
+      replaceChildren(this.awayNote, statusDot(status),
+        h('span', null, status === 'away' ? 'You’re away — no chats will be offered to you.' : 'You’re offline — no chats will be offered to you.'),
+        h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.setMyStatus('online') }, 'Go online'));
     }
     const muted = isMuted();
     replaceChildren(this.muteBtn, icon(muted ? 'mute' : 'volume', 18));
@@ -94,17 +144,31 @@ export class Sidebar {
     this.tabInbox.setAttribute('aria-selected', String(tab === 'inbox'));
     this.tabHistory.classList.toggle('active', tab === 'history');
     this.tabHistory.setAttribute('aria-selected', String(tab === 'history'));
+    this.tabTickets.classList.toggle('active', tab === 'tickets');
+    this.tabTickets.setAttribute('aria-selected', String(tab === 'tickets'));
     this.inbox.hidden = tab !== 'inbox';
     this.history.hidden = tab !== 'history';
+    this.tickets.hidden = tab !== 'tickets';
+    this.settingsBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'settings'));
+    this.offers.render();
 
-    const waiting = app.waitingChats();
+    const openTickets = app.tickets.items.filter((t) => t.status !== 'done').length;
+    const tbadge = this.tabTickets.querySelector('.tab-count');
+    tbadge.hidden = openTickets === 0;
+    tbadge.textContent = String(openTickets);
+    this.tabTickets.setAttribute('aria-label', openTickets ? `Messages, ${openTickets} open` : 'Messages');
+
+    this.renderDeptFilter();
+    const allWaiting = app.waitingChats();
+    const waiting = app.filteredWaiting();
     const mine = app.myChats();
     const unreadTotal = mine.reduce((n, s) => n + app.unreadOf(s.id), 0);
     const badge = this.tabInbox.querySelector('.tab-count');
-    badge.hidden = waiting.length + unreadTotal === 0;
-    badge.textContent = String(waiting.length + unreadTotal);
+    badge.hidden = allWaiting.length + unreadTotal === 0;
+    badge.textContent = String(allWaiting.length + unreadTotal);
 
-    this.waitingCount.textContent = String(waiting.length);
+    this.waitingCount.textContent = waiting.length === allWaiting.length ? String(waiting.length) : `${waiting.length}/${allWaiting.length}`;
+    this.waitingCount.title = waiting.length === allWaiting.length ? '' : `${waiting.length} of ${allWaiting.length} waiting chats shown`;
     this.waitingCount.classList.toggle('hot', waiting.length > 0);
     this.mineCount.textContent = String(mine.length);
 
@@ -112,13 +176,16 @@ export class Sidebar {
       const lm = s.last_message || {};
       const sig = JSON.stringify([visitorName(s), s.status, lm.text, lm.author, lm.at, s.created_at,
         s.assignee && s.assignee.id, app.activeId === s.id, app.openIds.includes(s.id),
-        app.unreadOf(s.id), app.isVisitorTyping(s.id), s.closed_at]);
+        app.unreadOf(s.id), app.isVisitorTyping(s.id), s.closed_at, s.department && s.department.name,
+        app.offers.has(s.id), s.missed]);
       return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s));
     };
     const empty = (key, text) => this.nodes.get(key, text, () => h('li', { class: 'empty' }, text));
+    const filterName = app.deptFilter ? (app.directory.department(app.deptFilter) || {}).name : null;
     reconcile(this.waitingList, waiting.length
       ? waiting.map((s) => keyed('w', s, (x) => this.waitingItem(x)))
-      : [empty('empty:w', app.listsLoaded ? 'No one is waiting' : 'Loading…')]);
+      : [empty('empty:w', !app.listsLoaded ? 'Loading…' : filterName && allWaiting.length
+        ? `No one is waiting in ${filterName}` : 'No one is waiting')]);
     reconcile(this.mineList, mine.length
       ? mine.map((s) => keyed('m', s, (x) => this.mineItem(x)))
       : [empty('empty:m', app.listsLoaded ? 'No active chats. Accept one from the queue.' : 'Loading…')]);
@@ -129,7 +196,34 @@ export class Sidebar {
         : [empty('empty:h', hs.loading ? 'Loading…' : hs.error ? hs.error : 'No closed chats yet')]);
       this.renderHistoryFoot();
     }
+    if (tab === 'tickets') {
+      const ts = app.tickets;
+      const sel = app.screen && app.screen.kind === 'ticket' ? app.screen.id : null;
+      reconcile(this.ticketList, ts.items.length
+        ? ts.items.map((t) => this.nodes.get(`t:${t.id}`, JSON.stringify([t, Number(sel) === Number(t.id)]), () => ticketItem(app, t)))
+        : [empty('empty:t', ts.loading ? 'Loading…' : ts.error ? ts.error : 'No open messages. Visitors leave one when nobody can chat.')]);
+      let foot = null;
+      if (ts.loading && ts.items.length) foot = h('div', { class: 'muted center' }, h('span', { class: 'spinner spinner-xs' }), ' Loading…');
+      else if (ts.nextBefore != null) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => app.loadTickets(false) }, 'Load older messages');
+      replaceChildren(this.ticketFoot, foot);
+    }
     this.nodes.sweep();
+  }
+
+  renderDeptFilter() {
+    const app = this.app;
+    const depts = [...app.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const sig = JSON.stringify([depts.map((d) => [d.id, d.name]), app.deptFilter]);
+    if (sig === this.filterSig) return;
+    this.filterSig = sig;
+    const sel = this.deptFilter;
+    const keep = document.activeElement === sel;
+    replaceChildren(sel, h('option', { value: '' }, 'All departments'),
+      depts.map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
+    sel.value = app.deptFilter ? String(app.deptFilter) : '';
+    sel.hidden = depts.length < 2 && !app.deptFilter;
+    sel.classList.toggle('filtered', !!app.deptFilter);
+    if (keep) sel.focus();
   }
 
   item(s, { top, right, preview, badge, extraClass, action }) {
@@ -145,7 +239,12 @@ export class Sidebar {
     avatar(name, s.visitor && s.visitor.id, 'md'),
     h('span', { class: 'item-main' },
       h('span', { class: 'item-top' }, h('span', { class: 'item-name' }, top || name), right),
-      h('span', { class: 'item-bottom' }, preview, badge))), action || null);
+      h('span', { class: 'item-bottom' }, preview, this.showDept() ? deptTag(s.department, { small: true }) : null, badge))), action || null);
+  }
+
+  /** Department tags are noise when there is only one department. */
+  showDept() {
+    return this.app.directory.departments.length !== 1;
   }
 
   preview(s) {
@@ -162,10 +261,12 @@ export class Sidebar {
     const since = parseTime(s.created_at) || Date.now();
     const ms = Date.now() - since;
     const level = ms > 10 * 60000 ? 'late' : ms > 3 * 60000 ? 'warn' : '';
+    const offered = app.offers.has(s.id);
     return this.item(s, {
       right: h('span', { class: `wait ${level}`, title: 'Waiting time', dataset: { since: String(since) } },
         icon('clock', 12), h('span', { class: 'wait-text' }, duration(ms))),
       preview: this.preview(s),
+      badge: offered ? h('span', { class: 'chip chip-accent', title: 'Offered to you' }, 'Offered') : null,
       extraClass: 'item-waiting',
       action: h('button', {
         class: 'item-accept btn btn-primary btn-sm', type: 'button', title: 'Accept this chat',
@@ -188,11 +289,12 @@ export class Sidebar {
   historyItem(s) {
     const app = this.app;
     const at = parseTime(s.closed_at) || parseTime(s.last_message && s.last_message.at);
+    const missed = !!s.missed;
     return this.item(s, {
       right: h('span', { class: 'when', dataset: { at: String(at || '') } }, ago(at)),
       preview: h('span', { class: 'item-preview' },
         s.last_message && s.last_message.text ? oneLine(s.last_message.text, 90) : 'No messages'),
-      badge: s.assignee ? h('span', { class: 'chip', title: `Handled by ${s.assignee.name || 'an agent'}` },
+      badge: missed ? h('span', { class: 'chip chip-warn', title: 'The visitor left before an agent answered' }, 'Missed') : s.assignee ? h('span', { class: 'chip', title: `Handled by ${s.assignee.name || 'an agent'}` },
         app.isMine(s) ? 'You' : String(s.assignee.name || '').split(/\s+/)[0]) : null,
       extraClass: 'item-history',
     });
@@ -224,5 +326,11 @@ export class Sidebar {
     }
   }
 }
+
+const STATUS_HINTS = {
+  online: 'Chats can be offered to you.',
+  away: 'No new chats are offered to you.',
+  offline: 'No new chats are offered to you.',
+};
 
 function cap(s) { return String(s).charAt(0).toUpperCase() + String(s).slice(1); }

@@ -1,0 +1,73 @@
+"""Building stored chat events and publishing them (and chat summaries) to their audience."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from frontdesk.actions.context import Outbox
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import AuthorType
+from frontdesk.store import chat_store
+from frontdesk.wire import chat_summary, event_frame
+
+
+def event_row(
+    chat_id: int, seq: int, kind: str, now, *, author_type: str = AuthorType.SYSTEM, **extra: Any
+) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A `messages` row; `extra` sets body, client_id, agent_id, author_name, data, internal."""
+    row = {
+        "chat_id": chat_id,
+        "seq": seq,
+        "kind": kind,
+        "author_type": author_type,
+        "agent_id": None,
+        "author_name": None,
+        "body": "",
+        "client_id": None,
+        "data": {},
+        "created_at": now,
+        "internal": False,
+    }
+    row.update(extra)
+    return row
+
+
+def publish_event(outbox: Outbox, row: dict[str, Any], chat: Any, *, extra_topics: list[str] = ()) -> None:  # type: ignore[assignment]
+    """Queue a stored event for its audience, as the chat (visitor, status, assignee, department) is."""
+    topics = audience.chat_event_audience(
+        internal=bool(row.get("internal")),
+        visitor_id=chat.visitor_id,
+        status=chat.status,
+        assignee_id=chat.assignee_id,
+        department_id=chat.department_id,
+    )
+    topics += [t for t in extra_topics if t not in topics]
+    outbox.add(topics, event_frame(SimpleNamespace(**row)))
+
+
+async def publish_summary(
+    conn,  # type: ignore[no-untyped-def]
+    outbox: Outbox,
+    chat_id: int,
+    *,
+    extra_topics: list[str] = (),  # type: ignore[assignment]
+    queue_changed: bool = False,
+    previous_assignee_id: int | None = None,
+    previous_department_id: int | None = None,
+) -> Any:
+    """Queue the chat's summary for agents' lists; returns the chat row."""
+    row = await chat_store.chat_row(conn, chat_id)
+    if row is None:
+        return None
+    topics = audience.chat_summary_audience(
+        status=row.status,
+        assignee_id=row.assignee_id,
+        previous_assignee_id=previous_assignee_id,
+        department_id=row.department_id,
+        previous_department_id=previous_department_id,
+        queue_changed=queue_changed,
+    )
+    topics += [t for t in extra_topics if t not in topics]
+    outbox.add(topics, {"type": "chat.updated", "chat": chat_summary(row)})
+    return row

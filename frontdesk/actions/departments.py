@@ -1,0 +1,282 @@
+"""Departments: their settings, members, and whether they can take a chat right now."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from frontdesk.actions.context import AgentActor, Context, unit_of_work
+from frontdesk.clock import iso, utcnow
+from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.permissions import require
+from frontdesk.store import department_store
+from frontdesk.store.models import Department, User
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}")
+ROUTING_MODES = ("auto", "pick")
+FIELDS = (
+    "slug",
+    "name",
+    "description",
+    "hours",
+    "max_queue",
+    "routing",
+    "offer_timeout_seconds",
+    "offline_message",
+    "email",
+    "fallback_department_id",
+)
+
+
+def _text(value: object, field: str, *, max_len: int, min_len: int = 0) -> str:
+    if not isinstance(value, str):
+        raise ChatRuleError("bad_request", f"{field}: must be a string", field=field)
+    value = value.strip()
+    if not min_len <= len(value) <= max_len:
+        raise ChatRuleError("bad_request", f"{field}: must be {min_len} to {max_len} characters", field=field)
+    return value
+
+
+def _int(value: object, field: str, *, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ChatRuleError("bad_request", f"{field}: must be a whole number from {low} to {high}", field=field)
+    return value
+
+
+def check_department(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validated column values; every error names the field."""
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ChatRuleError("bad_request", f"{name}: unknown field", field=name)
+    if not partial:
+        for required in ("slug", "name"):
+            if required not in data:
+                raise ChatRuleError("bad_request", f"{required}: is required", field=required)
+    out: dict[str, Any] = {}
+    if "slug" in data:
+        slug = _text(data["slug"], "slug", max_len=40, min_len=1).lower()
+        if not SLUG.fullmatch(slug):
+            raise ChatRuleError(
+                "bad_request", "slug: use lowercase letters, digits and dashes (e.g. tech-support)", field="slug"
+            )
+        out["slug"] = slug
+    if "name" in data:
+        out["name"] = _text(data["name"], "name", max_len=80, min_len=1)
+    if "description" in data:
+        out["description"] = _text(data["description"] or "", "description", max_len=300)
+    if "hours" in data:
+        out["hours"] = parse_business_hours(data["hours"]).to_json()
+    if "max_queue" in data:
+        out["max_queue"] = _int(data["max_queue"], "max_queue", low=0, high=10_000)
+    if "routing" in data:
+        if data["routing"] not in ROUTING_MODES:
+            raise ChatRuleError("bad_request", "routing: must be auto or pick", field="routing")
+        out["routing"] = data["routing"]
+    if "offer_timeout_seconds" in data:
+        out["offer_timeout_seconds"] = _int(data["offer_timeout_seconds"], "offer_timeout_seconds", low=5, high=600)
+    if "offline_message" in data:
+        out["offline_message"] = _text(data["offline_message"] or "", "offline_message", max_len=500)
+    if "email" in data:
+        email = data["email"]
+        if email in (None, ""):
+            out["email"] = None
+        else:
+            email = _text(email, "email", max_len=254)
+            if not EMAIL.fullmatch(email):
+                raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
+            out["email"] = email
+    if "fallback_department_id" in data:
+        value = data["fallback_department_id"]
+        out["fallback_department_id"] = (
+            None if value is None else _int(value, "fallback_department_id", low=1, high=2**31)
+        )
+    return out
+
+
+def hours_of(row: Any) -> BusinessHours:
+    return parse_business_hours(row.hours or None)
+
+
+@dataclass(frozen=True)
+class Availability:
+    accepting: bool
+    reason: str | None  # closed | no_agents | queue_full
+    open_now: bool
+    online_agents: int
+    queue_length: int
+    next_opening: str | None
+
+
+def availability(row: Any, *, online_agents: int, queue_length: int) -> Availability:
+    now = utcnow()
+    hours = hours_of(row)
+    open_now = hours.is_open(now)
+    reason = None
+    if not open_now:
+        reason = "closed"
+    elif online_agents == 0:
+        reason = "no_agents"
+    elif row.max_queue and queue_length >= row.max_queue:
+        reason = "queue_full"
+    next_opening = None if open_now else iso(hours.next_opening(now))
+    return Availability(reason is None, reason, open_now, online_agents, queue_length, next_opening)
+
+
+async def _live(ctx: Context, conn) -> tuple[dict[int, int], dict[int, int]]:  # type: ignore[no-untyped-def]
+    """(online and connected members, queue length) per department."""
+    connected = await ctx.presence.connected_agents()
+    online: dict[int, int] = {}
+    for dept_id, people in (await department_store.member_counts(conn)).items():
+        online[dept_id] = sum(1 for uid, status in people if status == "online" and uid in connected)
+    return online, await department_store.queue_lengths(conn)
+
+
+def department_payload(row: Any, live: Availability | None = None) -> dict[str, Any]:
+    out = {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "description": row.description,
+        "hours": hours_of(row).to_json(),
+        "max_queue": row.max_queue,
+        "routing": row.routing,
+        "offer_timeout_seconds": row.offer_timeout_seconds,
+        "offline_message": row.offline_message,
+        "email": row.email,
+        "fallback_department_id": row.fallback_department_id,
+    }
+    if live is not None:
+        out.update(
+            open_now=live.open_now,
+            online_agents=live.online_agents,
+            queue_length=live.queue_length,
+            accepting_chats=live.accepting,
+            reason=live.reason,
+            next_opening=live.next_opening,
+        )
+    return out
+
+
+async def list_departments(*, ctx: Context, actor: AgentActor) -> list[dict[str, Any]]:
+    require(actor.role, "department.read")
+    async with ctx.db.read() as conn:
+        rows = await department_store.all_departments(conn)
+        online, queues = await _live(ctx, conn)
+        members = await department_store.member_counts(conn)
+    out = []
+    for row in rows:
+        live = availability(row, online_agents=online.get(row.id, 0), queue_length=queues.get(row.id, 0))
+        payload = department_payload(row, live)
+        payload["members"] = [uid for uid, _status in members.get(row.id, [])]
+        out.append(payload)
+    return out
+
+
+async def department_availability(ctx: Context, conn, row: Any) -> Availability:  # type: ignore[no-untyped-def]
+    online, queues = await _live(ctx, conn)
+    return availability(row, online_agents=online.get(row.id, 0), queue_length=queues.get(row.id, 0))
+
+
+async def widget_departments(*, ctx: Context, slug: str | None = None) -> list[dict[str, Any]]:
+    """What the widget may show visitors: names, descriptions and whether each takes chats now."""
+    async with ctx.db.read() as conn:
+        rows = await department_store.all_departments(conn)
+        online, queues = await _live(ctx, conn)
+    out = []
+    for row in rows:
+        if slug is not None and row.slug != slug:
+            continue
+        live = availability(row, online_agents=online.get(row.id, 0), queue_length=queues.get(row.id, 0))
+        out.append(
+            {
+                "slug": row.slug,
+                "name": row.name,
+                "description": row.description,
+                "accepting_chats": live.accepting,
+                "reason": live.reason,
+                "offline_message": row.offline_message,
+                "next_opening": live.next_opening,
+            }
+        )
+    return out
+
+
+async def _check_fallback(conn, values: dict[str, Any], department_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    fallback = values.get("fallback_department_id")
+    if fallback is None:
+        return
+    if fallback == department_id:
+        raise ChatRuleError(
+            "bad_request", "fallback_department_id: cannot be the department itself", field="fallback_department_id"
+        )
+    if await department_store.department(conn, fallback) is None:
+        raise ChatRuleError(
+            "bad_request", f"fallback_department_id: no department {fallback}", field="fallback_department_id"
+        )
+
+
+async def do_create_department(*, ctx: Context, actor: AgentActor, data: dict[str, Any]) -> dict[str, Any]:
+    require(actor.role, "department.manage")
+    values = check_department(data)
+    values.setdefault("hours", {})
+    try:
+        async with unit_of_work(ctx) as (conn, _outbox):
+            await _check_fallback(conn, values, None)
+            result = await conn.execute(
+                insert(Department).values(created_at=utcnow(), **values).returning(Department.id)
+            )
+            department_id = int(result.scalar_one())
+            row = await department_store.department(conn, department_id)
+    except IntegrityError:
+        raise ChatRuleError("conflict", f"slug: a department {values['slug']!r} exists already", field="slug") from None
+    return department_payload(row)
+
+
+async def do_update_department(
+    *, ctx: Context, actor: AgentActor, department_id: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    require(actor.role, "department.manage")
+    values = check_department(data, partial=True)
+    try:
+        async with unit_of_work(ctx) as (conn, _outbox):
+            if await department_store.department(conn, department_id, lock=True) is None:
+                raise ChatRuleError("not_found", "No such department.")
+            await _check_fallback(conn, values, department_id)
+            if values:
+                await conn.execute(update(Department).where(Department.id == department_id).values(**values))
+            row = await department_store.department(conn, department_id)
+    except IntegrityError:
+        raise ChatRuleError("conflict", "slug: another department uses it", field="slug") from None
+    ctx.router.kick(department_id)  # hours, routing or limits may let waiting chats move
+    return department_payload(row)
+
+
+async def do_set_members(
+    *, ctx: Context, actor: AgentActor, department_id: int, members: list[dict[str, Any]]
+) -> list[dict[str, int]]:
+    require(actor.role, "department.members")
+    if not isinstance(members, list) or len(members) > 1000:
+        raise ChatRuleError("bad_request", "members: must be a list", field="members")
+    pairs: dict[int, int] = {}
+    for i, m in enumerate(members):
+        if not isinstance(m, dict):
+            raise ChatRuleError("bad_request", f"members[{i}]: must be an object", field=f"members[{i}]")
+        user_id = _int(m.get("user_id"), f"members[{i}].user_id", low=1, high=2**31)
+        pairs[user_id] = _int(m.get("level", 1), f"members[{i}].level", low=1, high=9)
+    async with unit_of_work(ctx) as (conn, _outbox):
+        if await department_store.department(conn, department_id, lock=True) is None:
+            raise ChatRuleError("not_found", "No such department.")
+        known = {r[0] for r in await conn.execute(select(User.id).where(User.id.in_(list(pairs))))}
+        missing = sorted(set(pairs) - known)
+        if missing:
+            raise ChatRuleError("bad_request", f"members: no user {missing[0]}", field="members")
+        await department_store.set_members(conn, department_id, pairs.items())
+    ctx.router.kick(department_id)
+    return [{"user_id": u, "level": lv} for u, lv in sorted(pairs.items())]

@@ -1,0 +1,132 @@
+"""Offline messages: what a visitor leaves when nobody can chat, for agents and by e-mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from frontdesk.actions.context import AgentActor, Context, VisitorActor, unit_of_work
+from frontdesk.actions.mail import enqueue_mail
+from frontdesk.actions.routing import log_routing
+from frontdesk.actions.visitors import EMAIL
+from frontdesk.clock import iso, utcnow
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import ChatRuleError, check_message_text
+from frontdesk.permissions import require
+from frontdesk.store import department_store
+from frontdesk.store.models import Department, OfflineTicket
+
+
+def check_offline_message(name: object, email: object, text: object, *, max_chars: int) -> tuple[str | None, str, str]:
+    if name is not None and (not isinstance(name, str) or len(name.strip()) > 100):
+        raise ChatRuleError("bad_request", "name: must be at most 100 characters", field="name")
+    clean_name = " ".join(name.split()) if isinstance(name, str) else None
+    if not isinstance(email, str) or not EMAIL.match(email.strip()) or len(email.strip()) > 254:
+        raise ChatRuleError("bad_request", "email: we need a valid e-mail address to answer you", field="email")
+    body = check_message_text(text, max_chars=max_chars)
+    return clean_name or None, email.strip(), body
+
+
+def ticket_payload(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "department": None
+        if row.department_id is None
+        else {"id": row.department_id, "slug": row.slug, "name": row.dept_name},
+        "name": row.name,
+        "email": row.email,
+        "text": row.body,
+        "status": row.status,
+        "created_at": iso(row.created_at),
+        "done_at": iso(row.done_at),
+    }
+
+
+def _ticket_select():  # type: ignore[no-untyped-def]
+    return select(
+        OfflineTicket.id,
+        OfflineTicket.department_id,
+        OfflineTicket.name,
+        OfflineTicket.email,
+        OfflineTicket.body,
+        OfflineTicket.status,
+        OfflineTicket.created_at,
+        OfflineTicket.done_at,
+        Department.slug,
+        Department.name.label("dept_name"),
+    ).outerjoin(Department, Department.id == OfflineTicket.department_id)
+
+
+async def do_leave_offline_message(
+    *, ctx: Context, department: object, name: object, email: object, text: object, visitor: VisitorActor | None
+) -> dict[str, Any]:
+    clean_name, clean_email, body = check_offline_message(name, email, text, max_chars=ctx.settings.max_message_chars)
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        if department is None:
+            dept = await department_store.default_department(conn)
+        elif isinstance(department, str):
+            dept = await department_store.department_by_slug(conn, department)
+        else:
+            dept = None
+        if dept is None:
+            raise ChatRuleError("bad_request", "department: no such department", field="department")
+        result = await conn.execute(
+            insert(OfflineTicket)
+            .values(
+                department_id=dept.id,
+                visitor_id=visitor.visitor_id if visitor else None,
+                name=clean_name,
+                email=clean_email,
+                body=body,
+                created_at=now,
+            )
+            .returning(OfflineTicket.id)
+        )
+        ticket_id = int(result.scalar_one())
+        if dept.email:
+            who = f"{clean_name} <{clean_email}>" if clean_name else clean_email
+            await enqueue_mail(
+                conn,
+                to=dept.email,
+                subject=f"[{dept.name}] Offline message from {clean_name or clean_email}",
+                body=f"{who} left a message for {dept.name} while nobody was available:\n\n{body}\n\n"
+                f"Reply to this e-mail to answer them.\n",
+                reply_to=clean_email,
+            )
+        await log_routing(
+            conn, kind="offline_ticket", chat_id=None, department_id=dept.id, now=now, ticket_id=ticket_id
+        )
+        row = (await conn.execute(_ticket_select().where(OfflineTicket.id == ticket_id))).first()
+        outbox.add([audience.queue_topic(dept.id)], {"type": "ticket.created", "ticket": ticket_payload(row)})
+    return ticket_payload(row)
+
+
+async def list_tickets(
+    *, ctx: Context, actor: AgentActor, status: str = "open", limit: int = 100
+) -> list[dict[str, Any]]:
+    require(actor.role, "ticket.read")
+    if status not in ("open", "done"):
+        raise ChatRuleError("bad_request", "status: must be open or done", field="status")
+    async with ctx.db.read() as conn:
+        rows = (
+            await conn.execute(
+                _ticket_select().where(OfflineTicket.status == status).order_by(OfflineTicket.id.desc()).limit(limit)
+            )
+        ).all()
+    return [ticket_payload(r) for r in rows]
+
+
+async def do_mark_ticket_done(*, ctx: Context, actor: AgentActor, ticket_id: int) -> dict[str, Any]:
+    require(actor.role, "ticket.update")
+    async with unit_of_work(ctx) as (conn, _outbox):
+        result = await conn.execute(
+            update(OfflineTicket)
+            .where(OfflineTicket.id == ticket_id)
+            .values(status="done", done_at=utcnow(), done_by=actor.id)
+        )
+        if result.rowcount == 0:
+            raise ChatRuleError("not_found", "No such offline message.")
+        row = (await conn.execute(_ticket_select().where(OfflineTicket.id == ticket_id))).first()
+    return ticket_payload(row)

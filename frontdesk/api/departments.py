@@ -1,0 +1,59 @@
+"""Departments (`/api/v1/departments/...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+
+from frontdesk.actions import departments, routing
+from frontdesk.actions.context import AgentActor, Context
+from frontdesk.api.auth import current_agent, get_ctx
+
+router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
+
+
+@router.get("")
+async def list_departments(ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
+    return {"departments": await departments.list_departments(ctx=ctx, actor=actor)}
+
+
+@router.post("", status_code=201)
+async def create_department(
+    data: dict[str, Any] = Body(...), ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    return {"department": await departments.do_create_department(ctx=ctx, actor=actor, data=data)}
+
+
+@router.patch("/{department_id}")
+async def update_department(
+    department_id: int,
+    data: dict[str, Any] = Body(...),
+    ctx: Context = Depends(get_ctx),
+    actor: AgentActor = Depends(current_agent),
+) -> dict:
+    return {
+        "department": await departments.do_update_department(
+            ctx=ctx, actor=actor, department_id=department_id, data=data
+        )
+    }
+
+
+@router.delete("/{department_id}")
+async def delete_department(
+    department_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    return await routing.do_delete_department(ctx=ctx, actor=actor, department_id=department_id)
+
+
+@router.put("/{department_id}/members")
+async def set_members(
+    department_id: int,
+    body: dict[str, Any] = Body(...),
+    ctx: Context = Depends(get_ctx),
+    actor: AgentActor = Depends(current_agent),
+) -> dict:
+    members = await departments.do_set_members(
+        ctx=ctx, actor=actor, department_id=department_id, members=body.get("members")
+    )
+    return {"members": members}

@@ -1,0 +1,97 @@
+"""Background jobs: offer expiry, e-mail delivery, presence sweeps and a routing sweep.
+
+Jobs that act on the shared database run on one node of a cluster at a time: the holder of the
+`jobs` lease, renewed on every pass and taken over when it lapses. Jobs that act on this node's
+own presence (its agents' and visitors' sockets) run everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+
+from frontdesk.actions import mail, routing
+from frontdesk.actions.context import Context
+from frontdesk.clock import utcnow
+from frontdesk.store import chat_store
+from frontdesk.store.models import Lease
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 10.0
+
+
+async def take_lease(ctx: Context, name: str, holder: str, seconds: float = LEASE_SECONDS) -> bool:
+    """True when `holder` holds the lease now (renewed, taken over after expiry, or new)."""
+    now = utcnow()
+    until = now + timedelta(seconds=seconds)
+    async with ctx.db.write() as conn:
+        result = await conn.execute(
+            update(Lease)
+            .where(Lease.name == name, (Lease.holder == holder) | (Lease.expires_at < now))
+            .values(holder=holder, expires_at=until)
+        )
+        if result.rowcount == 1:
+            return True
+    try:
+        async with ctx.db.write() as conn:
+            await conn.execute(insert(Lease).values(name=name, holder=holder, expires_at=until))
+        return True
+    except IntegrityError:
+        return False  # somebody else holds it
+
+
+class Jobs:
+    def __init__(self, ctx: Context, *, interval: float = 1.0) -> None:
+        self.ctx = ctx
+        self.interval = interval
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._task: asyncio.Task[None] | None = None
+        self.passes = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def run_once(self) -> None:
+        ctx = self.ctx
+        await self._presence_sweeps()
+        if await take_lease(ctx, "jobs", self.holder):
+            await routing.expire_offers(ctx)
+            await mail.send_due_mail(ctx)
+            if self.passes % 5 == 0:
+                ctx.router.kick(None)  # a safety net: nothing waits because a kick was lost
+        self.passes += 1
+
+    async def _presence_sweeps(self) -> None:
+        ctx, presence = self.ctx, self.ctx.presence
+        for agent_id in presence.agents_gone_longer_than(ctx.settings.agent_offline_grace_seconds):
+            presence.forget_agent(agent_id)
+            await routing.set_agent_status(ctx, agent_id, "offline", reason="disconnected")
+        for visitor_id in presence.visitors_gone_longer_than(ctx.settings.visitor_leave_grace_seconds):
+            presence.forget_visitor(visitor_id)
+            async with ctx.db.read() as conn:
+                chat = await chat_store.open_chat_of_visitor(conn, visitor_id)
+            if chat is not None and chat.status == "queued":
+                await routing.mark_missed(ctx, chat.id)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background jobs pass failed; retrying")
+            await asyncio.sleep(self.interval)

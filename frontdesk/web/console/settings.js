@@ -1,0 +1,723 @@
+// Settings: departments (admins edit, supervisors read and set members) and agents (max
+// chats, new agents). Server validation errors are shown next to the field they name.
+
+import { api, post } from './api.js';
+import { userDepartments } from './directory.js';
+import {
+  avatar, deptTag, h, hueFor, icon, plural, replaceChildren, STATUS_LABELS, statusDot,
+} from './dom.js';
+import { HoursEditor } from './hours.js';
+import { availability } from './transfer.js';
+
+const ROLES = [['agent', 'Agent'], ['supervisor', 'Supervisor'], ['admin', 'Admin']];
+const LEVELS = [[1, 'Level 1 · first'], [2, 'Level 2'], [3, 'Level 3']];
+
+/** Collects form fields by the path the server names in `error.field`, and shows errors there. */
+class FieldErrors {
+  constructor(formError) {
+    this.fields = new Map();
+    this.formError = formError; // {el, text}
+    this.shown = [];
+  }
+
+  reg(path, el, container) { this.fields.set(path, { el, container: container || el.closest('.field') || el }); }
+
+  find(path) {
+    let p = String(path || '');
+    const extra = (typeof this.extra === 'function' && this.extra()) || new Map();
+    while (p) {
+      if (this.fields.has(p)) return this.fields.get(p);
+      if (extra.has(p)) return extra.get(p);
+      const cut = Math.max(p.lastIndexOf('['), p.lastIndexOf('.'));
+      if (cut <= 0) break;
+      p = p.slice(0, cut);
+    }
+    return null;
+  }
+
+  clear() {
+    for (const el of this.shown) el.remove();
+    this.shown = [];
+    for (const el of document.querySelectorAll('.settings [aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+    for (const el of document.querySelectorAll('.settings .invalid')) el.classList.remove('invalid');
+    this.formError.el.hidden = true;
+  }
+
+  /** Shows `message` at the field named `path` (or at the form when unknown) and focuses it. */
+  show(path, message) {
+    const hit = path ? this.find(path) : null;
+    if (!hit) {
+      this.formError.el.hidden = false;
+      this.formError.text.textContent = message;
+      this.formError.el.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+    const id = `err-${Math.random().toString(36).slice(2, 9)}`;
+    const msg = h('div', { class: 'field-msg', id, role: 'alert' }, icon('alert', 13), h('span', null, message));
+    hit.container.classList.add('invalid');
+    if (hit.container.classList.contains('interval') || hit.container.classList.contains('exception')) hit.container.after(msg);
+    else hit.container.appendChild(msg);
+    this.shown.push(msg);
+    hit.el.setAttribute('aria-invalid', 'true');
+    hit.el.setAttribute('aria-describedby', id);
+    hit.el.scrollIntoView({ block: 'center' });
+    try { hit.el.focus({ preventScroll: true }); } catch { /* not focusable */ }
+  }
+}
+
+export class SettingsPage {
+  constructor(app) {
+    this.app = app;
+    this.section = 'departments';
+    this.selected = null; // department id, 'new' or null
+    this.editor = null;
+    this.dirty = false;
+    this.agentsState = new Map(); // user id -> {busy, error, saved}
+    this.closeBtn = h('button', {
+      class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => app.closeSettings(),
+    }, icon('arrowLeft', 15), 'Back to chats');
+    this.navDepts = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('departments') }, icon('layers', 15), 'Departments');
+    this.navAgents = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('agents') }, icon('users', 15), 'Agents');
+    this.body = h('div', { class: 'settings-body' });
+    this.root = h('section', { class: 'settings', 'aria-label': 'Settings' },
+      h('header', { class: 'settings-head' },
+        h('div', { class: 'settings-title' },
+          h('span', { class: 'settings-icon' }, icon('gear', 18)),
+          h('div', null, h('h1', null, 'Settings'),
+            h('p', null, this.isAdmin() ? 'Departments, routing and the people who answer chats.'
+              : 'You can see how chats are routed and change who works in each department.'))),
+        h('nav', { class: 'stabs', role: 'tablist', 'aria-label': 'Settings sections' }, this.navDepts, this.navAgents),
+        this.closeBtn),
+      this.body);
+  }
+
+  isAdmin() { return this.app.me && this.app.me.role === 'admin'; }
+  canMembers() { return this.app.me && (this.app.me.role === 'admin' || this.app.me.role === 'supervisor'); }
+
+  /** Opens a section (and a department): `departments`, `departments/3`, `departments/new`, `agents`. */
+  show(route) {
+    const [section, sub] = String(route || 'departments').split('/');
+    this.section = section === 'agents' ? 'agents' : 'departments';
+    if (this.section === 'departments') {
+      if (sub === 'new' && this.isAdmin()) this.selected = 'new';
+      else if (sub && /^\d+$/.test(sub)) this.selected = Number(sub);
+    }
+    this.editor = null;
+    this.render();
+    Promise.all([this.app.directory.loadDepartments(true), this.app.directory.loadUsers(true)]);
+  }
+
+  go(section, sub) {
+    if (section === 'departments' && sub !== undefined && this.dirty && !this.confirmDiscard()) return;
+    if (section !== this.section && this.dirty && !this.confirmDiscard()) return;
+    this.dirty = false;
+    this.app.showSettings(sub != null ? `${section}/${sub}` : section);
+  }
+
+  confirmDiscard() {
+    // eslint-disable-next-line no-alert
+    return window.confirm('Discard your unsaved changes?');
+  }
+
+  /** Directory data changed (a load finished): re-render what depends on it, keeping edits. */
+  onDirectory(what) {
+    if (!this.root.isConnected) return;
+    if (this.section === 'departments') {
+      this.renderDeptList();
+      if (!this.editor || !this.dirty) this.renderEditor();
+      else if (what === 'users' && this.editor) this.editor.refreshMembers();
+    } else {
+      this.renderAgents();
+    }
+  }
+
+  render() {
+    const depts = this.section === 'departments';
+    this.navDepts.classList.toggle('active', depts);
+    this.navDepts.setAttribute('aria-selected', String(depts));
+    this.navAgents.classList.toggle('active', !depts);
+    this.navAgents.setAttribute('aria-selected', String(!depts));
+    if (depts) {
+      this.listEl = h('div', { class: 'dept-list', role: 'list' });
+      this.editorEl = h('div', { class: 'dept-editor' });
+      replaceChildren(this.body, h('div', { class: 'dept-layout' },
+        h('aside', { class: 'dept-aside' },
+          h('div', { class: 'aside-head' },
+            h('h2', null, 'Departments'),
+            this.isAdmin() ? h('button', {
+              class: 'btn btn-primary btn-sm', type: 'button', onclick: () => this.go('departments', 'new'),
+            }, icon('plus', 14), 'New') : null),
+          this.listEl),
+        this.editorEl));
+      this.renderDeptList();
+      this.renderEditor();
+    } else {
+      this.agentsEl = h('div', { class: 'agents-page' });
+      replaceChildren(this.body, this.agentsEl);
+      this.renderAgents();
+    }
+  }
+
+  // ===== departments =======================================================================
+  renderDeptList() {
+    if (!this.listEl) return;
+    const dir = this.app.directory;
+    const st = dir.state.departments;
+    if (!st.loaded) {
+      replaceChildren(this.listEl, h('div', { class: 'aside-empty' }, st.error
+        ? [icon('alert', 15), `Could not load departments: ${st.error.message}`]
+        : [h('span', { class: 'spinner spinner-xs' }), 'Loading…']));
+      return;
+    }
+    const depts = [...dir.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    if (this.selected == null && depts.length) this.selected = depts[0].id;
+    const items = depts.map((d) => {
+      const sel = Number(this.selected) === Number(d.id);
+      const online = Number(d.online_agents) || 0;
+      const queue = Number(d.queue_length) || 0;
+      const icn = h('span', { class: 'dept-icon' }, String(d.name || d.slug || '?').trim().charAt(0).toUpperCase());
+      icn.style.setProperty('--hue', String(hueFor(d.slug || d.name)));
+      return h('button', {
+        class: `dept-card${sel ? ' selected' : ''}`, type: 'button', role: 'listitem',
+        'aria-current': sel ? 'true' : null, onclick: () => this.go('departments', d.id),
+      },
+      icn,
+      h('span', { class: 'dept-card-main' },
+        h('span', { class: 'dept-card-top' },
+          h('span', { class: 'dept-card-name' }, d.name || d.slug),
+          d.accepting_chats === false
+            ? h('span', { class: 'mini-flag warn' }, d.open_now === false ? 'Closed' : 'Not accepting')
+            : h('span', { class: 'mini-flag ok' }, 'Open')),
+        h('span', { class: 'dept-card-sub' },
+          h('span', { class: 'mono-sm' }, d.slug),
+          h('span', null, `· ${online} online`),
+          queue ? h('span', { class: 'warn-text' }, `· ${queue} waiting`) : null,
+          h('span', null, `· ${d.routing === 'pick' ? 'pick' : 'auto'}`))));
+    });
+    if (this.selected === 'new') {
+      items.unshift(h('div', { class: 'dept-card selected new', role: 'listitem' },
+        h('span', { class: 'dept-icon dept-icon-new' }, icon('plus', 16)),
+        h('span', { class: 'dept-card-main' }, h('span', { class: 'dept-card-name' }, 'New department'),
+          h('span', { class: 'dept-card-sub' }, 'Not saved yet'))));
+    }
+    replaceChildren(this.listEl, items.length ? items : h('div', { class: 'aside-empty' }, 'No departments yet.'));
+  }
+
+  renderEditor() {
+    if (!this.editorEl) return;
+    const dir = this.app.directory;
+    if (!dir.state.departments.loaded && this.selected !== 'new') {
+      replaceChildren(this.editorEl, h('div', { class: 'thread-status' }, h('span', { class: 'spinner' }), 'Loading…'));
+      return;
+    }
+    const dept = this.selected === 'new' ? null : dir.department(this.selected);
+    if (this.selected !== 'new' && !dept) {
+      replaceChildren(this.editorEl, h('div', { class: 'empty-state' },
+        h('div', { class: 'empty-icon' }, icon('layers', 26)),
+        h('h2', null, 'No department selected'),
+        h('p', null, this.isAdmin() ? 'Pick a department on the left, or create a new one.' : 'Pick a department on the left.')));
+      return;
+    }
+    const users = dir.state.users;
+    const sig = JSON.stringify([this.selected, dept, users.loaded, users.loaded && dir.users.map((u) => [u.id, u.name, u.role, u.status, u.connected, u.departments])]);
+    if (this.editor && this.editor.root.isConnected && sig === this.editorSig) return;
+    this.editorSig = sig;
+    this.dirty = false;
+    this.editor = new DeptEditor(this, dept);
+    replaceChildren(this.editorEl, this.editor.root);
+  }
+
+  // ===== agents =============================================================================
+  renderAgents() {
+    if (!this.agentsEl) return;
+    const dir = this.app.directory;
+    const st = dir.state.users;
+    const canEdit = this.canMembers();
+    let table;
+    if (!st.loaded) {
+      table = h('div', { class: 'aside-empty' }, st.error
+        ? [icon('alert', 15), `Could not load agents: ${st.error.message}`]
+        : [h('span', { class: 'spinner spinner-xs' }), 'Loading…']);
+    } else {
+      const users = [...dir.users].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      table = h('table', { class: 'table' },
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col' }, 'Status'),
+          h('th', { scope: 'col' }, 'Departments'), h('th', { scope: 'col', class: 'num' }, 'Chats'),
+          h('th', { scope: 'col', class: 'num' }, 'Max chats'))),
+        h('tbody', null, users.map((u) => this.agentRow(u, canEdit))));
+    }
+    const addCard = this.isAdmin() ? this.addAgentCard() : null;
+    replaceChildren(this.agentsEl,
+      h('div', { class: 'card agents-card' },
+        h('div', { class: 'card-head' },
+          h('div', null, h('h2', null, 'Agents'),
+            h('p', { class: 'card-sub' }, 'Everyone who can sign in to the console. Max chats limits how many chats an agent is offered at once.')),
+          h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => dir.loadUsers(true) }, icon('retry', 14), 'Refresh')),
+        h('div', { class: 'table-wrap' }, table)),
+      addCard);
+  }
+
+  agentRow(u, canEdit) {
+    const dir = this.app.directory;
+    const status = availability(u);
+    const me = Number(u.id) === Number(this.app.me.id);
+    const state = this.agentsState.get(u.id) || {};
+    const max = h('input', {
+      type: 'number', class: 'input input-num', min: '1', max: '50', step: '1', value: String(u.max_chats ?? ''),
+      disabled: !canEdit || state.busy, 'aria-label': `Maximum concurrent chats for ${u.name || u.email}`,
+    });
+    const save = async () => {
+      const n = Number(max.value);
+      if (String(n) === String(u.max_chats)) return;
+      if (!Number.isInteger(n) || n < 1 || n > 50) {
+        this.agentsState.set(u.id, { error: 'Enter a whole number from 1 to 50.' });
+        this.renderAgents();
+        return;
+      }
+      this.agentsState.set(u.id, { busy: true });
+      try {
+        const r = await api('PATCH', `/api/v1/users/${u.id}`, { max_chats: n });
+        const user = (r && (r.user || (r.id != null ? r : null))) || { ...u, max_chats: n };
+        this.agentsState.set(u.id, { saved: Date.now() });
+        dir.putUser(user);
+        setTimeout(() => {
+          const cur = this.agentsState.get(u.id);
+          if (cur && cur.saved) { this.agentsState.delete(u.id); this.renderAgents(); }
+        }, 2500);
+      } catch (err) {
+        this.agentsState.set(u.id, { error: err.message });
+        this.renderAgents();
+      }
+    };
+    max.addEventListener('change', save);
+    max.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); max.blur(); } });
+    const depts = userDepartments(u, dir);
+    return h('tr', { class: state.error ? 'row-invalid' : null },
+      h('td', null, h('div', { class: 'who' },
+        h('span', { class: 'pick-av' }, avatar(u.name || u.email, `agent-${u.id}`, 'md'), statusDot(status, 'sdot-badge')),
+        h('div', { class: 'who-text' },
+          h('div', { class: 'who-name' }, u.name || u.email, me ? h('span', { class: 'chip' }, 'You') : null),
+          h('div', { class: 'who-sub' }, u.email || '')))),
+      h('td', null, h('span', { class: `role role-${u.role}` }, cap(u.role || 'agent'))),
+      h('td', null, h('span', { class: `st st-${status}` }, statusDot(status), STATUS_LABELS[status])),
+      h('td', null, depts.length ? h('span', { class: 'tags' }, depts.map((d) => deptTag(d, { small: true }))) : h('span', { class: 'muted' }, '—')),
+      h('td', { class: 'num' }, String(Number(u.active_chats) || 0)),
+      h('td', { class: 'num' },
+        h('div', { class: 'max-cell' }, max,
+          state.busy ? h('span', { class: 'spinner spinner-xs' }) : null,
+          state.saved ? h('span', { class: 'saved' }, icon('check', 13), 'Saved') : null),
+        state.error ? h('div', { class: 'field-msg', role: 'alert' }, icon('alert', 13), h('span', null, state.error)) : null));
+  }
+
+  addAgentCard() {
+    const dir = this.app.directory;
+    const formErrorText = h('span');
+    const formError = h('div', { class: 'form-error', role: 'alert', hidden: true }, icon('alert', 16), formErrorText);
+    const errors = new FieldErrors({ el: formError, text: formErrorText });
+    const name = h('input', { id: 'na-name', class: 'input', autocomplete: 'off', required: true });
+    const email = h('input', { id: 'na-email', class: 'input', type: 'email', autocomplete: 'off', required: true });
+    const role = h('select', { id: 'na-role', class: 'input' }, ROLES.map(([v, l]) => h('option', { value: v }, l)));
+    const password = h('input', { id: 'na-password', class: 'input', type: 'password', autocomplete: 'new-password', required: true, minlength: '8' });
+    const deptBoxes = [...dir.departments].sort((a, b) => String(a.name).localeCompare(String(b.name))).map((d) => {
+      const box = h('input', { type: 'checkbox', value: d.slug });
+      if (dir.departments.length === 1) box.checked = true;
+      return { d, box };
+    });
+    const deptGroup = h('fieldset', { class: 'field fieldset' },
+      h('legend', { class: 'field-label' }, 'Departments'),
+      deptBoxes.length
+        ? h('div', { class: 'check-chips' }, deptBoxes.map(({ d, box }) => h('label', { class: 'check-chip' }, box, h('span', null, d.name || d.slug))))
+        : h('span', { class: 'muted small' }, 'No departments loaded.'));
+    const field = (label, input, hint) => h('div', { class: 'field' },
+      h('label', { class: 'field-label', for: input.id }, label), input, hint ? h('span', { class: 'field-hint' }, hint) : null);
+    const fName = field('Name', name);
+    const fEmail = field('E-mail', email);
+    const fRole = field('Role', role, 'Supervisors can see every chat and manage members; admins can change everything.');
+    const fPass = field('Password', password, 'They can change it later. At least 8 characters.');
+    errors.reg('name', name, fName);
+    errors.reg('email', email, fEmail);
+    errors.reg('role', role, fRole);
+    errors.reg('password', password, fPass);
+    errors.reg('departments', deptBoxes.length ? deptBoxes[0].box : deptGroup, deptGroup);
+    const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, icon('plus', 15), 'Add agent');
+    const form = h('form', { class: 'card add-agent', novalidate: true },
+      h('div', { class: 'card-head' }, h('div', null, h('h2', null, 'Add agent'),
+        h('p', { class: 'card-sub' }, 'Creates a console login. Share the password with them privately.'))),
+      h('div', { class: 'form-grid' }, fName, fEmail, fRole, fPass),
+      deptGroup, formError,
+      h('div', { class: 'form-actions' }, submit));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      errors.clear();
+      if (!name.value.trim()) { errors.show('name', 'Enter their name.'); return; }
+      if (!email.value.trim()) { errors.show('email', 'Enter their e-mail address.'); return; }
+      if (!password.value) { errors.show('password', 'Choose a password for them.'); return; }
+      submit.disabled = true;
+      submit.lastChild.textContent = 'Adding…';
+      try {
+        const r = await post('/api/v1/users', {
+          email: email.value.trim(), name: name.value.trim(), role: role.value, password: password.value,
+          departments: deptBoxes.filter(({ box }) => box.checked).map(({ d }) => d.slug),
+        });
+        const user = r && (r.user || (r.id != null ? r : null));
+        this.app.toast(`${name.value.trim()} can now sign in`, 'success');
+        if (user) dir.putUser(user);
+        await dir.loadUsers(true);
+        await dir.loadDepartments(true);
+      } catch (err) {
+        submit.disabled = false;
+        submit.lastChild.textContent = 'Add agent';
+        if (err.status !== 401) errors.show(err.field, err.message);
+      }
+    });
+    return form;
+  }
+}
+
+class DeptEditor {
+  constructor(page, dept) {
+    this.page = page;
+    this.app = page.app;
+    this.dept = dept;
+    this.isNew = !dept;
+    this.admin = page.isAdmin();
+    this.canMembers = page.canMembers();
+    this.busy = false;
+    this.deleteArmed = false;
+    this.slugTouched = !!dept;
+    this.members = this.initialMembers();
+    this.build();
+  }
+
+  /** Members and their levels: from the users' `departments` (which carry the level), else the
+   * department's `members` (user ids, or `{user_id, level}`). */
+  initialMembers() {
+    const map = new Map(); // user id -> level
+    const d = this.dept;
+    if (!d) return map;
+    if (!this.app.directory.state.users.loaded) {
+      for (const m of Array.isArray(d.members) ? d.members : []) {
+        const id = typeof m === 'object' && m ? (m.user_id ?? m.id) : m;
+        if (id != null) map.set(Number(id), Number(m && m.level) || 1);
+      }
+      return map;
+    }
+    for (const u of this.app.directory.users) {
+      for (const x of u.departments || []) {
+        const match = typeof x === 'string' ? x === d.slug
+          : typeof x === 'number' ? x === Number(d.id)
+            : x && (Number(x.id) === Number(d.id) || x.slug === d.slug);
+        if (match) map.set(Number(u.id), Number(x && x.level) || 1);
+      }
+    }
+    return map;
+  }
+
+  changed() {
+    this.page.dirty = true;
+    this.dirtyEl.hidden = false;
+  }
+
+  build() {
+    const d = this.dept || {};
+    const ro = !this.admin;
+    const p = `dept-${d.id || 'new'}`;
+    const formErrorText = h('span');
+    this.formError = h('div', { class: 'form-error', role: 'alert', hidden: true }, icon('alert', 16), formErrorText);
+    this.errors = new FieldErrors({ el: this.formError, text: formErrorText });
+    const errors = this.errors;
+
+    const input = (key, { tag = 'input', dflt = '', ...attrs }) => {
+      const el = h(tag, { id: `${p}-${key}`, class: `input${tag === 'textarea' ? ' textarea' : ''}`, disabled: ro, ...attrs });
+      el.value = d[key] == null ? dflt : String(d[key]);
+      el.addEventListener('input', () => this.changed());
+      return el;
+    };
+    const field = (key, label, el, hint, extra) => {
+      const f = h('div', { class: `field${extra ? ` ${extra}` : ''}` },
+        h('label', { class: 'field-label', for: el.id }, label), el, hint ? h('span', { class: 'field-hint' }, hint) : null);
+      errors.reg(key, el, f);
+      return f;
+    };
+
+    this.name = input('name', { maxlength: '80', required: true, placeholder: 'e.g. Billing' });
+    this.slug = input('slug', { maxlength: '40', required: true, placeholder: 'billing', spellcheck: 'false', autocapitalize: 'off' });
+    this.name.addEventListener('input', () => {
+      if (!this.slugTouched) this.slug.value = slugify(this.name.value);
+    });
+    this.slug.addEventListener('input', () => { this.slugTouched = true; });
+    this.description = input('description', { tag: 'textarea', rows: '2', maxlength: '300', placeholder: 'Shown to visitors when they pick a topic' });
+    this.email = input('email', { type: 'email', placeholder: 'billing@example.com' });
+    this.maxQueue = input('max_queue', { type: 'number', min: '0', step: '1', dflt: '0' });
+    this.timeout = input('offer_timeout_seconds', { type: 'number', min: '5', step: '1', dflt: '30' });
+    this.offline = input('offline_message', { tag: 'textarea', rows: '3', maxlength: '500', placeholder: 'We’re away right now — leave a message and we’ll e-mail you.' });
+
+    this.routing = d.routing === 'pick' ? 'pick' : 'auto';
+    const routeOpt = (value, title, sub) => {
+      const r = h('input', { type: 'radio', name: `${p}-routing`, value, disabled: ro });
+      r.checked = this.routing === value;
+      r.addEventListener('change', () => { if (r.checked) { this.routing = value; this.timeoutField.hidden = value !== 'auto'; this.changed(); } });
+      return h('label', { class: 'radio-card' }, r, h('span', null, h('strong', null, title), h('span', { class: 'check-sub' }, sub)));
+    };
+    const routingGroup = h('fieldset', { class: 'field fieldset' },
+      h('legend', { class: 'field-label' }, 'Routing'),
+      h('div', { class: 'radio-cards' },
+        routeOpt('auto', 'Automatic', 'Each chat is offered to the available agent with the fewest chats.'),
+        routeOpt('pick', 'Agents pick', 'Chats wait in the queue until an agent accepts one.')));
+    errors.reg('routing', routingGroup.querySelector('input'), routingGroup);
+
+    this.fallback = h('select', { id: `${p}-fallback`, class: 'input', disabled: ro });
+    this.fallback.appendChild(h('option', { value: '' }, 'None — close waiting chats as missed'));
+    for (const x of [...this.app.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
+      if (Number(x.id) === Number(d.id)) continue;
+      this.fallback.appendChild(h('option', { value: String(x.id) }, x.name || x.slug));
+    }
+    this.fallback.value = d.fallback_department_id != null ? String(d.fallback_department_id) : '';
+    this.fallback.addEventListener('change', () => this.changed());
+
+    this.hours = new HoursEditor(d.hours, { disabled: ro, idPrefix: p, onChange: () => this.changed() });
+    errors.extra = () => this.hours.fields;
+
+    this.timeoutField = field('offer_timeout_seconds', 'Offer timeout', this.timeout, 'Seconds an agent has to accept an offered chat before it goes to the next one (and they are set Away).');
+    this.timeoutField.hidden = this.routing !== 'auto';
+
+    this.membersEl = h('div', { class: 'members' });
+    this.renderMembers();
+
+    this.dirtyEl = h('span', { class: 'dirty-note', hidden: true }, 'Unsaved changes');
+    this.saveBtn = h('button', { class: 'btn btn-primary', type: 'submit', disabled: !this.admin && !this.canMembers },
+      icon('check', 15), this.isNew ? 'Create department' : this.admin ? 'Save changes' : 'Save members');
+    this.deleteBtn = this.admin && !this.isNew ? h('button', {
+      class: 'btn btn-ghost btn-danger-ghost', type: 'button', onclick: () => this.onDelete(),
+    }, icon('trash', 15), 'Delete') : null;
+
+    const live = this.dept ? h('div', { class: 'live-stats' },
+      stat(d.open_now === false ? 'Closed now' : 'Open now', d.open_now === false ? 'warn' : 'ok', 'Hours'),
+      stat(String(Number(d.online_agents) || 0), Number(d.online_agents) ? 'ok' : 'warn', 'Agents online'),
+      stat(String(Number(d.queue_length) || 0), Number(d.queue_length) ? 'warn' : '', 'Waiting'),
+      stat(d.accepting_chats === false ? 'No' : 'Yes', d.accepting_chats === false ? 'warn' : 'ok', 'Accepting chats')) : null;
+
+    this.root = h('form', { class: 'dept-form', novalidate: true },
+      h('div', { class: 'editor-head' },
+        h('div', null,
+          h('h2', null, this.isNew ? 'New department' : d.name || d.slug),
+          h('p', { class: 'card-sub' }, this.isNew ? 'Visitors choose a department before they chat; each has its own hours, queue and agents.'
+            : ro ? 'Read-only: only admins can change a department. You can change its members.' : `Visitors reach it as “${d.slug}”.`)),
+        live),
+      section('General', null,
+        h('div', { class: 'form-grid' },
+          field('name', 'Name', this.name),
+          field('slug', 'Slug', this.slug, 'Lowercase letters, digits and dashes. Used in the widget’s ?department= link.')),
+        field('description', 'Description', this.description)),
+      section('Routing', 'How waiting chats reach your agents.',
+        routingGroup,
+        h('div', { class: 'form-grid' },
+          this.timeoutField,
+          field('max_queue', 'Maximum queue', this.maxQueue, 'Visitors beyond this many waiting get the offline form. 0 means no limit.'))),
+      section('Business hours', 'Outside these hours visitors can leave a message instead of chatting.', this.hours.root),
+      section('When nobody can chat', 'Closed, no agent online, or the queue is full.',
+        field('offline_message', 'Offline message', this.offline, 'Shown above the form visitors use to leave a message.'),
+        h('div', { class: 'form-grid' },
+          field('email', 'Send offline messages to', this.email, 'Optional. Messages also appear in the console under Messages.'),
+          field('fallback_department_id', 'Fallback department', this.fallback, 'If this department is deleted, its waiting chats move here.'))),
+      section('Members', 'Who answers this department’s chats. Level 1 agents get chats first; levels 2 and 3 when nobody before them can.',
+        this.membersEl),
+      this.formError,
+      h('div', { class: 'editor-foot' },
+        this.deleteBtn, h('span', { class: 'spacer' }), this.dirtyEl, this.saveBtn));
+    this.root.addEventListener('submit', (e) => { e.preventDefault(); this.save(); });
+  }
+
+  refreshMembers() { this.renderMembers(); }
+
+  renderMembers() {
+    const dir = this.app.directory;
+    const st = dir.state.users;
+    if (!st.loaded) {
+      replaceChildren(this.membersEl, h('div', { class: 'aside-empty' }, st.error
+        ? [icon('alert', 15), `Could not load agents: ${st.error.message}`] : [h('span', { class: 'spinner spinner-xs' }), 'Loading agents…']));
+      return;
+    }
+    if (this.membersFromUsers === undefined) {
+      this.membersFromUsers = true;
+      if (!this.isNew) this.members = this.initialMembers();
+      this.savedMembers = membersKey(this.members);
+    }
+    const users = [...dir.users].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const ro = !this.canMembers;
+    this.errors.reg('members', this.membersEl, this.membersEl);
+    this.memberRows = new Map();
+    const rows = users.map((u) => {
+      const on = this.members.has(Number(u.id));
+      const box = h('input', { type: 'checkbox', id: `m-${u.id}-${this.dept ? this.dept.id : 'new'}`, disabled: ro });
+      box.checked = on;
+      const level = h('select', { class: 'input input-level', disabled: ro || !on, 'aria-label': `Level for ${u.name || u.email}` },
+        LEVELS.map(([v, l]) => h('option', { value: String(v) }, l)));
+      level.value = String(this.members.get(Number(u.id)) || 1);
+      box.addEventListener('change', () => {
+        if (box.checked) this.members.set(Number(u.id), Number(level.value) || 1);
+        else this.members.delete(Number(u.id));
+        level.disabled = ro || !box.checked;
+        row.classList.toggle('on', box.checked);
+        this.updateMemberCount();
+        this.changed();
+      });
+      level.addEventListener('change', () => {
+        if (this.members.has(Number(u.id))) this.members.set(Number(u.id), Number(level.value));
+        this.changed();
+      });
+      const status = availability(u);
+      const row = h('div', { class: `member${on ? ' on' : ''}` },
+        h('label', { class: 'member-who', for: box.id }, box,
+          h('span', { class: 'pick-av' }, avatar(u.name || u.email, `agent-${u.id}`, 'sm'), statusDot(status, 'sdot-badge')),
+          h('span', { class: 'member-text' },
+            h('span', { class: 'member-name' }, u.name || u.email),
+            h('span', { class: 'member-sub' }, `${cap(u.role || 'agent')} · ${STATUS_LABELS[status]}`))),
+        level);
+      this.memberRows.set(Number(u.id), { box, row });
+      return row;
+    });
+    this.memberCount = h('span', { class: 'muted small' });
+    replaceChildren(this.membersEl,
+      users.length ? h('div', { class: 'member-list' }, rows) : h('p', { class: 'empty-note' }, 'No agents yet. Add some under Agents.'),
+      h('div', { class: 'member-foot' }, this.memberCount,
+        ro ? null : h('span', { class: 'muted small' }, 'Saved with the department.')));
+    this.updateMemberCount();
+  }
+
+  updateMemberCount() {
+    if (this.memberCount) this.memberCount.textContent = `${plural(this.members.size, 'member')} selected`;
+  }
+
+  payload() {
+    const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
+    return {
+      slug: this.slug.value.trim(),
+      name: this.name.value.trim(),
+      description: this.description.value.trim(),
+      hours: this.hours.value(),
+      max_queue: num(this.maxQueue) ?? 0,
+      routing: this.routing,
+      offer_timeout_seconds: num(this.timeout) ?? 30,
+      offline_message: this.offline.value.trim(),
+      email: this.email.value.trim() || null,
+      fallback_department_id: this.fallback.value ? Number(this.fallback.value) : null,
+    };
+  }
+
+  async save() {
+    if (this.busy) return;
+    const errors = this.errors;
+    errors.clear();
+    if (this.admin) {
+      if (!this.name.value.trim()) { errors.show('name', 'Give the department a name.'); return; }
+      if (!this.slug.value.trim()) { errors.show('slug', 'Give the department a slug, like “billing”.'); return; }
+      const problem = this.hours.check();
+      if (problem) { errors.show(problem.field, problem.message); return; }
+    }
+    this.busy = true;
+    this.saveBtn.disabled = true;
+    const label = this.saveBtn.lastChild.textContent;
+    this.saveBtn.lastChild.textContent = 'Saving…';
+    const dir = this.app.directory;
+    let dept = this.dept;
+    try {
+      if (this.admin) {
+        const body = this.payload();
+        const r = this.isNew
+          ? await post('/api/v1/departments', body)
+          : await api('PATCH', `/api/v1/departments/${dept.id}`, body);
+        dept = (r && (r.department || (r.id != null ? r : null))) || { ...dept, ...body };
+        dir.putDepartment(dept);
+      }
+      if (this.canMembers && dept && dept.id != null && membersKey(this.members) !== this.savedMembers) {
+        const members = [...this.members.entries()].map(([user_id, level]) => ({ user_id, level }));
+        members.forEach((m, i) => { // errors name `members[i]`: point them at that agent's row
+          const hit = this.memberRows && this.memberRows.get(m.user_id);
+          if (hit) this.errors.reg(`members[${i}]`, hit.box, hit.row);
+        });
+        try {
+          await api('PUT', `/api/v1/departments/${dept.id}/members`, { members });
+          this.savedMembers = membersKey(this.members);
+        } catch (err) {
+          if (this.isNew) {
+            // the department exists now: open it, then show what went wrong with the members
+            this.page.dirty = false;
+            this.page.selected = dept.id;
+            this.app.toast(`Department created, but its members were not saved: ${err.message}`, 'error');
+            this.app.showSettings(`departments/${dept.id}`);
+            return;
+          }
+          throw err;
+        }
+      }
+      this.page.dirty = false;
+      this.app.toast(this.isNew ? `Department “${dept.name}” created` : this.admin ? 'Department saved' : 'Members saved', 'success');
+      this.busy = false;
+      await Promise.all([dir.loadDepartments(true), dir.loadUsers(true)]);
+      if (this.isNew) this.app.showSettings(`departments/${dept.id}`);
+    } catch (err) {
+      this.busy = false;
+      this.saveBtn.disabled = false;
+      this.saveBtn.lastChild.textContent = label;
+      if (err.status === 401) return;
+      errors.show(err.field, err.message);
+    }
+  }
+
+  async onDelete() {
+    if (!this.deleteArmed) {
+      this.deleteArmed = true;
+      this.deleteBtn.classList.add('armed');
+      this.deleteBtn.lastChild.textContent = 'Click again to delete';
+      this.deleteBtn.title = 'Waiting chats move to the fallback department, or are closed as missed.';
+      clearTimeout(this.deleteTimer);
+      this.deleteTimer = setTimeout(() => {
+        this.deleteArmed = false;
+        this.deleteBtn.classList.remove('armed');
+        this.deleteBtn.lastChild.textContent = 'Delete';
+      }, 4000);
+      return;
+    }
+    clearTimeout(this.deleteTimer);
+    this.deleteBtn.disabled = true;
+    this.deleteBtn.lastChild.textContent = 'Deleting…';
+    try {
+      await api('DELETE', `/api/v1/departments/${this.dept.id}`);
+      this.app.toast(`Department “${this.dept.name}” deleted`, 'success');
+      this.page.dirty = false;
+      this.app.directory.removeDepartment(this.dept.id);
+      this.page.selected = null;
+      this.app.showSettings('departments');
+      this.app.directory.loadDepartments(true);
+    } catch (err) {
+      this.deleteBtn.disabled = false;
+      this.deleteArmed = false;
+      this.deleteBtn.classList.remove('armed');
+      this.deleteBtn.lastChild.textContent = 'Delete';
+      if (err.status !== 401) this.errors.show(err.field, err.message);
+    }
+  }
+}
+
+function section(title, sub, ...children) {
+  return h('section', { class: 'card form-card' },
+    h('div', { class: 'card-head' }, h('div', null, h('h3', null, title), sub ? h('p', { class: 'card-sub' }, sub) : null)),
+    ...children);
+}
+
+function stat(value, tone, label) {
+  return h('div', { class: `stat${tone ? ` stat-${tone}` : ''}` }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
+}
+
+function membersKey(map) {
+  return JSON.stringify([...map.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+function slugify(s) {
+  return String(s).normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+}
+
+function cap(s) { return String(s).charAt(0).toUpperCase() + String(s).slice(1); }
