@@ -114,7 +114,8 @@ export function openTransferDialog(app, conv) {
               depts.length ? h('span', { class: 'pick-tags' }, depts.slice(0, 4).map((d) => deptTag(d, { small: true })),
                 depts.length > 4 ? h('span', { class: 'muted small' }, `+${depts.length - 4}`) : null) : null),
             h('span', { class: `pick-load${full ? ' full' : ''}`, title: `${active} active of at most ${max || '—'} chats` },
-              h('strong', null, String(active)), ` / ${max || '—'}`, h('span', { class: 'pick-load-label' }, full ? 'full' : 'chats'))),
+              h('span', { class: 'pick-load-n' }, h('strong', null, String(active)), `/${max || '—'}`),
+              h('span', { class: 'pick-load-label' }, full ? 'full' : 'chats'))),
         });
       }));
     } else {
@@ -141,7 +142,7 @@ export function openTransferDialog(app, conv) {
                 isCurrent ? h('span', { class: 'chip' }, 'Current') : null),
               h('span', { class: 'pick-sub' },
                 h('span', { class: online ? 'ok-text' : 'muted' }, statusDot(online ? 'online' : 'offline'), `${plural(online, 'agent')} online`),
-                Number(d.queue_length) ? h('span', null, ` · ${Number(d.queue_length)} waiting`) : null)),
+                Number(d.queue_length) ? h('span', null, `· ${Number(d.queue_length)} waiting`) : null)),
             accepting
               ? h('span', { class: 'pick-flag ok' }, icon('check', 13), 'Accepting')
               : h('span', { class: 'pick-flag warn' }, icon('alert', 13), why)),
