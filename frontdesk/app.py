@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ from frontdesk.config import Settings
 from frontdesk.jobs import Jobs
 from frontdesk.realtime.agent_socket import agent_socket
 from frontdesk.realtime.hub import RESYNC, Hub
+from frontdesk.realtime.presence import Presence, RedisPresence
 from frontdesk.realtime.visitor_socket import visitor_socket
 from frontdesk.store.db import Database
 
@@ -39,6 +42,14 @@ def make_bus(settings: Settings, hub: Hub) -> EventBus:
     return InProcessBus()
 
 
+async def make_presence(settings: Settings) -> Presence:
+    if settings.redis_url:
+        presence = RedisPresence(settings.redis_url, node=f"{socket.gethostname()}:{os.getpid()}")
+        await presence.start()
+        return presence
+    return Presence()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -48,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub = Hub()
         bus = make_bus(settings, hub)
         await bus.start(hub.deliver)
-        ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus)
+        presence = await make_presence(settings)
+        ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus, presence=presence)
         ctx.writer = GroupCommitWriter(ctx)
         ctx.router = Router(ctx)
         jobs = Jobs(ctx)
@@ -62,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await jobs.stop()
             await ctx.router.stop()
             await ctx.writer.stop()
+            if hasattr(presence, "close"):
+                await presence.close()
             await bus.close()
             await db.dispose()
 

@@ -78,9 +78,13 @@ class Jobs:
         ctx, presence = self.ctx, self.ctx.presence
         for agent_id in presence.agents_gone_longer_than(ctx.settings.agent_offline_grace_seconds):
             presence.forget_agent(agent_id)
+            if await presence.is_agent_connected(agent_id):
+                continue  # still there on another node of the cluster
             await routing.set_agent_status(ctx, agent_id, "offline", reason="disconnected")
         for visitor_id in presence.visitors_gone_longer_than(ctx.settings.visitor_leave_grace_seconds):
             presence.forget_visitor(visitor_id)
+            if await presence.is_visitor_connected(visitor_id):
+                continue
             async with ctx.db.read() as conn:
                 chat = await chat_store.open_chat_of_visitor(conn, visitor_id)
             if chat is not None and chat.status == "queued":

@@ -17,7 +17,8 @@
  *   <script src="https://chat.example.com/widget.js" async></script>
  *
  * Script tag options: data-title="Talk to us", data-color="#0b7a5c", data-position="left",
- * data-department="sales" (chats start there; the pre-chat form skips the topic choice).
+ * data-department="sales" (chats start there; the pre-chat form skips the topic choice),
+ * data-greeting="Hi! Ask us anything."
  * Otherwise title, greeting and color come from GET /api/v1/widget/config, fetched on first open.
  *
  * Before the first chat of a page session the visitor gets the pre-chat form (if enabled); when
@@ -198,7 +199,7 @@
     '<span class="bd" aria-hidden="true"></span></button></div>';
 
   var host, R, $ = function (s) { return R.querySelector(s); };
-  var fd, win, log, cs, pe, ta, go, ty, ov, stEl, sub, endB, ln, secs = {}, pn = {};
+  var fd, win, log, cs, pe, ta, go, ty, ov, stEl, sub, endB, ln, qu, pa, cm, lk, secs = {}, pn = {}, openedAt = 0;
 
   function el(tag, cls, text) {
     var n = D.createElement(tag);
@@ -266,23 +267,32 @@
     return (s || "").split(/\s+/).filter(Boolean).slice(0, 2).map(function (w) { return w[0]; }).join("");
   }
   function title() { return opt.title || conf.title || "Chat with us"; }
+  function greet() { return opt.greeting || conf.greeting; }
 
   function paint() { // header, banners, badge: everything derived from state
     if (!R) return;
-    var c = cur(), open = c && !c.done, ag = open && c.agent;
+    var c = cur(), open = c && !c.done, ag = open && c.agent, m = mode(), chatting = m === "chat";
+    var q = chatting && open && !ag && c.q, w = q && q.estimated_wait_seconds;
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
-    var q = open && c.q, w = q && q.estimated_wait_seconds;
     sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] :
-      q ? "You're #" + q.position + " in line" + (w ? " · about " + Math.ceil(w / 60) + " min" : "") :
       open ? "Waiting for an agent to join…" :
-      conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
+      m === "off" || conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
+    qu.hidden = !q;
+    if (q) {
+      qu.textContent = "You're #" + q.position + " in line · " + (w == null ? "waiting for the next available agent" :
+        "about " + Math.max(1, Math.ceil(w / 60)) + " min");
+    }
     $(".av").textContent = initials(ag ? ag.name : title()) || "?";
     endB.hidden = !open || stopped;
     ov.hidden = !(c && c.done) || outbox.length > 0;
+    lk.hidden = !(c && c.miss);
+    log.hidden = cm.hidden = $(".er").hidden = !chatting;
+    pa.hidden = chatting;
+    panel(m);
     var g = $(".gr");
-    g.hidden = !conf.greeting;
-    g.firstChild.textContent = conf.greeting || "";
+    g.hidden = !greet();
+    g.firstChild.textContent = greet() || "";
     var color = opt.color || conf.accent_color;
     if (color && W.CSS && CSS.supports("color", color)) fd.style.setProperty("--a", color);
     fd.classList.toggle("l", opt.position === "left");
@@ -310,8 +320,184 @@
     st.open = !!open;
     save();
     if (!R) return;
-    if (open) { unread = 0; bottom(); setTimeout(function () { ta.focus(); }, 50); }
+    if (open) { unread = 0; openedAt = Date.now(); loadConf(); bottom(); setTimeout(focusIn, 50); }
     paint();
+  }
+  function focusIn(n) {
+    n = n || pa.querySelector(".in,.bt");
+    (pa.hidden || !n ? ta : n).focus();
+  }
+
+  // ---- config, pre-chat form, offline form ----------------------------------------------------
+  // What the window shows: "chat" (log and composer), "pre" (pre-chat form), "off" (offline
+  // form), "thx" (offline message sent) or "wait" (pre-chat settings not known yet).
+  function mode() {
+    var d = confAt && autoDept();
+    if (off) return off.ok ? "thx" : "off";
+    if (stopped || used || isOpenChat() || outbox.length) return "chat";
+    if (d && !d.accepting_chats) return "off";
+    if (conf.dept !== dept && !loaded) return "wait";
+    return (conf.prechat || {}).enabled ? "pre" : "chat";
+  }
+  function deps() { return conf.dept === dept && conf.departments || []; }
+  function dep(slug) { return deps().filter(function (d) { return d.slug === slug; })[0]; }
+  function autoDept() { var ds = deps(); return ds.length === 1 && ds[0]; } // preset, or the only one
+  function loadConf(force) {
+    var d = dept;
+    if (confP || !force && conf.dept === d && Date.now() - confAt < 60000) return;
+    confP = fetch(BASE + "/api/v1/widget/config" + (d ? "?department=" + encodeURIComponent(d) : "")).then(function (r) {
+      if (r.status === 404 && d && d === dept) {
+        dept = "";
+        console.warn("frontdesk: no department " + JSON.stringify(d) + "; chats go to the default one");
+      }
+      return r.ok && r.json();
+    }).then(function (c) {
+      if (c) { c.dept = d; conf = c; confAt = Date.now(); ls(K + "config", JSON.stringify(c)); }
+    }).catch(function () {}).then(function () {
+      confP = 0;
+      if (d === dept) { loaded = 1; paint(); } else loadConf();
+    });
+  }
+  function clean(m) { // "email: is not valid" → "Is not valid"
+    m = String(m || "").replace(/^[\w.\[\]]+: /, "");
+    return m.charAt(0).toUpperCase() + m.slice(1);
+  }
+  var NEED = {name: "Please enter your name.", email: "Please enter your e-mail address.", department: "Please choose a topic.",
+    question: "Please tell us how we can help.", text: "Please write your message."};
+  function ferr(n, m) { // show m next to field n (or above the button); returns the field
+    var i = R.getElementById("fd-" + n), e = i ? R.getElementById("fd-" + n + "-e") : pa.querySelector(".all");
+    if (e) e.textContent = m || "";
+    if (i) i.setAttribute("aria-invalid", !!m);
+    return i;
+  }
+  function form(label, ok) {
+    var f = pa.appendChild(el("form", "")), b;
+    f.noValidate = true;
+    f.appendChild(el("div", "fe all")).setAttribute("role", "alert");
+    b = f.appendChild(el("button", "bt", label));
+    b.type = "submit";
+    f.onsubmit = function (e) {
+      var v = {}, bad;
+      e.preventDefault();
+      [].forEach.call(f.querySelectorAll(".in"), function (i) {
+        var t = v[i.name] = vals[i.name] = i.value.trim();
+        t = t ? i.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(t) && "Please enter a valid e-mail address." : i.rq && NEED[i.name];
+        ferr(i.name, t);
+        if (t && !bad) bad = i;
+      });
+      ferr("", "");
+      if (bad) bad.focus(); else ok(v, b);
+    };
+    return f;
+  }
+  function field(f, x, ds) { // x: {name, label, required}; ds: departments for a select
+    var n = x.name, id = "fd-" + n, w = el("div", "fl"), l = w.appendChild(el("label", "", x.label || n)), i, e, h;
+    l.htmlFor = id;
+    if (!x.required) l.appendChild(el("span", "op", "optional"));
+    if (ds) {
+      e = w.appendChild(el("div", "sl"));
+      e.innerHTML = ICON.chev;
+      i = e.insertBefore(el("select", "in"), e.firstChild);
+      [{slug: "", name: "Choose…"}].concat(ds).forEach(function (d) {
+        i.appendChild(el("option", "", d.name + (d.accepting_chats === false ? " — offline" : ""))).value = d.slug;
+      });
+    } else {
+      i = w.appendChild(el(n === "question" || n === "text" ? "textarea" : "input", "in"));
+      i.maxLength = n === "name" ? 100 : n === "email" ? 254 : MAX;
+      if (n === "email") i.type = "email";
+      if (i.type !== "textarea") i.autocomplete = n;
+    }
+    i.id = id;
+    i.name = n;
+    i.rq = x.required;
+    i.value = vals[n] || "";
+    if (x.required) i.setAttribute("aria-required", "true");
+    i.setAttribute("aria-describedby", id + "-e");
+    h = ds && w.appendChild(el("div", "hl", (dep(i.value) || {}).description));
+    w.appendChild(el("div", "fe")).id = id + "-e";
+    i.oninput = i.onchange = function () {
+      var d = ds && dep(i.value) || {};
+      vals[n] = i.value;
+      ferr(n, "");
+      if (h) h.textContent = d.description || "";
+      if (d.accepting_chats === false) { off = {dept: d.slug, back: "pre"}; vals.text = vals.text || vals.question; paint(); }
+    };
+    f.insertBefore(w, f.querySelector(".all"));
+  }
+  function when(s) { // "tomorrow at 09:00", in the visitor's time zone and language
+    var d = new Date(s), t = d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    var days = Math.round((new Date(s).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 864e5);
+    return isNaN(d) ? "soon" : (days < 1 ? "today" : days < 2 ? "tomorrow" :
+      d.toLocaleDateString([], days < 7 ? {weekday: "long"} : {weekday: "short", month: "short", day: "numeric"})) + " at " + t;
+  }
+  function panel(m) { // (re)build the form panel when what it shows has changed
+    var k = m + (m === "chat" ? "" : JSON.stringify([conf.prechat, greet(), deps(), dept, off])), a = R.activeElement;
+    var had = pkey, f, s, d, b, i;
+    if (k === pkey) return;
+    pkey = k;
+    pa.textContent = "";
+    pa.className = "pn" + (m === "thx" ? " dn" : "");
+    if (m === "wait") pa.appendChild(el("div", "sy", "Loading…"));
+    if (m === "pre") {
+      d = deps();
+      if (greet()) pa.appendChild(el("p", "", greet()));
+      f = form("Start chat", function (v) {
+        sendMessage(v.question, {department: dept || v.department || undefined, name: v.name || undefined,
+          email: v.email || undefined}).catch(function () {});
+      });
+      ((conf.prechat || {}).fields || []).concat({name: "question", label: "How can we help?", required: 1}).forEach(function (x) {
+        var n = x.name;
+        if (!R.getElementById("fd-" + n) && (n === "department" ? !dept && d.length > 1 : /^(name|email|question)$/.test(n))) {
+          field(f, x, n === "department" && d);
+        }
+      });
+      if (perr) i = ferr(perr[0] === "text" ? "question" : perr[0], clean(perr[1]));
+      perr = 0;
+    }
+    if (m === "off") {
+      s = off ? off.dept : autoDept().slug;
+      d = dep(s) || {};
+      pa.appendChild(el("p", "", d.offline_message || "We're not online right now. Leave a message and we'll get back to you by e-mail."));
+      if (d.next_opening) pa.appendChild(el("p", "wb", "We're back ")).appendChild(el("b", "", when(d.next_opening)));
+      f = form("Send message", function (v, b) { leave(s, v, b); });
+      field(f, {name: "name", label: "Your name"});
+      field(f, {name: "email", label: "E-mail", required: 1});
+      field(f, {name: "text", label: "Message", required: 1});
+      if (off && off.back) {
+        b = pa.appendChild(el("button", "bk", off.back === "pre" ? "← Choose another topic" : "← Back to the chat"));
+        b.type = "button";
+        b.onclick = function () { if (off.back === "pre") vals.department = ""; off = 0; paint(); };
+      }
+    }
+    if (m === "thx") {
+      pa.appendChild(el("div", "ck")).innerHTML = ICON.ok;
+      pa.appendChild(el("p", "", "Thanks — we'll e-mail you at " + off.ok + "."));
+      b = pa.appendChild(el("button", "bt", "Done"));
+      b.type = "button";
+      b.onclick = function () { off = 0; show(0); ln.focus(); };
+    }
+    // Keep the focus in the window when it was there (or the window has just opened).
+    if (had && st.open && (a ? a === ln || win.contains(a) : Date.now() - openedAt < 3000)) {
+      focusIn(i || a && a.name && R.getElementById("fd-" + a.name));
+    }
+  }
+  function leave(s, v, b) { // POST the offline form
+    b.disabled = true;
+    b.textContent = "Sending…";
+    fetch(BASE + "/api/v1/widget/offline", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({
+      department: s || undefined, name: v.name || undefined, email: v.email, text: v.text, visitor_token: token || undefined
+    })}).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (r.ok) { off = {dept: s, ok: v.email}; vals.text = ""; return paint(); }
+        throw r.status === 429 ? "You've sent several messages in a short time. Please wait a few minutes and try again." :
+          r.status === 400 && j.error || 0;
+      });
+    }).catch(function (e) {
+      b.disabled = false;
+      b.textContent = "Send message";
+      e = ferr(e.field, typeof e === "string" ? e : e.message ? clean(e.message) : "Your message could not be sent. Please try again.");
+      if (e) e.focus();
+    });
   }
 
   // ---- events ---------------------------------------------------------------------------------
@@ -342,6 +528,8 @@
     }
     if (k === "chat.closed") {
       c.done = 1;
+      c.miss = /^(missed|department_deleted)$/.test((e.data || {}).reason); // offer the offline form
+      if ((e.data || {}).reason === "department_deleted") c.dept = "";
       closers.splice(0).forEach(function (w) { w[0](e); });
     }
     if (R) draw(id, e);
@@ -376,15 +564,28 @@
     var r = m.ref, o = r && outbox.filter(function (x) { return x.client_id === r; })[0], w = r && waiters[r];
     if (o) {
       if (m.code === "unavailable") return setTimeout(sendMsg, 2000, o);
-      o.fail = m.message || m.code;
+      if (m.code === "offline" || o.start && m.field) { // to the offline form, or back to the pre-chat form
+        outbox = outbox.filter(function (x) { return x !== o; });
+        if (pn[r]) { pn[r].remove(); delete pn[r]; }
+        if (o.start) used = 0;
+        if (m.code === "offline") {
+          vals.text = (off && vals.text ? vals.text + "\n\n" : "") + o.text; // keep what they wrote
+          off = {dept: m.department || (o.start || {}).department || dept,
+            back: o.start ? !dept && deps().length > 1 && "pre" : cs.firstChild && "chat"};
+          loadConf(1);
+        } else perr = [m.field, m.message];
+      } else {
+        o.fail = m.message || m.code;
+        if (R) drawPend(o);
+      }
       save();
-      if (R) drawPend(o);
       paint();
     }
     if (w) {
       delete waiters[r];
       closers = closers.filter(function (c) { return c !== w; });
-      if (m.code === "chat_closed" && !o) w[0](); else w[1](err(m.code, m.message, m.retry_after));
+      if (m.code === "chat_closed" && !o) w[0]();
+      else w[1](Object.assign(err(m.code, m.message, m.retry_after), m.reason ? {reason: m.reason} : {}));
     }
   }
   function onFrame(m) {
@@ -395,6 +596,7 @@
       clearTimeout(stableT);
       stableT = setTimeout(function () { attempt = 0; quick = 0; }, 10000);
       status("");
+      ["name", "email"].forEach(function (k) { vals[k] = vals[k] || (m.visitor || {})[k] || ""; });
       if (ch) {
         setCur(ch.id);
         c = chat(ch.id);
@@ -417,7 +619,7 @@
     } else if (t === "synced") syncing[m.chat_id] = 0;
     else if (t === "typing") { if ((m.author || {}).type === "agent" && R) agentTyping(m.typing); }
     else if (t === "visitor") who = null;
-    else if (t === "queue" && m.chat_id) { chat(m.chat_id).q = m; paint(); }
+    else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); paint(); }
     else if (t === "error") onError(m);
   }
 
@@ -492,8 +694,11 @@
   });
 
   // ---- sending ----------------------------------------------------------------------------------
-  function sendMsg(o) {
-    if (ready && !o.fail) send({type: "message.send", client_id: o.client_id, text: o.text});
+  function sendMsg(o) { // the pre-chat form's first question goes as chat.start, with its fields
+    if (ready && !o.fail) {
+      send(Object.assign({type: o.start ? "chat.start" : "message.send", client_id: o.client_id, text: o.text},
+        o.start || {department: dept || undefined}));
+    }
   }
   function typing(on) {
     clearTimeout(typT);
@@ -507,12 +712,14 @@
     if (!typOn || now - typAt > 2000) { send({type: "typing", typing: true}); typAt = now; typOn = 1; }
     typT = setTimeout(typing, 3000, false);
   }
-  function sendMessage(text) {
+  function sendMessage(text, start) {
     text = String(text == null ? "" : text).trim();
     if (stopped) return Promise.reject(err("forbidden", "Chat unavailable on this site"));
     if (!text) return Promise.reject(err("bad_request", "text: must not be blank"));
     if (Array.from(text).length > MAX) return Promise.reject(err("too_large", "text: at most 4000 characters"));
     var o = {client_id: rid(), text: text};
+    if (start) o.start = start;
+    used = 1;
     typing(false);
     outbox.push(o);
     save();
@@ -540,6 +747,12 @@
     send(who); // sent again after each welcome until the server answers with `visitor`
     connect();
   }
+  function setDepartment(slug) {
+    dept = slug ? String(slug) : "";
+    loaded = 0;
+    if (st.open) loadConf();
+    paint();
+  }
   function on(name, cb) {
     (subs[name] = subs[name] || []).push(cb);
     return function () { subs[name] = subs[name].filter(function (f) { return f !== cb; }); };
@@ -550,8 +763,9 @@
     host = D.createElement("frontdesk-widget");
     R = host.attachShadow({mode: "open"});
     R.innerHTML = "<style>" + STYLE + "</style>" + HTML; // static markup only
-    fd = $(".fd"); win = $(".win"); log = $(".log"); cs = $(".cs"); pe = $(".pe"); ta = $("textarea");
+    fd = $(".fd"); win = $(".win"); log = $(".log"); cs = $(".cs"); pe = $(".pe"); cm = $(".cm"); ta = $(".cm textarea");
     go = $(".go"); ty = $(".ty"); ov = $(".ov"); stEl = $(".st"); sub = $(".s"); endB = $(".end"); ln = $(".ln");
+    qu = $(".qu"); pa = $(".pn"); lk = $(".lk");
     Object.keys(st.chats).forEach(function (id) {
       var ev = st.chats[id].ev;
       Object.keys(ev).forEach(function (s) { draw(id, ev[s]); });
@@ -593,13 +807,20 @@
       typing(!!ta.value.trim());
       paint();
     };
-    $("form").onsubmit = function (e) { e.preventDefault(); submit(); };
+    cm.onsubmit = function (e) { e.preventDefault(); submit(); };
+    lk.onclick = function () { // after a missed chat: leave what they wrote as an offline message
+      var c = cur();
+      vals.text = Object.keys(c.ev).map(function (s) { return c.ev[s]; }).filter(function (e) {
+        return e.kind === "message" && (e.author || {}).type === "visitor";
+      }).map(function (e) { return e.text; }).join("\n\n");
+      off = {dept: c.dept || dept, back: "chat"};
+      loadConf(1);
+      paint();
+    };
     D.body.appendChild(host);
     paint();
     bottom();
-    fetch(BASE + "/api/v1/widget/config").then(function (r) { return r.ok && r.json(); }).then(function (c) {
-      if (c) { conf = c; ls(K + "config", JSON.stringify(c)); paint(); }
-    }).catch(function () {});
+    if (st.open) loadConf();
     // A returning visitor (or one with unsent messages) reconnects at once; a new one gets a
     // token only when they first send something or are identified with setVisitor().
     if (token || outbox.length) connect();
@@ -612,7 +833,8 @@
 
   var api = {
     open: function () { show(1); }, close: function () { show(0); },
-    sendMessage: sendMessage, setVisitor: setVisitor, endChat: endChat, on: on
+    sendMessage: function (t) { return sendMessage(t); }, setVisitor: setVisitor, setDepartment: setDepartment,
+    endChat: endChat, on: on
   };
   Object.keys(api).forEach(function (k) { F[k] = api[k]; });
   // Replay calls queued by the stub, in order, then route late stub calls straight through.

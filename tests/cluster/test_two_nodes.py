@@ -54,7 +54,11 @@ async def test_visitor_and_agent_on_different_nodes(nodes):
 
 async def test_sockets_resync_after_redis_restarts(nodes):
     """Redis keeps nothing for an absent subscriber: after it comes back, sockets are told to resync."""
-    a, _b = nodes
+    a, b = nodes
+    email, password = make_agent(a)
+    agent = AgentClient(b.base_url)  # on duty on the other node, so the visitor can start a chat
+    await agent.login(email, password)
+    await agent.connect()
     visitor = VisitorClient(a.base_url)
     await visitor.connect()
     host_port = redis_url().split("//", 1)[1].split("/", 1)[0]
@@ -63,7 +67,10 @@ async def test_sockets_resync_after_redis_restarts(nodes):
     subprocess.run(["redis-cli", "-h", host, "-p", port, "CLIENT", "KILL", "TYPE", "pubsub"], check=True, capture_output=True)
     code = await visitor.socket.wait_closed(timeout=15)
     assert code == 4000
+    assert await agent.socket.wait_closed(timeout=15) == 4000  # every node's sockets resync
+    await agent.connect()
     await asyncio.sleep(0.1)
     await visitor.connect()
     assert (await visitor.send("still here"))["type"] == "ack"
     await visitor.close()
+    await agent.close()

@@ -1209,9 +1209,8 @@ class App {
   }
 
   /** After a successful transfer (the dialog closed): update the chat and tell the agent. */
-  transferred(conv, r, choice) {
+  transferred(conv, r, choice, wasMine) {
     const before = conv.summary;
-    const wasMine = this.isMine(before);
     const s = summaryFrom(r);
     if (s) this.upsert(s);
     else if (before && r) {

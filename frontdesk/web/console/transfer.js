@@ -181,11 +181,12 @@ export function openTransferDialog(app, conv) {
     submit.lastChild.textContent = 'Transferring…';
     const body = choice.kind === 'agent' ? { to_agent_id: Number(choice.id) } : { to_department_id: Number(choice.id) };
     if (note.value.trim()) body.note = note.value.trim();
+    const wasMine = app.isMine(conv.summary); // before the chat.updated that may beat the answer
     try {
       const r = await post(`/api/v1/chats/${conv.id}/transfer`, body);
       busy = false;
       dialog.close();
-      app.transferred(conv, r, choice);
+      app.transferred(conv, r, choice, wasMine);
     } catch (err) {
       busy = false;
       cancel.disabled = false;
