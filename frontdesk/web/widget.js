@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: SIZE bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 14027 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -16,21 +16,16 @@
  *   </script>
  *   <script src="https://chat.example.com/widget.js" async></script>
  *
- * Script tag options: data-title="Talk to us", data-color="#0b7a5c", data-position="left",
- * data-department="sales" (chats start there; the pre-chat form skips the topic choice),
- * data-greeting="Hi! Ask us anything."
- * Otherwise title, greeting and color come from GET /api/v1/widget/config, fetched on first open.
- *
- * Before the first chat of a page session the visitor gets the pre-chat form (if enabled); when
- * their department cannot take chats (outside hours, nobody online, queue full) they get the
- * offline form instead, which leaves a message for the team to answer by e-mail.
+ * Script tag options: data-title="Talk to us", data-greeting="Hi!", data-color="#0b7a5c",
+ * data-position="left", data-department="sales" (chats start there: no topic in the pre-chat
+ * form). The rest comes from GET /api/v1/widget/config on first open: the pre-chat form (shown
+ * before the page's first chat) and whether departments take chats now (if not: offline form).
  *
  * API (window.Frontdesk):
  *   open() / close()             show or hide the chat window (not the chat itself)
  *   sendMessage(text)            → Promise of the stored event; rejects with an Error with .code
- *                                ("offline": nobody can chat now, .reason says why; the window
- *                                then shows the offline form with the text filled in). Skips
- *                                the pre-chat form.
+ *                                ("offline" with .reason: the window shows the offline form,
+ *                                holding the text); skips the pre-chat form
  *   setVisitor({name, email})    tell agents who the visitor is (sent once connected)
  *   setDepartment(slug)          start chats in this department (null: the default one)
  *   endChat()                    → Promise; closes the visitor's open chat
@@ -66,7 +61,7 @@
   // st.chats: {chatId: {ev: {seq: event}, last: contiguous seq held, done, agent}}
   var st = load("state", {chats: {}, cur: 0, open: false});
   var outbox = load("outbox", []); // [{client_id, text, fail?}] until acknowledged
-  var conf = load("config", {}); // the last GET /widget/config, .dept = the department it was for
+  var conf = load("config", {}); // .dept: the department asked for
   var dept = opt.department || "";
   function save() { ls(K + "state", JSON.stringify(st)); ls(K + "outbox", JSON.stringify(outbox)); }
 
@@ -74,8 +69,7 @@
   var ws, ready, stopped, attempt = 0, timer, stableT, tokP, rx = 0, quick = 0;
   var fresh = {}, syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
   var typOn = 0, typAt = 0, typT, agentT;
-  // used: a chat was started this page session (no pre-chat form after that); off: the offline
-  // form is up {dept, back: view to return to, ok: e-mail it was sent from}; vals: form inputs.
+  // used: a chat was started this page session; off: offline form {dept, back: view, ok: e-mail}
   var used, off, vals = {}, confAt = 0, confP, loaded, perr, pkey;
 
   function rid() {
@@ -157,7 +151,7 @@
     ".go:disabled{opacity:.3;cursor:default}.go svg{width:18px;height:18px}" +
     ".er{padding:0 16px 6px;color:#c2373d;font-size:12.5px;background:#fff}.er:empty{display:none}" +
     ".qu{padding:7px 12px;font-size:12.5px;font-weight:500;text-align:center;color:color-mix(in srgb,var(--a),#000 30%);" +
-    "background:color-mix(in srgb,var(--a) 9%,#fff);border-bottom:1px solid color-mix(in srgb,var(--a) 14%,#fff)}" +
+    "background:color-mix(in srgb,var(--a) 10%,#fff)}" +
     ".qu:before{content:'';display:inline-block;width:7px;height:7px;margin:0 8px 1px 0;border-radius:50%;background:currentColor;animation:fdp 1.6s infinite}" +
     "@keyframes fdp{50%{opacity:.25}}" +
     ".lk{display:block;margin:8px auto 0;color:var(--a);font-weight:600}.lk:hover,.bk:hover{text-decoration:underline}" +
@@ -167,17 +161,16 @@
     ".in{display:block;width:100%;margin:0;padding:9px 12px;border:1px solid #d3d7df;border-radius:10px;outline:0;background:#fff;" +
     "font:inherit;color:inherit;transition:border-color .15s,box-shadow .15s}" +
     ".in:focus{border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 18%,transparent)}" +
-    ".in[aria-invalid=true]{border-color:#d4453b}.in[aria-invalid=true]:focus{box-shadow:0 0 0 3px rgba(212,69,59,.15)}" +
-    "textarea.in{height:96px;min-height:64px;max-height:240px;resize:vertical}" +
+    ".in[aria-invalid=true]{border-color:#d4453b}" +
+    "textarea.in{height:96px;resize:vertical}" +
     ".sl{position:relative}select.in{appearance:none;padding-right:36px;cursor:pointer}" +
     ".sl svg{position:absolute;right:10px;top:50%;width:18px;height:18px;margin-top:-9px;color:#6b7180;pointer-events:none}" +
-    ".hl{margin-top:5px;font-size:12.5px;color:#6b7180}.hl:empty,.fe:empty{display:none}" +
-    ".fe{margin-top:5px;font-size:12.5px;color:#c2373d}.all{margin:0 0 10px}" +
-    ".bt{display:block;width:100%;padding:11px 16px;border-radius:10px;background:var(--a);color:#fff;font-weight:600;transition:filter .15s}" +
-    ".bt:hover{filter:brightness(1.08)}.bt:disabled{opacity:.6;cursor:default;filter:none}" +
+    ".hl,.fe{margin-top:5px;font-size:12.5px;color:#6b7180}.hl:empty,.fe:empty{display:none}.fe{color:#c2373d}.all{margin:0 0 10px}" +
+    ".bt{display:block;width:100%;padding:11px 16px;border-radius:10px;background:var(--a);color:#fff;font-weight:600}" +
+    ".bt:hover{filter:brightness(1.08)}.bt:disabled{opacity:.6;cursor:default}" +
     ".bk{display:block;margin:14px auto 0;font-size:13px;color:#6b7180}" +
     ".wb{margin:-6px 0 18px;padding:9px 12px;border-radius:10px;background:#f3f4f7;font-size:13px;color:#3d4350}" +
-    ".wb b{font-weight:600}.dn{padding-top:48px;text-align:center}.dn>p{margin:0 0 24px}" +
+    ".dn{padding-top:48px;text-align:center}.dn>p{margin:0 0 24px}" +
     ".ck{display:grid;place-items:center;width:56px;height:56px;margin:0 auto 16px;border-radius:50%;" +
     "background:color-mix(in srgb,var(--a) 12%,#fff);color:var(--a)}.ck svg{width:28px;height:28px;stroke-width:2.5}" +
     ".pw{padding:0 0 8px;font-size:11px;color:#a3a8b3;text-align:center;background:#fff}" +
@@ -206,6 +199,11 @@
     n.className = cls;
     if (text != null) n.textContent = text;
     return n;
+  }
+  function btn(parent, cls, text, click) {
+    var b = parent.appendChild(el("button", cls, text));
+    b.type = "button";
+    b.onclick = click;
   }
   function hhmm(s) {
     var d = new Date(s);
@@ -257,11 +255,7 @@
     n.classList.toggle("bad", !!o.fail);
     f = n.lastChild;
     f.textContent = o.fail ? "Not sent: " + o.fail : "Sending…";
-    if (o.fail) {
-      var r = f.appendChild(el("button", "rt", "Retry"));
-      r.type = "button";
-      r.onclick = function () { delete o.fail; save(); drawPend(o); sendMsg(o); connect(); };
-    }
+    if (o.fail) btn(f, "rt", "Retry", function () { delete o.fail; save(); drawPend(o); sendMsg(o); connect(); });
   }
   function initials(s) {
     return (s || "").split(/\s+/).filter(Boolean).slice(0, 2).map(function (w) { return w[0]; }).join("");
@@ -276,7 +270,7 @@
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
     sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] :
-      open ? "Waiting for an agent to join…" :
+      open ? q ? "Waiting for an agent…" : "Waiting for an agent to join…" : m === "thx" ? "We'll answer by e-mail" :
       m === "off" || conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
     qu.hidden = !q;
     if (q) {
@@ -329,8 +323,8 @@
   }
 
   // ---- config, pre-chat form, offline form ----------------------------------------------------
-  // What the window shows: "chat" (log and composer), "pre" (pre-chat form), "off" (offline
-  // form), "thx" (offline message sent) or "wait" (pre-chat settings not known yet).
+  // The window shows "chat" (log, composer), "pre" (pre-chat form), "off" (offline form), "thx"
+  // (offline message sent) or "wait" (no config yet).
   function mode() {
     var d = confAt && autoDept();
     if (off) return off.ok ? "thx" : "off";
@@ -341,14 +335,14 @@
   }
   function deps() { return conf.dept === dept && conf.departments || []; }
   function dep(slug) { return deps().filter(function (d) { return d.slug === slug; })[0]; }
-  function autoDept() { var ds = deps(); return ds.length === 1 && ds[0]; } // preset, or the only one
+  function autoDept() { var ds = deps(); return ds.length === 1 && ds[0]; }
   function loadConf(force) {
     var d = dept;
     if (confP || !force && conf.dept === d && Date.now() - confAt < 60000) return;
     confP = fetch(BASE + "/api/v1/widget/config" + (d ? "?department=" + encodeURIComponent(d) : "")).then(function (r) {
       if (r.status === 404 && d && d === dept) {
         dept = "";
-        console.warn("frontdesk: no department " + JSON.stringify(d) + "; chats go to the default one");
+        console.warn("frontdesk: no department " + d);
       }
       return r.ok && r.json();
     }).then(function (c) {
@@ -359,12 +353,11 @@
     });
   }
   function clean(m) { // "email: is not valid" → "Is not valid"
-    m = String(m || "").replace(/^[\w.\[\]]+: /, "");
-    return m.charAt(0).toUpperCase() + m.slice(1);
+    return String(m).replace(/^[\w.[\]]+: (.)/, function (x, c) { return c.toUpperCase(); });
   }
   var NEED = {name: "Please enter your name.", email: "Please enter your e-mail address.", department: "Please choose a topic.",
     question: "Please tell us how we can help.", text: "Please write your message."};
-  function ferr(n, m) { // show m next to field n (or above the button); returns the field
+  function ferr(n, m) { // message m at field n (or above the button)
     var i = R.getElementById("fd-" + n), e = i ? R.getElementById("fd-" + n + "-e") : pa.querySelector(".all");
     if (e) e.textContent = m || "";
     if (i) i.setAttribute("aria-invalid", !!m);
@@ -425,19 +418,18 @@
     f.insertBefore(w, f.querySelector(".all"));
   }
   function when(s) { // "tomorrow at 09:00", in the visitor's time zone and language
-    var d = new Date(s), t = d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    var d = new Date(s), t = d.toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
     var days = Math.round((new Date(s).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 864e5);
     return isNaN(d) ? "soon" : (days < 1 ? "today" : days < 2 ? "tomorrow" :
-      d.toLocaleDateString([], days < 7 ? {weekday: "long"} : {weekday: "short", month: "short", day: "numeric"})) + " at " + t;
+      d.toLocaleDateString([], {weekday: "long", month: "short", day: "numeric"})) + " at " + t;
   }
-  function panel(m) { // (re)build the form panel when what it shows has changed
+  function panel(m) { // (re)built when what it shows changes; keeps the focus in the window
     var k = m + (m === "chat" ? "" : JSON.stringify([conf.prechat, greet(), deps(), dept, off])), a = R.activeElement;
-    var had = pkey, f, s, d, b, i;
+    var had = pkey, f, s, d, i;
     if (k === pkey) return;
     pkey = k;
     pa.textContent = "";
     pa.className = "pn" + (m === "thx" ? " dn" : "");
-    if (m === "wait") pa.appendChild(el("div", "sy", "Loading…"));
     if (m === "pre") {
       d = deps();
       if (greet()) pa.appendChild(el("p", "", greet()));
@@ -462,26 +454,25 @@
       f = form("Send message", function (v, b) { leave(s, v, b); });
       field(f, {name: "name", label: "Your name"});
       field(f, {name: "email", label: "E-mail", required: 1});
-      field(f, {name: "text", label: "Message", required: 1});
+      field(f, {name: "text", label: "Your message", required: 1});
       if (off && off.back) {
-        b = pa.appendChild(el("button", "bk", off.back === "pre" ? "← Choose another topic" : "← Back to the chat"));
-        b.type = "button";
-        b.onclick = function () { if (off.back === "pre") vals.department = ""; off = 0; paint(); };
+        btn(pa, "bk", off.back === "pre" ? "← Choose another topic" : "← Back to the chat", function () {
+          if (off.back === "pre") vals.department = "";
+          off = 0;
+          paint();
+        });
       }
     }
     if (m === "thx") {
       pa.appendChild(el("div", "ck")).innerHTML = ICON.ok;
       pa.appendChild(el("p", "", "Thanks — we'll e-mail you at " + off.ok + "."));
-      b = pa.appendChild(el("button", "bt", "Done"));
-      b.type = "button";
-      b.onclick = function () { off = 0; show(0); ln.focus(); };
+      btn(pa, "bt", "Done", function () { off = 0; show(0); ln.focus(); });
     }
-    // Keep the focus in the window when it was there (or the window has just opened).
     if (had && st.open && (a ? a === ln || win.contains(a) : Date.now() - openedAt < 3000)) {
       focusIn(i || a && a.name && R.getElementById("fd-" + a.name));
     }
   }
-  function leave(s, v, b) { // POST the offline form
+  function leave(s, v, b) {
     b.disabled = true;
     b.textContent = "Sending…";
     fetch(BASE + "/api/v1/widget/offline", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({
@@ -585,7 +576,7 @@
       delete waiters[r];
       closers = closers.filter(function (c) { return c !== w; });
       if (m.code === "chat_closed" && !o) w[0]();
-      else w[1](Object.assign(err(m.code, m.message, m.retry_after), m.reason ? {reason: m.reason} : {}));
+      else { r = err(m.code, m.message, m.retry_after); r.reason = m.reason; w[1](r); }
     }
   }
   function onFrame(m) {
@@ -809,10 +800,9 @@
     };
     cm.onsubmit = function (e) { e.preventDefault(); submit(); };
     lk.onclick = function () { // after a missed chat: leave what they wrote as an offline message
-      var c = cur();
-      vals.text = Object.keys(c.ev).map(function (s) { return c.ev[s]; }).filter(function (e) {
-        return e.kind === "message" && (e.author || {}).type === "visitor";
-      }).map(function (e) { return e.text; }).join("\n\n");
+      var c = cur(), t = [];
+      for (var s in c.ev) if (c.ev[s].kind === "message" && c.ev[s].author.type === "visitor") t.push(c.ev[s].text);
+      vals.text = t.join("\n\n");
       off = {dept: c.dept || dept, back: "chat"};
       loadConf(1);
       paint();
