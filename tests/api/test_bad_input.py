@@ -144,7 +144,9 @@ async def test_login_is_throttled_after_failures(server):
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         codes = []
         for _ in range(7):
-            r = await http.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong-password"})
+            r = await http.post(
+                "/api/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong-password"}
+            )
             codes.append(r.status_code)
         assert codes[:5] == [401] * 5 and codes[-1] == 429
         assert int(r.headers["retry-after"]) >= 1

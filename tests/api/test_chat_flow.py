@@ -36,9 +36,7 @@ async def test_visitor_and_agent_chat_both_ways(server):
     reply = await agent.send(chat_id, "Yes, we do! Delivery takes 3 days.")
     assert reply["type"] == "ack" and reply["seq"] == 4
     seen = await visitor.socket.wait_type("event", seq=4)
-    assert (
-        seen["text"] == "Yes, we do! Delivery takes 3 days." and seen["author"]["name"] == agent.user["name"]
-    )
+    assert seen["text"] == "Yes, we do! Delivery takes 3 days." and seen["author"]["name"] == agent.user["name"]
 
     # Typing reaches the other side only.
     await visitor.socket.send({"type": "typing", "typing": True})
@@ -98,9 +96,7 @@ async def test_second_agent_cannot_take_an_accepted_chat(server):
     assert (await agents[0].post(f"/api/v1/chats/{chat_id}/accept")).status_code == 200
     r = await agents[1].post(f"/api/v1/chats/{chat_id}/accept")
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
-    r = await agents[1].post(
-        f"/api/v1/chats/{chat_id}/messages", json={"text": "hi", "client_id": new_client_id()}
-    )
+    r = await agents[1].post(f"/api/v1/chats/{chat_id}/messages", json={"text": "hi", "client_id": new_client_id()})
     assert r.status_code == 403
     for a in agents:
         await a.close()

@@ -101,7 +101,9 @@ async def test_resume_after_drops_and_restart(own_server: ServerProcess):
             await visitor.socket.send({"type": "message.send", "text": v_side.outbox[cid], "client_id": cid})
             cid = new_client_id()
             a_side.outbox[cid] = f"agent r{round_} m{i}"
-            await agent.socket.send({"type": "message.send", "chat_id": chat_id, "text": a_side.outbox[cid], "client_id": cid})
+            await agent.socket.send(
+                {"type": "message.send", "chat_id": chat_id, "text": a_side.outbox[cid], "client_id": cid}
+            )
         trouble = rng.choice(["visitor", "agent", "both", "restart"]) if round_ else "restart"
         if trouble == "restart":
             await own_server.stop()  # SIGTERM: uvicorn closes sockets going away
