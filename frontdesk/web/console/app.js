@@ -453,8 +453,8 @@ class App {
   /** Whether a summary still shows the chat offered to me (queued, and not offered to someone else). */
   stillOffered(s) {
     if (s.status !== 'queued' || s.assignee) return false;
-    const to = s.offered_to ?? s.offer?.agent ?? s.offer?.agent_id;
-    if (to === undefined) return true; // the summary does not say: keep the offer until it expires
+    if (!('offered_to' in s)) return true; // the summary does not say: keep the offer until it expires
+    const to = s.offered_to;
     if (to === null) return false;
     const id = typeof to === 'object' ? to.id : to;
     return Number(id) === Number(this.me && this.me.id);

@@ -135,7 +135,7 @@ export class HoursEditor {
             this.changed();
           },
         }, 'Copy Monday to Tuesday–Friday'),
-        h('span', { class: 'field-hint' }, 'An end time of 00:00 means midnight.')));
+        h('span', { class: 'field-hint' }, 'End at midnight (00:00) to stay open until the end of the day.')));
     }
 
     const exEl = h('div', { class: 'exceptions' });

@@ -53,13 +53,25 @@ class FieldErrors {
       return;
     }
     const id = `err-${Math.random().toString(36).slice(2, 9)}`;
-    const msg = h('div', { class: 'field-msg', id, role: 'alert' }, icon('alert', 13), h('span', null, message));
+    // "hours.weekly.tue[1]: must end after it starts" next to that field reads "Must end after it starts"
+    let text = String(message || '');
+    const m = /^([\w.[\]-]+): (.+)$/s.exec(text);
+    if (m && (m[1] === path || String(path).startsWith(m[1]))) text = m[2].charAt(0).toUpperCase() + m[2].slice(1);
+    const msg = h('div', { class: 'field-msg', id, role: 'alert' }, icon('alert', 13), h('span', null, text));
     hit.container.classList.add('invalid');
     if (hit.container.classList.contains('interval') || hit.container.classList.contains('exception')) hit.container.after(msg);
     else hit.container.appendChild(msg);
     this.shown.push(msg);
     hit.el.setAttribute('aria-invalid', 'true');
     hit.el.setAttribute('aria-describedby', id);
+    const fix = () => { // the message goes as soon as the field is edited
+      msg.remove();
+      hit.container.classList.remove('invalid');
+      hit.el.removeAttribute('aria-invalid');
+      hit.el.removeAttribute('aria-describedby');
+    };
+    hit.container.addEventListener('input', fix, { once: true });
+    hit.container.addEventListener('change', fix, { once: true });
     hit.el.scrollIntoView({ block: 'center' });
     try { hit.el.focus({ preventScroll: true }); } catch { /* not focusable */ }
   }
@@ -461,7 +473,7 @@ class DeptEditor {
       return h('label', { class: 'radio-card' }, r, h('span', null, h('strong', null, title), h('span', { class: 'check-sub' }, sub)));
     };
     const routingGroup = h('fieldset', { class: 'field fieldset' },
-      h('legend', { class: 'field-label' }, 'Routing'),
+      h('legend', { class: 'field-label' }, 'How chats are assigned'),
       h('div', { class: 'radio-cards' },
         routeOpt('auto', 'Automatic', 'Each chat is offered to the available agent with the fewest chats.'),
         routeOpt('pick', 'Agents pick', 'Chats wait in the queue until an agent accepts one.')));

@@ -20,11 +20,11 @@ export class Sidebar {
     const app = this.app;
     this.connEl = h('span', { class: 'conn', title: 'Connecting…' }, h('i'), h('span', { class: 'conn-label' }, 'Connecting'));
     this.tabInbox = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('inbox') },
-      icon('inbox', 16), h('span', null, 'Inbox'), h('span', { class: 'tab-count', hidden: true }));
+      h('span', null, 'Inbox'), h('span', { class: 'tab-count', hidden: true }));
     this.tabTickets = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('tickets') },
-      icon('mail', 16), h('span', null, 'Messages'), h('span', { class: 'tab-count', hidden: true }));
+      h('span', null, 'Messages'), h('span', { class: 'tab-count', hidden: true }));
     this.tabHistory = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('history') },
-      icon('archive', 16), h('span', null, 'History'));
+      h('span', null, 'History'));
     this.offers = new OfferCards(app);
 
     this.deptFilter = h('select', {
