@@ -387,6 +387,14 @@ class App {
     const prev = this.chats.get(id) || (conv && conv.summary) || null;
     if (prev && (Number(prev.last_seq) || 0) > (Number(s.last_seq) || 0)) return; // stale
     const mine = this.isMine(s);
+    if (s.status === 'queued' && !this.watches(s.department)) {
+      // e.g. a chat I just transferred to a department I do not work in: not my queue
+      this.chats.delete(id);
+      this.offers.delete(id);
+      if (conv && conv.view) { conv.summary = s; conv.view.update(); }
+      this.scheduleRender();
+      return;
+    }
     const offer = this.offers.get(id);
     if (!offer && this.offeredToMe(s)) {
       // offered while this tab was away (another tab, a reload): show it too
@@ -436,6 +444,16 @@ class App {
 
     if (live && s.status === 'queued' && !wasQueued) this.announceQueued(s);
     this.scheduleRender();
+  }
+
+  /** Whether this agent works the department's queue (leads see every queue). */
+  watches(dept) {
+    const role = this.me && this.me.role;
+    if (!dept || dept.id == null || role === 'admin' || role === 'supervisor') return true;
+    const me = this.directory.user(this.me.id);
+    if (!me || !Array.isArray(me.departments)) return true; // not known yet: trust the server
+    return me.departments.some((d) => Number(d && typeof d === 'object' ? d.id : d) === Number(dept.id)
+      || (typeof d === 'string' && d === dept.slug));
   }
 
   offeredToMe(s) {

@@ -150,7 +150,7 @@ export class SettingsPage {
     this.navAgents.classList.toggle('active', !depts);
     this.navAgents.setAttribute('aria-selected', String(!depts));
     if (depts) {
-      this.listEl = h('div', { class: 'dept-list', role: 'list' });
+      this.listEl = h('nav', { class: 'dept-list', 'aria-label': 'Departments' });
       this.editorEl = h('div', { class: 'dept-editor' });
       replaceChildren(this.body, h('div', { class: 'dept-layout' },
         h('aside', { class: 'dept-aside' },
@@ -190,7 +190,7 @@ export class SettingsPage {
       const icn = h('span', { class: 'dept-icon' }, String(d.name || d.slug || '?').trim().charAt(0).toUpperCase());
       icn.style.setProperty('--hue', String(hueFor(d.slug || d.name)));
       return h('button', {
-        class: `dept-card${sel ? ' selected' : ''}`, type: 'button', role: 'listitem',
+        class: `dept-card${sel ? ' selected' : ''}`, type: 'button',
         'aria-current': sel ? 'true' : null, onclick: () => this.go('departments', d.id),
       },
       icn,
@@ -207,7 +207,7 @@ export class SettingsPage {
           h('span', null, `· ${d.routing === 'pick' ? 'pick' : 'auto'}`))));
     });
     if (this.selected === 'new') {
-      items.unshift(h('div', { class: 'dept-card selected new', role: 'listitem' },
+      items.unshift(h('div', { class: 'dept-card selected new', 'aria-current': 'true' },
         h('span', { class: 'dept-icon dept-icon-new' }, icon('plus', 16)),
         h('span', { class: 'dept-card-main' }, h('span', { class: 'dept-card-name' }, 'New department'),
           h('span', { class: 'dept-card-sub' }, 'Not saved yet'))));
@@ -257,17 +257,39 @@ export class SettingsPage {
           h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col' }, 'Status'),
           h('th', { scope: 'col' }, 'Departments'), h('th', { scope: 'col', class: 'num' }, 'Chats'),
           h('th', { scope: 'col', class: 'num' }, 'Max chats'))),
-        h('tbody', null, users.map((u) => this.agentRow(u, canEdit))));
+        h('tbody', null, users.flatMap((u) => this.agentRow(u, canEdit))));
     }
-    const addCard = this.isAdmin() ? this.addAgentCard() : null;
-    replaceChildren(this.agentsEl,
-      h('div', { class: 'card agents-card' },
-        h('div', { class: 'card-head' },
-          h('div', null, h('h2', null, 'Agents'),
-            h('p', { class: 'card-sub' }, 'Everyone who can sign in to the console. Max chats limits how many chats an agent is offered at once.')),
-          h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => dir.loadUsers(true) }, icon('retry', 14), 'Refresh')),
-        h('div', { class: 'table-wrap' }, table)),
-      addCard);
+    // The table is rebuilt on every directory change; the form only when the departments it
+    // offers change and nothing is typed in it, so a live refresh never eats what the admin typed.
+    if (!this.tableWrap || !this.tableWrap.isConnected) {
+      this.tableWrap = h('div', { class: 'table-wrap' });
+      this.addSlot = h('div', { class: 'add-slot' });
+      this.addSig = null;
+      replaceChildren(this.agentsEl,
+        h('div', { class: 'card agents-card' },
+          h('div', { class: 'card-head' },
+            h('div', null, h('h2', null, 'Agents'),
+              h('p', { class: 'card-sub' }, 'Everyone who can sign in to the console. Max chats limits how many chats an agent is offered at once.')),
+            h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => dir.loadUsers(true) }, icon('retry', 14), 'Refresh')),
+          this.tableWrap),
+        this.isAdmin() ? this.addSlot : null);
+    }
+    const focused = document.activeElement && this.tableWrap.contains(document.activeElement)
+      && document.activeElement.closest('tr') ? document.activeElement.closest('tr').dataset.user : null;
+    replaceChildren(this.tableWrap, table);
+    if (focused) {
+      const again = this.tableWrap.querySelector(`tr[data-user="${focused}"] input`);
+      if (again) again.focus();
+    }
+    if (this.isAdmin()) {
+      const sig = JSON.stringify(dir.departments.map((d) => [d.slug, d.name]));
+      const form = this.addSlot.firstChild;
+      const pristine = !form || ![...form.querySelectorAll('input:not([type="checkbox"])')].some((i) => i.value);
+      if (sig !== this.addSig && pristine) {
+        this.addSig = sig;
+        replaceChildren(this.addSlot, this.addAgentCard());
+      }
+    }
   }
 
   agentRow(u, canEdit) {
@@ -276,14 +298,21 @@ export class SettingsPage {
     const me = Number(u.id) === Number(this.app.me.id);
     const state = this.agentsState.get(u.id) || {};
     const max = h('input', {
-      type: 'number', class: 'input input-num', min: '1', max: '50', step: '1', value: String(u.max_chats ?? ''),
+      type: 'number', class: 'input input-num', min: '1', max: '50', step: '1',
+      value: String(state.error && state.value != null ? state.value : (u.max_chats ?? '')),
       disabled: !canEdit || state.busy, 'aria-label': `Maximum concurrent chats for ${u.name || u.email}`,
+      'aria-invalid': state.error ? 'true' : null, 'aria-describedby': state.error ? `max-err-${u.id}` : null,
     });
     const save = async () => {
+      // never rebuild the row inside the change/blur that is running on it
+      await new Promise((resolve) => { setTimeout(resolve, 0); });
       const n = Number(max.value);
-      if (String(n) === String(u.max_chats)) return;
+      if (max.value.trim() !== '' && String(n) === String(u.max_chats)) {
+        if (this.agentsState.has(u.id)) { this.agentsState.delete(u.id); this.renderAgents(); }
+        return;
+      }
       if (!Number.isInteger(n) || n < 1 || n > 50) {
-        this.agentsState.set(u.id, { error: 'Enter a whole number from 1 to 50.' });
+        this.agentsState.set(u.id, { error: 'Max chats must be a whole number from 1 to 50.', value: max.value });
         this.renderAgents();
         return;
       }
@@ -298,14 +327,14 @@ export class SettingsPage {
           if (cur && cur.saved) { this.agentsState.delete(u.id); this.renderAgents(); }
         }, 2500);
       } catch (err) {
-        this.agentsState.set(u.id, { error: err.message });
+        this.agentsState.set(u.id, { error: err.message, value: max.value });
         this.renderAgents();
       }
     };
     max.addEventListener('change', save);
     max.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); max.blur(); } });
     const depts = userDepartments(u, dir);
-    return h('tr', { class: state.error ? 'row-invalid' : null },
+    const row = h('tr', { class: state.error ? 'row-invalid' : null, dataset: { user: String(u.id) } },
       h('td', null, h('div', { class: 'who' },
         h('span', { class: 'pick-av' }, avatar(u.name || u.email, `agent-${u.id}`, 'md'), statusDot(status, 'sdot-badge')),
         h('div', { class: 'who-text' },
@@ -318,8 +347,10 @@ export class SettingsPage {
       h('td', { class: 'num' },
         h('div', { class: 'max-cell' }, max,
           state.busy ? h('span', { class: 'spinner spinner-xs' }) : null,
-          state.saved ? h('span', { class: 'saved' }, icon('check', 13), 'Saved') : null),
-        state.error ? h('div', { class: 'field-msg', role: 'alert' }, icon('alert', 13), h('span', null, state.error)) : null));
+          state.saved ? h('span', { class: 'saved', role: 'status', 'aria-label': 'Saved', title: 'Saved' }, icon('check', 14)) : null)));
+    if (!state.error) return [row];
+    return [row, h('tr', { class: 'row-msg' }, h('td', { colspan: '6' },
+      h('div', { class: 'field-msg', id: `max-err-${u.id}`, role: 'alert' }, icon('alert', 13), h('span', null, state.error))))];
   }
 
   addAgentCard() {
@@ -374,6 +405,9 @@ export class SettingsPage {
         });
         const user = r && (r.user || (r.id != null ? r : null));
         this.app.toast(`${name.value.trim()} can now sign in`, 'success');
+        for (const el of [name, email, password]) el.value = '';
+        submit.disabled = false;
+        submit.lastChild.textContent = 'Add agent';
         if (user) dir.putUser(user);
         await dir.loadUsers(true);
         await dir.loadDepartments(true);
