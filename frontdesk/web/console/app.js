@@ -775,7 +775,7 @@ class App {
 
   waitingChats() {
     return [...this.chats.values()].filter((s) => s.status === 'queued')
-      .sort((a, b) => (parseTime(a.created_at) || 0) - (parseTime(b.created_at) || 0) || a.id - b.id);
+      .sort((a, b) => (parseTime(a.queued_at || a.created_at) || 0) - (parseTime(b.queued_at || b.created_at) || 0) || a.id - b.id);
   }
 
   /** The Waiting list as shown: only the chosen department's chats when filtered. */

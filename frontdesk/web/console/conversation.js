@@ -140,8 +140,9 @@ export class ConversationView {
     if (s.department) meta.push(deptTag(s.department));
     meta.push(h('span', { class: 'meta-item' }, `Chat #${c.id}`));
     if (status === 'queued') {
-      meta.push(h('span', { class: 'meta-item', dataset: { since: String(parseTime(s.created_at) || '') } },
-        `Waiting ${duration(Date.now() - (parseTime(s.created_at) || Date.now()))}`));
+      const since = parseTime(s.queued_at) || parseTime(s.created_at);
+      meta.push(h('span', { class: 'meta-item', dataset: { since: String(since || '') } },
+        `Waiting ${duration(Date.now() - (since || Date.now()))}`));
     } else if (status === 'active' && s.assignee) {
       meta.push(h('span', { class: 'meta-item' },
         this.app.isMine(s) ? 'Assigned to you' : `Assigned to ${s.assignee.name || 'another agent'}`));

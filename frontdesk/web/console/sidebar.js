@@ -177,7 +177,7 @@ export class Sidebar {
       const sig = JSON.stringify([visitorName(s), s.status, lm.text, lm.author, lm.at, s.created_at,
         s.assignee && s.assignee.id, app.activeId === s.id, app.openIds.includes(s.id),
         app.unreadOf(s.id), app.isVisitorTyping(s.id), s.closed_at, s.department && s.department.name,
-        app.offers.has(s.id), s.missed]);
+        app.offers.has(s.id), s.missed, s.queued_at]);
       return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s));
     };
     const empty = (key, text) => this.nodes.get(key, text, () => h('li', { class: 'empty' }, text));
@@ -258,7 +258,7 @@ export class Sidebar {
 
   waitingItem(s) {
     const app = this.app;
-    const since = parseTime(s.created_at) || Date.now();
+    const since = parseTime(s.queued_at) || parseTime(s.created_at) || Date.now(); // queued again after a transfer
     const ms = Date.now() - since;
     const level = ms > 10 * 60000 ? 'late' : ms > 3 * 60000 ? 'warn' : '';
     const offered = app.offers.has(s.id);
