@@ -1250,8 +1250,11 @@ class App {
 
   /** Adds an internal note (agents only); resolves true when stored. */
   async addNote(conv, text) {
+    // a retry of the same text reuses its client_id, so the server stores the note once
+    if (!conv.noteSend || conv.noteSend.text !== text) conv.noteSend = { text, clientId: randomId('n') };
     try {
-      const r = await post(`/api/v1/chats/${conv.id}/notes`, { text, client_id: randomId('n') });
+      const r = await post(`/api/v1/chats/${conv.id}/notes`, { text, client_id: conv.noteSend.clientId });
+      conv.noteSend = null;
       const ev = r && (r.event || (r.kind && r.seq != null ? r : null));
       if (ev && ev.seq != null) {
         const copy = { ...ev };
@@ -1425,7 +1428,7 @@ class App {
 
   toggleSettings() {
     if (this.screen && this.screen.kind === 'settings') this.closeSettings();
-    else this.showSettings('departments');
+    else this.showSettings((this.settings && this.settings.route) || 'departments');
   }
 
   // ===== clock ===============================================================================

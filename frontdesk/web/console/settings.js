@@ -108,7 +108,14 @@ export class SettingsPage {
 
   /** Opens a section (and a department): `departments`, `departments/3`, `departments/new`, `agents`. */
   show(route) {
-    const [section, sub] = String(route || 'departments').split('/');
+    route = String(route || 'departments');
+    if (this.dirty && route === this.route && this.body.firstChild) {
+      // back from a chat with unsaved edits: keep them, refresh only the live numbers
+      this.app.directory.loadDepartments(true);
+      return;
+    }
+    this.route = route;
+    const [section, sub] = route.split('/');
     this.section = section === 'agents' ? 'agents' : 'departments';
     if (this.section === 'departments') {
       if (sub === 'new' && this.isAdmin()) this.selected = 'new';
@@ -120,8 +127,7 @@ export class SettingsPage {
   }
 
   go(section, sub) {
-    if (section === 'departments' && sub !== undefined && this.dirty && !this.confirmDiscard()) return;
-    if (section !== this.section && this.dirty && !this.confirmDiscard()) return;
+    if (this.dirty && !this.confirmDiscard()) return;
     this.dirty = false;
     this.app.showSettings(sub != null ? `${section}/${sub}` : section);
   }
@@ -699,6 +705,9 @@ class DeptEditor {
         }
       }
       this.page.dirty = false;
+      this.dirtyEl.hidden = true;
+      this.saveBtn.disabled = false;
+      this.saveBtn.lastChild.textContent = label;
       this.app.toast(this.isNew ? `Department “${dept.name}” created` : this.admin ? 'Department saved' : 'Members saved', 'success');
       this.busy = false;
       await Promise.all([dir.loadDepartments(true), dir.loadUsers(true)]);
