@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 14027 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 13989 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -17,9 +17,8 @@
  *   <script src="https://chat.example.com/widget.js" async></script>
  *
  * Script tag options: data-title="Talk to us", data-greeting="Hi!", data-color="#0b7a5c",
- * data-position="left", data-department="sales" (chats start there: no topic in the pre-chat
- * form). The rest comes from GET /api/v1/widget/config on first open: the pre-chat form (shown
- * before the page's first chat) and whether departments take chats now (if not: offline form).
+ * data-position="left", data-department="sales" (no topic choice). The rest comes from
+ * /api/v1/widget/config on first open: pre-chat form (before the page's first chat), offline form.
  *
  * API (window.Frontdesk):
  *   open() / close()             show or hide the chat window (not the chat itself)
@@ -159,7 +158,7 @@
     ".fl{margin-bottom:14px}.fl label{display:block;margin-bottom:5px;font-size:13px;font-weight:600;color:#2f3441}" +
     ".op{margin-left:6px;font-weight:400;color:#8a8f9c}" +
     ".in{display:block;width:100%;margin:0;padding:9px 12px;border:1px solid #d3d7df;border-radius:10px;outline:0;background:#fff;" +
-    "font:inherit;color:inherit;transition:border-color .15s,box-shadow .15s}" +
+    "font:inherit;color:inherit}" +
     ".in:focus{border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 18%,transparent)}" +
     ".in[aria-invalid=true]{border-color:#d4453b}" +
     "textarea.in{height:96px;resize:vertical}" +
@@ -270,7 +269,7 @@
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
     sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] :
-      open ? q ? "Waiting for an agent…" : "Waiting for an agent to join…" : m === "thx" ? "We'll answer by e-mail" :
+      open ? q ? "Waiting for an agent…" : "Waiting for an agent to join…" :
       m === "off" || conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
     qu.hidden = !q;
     if (q) {
@@ -323,8 +322,7 @@
   }
 
   // ---- config, pre-chat form, offline form ----------------------------------------------------
-  // The window shows "chat" (log, composer), "pre" (pre-chat form), "off" (offline form), "thx"
-  // (offline message sent) or "wait" (no config yet).
+  // The window shows "chat", "pre" (pre-chat form), "off" (offline form), "thx" (sent) or "wait".
   function mode() {
     var d = confAt && autoDept();
     if (off) return off.ok ? "thx" : "off";
@@ -420,7 +418,7 @@
   function when(s) { // "tomorrow at 09:00", in the visitor's time zone and language
     var d = new Date(s), t = d.toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
     var days = Math.round((new Date(s).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 864e5);
-    return isNaN(d) ? "soon" : (days < 1 ? "today" : days < 2 ? "tomorrow" :
+    return (days < 1 ? "today" : days < 2 ? "tomorrow" :
       d.toLocaleDateString([], {weekday: "long", month: "short", day: "numeric"})) + " at " + t;
   }
   function panel(m) { // (re)built when what it shows changes; keeps the focus in the window
@@ -449,7 +447,7 @@
     if (m === "off") {
       s = off ? off.dept : autoDept().slug;
       d = dep(s) || {};
-      pa.appendChild(el("p", "", d.offline_message || "We're not online right now. Leave a message and we'll get back to you by e-mail."));
+      pa.appendChild(el("p", "", d.offline_message || "Leave us a message and we'll reply by e-mail."));
       if (d.next_opening) pa.appendChild(el("p", "wb", "We're back ")).appendChild(el("b", "", when(d.next_opening)));
       f = form("Send message", function (v, b) { leave(s, v, b); });
       field(f, {name: "name", label: "Your name"});
@@ -552,10 +550,10 @@
     }
   }
   function onError(m) {
-    var r = m.ref, o = r && outbox.filter(function (x) { return x.client_id === r; })[0], w = r && waiters[r];
+    var r = m.ref, o = r && outbox.filter(function (x) { return x.client_id === r; })[0], w = r && waiters[r], e;
     if (o) {
       if (m.code === "unavailable") return setTimeout(sendMsg, 2000, o);
-      if (m.code === "offline" || o.start && m.field) { // to the offline form, or back to the pre-chat form
+      if (m.code === "offline" || o.start && m.field) { // to the offline form, or back to the pre-chat one
         outbox = outbox.filter(function (x) { return x !== o; });
         if (pn[r]) { pn[r].remove(); delete pn[r]; }
         if (o.start) used = 0;
@@ -576,7 +574,7 @@
       delete waiters[r];
       closers = closers.filter(function (c) { return c !== w; });
       if (m.code === "chat_closed" && !o) w[0]();
-      else { r = err(m.code, m.message, m.retry_after); r.reason = m.reason; w[1](r); }
+      else { e = err(m.code, m.message, m.retry_after); e.reason = m.reason; w[1](e); }
     }
   }
   function onFrame(m) {
@@ -607,8 +605,12 @@
       e.seq = e.seq || m.seq;
       onEvent(e, 1);
       settle(m.ref, chat(e.chat_id).ev[e.seq] || e);
-    } else if (t === "synced") syncing[m.chat_id] = 0;
-    else if (t === "typing") { if ((m.author || {}).type === "agent" && R) agentTyping(m.typing); }
+    } else if (t === "synced") { // seqs it skipped are agents' notes: don't wait for them
+      syncing[m.chat_id] = 0;
+      c = chat(m.chat_id);
+      while (c.last < m.last_seq || c.ev[c.last + 1]) if (c.ev[++c.last]) announce(m.chat_id, c.ev[c.last]);
+      save();
+    } else if (t === "typing") { if ((m.author || {}).type === "agent" && R) agentTyping(m.typing); }
     else if (t === "visitor") who = null;
     else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); paint(); }
     else if (t === "error") onError(m);
