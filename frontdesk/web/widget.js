@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 13989 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 13988 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -156,7 +156,7 @@
     ".lk{display:block;margin:8px auto 0;color:var(--a);font-weight:600}.lk:hover,.bk:hover{text-decoration:underline}" +
     ".pn{flex:1;overflow-y:auto;padding:20px 20px 16px;overscroll-behavior:contain}.pn>p{margin:0 0 16px;color:#3d4350}" +
     ".fl{margin-bottom:14px}.fl label{display:block;margin-bottom:5px;font-size:13px;font-weight:600;color:#2f3441}" +
-    ".op{margin-left:6px;font-weight:400;color:#8a8f9c}" +
+    ".op{margin-left:2px;font-weight:400;color:#8a8f9c}" +
     ".in{display:block;width:100%;margin:0;padding:9px 12px;border:1px solid #d3d7df;border-radius:10px;outline:0;background:#fff;" +
     "font:inherit;color:inherit}" +
     ".in:focus{border-color:var(--a);box-shadow:0 0 0 3px color-mix(in srgb,var(--a) 18%,transparent)}" +
@@ -384,7 +384,7 @@
   function field(f, x, ds) { // x: {name, label, required}; ds: departments for a select
     var n = x.name, id = "fd-" + n, w = el("div", "fl"), l = w.appendChild(el("label", "", x.label || n)), i, e, h;
     l.htmlFor = id;
-    if (!x.required) l.appendChild(el("span", "op", "optional"));
+    if (!x.required) l.appendChild(el("span", "op", " optional"));
     if (ds) {
       e = w.appendChild(el("div", "sl"));
       e.innerHTML = ICON.chev;
@@ -423,7 +423,7 @@
   }
   function panel(m) { // (re)built when what it shows changes; keeps the focus in the window
     var k = m + (m === "chat" ? "" : JSON.stringify([conf.prechat, greet(), deps(), dept, off])), a = R.activeElement;
-    var had = pkey, f, s, d, i;
+    var keep = pkey && st.open && (a ? a === ln || win.contains(a) : Date.now() - openedAt < 3000), f, s, d, i;
     if (k === pkey) return;
     pkey = k;
     pa.textContent = "";
@@ -466,9 +466,7 @@
       pa.appendChild(el("p", "", "Thanks — we'll e-mail you at " + off.ok + "."));
       btn(pa, "bt", "Done", function () { off = 0; show(0); ln.focus(); });
     }
-    if (had && st.open && (a ? a === ln || win.contains(a) : Date.now() - openedAt < 3000)) {
-      focusIn(i || a && a.name && R.getElementById("fd-" + a.name));
-    }
+    if (keep) focusIn(i || a && a.name && R.getElementById("fd-" + a.name));
   }
   function leave(s, v, b) {
     b.disabled = true;
