@@ -286,6 +286,18 @@ async def do_set_my_status(*, ctx: Context, actor: AgentActor, status: object) -
 # -- missed chats --------------------------------------------------------------------------
 
 
+def closed_as_missed(now) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The chat's columns when it ends without anyone having answered."""
+    return {
+        "status": "closed",
+        "closed_at": now,
+        "closed_by": "system",
+        "missed": True,
+        "offered_to": None,
+        "offer_expires_at": None,
+    }
+
+
 async def mark_missed(ctx: Context, chat_id: int) -> bool:
     """A visitor who left while waiting: the chat closes as missed (reports count these)."""
     now = utcnow()
@@ -296,14 +308,7 @@ async def mark_missed(ctx: Context, chat_id: int) -> bool:
         locked = await chat_store.advance_seq(
             conn,
             chat_id,
-            values={
-                "status": "closed",
-                "closed_at": now,
-                "closed_by": "system",
-                "missed": True,
-                "offered_to": None,
-                "offer_expires_at": None,
-            },
+            values=closed_as_missed(now),
         )
         row = event_row(chat_id, locked.last_seq, EventKind.CHAT_CLOSED, now, data={"by": "system", "reason": "missed"})
         await chat_store.insert_events(conn, [row])
@@ -545,15 +550,7 @@ async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id
                 locked = await chat_store.advance_seq(
                     conn,
                     chat_id,
-                    values={
-                        "status": "closed",
-                        "closed_at": now,
-                        "closed_by": "system",
-                        "missed": True,
-                        "offered_to": None,
-                        "offer_expires_at": None,
-                        "department_id": home,
-                    },
+                    values={**closed_as_missed(now), "department_id": home},
                 )
                 row = event_row(
                     chat_id,

@@ -21,15 +21,20 @@ visitor_creation = KeyedLimiter(rate=1.0, burst=60)
 offline_messages = KeyedLimiter(rate=1 / 60, burst=5)
 
 
-@router.post("/visitors", status_code=201)
-async def create_visitor(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
+def check_widget_request(request: Request, ctx: Context, limiter: KeyedLimiter, too_many: str) -> None:
+    """Only sites allowed to embed the widget, and only so many requests per client address."""
     origin = request.headers.get("origin")
     if origin is not None and not ctx.settings.origin_allowed(origin):
         raise ChatRuleError("forbidden", "This site may not embed the chat widget.")
     address = request.client.host if request.client else "?"
-    wait = visitor_creation.take(address, time.monotonic())
+    wait = limiter.take(address, time.monotonic())
     if wait:
-        raise ChatRuleError("rate_limited", "Too many new visitors from your address; retry shortly.", retry_after=wait)
+        raise ChatRuleError("rate_limited", too_many, retry_after=wait)
+
+
+@router.post("/visitors", status_code=201)
+async def create_visitor(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
+    check_widget_request(request, ctx, visitor_creation, "Too many new visitors from your address; retry shortly.")
     visitor, token = await visitors.do_create_visitor(ctx=ctx, user_agent=request.headers.get("user-agent"))
     return {"visitor_token": token, "visitor": visitor}
 
@@ -54,13 +59,7 @@ class OfflineBody(BaseModel):
 
 @router.post("/offline", status_code=201)
 async def leave_offline_message(body: OfflineBody, request: Request, ctx: Context = Depends(get_ctx)) -> dict:
-    origin = request.headers.get("origin")
-    if origin is not None and not ctx.settings.origin_allowed(origin):
-        raise ChatRuleError("forbidden", "This site may not embed the chat widget.")
-    address = request.client.host if request.client else "?"
-    wait = offline_messages.take(address, time.monotonic())
-    if wait:
-        raise ChatRuleError("rate_limited", "Too many messages from your address; retry later.", retry_after=wait)
+    check_widget_request(request, ctx, offline_messages, "Too many messages from your address; retry later.")
     visitor_id = verify_visitor_token(body.visitor_token, ctx.settings.signing_key) if body.visitor_token else None
     ticket = await tickets.do_leave_offline_message(
         ctx=ctx,

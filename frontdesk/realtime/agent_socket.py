@@ -21,7 +21,6 @@ from frontdesk.realtime.session import (
 )
 
 SESSION_COOKIE = "fd_session"
-SYNC_PAGE = 500
 
 
 def same_origin(ws: WebSocket) -> bool:
@@ -119,18 +118,7 @@ class AgentSession(SocketSession):
         await chats.relay_typing(ctx=self.ctx, actor=self.actor, chat_id=chat_id, typing=typing)  # type: ignore[arg-type]
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
-        chat_id = int_field(frame, "chat_id", minimum=1)
-        after = int_field(frame, "after")
-        while True:
-            page = await reads.events_for_agent(
-                ctx=self.ctx, actor=self.actor, chat_id=chat_id, after=after, limit=SYNC_PAGE
-            )  # type: ignore[arg-type]
-            for event in page["events"]:
-                self.send({"type": "event", **event})
-            if len(page["events"]) < SYNC_PAGE:
-                break
-            after = page["events"][-1]["seq"]
-        self.send({"type": "synced", "chat_id": chat_id, "last_seq": page["last_seq"]})
+        await self.send_events_after(frame, reads.events_for_agent)
 
     async def on_accept(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)

@@ -27,6 +27,7 @@ PROTOCOL_VERSION = 1
 MAX_FRAME_CHARS = 16 * 1024
 MAX_BAD_FRAMES = 20
 HELLO_TIMEOUT = 10.0
+SYNC_PAGE = 500
 
 UNAUTHORIZED = 4001
 PROTOCOL_VIOLATION = 4002
@@ -77,6 +78,7 @@ class SocketSession:
         self.frame_bucket = TokenBucket(50.0, 200)
         self.bad_frames = 0
         self.handlers: dict[str, Handler] = {"ping": self.on_ping}
+        self.actor: Any = None
 
     # -- sending ---------------------------------------------------------------
     def send(self, frame: dict[str, Any]) -> None:
@@ -166,6 +168,20 @@ class SocketSession:
         wait = self.send_bucket.take(time.monotonic())
         if wait:
             raise ChatRuleError("rate_limited", "You are sending messages too fast; wait a moment.", retry_after=wait)
+
+    async def send_events_after(self, frame: dict[str, Any], fetch: Callable[..., Awaitable[dict[str, Any]]]) -> None:
+        """Answer `sync`: every stored event after the client's last seq, page by page, then
+        `synced` with the chat's last seq (its watermark: internal events leave gaps)."""
+        chat_id = int_field(frame, "chat_id", minimum=1)
+        after = int_field(frame, "after")
+        while True:
+            page = await fetch(ctx=self.ctx, actor=self.actor, chat_id=chat_id, after=after, limit=SYNC_PAGE)
+            for event in page["events"]:
+                self.send({"type": "event", **event})
+            if len(page["events"]) < SYNC_PAGE:
+                break
+            after = page["events"][-1]["seq"]
+        self.send({"type": "synced", "chat_id": chat_id, "last_seq": page["last_seq"]})
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         self.send({"type": "pong"})

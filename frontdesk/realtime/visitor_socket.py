@@ -17,11 +17,8 @@ from frontdesk.realtime.session import (
     PROTOCOL_VERSION,
     UNAUTHORIZED,
     SocketSession,
-    int_field,
 )
 from frontdesk.security.tokens import verify_visitor_token
-
-SYNC_PAGE = 500
 
 
 class VisitorSession(SocketSession):
@@ -124,18 +121,7 @@ class VisitorSession(SocketSession):
         await chats.relay_typing(ctx=self.ctx, actor=self.actor, chat_id=None, typing=typing)  # type: ignore[arg-type]
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
-        chat_id = int_field(frame, "chat_id", minimum=1)
-        after = int_field(frame, "after")
-        while True:
-            page = await reads.events_for_visitor(
-                ctx=self.ctx, actor=self.actor, chat_id=chat_id, after=after, limit=SYNC_PAGE
-            )  # type: ignore[arg-type]
-            for event in page["events"]:
-                self.send({"type": "event", **event})
-            if len(page["events"]) < SYNC_PAGE:
-                break
-            after = page["events"][-1]["seq"]
-        self.send({"type": "synced", "chat_id": chat_id, "last_seq": page["last_seq"]})
+        await self.send_events_after(frame, reads.events_for_visitor)
 
     async def on_visitor_update(self, frame: dict[str, Any]) -> None:
         visitor = await visitors.do_update_visitor(

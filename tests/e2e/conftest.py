@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http.server
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -17,7 +19,7 @@ from tests.services import artifacts_dir, chromium_path
 SNIPPET = """<script>
   (function (w, f) {
     f = w.Frontdesk = w.Frontdesk || {q: []};
-    "open close on sendMessage setVisitor endChat".split(" ").forEach(function (m) {
+    "open close on sendMessage setVisitor setDepartment endChat".split(" ").forEach(function (m) {
       f[m] = f[m] || function () {
         var a = arguments;
         return new Promise(function (r, j) { f.q.push([m, a, r, j]); });
@@ -35,6 +37,25 @@ def shop_page(widget_src: str, extra: str = "") -> str:
 <script>window.__events = []; Frontdesk.on("message", function (e) {{ window.__events.push(e); }});</script>
 {extra}
 <script src="{widget_src}" async></script></body></html>"""
+
+
+async def wait_until_online(base_url: str, department: str | None = None, timeout: float = 10.0) -> None:
+    """Until the widget config says someone can take a chat (the agent's console connected)."""
+    params = {"department": department} if department else {}
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        for _ in range(int(timeout * 10)):
+            config = (await http.get("/api/v1/widget/config", params=params)).json()
+            if config.get("online"):
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"nobody came online for {department or 'the default department'}")
+
+
+def shop_page_with(widget_src: str, attributes: str = "", extra: str = "") -> str:
+    """The shop page with extra attributes on the widget's script tag (data-department=…)."""
+    return shop_page(widget_src, extra).replace(
+        f'<script src="{widget_src}" async>', f'<script src="{widget_src}" {attributes} async>'
+    )
 
 
 class ShopSite:

@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.clients import make_agent
-from tests.e2e.conftest import shop_page
+from tests.e2e.conftest import shop_page, wait_until_online
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -19,25 +19,29 @@ async def test_visitor_and_agent_chat_in_real_browsers(browser, web_server, shop
     email, password = make_agent(web_server)
     page_url = shop.write("index.html", shop_page(f"{web_server.base_url}/widget.js"))
 
-    visitor_ctx = await browser.new_context(viewport={"width": 1200, "height": 800})
-    visitor = await visitor_ctx.new_page()
-    errors: list[str] = []
-    visitor.on("pageerror", lambda e: errors.append(str(e)))
-    await visitor.goto(page_url)
-    await visitor.get_by_label("Open chat").click()
-    box = visitor.get_by_role("textbox", name="Message")
-    await box.fill("Hi! Do you have 29er tyres in stock?")
-    await box.press("Enter")
-    await box.fill(XSS)
-    await visitor.get_by_label("Send message").click()
-
+    # The agent signs in first: a department takes chats only while someone is there.
     agent_ctx = await browser.new_context(viewport={"width": 1400, "height": 860})
     console = await agent_ctx.new_page()
+    errors: list[str] = []
     console.on("pageerror", lambda e: errors.append(str(e)))
     await console.goto(f"{web_server.base_url}/console/")
     await console.fill("#login-email", email)
     await console.fill("#login-password", password)
     await console.press("#login-password", "Enter")
+    await wait_until_online(web_server.base_url)
+
+    visitor_ctx = await browser.new_context(viewport={"width": 1200, "height": 800})
+    visitor = await visitor_ctx.new_page()
+    visitor.on("pageerror", lambda e: errors.append(str(e)))
+    await visitor.goto(page_url)
+    await visitor.get_by_label("Open chat").click()
+    # The pre-chat form (only one department, so no topic to choose).
+    await visitor.get_by_label("How can we help?").fill("Hi! Do you have 29er tyres in stock?")
+    await visitor.get_by_role("button", name="Start chat").click()
+    box = visitor.get_by_role("textbox", name="Message", exact=True)
+    await box.fill(XSS)
+    await visitor.get_by_role("button", name="Send message").click()
+
     waiting = console.get_by_role("button", name=re.compile(r"^Visitor #")).first
     await expect(waiting).to_be_visible(timeout=10_000)
     await waiting.click()
