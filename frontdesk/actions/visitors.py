@@ -37,18 +37,24 @@ def _clean_optional(value: object, field: str, max_len: int) -> str | None:
     return value or None
 
 
-def check_visitor_update(name: object, email: object) -> dict[str, str | None]:
-    clean_name = _clean_optional(name, "name", 100)
-    clean_email = _clean_optional(email, "email", 254)
-    if clean_email and not EMAIL.match(clean_email):
-        raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
-    return {"name": clean_name, "email": clean_email}
+def check_visitor_update(fields: dict[str, object]) -> dict[str, str | None]:
+    """Only the fields given are changed: `{"name": "Ann"}` keeps the e-mail we have."""
+    values: dict[str, str | None] = {}
+    if "name" in fields:
+        values["name"] = _clean_optional(fields["name"], "name", 100)
+    if "email" in fields:
+        email = _clean_optional(fields["email"], "email", 254)
+        if email and not EMAIL.match(email):
+            raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
+        values["email"] = email
+    return values
 
 
-async def do_update_visitor(*, ctx: Context, actor: VisitorActor, name: object, email: object) -> dict[str, Any]:
-    values = check_visitor_update(name, email)
+async def do_update_visitor(*, ctx: Context, actor: VisitorActor, fields: dict[str, object]) -> dict[str, Any]:
+    values = check_visitor_update({k: v for k, v in fields.items() if k in ("name", "email")})
     async with ctx.db.write() as conn:
-        await conn.execute(update(Visitor).where(Visitor.id == actor.visitor_id).values(**values))
+        if values:
+            await conn.execute(update(Visitor).where(Visitor.id == actor.visitor_id).values(**values))
         row = (await conn.execute(select(Visitor).where(Visitor.id == actor.visitor_id))).first()
     if row is None:
         raise ChatRuleError("not_found", "Unknown visitor.")

@@ -75,13 +75,8 @@ class VisitorSession(SocketSession):
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         """The pre-chat form: who the visitor is, which department, and their first question."""
-        if frame.get("name") is not None or frame.get("email") is not None:
-            visitor = await visitors.do_update_visitor(
-                ctx=self.ctx,
-                actor=self.actor,
-                name=frame.get("name"),
-                email=frame.get("email"),  # type: ignore[arg-type]
-            )
+        if "name" in frame or "email" in frame:
+            visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.actor, fields=frame)  # type: ignore[arg-type]
             self.name = visitor["name"]
         await self._send(frame, department=frame.get("department"))
 
@@ -124,12 +119,7 @@ class VisitorSession(SocketSession):
         await self.send_events_after(frame, reads.events_for_visitor)
 
     async def on_visitor_update(self, frame: dict[str, Any]) -> None:
-        visitor = await visitors.do_update_visitor(
-            ctx=self.ctx,
-            actor=self.actor,
-            name=frame.get("name"),
-            email=frame.get("email"),  # type: ignore[arg-type]
-        )
+        visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.actor, fields=frame)  # type: ignore[arg-type]
         self.name = visitor["name"]
         self.send({"type": "visitor", "visitor": visitor, "ref": frame.get("ref")})
 
