@@ -175,3 +175,42 @@ def published_frames(ctx: Context, topic: str | None = None, type_: str | None =
 
 def published_topics(ctx: Context, predicate) -> list[str]:  # type: ignore[no-untyped-def]
     return [t for t, payload in ctx.published if predicate(orjson.loads(payload))]  # type: ignore[attr-defined]
+
+
+async def check_chat_invariants(ctx: Context, visitor_ids: list[str] | None = None) -> list[Any]:
+    """What must hold for every chat whatever routing did (transfers may assign a chat again, so
+    this does not insist on one chat.assigned event): gapless seqs, one open chat per visitor,
+    nothing after the close, an assignee exactly when active, offers only while queued and
+    unassigned. Returns the chats."""
+    async with ctx.db.read() as conn:
+        stmt = select(Chat).order_by(Chat.id)
+        if visitor_ids is not None:
+            stmt = stmt.where(Chat.visitor_id.in_(visitor_ids))
+        chats = list((await conn.execute(stmt)).all())
+        rows = (
+            await conn.execute(
+                select(Message.chat_id, Message.seq, Message.kind).where(Message.chat_id.in_([c.id for c in chats]))
+            )
+        ).all()
+    seqs: dict[int, list[tuple[int, str]]] = {}
+    for chat_id, seq, kind in rows:
+        seqs.setdefault(chat_id, []).append((seq, kind))
+    open_per_visitor: dict[str, int] = {}
+    for c in chats:
+        mine = sorted(seqs.get(c.id, []))
+        assert [s for s, _ in mine] == list(range(1, c.last_seq + 1)), f"chat {c.id}: seqs {mine}, last {c.last_seq}"
+        assert mine[0][1] == "chat.started"
+        closes = [s for s, k in mine if k == "chat.closed"]
+        if c.status == "closed":
+            assert closes == [c.last_seq], f"chat {c.id}: closes at {closes}, last {c.last_seq}"
+            assert c.offered_to is None
+        else:
+            assert not closes
+            open_per_visitor[c.visitor_id] = open_per_visitor.get(c.visitor_id, 0) + 1
+        if c.status == "active":
+            assert c.assignee_id is not None and c.offered_to is None, f"chat {c.id} active, offered {c.offered_to}"
+        if c.status == "queued":
+            assert c.assignee_id is None, f"chat {c.id} queued with assignee {c.assignee_id}"
+            assert (c.offered_to is None) == (c.offer_expires_at is None)
+    assert all(n <= 1 for n in open_per_visitor.values()), open_per_visitor
+    return chats
