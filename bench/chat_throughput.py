@@ -104,7 +104,7 @@ def merge_phase(parts: list[dict[str, Any]], cpu: dict[str, float], offered: flo
         **cpu,
     }
     for key in (
-        "acks_total", "sent_total", "sent_in_window", "duplicates",
+        "acks_total", "sent_total", "sent_in_window", "duplicates", "frames_to_visitors", "frames_to_agents",
         "cap_delayed", "late", "unsent", "unanswered", "stray", "sockets_closed",
     ):  # fmt: skip
         out[key] = sum(p[key] for p in parts)
@@ -115,6 +115,8 @@ def merge_phase(parts: list[dict[str, Any]], cpu: dict[str, float], offered: flo
         if pct is not None and out["msg_s"] > 0:
             out[f"{who}_us_per_msg"] = round(10_000 * pct / out["msg_s"], 1)
     out["deliveries"] = sum(len(p["recvs"]) for p in parts)
+    # What the server writes per message (the echo writes one frame).
+    out["frames_per_msg"] = round((out["frames_to_visitors"] + out["frames_to_agents"]) / max(1, out["sent_total"]), 2)
     out["undelivered_in_window"] = len(sends) - delivered_in_window if any(p["recvs"] for p in parts) else None
     return out
 
@@ -334,7 +336,8 @@ async def measure(
             if spy is not None:
                 phases[name]["profile"] = await finish_profile(*spy)
             p = phases[name]
-            if kind == "closed" and args.sustainable > 0 and args.rate > 0 and p["msg_s"] < 0.98 * args.rate:
+            below_goal = args.rate > 0 and p["msg_s"] < 0.98 * args.rate
+            if kind == "closed" and args.sustainable > 0 and args.paced_seconds > 0 and below_goal:
                 # Below the goal rate: also measure latency at a load this server can carry.
                 share = args.sustainable * p["msg_s"]
                 plan.append((f"paced_{int(100 * args.sustainable)}pct", "paced", args.paced_seconds, share))

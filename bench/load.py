@@ -413,6 +413,7 @@ class Worker:
     async def run_phase(self, spec: dict[str, Any]) -> dict[str, Any]:
         ph = self.phase = Phase(spec)
         closed_before = sum(self.closed_sockets.values())
+        frames_before = self.frames_in()
 
         def snap0() -> None:
             ph.cpu0 = cpu_seconds()
@@ -467,8 +468,17 @@ class Worker:
             "unanswered": unanswered,
             "stray": ph.stray,
             "sockets_closed": sum(self.closed_sockets.values()) - closed_before,
+            "frames_to_visitors": self.frames_in()[0] - frames_before[0],
+            "frames_to_agents": self.frames_in()[1] - frames_before[1],
             "client_cpu_s": ph.cpu1 - ph.cpu0,
         }
+
+    def frames_in(self) -> tuple[int, int]:
+        """Frames received so far by (visitors, agents)."""
+        return (
+            sum(v.ws.frames_in for v in self.visitors if v.ws is not None),
+            sum(a.ws.frames_in for a in self.agents if a.ws is not None),
+        )
 
     # -- verification ---------------------------------------------------------------------------
     async def verify(self) -> dict[str, Any]:
