@@ -89,7 +89,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for router in (session.router, chats.router, departments.router, users.router, tickets.router, widget.router):
+    for router in (
+        session.router,
+        chats.router,
+        departments.router,
+        departments.settings_router,
+        users.router,
+        tickets.router,
+        widget.router,
+    ):
         app.include_router(router)
     app.add_api_websocket_route("/api/v1/widget/ws", visitor_socket)
     app.add_api_websocket_route("/api/v1/agent/ws", agent_socket)

@@ -30,6 +30,7 @@ RULES: dict[str, frozenset[str]] = {
     "user.list": _ALL,
     "user.update": _LEADS,  # e.g. an agent's maximum of concurrent chats
     "user.manage": frozenset({"admin"}),
+    "settings.manage": frozenset({"admin"}),
     "ticket.read": _ALL,
     "ticket.update": _ALL,
 }

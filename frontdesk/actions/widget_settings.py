@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
-from frontdesk.actions.context import Context
+from frontdesk.actions.context import AgentActor, Context
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.permissions import require
+from frontdesk.store import department_store
 from frontdesk.store.models import Setting
 
 DEFAULT_WIDGET: dict[str, Any] = {
@@ -33,3 +37,89 @@ async def widget_config(*, ctx: Context) -> dict[str, Any]:
     if isinstance(stored, dict):
         config.update({k: v for k, v in stored.items() if k in DEFAULT_WIDGET})
     return config
+
+
+PRECHAT_FIELDS = ("name", "email", "department", "question")
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def check_widget_settings(data: object) -> dict[str, Any]:
+    """Validate what an admin sends; errors name the field (`prechat.fields[1].required`)."""
+    if not isinstance(data, dict):
+        raise ChatRuleError("bad_request", "body: must be an object", field="body")
+    unknown = set(data) - set(DEFAULT_WIDGET)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ChatRuleError("bad_request", f"{name}: unknown setting", field=name)
+    out: dict[str, Any] = {}
+    for key, limit in (("title", 60), ("greeting", 300)):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str) or not 1 <= len(value.strip()) <= limit:
+                raise ChatRuleError("bad_request", f"{key}: must be 1 to {limit} characters", field=key)
+            out[key] = value.strip()
+    if "accent_color" in data:
+        if not isinstance(data["accent_color"], str) or not HEX_COLOR.fullmatch(data["accent_color"]):
+            raise ChatRuleError("bad_request", "accent_color: must look like #2563eb", field="accent_color")
+        out["accent_color"] = data["accent_color"]
+    if "prechat" in data:
+        prechat = data["prechat"]
+        if not isinstance(prechat, dict):
+            raise ChatRuleError("bad_request", "prechat: must be an object", field="prechat")
+        enabled = prechat.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ChatRuleError("bad_request", "prechat.enabled: must be true or false", field="prechat.enabled")
+        fields = prechat.get("fields", [])
+        if not isinstance(fields, list):
+            raise ChatRuleError("bad_request", "prechat.fields: must be a list", field="prechat.fields")
+        seen: set[str] = set()
+        clean = []
+        for i, f in enumerate(fields):
+            here = f"prechat.fields[{i}]"
+            if not isinstance(f, dict) or f.get("name") not in PRECHAT_FIELDS:
+                raise ChatRuleError(
+                    "bad_request", f"{here}.name: must be one of {', '.join(PRECHAT_FIELDS)}", field=f"{here}.name"
+                )
+            if f["name"] in seen:
+                raise ChatRuleError("bad_request", f"{here}.name: {f['name']} is listed twice", field=f"{here}.name")
+            seen.add(f["name"])
+            label = f.get("label", f["name"].title())
+            if not isinstance(label, str) or not 1 <= len(label.strip()) <= 60:
+                raise ChatRuleError("bad_request", f"{here}.label: must be 1 to 60 characters", field=f"{here}.label")
+            required = f.get("required", False)
+            if not isinstance(required, bool):
+                raise ChatRuleError("bad_request", f"{here}.required: must be true or false", field=f"{here}.required")
+            clean.append({"name": f["name"], "label": label.strip(), "required": required})
+        out["prechat"] = {"enabled": enabled, "fields": clean}
+    return out
+
+
+async def do_update_widget_settings(*, ctx: Context, actor: AgentActor, data: object) -> dict[str, Any]:
+    require(actor.role, "settings.manage")
+    values = check_widget_settings(data)
+    async with ctx.db.write() as conn:
+        stored = (
+            await conn.execute(select(Setting.value).where(Setting.key == "widget").with_for_update())
+        ).scalar_one_or_none()
+        merged = {**(stored if isinstance(stored, dict) else {}), **values}
+        if stored is None:
+            await conn.execute(insert(Setting).values(key="widget", value=merged))
+        else:
+            await conn.execute(update(Setting).where(Setting.key == "widget").values(value=merged))
+    return await widget_config(ctx=ctx)
+
+
+async def check_prechat(*, ctx: Context, frame: dict[str, Any]) -> None:
+    """The server enforces the form's required fields too, not only the widget."""
+    config = await widget_config(ctx=ctx)
+    if not config["prechat"].get("enabled", True):
+        return
+    keys = {"name": "name", "email": "email", "department": "department", "question": "text"}
+    async with ctx.db.read() as conn:
+        only_one = len(await department_store.all_departments(conn)) == 1
+    for f in config["prechat"]["fields"]:
+        if f["name"] == "department" and only_one:
+            continue  # nothing to choose: the widget does not ask
+        value = frame.get(keys[f["name"]])
+        if f["required"] and (not isinstance(value, str) or not value.strip()):
+            raise ChatRuleError("bad_request", f"{f['name']}: {f['label']} is required", field=f["name"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 
-from frontdesk.actions import departments, routing
+from frontdesk.actions import departments, routing, widget_settings
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
 
@@ -57,3 +57,18 @@ async def set_members(
         ctx=ctx, actor=actor, department_id=department_id, members=body.get("members")
     )
     return {"members": members}
+
+
+settings_router = APIRouter(prefix="/api/v1/settings", tags=["settings"])
+
+
+@settings_router.get("/widget")
+async def get_widget_settings(ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
+    return {"widget": await widget_settings.widget_config(ctx=ctx)}
+
+
+@settings_router.put("/widget")
+async def put_widget_settings(
+    data: dict[str, Any] = Body(...), ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    return {"widget": await widget_settings.do_update_widget_settings(ctx=ctx, actor=actor, data=data)}

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from frontdesk.actions import chats, reads, visitors
+from frontdesk.actions import chats, reads, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -75,6 +75,7 @@ class VisitorSession(SocketSession):
 
     async def on_chat_start(self, frame: dict[str, Any]) -> None:
         """The pre-chat form: who the visitor is, which department, and their first question."""
+        await widget_settings.check_prechat(ctx=self.ctx, frame=frame)
         if "name" in frame or "email" in frame:
             visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.actor, fields=frame)  # type: ignore[arg-type]
             self.name = visitor["name"]

@@ -183,3 +183,37 @@ def _next_days(n: int) -> list[str]:
 
     today = datetime.now(UTC).date()
     return [(today + timedelta(days=i)).isoformat() for i in range(-1, n)]
+
+
+async def test_admin_configures_the_prechat_form(server):
+    admin = await login(server, "admin")
+    r = await admin.http.put(
+        "/api/v1/settings/widget",
+        headers={"X-CSRF-Token": admin.csrf},
+        json={
+            "prechat": {
+                "enabled": True,
+                "fields": [
+                    {"name": "email", "label": "Work e-mail", "required": True},
+                    {"name": "question", "label": "Your question", "required": True},
+                ],
+            },
+            "accent_color": "#0b7a5c",
+        },
+    )
+    assert r.status_code == 200, r.text
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        config = (await http.get("/api/v1/widget/config")).json()
+    assert config["accent_color"] == "#0b7a5c"
+    assert config["prechat"]["fields"][0] == {"name": "email", "label": "Work e-mail", "required": True}
+    r = await admin.http.put(
+        "/api/v1/settings/widget",
+        headers={"X-CSRF-Token": admin.csrf},
+        json={"prechat": {"fields": [{"name": "shoe_size", "required": True}]}},
+    )
+    assert r.status_code == 400 and r.json()["error"]["field"] == "prechat.fields[0].name"
+    agent = await login(server)
+    r = await agent.http.put("/api/v1/settings/widget", headers={"X-CSRF-Token": agent.csrf}, json={"title": "Hi"})
+    assert r.status_code == 403
+    await admin.close()
+    await agent.close()
