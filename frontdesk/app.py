@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import socket
@@ -9,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from frontdesk import __version__
@@ -23,6 +24,7 @@ from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.jobs import Jobs
+from frontdesk.observability import LAG_TOPIC, Metrics, readiness, render_metrics
 from frontdesk.realtime.agent_socket import agent_socket
 from frontdesk.realtime.hub import RESYNC, Hub
 from frontdesk.realtime.presence import Presence, RedisPresence
@@ -57,10 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
         hub = Hub()
+        metrics = Metrics()
+        hub.special[LAG_TOPIC] = metrics.observe_lag
         bus = make_bus(settings, hub)
         await bus.start(hub.deliver)
         presence = await make_presence(settings)
-        ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus, presence=presence)
+        ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus, presence=presence, metrics=metrics)
+        app.state.metrics = metrics
         ctx.writer = GroupCommitWriter(ctx)
         ctx.router = Router(ctx)
         jobs = Jobs(ctx)
@@ -128,7 +133,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
+        """Alive: the process serves requests."""
         return {"ok": True, "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready: the database answers and the event bus is connected."""
+        checks = await readiness(request.app.state.ctx)
+        return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint(request: Request) -> Response:
+        token = settings.metrics_token
+        if token is not None:
+            sent = request.headers.get("authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token.get_secret_value()}".encode()):
+                return JSONResponse({"error": {"code": "unauthorized", "message": "Bearer token required."}}, 401)
+        state = request.app.state
+        body = await render_metrics(state.ctx, state.metrics, state.hub)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WidgetCORS, prefix="/api/v1/widget", origins=settings.allowed_origins)

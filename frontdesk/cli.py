@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import logging.config
 import secrets
 import sys
 
@@ -14,6 +15,7 @@ from frontdesk.actions.context import Context
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.observability import log_config
 from frontdesk.permissions import ROLES
 from frontdesk.store.db import Database
 from frontdesk.store.migrate import upgrade
@@ -141,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = log_config(settings.log_level, settings.log_format)
+    logging.config.dictConfig(config)
     asyncio.run(migrate(settings))
     asyncio.run(ensure_admin(settings))
     settings.signing_key  # noqa: B018 — create the key file before workers fork
@@ -156,6 +159,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
         log_level=settings.log_level,
+        log_config=config,
         proxy_headers=True,
         timeout_graceful_shutdown=5,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     message_burst: int = Field(20, ge=1)
     socket_queue_size: int = Field(1000, ge=10)
     busy_timeout_ms: int = Field(5000, ge=0)
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")
+    metrics_token: SecretStr | None = Field(None, description="When set, /metrics needs 'Authorization: Bearer …'.")
     # Routing and presence.
     agent_offline_grace_seconds: float = Field(60.0, ge=0, description="Sockets gone this long: agent set offline.")
     visitor_leave_grace_seconds: float = Field(30.0, ge=0, description="A queued visitor gone this long: missed chat.")

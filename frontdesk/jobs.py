@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from frontdesk.actions import mail, routing
 from frontdesk.actions.context import Context
 from frontdesk.clock import utcnow
+from frontdesk.observability import LAG_TOPIC
 from frontdesk.store import chat_store
 from frontdesk.store.models import Lease
 
@@ -66,6 +68,8 @@ class Jobs:
 
     async def run_once(self) -> None:
         ctx = self.ctx
+        # A timestamp through the bus: every node's hub measures how late it arrives.
+        await ctx.bus.publish([(LAG_TOPIC, repr(time.time()))])
         await self._presence_sweeps()
         if await take_lease(ctx, "jobs", self.holder):
             await routing.expire_offers(ctx)

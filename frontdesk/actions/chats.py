@@ -256,6 +256,8 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
         )
         await chat_store.insert_events(conn, [row])
         waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None
+        if ctx.metrics is not None and waited is not None:
+            ctx.metrics.assignment_wait.observe(waited)
         await log_routing(
             conn,
             kind="assigned",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -92,6 +93,7 @@ class GroupCommitWriter:
                 _settle_all(batch, FALLBACK)
 
     async def _commit(self, batch: list[PendingSend]) -> None:
+        started = time.perf_counter()
         chat_ids = sorted({item.chat_id for item in batch})
         results: list[Any] = [None] * len(batch)
         async with unit_of_work(self.ctx) as (conn, outbox):
@@ -179,6 +181,12 @@ class GroupCommitWriter:
         # Committed and published: acknowledge.
         self.batches += 1
         self.messages += len(new_rows)
+        metrics = self.ctx.metrics
+        if metrics is not None:
+            metrics.batch_size.observe(len(batch))
+            metrics.commit_seconds.observe(time.perf_counter() - started)
+            for row in new_rows:
+                metrics.messages.labels(row["author_type"]).inc()
         for i, item in enumerate(batch):
             result = results[i]
             if isinstance(result, tuple) and result and result[0] == "same-batch":

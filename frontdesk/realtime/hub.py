@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -21,9 +22,12 @@ RESYNC = 4000
 class SocketChannel:
     """The outgoing side of one WebSocket."""
 
-    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label")
+    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label", "on_overflow")
 
-    def __init__(self, ws: WebSocket, *, queue_size: int, label: str = "") -> None:
+    def __init__(
+        self, ws: WebSocket, *, queue_size: int, label: str = "", on_overflow: Callable[[], None] | None = None
+    ) -> None:
+        self.on_overflow = on_overflow
         self.ws = ws
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
         self.topics: set[str] = set()
@@ -41,6 +45,8 @@ class SocketChannel:
             self.queue.put_nowait(payload)
         except asyncio.QueueFull:
             log.info("socket %s fell behind; closing it for resync", self.label)
+            if self.on_overflow is not None:
+                self.on_overflow()
             self.close(RESYNC)
 
     def close(self, code: int) -> None:
@@ -80,6 +86,7 @@ class Hub:
     def __init__(self) -> None:
         self._topics: dict[str, set[SocketChannel]] = defaultdict(set)
         self.delivered = 0
+        self.special: dict[str, Callable[[str], None]] = {}  # topics handled by the node itself
 
     def subscribe(self, channel: SocketChannel, topic: str) -> None:
         self._topics[topic].add(channel)
@@ -99,12 +106,19 @@ class Hub:
 
     def deliver(self, topic: str, payload: str) -> None:
         """Bus receiver: queue the payload on every local socket of the topic."""
+        handler = self.special.get(topic)
+        if handler is not None:
+            handler(payload)
+            return
         members = self._topics.get(topic)
         if not members:
             return
         for channel in tuple(members):
             channel.offer(payload)
         self.delivered += len(members)
+
+    def channels(self) -> set[SocketChannel]:
+        return {c for members in self._topics.values() for c in members}
 
     def has_subscribers(self, topic: str) -> bool:
         return bool(self._topics.get(topic))
@@ -118,4 +132,4 @@ class Hub:
 
     @property
     def socket_count(self) -> int:
-        return len({c for members in self._topics.values() for c in members})
+        return len(self.channels())

@@ -73,7 +73,12 @@ class SocketSession:
     def __init__(self, ws: WebSocket, ctx: Context, hub: Hub) -> None:
         self.ws, self.ctx, self.hub = ws, ctx, hub
         settings = ctx.settings
-        self.channel = SocketChannel(ws, queue_size=settings.socket_queue_size, label=self.kind)
+        self.channel = SocketChannel(
+            ws,
+            queue_size=settings.socket_queue_size,
+            label=self.kind,
+            on_overflow=ctx.metrics.resyncs.inc if ctx.metrics is not None else None,
+        )
         self.send_bucket = TokenBucket(settings.message_rate, settings.message_burst)
         self.frame_bucket = TokenBucket(50.0, 200)
         self.bad_frames = 0
