@@ -1,0 +1,445 @@
+"""Routing under real concurrency: agents and visitors racing (sends, accepts, declines, closes,
+transfers, dispatches, expiries, status changes and disconnects) in randomized rounds, with the
+design's invariants checked after every round; and interleavings forced with row locks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from frontdesk.actions import routing
+from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_visitor_message
+from frontdesk.clock import utcnow
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.security import passwords
+from frontdesk.store.models import Chat, DepartmentMember, RoutingLog, User
+from tests.actions.routing_support import (
+    FAST_HASHER,
+    chat,
+    check_chat_invariants,
+    first_message,
+    make_admin,
+    make_agent,
+    make_department,
+    new_cid,
+    set_last_assigned,
+    staff,
+)
+from tests.actions.support import new_visitor
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+ROUNDS = 100  # per backend
+SEED = 20260329
+EXPECTED = {"conflict", "forbidden", "chat_closed", "not_found", "offline"}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
+
+
+class Floor:
+    """Two departments (rush: automatic offers; desk: agents pick), agents working in one or
+    both, visitors coming and going; `ops()` draws one round of racing operations."""
+
+    async def build(self, ctx, rng: random.Random):
+        self.ctx, self.rng = ctx, rng
+        admin = await make_admin(ctx)
+        self.rush = await make_department(ctx, admin, "rush", offer_timeout_seconds=30)
+        self.desk = await make_department(ctx, admin, "desk", routing="pick")
+        self.agents = [await make_agent(ctx, admin, max_chats=m) for m in (1, 2, 2, 3, 1)]
+        self.max = {a.id: m for a, m in zip(self.agents, (1, 2, 2, 3, 1), strict=True)}
+        await staff(ctx, admin, self.rush["id"], self.agents[:4])
+        await staff(ctx, admin, self.desk["id"], self.agents[2:])
+        self.connected = {a.id: True for a in self.agents}
+        self.visitors = [await new_visitor(ctx) for _ in range(9)]
+        self.errors: list[str] = []
+        return self
+
+    async def snapshot(self) -> list[Any]:
+        async with self.ctx.db.read() as conn:
+            return list((await conn.execute(select(Chat).where(Chat.status != "closed"))).all())
+
+    def ops(self, open_chats: list[Any]) -> list[Any]:
+        rng, ctx = self.rng, self.ctx
+        queued = [c for c in open_chats if c.status == "queued"]
+        active = [c for c in open_chats if c.status == "active"]
+        offered = [c for c in queued if c.offered_to is not None]
+        ops, labels = [], []
+        for _ in range(rng.randint(8, 16)):
+            before = len(ops)
+            kind = rng.choice(
+                ["send", "send", "send", "accept", "accept", "close", "close", "decline", "dispatch", "dispatch"]
+                + ["vclose", "transfer", "expire", "status", "presence"]
+            )
+            agent = rng.choice(self.agents)
+            if kind == "send":
+                visitor = rng.choice(self.visitors)
+                dept = rng.choice(["rush", "rush", "desk"])
+                ops.append(
+                    do_send_visitor_message(ctx=ctx, actor=visitor, text="hello?", client_id=new_cid(), department=dept)
+                )
+            elif kind == "accept":
+                # Auto department: the offered agent (or someone else, who must be refused).
+                # Pick department: anyone takes any waiting chat.
+                candidates = offered + [c for c in queued if c.department_id == self.desk["id"]]
+                if candidates:
+                    target = rng.choice(candidates)
+                    if target.offered_to is not None and rng.random() < 0.7:
+                        agent = next(a for a in self.agents if a.id == target.offered_to)
+                    ops.append(do_accept_chat(ctx=ctx, actor=agent, chat_id=target.id))
+            elif kind == "close" and active:
+                target = rng.choice(active)
+                closer = next((a for a in self.agents if a.id == target.assignee_id), agent)
+                ops.append(do_close_chat(ctx=ctx, actor=closer if rng.random() < 0.9 else agent, chat_id=target.id))
+            elif kind == "vclose" and open_chats:
+                target = rng.choice(open_chats)
+                visitor = next(v for v in self.visitors if v.visitor_id == target.visitor_id)
+                ops.append(do_close_chat(ctx=ctx, actor=visitor, chat_id=target.id))
+            elif kind == "decline" and offered:
+                target = rng.choice(offered)
+                decliner = next(a for a in self.agents if a.id == target.offered_to)
+                ops.append(routing.do_decline_offer(ctx=ctx, actor=decliner, chat_id=target.id))
+            elif kind == "dispatch":
+                ops.append(routing.dispatch(ctx, self.rush["id"]))
+            elif kind == "transfer" and active:
+                target = rng.choice(active)
+                owner = next(a for a in self.agents if a.id == target.assignee_id)
+                if rng.random() < 0.5:
+                    ops.append(routing.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_agent_id=agent.id))
+                else:
+                    dest = rng.choice([self.rush, self.desk])
+                    ops.append(
+                        routing.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_department_id=dest["id"])
+                    )
+            elif kind == "expire" and offered:
+                ops.append(self._expire(rng.choice(offered).id))
+            elif kind == "status":
+                ops.append(routing.set_agent_status(ctx, agent.id, rng.choice(["online", "online", "away"])))
+            elif kind == "presence":
+                ops.append(self._flip_presence(agent.id))
+            if len(ops) > before:
+                labels.append(kind)
+        return list(zip(labels, ops, strict=True))
+
+    async def _expire(self, chat_id: int) -> None:
+        async with self.ctx.db.write() as conn:
+            await conn.execute(
+                update(Chat)
+                .where(Chat.id == chat_id, Chat.offered_to.is_not(None))
+                .values(offer_expires_at=utcnow().replace(year=2000))
+            )
+        await routing.expire_offers(self.ctx)
+
+    async def _flip_presence(self, agent_id: int) -> None:
+        if self.connected[agent_id]:
+            self.connected[agent_id] = False
+            if await self.ctx.presence.agent_disconnected(agent_id):
+                await routing.withdraw_offers(self.ctx, agent_id)
+        else:
+            self.connected[agent_id] = True
+            await self.ctx.presence.agent_connected(agent_id)
+            await routing.agent_came_online(self.ctx, agent_id)
+
+    async def settle(self) -> None:
+        """Between rounds people come back (half the time), then a final dispatch runs."""
+        if self.rng.random() < 0.5:
+            for a in self.agents:
+                if not self.connected[a.id]:
+                    await self._flip_presence(a.id)
+                await routing.set_agent_status(self.ctx, a.id, "online")
+        await routing.dispatch(self.ctx, self.rush["id"])
+
+    async def check(self, round_no: int) -> None:
+        ctx = self.ctx
+        chats = await check_chat_invariants(ctx)  # seqs, one open chat per visitor, offered xor active…
+        async with ctx.db.read() as conn:
+            status = dict((await conn.execute(select(User.id, User.status))).all())
+            members = {
+                (d, u)
+                for d, u in (await conn.execute(select(DepartmentMember.department_id, DepartmentMember.user_id)))
+            }
+            refusals = {
+                (c, a)
+                for c, a in await conn.execute(
+                    select(RoutingLog.chat_id, RoutingLog.agent_id).where(
+                        RoutingLog.kind.in_(("declined", "offer_expired", "offer_withdrawn"))
+                    )
+                )
+            }
+        connected = await ctx.presence.connected_agents()
+        held = {a.id: 0 for a in self.agents}
+        for c in chats:
+            holder = c.assignee_id if c.status == "active" else c.offered_to if c.status == "queued" else None
+            if holder in held:
+                held[holder] += 1
+        for agent_id, n in held.items():
+            assert n <= self.max[agent_id], f"round {round_no}: agent {agent_id} holds {n} > {self.max[agent_id]}"
+        for c in chats:
+            if c.status != "queued" or c.offered_to is not None or c.department_id != self.rush["id"]:
+                continue
+            eligible = [
+                a.id
+                for a in self.agents
+                if status[a.id] == "online"
+                and a.id in connected
+                and (self.rush["id"], a.id) in members
+                and held[a.id] < self.max[a.id]
+                and (c.id, a.id) not in refusals
+            ]
+            assert not eligible, f"round {round_no}: chat {c.id} waits while {eligible} have room"
+
+
+def is_known_deadlock(error: BaseException, backend: str) -> bool:
+    """PostgreSQL deadlocks between dispatch and accept/close: known bugs, each pinned down by a
+    strict xfail test below (test_accepting_an_offer_while_the_department_is_dispatched,
+    test_accepting_from_the_queue_while_dispatch_runs, test_a_visitor_leaving_the_queue_while_dispatch_runs).
+    The rounds tolerate them (the loser's transaction was rolled back) so that the invariants are
+    still checked on PostgreSQL; remove this once those tests pass."""
+    return backend == "postgres" and isinstance(error, DBAPIError) and "deadlock detected" in str(error)
+
+
+async def quick_deadlock_detection(ctx) -> None:
+    """PostgreSQL waits deadlock_timeout (1 s) before it looks for a deadlock; this database only: 50 ms."""
+    async with ctx.db.write() as conn:
+        name = (await conn.execute(text("SELECT current_database()"))).scalar_one()
+        await conn.execute(text(f"ALTER DATABASE \"{name}\" SET deadlock_timeout = '50ms'"))
+    await ctx.db.write_engine.dispose()  # new connections pick it up
+
+
+async def test_randomized_rounds_keep_the_invariants(ctx, backend):
+    if backend == "postgres":
+        await quick_deadlock_detection(ctx)
+    rng = random.Random(f"{SEED}-{backend}")
+    floor = await Floor().build(ctx, rng)
+    started = time.monotonic()
+    outcomes: dict[str, int] = {}
+    for round_no in range(ROUNDS):
+        ops = floor.ops(await floor.snapshot())
+        results = await asyncio.gather(*(op for _, op in ops), return_exceptions=True)
+        for (label, _), r in zip(ops, results, strict=True):
+            if isinstance(r, ChatRuleError):
+                assert r.code in EXPECTED, f"round {round_no}: unexpected refusal {r.code}: {r.message}"
+                key = f"refused:{r.code}"
+            elif is_known_deadlock(r, backend):
+                key = "deadlock (known bug)"
+            elif isinstance(r, BaseException):
+                raise AssertionError(f"round {round_no}: {label} failed: {r!r}") from r
+            else:
+                key = "ok"
+            outcomes[key] = outcomes.get(key, 0) + 1
+        await floor.settle()
+        await floor.check(round_no)
+    print(f"{backend}: {ROUNDS} rounds in {time.monotonic() - started:.1f} s: {outcomes}")
+    # The rounds really raced and did things: chats were offered, accepted, closed; some refusals.
+    kinds = {r.kind for r in await _log(ctx)}
+    assert {"queued", "offered", "assigned", "declined", "offer_expired", "transferred", "missed"} <= kinds, kinds
+    assert outcomes["ok"] > ROUNDS * 5 and outcomes.get("refused:conflict", 0) > 0, outcomes
+    assert time.monotonic() - started < 60
+
+
+async def _log(ctx):
+    async with ctx.db.read() as conn:
+        return list((await conn.execute(select(RoutingLog.kind).distinct())).all())
+
+
+async def test_first_messages_racing_dispatches_offer_each_chat_once(ctx):
+    admin = await make_admin(ctx)
+    dept = await make_department(ctx, admin, "rush")
+    agents = [await make_agent(ctx, admin, max_chats=2) for _ in range(3)]
+    await staff(ctx, admin, dept["id"], agents)
+    visitors = [await new_visitor(ctx) for _ in range(10)]
+    sends = [
+        do_send_visitor_message(ctx=ctx, actor=v, text="hi", client_id=new_cid(), department="rush") for v in visitors
+    ]
+    dispatches = [routing.dispatch(ctx, dept["id"]) for _ in range(6)]
+    results = await asyncio.gather(*sends, *dispatches)
+    offers = [pair for made in results[len(sends) :] for pair in made]
+    offers += await routing.dispatch(ctx, dept["id"])
+    assert len({c for c, _ in offers}) == len(offers) == 6  # 3 agents x 2 slots, each chat offered once
+    chats = await check_chat_invariants(ctx, [v.visitor_id for v in visitors])
+    assert sorted(c.offered_to for c in chats if c.offered_to) == sorted([a.id for a in agents] * 2)
+    # Everyone accepts everything offered to them, at once: all succeed, nobody is over.
+    accepts = [
+        do_accept_chat(ctx=ctx, actor=next(a for a in agents if a.id == c.offered_to), chat_id=c.id)
+        for c in chats
+        if c.offered_to
+    ]
+    await asyncio.gather(*accepts)
+    chats = await check_chat_invariants(ctx, [v.visitor_id for v in visitors])
+    assert sorted(c.assignee_id for c in chats if c.status == "active") == sorted([a.id for a in agents] * 2)
+
+
+async def test_two_agents_racing_for_one_chat_in_a_pick_department(ctx):
+    admin = await make_admin(ctx)
+    dept = await make_department(ctx, admin, "desk", routing="pick")
+    agents = [await make_agent(ctx, admin, max_chats=1) for _ in range(4)]
+    await staff(ctx, admin, dept["id"], agents)
+    for _ in range(5):
+        visitor = await new_visitor(ctx)
+        chat_id = await first_message(ctx, visitor, "desk")
+        results = await asyncio.gather(
+            *(do_accept_chat(ctx=ctx, actor=a, chat_id=chat_id) for a in agents), return_exceptions=True
+        )
+        winners = [a for a, r in zip(agents, results, strict=True) if not isinstance(r, BaseException)]
+        losers = [r for r in results if isinstance(r, BaseException)]
+        assert len(winners) == 1, results
+        assert all(isinstance(r, ChatRuleError) and r.code == "conflict" for r in losers), losers
+        assert (await chat(ctx, chat_id)).assignee_id == winners[0].id
+        await do_close_chat(ctx=ctx, actor=winners[0], chat_id=chat_id)
+
+
+# ---------------------------------------------------------------- interleavings forced with row locks
+
+
+async def hold_user_row(ctx, user_id: int, *, until: asyncio.Event, locked: asyncio.Event) -> None:
+    """A transaction that holds one agent's row lock (on SQLite: the one write connection)."""
+    async with ctx.db.write() as conn:
+        await conn.execute(select(User.id).where(User.id == user_id).with_for_update())
+        locked.set()
+        await until.wait()
+
+
+def postgres_only_bug(request, backend: str, reason: str) -> None:
+    if backend == "postgres":
+        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+async def forced_race(ctx, held_user_id: int, first, second) -> list[Any]:
+    """Start `first` while an agent's row is locked (it gets as far as that lock), then `second`,
+    then release the row. Returns both outcomes (exceptions included)."""
+    release, locked = asyncio.Event(), asyncio.Event()
+    holder = asyncio.create_task(hold_user_row(ctx, held_user_id, until=release, locked=locked))
+    await locked.wait()
+    one = asyncio.create_task(first)
+    await asyncio.sleep(0.3)
+    two = asyncio.create_task(second)
+    await asyncio.sleep(0.3)
+    release.set()
+    await holder
+    return await asyncio.wait_for(asyncio.gather(one, two, return_exceptions=True), 15)
+
+
+def only_refusals(results: list[Any]) -> None:
+    unexpected = [r for r in results if isinstance(r, BaseException) and not isinstance(r, ChatRuleError)]
+    assert not unexpected, unexpected
+
+
+async def rush_with_two(ctx):
+    """An auto department with agents b (lower id) and a; a has been idle longer, so is offered first."""
+    admin = await make_admin(ctx)
+    dept = await make_department(ctx, admin, "rush")
+    b, a = [await make_agent(ctx, admin) for _ in range(2)]
+    await staff(ctx, admin, dept["id"], [a, b])
+    await set_last_assigned(ctx, b.id, 1)
+    return dept, a, b
+
+
+async def test_accepting_an_offer_while_the_department_is_dispatched(ctx, backend, request):
+    postgres_only_bug(
+        request,
+        backend,
+        "BUG: deadlock on PostgreSQL in the everyday flow. dispatch locks the department row FOR UPDATE and "
+        "then the agents' rows; do_accept_chat locks the chat and the agent's row, then inserts routing_log "
+        "(and messages) rows whose foreign key to departments needs a KEY SHARE lock on that department row, "
+        "which FOR UPDATE blocks. An agent accepting their offer while the router dispatches their department "
+        "(e.g. for the next visitor) deadlocks; PostgreSQL aborts the accept with DeadlockDetectedError (500). "
+        "Locking the department FOR NO KEY UPDATE (with_for_update(key_share=True)) would avoid this one.",
+    )
+    dept, a, b = await rush_with_two(ctx)
+    offered = await first_message(ctx, await new_visitor(ctx), "rush")
+    await routing.dispatch(ctx, dept["id"])
+    assert (await chat(ctx, offered)).offered_to == a.id
+    waiting = await first_message(ctx, await new_visitor(ctx), "rush")  # the next visitor: dispatch has work
+    results = await forced_race(
+        ctx,
+        b.id,  # dispatch stops at b's row, holding the department
+        routing.dispatch(ctx, dept["id"]),
+        do_accept_chat(ctx=ctx, actor=a, chat_id=offered),
+    )
+    only_refusals(results)
+    assert ((await chat(ctx, offered)).status, (await chat(ctx, offered)).assignee_id) == ("active", a.id)
+    await routing.dispatch(ctx, dept["id"])
+    assert (await chat(ctx, waiting)).offered_to == b.id
+    await check_chat_invariants(ctx)
+
+
+async def test_accepting_from_the_queue_while_dispatch_runs(ctx, backend, request):
+    postgres_only_bug(
+        request,
+        backend,
+        "BUG: lock-order inversion on PostgreSQL. do_accept_chat locks the chat row, then the agent's row "
+        "(lock_users); dispatch locks the agents' rows, then updates the chat rows it planned. An agent "
+        "taking a waiting, not-yet-offered chat of an auto department (allowed: offered_to is NULL) while a "
+        "dispatch plans that chat deadlocks; PostgreSQL aborts one of them with DeadlockDetectedError.",
+    )
+    dept, a, b = await rush_with_two(ctx)
+    chat_id = await first_message(ctx, await new_visitor(ctx), "rush")
+    results = await forced_race(
+        ctx,
+        b.id,  # dispatch stops at b's row (the lowest id): it has read the queue, locked nothing else
+        routing.dispatch(ctx, dept["id"]),
+        do_accept_chat(ctx=ctx, actor=b, chat_id=chat_id),  # locks the chat, then waits for b's row
+    )
+    only_refusals(results)
+    row = await chat(ctx, chat_id)
+    assert (row.status == "active") != (row.offered_to is not None)
+    await check_chat_invariants(ctx)
+
+
+@pytest.mark.parametrize("leaves_by", ["visitor_close", "mark_missed"])
+async def test_a_visitor_leaving_the_queue_while_dispatch_runs(ctx, backend, request, leaves_by):
+    postgres_only_bug(
+        request,
+        backend,
+        "BUG: deadlock on PostgreSQL. dispatch holds the department row FOR UPDATE and waits for the chat row "
+        "it plans to offer; closing that waiting chat (visitor's do_close_chat, or routing.mark_missed from the "
+        "presence sweep) holds the chat row and inserts a routing_log 'missed' row whose foreign key needs a "
+        "KEY SHARE lock on the department row. PostgreSQL aborts one with DeadlockDetectedError.",
+    )
+    dept, a, b = await rush_with_two(ctx)
+    visitor = await new_visitor(ctx)
+    chat_id = await first_message(ctx, visitor, "rush")
+    leave = (
+        do_close_chat(ctx=ctx, actor=visitor, chat_id=chat_id)
+        if leaves_by == "visitor_close"
+        else routing.mark_missed(ctx, chat_id)
+    )
+    results = await forced_race(ctx, b.id, routing.dispatch(ctx, dept["id"]), leave)
+    only_refusals(results)
+    row = await chat(ctx, chat_id)
+    assert (row.status, row.missed, row.offered_to) == ("closed", True, None)
+    await check_chat_invariants(ctx)
+
+
+@pytest.mark.parametrize("leaves_by", ["disconnect", "away"])
+async def test_an_agent_leaving_during_a_dispatch_is_not_left_holding_an_offer(ctx, backend, request, leaves_by):
+    postgres_only_bug(
+        request,
+        backend,
+        "BUG: dispatch reads who is connected (presence) and members' status before it locks the agents' rows; "
+        "an agent who disconnects (withdraw_offers) or goes away (set_agent_status) in between finds no offer "
+        "to withdraw, and dispatch then commits an offer to them. On PostgreSQL the chat sits offered to an "
+        "absent agent until the offer expires (and they are blamed for it).",
+    )
+    dept, a, b = await rush_with_two(ctx)
+    chat_id = await first_message(ctx, await new_visitor(ctx), "rush")
+
+    async def leave() -> None:
+        if leaves_by == "disconnect":
+            assert await ctx.presence.agent_disconnected(a.id)
+            await routing.withdraw_offers(ctx, a.id)
+        else:
+            await routing.set_agent_status(ctx, a.id, "away")
+
+    # dispatch reads who is there, then stops at b's row (the lowest id) before locking a's.
+    results = await forced_race(ctx, b.id, routing.dispatch(ctx, dept["id"]), leave())
+    only_refusals(results)
+    assert (await chat(ctx, chat_id)).offered_to != a.id
