@@ -33,9 +33,11 @@ from frontdesk.domain.chat_rules import (
     EventKind,
     can_accept,
     can_close,
+    can_reply,
     can_send,
     check_client_id,
     check_message_text,
+    check_retry_is_yours,
     preview,
 )
 from frontdesk.permissions import allowed, require
@@ -162,18 +164,12 @@ async def _department_for_new_chat(ctx: Context, conn, slug: str | None) -> Any:
     )
     if dept is None:
         raise ChatRuleError("bad_request", f"department: no department {slug!r}", field="department")
+    if dept.max_queue:  # count the queue with the department locked, so it cannot overfill
+        await department_store.department(conn, dept.id, lock=True)
     live = await department_availability(ctx, conn, dept)
     if not live.accepting:
         raise OfflineError(dept, live.reason or "closed")
     return dept
-
-
-def check_agent_may_reply(chat: Any, agent_id: int) -> None:
-    """Before answering a retry: a queued chat must be accepted first; someone else's is not yours."""
-    if chat.status == ChatStatus.QUEUED:
-        raise ChatRuleError("conflict", "Accept the chat before replying.")
-    if chat.assignee_id != agent_id:
-        raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
 
 
 async def do_send_agent_message(
@@ -191,9 +187,10 @@ async def do_send_agent_message(
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
             raise ChatRuleError("not_found", NOT_FOUND)
-        check_agent_may_reply(chat, actor.id)
+        can_reply(chat.status, chat.assignee_id, actor.id)
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:  # a retry: the original, even if the chat has closed since
+            check_retry_is_yours(existing.author_type, existing.agent_id, agent_id=actor.id)
             return SendResult(event=event_payload(existing), duplicate=True)
         can_send(chat.status, AuthorType.AGENT)
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
@@ -220,6 +217,7 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
     require(actor.role, "chat.accept")
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
+        await department_store.lock_users(conn, [actor.id])  # lock order: agents, then chats
         current = await chat_store.chat_status(conn, chat_id, lock=True)
         if current is None:
             raise ChatRuleError("not_found", NOT_FOUND)
@@ -230,7 +228,6 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
             await department_store.departments_of_user(conn, actor.id)
         ):
             raise ChatRuleError("forbidden", "This chat waits in a department you do not work in.")
-        await department_store.lock_users(conn, [actor.id])
         held = (await department_store.loads(conn, [actor.id]))[actor.id] - (current.offered_to == actor.id)
         maximum = await department_store.max_chats(conn, actor.id)
         if held >= maximum:

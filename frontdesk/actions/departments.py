@@ -34,10 +34,12 @@ FIELDS = (
 )
 
 
-def _text(value: object, field: str, *, max_len: int, min_len: int = 0) -> str:
+def _text(value: object, field: str, *, max_len: int, min_len: int = 0, one_line: bool = True) -> str:
     if not isinstance(value, str):
         raise ChatRuleError("bad_request", f"{field}: must be a string", field=field)
     value = value.strip()
+    if one_line and any(ch in value for ch in "\r\n\x00"):
+        raise ChatRuleError("bad_request", f"{field}: must be a single line", field=field)
     if not min_len <= len(value) <= max_len:
         raise ChatRuleError("bad_request", f"{field}: must be {min_len} to {max_len} characters", field=field)
     return value
@@ -82,7 +84,7 @@ def check_department(data: dict[str, Any], *, partial: bool = False) -> dict[str
     if "offer_timeout_seconds" in data:
         out["offer_timeout_seconds"] = _int(data["offer_timeout_seconds"], "offer_timeout_seconds", low=5, high=600)
     if "offline_message" in data:
-        out["offline_message"] = _text(data["offline_message"] or "", "offline_message", max_len=500)
+        out["offline_message"] = _text(data["offline_message"] or "", "offline_message", max_len=500, one_line=False)
     if "email" in data:
         email = data["email"]
         if email in (None, ""):

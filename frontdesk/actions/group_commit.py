@@ -23,7 +23,16 @@ from sqlalchemy.exc import IntegrityError
 from frontdesk.actions.context import AgentActor, Context, SendResult, VisitorActor, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus, EventKind, can_send, preview
+from frontdesk.domain.chat_rules import (
+    AuthorType,
+    ChatRuleError,
+    ChatStatus,
+    EventKind,
+    can_reply,
+    can_send,
+    check_retry_is_yours,
+    preview,
+)
 from frontdesk.store.chat_store import MESSAGE_COLUMNS
 from frontdesk.store.models import Chat, Message
 from frontdesk.wire import event_frame, event_payload
@@ -100,7 +109,7 @@ class GroupCommitWriter:
             locking = select(
                 Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id
             ).where(Chat.id.in_(chat_ids))
-            locking = locking.with_for_update()  # SQLite: no-op; its BEGIN IMMEDIATE holds the lock
+            locking = locking.with_for_update(key_share=True)  # SQLite: no-op; BEGIN IMMEDIATE holds the lock
             chats = {row.id: row for row in (await conn.execute(locking)).all()}
             pairs = list({(item.chat_id, item.client_id) for item in batch})
             stored = {
@@ -122,6 +131,8 @@ class GroupCommitWriter:
                 try:
                     _check_owner(item, chat)  # first: a retry is answered only to whoever may see it
                     if key in stored:
+                        row = stored[key]
+                        check_retry_is_yours(row.author_type, row.agent_id, agent_id=_agent_id(item.actor))
                         results[i] = SendResult(event=event_payload(stored[key]), duplicate=True)
                         continue
                     if key in fresh:
@@ -208,9 +219,7 @@ def _check_owner(item: PendingSend, chat: Any) -> None:
         return
     if chat is None:
         raise ChatRuleError("not_found", "That chat does not exist or is not yours.")
-    from frontdesk.actions.chats import check_agent_may_reply
-
-    check_agent_may_reply(chat, item.actor.id)
+    can_reply(chat.status, chat.assignee_id, item.actor.id)
 
 
 def _check_status(item: PendingSend, chat: Any) -> None:
@@ -219,6 +228,10 @@ def _check_status(item: PendingSend, chat: Any) -> None:
             raise _Fallback  # the next message opens a new chat
         return
     can_send(chat.status, AuthorType.AGENT)
+
+
+def _agent_id(actor: AgentActor | VisitorActor) -> int | None:
+    return actor.id if isinstance(actor, AgentActor) else None
 
 
 def _settle(item: PendingSend, result: Any) -> None:

@@ -34,7 +34,7 @@ async def enqueue_mail(conn, *, to: str, subject: str, body: str, reply_to: str 
     await conn.execute(
         insert(MailOutbox).values(
             to_addr=_header(to, "to"),
-            subject=_header(subject[:300], "subject"),
+            subject=" ".join(subject.split())[:300],  # our own text: folded, never refused
             body=body,
             reply_to=None if reply_to is None else _header(reply_to, "email"),
             created_at=now,

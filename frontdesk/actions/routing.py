@@ -62,17 +62,28 @@ async def dispatch(ctx: Context, department_id: int) -> list[tuple[int, int]]:
         dept = await department_store.department(conn, department_id, lock=True)  # one dispatcher per department
         if dept is None or dept.routing != "auto":
             return []
-        waiting = [c for c in await department_store.waiting_chats(conn, department_id) if c.offered_to is None]
-        if not waiting:
+        # Lock order everywhere: department, then agents, then chats (no deadlocks).
+        candidates = [m.id for m in await department_store.members(conn, department_id) if m.status == "online"]
+        if not candidates or not any(
+            c.offered_to is None for c in await department_store.waiting_chats(conn, department_id)
+        ):
             return []
+        await department_store.lock_users(conn, candidates)
+        # Re-read who is there now that nobody can change it under us: an agent who left or went
+        # away meanwhile is not offered anything (their withdraw waits for our commit, then runs).
         connected = await ctx.presence.connected_agents()
         people = [
             m for m in await department_store.members(conn, department_id) if m.status == "online" and m.id in connected
         ]
         if not people:
             return []
+        # Chats someone else is deciding on right now (accept, close) are skipped: a kick follows.
+        waiting = [
+            c for c in await department_store.waiting_chats(conn, department_id, lock=True) if c.offered_to is None
+        ]
+        if not waiting:
+            return []
         ids = [m.id for m in people]
-        await department_store.lock_users(conn, ids)
         held = await department_store.loads(conn, ids)
         agents = [AgentLoad(m.id, True, held[m.id], m.max_chats, as_utc(m.last_assigned_at)) for m in people]
         refused = await _refusals(conn, [c.id for c in waiting])
@@ -103,10 +114,11 @@ async def dispatch(ctx: Context, department_id: int) -> list[tuple[int, int]]:
 
 
 async def _refusals(conn, chat_ids: list[int]) -> dict[int, frozenset[int]]:  # type: ignore[no-untyped-def]
-    """Agents who declined or let an offer of each chat expire: not offered it again."""
+    """Agents who declined or let an offer of each chat expire: not offered it again. (An offer
+    withdrawn because the agent's console closed is no refusal: they get it again when back.)"""
     rows = await conn.execute(
         select(RoutingLog.chat_id, RoutingLog.agent_id).where(
-            RoutingLog.chat_id.in_(chat_ids), RoutingLog.kind.in_(("declined", "offer_expired", "offer_withdrawn"))
+            RoutingLog.chat_id.in_(chat_ids), RoutingLog.kind.in_(("declined", "offer_expired"))
         )
     )
     out: dict[int, set[int]] = {}
@@ -222,11 +234,12 @@ async def withdraw_offers(ctx: Context, agent_id: int, *, reason: str = "offer_w
     """Take back every chat offered to an agent (they went away or lost their connection)."""
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
+        await department_store.lock_users(conn, [agent_id])  # after any dispatch that is offering to them
         rows = (
             await conn.execute(
                 select(Chat.id, Chat.department_id)
                 .where(Chat.offered_to == agent_id, Chat.status == "queued")
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
         ).all()
         for chat_id, department_id in rows:
@@ -253,7 +266,7 @@ async def set_agent_status(ctx: Context, agent_id: int, status: str, *, reason: 
     status = check_status(status)
     async with unit_of_work(ctx) as (conn, outbox):
         previous = (
-            await conn.execute(select(User.status).where(User.id == agent_id).with_for_update())
+            await conn.execute(select(User.status).where(User.id == agent_id).with_for_update(key_share=True))
         ).scalar_one_or_none()
         if previous is None:
             raise ChatRuleError("not_found", "No such user.")
@@ -358,6 +371,8 @@ async def do_transfer_chat(
     note_text = None if note in (None, "") else check_message_text(note, max_chars=ctx.settings.max_message_chars)
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
+        if to_agent_id is not None:
+            await department_store.lock_users(conn, [to_agent_id])  # lock order: agents, then chats
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
             raise ChatRuleError("not_found", "That chat does not exist.")
@@ -381,7 +396,6 @@ async def do_transfer_chat(
                 raise ChatRuleError("conflict", "The chat is already theirs.", field="to_agent_id")
             if target.status != "online" or not await ctx.presence.is_agent_connected(target.id):
                 raise ChatRuleError("conflict", f"{target.name} is not online right now.", field="to_agent_id")
-            await department_store.lock_users(conn, [target.id])
             held = (await department_store.loads(conn, [target.id]))[target.id]
             if held >= target.max_chats:
                 raise ChatRuleError(
@@ -542,7 +556,7 @@ async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id
             await conn.execute(
                 select(Chat.id, Chat.status, Chat.visitor_id)
                 .where(Chat.department_id == department_id, Chat.status != "closed")
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
         ).all()
         for chat_id, status, visitor_id in rows:

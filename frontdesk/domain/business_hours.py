@@ -12,7 +12,7 @@ Days not listed are closed. "24:00" may end an interval. An empty `weekly` means
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -47,17 +47,26 @@ class BusinessHours:
         return any(start <= minute < end for start, end in self.intervals_on(local.date()))
 
     def next_opening(self, at: datetime, *, horizon_days: int = 14) -> datetime | None:
-        """When the department next opens (now if open), in UTC-aware time; None if not within the horizon."""
+        """When the department next opens (`at` itself if open now), in UTC; None if not within
+        the horizon. Wall-clock openings are turned into instants in UTC, so the hour a DST change
+        repeats or skips is handled: a start time that does not exist opens at the change."""
         if self.is_open(at):
-            return at
+            return at.astimezone(UTC)
         zone = ZoneInfo(self.timezone)
-        local = at.astimezone(zone)
-        for offset in range(horizon_days + 1):
-            day = local.date() + timedelta(days=offset)
+        at_utc = at.astimezone(UTC)
+        local_day = at_utc.astimezone(zone).date()
+        for offset in range(-1, horizon_days + 1):
+            day = local_day + timedelta(days=offset)
             for start, _end in sorted(self.intervals_on(day)):
-                opening = datetime.combine(day, time(start // 60, start % 60), tzinfo=zone)
-                if opening > local:
-                    return opening
+                wall = datetime.combine(day, time(start // 60, start % 60)) if start < 1440 else None
+                if wall is None:
+                    continue
+                for fold in (0, 1):  # a repeated wall time happens twice: take the first still ahead
+                    opening = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+                    if opening.astimezone(zone).replace(tzinfo=None) != wall:
+                        opening = _after_gap(opening, zone)  # the wall time was skipped
+                    if opening > at_utc and self.is_open(opening):
+                        return opening
         return None
 
     def to_json(self) -> dict[str, Any]:
@@ -71,6 +80,18 @@ class BusinessHours:
                 for d, iv in sorted(self.exceptions.items())
             ],
         }
+
+
+def _after_gap(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant after a skipped wall time: the moment the clocks jumped forward."""
+    step = timedelta(minutes=1)
+    probe = instant - timedelta(hours=3)
+    offset = probe.astimezone(zone).utcoffset()
+    while probe < instant + timedelta(hours=3):
+        probe += step
+        if probe.astimezone(zone).utcoffset() != offset:
+            return probe
+    return instant
 
 
 def _fmt(minutes: int) -> str:

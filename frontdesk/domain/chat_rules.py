@@ -87,3 +87,23 @@ def can_close(status: str) -> None:
 def preview(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def can_reply(status: str, assignee_id: int | None, agent_id: int) -> None:
+    """An agent replies in a chat they hold; a queued chat must be accepted first."""
+    if status == ChatStatus.QUEUED:
+        raise ChatRuleError("conflict", "Accept the chat before replying.")
+    if assignee_id != agent_id:
+        raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
+
+
+def check_retry_is_yours(stored_author: str, stored_agent_id: int | None, *, agent_id: int | None) -> None:
+    """Client ids are per chat; a retry gets the original back only if it sent it
+    (`agent_id` None: the visitor is asking)."""
+    mine = (
+        stored_author == AuthorType.VISITOR
+        if agent_id is None
+        else (stored_author == AuthorType.AGENT and stored_agent_id == agent_id)
+    )
+    if not mine:
+        raise ChatRuleError("conflict", "client_id: already used in this chat; send with a new one", field="client_id")

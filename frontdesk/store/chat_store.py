@@ -177,7 +177,7 @@ async def chat_status(conn: AsyncConnection, chat_id: int, *, lock: bool = False
         Chat.wait_estimate_seconds,
     ).where(Chat.id == chat_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)  # NO KEY UPDATE: messages may still reference it
     return (await conn.execute(stmt)).first()
 
 
@@ -186,6 +186,6 @@ async def visitor_event_by_client_id(conn: AsyncConnection, visitor_id: str, cli
     stmt = (
         select(*MESSAGE_COLUMNS)
         .join(Chat, Chat.id == Message.chat_id)
-        .where(Chat.visitor_id == visitor_id, Message.client_id == client_id)
+        .where(Chat.visitor_id == visitor_id, Message.client_id == client_id, Message.author_type == "visitor")
     )
     return (await conn.execute(stmt)).first()

@@ -32,7 +32,8 @@ async def all_departments(conn: AsyncConnection) -> list[Any]:
 async def department(conn: AsyncConnection, department_id: int, *, lock: bool = False) -> Any | None:
     stmt = select(*DEPARTMENT_COLUMNS).where(Department.id == department_id)
     if lock:
-        stmt = stmt.with_for_update()
+        # NO KEY UPDATE: rows that reference the department (chats, routing_log) stay insertable.
+        stmt = stmt.with_for_update(key_share=True)
     return (await conn.execute(stmt)).first()
 
 
@@ -94,13 +95,16 @@ async def queue_lengths(conn: AsyncConnection) -> dict[int, int]:
     return {d: n for d, n in rows}
 
 
-async def waiting_chats(conn: AsyncConnection, department_id: int) -> list[Any]:
-    """The department's queue, first come first served."""
+async def waiting_chats(conn: AsyncConnection, department_id: int, *, lock: bool = False) -> list[Any]:
+    """The department's queue, first come first served; with lock=True, the rows nobody else has
+    locked, locked (SKIP LOCKED: a chat being accepted or closed right now is left alone)."""
     stmt = (
         select(Chat.id, Chat.visitor_id, Chat.offered_to, Chat.queued_at, Chat.wait_estimate_seconds)
         .where(Chat.department_id == department_id, Chat.status == "queued")
         .order_by(Chat.queued_at, Chat.id)
     )
+    if lock:
+        stmt = stmt.with_for_update(key_share=True, skip_locked=True)
     return list((await conn.execute(stmt)).all())
 
 
@@ -128,7 +132,9 @@ async def loads(conn: AsyncConnection, agent_ids: list[int]) -> dict[int, int]:
 async def lock_users(conn: AsyncConnection, user_ids: list[int]) -> None:
     """Lock agents' rows in id order (no deadlocks) so capacity checks and assignments serialise."""
     if user_ids:
-        await conn.execute(select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id).with_for_update())
+        await conn.execute(
+            select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id).with_for_update(key_share=True)
+        )
 
 
 async def max_chats(conn: AsyncConnection, user_id: int) -> int:
