@@ -3,11 +3,18 @@
 #
 #   bash scripts/test-services.sh .venv/bin/python -m pytest [args]
 #
-# - As root, installs missing Debian packages (chromium, redis-server, postgresql, fonts).
+# - As root, installs missing Debian packages (chromium, redis-server, postgresql, nginx, fonts).
 # - Starts a scratch PostgreSQL and Redis on 127.0.0.1 at free ports and exports
 #     FRONTDESK_TEST_POSTGRES_URL, FRONTDESK_TEST_REDIS_URL,
 #     FRONTDESK_TEST_CHROMIUM, FRONTDESK_TEST_ARTIFACTS
 #   A URL that is already set in the environment is used as-is (no local server started).
+# - Exports what fault-injection tests (tests/cluster/) need to control those services:
+#     FRONTDESK_TEST_NGINX       the nginx binary; the tests run their own instances
+#                                (the system nginx service is never used)
+#     FRONTDESK_TEST_PG_BIN      PostgreSQL's server binaries (initdb, pg_ctl)
+#     FRONTDESK_TEST_REDIS_PIDFILE, FRONTDESK_TEST_REDIS_CMD
+#                                the scratch Redis's pid file and the command line that
+#                                (re)starts it (for a Redis restart on the same port)
 # - Always stops the services and removes their temp dirs on exit.
 # - Exits with the command's exit code; pytest's 5 ("no tests collected") becomes 1.
 # - Outside CI a missing service is a warning (the tests skip); with CI=true it is fatal.
@@ -96,6 +103,7 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -n "$(pg_bin_dir)" ] || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 have_fonts || missing+=(fonts-dejavu-core)
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -110,6 +118,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
             # Debian's redis-server package starts a system instance; we don't need it.
             if [[ " ${missing[*]} " == *" redis-server "* ]]; then
                 service redis-server stop >/dev/null 2>&1 || true
+            fi
+            # Likewise nginx: the tests start their own instances on free ports.
+            if [[ " ${missing[*]} " == *" nginx "* ]]; then
+                service nginx stop >/dev/null 2>&1 || true
             fi
             rm -f "$APT_LOG"; APT_LOG=""
         else
@@ -132,6 +144,17 @@ if [ -z "${FRONTDESK_TEST_CHROMIUM:-}" ]; then
         export FRONTDESK_TEST_CHROMIUM=/usr/bin/chromium
     else
         unavailable "chromium not found at /usr/bin/chromium"
+    fi
+fi
+
+# ---------------------------------------------------------------- nginx (for tests/cluster)
+# Only the binary: each cluster test module starts its own nginx (own prefix, config and
+# error log in a temp dir, `daemon off`) on a free port, in front of its own nodes.
+if [ -z "${FRONTDESK_TEST_NGINX:-}" ]; then
+    if [ -x /usr/sbin/nginx ]; then
+        export FRONTDESK_TEST_NGINX=/usr/sbin/nginx
+    else
+        unavailable "nginx not found at /usr/sbin/nginx"
     fi
 fi
 

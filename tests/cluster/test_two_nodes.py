@@ -1,38 +1,45 @@
-"""Two nodes sharing PostgreSQL and Redis: a visitor on one, the agent on the other."""
+"""Nodes sharing PostgreSQL and Redis behind nginx: a visitor on one node, the agent on another,
+and nginx proxying HTTP and WebSockets to every node (deploy/nginx.conf, rendered by harness.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 
+import httpx
 import pytest
-import pytest_asyncio
 
 from tests.clients import AgentClient, VisitorClient, make_agent
-from tests.conftest import ServerProcess, fresh_postgres_url
-from tests.services import postgres_url, redis_url
+from tests.cluster.harness import NGINX_SAMPLE, Cluster, needs_cluster, nginx_binary
 
-pytestmark = [
-    pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.skipif(not (postgres_url() and redis_url()), reason="needs PostgreSQL and Redis"),
-]
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_cluster]
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def nodes(tmp_path):
-    url = await fresh_postgres_url()
-    procs = [ServerProcess(tmp_path / f"node{i}", url, FRONTDESK_REDIS_URL=redis_url()) for i in range(2)]
-    for p in procs:
-        p.data_dir.mkdir()
-    await procs[0].start()  # migrates first
-    await procs[1].start()
-    yield procs
-    for p in procs:
-        await p.stop()
+async def visitor_sockets(node_url: str) -> int:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(node_url + "/metrics")).text
+    m = re.search(r'^frontdesk_connections\{kind="visitor"\} (\S+)$', text, re.M)
+    return int(float(m.group(1))) if m else 0
 
 
-async def test_visitor_and_agent_on_different_nodes(nodes):
-    a, b = nodes
+async def test_sample_nginx_conf_is_valid(tmp_path):
+    """deploy/nginx.conf as shipped (one upstream line, port 80) passes `nginx -t`."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ access_log off; include {NGINX_SAMPLE}; }}\n"
+    )
+    out = subprocess.run(
+        [nginx_binary(), "-t", "-q", "-p", f"{tmp_path}/", "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+async def test_visitor_and_agent_on_different_nodes(nodes_up: Cluster):
+    a, b, _ = nodes_up.nodes
     email, password = make_agent(a)
     agent = AgentClient(b.base_url)
     await agent.login(email, password)
@@ -48,25 +55,85 @@ async def test_visitor_and_agent_on_different_nodes(nodes):
     assert reply["type"] == "ack"
     seen = await visitor.socket.wait_type("event", seq=reply["seq"])
     assert seen["text"] == "hello from node B"
+    assert (await agent.post(f"/api/v1/chats/{chat_id}/close")).status_code == 200
     await visitor.close()
     await agent.close()
 
 
-async def test_sockets_resync_after_redis_restarts(nodes):
+async def test_everything_through_nginx(nodes_up: Cluster):
+    """Login, the console socket (its Origin check sees the Host nginx passes on), the widget
+    socket, a conversation and the REST history, all through the proxy."""
+    email, password = make_agent(nodes_up.nodes[0])
+    agent = AgentClient(nodes_up.url)
+    await agent.login(email, password)
+    # A browser sends its page's origin; the node compares it with the Host header it gets.
+    from websockets.asyncio.client import connect
+
+    from tests.clients import Socket
+
+    cookie = agent.http.cookies.get("fd_session")
+    ws = await connect(agent.ws_url, additional_headers={"Cookie": f"fd_session={cookie}", "Origin": nodes_up.url})
+    agent.socket = Socket(ws)
+    await agent.socket.wait_type("welcome")
+    visitor = VisitorClient(nodes_up.url)
+    await visitor.connect()
+    ack = await visitor.send("hello through nginx")
+    chat_id = ack["chat_id"]
+    assert (await agent.post(f"/api/v1/chats/{chat_id}/accept")).status_code == 200
+    reply = await agent.send(chat_id, "hello back")
+    assert reply["type"] == "ack"
+    assert (await visitor.socket.wait_type("event", seq=reply["seq"]))["text"] == "hello back"
+    events = (await agent.http.get(f"/api/v1/chats/{chat_id}/messages")).json()["events"]
+    assert [e["text"] for e in events if e["kind"] == "message"] == ["hello through nginx", "hello back"]
+    assert (await agent.post(f"/api/v1/chats/{chat_id}/close")).status_code == 200
+    await visitor.close()
+    await agent.close()
+
+
+async def test_nginx_spreads_sockets_and_skips_a_dead_node(nodes_up: Cluster):
+    nodes = nodes_up.nodes
+    before = [await visitor_sockets(n.base_url) for n in nodes]
+    visitors = [VisitorClient(nodes_up.url) for _ in range(6)]
+    for v in visitors:
+        await v.register()
+    for v in visitors:
+        await v.connect()
+    after = [await visitor_sockets(n.base_url) for n in nodes]
+    spread = [x - y for x, y in zip(after, before, strict=True)]
+    assert sum(spread) == 6 and all(n >= 1 for n in spread), f"sockets per node: {spread}"
+    for v in visitors:
+        await v.close()
+
+    # A dead node: nginx passes on to the next one (`proxy_next_upstream error`), for HTTP
+    # and for WebSocket handshakes alike.
+    await nodes[2].stop(kill=True)
+    try:
+        async with httpx.AsyncClient(base_url=nodes_up.url) as http:
+            for _ in range(6):
+                assert (await http.get("/healthz")).status_code == 200
+        for v in visitors[:4]:
+            await v.connect()
+            await v.close()
+    finally:
+        await nodes[2].start()
+
+
+async def test_sockets_resync_after_redis_drops_subscribers(nodes_up: Cluster):
     """Redis keeps nothing for an absent subscriber: after it comes back, sockets are told to resync."""
-    a, b = nodes
+    a, b, _ = nodes_up.nodes
     email, password = make_agent(a)
-    agent = AgentClient(b.base_url)  # on duty on the other node, so the visitor can start a chat
+    agent = AgentClient(b.base_url)  # on duty on another node, so the visitor can start a chat
     await agent.login(email, password)
     await agent.connect()
     visitor = VisitorClient(a.base_url)
     await visitor.connect()
-    host_port = redis_url().split("//", 1)[1].split("/", 1)[0]
-    host, port = host_port.split(":")
-    # Drop every client connection; the server itself stays up, as after a failover.
-    subprocess.run(["redis-cli", "-h", host, "-p", port, "CLIENT", "KILL", "TYPE", "pubsub"], check=True, capture_output=True)
-    code = await visitor.socket.wait_closed(timeout=15)
-    assert code == 4000
+    # Drop every subscriber connection; the server itself stays up, as after a failover.
+    subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "-p", str(nodes_up.redis.port), "CLIENT", "KILL", "TYPE", "pubsub"],
+        check=True,
+        capture_output=True,
+    )
+    assert await visitor.socket.wait_closed(timeout=15) == 4000
     assert await agent.socket.wait_closed(timeout=15) == 4000  # every node's sockets resync
     await agent.connect()
     await asyncio.sleep(0.1)
