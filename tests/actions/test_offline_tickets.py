@@ -282,20 +282,21 @@ async def test_a_visitor_actor_is_optional(ctx):
     assert ticket["id"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_department accepts a department name containing a line break; every offline message "
-    "to that department then fails in enqueue_mail ('subject: must not contain line breaks', a 400 naming a "
-    "field the visitor never sent) and the visitor's message is not stored at all",
-)
-async def test_a_department_name_with_a_line_break_does_not_lose_offline_messages(ctx):
+async def test_a_department_name_cannot_carry_a_line_break_into_mail_headers(ctx):
+    """Regression (before 3ee727d): such a name was accepted, and every offline message to the department
+    then failed in enqueue_mail, losing the visitor's message."""
     admin = await make_admin(ctx)
-    try:
-        await make_department(ctx, admin, "sales", name="Sales\nTeam", email="sales@example.com")
-    except ChatRuleError as error:  # refusing such a name is one fix
-        assert error.field == "name"
-        return
-    ticket = await leave(ctx)  # storing and mailing the message anyway is the other
+    for name in ("Sales\nTeam", "Sales\r\nBcc: evil@example.net"):
+        with pytest.raises(ChatRuleError) as info:
+            await make_department(ctx, admin, "sales", name=name, email="sales@example.com")
+        assert info.value.field == "name"
+    dept = await make_department(ctx, admin, "sales", email="sales@example.com")
+    from frontdesk.actions.departments import do_update_department
+
+    with pytest.raises(ChatRuleError) as info:
+        await do_update_department(ctx=ctx, actor=admin, department_id=dept["id"], data={"name": "Sales\rX"})
+    assert info.value.field == "name"
+    ticket = await leave(ctx)
     assert ticket["id"]
     (row,) = await outbox(ctx)
-    assert "\n" not in row.subject
+    assert row.subject == "[Sales] Offline message from Jane Doe"

@@ -183,12 +183,6 @@ async def test_weekly_hours_that_exclude_now(ctx):
     assert entry["reason"] == "closed" and entry["next_opening"] is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: BusinessHours.next_opening returns the opening in the department's time zone (its docstring "
-    "says UTC), so widget_departments/list_departments give next_opening as '...+01:00' instead of the "
-    "UTC '...Z' form docs/api.md shows",
-)
 async def test_next_opening_is_given_in_utc(ctx):
     today = datetime.now(UTC).date()
     closed = [{"date": (today + timedelta(days=d)).isoformat(), "closed": True} for d in (-1, 0, 1)]
@@ -248,16 +242,8 @@ async def test_an_unknown_department_is_a_bad_request(ctx):
     assert await departments.widget_departments(ctx=ctx, slug="nope") == []
 
 
-async def test_queue_limit_holds_under_concurrent_first_messages(ctx, backend, request):
-    if backend == "postgres":
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: the max_queue check (department_availability) reads the queue length without "
-                "any lock, so on PostgreSQL concurrent first messages all see room and the queue grows past "
-                "max_queue",
-            )
-        )
+async def test_queue_limit_holds_under_concurrent_first_messages(ctx):
+    """Regression (PostgreSQL, before 3ee727d): the queue length was read without a lock and all 12 got in."""
     _admin, dept, _agents = await team(ctx, 1, max_queue=3, routing="pick")
     visitors = [await new_visitor(ctx) for _ in range(12)]
     results = await asyncio.gather(

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import DBAPIError
 
 from frontdesk.actions import routing
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_visitor_message
@@ -87,11 +86,10 @@ class Floor:
                     do_send_visitor_message(ctx=ctx, actor=visitor, text="hello?", client_id=new_cid(), department=dept)
                 )
             elif kind == "accept":
-                # Auto department: the offered agent (or someone else, who must be refused).
-                # Pick department: anyone takes any waiting chat.
-                candidates = offered + [c for c in queued if c.department_id == self.desk["id"]]
-                if candidates:
-                    target = rng.choice(candidates)
+                # Mostly the agent a chat is offered to; otherwise anyone, for any waiting chat (taking
+                # an unoffered one from an auto department's queue is allowed; someone else's offer is not).
+                if queued:
+                    target = rng.choice(offered if offered and rng.random() < 0.6 else queued)
                     if target.offered_to is not None and rng.random() < 0.7:
                         agent = next(a for a in self.agents if a.id == target.offered_to)
                     ops.append(do_accept_chat(ctx=ctx, actor=agent, chat_id=target.id))
@@ -170,7 +168,7 @@ class Floor:
                 (c, a)
                 for c, a in await conn.execute(
                     select(RoutingLog.chat_id, RoutingLog.agent_id).where(
-                        RoutingLog.kind.in_(("declined", "offer_expired", "offer_withdrawn"))
+                        RoutingLog.kind.in_(("declined", "offer_expired"))  # a withdrawn offer is no refusal
                     )
                 )
             }
@@ -197,15 +195,6 @@ class Floor:
             assert not eligible, f"round {round_no}: chat {c.id} waits while {eligible} have room"
 
 
-def is_known_deadlock(error: BaseException, backend: str) -> bool:
-    """PostgreSQL deadlocks between dispatch and accept/close: known bugs, each pinned down by a
-    strict xfail test below (test_accepting_an_offer_while_the_department_is_dispatched,
-    test_accepting_from_the_queue_while_dispatch_runs, test_a_visitor_leaving_the_queue_while_dispatch_runs).
-    The rounds tolerate them (the loser's transaction was rolled back) so that the invariants are
-    still checked on PostgreSQL; remove this once those tests pass."""
-    return backend == "postgres" and isinstance(error, DBAPIError) and "deadlock detected" in str(error)
-
-
 async def quick_deadlock_detection(ctx) -> None:
     """PostgreSQL waits deadlock_timeout (1 s) before it looks for a deadlock; this database only: 50 ms."""
     async with ctx.db.write() as conn:
@@ -228,8 +217,6 @@ async def test_randomized_rounds_keep_the_invariants(ctx, backend):
             if isinstance(r, ChatRuleError):
                 assert r.code in EXPECTED, f"round {round_no}: unexpected refusal {r.code}: {r.message}"
                 key = f"refused:{r.code}"
-            elif is_known_deadlock(r, backend):
-                key = "deadlock (known bug)"
             elif isinstance(r, BaseException):
                 raise AssertionError(f"round {round_no}: {label} failed: {r!r}") from r
             else:
@@ -307,11 +294,6 @@ async def hold_user_row(ctx, user_id: int, *, until: asyncio.Event, locked: asyn
         await until.wait()
 
 
-def postgres_only_bug(request, backend: str, reason: str) -> None:
-    if backend == "postgres":
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 async def forced_race(ctx, held_user_id: int, first, second) -> list[Any]:
     """Start `first` while an agent's row is locked (it gets as far as that lock), then `second`,
     then release the row. Returns both outcomes (exceptions included)."""
@@ -342,17 +324,10 @@ async def rush_with_two(ctx):
     return dept, a, b
 
 
-async def test_accepting_an_offer_while_the_department_is_dispatched(ctx, backend, request):
-    postgres_only_bug(
-        request,
-        backend,
-        "BUG: deadlock on PostgreSQL in the everyday flow. dispatch locks the department row FOR UPDATE and "
-        "then the agents' rows; do_accept_chat locks the chat and the agent's row, then inserts routing_log "
-        "(and messages) rows whose foreign key to departments needs a KEY SHARE lock on that department row, "
-        "which FOR UPDATE blocks. An agent accepting their offer while the router dispatches their department "
-        "(e.g. for the next visitor) deadlocks; PostgreSQL aborts the accept with DeadlockDetectedError (500). "
-        "Locking the department FOR NO KEY UPDATE (with_for_update(key_share=True)) would avoid this one.",
-    )
+async def test_accepting_an_offer_while_the_department_is_dispatched(ctx):
+    """Regression (PostgreSQL deadlock before 3ee727d): dispatch held the department row FOR UPDATE
+    while waiting for agents' rows; the accept held the agent's row and inserted routing_log rows
+    whose foreign key needs KEY SHARE on that department row. The accept died with a deadlock."""
     dept, a, b = await rush_with_two(ctx)
     offered = await first_message(ctx, await new_visitor(ctx), "rush")
     await routing.dispatch(ctx, dept["id"])
@@ -371,15 +346,10 @@ async def test_accepting_an_offer_while_the_department_is_dispatched(ctx, backen
     await check_chat_invariants(ctx)
 
 
-async def test_accepting_from_the_queue_while_dispatch_runs(ctx, backend, request):
-    postgres_only_bug(
-        request,
-        backend,
-        "BUG: lock-order inversion on PostgreSQL. do_accept_chat locks the chat row, then the agent's row "
-        "(lock_users); dispatch locks the agents' rows, then updates the chat rows it planned. An agent "
-        "taking a waiting, not-yet-offered chat of an auto department (allowed: offered_to is NULL) while a "
-        "dispatch plans that chat deadlocks; PostgreSQL aborts one of them with DeadlockDetectedError.",
-    )
+async def test_accepting_from_the_queue_while_dispatch_runs(ctx):
+    """Regression (PostgreSQL deadlock before 3ee727d): accept locked chat then agent, dispatch agents
+    then the chats it planned; taking a not-yet-offered chat of an auto department while dispatch
+    planned it deadlocked."""
     dept, a, b = await rush_with_two(ctx)
     chat_id = await first_message(ctx, await new_visitor(ctx), "rush")
     results = await forced_race(
@@ -395,15 +365,10 @@ async def test_accepting_from_the_queue_while_dispatch_runs(ctx, backend, reques
 
 
 @pytest.mark.parametrize("leaves_by", ["visitor_close", "mark_missed"])
-async def test_a_visitor_leaving_the_queue_while_dispatch_runs(ctx, backend, request, leaves_by):
-    postgres_only_bug(
-        request,
-        backend,
-        "BUG: deadlock on PostgreSQL. dispatch holds the department row FOR UPDATE and waits for the chat row "
-        "it plans to offer; closing that waiting chat (visitor's do_close_chat, or routing.mark_missed from the "
-        "presence sweep) holds the chat row and inserts a routing_log 'missed' row whose foreign key needs a "
-        "KEY SHARE lock on the department row. PostgreSQL aborts one with DeadlockDetectedError.",
-    )
+async def test_a_visitor_leaving_the_queue_while_dispatch_runs(ctx, leaves_by):
+    """Regression (PostgreSQL deadlock before 3ee727d): closing a waiting chat (visitor, or mark_missed)
+    held the chat row and inserted a routing_log row needing KEY SHARE on the department row, which
+    dispatch held FOR UPDATE while waiting for that chat."""
     dept, a, b = await rush_with_two(ctx)
     visitor = await new_visitor(ctx)
     chat_id = await first_message(ctx, visitor, "rush")
@@ -420,15 +385,10 @@ async def test_a_visitor_leaving_the_queue_while_dispatch_runs(ctx, backend, req
 
 
 @pytest.mark.parametrize("leaves_by", ["disconnect", "away"])
-async def test_an_agent_leaving_during_a_dispatch_is_not_left_holding_an_offer(ctx, backend, request, leaves_by):
-    postgres_only_bug(
-        request,
-        backend,
-        "BUG: dispatch reads who is connected (presence) and members' status before it locks the agents' rows; "
-        "an agent who disconnects (withdraw_offers) or goes away (set_agent_status) in between finds no offer "
-        "to withdraw, and dispatch then commits an offer to them. On PostgreSQL the chat sits offered to an "
-        "absent agent until the offer expires (and they are blamed for it).",
-    )
+async def test_an_agent_leaving_during_a_dispatch_is_not_left_holding_an_offer(ctx, leaves_by):
+    """Regression (PostgreSQL before 3ee727d): dispatch read presence and statuses before locking the
+    agents' rows, so an agent who disconnected or went away meanwhile found no offer to withdraw and
+    was then offered the chat anyway (held until the offer expired)."""
     dept, a, b = await rush_with_two(ctx)
     chat_id = await first_message(ctx, await new_visitor(ctx), "rush")
 

@@ -212,14 +212,8 @@ async def test_an_agent_whose_last_tab_closes_does_not_hold_the_offer(ctx):
     assert (await chat(ctx, other)).offered_to == b.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: withdraw_offers logs 'offer_withdrawn' and dispatch's _refusals treats it like a decline "
-    "forever, so an agent whose console merely reloaded is never offered that chat again; with nobody "
-    "else in the department the chat waits although an eligible agent (online, connected, member, with "
-    "room) is there",
-)
 async def test_an_agent_who_reconnects_is_offered_the_chat_again(ctx):
+    """A withdrawn offer is no refusal (regression: before 3ee727d it counted like a decline forever)."""
     _admin, dept, (a,) = await team(ctx, 1)
     chat_id = await first_message(ctx, await new_visitor(ctx), "sales")
     await ctx.router.run_once()

@@ -267,6 +267,7 @@ def check_next_opening(spec: dict, at: datetime) -> None:
         # Nothing open in the 14 local days it looks at (at least 13 days of real time).
         assert scan_next_opening(hours, at, timedelta(days=13)) is None
         return
+    assert found.utcoffset() == timedelta(0), f"next opening {found} is not in UTC"
     found_utc = found.astimezone(UTC)
     assert found_utc >= at, f"next opening {found} is before now {at}"
     assert hours.is_open(found_utc), f"not open at the next opening {found}"
@@ -306,13 +307,6 @@ def test_next_opening_away_from_dst_changes(spec, change, minutes):
     check_next_opening(spec, at)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: next_opening builds the opening with datetime.combine(..., tzinfo=zone) and compares it with "
-    "`opening > local` (same tzinfo: a naive wall-clock comparison). In the hour that happens twice it "
-    "returns an opening that already passed; in the hour that does not exist it returns a time after the "
-    "department has already opened.",
-)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(  # New York, 01:30 EST (the second 01:30): 01:45 is still ahead, the answer is 06:45 UTC
     spec={"timezone": "America/New_York", "weekly": {"sun": [["01:45", "02:00"]]}, "exceptions": []},
@@ -330,14 +324,10 @@ def test_next_opening_away_from_dst_changes(spec, change, minutes):
     minutes=st.integers(-600, 600),
 )
 def test_next_opening_around_dst_changes(spec, change, minutes):
+    """Near the night of a change too (regression: the two examples failed before 3ee727d)."""
     check_next_opening(spec, (change + timedelta(minutes=minutes)).replace(tzinfo=UTC))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in the repeated hour of 2026-11-01 (New York) next_opening returns 05:45 UTC, 45 minutes "
-    "before `now` (06:30 UTC), instead of 06:45 UTC",
-)
 def test_next_opening_in_the_repeated_hour_is_not_in_the_past():
     hours = parse_business_hours({"timezone": "America/New_York", "weekly": {"sun": [["01:45", "02:00"]]}})
     now = utc(2026, 11, 1, 6, 30)  # 01:30 EST, the second time the clock shows 01:30
@@ -345,16 +335,25 @@ def test_next_opening_in_the_repeated_hour_is_not_in_the_past():
     assert hours.next_opening(now).astimezone(UTC) == utc(2026, 11, 1, 6, 45)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: across the skipped hour of 2026-03-29 (Oslo), interval 02:30-04:00 is open from 01:00 UTC "
-    "(is_open says so) but next_opening answers 01:30 UTC",
-)
 def test_next_opening_in_the_skipped_hour_is_when_it_opens():
     hours = parse_business_hours({"timezone": "Europe/Oslo", "weekly": {"sun": [["02:30", "04:00"]]}})
     now = utc(2026, 3, 28, 12)
     assert hours.is_open(utc(2026, 3, 29, 1, 0))
     assert hours.next_opening(now).astimezone(UTC) == utc(2026, 3, 29, 1, 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: next_opening only considers interval start times, so it misses a department re-opening when "
+    "the clock falls back into an interval: New York, Sunday 00:30-01:45, at 01:50 EDT (05:50 UTC) it is "
+    "closed, at 01:00 EST (06:00 UTC) is_open is True again, but next_opening answers 2026-11-08 05:30 UTC",
+)
+def test_next_opening_when_the_clock_falls_back_into_an_interval():
+    hours = parse_business_hours({"timezone": "America/New_York", "weekly": {"sun": [["00:30", "01:45"]]}})
+    now = utc(2026, 11, 1, 5, 50)
+    assert not hours.is_open(now)
+    assert hours.is_open(utc(2026, 11, 1, 6, 0))
+    assert hours.next_opening(now) == utc(2026, 11, 1, 6, 0)
 
 
 def test_next_opening_is_none_beyond_the_horizon():
