@@ -328,3 +328,37 @@ async def test_presence_sweep_marks_a_departed_queued_visitor_missed(ctx):
     assert (await chat(ctx, staying_chat)).status == "queued"
     assert (await chat(ctx, answered_chat)).status == "active"
     assert [r.kind for r in await routing_log(ctx, chat_id=gone_chat)][-1] == "missed"
+
+
+async def test_queue_limit_holds_under_concurrent_transfers_into_the_department(ctx, backend, request):
+    if backend == "postgres":
+        request.node.add_marker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="BUG (PostgreSQL): do_transfer_chat checks the target department's availability "
+                "(max_queue) without locking the department row (first messages now do), so concurrent "
+                "transfers all see room and the queue grows past max_queue",
+            )
+        )
+    admin = await make_admin(ctx)
+    sales = await make_department(ctx, admin, "sales", routing="pick")
+    billing = await make_department(ctx, admin, "billing", routing="pick", max_queue=2)
+    agents = [await make_agent(ctx, admin) for _ in range(6)]
+    await staff(ctx, admin, sales["id"], agents)
+    await staff(ctx, admin, billing["id"], agents[:1])
+    chat_ids = []
+    for agent in agents:
+        chat_id = await first_message(ctx, await new_visitor(ctx), "sales")
+        await do_accept_chat(ctx=ctx, actor=agent, chat_id=chat_id)
+        chat_ids.append(chat_id)
+    results = await asyncio.gather(
+        *(
+            routing.do_transfer_chat(ctx=ctx, actor=agent, chat_id=chat_id, to_department_id=billing["id"])
+            for agent, chat_id in zip(agents, chat_ids, strict=True)
+        ),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert all(isinstance(r, ChatRuleError) and r.code == "conflict" for r in refused), refused
+    queued = [c for c in await chats_in(ctx, billing["id"]) if c.status == "queued"]
+    assert len(queued) == len(results) - len(refused) == 2
