@@ -295,6 +295,32 @@ async def hold_user_row(ctx, user_id: int, *, until: asyncio.Event, locked: asyn
         await until.wait()
 
 
+async def blocked(ctx, *, at_least: int = 1, query: str = "%", unless_done: asyncio.Task | None = None) -> None:
+    """Wait until `at_least` transactions of this database wait for a lock (PostgreSQL; their SQL
+    LIKE `query`), or until `unless_done` finishes. SQLite shows no such thing: a short pause."""
+    if ctx.db.is_sqlite:
+        await asyncio.sleep(0.3)
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if unless_done is not None and unless_done.done():
+            return
+        async with ctx.db.read() as conn:
+            waiting = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND query LIKE :query"
+                    ),
+                    {"query": query},
+                )
+            ).scalar_one()
+        if waiting >= at_least:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nothing blocked on a lock ({query})")
+
+
 async def forced_race(ctx, held_user_id: int, first, second) -> list[Any]:
     """Start `first` while an agent's row is locked (it gets as far as that lock), then `second`,
     then release the row. Returns both outcomes (exceptions included)."""
@@ -302,9 +328,10 @@ async def forced_race(ctx, held_user_id: int, first, second) -> list[Any]:
     holder = asyncio.create_task(hold_user_row(ctx, held_user_id, until=release, locked=locked))
     await locked.wait()
     one = asyncio.create_task(first)
-    await asyncio.sleep(0.3)
+    await blocked(ctx)  # `first` waits for the held row
     two = asyncio.create_task(second)
-    await asyncio.sleep(0.3)
+    await blocked(ctx, at_least=2, unless_done=two)  # `second` waits too, or is through already
+    await asyncio.sleep(0.05)
     release.set()
     await holder
     return await asyncio.wait_for(asyncio.gather(one, two, return_exceptions=True), 15)
@@ -435,7 +462,7 @@ async def test_a_waiting_visitor_who_is_writing_keeps_their_place(ctx, backend):
     holder = asyncio.create_task(hold_chat_row(ctx, older, until=release, locked=locked))
     await locked.wait()
     dispatching = asyncio.create_task(routing.dispatch(ctx, dept["id"]))
-    await asyncio.sleep(0.3)
+    await blocked(ctx, unless_done=dispatching)
     release.set()
     await holder
     await asyncio.wait_for(dispatching, 15)
@@ -468,16 +495,16 @@ async def test_an_agent_coming_online_during_a_dispatch_never_exceeds_their_maxi
     holding_b = asyncio.create_task(hold_user_row(ctx, b.id, until=release_b, locked=b_locked))
     await b_locked.wait()
     dispatching = asyncio.create_task(routing.dispatch(ctx, rush["id"]))  # c is not online: not a candidate
-    await asyncio.sleep(0.3)
+    await blocked(ctx, unless_done=dispatching)
     await bring_online(ctx, c.id)  # c opens the console meanwhile...
     release_z, z_locked = asyncio.Event(), asyncio.Event()
     holding_z = asyncio.create_task(hold_chat_row(ctx, in_desk, until=release_z, locked=z_locked))
     await z_locked.wait()
     accepting = asyncio.create_task(do_accept_chat(ctx=ctx, actor=c, chat_id=in_desk))  # ...and takes a chat
-    await asyncio.sleep(0.3)
+    await blocked(ctx, at_least=2, unless_done=accepting)
     release_b.set()
     await holding_b
-    await asyncio.sleep(0.3)
+    await blocked(ctx, query="UPDATE users%", unless_done=dispatching)  # dispatch offers to c, waits for c's row
     release_z.set()
     await holding_z
     results = await asyncio.wait_for(asyncio.gather(dispatching, accepting, return_exceptions=True), 15)
