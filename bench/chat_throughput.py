@@ -558,6 +558,8 @@ def markdown(report: dict[str, Any]) -> str:
 async def main_async(args: argparse.Namespace) -> int:
     if args.backend == "both":
         backends = ["sqlite", "postgres"]
+    elif args.backend == "none":
+        backends = []
     elif args.backend:
         backends = [args.backend]
     else:
@@ -627,9 +629,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     p.add_argument(
         "--backend",
-        choices=["sqlite", "postgres", "both"],
+        choices=["sqlite", "postgres", "both", "none"],
         default=None,
-        help="default: sqlite, plus postgres when FRONTDESK_TEST_POSTGRES_URL is set",
+        help="default: sqlite, plus postgres when FRONTDESK_TEST_POSTGRES_URL is set; none: only the echo",
     )
     p.add_argument("--chats", default="1000", help="concurrent chats; a comma list runs several sizes")
     p.add_argument("--seconds", type=float, default=20.0, help="measured window of the closed-loop phase")
