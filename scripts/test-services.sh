@@ -8,13 +8,10 @@
 #     FRONTDESK_TEST_POSTGRES_URL, FRONTDESK_TEST_REDIS_URL,
 #     FRONTDESK_TEST_CHROMIUM, FRONTDESK_TEST_ARTIFACTS
 #   A URL that is already set in the environment is used as-is (no local server started).
-# - Exports what fault-injection tests (tests/cluster/) need to control those services:
-#     FRONTDESK_TEST_NGINX       the nginx binary; the tests run their own instances
-#                                (the system nginx service is never used)
-#     FRONTDESK_TEST_PG_BIN      PostgreSQL's server binaries (initdb, pg_ctl)
-#     FRONTDESK_TEST_REDIS_PIDFILE, FRONTDESK_TEST_REDIS_CMD
-#                                the scratch Redis's pid file and the command line that
-#                                (re)starts it (for a Redis restart on the same port)
+# - Exports the binaries the cluster tests (tests/cluster/) run themselves -- their own nginx,
+#   PostgreSQL and Redis, which they kill and restart, never the system services:
+#     FRONTDESK_TEST_NGINX (/usr/sbin/nginx), FRONTDESK_TEST_PG_BIN (initdb, pg_ctl);
+#   redis-server is found on PATH.
 # - Always stops the services and removes their temp dirs on exit.
 # - Exits with the command's exit code; pytest's 5 ("no tests collected") becomes 1.
 # - Outside CI a missing service is a warning (the tests skip); with CI=true it is fatal.
@@ -147,14 +144,21 @@ if [ -z "${FRONTDESK_TEST_CHROMIUM:-}" ]; then
     fi
 fi
 
-# ---------------------------------------------------------------- nginx (for tests/cluster)
-# Only the binary: each cluster test module starts its own nginx (own prefix, config and
-# error log in a temp dir, `daemon off`) on a free port, in front of its own nodes.
+# ---------------------------------------------------------------- binaries for tests/cluster
+# Each cluster test module starts its own nginx (prefix, config and error log in a temp dir,
+# `daemon off`, a free port), PostgreSQL (initdb in a temp dir) and redis-server.
 if [ -z "${FRONTDESK_TEST_NGINX:-}" ]; then
     if [ -x /usr/sbin/nginx ]; then
         export FRONTDESK_TEST_NGINX=/usr/sbin/nginx
     else
         unavailable "nginx not found at /usr/sbin/nginx"
+    fi
+fi
+if [ -z "${FRONTDESK_TEST_PG_BIN:-}" ]; then
+    if pg_bin=$(pg_bin_dir) && [ -n "$pg_bin" ]; then
+        export FRONTDESK_TEST_PG_BIN="$pg_bin"
+    else
+        unavailable "PostgreSQL server binaries (initdb, pg_ctl) not found"
     fi
 fi
 
