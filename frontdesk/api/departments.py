@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends
 from frontdesk.actions import departments, routing, widget_settings
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
+from frontdesk.permissions import require
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 
@@ -64,6 +65,7 @@ settings_router = APIRouter(prefix="/api/v1/settings", tags=["settings"])
 
 @settings_router.get("/widget")
 async def get_widget_settings(ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
+    require(actor.role, "department.read")
     return {"widget": await widget_settings.widget_config(ctx=ctx)}
 
 

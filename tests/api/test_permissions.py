@@ -1,0 +1,110 @@
+"""Every route has a rule (frontdesk/permissions.py: ROUTE_RULES), and every rule is checked
+with every role against a real server: a new route without a rule fails here."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import Mount, Route
+
+from frontdesk.actions.context import Context
+from frontdesk.app import create_app
+from frontdesk.bus.memory import InProcessBus
+from frontdesk.config import Settings
+from frontdesk.permissions import AGENT_FRAME_RULES, ROLES, ROUTE_RULES, RULES, allowed
+from frontdesk.realtime.agent_socket import AgentSession
+from frontdesk.realtime.hub import Hub
+from frontdesk.store.db import Database
+from tests.clients import AgentClient, make_agent
+
+# A body each route accepts as well-formed, so the answer is about permission, not shape.
+BODIES = {
+    ("POST", "/api/v1/chats/{chat_id}/messages"): {"text": "hello", "client_id": "perm-test-0001"},
+    ("POST", "/api/v1/chats/{chat_id}/notes"): {"text": "note", "client_id": "perm-test-0002"},
+    ("POST", "/api/v1/chats/{chat_id}/transfer"): {"to_department_id": 1},
+    ("POST", "/api/v1/departments"): {"slug": "perm-test", "name": "Perm"},
+    ("PATCH", "/api/v1/departments/{department_id}"): {"description": "x"},
+    ("PUT", "/api/v1/departments/{department_id}/members"): {"members": []},
+    ("PUT", "/api/v1/settings/widget"): {"title": "Hello"},
+    ("POST", "/api/v1/users"): {"email": "perm@example.com", "name": "P", "password": "short"},
+    ("PATCH", "/api/v1/users/{user_id}"): {"max_chats": 3},
+    ("PUT", "/api/v1/auth/me/status"): {"status": "online"},
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    app = create_app(Settings(data_dir="/tmp/frontdesk-permissions-test"))
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes) -> None:  # type: ignore[no-untyped-def]
+        for r in routes:
+            if hasattr(r, "original_router"):  # FastAPI's included routers
+                walk(r.original_router.routes)
+            elif isinstance(r, APIWebSocketRoute):
+                found.add(("WS", r.path))
+            elif isinstance(r, Mount):
+                found.add(("GET", r.path))
+            elif isinstance(r, APIRoute | Route):
+                for method in r.methods or ():
+                    if method == "HEAD" and "GET" in r.methods and r.path != "/console/":
+                        continue  # Starlette adds HEAD to every GET
+                    found.add((method, r.path))
+
+    walk(app.routes)
+    return found
+
+
+def test_every_route_has_a_rule_and_every_rule_a_route():
+    routes = app_routes()
+    assert routes - set(ROUTE_RULES) == set(), "routes without a permission rule"
+    assert set(ROUTE_RULES) - routes == set(), "rules for routes that no longer exist"
+    for rule in ROUTE_RULES.values():
+        assert rule in ("public", "visitor", "authenticated") or rule in RULES, rule
+
+
+def test_every_agent_socket_frame_has_a_rule(tmp_path):
+    ctx = Context(
+        db=Database(f"sqlite:///{tmp_path / 'x.db'}"), settings=Settings(data_dir=tmp_path), bus=InProcessBus()
+    )
+    session = AgentSession(None, ctx, Hub())  # type: ignore[arg-type] — only its handler table is read
+    assert set(session.handlers) == set(AGENT_FRAME_RULES)
+    for rule in AGENT_FRAME_RULES.values():
+        assert rule == "authenticated" or rule in RULES
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_every_rule_with_every_role(server):
+    clients = {}
+    for role in ROLES:
+        email, password = make_agent(server, role)
+        clients[role] = AgentClient(server.base_url)
+        await clients[role].login(email, password)
+    anonymous = httpx.AsyncClient(base_url=server.base_url)
+    try:
+        # Logging out ends the session the rest of the walk uses: it goes last.
+        walk = sorted(ROUTE_RULES.items(), key=lambda item: (item[0][1] == "/api/v1/auth/logout", item[0]))
+        for (method, path), rule in walk:
+            if method in ("WS", "HEAD") or path.startswith("/console/static"):
+                continue
+            url = re.sub(r"\{[a-z_]+\}", "999999", path)
+            body = BODIES.get((method, path))
+            no_login = await anonymous.request(method, url, json=body)
+            if rule in ("public", "visitor"):
+                assert no_login.status_code not in (401, 403), (method, path, no_login.text)
+                continue
+            assert no_login.status_code == 401, (method, path, no_login.status_code)
+            for role, client in clients.items():
+                r = await client.http.request(method, url, json=body, headers={"X-CSRF-Token": client.csrf})
+                expected_forbidden = rule != "authenticated" and not allowed(role, rule)
+                if expected_forbidden:
+                    assert r.status_code == 403, (role, method, path, r.status_code, r.text)
+                else:
+                    assert r.status_code != 403, (role, method, path, r.text)
+                    assert r.status_code != 401, (role, method, path, r.text)
+    finally:
+        await anonymous.aclose()
+        for client in clients.values():
+            await client.close()
