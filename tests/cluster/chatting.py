@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.clients import AgentClient, VisitorClient, new_client_id
 
 HANG_SECONDS = 15.0  # a send unanswered this long on a live socket is a hang
+RETRY_BASE, RETRY_CAP = 0.25, 2.0  # backoff after an `error` answer, per client id
 
 
 def aim(client: VisitorClient | AgentClient, base_url: str) -> None:
@@ -125,9 +126,12 @@ class Participant:
             elif kind == "error" and frame.get("ref") in self.sent:
                 cid = frame["ref"]
                 sent_at = self.waiting.pop(cid, now)
-                self.answers.setdefault(cid, []).append(Answer("error", now, now - sent_at, code=frame.get("code")))
-                if cid in self.outbox:
-                    self.retry_at[cid] = now + max(0.2, float(frame.get("retry_after") or 0))
+                answers = self.answers.setdefault(cid, [])
+                answers.append(Answer("error", now, now - sent_at, code=frame.get("code")))
+                if cid in self.outbox:  # retry with backoff: the server counts every frame (4002 for floods)
+                    failures = sum(1 for a in answers if a.kind == "error")
+                    backoff = min(RETRY_BASE * 2 ** (failures - 1), RETRY_CAP) * random.uniform(0.75, 1.25)
+                    self.retry_at[cid] = now + max(backoff, float(frame.get("retry_after") or 0))
             elif kind == "error" and self.syncing is not None and frame.get("ref") == self.syncing:
                 self.syncing = None  # try again on the next tick
             elif kind == "synced" and frame.get("chat_id") == self.chat_id:
@@ -230,7 +234,7 @@ class Participant:
             await asyncio.sleep(0.02)
 
 
-async def chatter(parts: list[Participant], base_url: str, stop: asyncio.Event, *, burst: int = 2) -> None:
+async def chatter(parts: list[Participant], base_url: str, stop: asyncio.Event, *, burst: int = 1) -> None:
     """Every ~50 ms each participant sends `burst` new messages, handles what arrived,
     reconnects (through `base_url`) when its socket is gone, retries what failed."""
     while not stop.is_set():

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -92,6 +93,7 @@ async def check_after_fault(cluster: Cluster, fault: Fault) -> None:
     await settle(parts, cluster.url)
     for p in parts:
         assert not p.hung, f"{p.name}: sends never answered on a live socket: {len(p.hung)}\n{summary(parts)}"
+        assert 4002 not in p.closes, f"{p.name}: a careful client was closed as a flood\n{summary(parts)}"
     agent.client.http.base_url = cluster.url  # the record, read through nginx
     await check_exactly_once(agent.client.http, parts)
     await check_not_stuck(visitor, agent, cluster.url)
@@ -139,8 +141,10 @@ async def redis_restart(cluster: Cluster) -> Fault:
 
     Besides the chatting pair, a second visitor on the agent's node (where the agent is
     online in the node's own view, so a chat can open) sends its first message during the
-    outage: that takes the one-message path that opens a chat."""
+    outage: that takes the one-message path that opens a chat. The agent accepts that chat
+    over HTTP, still during the outage."""
     parts = await conversation(cluster)
+    agent = parts[1].client
     newcomer = VisitorClient(cluster.nodes[1].base_url)
     await newcomer.connect()
     fault = Fault(parts)
@@ -150,13 +154,21 @@ async def redis_restart(cluster: Cluster) -> Fault:
         await asyncio.sleep(0.3)
         cid = new_client_id()
         fault.extra.update(newcomer=newcomer, newcomer_cid=cid, newcomer_first=await newcomer.send("hi, new here", cid))
-        await asyncio.sleep(1.7)
+        queued = (await agent.http.get("/api/v1/chats", params={"status": "queued"})).json()["chats"]
+        mine = [c["id"] for c in queued if c["visitor"]["id"] == newcomer.visitor["id"]]  # type: ignore[index]
+        if mine:
+            fault.extra["newcomer_chat"] = mine[0]
+            fault.extra["accept"] = await agent.post(f"/api/v1/chats/{mine[0]}/accept")
+        await asyncio.sleep(1.5)
         fault.up = time.monotonic()
         await cluster.redis.start()
         await talk.until(lambda: all(4000 in p.closes for p in parts), timeout=15)
         await asyncio.sleep(0.5)
     print(f"\nredis restart (down {fault.up - fault.down:.1f}s):\n{summary(parts)}")
     print(f"newcomer's first message during the outage was answered: {fault.extra['newcomer_first']}")
+    if "accept" in fault.extra:
+        r = fault.extra["accept"]
+        print(f"accepting that chat during the outage was answered: {r.status_code} {r.text}")
     return fault
 
 
@@ -189,10 +201,17 @@ async def test_redis_outage_new_chat_retry_returns_the_original(cluster: Cluster
     assert retry["type"] == "ack" and retry["duplicate"] is True, retry
     if first["type"] == "ack":
         assert (first["chat_id"], first["seq"]) == (retry["chat_id"], retry["seq"])
+    assert redis_restart.extra.get("newcomer_chat") == retry["chat_id"], "the chat was in the queue at once"
     agent = redis_restart.parts[1].client
-    agent.http.base_url = cluster.url
-    events = await stored_events(agent.http, retry["chat_id"])
+    async with httpx.AsyncClient(
+        base_url=cluster.url, cookies=agent.http.cookies, headers={"X-CSRF-Token": agent.csrf or ""}
+    ) as http:
+        # The accept during the outage was committed whatever its answer: retrying it says so.
+        again = await http.post(f"/api/v1/chats/{retry['chat_id']}/accept")
+        assert again.status_code == 409 and "already have" in again.json()["error"]["message"], again.text
+        events = await stored_events(http, retry["chat_id"])
     assert [e["client_id"] for e in events if e["kind"] == "message"] == [cid]
+    assert [e["data"]["agent"]["id"] for e in events if e["kind"] == "chat.assigned"] == [agent.user["id"]]  # type: ignore[index]
     await newcomer.socket.send({"type": "chat.close"})
     await newcomer.socket.wait_type("event", kind="chat.closed", timeout=10)
     await newcomer.close()
@@ -203,10 +222,11 @@ async def test_redis_outage_new_chat_retry_returns_the_original(cluster: Cluster
     reason="server: unit_of_work publishes after commit and lets a Redis error escape, so an action "
     "that committed is answered `internal` (socket) / 500 (HTTP); see the cluster test report",
 )
-async def test_redis_outage_new_chat_is_acknowledged(redis_restart: Fault):
-    """What should happen: the message is committed, so the answer is an ack."""
+async def test_redis_outage_committed_actions_answer_success(redis_restart: Fault):
+    """What should happen: the message and the accept are committed, so they are answered as done."""
     first = redis_restart.extra["newcomer_first"]
     assert first["type"] == "ack", first
+    assert redis_restart.extra["accept"].status_code == 200, redis_restart.extra["accept"].text
 
 
 async def test_redis_restart_loses_and_duplicates_nothing(cluster: Cluster, redis_restart: Fault):
@@ -221,14 +241,32 @@ async def postgres_outage(cluster: Cluster) -> Fault:
     """PostgreSQL stopped (`pg_ctl stop -m fast`) for ~2 s, then started on the same port."""
     parts = await conversation(cluster)
     fault = Fault(parts)
+    latecomer = VisitorClient(cluster.url)
+    await latecomer.register()
     async with Talking(parts, cluster.url):
         fault.down = time.monotonic()
         await cluster.pg.stop("fast")
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(0.5)
+        # The history over HTTP (through nginx), and a new widget socket, during the outage.
+        async with httpx.AsyncClient(base_url=cluster.url, cookies=parts[1].client.http.cookies) as http:
+            fault.extra["rest"] = await http.get(f"/api/v1/chats/{parts[0].chat_id}/messages")
+        started = time.monotonic()
+        try:
+            await latecomer.connect()
+            fault.extra["hello"] = "welcome"
+        except Exception as exc:
+            fault.extra["hello"] = f"{type(exc).__name__}: {exc}"
+        fault.extra["hello_seconds"] = time.monotonic() - started
+        if latecomer.socket is not None:
+            await latecomer.socket.close()
+        await asyncio.sleep(max(0.0, fault.down + 2.0 - time.monotonic()))
         fault.up = time.monotonic()
         await cluster.pg.start()
         await asyncio.sleep(1.5)
     print(f"\npostgres outage ({fault.up - fault.down:.1f}s):\n{summary(parts)}")
+    rest = fault.extra["rest"]
+    print(f"REST history during the outage: {rest.status_code} {rest.text[:200]}")
+    print(f"a new widget socket during the outage: {fault.extra['hello']} after {fault.extra['hello_seconds']:.2f}s")
     return fault
 
 
@@ -241,6 +279,8 @@ async def test_postgres_outage_sends_fail_fast(postgres_outage: Fault):
         waits = [a.waited for answers in p.answers.values() for a in answers if a.at >= postgres_outage.down]
         assert max(waits) < 5.0, f"{p.name}: a send waited {max(waits):.1f}s for its answer"
         assert not p.hung
+    assert postgres_outage.extra["rest"].status_code >= 500
+    assert postgres_outage.extra["hello"] != "welcome" and postgres_outage.extra["hello_seconds"] < 5.0
 
 
 @pytest.mark.xfail(
@@ -253,6 +293,8 @@ async def test_postgres_outage_errors_say_unavailable(postgres_outage: Fault):
     for p in postgres_outage.parts:
         codes = {a.code for a in p.errors(since=postgres_outage.down)}
         assert codes == {"unavailable"}, f"{p.name}: error codes while PostgreSQL was down: {codes}"
+    rest = postgres_outage.extra["rest"]
+    assert rest.status_code == 503 and rest.json()["error"]["code"] == "unavailable", rest.text
 
 
 async def test_postgres_outage_loses_and_duplicates_nothing(cluster: Cluster, postgres_outage: Fault):
