@@ -253,14 +253,14 @@ async def settle(parts: list[Participant], base_url: str, timeout: float = 30.0)
         if time.monotonic() > give_up:
             left = {p.name: len(p.outbox) for p in parts}
             raise AssertionError(f"sends never acknowledged within {timeout}s: {left}")
+        resend = time.monotonic() - last_resend > 2.0  # every 2 s: an answer can be lost with its socket
+        if resend:
+            last_resend = time.monotonic()
         for p in parts:
             await p.tick(base_url)
-            if time.monotonic() - last_resend > 2.0:  # an answer can be lost with its socket
-                for cid in list(p.outbox):
-                    if cid not in p.waiting and cid not in p.retry_at:
-                        await p.resend(cid)
-        if time.monotonic() - last_resend > 2.0:
-            last_resend = time.monotonic()
+            for cid in list(p.outbox) if resend else ():
+                if cid not in p.waiting and cid not in p.retry_at:
+                    await p.resend(cid)
         await asyncio.sleep(0.05)
     for p in parts:
         await final_sync(p, base_url)

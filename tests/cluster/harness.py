@@ -43,14 +43,10 @@ def nginx_binary() -> str | None:
 
 
 def pg_bin_dir() -> str | None:
-    candidates = [os.environ.get("FRONTDESK_TEST_PG_BIN", "")]
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: [int(x) for x in re.findall(r"\d+", p)])[
-        ::-1
-    ]
+    """FRONTDESK_TEST_PG_BIN, else Debian's newest /usr/lib/postgresql/N/bin, else initdb's dir."""
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(Path(d).parent.name), reverse=True)
     initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(str(Path(initdb).parent))
-    for d in candidates:
+    for d in [os.environ.get("FRONTDESK_TEST_PG_BIN", ""), *debian, str(Path(initdb).parent) if initdb else ""]:
         if d and os.access(Path(d) / "initdb", os.X_OK) and os.access(Path(d) / "pg_ctl", os.X_OK):
             return d
     return None
