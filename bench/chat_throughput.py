@@ -60,6 +60,7 @@ GOAL_RATIO = 0.4
 GOAL_P99_MS = 50.0
 SETUP_TIMEOUT = 300.0
 QUIET_BUSY_PCT = 25.0  # % of one core
+NOISY_PCT = 30.0  # a phase during which other jobs took more than this is "noisy"
 
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -259,6 +260,51 @@ def split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
+async def run_phase(
+    args: argparse.Namespace,
+    label: str,
+    server: Any,
+    workers: Workers,
+    specs: list[WorkerSpec],
+    chats: int,
+    db_url: str | None,
+    name: str,
+    kind: str,
+    seconds: float,
+    rate: float | None,
+) -> dict[str, Any]:
+    """One measured phase on every worker at once; CPU metered over the same window."""
+    quiet = await wait_for_quiet(args.quiet_wait)
+    if quiet > QUIET_BUSY_PCT:
+        print(f"  (the machine is busy with something else: {quiet:.0f}% of a core before {name})")
+    pids = {"server": [server.pid], "client": workers.pids}
+    if db_url and not db_url.startswith("sqlite"):
+        pids["postgres"] = await postgres_backend_pids(db_url)
+    start_at = time.monotonic() + 0.3
+    for k, spec in enumerate(specs):
+        command = {
+            "name": name,
+            "kind": kind,
+            "start_at": start_at,
+            "warmup": args.warmup,
+            "seconds": seconds,
+            "rate": (rate or 0.0) * spec.visitors / chats,
+        }
+        workers.conns[k].send(("phase", command))
+    meter = CpuMeter(pids)
+    await asyncio.sleep(max(0.0, start_at + args.warmup - time.monotonic()))
+    meter.start()
+    spy = start_profile(args, label, name, server.pid, seconds) if kind == "closed" else None
+    await asyncio.sleep(max(0.0, start_at + args.warmup + seconds - time.monotonic()))
+    cpu = meter.stop()
+    parts = await workers.expect("phase_done", seconds + args.warmup + 60)
+    result = merge_phase(parts, cpu, rate)
+    result["busy_before_pct"] = round(quiet, 1)
+    if spy is not None:
+        result["profile"] = await finish_profile(*spy)
+    return result
+
+
 # -- one server under load ------------------------------------------------------------------------
 async def measure(
     label: str,
@@ -303,39 +349,17 @@ async def measure(
         if args.rate > 0 and args.paced_seconds > 0:
             plan.append((f"paced_{int(args.rate)}", "paced", args.paced_seconds, args.rate))
         for name, kind, seconds, rate in plan:  # may grow by one entry, below
-            quiet = await wait_for_quiet(args.quiet_wait)
-            if quiet > QUIET_BUSY_PCT:
-                print(f"  (the machine is busy with something else: {quiet:.0f}% of a core before {name})")
-            pids = {"server": [server.pid], "client": workers.pids}
-            if db_url and not db_url.startswith("sqlite"):
-                pids["postgres"] = await postgres_backend_pids(db_url)
-            start_at = time.monotonic() + 0.3
-            for k, spec in enumerate(specs):
-                workers.conns[k].send(
-                    (
-                        "phase",
-                        {
-                            "name": name,
-                            "kind": kind,
-                            "start_at": start_at,
-                            "warmup": args.warmup,
-                            "seconds": seconds,
-                            "rate": (rate or 0.0) * spec.visitors / chats,
-                        },
-                    )
+            tries = []
+            for attempt in range(1 + max(0, args.retry_noisy)):
+                tries.append(
+                    await run_phase(args, label, server, workers, specs, chats, db_url, name, kind, seconds, rate)
                 )
-            meter = CpuMeter(pids)
-            await asyncio.sleep(max(0.0, start_at + args.warmup - time.monotonic()))
-            meter.start()
-            spy = start_profile(args, label, name, server.pid, seconds) if kind == "closed" else None
-            await asyncio.sleep(max(0.0, start_at + args.warmup + seconds - time.monotonic()))
-            cpu = meter.stop()
-            parts = await workers.expect("phase_done", seconds + args.warmup + 60)
-            phases[name] = merge_phase(parts, cpu, rate)
-            phases[name]["busy_before_pct"] = round(quiet, 1)
-            if spy is not None:
-                phases[name]["profile"] = await finish_profile(*spy)
-            p = phases[name]
+                if tries[-1]["other_cpu_pct"] <= NOISY_PCT:
+                    break
+                if attempt < args.retry_noisy:
+                    print(f"  ({name}: {tries[-1]['other_cpu_pct']:.0f}% of a core went to other jobs; once more)")
+            p = phases[name] = min(tries, key=lambda t: t["other_cpu_pct"])
+            p["attempts"] = len(tries)
             below_goal = args.rate > 0 and p["msg_s"] < 0.98 * args.rate
             if kind == "closed" and args.sustainable > 0 and args.paced_seconds > 0 and below_goal:
                 # Below the goal rate: also measure latency at a load this server can carry.
@@ -473,11 +497,17 @@ def lat(p: dict[str, Any], *keys: str) -> str:
 def goal_check(run: dict[str, Any], echo: dict[str, Any] | None) -> dict[str, Any]:
     closed = run["phases"]["closed"]
     ratio = closed["msg_s"] / echo["phases"]["closed"]["msg_s"] if echo else None
+    # The same comparison by CPU cost per message (server + database), which other jobs on the
+    # machine disturb far less than msg/s.
+    ours = (closed.get("server_us_per_msg") or 0) + (closed.get("postgres_us_per_msg") or 0)
+    theirs = echo["phases"]["closed"].get("server_us_per_msg") if echo else None
+    cpu_ratio = round(theirs / ours, 3) if theirs and ours else None
     paced = run["phases"].get(f"paced_{int(GOAL_RATE)}")
     sustained = paced is not None and paced["msg_s"] >= 0.98 * GOAL_RATE and paced["unsent"] == 0
     p99 = paced["e2e_ms"]["p99"] if paced else None
     return {
         "ratio": None if ratio is None else round(ratio, 3),
+        "cpu_ratio": cpu_ratio,
         "max_ok": closed["msg_s"] >= GOAL_RATE,
         "ratio_ok": ratio is not None and ratio >= GOAL_RATIO,
         "paced_sustained": sustained,
@@ -497,7 +527,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "Max throughput (closed loop, one message in flight per visitor):",
         "",
-        "| server | chats | msg/s | ratio to echo | ack p50 / p99 ms | e2e p50 / p95 / p99 ms "
+        "| server | chats | msg/s | ratio to echo (by CPU) | ack p50 / p99 ms | e2e p50 / p95 / p99 ms "
         "| server CPU % (µs/msg) | db CPU % | client CPU % | other CPU % | stored = acked |",
         "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|",
     ]
@@ -505,7 +535,8 @@ def markdown(report: dict[str, Any]) -> str:
         echo = size.get("echo")
         for run in ([echo] if echo else []) + size["frontdesk"]:
             c = run["phases"]["closed"]
-            ratio = "1.00" if run is echo else fmt(run.get("goal", {}).get("ratio"), 2)
+            goal = run.get("goal", {})
+            ratio = "1.00" if run is echo else f"{fmt(goal.get('ratio'), 2)} ({fmt(goal.get('cpu_ratio'), 2)})"
             e2e = "–" if run is echo else lat(c["e2e_ms"], "p50", "p95", "p99")
             ok = "–" if run is echo else ("yes" if run["verify"].get("ok") else "**NO**")
             cap = " (send cap)" if c.get("cap_bound") else ""
@@ -578,6 +609,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "warmup": args.warmup,
             "client_procs": args.client_procs,
             "quiet_wait": args.quiet_wait,
+            "retry_noisy": args.retry_noisy,
             "profiled": args.profile,
             "text_chars": args.text_chars,
             "send_cap_per_visitor": SEND_CAP_PER_S,
@@ -658,6 +690,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=5.0,
         help="before each phase, wait up to this many seconds for other jobs on the machine to go idle",
+    )
+    p.add_argument(
+        "--retry-noisy",
+        type=int,
+        default=0,
+        help="repeat a phase up to N times while other jobs took more than 30%% of a core during it",
     )
     p.add_argument("--no-echo", action="store_true", help="skip the echo ceiling")
     p.add_argument(
