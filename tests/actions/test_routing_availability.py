@@ -330,16 +330,7 @@ async def test_presence_sweep_marks_a_departed_queued_visitor_missed(ctx):
     assert [r.kind for r in await routing_log(ctx, chat_id=gone_chat)][-1] == "missed"
 
 
-async def test_queue_limit_holds_under_concurrent_transfers_into_the_department(ctx, backend, request):
-    if backend == "postgres":
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG (PostgreSQL): do_transfer_chat checks the target department's availability "
-                "(max_queue) without locking the department row (first messages now do), so concurrent "
-                "transfers all see room and the queue grows past max_queue",
-            )
-        )
+async def test_queue_limit_holds_under_concurrent_transfers_into_the_department(ctx, backend):
     admin = await make_admin(ctx)
     sales = await make_department(ctx, admin, "sales", routing="pick")
     billing = await make_department(ctx, admin, "billing", routing="pick", max_queue=2)

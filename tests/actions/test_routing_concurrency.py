@@ -442,13 +442,6 @@ async def hold_chat_row(ctx, chat_id: int, *, until: asyncio.Event, locked: asyn
         await until.wait()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (PostgreSQL): dispatch reads the queue with FOR NO KEY UPDATE SKIP LOCKED, so a waiting chat "
-    "whose row another transaction holds at that moment (e.g. the group commit storing the visitor's next "
-    "message) is skipped and a younger chat gets the free agent: first come, first served is broken, and "
-    "nothing re-kicks the router for the skipped chat",
-)
 async def test_a_waiting_visitor_who_is_writing_keeps_their_place(ctx, backend):
     if backend == "sqlite":
         pytest.skip("SQLite serialises writers: dispatch simply waits for the row")
@@ -470,13 +463,6 @@ async def test_a_waiting_visitor_who_is_writing_keeps_their_place(ctx, backend):
     assert ((await chat(ctx, older)).offered_to, (await chat(ctx, younger)).offered_to) == (a.id, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (PostgreSQL): dispatch locks only the members who were online at its first read "
-    "(`candidates`), then re-reads members and offers to everyone online now; an agent who came online in "
-    "between is offered a chat without their row locked, so a concurrent accept by them counts their load "
-    "without seeing that offer and they end up over max_chats (1 active + 1 offered with max_chats=1)",
-)
 async def test_an_agent_coming_online_during_a_dispatch_never_exceeds_their_maximum(ctx, backend):
     if backend == "sqlite":
         pytest.skip("SQLite serialises writers: the interleaving cannot happen")
@@ -504,7 +490,8 @@ async def test_an_agent_coming_online_during_a_dispatch_never_exceeds_their_maxi
     await blocked(ctx, at_least=2, unless_done=accepting)
     release_b.set()
     await holding_b
-    await blocked(ctx, query="UPDATE users%", unless_done=dispatching)  # dispatch offers to c, waits for c's row
+    # dispatch now waits for c's row (it locks every member, online or not, in id order)
+    await blocked(ctx, at_least=2, unless_done=dispatching)
     release_z.set()
     await holding_z
     results = await asyncio.wait_for(asyncio.gather(dispatching, accepting, return_exceptions=True), 15)

@@ -342,12 +342,6 @@ def test_next_opening_in_the_skipped_hour_is_when_it_opens():
     assert hours.next_opening(now).astimezone(UTC) == utc(2026, 3, 29, 1, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: next_opening only considers interval start times, so it misses a department re-opening when "
-    "the clock falls back into an interval: New York, Sunday 00:30-01:45, at 01:50 EDT (05:50 UTC) it is "
-    "closed, at 01:00 EST (06:00 UTC) is_open is True again, but next_opening answers 2026-11-08 05:30 UTC",
-)
 def test_next_opening_when_the_clock_falls_back_into_an_interval():
     hours = parse_business_hours({"timezone": "America/New_York", "weekly": {"sun": [["00:30", "01:45"]]}})
     now = utc(2026, 11, 1, 5, 50)
