@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.bus.base import EventBus
 from frontdesk.config import Settings
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,23 +93,52 @@ class Retry(Exception):
     """Raised inside a unit of work to roll it back and run it again (a lost race)."""
 
 
+UNAVAILABLE_MESSAGE = "The server cannot reach its database right now; please retry in a moment."
+RETRY_AFTER = 1.0
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """A failure to reach the database (down, restarting, locked too long), as opposed to a bug
+    or a constraint: the request may simply be retried."""
+    if isinstance(exc, IntegrityError | ProgrammingError | DataError):
+        return False
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        text = f"{type(exc.orig).__name__} {exc.orig}".lower()
+        return any(word in text for word in ("connect", "shutting down", "starting up", "terminat", "closed"))
+    return False
+
+
+def unavailable_error(exc: BaseException | None = None) -> ChatRuleError:
+    busy = exc is not None and ("locked" in str(exc).lower() or "busy" in str(exc).lower())
+    message = "The server is busy; please retry." if busy else UNAVAILABLE_MESSAGE
+    return ChatRuleError("unavailable", message, retry_after=RETRY_AFTER)
+
+
 @asynccontextmanager
 async def unit_of_work(ctx: Context) -> AsyncIterator[tuple[AsyncConnection, Outbox]]:
-    """One write transaction; its outbox is published after a successful commit, never before."""
+    """One write transaction; its outbox is published after a successful commit, never before.
+
+    A database that cannot be reached becomes a retryable `unavailable` error. A bus that cannot
+    publish after the commit is logged, not raised: the write stands, and clients catch up
+    from the database (their sockets are told to resync when the bus comes back)."""
     outbox = Outbox()
     try:
         async with ctx.db.write() as conn:
             yield conn, outbox
-    except OperationalError as exc:
-        if _is_busy(exc):
-            raise ChatRuleError("unavailable", "The server is busy; please retry.") from exc
+    except ChatRuleError:
         raise
-    await ctx.bus.publish(outbox.messages())
-
-
-def _is_busy(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return "locked" in text or "busy" in text
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise unavailable_error(exc) from exc
+        raise
+    try:
+        await ctx.bus.publish(outbox.messages())
+    except Exception as exc:
+        log.warning("event bus: could not publish %d frames after commit (%s)", len(outbox.items), exc)
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:

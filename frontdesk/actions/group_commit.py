@@ -20,7 +20,15 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from frontdesk.actions.context import AgentActor, Context, SendResult, VisitorActor, unit_of_work
+from frontdesk.actions.context import (
+    AgentActor,
+    Context,
+    SendResult,
+    VisitorActor,
+    database_unavailable,
+    unavailable_error,
+    unit_of_work,
+)
 from frontdesk.clock import utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import (
@@ -97,7 +105,11 @@ class GroupCommitWriter:
             except asyncio.CancelledError:
                 _settle_all(batch, RESTARTING)
                 raise
-            except Exception:
+            except Exception as exc:
+                if database_unavailable(exc):  # one line, and every sender may retry
+                    log.warning("group commit: database unavailable (%s)", type(exc).__name__)
+                    _settle_all(batch, unavailable_error(exc))
+                    continue
                 log.exception("group commit failed; falling back to single commits")
                 _settle_all(batch, FALLBACK)
 

@@ -63,24 +63,21 @@ async def dispatch(ctx: Context, department_id: int) -> list[tuple[int, int]]:
         if dept is None or dept.routing != "auto":
             return []
         # Lock order everywhere: department, then agents, then chats (no deadlocks).
-        candidates = [m.id for m in await department_store.members(conn, department_id) if m.status == "online"]
-        if not candidates or not any(
-            c.offered_to is None for c in await department_store.waiting_chats(conn, department_id)
-        ):
+        members = [m.id for m in await department_store.members(conn, department_id)]
+        queue = await department_store.waiting_chats(conn, department_id)
+        if not members or not any(c.offered_to is None for c in queue):
             return []
-        await department_store.lock_users(conn, candidates)
+        await department_store.lock_users(conn, members)  # all of them: one may come online meanwhile
         # Re-read who is there now that nobody can change it under us: an agent who left or went
         # away meanwhile is not offered anything (their withdraw waits for our commit, then runs).
         connected = await ctx.presence.connected_agents()
-        people = [
-            m for m in await department_store.members(conn, department_id) if m.status == "online" and m.id in connected
-        ]
+        people = [m for m in await department_store.members(conn, department_id) if m.status == "online"]
+        people = [m for m in people if m.id in connected]
         if not people:
             return []
-        # Chats someone else is deciding on right now (accept, close) are skipped: a kick follows.
-        waiting = [
-            c for c in await department_store.waiting_chats(conn, department_id, lock=True) if c.offered_to is None
-        ]
+        # First come, first served: wait for a chat someone is writing to, rather than skip it.
+        queue = await department_store.waiting_chats(conn, department_id, lock=True)
+        waiting = [c for c in queue if c.offered_to is None]
         if not waiting:
             return []
         ids = [m.id for m in people]
@@ -373,6 +370,8 @@ async def do_transfer_chat(
     async with unit_of_work(ctx) as (conn, outbox):
         if to_agent_id is not None:
             await department_store.lock_users(conn, [to_agent_id])  # lock order: agents, then chats
+        else:  # the target's queue is counted under its lock, so max_queue holds
+            await department_store.department(conn, to_department_id, lock=True)  # type: ignore[arg-type]
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
             raise ChatRuleError("not_found", "That chat does not exist.")

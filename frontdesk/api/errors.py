@@ -7,9 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frontdesk.actions.context import database_unavailable, unavailable_error
 from frontdesk.domain.chat_rules import ChatRuleError
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,11 @@ def install(app: FastAPI) -> None:
         code = _BY_STATUS.get(exc.status_code, "bad_request")
         return error_response(code, str(exc.detail), status=exc.status_code, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
-    async def _db(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.orig)
-        return error_response(
-            "unavailable", "The database is busy or unreachable; please retry.", headers={"Retry-After": "1"}
-        )
-
     @app.exception_handler(Exception)
     async def _any(_request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            error = unavailable_error(exc)
+            return error_response(error.code, error.message, headers={"Retry-After": "1"})
         log.exception("unhandled error")
         return error_response("internal", "Something went wrong on our side; please retry.")

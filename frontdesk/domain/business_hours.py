@@ -55,18 +55,21 @@ class BusinessHours:
         zone = ZoneInfo(self.timezone)
         at_utc = at.astimezone(UTC)
         local_day = at_utc.astimezone(zone).date()
+        candidates: list[datetime] = []
         for offset in range(-1, horizon_days + 1):
             day = local_day + timedelta(days=offset)
             for start, _end in sorted(self.intervals_on(day)):
-                wall = datetime.combine(day, time(start // 60, start % 60)) if start < 1440 else None
-                if wall is None:
-                    continue
-                for fold in (0, 1):  # a repeated wall time happens twice: take the first still ahead
+                wall = datetime.combine(day, time(start // 60, start % 60))
+                for fold in (0, 1):  # a repeated wall time happens twice: both are candidates
                     opening = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
                     if opening.astimezone(zone).replace(tzinfo=None) != wall:
                         opening = _after_gap(opening, zone)  # the wall time was skipped
-                    if opening > at_utc and self.is_open(opening):
-                        return opening
+                    candidates.append(opening)
+        # Clocks going back can put an instant inside an interval again: changes are candidates too.
+        candidates += _offset_changes(zone, at_utc, at_utc + timedelta(days=horizon_days + 1))
+        for opening in sorted(candidates):
+            if opening > at_utc and self.is_open(opening):
+                return opening
         return None
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +95,26 @@ def _after_gap(instant: datetime, zone: ZoneInfo) -> datetime:
         if probe.astimezone(zone).utcoffset() != offset:
             return probe
     return instant
+
+
+def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The instants (to the minute) between start and end where the zone's UTC offset changes."""
+    out = []
+    probe, offset = start, start.astimezone(zone).utcoffset()
+    while probe < end:
+        nxt = probe + timedelta(hours=1)
+        if nxt.astimezone(zone).utcoffset() != offset:
+            low, high = probe, nxt  # the change is in (low, high]: find its minute
+            while high - low > timedelta(minutes=1):
+                mid = low + (high - low) / 2
+                if mid.astimezone(zone).utcoffset() == offset:
+                    low = mid
+                else:
+                    high = mid
+            out.append(high.replace(second=0, microsecond=0))
+            offset = nxt.astimezone(zone).utcoffset()
+        probe = nxt
+    return out
 
 
 def _fmt(minutes: int) -> str:

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket
 
 from frontdesk.actions import chats, reads, routing, users
-from frontdesk.actions.context import AgentActor, Context
+from frontdesk.actions.context import AgentActor, Context, database_unavailable
 from frontdesk.domain import audience
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
     PROTOCOL_VERSION,
+    TRY_AGAIN_LATER,
     UNAUTHORIZED,
     SocketSession,
     int_field,
@@ -147,4 +148,10 @@ class AgentSession(SocketSession):
 
 async def agent_socket(ws: WebSocket) -> None:
     state = ws.app.state
-    await AgentSession(ws, state.ctx, state.hub).start()
+    session = AgentSession(ws, state.ctx, state.hub)
+    try:
+        await session.start()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        await session.close(TRY_AGAIN_LATER, "database unavailable")

@@ -13,10 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import OperationalError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from frontdesk.actions.context import Context
+from frontdesk.actions.context import Context, database_unavailable, unavailable_error
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.rate_limit import TokenBucket
 from frontdesk.realtime.hub import Hub, SocketChannel
@@ -32,6 +31,7 @@ SYNC_PAGE = 500
 UNAUTHORIZED = 4001
 PROTOCOL_VIOLATION = 4002
 ORIGIN_REFUSED = 4003
+TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve now (database down); reconnect with backoff
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -162,10 +162,12 @@ class SocketSession:
             if exc.code == "bad_request":
                 self.bad_frames += 1
             self.send_error(exc.code, exc.message, ref, **extra)
-        except OperationalError:
-            log.warning("database unavailable while handling %s", frame["type"], exc_info=True)
-            self.send_error("unavailable", "The server is busy; please retry.", ref)
-        except Exception:
+        except Exception as exc:
+            if database_unavailable(exc):
+                log.warning("database unavailable while handling %s: %s", frame["type"], type(exc).__name__)
+                error = unavailable_error(exc)
+                self.send_error(error.code, error.message, ref, retry_after=error.retry_after)
+                return
             log.exception("error handling %s frame", frame["type"])
             self.send_error("internal", "Something went wrong on our side; please retry.", ref)
 

@@ -96,15 +96,14 @@ async def queue_lengths(conn: AsyncConnection) -> dict[int, int]:
 
 
 async def waiting_chats(conn: AsyncConnection, department_id: int, *, lock: bool = False) -> list[Any]:
-    """The department's queue, first come first served; with lock=True, the rows nobody else has
-    locked, locked (SKIP LOCKED: a chat being accepted or closed right now is left alone)."""
+    """The department's queue, first come first served; with lock=True, locked."""
     stmt = (
         select(Chat.id, Chat.visitor_id, Chat.offered_to, Chat.queued_at, Chat.wait_estimate_seconds)
         .where(Chat.department_id == department_id, Chat.status == "queued")
         .order_by(Chat.queued_at, Chat.id)
     )
     if lock:
-        stmt = stmt.with_for_update(key_share=True, skip_locked=True)
+        stmt = stmt.with_for_update(key_share=True)
     return list((await conn.execute(stmt)).all())
 
 

@@ -217,11 +217,6 @@ async def test_redis_outage_new_chat_retry_returns_the_original(cluster: Cluster
     await newcomer.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: unit_of_work publishes after commit and lets a Redis error escape, so an action "
-    "that committed is answered `internal` (socket) / 500 (HTTP); see the cluster test report",
-)
 async def test_redis_outage_committed_actions_answer_success(redis_restart: Fault):
     """What should happen: the message and the accept are committed, so they are answered as done."""
     first = redis_restart.extra["newcomer_first"]
@@ -283,12 +278,6 @@ async def test_postgres_outage_sends_fail_fast(postgres_outage: Fault):
     assert postgres_outage.extra["hello"] != "welcome" and postgres_outage.extra["hello_seconds"] < 5.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: a refused connection (ConnectionRefusedError) or `the database system is shutting "
-    "down/starting up` (sqlalchemy DBAPIError) is not an OperationalError, so sockets answer `internal` "
-    "(HTTP 500) instead of `unavailable` (503); see the cluster test report",
-)
 async def test_postgres_outage_errors_say_unavailable(postgres_outage: Fault):
     for p in postgres_outage.parts:
         codes = {a.code for a in p.errors(since=postgres_outage.down)}
