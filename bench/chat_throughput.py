@@ -51,6 +51,7 @@ from bench.procs import (
     fresh_postgres_url,
     postgres_backend_pids,
     postgres_server_url,
+    renice,
     system_cpu,
 )
 
@@ -280,6 +281,9 @@ async def run_phase(
     pids = {"server": [server.pid], "client": workers.pids}
     if db_url and not db_url.startswith("sqlite"):
         pids["postgres"] = await postgres_backend_pids(db_url)
+    if args.nice:
+        for pid in (pid for group in pids.values() for pid in group):
+            renice(pid, args.nice)
     start_at = time.monotonic() + 0.3
     for k, spec in enumerate(specs):
         command = {
@@ -610,6 +614,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "client_procs": args.client_procs,
             "quiet_wait": args.quiet_wait,
             "retry_noisy": args.retry_noisy,
+            "nice": args.nice,
             "profiled": args.profile,
             "text_chars": args.text_chars,
             "send_cap_per_visitor": SEND_CAP_PER_S,
@@ -696,6 +701,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=0,
         help="repeat a phase up to N times while other jobs took more than 30%% of a core during it",
+    )
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the servers, database backends and load generator at this nice value during the "
+        "measurements (e.g. -10, as root) so that other jobs on a shared machine disturb less",
     )
     p.add_argument("--no-echo", action="store_true", help="skip the echo ceiling")
     p.add_argument(

@@ -40,6 +40,17 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
 
 
+def renice(pid: int, niceness: int) -> None:
+    """Set the nice value of every thread of a process (Linux applies it per thread)."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return
+    for tid in tids:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+
+
 def system_cpu() -> tuple[float, float]:
     """(busy, total) jiffies over all cores, from /proc/stat."""
     with open("/proc/stat", "rb") as f:
