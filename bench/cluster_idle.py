@@ -1,0 +1,218 @@
+"""Idle visitors for the cluster benchmark: widget sockets that said hello and stay connected.
+
+One process (uvloop, bench.wsclient's callback client: no task per socket) holds them all, so
+thousands of sockets cost the machine little besides the server's side of them. Commands come
+from the orchestrator (bench.cluster_load) over a pipe:
+
+- `register`: create the visitors over HTTP (`POST /api/v1/widget/visitors` through nginx),
+  each from its own address behind the trusted proxy (X-Forwarded-For, as nginx passes it);
+- `connect`: open every socket, send `hello`, wait for `welcome`;
+- `status`: how many are still open, close codes seen, frames received since `connect`;
+- `stop`: close them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.wsclient import WSClient
+
+WELCOME = b'{"type":"welcome"'
+ATTEMPTS = 5
+REPLY_TIMEOUT = 20.0
+
+
+@dataclass
+class IdleSpec:
+    host: str
+    port: int
+    visitors: int
+    parallel: int = 128
+    index: int = 0
+
+
+class Idle:
+    __slots__ = ("i", "token", "ws", "welcome")
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+        self.token: str | None = None
+        self.ws: WSClient | None = None
+        self.welcome: asyncio.Future[None] | None = None
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class IdleWorker:
+    def __init__(self, spec: IdleSpec, conn: Any) -> None:
+        self.spec, self.conn = spec, conn
+        self.loop = asyncio.get_running_loop()
+        self.visitors = [Idle(i) for i in range(spec.visitors)]
+        self.closed: Counter[int] = Counter()
+        self.frames: Counter[str] = Counter()  # frame types received after welcome
+        self.errors: Counter[str] = Counter()
+
+    def address(self, i: int) -> str:
+        # 100.64.0.0/10 (shared address space): distinct from bench.load's 10.x visitors.
+        n = self.spec.index * 1_000_000 + i
+        return f"100.{64 + ((n >> 16) & 63)}.{(n >> 8) & 255}.{n & 255}"
+
+    async def register(self) -> dict[str, Any]:
+        t0, c0 = time.monotonic(), cpu_seconds()
+        gate = asyncio.Semaphore(self.spec.parallel)
+        limits = httpx.Limits(max_connections=self.spec.parallel, max_keepalive_connections=self.spec.parallel)
+        async with httpx.AsyncClient(
+            base_url=f"http://{self.spec.host}:{self.spec.port}", timeout=30.0, limits=limits
+        ) as http:
+
+            async def one(v: Idle) -> None:
+                async with gate:
+                    for attempt in range(ATTEMPTS):
+                        try:
+                            r = await http.post(
+                                "/api/v1/widget/visitors", json={}, headers={"X-Forwarded-For": self.address(v.i)}
+                            )
+                        except httpx.HTTPError as exc:
+                            self.errors[f"register:{type(exc).__name__}"] += 1
+                        else:
+                            if r.status_code == 201:
+                                v.token = r.json()["visitor_token"]
+                                return
+                            self.errors[f"register:{r.status_code}"] += 1
+                        await asyncio.sleep(0.2 * (attempt + 1))
+
+            await asyncio.gather(*(one(v) for v in self.visitors))
+        return {
+            "registered": sum(v.token is not None for v in self.visitors),
+            "seconds": round(time.monotonic() - t0, 2),
+            "client_cpu_s": round(cpu_seconds() - c0, 2),
+            "errors": dict(self.errors),
+        }
+
+    def on_frame(self, v: Idle, data: bytes) -> None:
+        if data.startswith(WELCOME) and v.welcome is not None and not v.welcome.done():
+            v.welcome.set_result(None)
+            return
+        try:
+            kind = str(orjson.loads(data).get("type"))
+        except orjson.JSONDecodeError:
+            kind = "?"
+        self.frames[kind] += 1
+
+    async def connect(self) -> dict[str, Any]:
+        t0, c0 = time.monotonic(), cpu_seconds()
+        gate = asyncio.Semaphore(self.spec.parallel)
+        path = "/api/v1/widget/ws"
+        hello_ms: list[float] = []
+
+        async def one(v: Idle) -> None:
+            if v.token is None:
+                return
+            async with gate:
+                for attempt in range(ATTEMPTS):
+                    t = time.monotonic()
+                    ws: WSClient | None = None
+                    try:
+                        ws = await WSClient.connect(
+                            self.spec.host, self.spec.port, path, lambda d: self.on_frame(v, d), wait_s=REPLY_TIMEOUT
+                        )
+                        v.welcome = self.loop.create_future()
+                        hello = {"type": "hello", "v": 1, "token": v.token, "page": {"url": "https://bench/idle"}}
+                        ws.send(orjson.dumps(hello))
+                        await asyncio.wait_for(asyncio.shield(v.welcome), REPLY_TIMEOUT)
+                    except (OSError, TimeoutError, ConnectionError) as exc:
+                        self.errors[f"connect:{type(exc).__name__}"] += 1
+                        if ws is not None:
+                            ws.close()
+                        await asyncio.sleep(0.2 * (attempt + 1))
+                        continue
+                    v.ws = ws
+                    ws.closed.add_done_callback(lambda f: self.closed.update([f.result()]))
+                    hello_ms.append(1000 * (time.monotonic() - t))
+                    return
+
+        await asyncio.gather(*(one(v) for v in self.visitors))
+        hello_ms.sort()
+        n = len(hello_ms)
+        return {
+            "connected": self.open_count(),
+            "seconds": round(time.monotonic() - t0, 2),
+            "client_cpu_s": round(cpu_seconds() - c0, 2),
+            "connect_hello_ms": {
+                "p50": round(hello_ms[n // 2], 1) if n else None,
+                "p99": round(hello_ms[min(n - 1, int(0.99 * n))], 1) if n else None,
+                "max": round(hello_ms[-1], 1) if n else None,
+            },
+            "errors": dict(self.errors),
+        }
+
+    def open_count(self) -> int:
+        return sum(1 for v in self.visitors if v.ws is not None and not v.ws.closed.done())
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "open": self.open_count(),
+            "closed": {str(k): n for k, n in self.closed.items()},
+            "frames_after_welcome": dict(self.frames),
+            "errors": dict(self.errors),
+            "cpu_s": round(cpu_seconds(), 2),
+        }
+
+    async def close(self) -> None:
+        for v in self.visitors:
+            if v.ws is not None:
+                v.ws.close()
+        await asyncio.sleep(0.2)
+
+    async def recv(self, wait_s: float = 900.0) -> Any:
+        def get() -> Any:
+            if not self.conn.poll(wait_s):
+                raise TimeoutError("no command from the orchestrator")
+            return self.conn.recv()
+
+        return await self.loop.run_in_executor(None, get)
+
+    async def main(self) -> None:
+        try:
+            self.conn.send(("ready", {}))
+            for _ in range(100):
+                command, _arg = await self.recv()
+                if command == "register":
+                    self.conn.send(("registered", await self.register()))
+                elif command == "connect":
+                    self.conn.send(("connected", await self.connect()))
+                elif command == "status":
+                    self.conn.send(("status", self.status()))
+                else:
+                    break
+        except Exception:
+            self.conn.send(("error", traceback.format_exc()))
+        finally:
+            await self.close()
+
+
+def run_idle(spec: IdleSpec, conn: Any) -> None:
+    """Process entry point."""
+    import uvloop
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = spec.visitors + 1024
+    if soft < need and (hard == resource.RLIM_INFINITY or hard >= need):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+    async def go() -> None:
+        await IdleWorker(spec, conn).main()
+
+    uvloop.run(go())

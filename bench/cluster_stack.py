@@ -1,0 +1,282 @@
+"""A frontdesk cluster for the scale-out benchmark, built from tests/cluster/harness.py.
+
+The same parts as the cluster tests — a throw-away PostgreSQL, Redis, N `frontdesk serve` nodes
+with the harness's node environment, and nginx running `deploy/nginx.conf` as rendered by
+`harness.render_site` — with one difference: the harness's top-level nginx config allows 1024
+connections per worker, and a proxied WebSocket holds two (client side and upstream side). When
+that is not enough for the sockets a run opens, `BenchNginx` writes the same top-level config
+with a larger `worker_connections` (and `worker_rlimit_nofile` to match). The site config, and
+so everything `deploy/nginx.conf` says about proxying, is the harness's, unchanged.
+
+Plus what the benchmark reads from the processes: RSS from /proc/PID/status, the PIDs of
+PostgreSQL's and nginx's children (for CPU accounting), each node's /metrics, and the warnings
+and errors in the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.cluster import harness
+from tests.cluster.harness import NODE_ENV, Nginx, Postgres, Redis, nginx_binary, pg_bin_dir, redis_binary
+from tests.conftest import ServerProcess
+
+_WORKER_CONNECTIONS = re.compile(r"worker_connections\s+(\d+)\s*;")
+_WORKER_PROCESSES = re.compile(r"^(worker_processes[^\n]*\n)", re.M)
+
+
+def worker_connections(conf: str) -> int:
+    m = _WORKER_CONNECTIONS.search(conf)
+    if m is None:
+        raise ValueError("no worker_connections in the nginx config")
+    return int(m.group(1))
+
+
+def connections_needed(sockets: int) -> int:
+    """nginx connections for `sockets` proxied WebSockets: both sides of each, plus room for
+    HTTP requests, upstream keepalive, listening sockets and log files."""
+    return 2 * sockets + 1024
+
+
+def main_conf(prefix: Path, sockets: int) -> tuple[str, dict[str, Any]]:
+    """The harness's top-level nginx config, with worker_connections raised only if needed."""
+    text = harness.MAIN_CONF.format(prefix=prefix)
+    have, need = worker_connections(text), connections_needed(sockets)
+    info: dict[str, Any] = {"harness_worker_connections": have, "needed": need}
+    if have >= need:
+        info.update(worker_connections=have, generated=False)
+        return text, info
+    wanted = 1 << (need - 1).bit_length()  # next power of two
+    text = _WORKER_CONNECTIONS.sub(f"worker_connections {wanted};", text, count=1)
+    text, n = _WORKER_PROCESSES.subn(rf"\1worker_rlimit_nofile {wanted + 1024};\n", text, count=1)
+    if n != 1:
+        raise ValueError("no worker_processes line in the harness's nginx config")
+    info.update(worker_connections=wanted, worker_rlimit_nofile=wanted + 1024, generated=True)
+    return text, info
+
+
+class BenchNginx(Nginx):
+    """The harness's nginx, with a top-level config sized for `sockets` proxied WebSockets."""
+
+    def __init__(self, binary: str, prefix: Path, upstream_ports: list[int], sockets: int) -> None:
+        super().__init__(binary, prefix, upstream_ports)
+        self.sockets = sockets
+        self.conf_info: dict[str, Any] = {}
+
+    def write_config(self) -> Path:
+        main = super().write_config()  # the site (deploy/nginx.conf rendered) and the harness's main
+        text, self.conf_info = main_conf(self.prefix, self.sockets)
+        main.write_text(text)
+        if worker_connections(main.read_text()) < connections_needed(self.sockets):
+            raise RuntimeError("nginx: worker_connections too small for the sockets of this run")
+        return main
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+
+@dataclass
+class Stack:
+    root: Path
+    pg: Postgres
+    redis: Redis
+    nodes: list[ServerProcess]
+    nginx: BenchNginx
+
+    @property
+    def url(self) -> str:
+        return self.nginx.base_url
+
+    def node_pids(self) -> list[int]:
+        return [n.proc.pid for n in self.nodes if n.proc is not None]
+
+    def postgres_pids(self) -> list[int]:
+        """The postmaster and all its children (backends, WAL writer, checkpointer...)."""
+        try:
+            postmaster = int((self.pg.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        return [postmaster, *children(postmaster)]
+
+    def nginx_pids(self) -> list[int]:
+        return [self.nginx.pid, *children(self.nginx.pid)]
+
+    def redis_pids(self) -> list[int]:
+        return [self.redis.proc.pid] if self.redis.proc is not None else []
+
+    def logs(self) -> dict[str, Path]:
+        out = {f"node{i + 1}": n.log_path for i, n in enumerate(self.nodes)}
+        out.update(
+            {"nginx": self.nginx.prefix / "error.log", "postgres": self.pg.log, "redis": self.redis.dir / "redis.log"}
+        )
+        return out
+
+
+async def start_stack(root: Path, size: int, sockets: int, env: dict[str, str] | None = None) -> Stack:
+    """Like harness.start_cluster(root, size), with nginx sized for `sockets` WebSockets."""
+    missing = harness.missing_binaries()
+    if missing:
+        raise SystemExit("the cluster benchmark needs " + ", ".join(missing) + " (scripts/test-services.sh)")
+    pg = Postgres(pg_bin_dir())  # type: ignore[arg-type]
+    redis = Redis(redis_binary(), root / "redis")  # type: ignore[arg-type]
+    nodes: list[ServerProcess] = []
+    nginx: BenchNginx | None = None
+    try:
+        await asyncio.gather(pg.create(), redis.start())
+        for i in range(size):
+            (root / f"node{i + 1}").mkdir(parents=True)
+            node_env = {**NODE_ENV, **(env or {})}
+            nodes.append(ServerProcess(root / f"node{i + 1}", pg.url, FRONTDESK_REDIS_URL=redis.url, **node_env))
+        await nodes[0].start()  # migrates first
+        await asyncio.gather(*(n.start() for n in nodes[1:]))
+        nginx = BenchNginx(nginx_binary(), root / "nginx", [n.port for n in nodes], sockets)  # type: ignore[arg-type]
+        await nginx.start()
+    except BaseException:
+        await harness.stop_cluster_parts(pg, redis, nodes, nginx)
+        raise
+    return Stack(root=root, pg=pg, redis=redis, nodes=nodes, nginx=nginx)
+
+
+async def stop_stack(stack: Stack, artifacts: Path | None = None) -> None:
+    await harness.stop_cluster_parts(stack.pg, stack.redis, stack.nodes, stack.nginx, artifacts)
+
+
+# -- /proc ----------------------------------------------------------------------------------------
+def children(pid: int) -> list[int]:
+    """Direct children of a process (from /proc/*/stat)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if int(fields[1]) == pid:  # ppid
+            out.append(int(entry))
+    return out
+
+
+def rss_kib(pid: int) -> int | None:
+    """VmRSS of a process, KiB (None if it is gone)."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def raise_nofile(need: int) -> dict[str, int]:
+    """Raise this process's soft limit on open files (children inherit it) towards `need`."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        print(f"  (open files limited to {soft}; {need} wanted: sockets may fail)")
+    return {"soft": soft, "hard": hard, "needed": need}
+
+
+# -- /metrics -------------------------------------------------------------------------------------
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$")
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text format → {'name{labels}': value} (labels as written by the server)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line.strip())
+        if m is None:
+            continue
+        with contextlib.suppress(ValueError):
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+async def scrape(stack: Stack) -> list[dict[str, float]]:
+    """Every node's /metrics, straight from the node (not through nginx)."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+
+        async def one(node: ServerProcess) -> dict[str, float]:
+            try:
+                r = await client.get(node.base_url + "/metrics")
+                r.raise_for_status()
+            except httpx.HTTPError as exc:
+                print(f"  (metrics of {node.base_url} unavailable: {exc!r})")
+                return {}
+            return parse_metrics(r.text)
+
+        return list(await asyncio.gather(*(one(n) for n in stack.nodes)))
+
+
+def metric(sample: dict[str, float], name: str, **labels: str) -> float:
+    """One sample's value (0 when absent); labels must match exactly."""
+    if labels:
+        name += "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+    return sample.get(name, 0.0)
+
+
+def connections(sample: dict[str, float]) -> dict[str, int]:
+    return {
+        "visitor": int(metric(sample, "frontdesk_connections", kind="visitor")),
+        "agent": int(metric(sample, "frontdesk_connections", kind="agent")),
+    }
+
+
+# -- logs -----------------------------------------------------------------------------------------
+_BAD = re.compile(r"\b(WARNING|ERROR|CRITICAL|Traceback)\b|\[(warn|error|crit|alert|emerg)\]")
+
+
+def log_offsets(stack: Stack) -> dict[str, int]:
+    out = {}
+    for name, path in stack.logs().items():
+        try:
+            out[name] = path.stat().st_size
+        except OSError:
+            out[name] = 0
+    return out
+
+
+_NOISE = re.compile(r"^\S+ \S+( UTC)? (\[\d+\] )?|\d+#\d+: \*?\d* ?|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
+_NUMBERS = re.compile(r"\d+")
+
+
+def log_problems(stack: Stack, since: dict[str, int] | None = None, keep: int = 8) -> dict[str, Any]:
+    """Warning and error lines each log gained since `since`: how many, and the distinct kinds
+    (timestamps, pids and numbers blanked) with a count and one example each."""
+    out: dict[str, Any] = {}
+    for name, path in stack.logs().items():
+        try:
+            with open(path, "rb") as f:
+                f.seek((since or {}).get(name, 0))
+                text = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        bad = [ln for ln in text.splitlines() if _BAD.search(ln)]
+        if not bad:
+            continue
+        kinds: dict[str, list[Any]] = {}
+        for ln in bad:
+            key = _NUMBERS.sub("N", _NOISE.sub("", ln, count=1))[:160]
+            entry = kinds.setdefault(key, [0, ln[:300]])
+            entry[0] += 1
+        top = sorted(kinds.items(), key=lambda kv: -kv[1][0])[:keep]
+        out[name] = {"count": len(bad), "kinds": [{"count": n, "example": ex} for _, (n, ex) in top]}
+    return out
