@@ -51,7 +51,7 @@ from bench.procs import (
     fresh_postgres_url,
     postgres_backend_pids,
     postgres_server_url,
-    renice,
+    session_priority,
     system_cpu,
 )
 
@@ -281,9 +281,6 @@ async def run_phase(
     pids = {"server": [server.pid], "client": workers.pids}
     if db_url and not db_url.startswith("sqlite"):
         pids["postgres"] = await postgres_backend_pids(db_url)
-    if args.nice:
-        for pid in (pid for group in pids.values() for pid in group):
-            renice(pid, args.nice)
     start_at = time.monotonic() + 0.3
     for k, spec in enumerate(specs):
         command = {
@@ -625,18 +622,23 @@ async def main_async(args: argparse.Namespace) -> int:
     t_all = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="fd-bench-"))
     bad = False
+    priority = session_priority(args.nice) if args.nice else contextlib.nullcontext("unchanged")
     try:
-        for chats in sizes:
-            print(f"== {chats} chats ==", flush=True)
-            size: dict[str, Any] = {"chats": chats, "echo": None, "frontdesk": []}
-            if not args.no_echo:
-                size["echo"] = await run_echo(args, chats, tmp)
-            for backend in backends:
-                run = await run_frontdesk(args, chats, backend, tmp)
-                run["goal"] = goal_check(run, size["echo"])
-                bad = bad or not run["verify"].get("ok", False)
-                size["frontdesk"].append(run)
-            report["sizes"].append(size)
+        with priority as how:
+            report["settings"]["priority"] = how
+            if args.nice:
+                print(f"priority: {how}")
+            for chats in sizes:
+                print(f"== {chats} chats ==", flush=True)
+                size: dict[str, Any] = {"chats": chats, "echo": None, "frontdesk": []}
+                if not args.no_echo:
+                    size["echo"] = await run_echo(args, chats, tmp)
+                for backend in backends:
+                    run = await run_frontdesk(args, chats, backend, tmp)
+                    run["goal"] = goal_check(run, size["echo"])
+                    bad = bad or not run["verify"].get("ok", False)
+                    size["frontdesk"].append(run)
+                report["sizes"].append(size)
     finally:
         if args.keep:
             print(f"server logs kept in {tmp}")
@@ -706,8 +708,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--nice",
         type=int,
         default=0,
-        help="run the servers, database backends and load generator at this nice value during the "
-        "measurements (e.g. -10, as root) so that other jobs on a shared machine disturb less",
+        help="raise this session's CPU share (autogroup nice, e.g. -10; needs root) for the run, so that "
+        "other jobs on a shared machine disturb the figures less",
     )
     p.add_argument("--no-echo", action="store_true", help="skip the echo ceiling")
     p.add_argument(

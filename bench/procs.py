@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -40,15 +41,26 @@ def proc_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
 
 
-def renice(pid: int, niceness: int) -> None:
-    """Set the nice value of every thread of a process (Linux applies it per thread)."""
+@contextlib.contextmanager
+def session_priority(niceness: int) -> Iterator[str]:
+    """Raise this session's CPU share against other sessions for a while; restored after.
+
+    With autogroup scheduling (the Linux default) a thread's nice value only counts within its
+    session, so other people's jobs are weighed against ours per session: the session's
+    autogroup nice is what decides. The servers, load generator and a PostgreSQL started by
+    scripts/test-services.sh all run in this session. Yields what happened, for the report."""
+    path = Path("/proc/self/autogroup")
     try:
-        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
-    except OSError:
+        before = int(path.read_text().split()[-1])
+        path.write_text(str(niceness))
+    except (OSError, ValueError) as exc:
+        yield f"not applied ({exc.__class__.__name__}: {exc})"
         return
-    for tid in tids:
+    try:
+        yield f"session autogroup nice {before} -> {niceness}"
+    finally:
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            path.write_text(str(before))
 
 
 def system_cpu() -> tuple[float, float]:
