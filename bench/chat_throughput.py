@@ -117,6 +117,15 @@ def merge_phase(parts: list[dict[str, Any]], cpu: dict[str, float], offered: flo
         if pct is not None and out["msg_s"] > 0:
             out[f"{who}_us_per_msg"] = round(10_000 * pct / out["msg_s"], 1)
     out["deliveries"] = sum(len(p["recvs"]) for p in parts)
+    # Latency second by second (by scheduled send time): stalls show up as spikes.
+    buckets: dict[int, list[float]] = {}
+    for p in parts:
+        for at, lat_s in zip(p["ack_at"], p["ack_lat"], strict=True):
+            buckets.setdefault(int(at), []).append(lat_s)
+    out["ack_ms_by_second"] = [
+        {"s": s, "n": len(v), "p50": percentiles(v)["p50"], "p99": percentiles(v)["p99"]}
+        for s, v in sorted(buckets.items())
+    ]
     # What the server writes per message (the echo writes one frame).
     out["frames_per_msg"] = round((out["frames_to_visitors"] + out["frames_to_agents"]) / max(1, out["sent_total"]), 2)
     out["undelivered_in_window"] = len(sends) - delivered_in_window if any(p["recvs"] for p in parts) else None
@@ -678,7 +687,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--paced-seconds",
         type=float,
         default=None,
-        help="measured window of each paced phase (default: 0.4 x --seconds; 0 skips them)",
+        help="measured window of each paced phase (default: 0.3 x --seconds; 0 skips them)",
     )
     p.add_argument("--rate", type=float, default=GOAL_RATE, help="offered msg/s in the paced phase")
     p.add_argument(
@@ -720,7 +729,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the temp dir with server logs")
     args = p.parse_args(argv)
     if args.paced_seconds is None:
-        args.paced_seconds = round(args.seconds * 0.4, 1)
+        args.paced_seconds = round(args.seconds * 0.3, 1)
     if args.agents < 1:
         p.error("--agents must be at least 1")
     return args

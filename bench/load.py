@@ -112,6 +112,7 @@ class Phase:
         self.stop = self.w1  # no new sends after this
         self.rate: float = spec.get("rate", 0.0)  # this worker's share, msg/s
         self.ack_lat: list[float] = []
+        self.ack_at: list[float] = []  # scheduled send time (from the window start) of each ack_lat
         self.sends: dict[str, float] = {}  # acked in-window messages: client_id -> scheduled send time
         self.recvs: list[tuple[str, float]] = []  # agents: (client_id, received at) of visitor messages
         self.acks_in_window = 0
@@ -188,6 +189,7 @@ class Worker:
                 ph.acks_in_window += 1
             if ph.w0 <= v.t_intended < ph.w1:
                 ph.ack_lat.append(now - v.t_intended)
+                ph.ack_at.append(v.t_intended - ph.w0)
                 ph.sends[ref] = v.t_intended
         if ph.kind == "closed":
             if now < ph.stop:
@@ -320,6 +322,8 @@ class Worker:
             t2 = time.monotonic()
             info.update(await self.wait_assigned())
             info["assign_s"] = round(time.monotonic() - t2, 2)
+            await asyncio.sleep(0.5)  # let the last setup frames arrive before counting them
+        info["setup_frames_to_visitors"], info["setup_frames_to_agents"] = self.frames_in()
         return info
 
     async def setup_agent(self, email: str, password: str) -> None:
@@ -458,6 +462,7 @@ class Worker:
             "sent_total": ph.sent_total,
             "sent_in_window": ph.sent_in_window,
             "ack_lat": ph.ack_lat,
+            "ack_at": ph.ack_at,
             "sends": ph.sends,
             "recvs": ph.recvs,
             "errors": dict(ph.errors),
