@@ -4,8 +4,9 @@ One process (uvloop, bench.wsclient's callback client: no task per socket) holds
 thousands of sockets cost the machine little besides the server's side of them. Commands come
 from the orchestrator (bench.cluster_load) over a pipe:
 
-- `register`: create the visitors over HTTP (`POST /api/v1/widget/visitors` through nginx),
-  each from its own address behind the trusted proxy (X-Forwarded-For, as nginx passes it);
+- `register`: take the visitor tokens the orchestrator seeded, or (given none) create the
+  visitors over HTTP (`POST /api/v1/widget/visitors` through nginx), each from its own address
+  behind the trusted proxy (X-Forwarded-For, as nginx passes it);
 - `connect`: open every socket, send `hello`, wait for `welcome`;
 - `status`: how many are still open, close codes seen, frames received since `connect`;
 - `stop`: close them all.
@@ -69,8 +70,12 @@ class IdleWorker:
         n = self.spec.index * 1_000_000 + i
         return f"100.{64 + ((n >> 16) & 63)}.{(n >> 8) & 255}.{n & 255}"
 
-    async def register(self) -> dict[str, Any]:
+    async def register(self, tokens: list[str] | None) -> dict[str, Any]:
         t0, c0 = time.monotonic(), cpu_seconds()
+        if tokens:
+            for v, token in zip(self.visitors, tokens, strict=False):
+                v.token = token
+            return {"registered": sum(v.token is not None for v in self.visitors), "seconds": 0.0, "seeded": True}
         gate = asyncio.Semaphore(self.spec.parallel)
         limits = httpx.Limits(max_connections=self.spec.parallel, max_keepalive_connections=self.spec.parallel)
         async with httpx.AsyncClient(
@@ -99,6 +104,7 @@ class IdleWorker:
             "seconds": round(time.monotonic() - t0, 2),
             "client_cpu_s": round(cpu_seconds() - c0, 2),
             "errors": dict(self.errors),
+            "seeded": False,
         }
 
     def on_frame(self, v: Idle, data: bytes) -> None:
@@ -188,9 +194,9 @@ class IdleWorker:
         try:
             self.conn.send(("ready", {}))
             for _ in range(100):
-                command, _arg = await self.recv()
+                command, arg = await self.recv()
                 if command == "register":
-                    self.conn.send(("registered", await self.register()))
+                    self.conn.send(("registered", await self.register(arg)))
                 elif command == "connect":
                     self.conn.send(("connected", await self.connect()))
                 elif command == "status":

@@ -8,11 +8,15 @@ its own PostgreSQL and Redis, N `frontdesk serve` nodes with the harness's node 
 nginx running deploy/nginx.conf; bench/cluster_stack.py only sizes nginx's worker_connections
 for the sockets of the run). Every client goes through nginx, which spreads them round-robin.
 
-1. Idle visitors (bench/cluster_idle.py, one uvloop process) are created over HTTP; then each
-   node's RSS is read (/proc/PID/status) — the baseline, before any socket.
-2. The chats (bench/load.py's worker, one uvloop process): an agent per ~20 chats logs in and
-   connects, each visitor connects and sends a first message (opening a chat), agents accept.
-3. The idle visitors connect and say hello, and stay connected. Each node's RSS is read again,
+0. Agents, one per ~20 chats, are created by the admin through the REST API.
+1. Idle visitors are seeded in the database with tokens signed by the cluster's key (or, with
+   --register http, created one by one through POST /api/v1/widget/visitors); then each node's
+   RSS is read (/proc/PID/status) — the baseline, before any socket.
+2. The chats (bench/load.py's worker, one uvloop process): the agents log in and connect, each
+   visitor registers over HTTP, connects and sends a first message (opening a chat), agents
+   accept.
+3. The idle visitors (bench/cluster_idle.py, one uvloop process) connect, say hello (the server
+   records the visit and the presence), and stay connected. Each node's RSS is read again,
    and its sockets counted from its own /metrics (`frontdesk_connections`): memory per
    connection = (RSS now - baseline) / sockets on that node.
 4. Measured phases, driven by bench/load.py: `closed` — every chat visitor sends its next message
@@ -52,15 +56,17 @@ from bench.cluster_stack import (
     connections,
     log_offsets,
     log_problems,
+    make_agents,
     metric,
     raise_nofile,
     rss_kib,
     scrape,
+    seed_visitors,
     start_stack,
     stop_stack,
 )
 from bench.load import SEND_CAP_PER_S, WorkerSpec
-from bench.procs import REPO, CpuMeter, FrontdeskProcess
+from bench.procs import REPO, CpuMeter
 
 RESULTS = REPO / "bench" / "results"
 GOAL_P99_MS = 100.0
@@ -81,9 +87,9 @@ class IdleProcess:
         assert self.proc.pid is not None
         return self.proc.pid
 
-    async def call(self, command: str, answer: str, wait_s: float) -> Any:
+    async def call(self, command: str, answer: str, wait_s: float, arg: Any = None) -> Any:
         if command:
-            self.conn.send((command, None))
+            self.conn.send((command, arg))
 
         def get() -> Any:
             if not self.conn.poll(wait_s):
@@ -237,20 +243,23 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
             flush=True,
         )
         logs0 = log_offsets(stack)
-        # Agents, through the real CLI (like bench.chat_throughput), with room for their share.
+        # Agents: created by the admin through the REST API, with room for their share of chats.
         t1 = time.monotonic()
-        cli_dir = root / "cli"
-        cli_dir.mkdir()
-        max_chats = math.ceil(1.25 * args.chats / n_agents) + 1
-        agents = await FrontdeskProcess(cli_dir, stack.pg.url).make_agents(n_agents, max_chats=max_chats)
+        max_chats = min(50, math.ceil(1.25 * args.chats / n_agents) + 1)
+        agents = await make_agents(stack, n_agents, max_chats)
         print(f"  {n_agents} agents (max {max_chats} chats each) in {time.monotonic() - t1:.1f}s", flush=True)
 
-        # 1. Idle visitors created over HTTP, then the baseline: no socket open yet.
+        # 1. Idle visitors (seeded in the database, or created over HTTP), then the baseline:
+        # no socket open yet.
+        t1 = time.monotonic()
+        tokens = await seed_visitors(stack, args.idle_visitors) if args.register == "db" else None
         idle = IdleProcess(IdleSpec(host="127.0.0.1", port=stack.nginx.port, visitors=args.idle_visitors, index=1))
         await idle.call("", "ready", 60)
-        reg = await idle.call("register", "registered", SETUP_TIMEOUT)
+        reg = await idle.call("register", "registered", SETUP_TIMEOUT, tokens)
+        how = "seeded in the database" if reg.get("seeded") else "registered over HTTP"
         print(
-            f"  {reg['registered']} idle visitors registered in {reg['seconds']}s (errors {reg['errors'] or 0})",
+            f"  {reg['registered']} idle visitors {how} in {time.monotonic() - t1:.1f}s "
+            f"(errors {reg.get('errors') or 0})",
             flush=True,
         )
         await asyncio.sleep(1.0)
@@ -501,6 +510,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "paced_rate": args.paced_rate,
             "paced_seconds": args.paced_seconds,
             "text_chars": args.text_chars,
+            "register": args.register,
             "send_cap_per_visitor": SEND_CAP_PER_S,
             "nofile": nofile,
         },
@@ -552,6 +562,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--paced-seconds", type=float, default=8.0, help="measured window of the paced phase")
     p.add_argument("--warmup", type=float, default=1.5, help="seconds of load before each window")
+    p.add_argument(
+        "--register",
+        choices=["db", "http"],
+        default="db",
+        help="idle visitors: seeded in the database with signed tokens (fast), or created one by one "
+        "through POST /api/v1/widget/visitors (slow: thousands of requests during setup)",
+    )
     p.add_argument("--text-chars", type=int, default=64, help="characters per message")
     p.add_argument("--verify-sample", type=int, default=100, help="chats whose whole transcript is checked")
     p.add_argument("--quiet-wait", type=float, default=5.0, help="wait up to this long for other jobs to go idle")

@@ -20,12 +20,16 @@ import contextlib
 import os
 import re
 import resource
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from frontdesk.security.tokens import new_visitor_id, sign_visitor
+from tests.clients import AgentClient
 from tests.cluster import harness
 from tests.cluster.harness import NODE_ENV, Nginx, Postgres, Redis, nginx_binary, pg_bin_dir, redis_binary
 from tests.conftest import ServerProcess
@@ -150,6 +154,62 @@ async def start_stack(root: Path, size: int, sockets: int, env: dict[str, str] |
 
 async def stop_stack(stack: Stack, artifacts: Path | None = None) -> None:
     await harness.stop_cluster_parts(stack.pg, stack.redis, stack.nodes, stack.nginx, artifacts)
+
+
+# -- setup data -----------------------------------------------------------------------------------
+ADMIN_EMAIL = "admin@example.com"
+
+
+async def admin_password(stack: Stack) -> str:
+    """The first admin's password: printed once by the first node on its first start; if it is
+    not in that log, set a new one through the CLI."""
+    m = re.search(r"E-mail:\s+admin@example\.com\s+Password:\s+(\S+)", stack.nodes[0].log_path.read_text())
+    if m:
+        return m.group(1)
+    password = "pw-" + secrets.token_urlsafe(12)
+    await asyncio.to_thread(stack.nodes[0].cli, "user", "password", "--email", ADMIN_EMAIL, "--password", password)
+    return password
+
+
+async def make_agents(stack: Stack, count: int, max_chats: int) -> list[tuple[str, str]]:
+    """`count` agents in the default department, created by the admin through the REST API (via
+    nginx), each allowed `max_chats` chats at once. Returns (email, password) pairs."""
+    admin = AgentClient(stack.url)
+    try:
+        await admin.login(ADMIN_EMAIL, await admin_password(stack))
+        made = []
+        for i in range(count):
+            email, password = f"bench-agent-{i}-{secrets.token_hex(3)}@example.com", "pw-" + secrets.token_urlsafe(12)
+            r = await admin.post("/api/v1/users", {"email": email, "name": f"Agent {i}", "password": password})
+            r.raise_for_status()
+            user_id = r.json()["user"]["id"]
+            r = await admin.http.patch(
+                f"/api/v1/users/{user_id}", json={"max_chats": max_chats}, headers={"X-CSRF-Token": admin.csrf or ""}
+            )
+            r.raise_for_status()
+            made.append((email, password))
+        return made
+    finally:
+        await admin.close()
+
+
+async def seed_visitors(stack: Stack, count: int, user_agent: str = "bench-idle") -> list[str]:
+    """`count` visitors written straight into the database (COPY), with their tokens signed by
+    the cluster's key: what `POST /api/v1/widget/visitors` would have returned, minus thousands
+    of HTTP requests during setup. Their sockets and hellos are real."""
+    import asyncpg
+
+    key = NODE_ENV["FRONTDESK_SECRET_KEY"].encode()
+    ids = [new_visitor_id() for _ in range(count)]
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(host="127.0.0.1", port=stack.pg.port, user="postgres", database="frontdesk")
+    try:
+        await conn.copy_records_to_table(
+            "visitors", records=[(i, now, user_agent) for i in ids], columns=["id", "created_at", "user_agent"]
+        )
+    finally:
+        await conn.close()
+    return [sign_visitor(i, key) for i in ids]
 
 
 # -- /proc ----------------------------------------------------------------------------------------
