@@ -456,6 +456,7 @@ class Worker:
         return {
             "name": ph.name,
             "kind": ph.kind,
+            "visitors": len(self.visitors),
             "window_s": ph.w1 - ph.w0,
             "acks_in_window": ph.acks_in_window,
             "acks_total": ph.acks_total,
