@@ -517,7 +517,7 @@ async def run_frontdesk(args: argparse.Namespace, chats: int, backend: str, tmp:
         url = await fresh_postgres_url(base)
     else:
         url = f"sqlite:///{data_dir / 'frontdesk.db'}"
-    server = FrontdeskProcess(data_dir, url)
+    server = FrontdeskProcess(data_dir, url, src=args.server_src)
     try:
         await server.start()
         result = await measure(f"frontdesk-{backend}", args, chats, server, "frontdesk", url)
@@ -542,17 +542,22 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    commit = ""
+    commit, dirty = "", None
     with contextlib.suppress(Exception):
         commit = subprocess.run(
             ["git", "log", "-1", "--format=%h %s"], cwd=REPO, capture_output=True, text=True, timeout=10
         ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "frontdesk"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout
+        dirty = len(status.splitlines())  # the server runs from the working tree, edits included
     return {
         "nproc": os.cpu_count(),
         "cpu_model": model,
         "python": platform.python_version(),
         "kernel": platform.release(),
         "commit": commit,
+        "frontdesk_uncommitted_files": dirty,
     }
 
 
@@ -693,6 +698,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "quiet_wait": args.quiet_wait,
             "retry_noisy": args.retry_noisy,
             "nice": args.nice,
+            "server_src": str(args.server_src) if args.server_src else None,
             "profiled": args.profile,
             "text_chars": args.text_chars,
             "send_cap_per_visitor": SEND_CAP_PER_S,
@@ -791,6 +797,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="raise this session's CPU share (autogroup nice, e.g. -10; needs root) for the run, so that "
         "other jobs on a shared machine disturb the figures less",
+    )
+    p.add_argument(
+        "--server-src",
+        type=Path,
+        default=None,
+        help="run frontdesk from this source tree instead (e.g. `git archive COMMIT | tar -x -C DIR`), "
+        "to compare versions",
     )
     p.add_argument("--no-echo", action="store_true", help="skip the echo ceiling")
     p.add_argument(

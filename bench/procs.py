@@ -170,9 +170,10 @@ async def postgres_backend_pids(url: str) -> list[int]:
     return [r["pid"] for r in rows]
 
 
-def cli_supports(option: str) -> bool:
+def cli_supports(option: str, src: Path | None = None) -> bool:
     """Whether `frontdesk user create` knows an option (without paying a CLI start-up)."""
-    return option in Path(frontdesk_cli.__file__).read_text()
+    path = src / "frontdesk" / "cli.py" if src else Path(frontdesk_cli.__file__)
+    return option in path.read_text()
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -232,8 +233,9 @@ class Process:
 class FrontdeskProcess(Process):
     """`frontdesk serve` (uvicorn, uvloop, one worker) with limits raised for load generation."""
 
-    def __init__(self, data_dir: Path, database_url: str) -> None:
+    def __init__(self, data_dir: Path, database_url: str, src: Path | None = None) -> None:
         port = free_port()
+        self.src = src
         env = {
             **os.environ,
             "FRONTDESK_DATA_DIR": str(data_dir),
@@ -249,6 +251,8 @@ class FrontdeskProcess(Process):
             # trusted local proxy (X-Forwarded-For), as a reverse proxy would present them.
             "FORWARDED_ALLOW_IPS": "127.0.0.1",
         }
+        if src is not None:  # another version of frontdesk (e.g. `git archive` of an older commit)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH")) if p)
         super().__init__(
             [sys.executable, "-m", "frontdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env,
@@ -282,7 +286,7 @@ class FrontdeskProcess(Process):
         Each must be able to hold `max_chats` chats at once (the default maximum is 3)."""
         made: list[tuple[str, str]] = []
         gate = asyncio.Semaphore(parallel)
-        cli_has_max = cli_supports("--max-chats")
+        cli_has_max = cli_supports("--max-chats", self.src)
 
         async def one(i: int) -> None:
             email = f"bench-agent-{i}-{secrets.token_hex(3)}@example.com"
