@@ -53,11 +53,13 @@ from bench.chat_throughput import Workers, machine, merge_phase, wait_for_quiet
 from bench.cluster_idle import IdleSpec, run_idle
 from bench.cluster_stack import (
     Stack,
+    all_cpu,
     connections,
     log_offsets,
     log_problems,
     make_agents,
     metric,
+    others_cpu,
     raise_nofile,
     rss_kib,
     scrape,
@@ -66,11 +68,12 @@ from bench.cluster_stack import (
     stop_stack,
 )
 from bench.load import SEND_CAP_PER_S, WorkerSpec
-from bench.procs import REPO, CpuMeter
+from bench.procs import REPO, CpuMeter, session_priority
 
 RESULTS = REPO / "bench" / "results"
 GOAL_P99_MS = 100.0
 SETUP_TIMEOUT = 300.0
+NOISY_PCT = 30.0  # a phase during which CPU outside our processes exceeded this (% of a core) is noisy
 
 
 # -- the idle visitors' process -------------------------------------------------------------------
@@ -193,8 +196,13 @@ async def run_phase(
     meter = CpuMeter(pids)
     await asyncio.sleep(max(0.0, start_at + args.warmup - time.monotonic()))
     meter.start()
+    everyone0 = all_cpu()
     await asyncio.sleep(max(0.0, start_at + args.warmup + seconds - time.monotonic()))
     cpu = meter.stop()
+    everyone1 = all_cpu()
+    # Our processes now (a PostgreSQL backend may have started during the window), then the rest.
+    ours = {p for group in pids.values() for p in group} | set(stack.postgres_pids()) | set(stack.nginx_pids())
+    others = others_cpu(everyone0, everyone1, ours, cpu["wall_s"])
     parts = await workers.expect("phase_done", seconds + args.warmup + 60)
     after = await scrape(stack)
     result = merge_phase(parts, cpu, rate)
@@ -208,6 +216,7 @@ async def run_phase(
         result["machine_us_per_msg"] = round(10_000 * result["machine_cpu_pct"] / result["msg_s"], 1)
     result["nodes"] = node_deltas(before, after, seconds + args.warmup)
     result["busy_before_pct"] = round(quiet, 1)
+    result["other_top"] = others
     # The raw samples are large and already summarised.
     return result
 
@@ -220,6 +229,11 @@ def summary_line(label: str, p: dict[str, Any]) -> str:
         f"ack p99 {ack['p99']} ms; CPU % nodes {nodes}, pg {p['postgres_cpu_pct']:.0f}, "
         f"redis {p['redis_cpu_pct']:.0f}, nginx {p['nginx_cpu_pct']:.0f}, client {p['client_cpu_pct']:.0f}, "
         f"other {p['other_cpu_pct']:.0f}, machine {p['machine_cpu_pct']:.0f}; errors {p['errors'] or 0}"
+        + (
+            f"\n    other CPU: {', '.join(f'{c} {x:.0f}%' for c, x in p['other_top'])}"
+            if p["other_cpu_pct"] > 10
+            else ""
+        )
     )
 
 
@@ -229,9 +243,13 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
     root.mkdir()
     n_agents = max(1, math.ceil(args.chats / args.chats_per_agent))
     sockets = args.idle_visitors + args.chats + n_agents
+    busy = await wait_for_quiet(args.quiet_wait_start)
+    if busy > 25:
+        print(f"  (starting anyway: other jobs use {busy:.0f}% of a core)")
     t0 = time.monotonic()
     stack = await start_stack(root, size, sockets)
     out: dict[str, Any] = {"nodes": size, "label": label, "chats": args.chats, "idle_visitors": args.idle_visitors}
+    out["busy_before_start_pct"] = round(busy, 1)
     out["nginx_conf"] = stack.nginx.conf_info
     workers: Workers | None = None
     idle: IdleProcess | None = None
@@ -310,17 +328,28 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
             flush=True,
         )
 
-        # 4. Measured phases.
-        phases: dict[str, Any] = {
-            "closed": await run_phase(args, stack, workers, idle, "closed", "closed", args.seconds, None)
-        }
-        print(summary_line(label, phases["closed"]), flush=True)
+        # 4. Measured phases (a phase disturbed by other jobs on the machine is run again, up to
+        # --retry-noisy times; the least disturbed one is kept, all count for verification).
+        phases: dict[str, Any] = {}
+        tries: list[dict[str, Any]] = []
+
+        async def measure(name: str, kind: str, seconds: float, rate: float | None) -> None:
+            for attempt in range(1 + max(0, args.retry_noisy)):
+                tries.append(await run_phase(args, stack, workers, idle, name, kind, seconds, rate))
+                tries[-1]["attempt"] = attempt + 1
+                print(summary_line(label, tries[-1]), flush=True)
+                if tries[-1]["other_cpu_pct"] <= NOISY_PCT:
+                    break
+                if attempt < args.retry_noisy:
+                    print(f"  ({tries[-1]['other_cpu_pct']:.0f}% of a core went to other jobs; once more)")
+            phases[name] = min((t for t in tries if t["name"] == name), key=lambda t: t["other_cpu_pct"])
+            phases[name]["noisy"] = phases[name]["other_cpu_pct"] > NOISY_PCT
+
+        await measure("closed", "closed", args.seconds, None)
         if args.paced_seconds > 0 and args.paced_rate != "0":
             if paced_rate is None:
                 paced_rate = pick_paced_rate(args, phases["closed"]["msg_s"])
-            name = f"paced_{int(paced_rate)}"
-            phases[name] = await run_phase(args, stack, workers, idle, name, "paced", args.paced_seconds, paced_rate)
-            print(summary_line(label, phases[name]), flush=True)
+            await measure(f"paced_{int(paced_rate)}", "paced", args.paced_seconds, paced_rate)
         out["paced_rate"] = paced_rate
         memory["rss_kib"]["after_run"] = rss_all(stack)
         out["idle_after_run"] = await idle.call("status", "status", 30)
@@ -328,7 +357,8 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
         # 5. Verification through nginx.
         workers.send("verify")
         parts = await workers.expect("verified", 300)
-        out["verify"] = verify_summary(label, parts, phases)
+        out["verify"] = verify_summary(label, parts, tries)
+        out["phase_tries"] = len(tries)
         out.update(
             phases=phases,
             memory=memory,
@@ -377,14 +407,14 @@ def per_node_memory(
     return out
 
 
-def verify_summary(label: str, parts: list[dict[str, Any]], phases: dict[str, Any]) -> dict[str, Any]:
+def verify_summary(label: str, parts: list[dict[str, Any]], tries: list[dict[str, Any]]) -> dict[str, Any]:
     v = {
         "chats_checked_last_seq": sum(p["chats_checked_last_seq"] for p in parts),
         "chats_checked_messages": sum(p["chats_checked_messages"] for p in parts),
         "acked_total": sum(p["acked_total"] for p in parts),
         "failed_total": sum(p["failed_total"] for p in parts),
-        "delivered_total": sum(ph["deliveries"] for ph in phases.values()),
-        "acked_in_phases": sum(ph["acks_total"] for ph in phases.values()),
+        "delivered_total": sum(ph["deliveries"] for ph in tries),
+        "acked_in_phases": sum(ph["acks_total"] for ph in tries),
         "problem_count": sum(p["problem_count"] for p in parts),
         "problems": [x for p in parts for x in p["problems"]][:50],
     }
@@ -441,6 +471,7 @@ def markdown(report: dict[str, Any]) -> str:
         cpu = " / ".join(fmt(x) for x in c["node_cpu_pct"])
         ok = "yes" if run["verify"]["ok"] else "**NO**"
         cap = " (send cap)" if c.get("cap_bound") else ""
+        cap += f" (noisy: other jobs {c['other_cpu_pct']:.0f}%)" if c.get("noisy") else ""
         lines.append(
             f"| {run['nodes']} | {c['msg_s']:.0f}{cap} | {fmt(c['e2e_ms']['p50'], 1)} | {fmt(c['e2e_ms']['p99'], 1)} "
             f"| {kib} | {cpu} | {fmt(c['client_cpu_pct'])} | {ok} |"
@@ -509,6 +540,8 @@ async def main_async(args: argparse.Namespace) -> int:
             "warmup": args.warmup,
             "paced_rate": args.paced_rate,
             "paced_seconds": args.paced_seconds,
+            "retry_noisy": args.retry_noisy,
+            "nice": args.nice,
             "text_chars": args.text_chars,
             "register": args.register,
             "send_cap_per_visitor": SEND_CAP_PER_S,
@@ -520,12 +553,17 @@ async def main_async(args: argparse.Namespace) -> int:
     os.chmod(tmp, 0o755)  # nginx workers and PostgreSQL run as other users
     bad = False
     paced_rate: float | None = None
+    priority = session_priority(args.nice) if args.nice else contextlib.nullcontext("unchanged")
     try:
-        for size in args.nodes:
-            run = await run_size(args, size, tmp, paced_rate)
-            paced_rate = run.get("paced_rate") or paced_rate  # the same offered rate for every size
-            bad = bad or not run["verify"]["ok"] or bool(run.get("dead_nodes"))
-            report["runs"].append(run)
+        with priority as how:
+            report["settings"]["priority"] = how
+            if args.nice:
+                print(f"priority: {how}")
+            for size in args.nodes:
+                run = await run_size(args, size, tmp, paced_rate)
+                paced_rate = run.get("paced_rate") or paced_rate  # the same offered rate for every size
+                bad = bad or not run["verify"]["ok"] or bool(run.get("dead_nodes"))
+                report["runs"].append(run)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["total_s"] = round(time.monotonic() - t_all, 1)
@@ -571,7 +609,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--text-chars", type=int, default=64, help="characters per message")
     p.add_argument("--verify-sample", type=int, default=100, help="chats whose whole transcript is checked")
-    p.add_argument("--quiet-wait", type=float, default=5.0, help="wait up to this long for other jobs to go idle")
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=5.0,
+        help="before each phase, wait up to this long for other jobs to go idle",
+    )
+    p.add_argument(
+        "--quiet-wait-start",
+        type=float,
+        default=60.0,
+        help="before starting each cluster, wait up to this long for other jobs to go idle",
+    )
+    p.add_argument(
+        "--retry-noisy",
+        type=int,
+        default=1,
+        help="run a phase again (up to N times) when other jobs took more than 30%% of a core during it",
+    )
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="this session's autogroup nice value during the run (e.g. -10, as root), so that other jobs on "
+        "a shared machine disturb less (PostgreSQL's backends are sessions of their own)",
+    )
     p.add_argument("--keep-logs", action="store_true", help="copy node/nginx/PostgreSQL/Redis logs to bench/results")
     args = p.parse_args(argv)
     if min(args.nodes) < 1 or args.chats < 1 or args.idle_visitors < 0:

@@ -230,6 +230,39 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def all_cpu() -> dict[int, tuple[str, float]]:
+    """Every process's (command name, CPU seconds so far), kernel threads included."""
+    out: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index(b"(") + 1 : stat.rindex(b")")].decode(errors="replace")
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        out[int(entry)] = (comm, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def others_cpu(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], ours: set[int], wall: float, top: int = 5
+) -> list[tuple[str, float]]:
+    """Who else used the CPU between two all_cpu() snapshots: % of a core by command name,
+    biggest first (processes that started and ended in between are not seen)."""
+    used: dict[str, float] = {}
+    for pid, (comm, cpu) in after.items():
+        if pid in ours:
+            continue
+        start = before[pid][1] if pid in before else 0.0  # started during the window: all of it
+        used[comm] = used.get(comm, 0.0) + max(0.0, cpu - start)
+    ranked = sorted(used.items(), key=lambda kv: -kv[1])[:top]
+    return [(comm, round(100 * cpu / wall, 1)) for comm, cpu in ranked if cpu > 0]
+
+
 def rss_kib(pid: int) -> int | None:
     """VmRSS of a process, KiB (None if it is gone)."""
     with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
