@@ -9,13 +9,12 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket
 
 from frontdesk.actions import chats, reads, routing, users
-from frontdesk.actions.context import AgentActor, Context, database_unavailable
+from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain import audience
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
     PROTOCOL_VERSION,
-    TRY_AGAIN_LATER,
     UNAUTHORIZED,
     SocketSession,
     int_field,
@@ -147,11 +146,4 @@ class AgentSession(SocketSession):
 
 
 async def agent_socket(ws: WebSocket) -> None:
-    state = ws.app.state
-    session = AgentSession(ws, state.ctx, state.hub)
-    try:
-        await session.start()
-    except Exception as exc:
-        if not database_unavailable(exc):
-            raise
-        await session.close(TRY_AGAIN_LATER, "database unavailable")
+    await AgentSession.serve(ws)

@@ -85,6 +85,22 @@ class SocketSession:
         self.handlers: dict[str, Handler] = {"ping": self.on_ping}
         self.actor: Any = None
 
+    @classmethod
+    async def serve(cls, ws: WebSocket) -> None:
+        """The endpoint: one session for this socket; a database that cannot be reached while
+        the session starts closes it with 1013 so the client backs off and comes back."""
+        state = ws.app.state
+        session = cls(ws, state.ctx, state.hub)
+        try:
+            await session.start()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            await session.close(TRY_AGAIN_LATER, "database unavailable")
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
     # -- sending ---------------------------------------------------------------
     def send(self, frame: dict[str, Any]) -> None:
         self.channel.offer(dumps(frame))

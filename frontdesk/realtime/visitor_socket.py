@@ -8,14 +8,13 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from frontdesk.actions import chats, reads, visitors, widget_settings
-from frontdesk.actions.context import Context, VisitorActor, database_unavailable
+from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
     PROTOCOL_VERSION,
-    TRY_AGAIN_LATER,
     UNAUTHORIZED,
     SocketSession,
 )
@@ -139,11 +138,4 @@ class VisitorSession(SocketSession):
 
 
 async def visitor_socket(ws: WebSocket) -> None:
-    state = ws.app.state
-    session = VisitorSession(ws, state.ctx, state.hub)
-    try:
-        await session.start()
-    except Exception as exc:
-        if not database_unavailable(exc):
-            raise
-        await session.close(TRY_AGAIN_LATER, "database unavailable")
+    await VisitorSession.serve(ws)
