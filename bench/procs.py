@@ -230,6 +230,20 @@ class Process:
             return ""
 
 
+def frontdesk_argv(src: Path | None, *args: str) -> list[str]:
+    """`python -m frontdesk ARGS`, or the same from another source tree. The venv's editable
+    install hooks the import system ahead of PYTHONPATH, so that hook is taken out first."""
+    if src is None:
+        return [sys.executable, "-m", "frontdesk", *args]
+    code = (
+        "import sys; "
+        "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in getattr(f, '__module__', '')]; "
+        f"sys.path.insert(0, {str(src.resolve())!r}); "
+        "import frontdesk.cli; frontdesk.cli.main()"
+    )
+    return [sys.executable, "-c", code, *args]
+
+
 class FrontdeskProcess(Process):
     """`frontdesk serve` (uvicorn, uvloop, one worker) with limits raised for load generation."""
 
@@ -251,10 +265,8 @@ class FrontdeskProcess(Process):
             # trusted local proxy (X-Forwarded-For), as a reverse proxy would present them.
             "FORWARDED_ALLOW_IPS": "127.0.0.1",
         }
-        if src is not None:  # another version of frontdesk (e.g. `git archive` of an older commit)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH")) if p)
         super().__init__(
-            [sys.executable, "-m", "frontdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            frontdesk_argv(src, "serve", "--host", "127.0.0.1", "--port", str(port)),
             env,
             data_dir / f"frontdesk-{port}.log",
             port,
@@ -262,10 +274,7 @@ class FrontdeskProcess(Process):
 
     async def cli(self, *args: str, wait_s: float = 120.0) -> str:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "frontdesk",
-            *args,
+            *frontdesk_argv(self.src, *args),
             env=self.env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
