@@ -49,7 +49,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.chat_throughput import Workers, machine, merge_phase, wait_for_quiet
+from bench.chat_throughput import Workers, finish_profile, machine, merge_phase, start_profile, wait_for_quiet
 from bench.cluster_idle import IdleSpec, run_idle
 from bench.cluster_stack import (
     Stack,
@@ -197,6 +197,8 @@ async def run_phase(
     await asyncio.sleep(max(0.0, start_at + args.warmup - time.monotonic()))
     meter.start()
     everyone0 = all_cpu()
+    node1 = stack.node_pids()[0]
+    spy = start_profile(args, f"cluster{len(stack.nodes)}-node1", name, node1, seconds) if kind == "closed" else None
     await asyncio.sleep(max(0.0, start_at + args.warmup + seconds - time.monotonic()))
     cpu = meter.stop()
     everyone1 = all_cpu()
@@ -217,6 +219,8 @@ async def run_phase(
     result["nodes"] = node_deltas(before, after, seconds + args.warmup)
     result["busy_before_pct"] = round(quiet, 1)
     result["other_top"] = others
+    if spy is not None:
+        result["profile_node1"] = await finish_profile(*spy)
     # The raw samples are large and already summarised.
     return result
 
@@ -542,6 +546,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "paced_seconds": args.paced_seconds,
             "retry_noisy": args.retry_noisy,
             "nice": args.nice,
+            "profiled": args.profile,
             "text_chars": args.text_chars,
             "register": args.register,
             "send_cap_per_visitor": SEND_CAP_PER_S,
@@ -633,6 +638,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="this session's autogroup nice value during the run (e.g. -10, as root), so that other jobs on "
         "a shared machine disturb less (PostgreSQL's backends are sessions of their own)",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample node1 with py-spy during the closed phase (slows that node: not for the figures)",
     )
     p.add_argument("--keep-logs", action="store_true", help="copy node/nginx/PostgreSQL/Redis logs to bench/results")
     args = p.parse_args(argv)

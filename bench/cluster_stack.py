@@ -258,9 +258,20 @@ def others_cpu(
         if pid in ours:
             continue
         start = before[pid][1] if pid in before else 0.0  # started during the window: all of it
+        if cpu - start > 0.02 * wall:  # a real consumer: name it by its command line
+            comm = command_line(pid) or comm
         used[comm] = used.get(comm, 0.0) + max(0.0, cpu - start)
     ranked = sorted(used.items(), key=lambda kv: -kv[1])[:top]
     return [(comm, round(100 * cpu / wall, 1)) for comm, cpu in ranked if cpu > 0]
+
+
+def command_line(pid: int, limit: int = 90) -> str | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:limit] or None
 
 
 def rss_kib(pid: int) -> int | None:
