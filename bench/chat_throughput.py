@@ -347,11 +347,11 @@ async def run_phase(
             "rate": (rate or 0.0) * spec.visitors / chats,
         }
         workers.conns[k].send(("phase", command))
-    meter = CpuMeter(pids)
+    meter = CpuMeter(pids, main_thread_of=server.pid)
     await asyncio.sleep(max(0.0, start_at + args.warmup - time.monotonic()))
     meter.start()
     before = await scrape_metrics(server.base_url)
-    spy = start_profile(args, label, name, server.pid, seconds) if kind == "closed" else None
+    spy = start_profile(args, label, name, server.pid, seconds)
     await asyncio.sleep(max(0.0, start_at + args.warmup + seconds - time.monotonic()))
     cpu = meter.stop()
     after = await scrape_metrics(server.base_url)
@@ -436,7 +436,8 @@ async def measure(
                 plan.append((f"paced_{int(100 * args.sustainable)}pct", "paced", args.paced_seconds, share))
             print(
                 f"  {label} {name}: {p['msg_s']:.0f} msg/s, ack p50/p99 {p['ack_ms']['p50']}/{p['ack_ms']['p99']} ms, "
-                f"e2e p99 {p['e2e_ms']['p99']} ms, server CPU {p.get('server_cpu_pct')}%, "
+                f"e2e p99 {p['e2e_ms']['p99']} ms, server CPU {p.get('server_cpu_pct')}% "
+                f"(event loop thread {p.get('server_loop_cpu_pct')}%), "
                 f"db CPU {p.get('postgres_cpu_pct', '-')}%, client CPU {p['client_cpu_pct']}%, "
                 f"machine {p['machine_cpu_pct']}% (other {p['other_cpu_pct']}%)"
                 + (
@@ -809,7 +810,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--profile",
         action="store_true",
-        help="sample the server with py-spy during the closed phase (slows it: not for the figures)",
+        help="sample the server with py-spy during each phase (slows it: not for the figures)",
     )
     p.add_argument("--keep", action="store_true", help="keep the temp dir with server logs")
     args = p.parse_args(argv)

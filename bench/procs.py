@@ -30,10 +30,12 @@ def free_port() -> int:
 
 
 # -- CPU accounting from /proc (no psutil) -------------------------------------------------------
-def proc_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a process (all its threads), or None if it is gone."""
+def proc_cpu_seconds(pid: int, tid: int | None = None) -> float | None:
+    """User + system CPU seconds of a process (all its threads) or of one of its threads (its
+    main thread, the event loop, has tid == pid), or None if it is gone."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
+        with open(path, "rb") as f:
             stat = f.read()
     except OSError:
         return None
@@ -75,12 +77,14 @@ def system_cpu() -> tuple[float, float]:
 class CpuMeter:
     """CPU used by a set of processes, and by the whole machine, between start() and stop()."""
 
-    def __init__(self, pids: dict[str, list[int]]) -> None:
+    def __init__(self, pids: dict[str, list[int]], main_thread_of: int | None = None) -> None:
         self.pids = pids
+        self.main = main_thread_of  # also meter this process's main thread alone
 
     def start(self) -> None:
         self.t0 = time.monotonic()
         self.cpu0 = {pid: proc_cpu_seconds(pid) for pids in self.pids.values() for pid in pids}
+        self.main0 = proc_cpu_seconds(self.main, self.main) if self.main else None
         self.sys0 = system_cpu()
 
     def stop(self) -> dict[str, float]:
@@ -94,11 +98,17 @@ class CpuMeter:
                 if before is not None and after is not None:
                     used += after - before
             out[f"{name}_cpu_pct"] = round(100 * used / wall, 1)  # 100 = one core
+        if self.main and self.main0 is not None:
+            main1 = proc_cpu_seconds(self.main, self.main)
+            if main1 is not None:
+                out["server_loop_cpu_pct"] = round(100 * (main1 - self.main0) / wall, 1)
         busy0, total0 = self.sys0
         ncpu = os.cpu_count() or 1
         out["machine_cpu_pct"] = round(100 * ncpu * (busy1 - busy0) / max(1.0, total1 - total0), 1)
         # Whatever else ran: kernel softirq work for loopback, or other jobs on the machine.
-        ours = sum(v for k, v in out.items() if k.endswith("_cpu_pct") and k != "machine_cpu_pct")
+        ours = sum(
+            v for k, v in out.items() if k.endswith("_cpu_pct") and k not in ("machine_cpu_pct", "server_loop_cpu_pct")
+        )
         out["other_cpu_pct"] = round(out["machine_cpu_pct"] - ours, 1)
         return out
 
