@@ -25,7 +25,7 @@ run: install
 # Installs Debian chromium/postgresql/redis when missing (as root), starts throw-away
 # PostgreSQL and Redis on loopback, then runs the whole suite against them.
 test: install
-	$(BIN)/ruff check .
+	$(BIN)/ruff check frontdesk tests scripts
 	bash scripts/test-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
