@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.context import (
@@ -128,7 +128,11 @@ class GroupCommitWriter:
                 (row.chat_id, row.client_id): row
                 for row in (
                     await conn.execute(
-                        select(*MESSAGE_COLUMNS).where(tuple_(Message.chat_id, Message.client_id).in_(pairs))
+                        # (chat = ? AND client_id = ?) OR …: one unique-index probe per send on both
+                        # databases (SQLite scans the whole table for a row-value IN).
+                        select(*MESSAGE_COLUMNS).where(
+                            or_(*(and_(Message.chat_id == c, Message.client_id == k) for c, k in pairs))
+                        )
                     )
                 ).all()
             }
