@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.chat_throughput import Workers, finish_profile, machine, merge_phase, start_profile, wait_for_quiet
-from bench.cluster_idle import IdleSpec, run_idle
+from bench.cluster_idle import IdleSpec, run_chat_worker, run_idle
 from bench.cluster_stack import (
     Stack,
     all_cpu,
@@ -74,6 +74,23 @@ RESULTS = REPO / "bench" / "results"
 GOAL_P99_MS = 100.0
 SETUP_TIMEOUT = 300.0
 NOISY_PCT = 30.0  # a phase during which CPU outside our processes exceeded this (% of a core) is noisy
+
+
+class ChatWorkers(Workers):
+    """bench.chat_throughput's load generator processes, started through a wrapper that turns
+    their garbage collector off (bench/cluster_idle.py: quiet_gc)."""
+
+    def __init__(self, specs: list[WorkerSpec]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.procs = []
+        self.conns = []
+        for spec in specs:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=run_chat_worker, args=(spec, child), daemon=True)
+            proc.start()
+            child.close()
+            self.procs.append(proc)
+            self.conns.append(parent)
 
 
 # -- the idle visitors' process -------------------------------------------------------------------
@@ -299,7 +316,7 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
             text_chars=args.text_chars,
             verify_sample=args.verify_sample,
         )
-        workers = Workers([spec])
+        workers = ChatWorkers([spec])
         setup = (await workers.expect("ready", SETUP_TIMEOUT))[0]
         print(
             f"  {args.chats} chats set up in {time.monotonic() - t2:.1f}s "
