@@ -383,10 +383,16 @@ class Worker:
         if ack.get("type") != "ack":
             raise RuntimeError(f"first message of visitor {i} failed: {ack}")
         v.chat_id = ack["chat_id"]
+        if self.agents and v.assignee is None:
+            # Take it now rather than after everyone has queued: a long queue costs the server a
+            # position update to every waiting visitor whenever it changes. With automatic
+            # routing an offer may win instead; the loser gets `conflict`, which is fine.
+            self.accept(self.agents[i % len(self.agents)], v.chat_id)
 
     async def wait_assigned(self) -> dict[str, Any]:
-        """Until every chat has an agent: offers are accepted as they come; chats nobody was
-        offered (manual routing) are accepted explicitly, visitor i by agent i mod n."""
+        """Until every chat has an agent. Offers are accepted as they come, and each chat was
+        also accepted by agent i mod n as soon as it opened; what is left after a pause (a
+        refused accept, a lost offer) is accepted again by that agent."""
         deadline = time.monotonic() + ASSIGN_TIMEOUT
         last_progress, last_count, explicit = time.monotonic(), -1, 0
         while time.monotonic() < deadline:
@@ -407,7 +413,7 @@ class Worker:
             raise RuntimeError(f"{len(left)} chats were never assigned (agents refused: {dict(refused)})")
         load = Counter(v.assignee for v in self.visitors)
         return {
-            "explicit_accepts": explicit,
+            "late_accepts": explicit,
             "chats_per_agent_min": min(load.values()),
             "chats_per_agent_max": max(load.values()),
             "agents_with_chats": len(load),
