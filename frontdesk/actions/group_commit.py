@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.context import (
@@ -130,8 +130,11 @@ class GroupCommitWriter:
                     await conn.execute(
                         # (chat = ? AND client_id = ?) OR …: one unique-index probe per send on both
                         # databases (SQLite scans the whole table for a row-value IN).
+                        # PostgreSQL probes the index for a row-value IN.
                         select(*MESSAGE_COLUMNS).where(
                             or_(*(and_(Message.chat_id == c, Message.client_id == k) for c, k in pairs))
+                            if self.ctx.db.is_sqlite
+                            else tuple_(Message.chat_id, Message.client_id).in_(pairs)
                         )
                     )
                 ).all()
