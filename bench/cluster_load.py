@@ -73,6 +73,7 @@ from bench.procs import REPO, CpuMeter, session_priority
 RESULTS = REPO / "bench" / "results"
 GOAL_P99_MS = 100.0
 SETUP_TIMEOUT = 300.0
+STALL_MS = 250.0  # a second of the window whose ack p99 exceeds this is reported as stalled
 NOISY_PCT = 30.0  # a phase during which CPU outside our processes exceeded this (% of a core) is noisy
 
 
@@ -235,6 +236,9 @@ async def run_phase(
         result["machine_us_per_msg"] = round(10_000 * result["machine_cpu_pct"] / result["msg_s"], 1)
     result["nodes"] = node_deltas(before, after, seconds + args.warmup)
     result["busy_before_pct"] = round(quiet, 1)
+    # Seconds of the window in which acknowledgements took far longer than usual: the event loop
+    # stalled (a full garbage collection on a node with thousands of sockets looks like this).
+    result["stalled_seconds"] = [x["s"] for x in result.get("ack_ms_by_second", []) if (x.get("p99") or 0) > STALL_MS]
     result["other_top"] = others
     if spy is not None:
         result["profile_node1"] = await finish_profile(*spy)
@@ -250,6 +254,7 @@ def summary_line(label: str, p: dict[str, Any]) -> str:
         f"ack p99 {ack['p99']} ms; CPU % nodes {nodes}, pg {p['postgres_cpu_pct']:.0f}, "
         f"redis {p['redis_cpu_pct']:.0f}, nginx {p['nginx_cpu_pct']:.0f}, client {p['client_cpu_pct']:.0f}, "
         f"other {p['other_cpu_pct']:.0f}, machine {p['machine_cpu_pct']:.0f}; errors {p['errors'] or 0}"
+        + (f"\n    seconds with ack p99 > {STALL_MS:.0f} ms: {p['stalled_seconds']}" if p["stalled_seconds"] else "")
         + (
             f"\n    other CPU: {', '.join(f'{c} {x:.0f}%' for c, x in p['other_top'])}"
             if p["other_cpu_pct"] > 10
@@ -477,14 +482,20 @@ def fmt(v: Any, nd: int = 0) -> str:
     return str(v)
 
 
+def stalled(p: dict[str, Any]) -> str:
+    """Seconds of the window with ack p99 over STALL_MS (recomputed: older reports lack it)."""
+    n = sum(1 for x in p.get("ack_ms_by_second", []) if (x.get("p99") or 0) > STALL_MS)
+    return f"{n} of {p['window_s']:.0f}"
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "Closed loop (each chat visitor one message in flight), "
         f"{report['settings']['chats']} chats + {report['settings']['idle_visitors']} idle visitors:",
         "",
-        "| nodes | msg/s | e2e p50 ms | e2e p99 ms | KiB per connection (per node) | server CPU % (per node) "
-        "| client CPU % | stored = acked |",
-        "|---:|---:|---:|---:|---|---|---:|---|",
+        "| nodes | msg/s | e2e p50 ms | e2e p99 ms | e2e max ms | stalled seconds | KiB per connection (per node) "
+        "| server CPU % (per node) | client CPU % | stored = acked |",
+        "|---:|---:|---:|---:|---:|---:|---|---|---:|---|",
     ]
     for run in report["runs"]:
         c = run["phases"]["closed"]
@@ -495,7 +506,7 @@ def markdown(report: dict[str, Any]) -> str:
         cap += f" (noisy: other jobs {c['other_cpu_pct']:.0f}%)" if c.get("noisy") else ""
         lines.append(
             f"| {run['nodes']} | {c['msg_s']:.0f}{cap} | {fmt(c['e2e_ms']['p50'], 1)} | {fmt(c['e2e_ms']['p99'], 1)} "
-            f"| {kib} | {cpu} | {fmt(c['client_cpu_pct'])} | {ok} |"
+            f"| {fmt(c['e2e_ms']['max'])} | {stalled(c)} | {kib} | {cpu} | {fmt(c['client_cpu_pct'])} | {ok} |"
         )
     lines += [
         "",
@@ -503,15 +514,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['machine']['nproc']} cores = {100 * (report['machine']['nproc'] or 1)} %):",
         "",
         "| nodes | nodes (sum) | PostgreSQL | Redis | nginx | load generators | other (kernel, jobs) | machine "
-        "| machine µs per msg |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| nodes µs per msg | machine µs per msg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in report["runs"]:
         c = run["phases"]["closed"]
         lines.append(
             f"| {run['nodes']} | {fmt(c['server_cpu_pct'])} | {fmt(c['postgres_cpu_pct'])} | {fmt(c['redis_cpu_pct'])} "
             f"| {fmt(c['nginx_cpu_pct'])} | {fmt(c['client_cpu_pct'])} | {fmt(c['other_cpu_pct'])} "
-            f"| {fmt(c['machine_cpu_pct'])} | {fmt(c.get('machine_us_per_msg'))} |"
+            f"| {fmt(c['machine_cpu_pct'])} | {fmt(c.get('server_us_per_msg'))} | {fmt(c.get('machine_us_per_msg'))} |"
         )
     paced = [(run, p) for run in report["runs"] for p in run["phases"].values() if p["kind"] == "paced"]
     if paced:
@@ -519,14 +530,14 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "Paced (a fixed offered rate, the same for every size; latency from the scheduled send time):",
             "",
-            "| nodes | offered msg/s | achieved msg/s | e2e p50 ms | e2e p99 ms | ack p99 ms | server CPU % (per node) "
-            "| machine CPU % |",
-            "|---:|---:|---:|---:|---:|---:|---|---:|",
+            "| nodes | offered msg/s | achieved msg/s | e2e p50 ms | e2e p99 ms | e2e max ms | stalled seconds "
+            "| server CPU % (per node) | machine CPU % |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
         ]
         for run, p in paced:
             lines.append(
                 f"| {run['nodes']} | {p['offered_msg_s']:.0f} | {p['msg_s']:.0f} | {fmt(p['e2e_ms']['p50'], 1)} "
-                f"| {fmt(p['e2e_ms']['p99'], 1)} | {fmt(p['ack_ms']['p99'], 1)} "
+                f"| {fmt(p['e2e_ms']['p99'], 1)} | {fmt(p['e2e_ms']['max'])} | {stalled(p)} "
                 f"| {' / '.join(fmt(x) for x in p['node_cpu_pct'])} | {fmt(p['machine_cpu_pct'])} |"
             )
     runs = report["runs"]
@@ -661,6 +672,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="sample node1 with py-spy during the closed phase (slows that node: not for the figures)",
     )
+    p.add_argument("--from-json", metavar="FILE", help="print the tables of a saved report and exit")
     p.add_argument("--keep-logs", action="store_true", help="copy node/nginx/PostgreSQL/Redis logs to bench/results")
     args = p.parse_args(argv)
     if min(args.nodes) < 1 or args.chats < 1 or args.idle_visitors < 0:
@@ -670,6 +682,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.from_json:
+        print(markdown(json.loads(Path(args.from_json).read_text())))
+        return
     import uvloop
 
     sys.exit(uvloop.run(main_async(args)))
