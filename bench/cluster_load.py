@@ -276,6 +276,7 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
     stack = await start_stack(root, size, sockets)
     out: dict[str, Any] = {"nodes": size, "label": label, "chats": args.chats, "idle_visitors": args.idle_visitors}
     out["busy_before_start_pct"] = round(busy, 1)
+    out["server_code"] = server_code()
     out["nginx_conf"] = stack.nginx.conf_info
     workers: Workers | None = None
     idle: IdleProcess | None = None
@@ -412,6 +413,23 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
         if idle is not None:
             await idle.stop()
         await stop_stack(stack, (RESULTS / f"cluster_load-logs-{size}") if args.keep_logs else None)
+
+
+def server_code() -> str:
+    """The commit the nodes run (they start from the working tree), and whether frontdesk/ has
+    uncommitted changes: the repository may move while a run is in progress."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "log", "-1", "--format=%h"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "frontdesk"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return head + (" (frontdesk/ modified)" if dirty else "")
 
 
 def per_node_memory(
@@ -600,6 +618,13 @@ async def main_async(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["total_s"] = round(time.monotonic() - t_all, 1)
+    codes = {run.get("server_code") for run in report["runs"]}
+    if len(codes) > 1:
+        print(
+            f"\n!!! the server code changed during the run ({', '.join(sorted(map(str, codes)))}): "
+            "the sizes are not comparable !!!",
+            file=sys.stderr,
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"cluster_load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
