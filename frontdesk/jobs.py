@@ -15,8 +15,8 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from frontdesk.actions import mail, routing
 from frontdesk.actions.context import Context
@@ -41,12 +41,15 @@ async def take_lease(ctx: Context, name: str, holder: str, seconds: float = LEAS
         )
         if result.rowcount == 1:
             return True
-    try:
-        async with ctx.db.write() as conn:
-            await conn.execute(insert(Lease).values(name=name, holder=holder, expires_at=until))
-        return True
-    except IntegrityError:
-        return False  # somebody else holds it
+    async with ctx.db.write() as conn:  # a new lease; ON CONFLICT: somebody else holds it
+        dialect = sqlite if ctx.db.is_sqlite else postgresql
+        result = await conn.execute(
+            dialect.insert(Lease)
+            .values(name=name, holder=holder, expires_at=until)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(Lease.name)
+        )
+        return result.first() is not None
 
 
 class Jobs:
