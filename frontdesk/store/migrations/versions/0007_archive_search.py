@@ -1,4 +1,4 @@
-"""archive search, satisfaction ratings, retention and audit log (issue 5)
+"""transcript archive: full-text search (issue 5)
 
 Revision ID: 0007
 Revises: 0006
