@@ -1,4 +1,10 @@
-"""Redis pub/sub bus for several nodes: one subscriber per node, routing done in-process."""
+"""Redis pub/sub bus for several nodes: one subscriber per node, routing done in-process.
+
+Every node receives every event, so what one publish costs a receiver is paid once per node.
+A publish call (one commit's frames, often a whole group commit) therefore goes out as ONE
+Redis message on one channel, framed as `topic GS topic US payload RS …`: one parse per
+commit instead of one per frame (bench/redis_bus.py). Payloads are JSON text or plain strings
+our code builds, which never contain the ASCII separators (JSON escapes control characters)."""
 
 from __future__ import annotations
 
@@ -13,6 +19,33 @@ from frontdesk.bus.base import Receiver
 
 log = logging.getLogger(__name__)
 PREFIX = "fd:"
+CHANNEL = PREFIX + "events"
+GROUP, UNIT, RECORD = "\x1d", "\x1f", "\x1e"
+
+
+def pack(messages: Sequence[tuple[str, str]]) -> str:
+    """One string for a publish call; a payload sent to several topics in a row is sent once."""
+    records: list[str] = []
+    topics: list[str] = []
+    last: str | None = None
+    for topic, payload in messages:
+        if topics and payload is not last and payload != last:
+            records.append(f"{GROUP.join(topics)}{UNIT}{last}")
+            topics = []
+        topics.append(topic)
+        last = payload
+    if topics:
+        records.append(f"{GROUP.join(topics)}{UNIT}{last}")
+    return RECORD.join(records)
+
+
+def unpack(data: str) -> list[tuple[str, str]]:
+    out = []
+    for record in data.split(RECORD):
+        topics, _, payload = record.partition(UNIT)
+        for topic in topics.split(GROUP):
+            out.append((topic, payload))
+    return out
 
 
 class RedisBus:
@@ -33,10 +66,7 @@ class RedisBus:
     async def publish(self, messages: Sequence[tuple[str, str]]) -> None:
         if not messages:
             return
-        async with self._client.pipeline(transaction=False) as pipe:
-            for topic, payload in messages:
-                pipe.publish(PREFIX + topic, payload)
-            await pipe.execute()
+        await self._client.publish(CHANNEL, pack(messages))
 
     async def _listen(self) -> None:
         delay = 0.2
@@ -44,17 +74,18 @@ class RedisBus:
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(PREFIX + "*")
+                await pubsub.subscribe(CHANNEL)
                 self.connected.set()
                 delay = 0.2
                 if lost and self.on_gap is not None:
                     self.on_gap()
                 lost = False
                 async for message in pubsub.listen():
-                    if message["type"] != "pmessage" or self._receiver is None:
+                    receiver = self._receiver
+                    if message["type"] != "message" or receiver is None:
                         continue
-                    topic = message["channel"].decode()[len(PREFIX) :]
-                    self._receiver(topic, message["data"].decode())
+                    for topic, payload in unpack(message["data"].decode()):
+                        receiver(topic, payload)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis restarts: clients resync from the database.
