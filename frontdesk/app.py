@@ -18,7 +18,14 @@ from frontdesk import __version__
 from frontdesk.actions.context import Context
 from frontdesk.actions.group_commit import GroupCommitWriter
 from frontdesk.actions.routing import Router
+from frontdesk.api import attachments as attachments_api
+from frontdesk.api import canned as canned_api
 from frontdesk.api import chats, departments, errors, session, tickets, users, widget
+from frontdesk.api import desk as desk_api
+from frontdesk.api import privacy as privacy_api
+from frontdesk.api import profile as profile_api
+from frontdesk.api import satisfaction as satisfaction_api
+from frontdesk.api import supervision as supervision_api
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
 from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
@@ -101,6 +108,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         departments.settings_router,
         users.router,
         tickets.router,
+        canned_api.router,
+        desk_api.router,
+        attachments_api.router,
+        profile_api.router,
+        privacy_api.router,
+        satisfaction_api.router,
+        supervision_api.router,
         widget.router,
     ):
         app.include_router(router)

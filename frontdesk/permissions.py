@@ -1,17 +1,34 @@
 """Who may do what: one table for HTTP and WebSocket alike (docs/permissions.md).
 
-Roles: admin > supervisor > agent. Visitors are not users; they reach only their own chat,
-which the visitor actions enforce by always filtering on the token's visitor id.
+Roles: admin > manager > supervisor > agent. An admin runs the system (users, settings,
+departments); a manager leads every department (monitoring, reviews, members) but not the
+system; a supervisor leads the departments they are a member of; an agent answers chats.
+Visitors are not users; they reach only their own chat, which the visitor actions enforce by
+always filtering on the token's visitor id.
+
+A rule is the set of roles allowed. A role written `role@own-departments` (`own_departments()`)
+is allowed only for chats and departments of the departments it is a member of: the action
+checks that with `in_scope()` once it knows the department.
 """
 
 from __future__ import annotations
 
 from frontdesk.domain.chat_rules import ChatRuleError
 
-ROLES = ("admin", "supervisor", "agent")
+ROLES = ("admin", "manager", "supervisor", "agent")
+SCOPED = "@own-departments"
+
+
+def own_departments(*roles: str) -> frozenset[str]:
+    """Roles allowed only within the departments they are members of."""
+    return frozenset(role + SCOPED for role in roles)
+
 
 _ALL = frozenset(ROLES)
-_LEADS = frozenset({"admin", "supervisor"})
+_LEADS = frozenset({"admin", "manager", "supervisor"})
+_MANAGERS = frozenset({"admin", "manager"})
+# Supervision (issue 5): managers and admins everywhere, supervisors in their departments.
+_SUPERVISE = _MANAGERS | own_departments("supervisor")
 
 RULES: dict[str, frozenset[str]] = {
     "chat.list": _ALL,
@@ -33,14 +50,58 @@ RULES: dict[str, frozenset[str]] = {
     "settings.manage": frozenset({"admin"}),
     "ticket.read": _ALL,
     "ticket.update": _ALL,
+    # satisfaction, retention and audit (issue 5)
+    "report.satisfaction": _MANAGERS | own_departments("supervisor"),  # ratings per agent, department
+    "privacy.manage": frozenset({"admin"}),  # the retention period and mode
+    "visitor.delete": frozenset({"admin"}),  # one visitor's data, on their request
+    "audit.read": _MANAGERS,  # the audit log
+    # attachments (issue 4): sending one follows chat.reply, opening one chat.read plus this
+    "attachment.read_any": _MANAGERS,  # any chat's files; others: their departments' and their own chats'
+    # canned responses and scripted mode (issue 4)
+    "canned.use": _ALL,  # list and send them; create, change and delete your personal ones
+    "canned.manage": _LEADS,  # the shared ones: global and per department
+    "chat.reply_unscripted": _LEADS,  # free text in a scripted department, whatever the level
+    # supervision and quality (issue 5)
+    "chat.monitor": _SUPERVISE,  # the Monitor page; watch any ongoing chat read-only, live
+    "chat.whisper": _SUPERVISE,  # a message only the chat's agents see
+    "chat.join": _SUPERVISE,  # become a visible participant (and leave again)
+    "chat.take_over": _SUPERVISE,  # become the chat's agent, past the maximum of chats
+    "chat.annotate": _SUPERVISE,  # comment on a message of a transcript
+    "review.write": _SUPERVISE,  # score a chat on its department's scorecard
+    "review.read": _SUPERVISE,  # every review and annotation (of the departments in scope)
+    "review.mine": _ALL,  # reviews and annotations of the chats you handled
+    "scorecard.manage": _SUPERVISE,  # a department's scorecard criteria
+    "report.quality": _SUPERVISE,  # average review scores per agent and department
+    # escalation tiers, tags (issue 4)
+    "chat.escalate": _ALL,  # your own chats, to the next level of the department
+    "report.escalations": _LEADS,  # escalations counted by reason
+    "tag.read": _ALL,  # the managed list of tags
+    "tag.manage": _LEADS,  # create, rename, recolour, delete tags
+    "chat.tag": _ALL,  # add or remove tags on chats you can read
 }
 
 
 def allowed(role: str, action: str) -> bool:
+    """Whether the role may do the action at all (perhaps only in its own departments)."""
     try:
-        return role in RULES[action]
+        rule = RULES[action]
     except KeyError:
         raise LookupError(f"no permission rule for {action!r}") from None
+    return role in rule or role + SCOPED in rule
+
+
+def department_scoped(role: str, action: str) -> bool:
+    """Whether the role may do the action only in the departments it is a member of."""
+    return allowed(role, action) and role not in RULES[action]
+
+
+def in_scope(role: str, action: str, department_id: int | None, my_departments: object) -> bool:
+    """The department check of a scoped rule; `my_departments` holds the actor's departments."""
+    if not allowed(role, action):
+        return False
+    if not department_scoped(role, action):
+        return True
+    return department_id is not None and department_id in my_departments  # type: ignore[operator]
 
 
 def require(role: str, action: str) -> None:
@@ -91,11 +152,54 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/users/{user_id}"): "user.update",
     ("GET", "/api/v1/tickets"): "ticket.read",
     ("POST", "/api/v1/tickets/{ticket_id}/done"): "ticket.update",
+    ("GET", "/api/v1/canned"): "canned.use",
+    ("POST", "/api/v1/canned"): "canned.use",  # shared scopes: canned.manage, checked by the action
+    ("PATCH", "/api/v1/canned/{canned_id}"): "canned.use",
+    ("DELETE", "/api/v1/canned/{canned_id}"): "canned.use",
+    ("POST", "/api/v1/chats/{chat_id}/escalate"): "chat.escalate",
+    ("GET", "/api/v1/escalations/reasons"): "chat.escalate",
+    ("GET", "/api/v1/escalations/report"): "report.escalations",
+    ("GET", "/api/v1/tags"): "tag.read",
+    ("POST", "/api/v1/tags"): "tag.manage",
+    ("PATCH", "/api/v1/tags/{tag_id}"): "tag.manage",
+    ("DELETE", "/api/v1/tags/{tag_id}"): "tag.manage",
+    ("PUT", "/api/v1/chats/{chat_id}/tags/{tag_id}"): "chat.tag",
+    ("DELETE", "/api/v1/chats/{chat_id}/tags/{tag_id}"): "chat.tag",
+    ("POST", "/api/v1/chats/{chat_id}/attachments"): "chat.reply",
+    ("GET", "/api/v1/chats/{chat_id}/attachments/{file_id}"): "chat.read",
+    ("GET", "/api/v1/profile"): "authenticated",
+    ("PATCH", "/api/v1/profile"): "authenticated",  # your own: name and job title
+    ("PUT", "/api/v1/profile/avatar"): "authenticated",
+    ("DELETE", "/api/v1/profile/avatar"): "authenticated",
+    ("GET", "/api/v1/avatars/{file_id}"): "public",  # random ids; the widget shows them on other sites
+    ("POST", "/api/v1/widget/attachments"): "visitor",  # X-Visitor-Token: into the visitor's open chat
+    ("GET", "/api/v1/widget/attachments/{file_id}"): "visitor",  # X-Visitor-Token: files of their chats
     ("POST", "/api/v1/widget/visitors"): "visitor",
     ("GET", "/api/v1/widget/config"): "visitor",
     ("POST", "/api/v1/widget/offline"): "visitor",
-    ("WS", "/api/v1/widget/ws"): "visitor",
+    ("WS", "/api/v1/widget/ws"): "visitor",  # chat.rate, transcript.email: the visitor's own ended chats
+    ("GET", "/api/v1/reports/satisfaction"): "report.satisfaction",
+    ("GET", "/api/v1/settings/privacy"): "privacy.manage",
+    ("PUT", "/api/v1/settings/privacy"): "privacy.manage",
+    ("DELETE", "/api/v1/visitors/{visitor_id}"): "visitor.delete",
+    ("GET", "/api/v1/audit"): "audit.read",
     ("WS", "/api/v1/agent/ws"): "authenticated",
+    # supervision and quality (issue 5; api/supervision.py)
+    ("GET", "/api/v1/monitor/chats"): "chat.monitor",
+    ("GET", "/api/v1/chats/{chat_id}/participants"): "chat.read",
+    ("POST", "/api/v1/chats/{chat_id}/whispers"): "chat.whisper",
+    ("POST", "/api/v1/chats/{chat_id}/join"): "chat.join",
+    ("POST", "/api/v1/chats/{chat_id}/leave"): "chat.join",
+    ("POST", "/api/v1/chats/{chat_id}/take-over"): "chat.take_over",
+    ("GET", "/api/v1/chats/{chat_id}/annotations"): "review.mine",  # your chats; leads: review.read
+    ("POST", "/api/v1/chats/{chat_id}/annotations"): "chat.annotate",
+    ("DELETE", "/api/v1/annotations/{annotation_id}"): "chat.annotate",
+    ("GET", "/api/v1/departments/{department_id}/scorecard"): "review.mine",
+    ("PUT", "/api/v1/departments/{department_id}/scorecard"): "scorecard.manage",
+    ("GET", "/api/v1/chats/{chat_id}/reviews"): "review.mine",  # your chats; leads: review.read
+    ("PUT", "/api/v1/chats/{chat_id}/review"): "review.write",
+    ("GET", "/api/v1/reviews/mine"): "review.mine",
+    ("GET", "/api/v1/reports/review-scores"): "report.quality",
 }
 
 # Frames on the agent socket and the action each one needs (the visitor socket reaches only the
@@ -109,4 +213,10 @@ AGENT_FRAME_RULES: dict[str, str] = {
     "chat.decline": "chat.accept",
     "chat.close": "chat.close",
     "status.set": "authenticated",
+    # supervision (issue 5; realtime/following.py)
+    "monitor.start": "chat.monitor",
+    "monitor.stop": "authenticated",
+    "watch": "chat.monitor",
+    "unwatch": "authenticated",
+    "whisper.send": "chat.whisper",
 }

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
 from frontdesk.actions.chat_events import event_row, publish_event, publish_summary
 from frontdesk.actions.context import (
     AgentActor,
@@ -24,6 +25,7 @@ from frontdesk.actions.context import (
 from frontdesk.actions.departments import department_availability
 from frontdesk.actions.group_commit import FALLBACK, PendingSend
 from frontdesk.actions.routing import log_routing
+from frontdesk.actions.supervision import may_write_as_participant
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import (
@@ -41,7 +43,7 @@ from frontdesk.domain.chat_rules import (
     preview,
 )
 from frontdesk.permissions import allowed, require
-from frontdesk.store import chat_store, department_store
+from frontdesk.store import attachment_store, chat_store, department_store, tier_store
 from frontdesk.wire import event_payload
 
 NOT_FOUND = "That chat does not exist or is not yours."
@@ -173,9 +175,15 @@ async def _department_for_new_chat(ctx: Context, conn, slug: str | None) -> Any:
 
 
 async def do_send_agent_message(
-    *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object
+    *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object, canned_id: object = None
 ) -> SendResult:
+    """An agent's reply: free `text`, or with `canned_id` a canned response rendered by the
+    server for this chat (any text sent with it is ignored; actions/canned.py)."""
     require(actor.role, "chat.reply")
+    if check_canned_id(canned_id) is not None:
+        return await do_send_canned_response(
+            ctx=ctx, actor=actor, chat_id=chat_id, canned_id=canned_id, client_id=client_id  # type: ignore[arg-type]
+        )
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
     if ctx.writer is not None:
@@ -187,12 +195,14 @@ async def do_send_agent_message(
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
             raise ChatRuleError("not_found", NOT_FOUND)
-        can_reply(chat.status, chat.assignee_id, actor.id)
+        if not await may_write_as_participant(conn, chat, actor):  # a supervisor who joined it
+            can_reply(chat.status, chat.assignee_id, actor.id)
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:  # a retry: the original, even if the chat has closed since
             check_retry_is_yours(existing.author_type, existing.agent_id, agent_id=actor.id)
             return SendResult(event=event_payload(existing), duplicate=True)
         can_send(chat.status, AuthorType.AGENT)
+        await check_free_text_reply(conn, actor, chat.department_id)  # scripted mode
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
         locked = await chat_store.advance_seq(conn, chat_id, values=values)
         row = event_row(
@@ -228,6 +238,11 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
             await department_store.departments_of_user(conn, actor.id)
         ):
             raise ChatRuleError("forbidden", "This chat waits in a department you do not work in.")
+        if current.required_level > 1 and not allowed(actor.role, "chat.accept_any_department"):
+            level = (await tier_store.levels_of_user(conn, actor.id)).get(current.department_id, 1)
+            if level < current.required_level:  # escalated: for a specialist (domain/escalation.py)
+                needed = current.required_level
+                raise ChatRuleError("forbidden", f"This chat was escalated to level {needed}; you are level {level}.")
         held = (await department_store.loads(conn, [actor.id]))[actor.id] - (current.offered_to == actor.id)
         maximum = await department_store.max_chats(conn, actor.id)
         if held >= maximum:
@@ -249,7 +264,11 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
         if locked is None:  # someone else won between our read and our write
             raise ChatRuleError("conflict", "Another agent took this chat.")
         row = event_row(
-            chat_id, locked.last_seq, EventKind.CHAT_ASSIGNED, now, data={"agent": {"id": actor.id, "name": actor.name}}
+            chat_id,
+            locked.last_seq,
+            EventKind.CHAT_ASSIGNED,
+            now,
+            data={"agent": await attachment_store.agent_card(conn, actor.id, actor.name)},  # name, title, photo
         )
         await chat_store.insert_events(conn, [row])
         waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None
@@ -337,9 +356,10 @@ async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_i
             chat = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
         else:
             chat = None if chat_id is None else await chat_store.chat_status(conn, chat_id)
+            joined = chat is not None and await may_write_as_participant(conn, chat, actor)
     if chat is None or chat.status == ChatStatus.CLOSED:
         return
-    if isinstance(actor, AgentActor) and chat.assignee_id != actor.id:
+    if isinstance(actor, AgentActor) and chat.assignee_id != actor.id and not joined:
         raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
     from_visitor = isinstance(actor, VisitorActor)
     topics = audience.typing_audience(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
@@ -31,6 +32,9 @@ FIELDS = (
     "offline_message",
     "email",
     "fallback_department_id",
+    "scripted",
+    "sneak_peek",
+    "reply_alert_seconds",
 )
 
 
@@ -99,6 +103,16 @@ def check_department(data: dict[str, Any], *, partial: bool = False) -> dict[str
         out["fallback_department_id"] = (
             None if value is None else _int(value, "fallback_department_id", low=1, high=2**31)
         )
+    if "scripted" in data:  # canned responses only for level-1 agents (actions/canned.py)
+        if not isinstance(data["scripted"], bool):
+            raise ChatRuleError("bad_request", "scripted: must be true or false", field="scripted")
+        out["scripted"] = data["scripted"]
+    if "sneak_peek" in data:
+        if not isinstance(data["sneak_peek"], bool):
+            raise ChatRuleError("bad_request", "sneak_peek: must be true or false", field="sneak_peek")
+        out["sneak_peek"] = data["sneak_peek"]
+    if "reply_alert_seconds" in data:
+        out["reply_alert_seconds"] = _int(data["reply_alert_seconds"], "reply_alert_seconds", low=10, high=3600)
     return out
 
 
@@ -153,6 +167,9 @@ def department_payload(row: Any, live: Availability | None = None) -> dict[str, 
         "offline_message": row.offline_message,
         "email": row.email,
         "fallback_department_id": row.fallback_department_id,
+        "scripted": bool(row.scripted),
+        "sneak_peek": bool(row.sneak_peek),
+        "reply_alert_seconds": row.reply_alert_seconds,
     }
     if live is not None:
         out.update(
@@ -236,6 +253,7 @@ async def do_create_department(*, ctx: Context, actor: AgentActor, data: dict[st
             )
             department_id = int(result.scalar_one())
             row = await department_store.department(conn, department_id)
+            await record_audit(conn, actor, "department.create", ("department", department_id), {"slug": row.slug})
     except IntegrityError:
         raise ChatRuleError("conflict", f"slug: a department {values['slug']!r} exists already", field="slug") from None
     return department_payload(row)
@@ -253,6 +271,9 @@ async def do_update_department(
             await _check_fallback(conn, values, department_id)
             if values:
                 await conn.execute(update(Department).where(Department.id == department_id).values(**values))
+                await record_audit(
+                    conn, actor, "department.update", ("department", department_id), {"changed": sorted(values)}
+                )
             row = await department_store.department(conn, department_id)
     except IntegrityError:
         raise ChatRuleError("conflict", "slug: another department uses it", field="slug") from None
@@ -280,5 +301,12 @@ async def do_set_members(
         if missing:
             raise ChatRuleError("bad_request", f"members: no user {missing[0]}", field="members")
         await department_store.set_members(conn, department_id, pairs.items())
+        await record_audit(
+            conn,
+            actor,
+            "department.members",
+            ("department", department_id),
+            {"members": [{"user_id": u, "level": lv} for u, lv in sorted(pairs.items())]},
+        )
     ctx.router.kick(department_id)
     return [{"user_id": u, "level": lv} for u, lv in sorted(pairs.items())]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.canned import scripted_refusals
 from frontdesk.actions.context import (
     AgentActor,
     Context,
@@ -31,6 +32,7 @@ from frontdesk.actions.context import (
 )
 from frontdesk.clock import utcnow
 from frontdesk.domain import audience
+from frontdesk.domain.canned import SCRIPTED_MESSAGE
 from frontdesk.domain.chat_rules import (
     AuthorType,
     ChatRuleError,
@@ -41,6 +43,7 @@ from frontdesk.domain.chat_rules import (
     check_retry_is_yours,
     preview,
 )
+from frontdesk.store import canned_store
 from frontdesk.store.chat_store import MESSAGE_COLUMNS
 from frontdesk.store.models import Chat, Message
 from frontdesk.wire import event_frame, event_payload
@@ -119,10 +122,18 @@ class GroupCommitWriter:
         results: list[Any] = [None] * len(batch)
         async with unit_of_work(self.ctx) as (conn, outbox):
             locking = select(
-                Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id
+                Chat.id,
+                Chat.last_seq,
+                Chat.status,
+                Chat.visitor_id,
+                Chat.assignee_id,
+                Chat.department_id,
+                canned_store.scripted_column(),  # scripted mode, read in the same statement
             ).where(Chat.id.in_(chat_ids))
             locking = locking.with_for_update(key_share=True)  # SQLite: no-op; BEGIN IMMEDIATE holds the lock
             chats = {row.id: row for row in (await conn.execute(locking)).all()}
+            # Agents' free text refused in scripted departments: a query only when one is involved.
+            scripted = await scripted_refusals(conn, ((item.actor, chats.get(item.chat_id)) for item in batch))
             pairs = list({(item.chat_id, item.client_id) for item in batch})
             stored = {
                 (row.chat_id, row.client_id): row
@@ -158,6 +169,8 @@ class GroupCommitWriter:
                         results[i] = ("same-batch", fresh[key])
                         continue
                     _check_status(item, chat)
+                    if scripted and (chat.department_id, _agent_id(item.actor)) in scripted:
+                        raise ChatRuleError("scripted", SCRIPTED_MESSAGE)
                 except ChatRuleError as exc:
                     results[i] = exc
                     continue
@@ -206,6 +219,7 @@ class GroupCommitWriter:
                         status=chat.status,
                         assignee_id=chat.assignee_id,
                         department_id=chat.department_id,
+                        chat_id=row["chat_id"],
                     )
                     outbox.add(topics, event_frame(SimpleNamespace(**row)))
         # Committed and published: acknowledge.

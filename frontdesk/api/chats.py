@@ -22,6 +22,12 @@ class MessageBody(BaseModel):
     client_id: str = Field(max_length=64)
 
 
+class ReplyBody(BaseModel):
+    text: str | None = Field(None, max_length=100_000)  # ignored with canned_id
+    client_id: str = Field(max_length=64)
+    canned_id: int | None = Field(None, ge=1, description="send this canned response, rendered for the chat")
+
+
 @router.get("")
 async def list_chats(
     status: Literal["queued", "active", "closed"] = "queued",
@@ -53,12 +59,12 @@ async def chat_messages(
 @router.post("/{chat_id}/messages", status_code=201)
 async def send_message(
     chat_id: int,
-    body: MessageBody,
+    body: ReplyBody,
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
 ) -> JSONResponse:
     result = await chats.do_send_agent_message(
-        ctx=ctx, actor=actor, chat_id=chat_id, text=body.text, client_id=body.client_id
+        ctx=ctx, actor=actor, chat_id=chat_id, text=body.text, client_id=body.client_id, canned_id=body.canned_id
     )
     return JSONResponse(
         {"event": result.event, "duplicate": result.duplicate}, status_code=200 if result.duplicate else 201

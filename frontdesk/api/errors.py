@@ -18,6 +18,7 @@ STATUS = {
     "bad_request": 400,
     "unauthorized": 401,
     "forbidden": 403,
+    "scripted": 403,  # scripted mode: free text refused, a canned response would do
     "csrf": 403,
     "not_found": 404,
     "conflict": 409,

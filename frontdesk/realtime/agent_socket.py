@@ -96,6 +96,7 @@ class AgentSession(SocketSession):
             chat_id=chat_id,
             text=frame.get("text"),
             client_id=frame.get("client_id"),  # type: ignore[arg-type]
+            canned_id=frame.get("canned_id"),
         )
         self.send(
             {

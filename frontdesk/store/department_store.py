@@ -22,6 +22,9 @@ DEPARTMENT_COLUMNS = (
     Department.offline_message,
     Department.email,
     Department.fallback_department_id,
+    Department.scripted,
+    Department.sneak_peek,
+    Department.reply_alert_seconds,
 )
 
 
@@ -98,7 +101,9 @@ async def queue_lengths(conn: AsyncConnection) -> dict[int, int]:
 async def waiting_chats(conn: AsyncConnection, department_id: int, *, lock: bool = False) -> list[Any]:
     """The department's queue, first come first served; with lock=True, locked."""
     stmt = (
-        select(Chat.id, Chat.visitor_id, Chat.offered_to, Chat.queued_at, Chat.wait_estimate_seconds)
+        select(
+            Chat.id, Chat.visitor_id, Chat.offered_to, Chat.queued_at, Chat.wait_estimate_seconds, Chat.required_level
+        )
         .where(Chat.department_id == department_id, Chat.status == "queued")
         .order_by(Chat.queued_at, Chat.id)
     )

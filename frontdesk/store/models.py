@@ -41,6 +41,9 @@ class User(Base):
     max_chats: Mapped[int] = mapped_column(Integer, server_default=text("3"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The profile visitors see when the agent joins (0004): job title and photo (an attachment).
+    title: Mapped[str | None] = mapped_column(String(100))
+    avatar_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuthSession(Base):
@@ -87,6 +90,11 @@ class Department(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     fallback_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The desk (0005): agents see the visitor's draft; a visitor unanswered this long is flagged.
+    sneak_peek: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    reply_alert_seconds: Mapped[int] = mapped_column(Integer, server_default=text("60"))
+    # Level-1 agents may send only canned responses here (issue 4).
+    scripted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class DepartmentMember(Base):
@@ -118,9 +126,18 @@ class Chat(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_message_text: Mapped[str | None] = mapped_column(String(200))
     last_message_author: Mapped[str | None] = mapped_column(String(10))
+    # Escalation tiers (0005): only agents of this level or higher in the department get it.
+    required_level: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Satisfaction (docs/architecture/privacy.md): 1–5, thumbs stored as good=5 / bad=1.
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(String(1000))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by retention
 
     __table_args__ = (
         Index("ix_chats_status_id", "status", "id"),
+        Index("ix_chats_closed_at", "closed_at"),  # retention cutoffs and satisfaction reports
+        Index("ix_chats_created_at", "created_at"),  # archive date ranges (0007)
         Index("ix_chats_assignee_status", "assignee_id", "status"),
         # A visitor has at most one open chat.
         Index(
@@ -152,6 +169,8 @@ class Message(Base):
     data: Mapped[dict] = mapped_column(JSON, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     internal: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))  # notes: agents only
+    # Full-text index over `body` (0007): an FTS5 table kept by triggers on SQLite, a GIN
+    # expression index on PostgreSQL; queried only by store/archive_store.py.
 
     __table_args__ = (
         UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
@@ -226,3 +245,155 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[dict] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """Who did what and when: settings, users, departments, privacy actions, retention runs.
+    Written in the transaction of the change it records (actions/audit.py: record_audit)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_name: Mapped[str | None] = mapped_column(String(100))  # a copy: kept when the user goes
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str | None] = mapped_column(String(20))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, server_default="{}")
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),
+        Index("ix_audit_log_target", "target_type", "target_id"),
+    )
+
+
+class CannedResponse(Base):
+    """An approved reply agents insert with its #shortcut; the body may hold {{variables}}."""
+
+    __tablename__ = "canned_responses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # global | department | personal
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # "global", "department:3" or "personal:7": shortcuts are unique per scope, and a unique
+    # index over nullable columns would let NULLs repeat.
+    scope_key: Mapped[str] = mapped_column(String(24))
+    shortcut: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    fallbacks: Mapped[dict] = mapped_column(JSON, server_default="{}")
+    use_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("scope_key", "shortcut", name="uq_canned_scope_shortcut"),
+        Index("ix_canned_department", "department_id"),
+        Index("ix_canned_owner", "owner_id"),
+    )
+
+
+class Tag(Base):
+    """A label agents put on chats, from a list admins and supervisors manage (0005)."""
+
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    colour: Mapped[str] = mapped_column(String(7), server_default="#64748b")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChatTag(Base):
+    """A tag on a chat (agents only; never shown to the visitor). The archive joins on it."""
+
+    __tablename__ = "chat_tags"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChatParticipant(Base):
+    """A supervisor who joined a chat visibly (0006): writes to the visitor beside its agent."""
+
+    __tablename__ = "chat_participants"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Annotation(Base):
+    """A supervisor's comment on one message of a transcript (0006); agents only."""
+
+    __tablename__ = "annotations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    message_seq: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str | None] = mapped_column(String(100))  # a copy: kept when the user goes
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_annotations_chat_seq", "chat_id", "message_seq"),)
+
+
+class ScorecardCriterion(Base):
+    """One criterion of a department's scorecard (0006): scored 0–5, weighted."""
+
+    __tablename__ = "scorecard_criteria"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300), server_default="")
+    weight: Mapped[float] = mapped_column(Float, server_default=text("1"))
+    position: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+    __table_args__ = (UniqueConstraint("department_id", "name", name="uq_scorecard_department_name"),)
+
+
+class Review(Base):
+    """A reviewer's scorecard for one chat (0006): one per reviewer and chat, editable. `scores`
+    keeps each criterion's name and weight as they were, so later scorecard edits change nothing."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reviewer_name: Mapped[str | None] = mapped_column(String(100))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    scores: Mapped[list] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)  # weighted mean, 0–5
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "reviewer_id", name="uq_reviews_chat_reviewer"),
+        Index("ix_reviews_agent", "agent_id", "chat_id"),
+        Index("ix_reviews_department", "department_id", "chat_id"),
+    )
+
+
+class Attachment(Base):
+    """A stored file (0004): one sent in a chat (its message carries `data.attachment`), or an
+    agent's photo. `id` is random (128 bits) and names the file in storage."""
+
+    __tablename__ = "attachments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # chat | avatar
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    seq: Mapped[int | None] = mapped_column(Integer)  # the message that carries it
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    visitor_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_attachments_chat", "chat_id"),)
