@@ -18,6 +18,7 @@ from frontdesk import __version__
 from frontdesk.actions.context import Context
 from frontdesk.actions.group_commit import GroupCommitWriter
 from frontdesk.actions.routing import Router
+from frontdesk.api import archive as archive_api
 from frontdesk.api import attachments as attachments_api
 from frontdesk.api import canned as canned_api
 from frontdesk.api import chats, departments, errors, session, tickets, users, widget
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_api.router,
         satisfaction_api.router,
         supervision_api.router,
+        archive_api.router,
         widget.router,
     ):
         app.include_router(router)

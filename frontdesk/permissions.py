@@ -78,6 +78,10 @@ RULES: dict[str, frozenset[str]] = {
     "tag.read": _ALL,  # the managed list of tags
     "tag.manage": _LEADS,  # create, rename, recolour, delete tags
     "chat.tag": _ALL,  # add or remove tags on chats you can read
+    # transcript archive (issue 5): scoped roles see their departments' chats and their own
+    "archive.search": _MANAGERS | own_departments("supervisor", "agent"),  # search, read a transcript
+    "archive.export": _MANAGERS | own_departments("supervisor"),  # chats of a date range as CSV / JSONL
+    "archive.export_internal": _MANAGERS | own_departments("supervisor"),  # notes, whispers in exports
 }
 
 
@@ -165,6 +169,12 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/tags/{tag_id}"): "tag.manage",
     ("PUT", "/api/v1/chats/{chat_id}/tags/{tag_id}"): "chat.tag",
     ("DELETE", "/api/v1/chats/{chat_id}/tags/{tag_id}"): "chat.tag",
+    ("GET", "/api/v1/archive/search"): "archive.search",
+    ("GET", "/api/v1/archive/chats/{chat_id}"): "archive.search",
+    ("GET", "/api/v1/chats/{chat_id}/transcript.html"): "archive.search",
+    ("GET", "/api/v1/chats/{chat_id}/transcript.json"): "archive.search",
+    ("GET", "/api/v1/archive/export.csv"): "archive.export",
+    ("GET", "/api/v1/archive/export.jsonl"): "archive.export",
     ("POST", "/api/v1/chats/{chat_id}/attachments"): "chat.reply",
     ("GET", "/api/v1/chats/{chat_id}/attachments/{file_id}"): "chat.read",
     ("GET", "/api/v1/profile"): "authenticated",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from frontdesk.clock import iso
+from frontdesk.store.tag_store import decode_tags
 
 
 def event_payload(row: Any) -> dict[str, Any]:
@@ -61,7 +62,17 @@ def chat_summary(row: Any) -> dict[str, Any]:
         "offered_to": row.offered_to,
         "offer_expires_at": iso(row.offer_expires_at),
         "missed": bool(row.missed),
+        "rating": rating_payload(row),
+        "required_level": row.required_level,  # above 1: escalated, for agents of that level
+        "tags": decode_tags(row.tags_json),  # agents only: summaries never reach a visitor
     }
+
+
+def rating_payload(row: Any) -> dict[str, Any] | None:
+    """A chat's satisfaction rating (1–5; thumbs: good 5, bad 1), or None when not rated."""
+    if row.rating is None:
+        return None
+    return {"score": row.rating, "comment": row.rating_comment, "rated_at": iso(row.rated_at)}
 
 
 def visitor_payload(row: Any) -> dict[str, Any]:

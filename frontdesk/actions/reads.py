@@ -8,7 +8,7 @@ from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
 from frontdesk.permissions import allowed, require
-from frontdesk.store import chat_store, department_store
+from frontdesk.store import attachment_store, chat_store, department_store
 from frontdesk.wire import chat_summary, event_payload
 
 MAX_PAGE = 500
@@ -34,6 +34,7 @@ async def list_chats(
     limit = max(1, min(limit, 200))
     # Active chats: an agent sees their own; the queue and history are shared.
     assignee = actor.id if (mine or (mine is None and status == ChatStatus.ACTIVE and actor.role == "agent")) else None
+    leads = allowed(actor.role, "chat.accept_any_department")
     async with ctx.db.read() as conn:
         rows = await chat_store.list_chats(
             conn,
@@ -42,6 +43,8 @@ async def list_chats(
             before=before,
             limit=limit + 1,
             oldest_first=status == ChatStatus.QUEUED,
+            # An escalated chat waits for its level: agents below it do not see it in the queue.
+            viewer_id=actor.id if status == ChatStatus.QUEUED and not leads else None,
         )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -88,9 +91,11 @@ async def events_for_visitor(
 async def open_chat_for_visitor(*, ctx: Context, actor: VisitorActor) -> dict[str, Any] | None:
     async with ctx.db.read() as conn:
         row = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
+        agent = None  # as visitors see them: name, job title, photo
+        if row is not None and row.assignee_id is not None:
+            agent = await attachment_store.agent_card(conn, row.assignee_id)
     if row is None:
         return None
-    agent = None if row.assignee_id is None else {"id": row.assignee_id, "name": row.assignee_name}
     department = {"slug": row.department_slug, "name": row.department_name}
     return {
         "id": row.id,
@@ -110,9 +115,15 @@ def transcript_text(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
         when = (e["created_at"] or "")[11:19]
         if e["kind"] == "message":
             who = e["author"].get("name") or (visitor if e["author"]["type"] == "visitor" else "Agent")
-            lines.append(f"[{when}] {who}: {e['text']}")
+            file = "[file] " if (e.get("data") or {}).get("attachment") else ""  # the text is its name
+            lines.append(f"[{when}] {who}: {file}{e['text']}")
         elif e["kind"] == "chat.assigned":
             lines.append(f"[{when}] — {e['data']['agent']['name']} joined the chat")
+        elif e["kind"] in ("chat.joined", "chat.left", "chat.taken_over"):  # supervision
+            verb = {"chat.joined": "joined", "chat.left": "left", "chat.taken_over": "took over"}[e["kind"]]
+            lines.append(f"[{when}] — {e['data']['agent']['name']} {verb} the chat")
+        elif e["kind"] == "whisper":  # only in agents' transcripts: visitors never get internal events
+            lines.append(f"[{when}] (whisper, agents only) {e['author'].get('name') or 'Supervisor'}: {e['text']}")
         elif e["kind"] == "chat.closed":
             lines.append(f"[{when}] — chat closed by {e['data'].get('by', 'system')}")
         elif e["kind"] == "chat.started":

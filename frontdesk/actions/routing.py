@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import event_row, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.departments import department_availability
@@ -32,7 +33,7 @@ from frontdesk.domain.chat_rules import (
     check_message_text,
 )
 from frontdesk.permissions import allowed, require
-from frontdesk.store import chat_store, department_store
+from frontdesk.store import attachment_store, chat_store, department_store
 from frontdesk.store.models import Chat, RoutingLog, User
 from frontdesk.wire import chat_summary, event_frame, event_payload
 
@@ -82,9 +83,11 @@ async def dispatch(ctx: Context, department_id: int) -> list[tuple[int, int]]:
             return []
         ids = [m.id for m in people]
         held = await department_store.loads(conn, ids)
-        agents = [AgentLoad(m.id, True, held[m.id], m.max_chats, as_utc(m.last_assigned_at)) for m in people]
+        agents = [AgentLoad(m.id, True, held[m.id], m.max_chats, as_utc(m.last_assigned_at), m.level) for m in people]
         refused = await _refusals(conn, [c.id for c in waiting])
-        plan = plan_assignments([c.id for c in waiting], agents, exclude=refused or None)
+        # Escalated chats go only to agents of their level or higher (domain/escalation.py).
+        required = {c.id: c.required_level for c in waiting if c.required_level > 1}
+        plan = plan_assignments([c.id for c in waiting], agents, exclude=refused or None, required=required)
         expires = now + timedelta(seconds=dept.offer_timeout_seconds)
         made = []
         for chat_id, agent_id in plan:
@@ -139,10 +142,11 @@ async def publish_queue_positions(ctx: Context, department_id: int) -> None:
         people = [
             m for m in await department_store.members(conn, department_id) if m.status == "online" and m.id in connected
         ]
-        capacity = sum(m.max_chats for m in people)
         handle = typical_handle_seconds(await _recent_handle_seconds(conn, department_id))
         first_estimates = []
         for position, chat in enumerate(waiting, start=1):
+            # An escalated chat is served only by agents of its level or higher.
+            capacity = sum(m.max_chats for m in people if m.level >= chat.required_level)
             estimate = estimate_wait_seconds(position=position, capacity=capacity, handle_seconds=handle)
             if chat.wait_estimate_seconds is None and estimate is not None:
                 waited = (now - as_utc(chat.queued_at)).total_seconds() if chat.queued_at else 0.0
@@ -332,6 +336,7 @@ async def mark_missed(ctx: Context, chat_id: int) -> bool:
             status=ChatStatus.QUEUED,
             assignee_id=None,
             department_id=chat.department_id,
+            chat_id=chat_id,
         )
         outbox.add(topics, event_frame(SimpleNamespace(**row)))
         await publish_summary(
@@ -403,7 +408,8 @@ async def do_transfer_chat(
             locked = await chat_store.advance_seq(
                 conn, chat_id, count=2 if note_text else 1, values={"assignee_id": target.id, "assigned_at": now}
             )
-            data = {"from_agent": from_agent, "to_agent": {"id": target.id, "name": target.name}, "to_department": None}
+            to_agent = await attachment_store.agent_card(conn, target.id, target.name)  # the visitor sees who
+            data = {"from_agent": from_agent, "to_agent": to_agent, "to_department": None}
             new_status, new_assignee, new_department = ChatStatus.ACTIVE, target.id, chat.department_id
         else:
             dept = await department_store.department(conn, to_department_id)  # type: ignore[arg-type]
@@ -433,6 +439,8 @@ async def do_transfer_chat(
                     "offered_to": None,
                     "offer_expires_at": None,
                     "wait_estimate_seconds": None,
+                    # Levels are per department: another department starts it at its first level.
+                    "required_level": chat.required_level if dept.id == chat.department_id else 1,
                 },
             )
             data = {
@@ -470,7 +478,7 @@ async def do_transfer_chat(
         )
         followers = audience.agents_of_chat(new_status, new_assignee, new_department)
         previous = [audience.agent_topic(chat.assignee_id)] if chat.assignee_id else []
-        agent_topics = followers + [t for t in previous if t not in followers]
+        agent_topics = followers + [t for t in previous if t not in followers] + [audience.chat_topic(chat_id)]
         outbox.add(agent_topics + [audience.visitor_topic(chat.visitor_id)], event_frame(SimpleNamespace(**rows[0])))
         if note_text:
             outbox.add(agent_topics, event_frame(SimpleNamespace(**rows[1])))  # internal: never the visitor
@@ -521,6 +529,7 @@ async def do_add_note(
             status=chat.status,
             assignee_id=chat.assignee_id,
             department_id=chat.department_id,
+            chat_id=chat_id,
         )
         topics += [audience.agent_topic(actor.id)] if audience.agent_topic(actor.id) not in topics else []
         outbox.add(topics, event_frame(SimpleNamespace(**row)))
@@ -574,7 +583,11 @@ async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id
                 )
                 await chat_store.insert_events(conn, [row])
                 outbox.add(
-                    [audience.visitor_topic(visitor_id), audience.queue_topic(department_id)],
+                    [
+                        audience.visitor_topic(visitor_id),
+                        audience.queue_topic(department_id),
+                        audience.chat_topic(chat_id),
+                    ],
                     event_frame(SimpleNamespace(**row)),
                 )
                 await log_routing(
@@ -600,6 +613,13 @@ async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id
             update(RoutingLog).where(RoutingLog.department_id == department_id).values(department_id=None)
         )
         await conn.execute(delete(Department).where(Department.id == department_id))
+        await record_audit(
+            conn,
+            actor,
+            "department.delete",
+            ("department", department_id),
+            {"slug": dept.slug, "moved": len(moved), "missed": len(missed), "moved_to": home},
+        )
     ctx.router.kick(None)
     return {"moved": moved, "missed": missed, "moved_to": home}
 

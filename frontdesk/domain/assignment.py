@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 
@@ -18,19 +18,23 @@ class AgentLoad:
     active: int  # chats assigned or offered to them now
     max_chats: int
     last_assigned_at: datetime | None  # None: never assigned, so idle longest
+    level: int = 1  # their tier in this department (department_members.level)
 
     @property
     def room(self) -> int:
         return max(0, self.max_chats - self.active) if self.available else 0
 
 
-def choose_agent(agents: Iterable[AgentLoad], *, exclude: frozenset[int] = frozenset()) -> AgentLoad | None:
-    """Fewest active chats among available agents with room; ties go to the longest idle,
-    then the lowest id (so the choice is deterministic)."""
+def choose_agent(
+    agents: Iterable[AgentLoad], *, exclude: frozenset[int] = frozenset(), min_level: int = 1
+) -> AgentLoad | None:
+    """Fewest active chats among available agents with room and at least `min_level` (an
+    escalated chat's tier); ties go to the longest idle, then the lowest id (so the choice is
+    deterministic)."""
     best: AgentLoad | None = None
     best_key: tuple | None = None
     for agent in agents:
-        if agent.room <= 0 or agent.agent_id in exclude:
+        if agent.room <= 0 or agent.agent_id in exclude or agent.level < min_level:
             continue
         idle_since = agent.last_assigned_at.timestamp() if agent.last_assigned_at else -math.inf
         key = (agent.active, idle_since, agent.agent_id)
@@ -40,22 +44,35 @@ def choose_agent(agents: Iterable[AgentLoad], *, exclude: frozenset[int] = froze
 
 
 def plan_assignments(
-    queue: Sequence[int], agents: Sequence[AgentLoad], *, exclude: dict[int, frozenset[int]] | None = None
+    queue: Sequence[int],
+    agents: Sequence[AgentLoad],
+    *,
+    exclude: Mapping[int, frozenset[int]] | None = None,
+    required: Mapping[int, int] | None = None,
 ) -> list[tuple[int, int]]:
     """Offer waiting chats (oldest first) to agents with room, one at a time, updating loads as
-    it goes: the (chat, agent) pairs a dispatcher should write. No agent exceeds their maximum."""
+    it goes: the (chat, agent) pairs a dispatcher should write. No agent exceeds their maximum,
+    and no chat goes to an agent below its required level (`required`: chat -> level, for
+    escalated chats; 1 when absent).
+
+    First come, first served: a chat is passed over only when no agent it may go to has room
+    (everyone eligible is full, or refused it), so an escalated chat waiting for a specialist
+    does not hold up the first-level chats behind it, and nobody behind it takes a slot it
+    could have used."""
+    exclude = exclude or {}
+    required = required or {}
     loads = {a.agent_id: a for a in agents}
     plan: list[tuple[int, int]] = []
     for chat_id in queue:
-        chosen = choose_agent(loads.values(), exclude=(exclude or {}).get(chat_id, frozenset()))
+        if not any(a.room > 0 for a in loads.values()):
+            break  # nobody has room: nobody behind this chat can be served either
+        chosen = choose_agent(
+            loads.values(), exclude=exclude.get(chat_id, frozenset()), min_level=required.get(chat_id, 1)
+        )
         if chosen is None:
-            if not exclude:
-                break  # first come, first served: nobody behind this chat can be served either
             continue
         plan.append((chat_id, chosen.agent_id))
-        loads[chosen.agent_id] = AgentLoad(
-            chosen.agent_id, chosen.available, chosen.active + 1, chosen.max_chats, chosen.last_assigned_at
-        )
+        loads[chosen.agent_id] = replace(chosen, active=chosen.active + 1)
     return plan
 
 

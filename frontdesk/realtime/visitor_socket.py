@@ -7,10 +7,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from frontdesk.actions import chats, reads, visitors, widget_settings
+from frontdesk.actions import chats, peek, reads, satisfaction, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.rate_limit import KeyedLimiter
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
@@ -30,7 +31,7 @@ class VisitorSession(SocketSession):
         self.name: str | None = None
         self.chat_id: int | None = None  # the open chat, as far as this socket knows
         self.connected = False
-        self.last_typing = 0.0
+        self.typing = peek.VisitorTyping()  # its chat, cached: no query per typing frame
         self.handlers.update(
             {
                 "message.send": self.on_message_send,
@@ -39,6 +40,8 @@ class VisitorSession(SocketSession):
                 "visitor.update": self.on_visitor_update,
                 "chat.close": self.on_chat_close,
                 "chat.start": self.on_chat_start,
+                "chat.rate": self.on_chat_rate,
+                "transcript.email": self.on_transcript_email,
             }
         )
 
@@ -96,6 +99,8 @@ class VisitorSession(SocketSession):
         except chats.OfflineError as exc:
             self.send_error(exc.code, exc.message, frame.get("client_id"), reason=exc.reason, department=exc.department)
             return
+        if result.event["chat_id"] != self.chat_id:
+            self.typing.forget()  # a new chat: typing goes to its agents from now on
         self.chat_id = result.event["chat_id"]
         self.send(
             {
@@ -109,12 +114,14 @@ class VisitorSession(SocketSession):
         )
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
-        now = time.monotonic()
-        typing = bool(frame.get("typing"))
-        if typing and now - self.last_typing < 1.0:
-            return  # at most one "typing" a second reaches agents
-        self.last_typing = now if typing else 0.0
-        await chats.relay_typing(ctx=self.ctx, actor=self.actor, chat_id=None, typing=typing)  # type: ignore[arg-type]
+        # With the draft (`text`) for sneak peek; throttled and never stored (actions/peek.py).
+        await peek.relay_visitor_typing(
+            ctx=self.ctx,
+            actor=self.actor,  # type: ignore[arg-type]
+            state=self.typing,
+            typing=bool(frame.get("typing")),
+            draft=frame.get("text"),
+        )
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
         await self.send_events_after(frame, reads.events_for_visitor)
@@ -130,11 +137,45 @@ class VisitorSession(SocketSession):
             raise ChatRuleError("chat_closed", "There is no open chat to close.")
         await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat["id"])  # type: ignore[arg-type]
         self.chat_id = None
+        self.typing.forget()
+
+    async def on_chat_rate(self, frame: dict[str, Any]) -> None:
+        """Rate one of the visitor's ended chats (actions/satisfaction.py decides what is allowed)."""
+        limited(satisfaction_frames, self.actor.visitor_id, "You are rating too often; wait a moment.")  # type: ignore[union-attr]
+        rating = await satisfaction.do_rate_chat(
+            ctx=self.ctx,
+            actor=self.actor,  # type: ignore[arg-type]
+            chat_id=frame.get("chat_id"),
+            rating=frame.get("rating"),
+            comment=frame.get("comment"),
+        )
+        self.send({"type": "chat.rated", "ref": frame.get("ref"), "chat_id": frame.get("chat_id"), "rating": rating})
+
+    async def on_transcript_email(self, frame: dict[str, Any]) -> None:
+        limited(transcript_mails, self.actor.visitor_id, "You have asked for several transcripts; try again later.")  # type: ignore[union-attr]
+        sent = await satisfaction.do_email_transcript(
+            ctx=self.ctx,
+            actor=self.actor,  # type: ignore[arg-type]
+            chat_id=frame.get("chat_id"),
+            email=frame.get("email"),
+        )
+        self.send({"type": "transcript.queued", "ref": frame.get("ref"), **sent})
 
     async def on_disconnect(self) -> None:
         if self.connected and self.actor is not None:
             self.connected = False
             await self.ctx.presence.visitor_disconnected(self.actor.visitor_id)
+
+
+# Per visitor (not per socket: a second tab gets no second allowance).
+satisfaction_frames = KeyedLimiter(rate=1 / 6, burst=10)
+transcript_mails = KeyedLimiter(rate=1 / 600, burst=3)  # e-mail costs us reputation: a few an hour
+
+
+def limited(limiter: KeyedLimiter, key: str, message: str) -> None:
+    wait = limiter.take(key, time.monotonic())
+    if wait:
+        raise ChatRuleError("rate_limited", message, retry_after=wait)
 
 
 async def visitor_socket(ws: WebSocket) -> None:

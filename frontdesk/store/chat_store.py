@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.store.models import Chat, Department, Message, User, Visitor
+from frontdesk.store.models import Chat, Department, DepartmentMember, Message, User, Visitor
+from frontdesk.store.tag_store import chat_tags_column
 
 MESSAGE_COLUMNS = (
     Message.chat_id,
@@ -49,6 +50,11 @@ CHAT_COLUMNS = (
     Chat.offered_to,
     Chat.offer_expires_at,
     Chat.missed,
+    Chat.rating,
+    Chat.rating_comment,
+    Chat.rated_at,
+    Chat.required_level,
+    chat_tags_column(),
 )
 
 
@@ -78,10 +84,24 @@ async def list_chats(
     before: int | None = None,
     limit: int = 50,
     oldest_first: bool = False,
+    viewer_id: int | None = None,
 ) -> list[Any]:
+    """With `viewer_id`, leaves out escalated chats the viewer is below the level of (they
+    work in the department at a lower level, or not at all)."""
     stmt = _chat_select().where(Chat.status == status)
     if assignee_id is not None:
         stmt = stmt.where(Chat.assignee_id == assignee_id)
+    if viewer_id is not None:
+        stmt = stmt.where(
+            or_(
+                Chat.required_level <= 1,
+                exists().where(
+                    DepartmentMember.department_id == Chat.department_id,
+                    DepartmentMember.user_id == viewer_id,
+                    DepartmentMember.level >= Chat.required_level,
+                ),
+            )
+        )
     if before is not None:
         stmt = stmt.where(Chat.id < before)
     stmt = stmt.order_by(Chat.id.asc() if oldest_first else Chat.id.desc()).limit(limit)
@@ -175,6 +195,7 @@ async def chat_status(conn: AsyncConnection, chat_id: int, *, lock: bool = False
         Chat.offer_expires_at,
         Chat.queued_at,
         Chat.wait_estimate_seconds,
+        Chat.required_level,
     ).where(Chat.id == chat_id)
     if lock:
         stmt = stmt.with_for_update(key_share=True)  # NO KEY UPDATE: messages may still reference it

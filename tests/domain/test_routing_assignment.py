@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -191,3 +192,81 @@ def test_estimate_values():
     assert typical_handle_seconds([]) == DEFAULT_HANDLE_SECONDS
     assert typical_handle_seconds([0, -3]) == DEFAULT_HANDLE_SECONDS
     assert typical_handle_seconds([60, 600, 120, 0]) == 120
+
+
+# ---------------------------------------------------------------- escalation tiers
+
+
+def decode_levels(data: Bytes, agents: list[AgentLoad], queue: list[int]) -> tuple[list[AgentLoad], dict[int, int]]:
+    """Agents at levels 1-3 and chats needing level 1-3 (mostly 1, as escalations are rare)."""
+    leveled = [replace(a, level=1 + data.next() % 3) for a in agents]
+    required = {}
+    for chat_id in queue:
+        need = data.next() % 6
+        if need >= 4:
+            required[chat_id] = need - 2  # 2 or 3
+    return leveled, required
+
+
+@settings(max_examples=5_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=80))
+def test_plan_assignments_with_levels(raw):
+    data = Bytes(raw)
+    agents = decode_agents(data)
+    queue = decode_queue(data)
+    agents, required = decode_levels(data, agents, queue)
+    exclude = {}
+    if data.next() % 2:
+        for chat_id in queue:
+            mask = data.next()
+            refusing = frozenset(a.agent_id for i, a in enumerate(agents) if mask & (1 << i))
+            if refusing:
+                exclude[chat_id] = refusing
+    plan = plan_assignments(queue, agents, exclude=exclude, required=required)
+    by_id = {a.agent_id: a for a in agents}
+    # Never below the required level.
+    for chat_id, agent_id in plan:
+        assert by_id[agent_id].level >= required.get(chat_id, 1), f"chat {chat_id} went below its level: {plan}"
+    # Among the agents a chat may go to, the usual rules hold (fewest chats, longest idle, room).
+    active = {a.agent_id: a.active for a in agents}
+    planned = dict(plan)
+    assert len(planned) == len(plan)
+    positions = [queue.index(c) for c, _ in plan]
+    assert positions == sorted(positions)  # oldest first
+    for chat_id in queue:
+        eligible = [
+            a
+            for a in agents
+            if has_room(a, active[a.agent_id])
+            and a.agent_id not in exclude.get(chat_id, ())
+            and a.level >= required.get(chat_id, 1)
+        ]
+        if chat_id not in planned:
+            # Passed over only when nobody it may go to has room: an escalated chat waiting for a
+            # specialist does not take a first-level slot, and never holds up chats behind it.
+            assert not eligible, f"chat {chat_id} (level {required.get(chat_id, 1)}) skipped though {eligible} could"
+            continue
+        agent_id = planned[chat_id]
+        fewest = min(active[a.agent_id] for a in eligible)
+        assert active[agent_id] == fewest
+        tied = [a for a in eligible if active[a.agent_id] == fewest]
+        assert idle_rank(by_id[agent_id]) == min(idle_rank(a) for a in tied)
+        active[agent_id] += 1
+    for a in agents:
+        assert active[a.agent_id] <= max(a.max_chats, a.active)
+
+
+def test_levels_examples():
+    first = AgentLoad(1, True, 0, 3, None, level=1)
+    second = AgentLoad(2, True, 2, 3, T0, level=2)
+    # The escalated chat 10 goes to the level-2 agent though the first-level one is freer; the
+    # first-level chat behind it is not held up.
+    assert plan_assignments([10, 11], [first, second], required={10: 2}) == [(10, 2), (11, 1)]
+    # Nobody at level 2 has room: the escalated chat waits, the others are served.
+    full = replace(second, active=3)
+    assert plan_assignments([10, 11, 12], [first, full], required={10: 2}) == [(11, 1), (12, 1)]
+    # Level 3 agents take level-2 chats too.
+    third = AgentLoad(3, True, 0, 1, None, level=3)
+    assert plan_assignments([10], [first, third], required={10: 2}) == [(10, 3)]
+    assert choose_agent([first, second], min_level=2) == second
+    assert choose_agent([first], min_level=2) is None
