@@ -41,6 +41,7 @@ def publish_event(outbox: Outbox, row: dict[str, Any], chat: Any, *, extra_topic
         status=chat.status,
         assignee_id=chat.assignee_id,
         department_id=chat.department_id,
+        chat_id=row["chat_id"],
     )
     topics += [t for t in extra_topics if t not in topics]
     outbox.add(topics, event_frame(SimpleNamespace(**row)))

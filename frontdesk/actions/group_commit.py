@@ -252,6 +252,8 @@ def _check_owner(item: PendingSend, chat: Any) -> None:
         return
     if chat is None:
         raise ChatRuleError("not_found", "That chat does not exist or is not yours.")
+    if chat.status == ChatStatus.ACTIVE and chat.assignee_id != item.actor.id:
+        raise _Fallback  # perhaps a supervisor who joined it: the one-message path looks them up
     can_reply(chat.status, chat.assignee_id, item.actor.id)
 
 

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from frontdesk.actions import chats, reads, routing, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain import audience
+from frontdesk.realtime.following import Following
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
@@ -50,6 +51,8 @@ class AgentSession(SocketSession):
                 "status.set": self.on_status,
             }
         )
+        self.following = Following(self)  # supervisors: watched, joined and monitored chats
+        self.handlers.update(self.following.handlers())
 
     async def start(self) -> None:
         cookie = self.ws.cookies.get(SESSION_COOKIE)
@@ -75,6 +78,7 @@ class AgentSession(SocketSession):
         self.hub.subscribe(self.channel, audience.agent_topic(self.actor.id))
         for department_id in await reads.watched_departments(ctx=self.ctx, actor=self.actor):
             self.hub.subscribe(self.channel, audience.queue_topic(department_id))
+        await self.following.start()
         await self.ctx.presence.agent_connected(self.actor.id)
         self.connected = True
         status = await routing.agent_came_online(self.ctx, self.actor.id)

@@ -22,7 +22,7 @@ RESYNC = 4000
 class SocketChannel:
     """The outgoing side of one WebSocket."""
 
-    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label", "on_overflow")
+    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label", "on_overflow", "inspect")
 
     def __init__(
         self, ws: WebSocket, *, queue_size: int, label: str = "", on_overflow: Callable[[], None] | None = None
@@ -34,6 +34,9 @@ class SocketChannel:
         self.close_code: int | None = None
         self.label = label
         self._writer: asyncio.Task[None] | None = None
+        # Sees each payload before it is queued (a supervisor's socket following chats it
+        # learns of from the frames themselves: realtime/following.py); None for most sockets.
+        self.inspect: Callable[[str], None] | None = None
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._drain(), name=f"ws-writer {self.label}")
@@ -41,6 +44,8 @@ class SocketChannel:
     def offer(self, payload: str) -> None:
         if self.close_code is not None:
             return
+        if self.inspect is not None:
+            self.inspect(payload)
         try:
             self.queue.put_nowait(payload)
         except asyncio.QueueFull:

@@ -149,4 +149,4 @@ def test_a_chat_moving_between_departments_is_announced_to_both_queues():
         previous_department_id=1,
         queue_changed=True,
     )
-    assert sorted(topics) == ["agent:4", "queue:1", "queue:2"]
+    assert sorted(topics) == ["agent:4", "monitor:1", "monitor:2", "queue:1", "queue:2"]

@@ -1,0 +1,294 @@
+"""Supervision: the Monitor page, watching a chat, whispering, joining and taking over.
+
+A supervisor acts only in the departments they are a member of; managers and admins in all
+(`permissions.in_scope`). Every whisper, join, leave and take-over is a stored chat event, so
+the transcript records it; whispers are internal and never reach the visitor
+(`domain/audience.whisper_audience`)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select
+
+from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
+from frontdesk.actions.routing import log_routing
+from frontdesk.clock import iso, utcnow
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus, check_client_id, check_message_text
+from frontdesk.permissions import allowed, department_scoped, in_scope, require
+from frontdesk.store import chat_store, department_store, supervision_store
+from frontdesk.store.models import User
+from frontdesk.wire import chat_summary, event_frame, event_payload
+
+NOT_FOUND = "That chat does not exist."
+MONITOR_LIMIT = 1000
+
+# Event kinds this module stores (the widget shows joined, left and taken over; never whispers).
+WHISPER = "whisper"
+JOINED = "chat.joined"
+LEFT = "chat.left"
+TAKEN_OVER = "chat.taken_over"
+
+
+async def departments_in_scope(conn, actor: AgentActor, action: str) -> list[int] | None:  # type: ignore[no-untyped-def]
+    """The departments where the actor may do `action`: None means all of them."""
+    require(actor.role, action)
+    if not department_scoped(actor.role, action):
+        return None
+    return await department_store.departments_of_user(conn, actor.id)
+
+
+async def check_scope(conn, actor: AgentActor, action: str, department_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a supervisor acting on a chat or department outside their own departments."""
+    mine = await department_store.departments_of_user(conn, actor.id) if department_scoped(actor.role, action) else ()
+    if not in_scope(actor.role, action, department_id, mine):
+        dept = await department_store.department(conn, department_id)
+        name = dept.name if dept is not None else "another department"
+        raise ChatRuleError("forbidden", f"You supervise only your own departments; this is {name}.")
+
+
+async def _chat_in_scope(conn, actor: AgentActor, action: str, chat_id: int, *, lock: bool = False) -> Any:  # type: ignore[no-untyped-def]
+    require(actor.role, action)
+    chat = await chat_store.chat_status(conn, chat_id, lock=lock)
+    if chat is None:
+        raise ChatRuleError("not_found", NOT_FOUND)
+    await check_scope(conn, actor, action, chat.department_id)
+    return chat
+
+
+# -- monitoring ----------------------------------------------------------------------------
+
+
+async def monitor_chats(*, ctx: Context, actor: AgentActor, department_id: int | None = None) -> dict[str, Any]:
+    """Every ongoing (queued and active) chat of the departments the actor supervises, with
+    who is in it: the Monitor page's first read; live changes come over the socket."""
+    async with ctx.db.read() as conn:
+        scope = await departments_in_scope(conn, actor, "chat.monitor")
+        if department_id is not None:
+            await check_scope(conn, actor, "chat.monitor", department_id)
+            scope = [department_id]
+        rows = await supervision_store.ongoing_chats(conn, scope, MONITOR_LIMIT)
+        people = await supervision_store.participants_of_chats(conn, [r.id for r in rows])
+        departments = await department_store.all_departments(conn)
+    shown = {d.id for d in departments} if scope is None else set(scope)
+    return {
+        "chats": [{**chat_summary(r), "participants": people.get(r.id, [])} for r in rows],
+        "departments": [{"id": d.id, "slug": d.slug, "name": d.name} for d in departments if d.id in shown],
+    }
+
+
+async def monitored_departments(*, ctx: Context, actor: AgentActor) -> list[int]:
+    """For the socket: the departments whose monitor topics this actor may subscribe to."""
+    async with ctx.db.read() as conn:
+        scope = await departments_in_scope(conn, actor, "chat.monitor")
+        if scope is None:
+            return [d.id for d in await department_store.all_departments(conn)]
+        return scope
+
+
+async def check_watch(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+    """May the actor follow this chat live (read-only)? Returns its summary."""
+    async with ctx.db.read() as conn:
+        await _chat_in_scope(conn, actor, "chat.monitor", chat_id)
+        row = await chat_store.chat_row(conn, chat_id)
+    return chat_summary(row)
+
+
+async def joined_chats(*, ctx: Context, actor: AgentActor) -> list[int]:
+    """Open chats the actor joined: their sockets follow them from the start."""
+    async with ctx.db.read() as conn:
+        return await supervision_store.open_chats_joined_by(conn, actor.id)
+
+
+async def participants(*, ctx: Context, actor: AgentActor, chat_id: int) -> list[dict[str, Any]]:
+    require(actor.role, "chat.read")
+    async with ctx.db.read() as conn:
+        if await chat_store.chat_status(conn, chat_id) is None:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        rows = await supervision_store.participants(conn, chat_id)
+    return [{"id": r.id, "name": r.name, "joined_at": iso(r.joined_at)} for r in rows]
+
+
+# -- whisper -------------------------------------------------------------------------------
+
+
+async def do_whisper(
+    *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object
+) -> dict[str, Any]:
+    """A message to the chat's agent that the visitor never sees: stored internal, kind
+    `whisper`, published to the agents of the chat only."""
+    require(actor.role, "chat.whisper")
+    body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
+    cid = check_client_id(client_id)
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        chat = await _chat_in_scope(conn, actor, "chat.whisper", chat_id, lock=True)
+        existing = await chat_store.event_by_client_id(conn, chat_id, cid)
+        if existing is not None:
+            if existing.kind != WHISPER or existing.agent_id != actor.id:
+                raise ChatRuleError("conflict", "client_id: already used in this chat", field="client_id")
+            return event_payload(existing)
+        if chat.status == ChatStatus.CLOSED:
+            raise ChatRuleError("chat_closed", "This chat has ended.")
+        locked = await chat_store.advance_seq(conn, chat_id)
+        row = event_row(
+            chat_id,
+            locked.last_seq,
+            WHISPER,
+            now,
+            author_type=AuthorType.AGENT,
+            agent_id=actor.id,
+            author_name=actor.name,
+            body=body,
+            client_id=cid,
+            internal=True,
+        )
+        await chat_store.insert_events(conn, [row])
+        topics = audience.whisper_audience(chat_id=chat_id, assignee_id=chat.assignee_id, author_id=actor.id)
+        outbox.add(topics, event_frame(SimpleNamespace(**row)))
+    return event_payload(SimpleNamespace(**row))
+
+
+# -- join, leave, take over ----------------------------------------------------------------
+
+
+def _agent(actor: AgentActor) -> dict[str, Any]:
+    return {"id": actor.id, "name": actor.name}
+
+
+async def _participants_frame(conn, outbox: Outbox, chat: Any) -> None:  # type: ignore[no-untyped-def]
+    """Monitor pages show who is in each chat."""
+    people = await supervision_store.participants(conn, chat.id)
+    outbox.add(
+        [audience.monitor_topic(chat.department_id)],
+        {
+            "type": "monitor.participants",
+            "chat_id": chat.id,
+            "participants": [{"id": p.id, "name": p.name} for p in people],
+        },
+    )
+
+
+async def do_join(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+    """The supervisor becomes a visible participant: the visitor sees them join, and they may
+    write to the visitor beside the chat's agent (actions/chats.do_send_agent_message)."""
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        chat = await _chat_in_scope(conn, actor, "chat.join", chat_id, lock=True)
+        if chat.status != ChatStatus.ACTIVE:
+            raise ChatRuleError(
+                "chat_closed" if chat.status == ChatStatus.CLOSED else "conflict",
+                "Only a chat in progress can be joined.",
+            )
+        if chat.assignee_id == actor.id:
+            raise ChatRuleError("conflict", "This is your own chat.")
+        if await supervision_store.is_participant(conn, chat_id, actor.id):
+            raise ChatRuleError("conflict", "You are already in this chat.")
+        await supervision_store.add_participant(conn, chat_id, actor.id, now)
+        locked = await chat_store.advance_seq(conn, chat_id)
+        row = event_row(chat_id, locked.last_seq, JOINED, now, data={"agent": _agent(actor)})
+        await chat_store.insert_events(conn, [row])
+        topics = audience.participation_audience(
+            chat_id=chat_id, visitor_id=chat.visitor_id, assignee_id=chat.assignee_id, agent_ids=(actor.id,)
+        )
+        outbox.add(topics, event_frame(SimpleNamespace(**row)))
+        await _participants_frame(conn, outbox, chat)
+    return event_payload(SimpleNamespace(**row))
+
+
+async def do_leave(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+    """A participant leaves the chat (the visitor sees it). Closing a chat does not need this."""
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        require(actor.role, "chat.join")
+        chat = await chat_store.chat_status(conn, chat_id, lock=True)
+        if chat is None:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        if not await supervision_store.remove_participant(conn, chat_id, actor.id):
+            raise ChatRuleError("conflict", "You are not in this chat.")
+        if chat.status == ChatStatus.CLOSED:
+            return {"chat_id": chat_id, "left": True}
+        locked = await chat_store.advance_seq(conn, chat_id)
+        row = event_row(chat_id, locked.last_seq, LEFT, now, data={"agent": _agent(actor)})
+        await chat_store.insert_events(conn, [row])
+        topics = audience.participation_audience(
+            chat_id=chat_id, visitor_id=chat.visitor_id, assignee_id=chat.assignee_id, agent_ids=(actor.id,)
+        )
+        outbox.add(topics, event_frame(SimpleNamespace(**row)))
+        await _participants_frame(conn, outbox, chat)
+    return event_payload(SimpleNamespace(**row))
+
+
+async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+    """The chat becomes the supervisor's: they are its assignee from now on, whatever their
+    maximum of chats (a supervisor stepping in must not be refused for being busy). The agent
+    who had it is told by the event and a summary; routing_log records `taken_over`."""
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        require(actor.role, "chat.take_over")
+        await department_store.lock_users(conn, [actor.id])  # lock order: agents, then chats
+        chat = await _chat_in_scope(conn, actor, "chat.take_over", chat_id, lock=True)
+        if chat.status == ChatStatus.CLOSED:
+            raise ChatRuleError("chat_closed", "This chat has ended.")
+        if chat.status != ChatStatus.ACTIVE:
+            raise ChatRuleError("conflict", "Nobody has this chat yet: accept it instead.")
+        if chat.assignee_id == actor.id:
+            raise ChatRuleError("conflict", "This chat is already yours.")
+        previous = None
+        if chat.assignee_id is not None:
+            name = (await conn.execute(select(User.name).where(User.id == chat.assignee_id))).scalar_one_or_none()
+            previous = {"id": chat.assignee_id, "name": name}
+        await supervision_store.remove_participant(conn, chat_id, actor.id)  # the assignee now
+        locked = await chat_store.advance_seq(conn, chat_id, values={"assignee_id": actor.id, "assigned_at": now})
+        data = {"from_agent": previous, "to_agent": _agent(actor), "agent": _agent(actor)}
+        row = event_row(chat_id, locked.last_seq, TAKEN_OVER, now, data=data)
+        await chat_store.insert_events(conn, [row])
+        await log_routing(
+            conn,
+            kind="taken_over",
+            chat_id=chat_id,
+            department_id=chat.department_id,
+            agent_id=actor.id,
+            now=now,
+            from_agent_id=chat.assignee_id,
+        )
+        await _audit(conn, actor, chat_id, chat.assignee_id)
+        topics = audience.participation_audience(
+            chat_id=chat_id,
+            visitor_id=chat.visitor_id,
+            assignee_id=actor.id,
+            agent_ids=tuple(a for a in (chat.assignee_id,) if a is not None),
+        )
+        outbox.add(topics, event_frame(SimpleNamespace(**row)))
+        await publish_summary(conn, outbox, chat_id, previous_assignee_id=chat.assignee_id)
+        await _participants_frame(conn, outbox, chat)
+    ctx.router.kick(chat.department_id)  # the previous agent has room again
+    return {**event_payload(SimpleNamespace(**row)), "chat": await _summary(ctx, chat_id)}
+
+
+async def _summary(ctx: Context, chat_id: int) -> dict[str, Any] | None:
+    async with ctx.db.read() as conn:
+        row = await chat_store.chat_row(conn, chat_id)
+    return chat_summary(row) if row is not None else None
+
+
+async def _audit(conn, actor: AgentActor, chat_id: int, from_agent_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Take-overs go to the audit log too, where it exists (issue 5's audit helper)."""
+    try:
+        from frontdesk.actions.audit import record_audit
+    except ImportError:  # pragma: no cover - the audit log is another feature
+        return
+    await record_audit(conn, actor, "chat.take_over", ("chat", chat_id), {"from_agent_id": from_agent_id})
+
+
+async def may_write_as_participant(conn, chat: Any, actor: AgentActor) -> bool:  # type: ignore[no-untyped-def]
+    """A supervisor who joined an active chat writes to its visitor like its agent does."""
+    return (
+        chat.status == ChatStatus.ACTIVE
+        and chat.assignee_id != actor.id
+        and allowed(actor.role, "chat.join")
+        and await supervision_store.is_participant(conn, chat.id, actor.id)
+    )
