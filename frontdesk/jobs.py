@@ -1,4 +1,4 @@
-"""Background jobs: offer expiry, e-mail delivery, presence sweeps and a routing sweep.
+"""Background jobs: offer expiry, e-mail delivery, retention, presence sweeps and a routing sweep.
 
 Jobs that act on the shared database run on one node of a cluster at a time: the holder of the
 `jobs` lease, renewed on every pass and taken over when it lapses. Jobs that act on this node's
@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from frontdesk.actions import mail, routing
+from frontdesk.actions import mail, retention, routing
 from frontdesk.actions.context import Context
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
@@ -27,6 +27,8 @@ from frontdesk.store.models import Lease
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 10.0
+RETENTION_EVERY = 600.0
+RETENTION_BATCHES_PER_PASS = 4
 
 
 async def take_lease(ctx: Context, name: str, holder: str, seconds: float = LEASE_SECONDS) -> bool:
@@ -59,6 +61,7 @@ class Jobs:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
+        self.retention_due = 0.0  # monotonic time of the next retention run; the first pass runs it
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="jobs")
@@ -78,9 +81,21 @@ class Jobs:
         if await take_lease(ctx, "jobs", self.holder):
             await routing.expire_offers(ctx)
             await mail.send_due_mail(ctx)
+            await self._retention()
             if self.passes % 5 == 0:
                 ctx.router.kick(None)  # a safety net: nothing waits because a kick was lost
         self.passes += 1
+
+    async def _retention(self) -> None:
+        """Every RETENTION_EVERY seconds; sooner while a run stopped with work left (a few
+        batches a pass, so the other jobs keep their rhythm)."""
+        now = time.monotonic()
+        if now < self.retention_due:
+            return
+        self.retention_due = now + RETENTION_EVERY  # a failing run is not retried every second
+        report = await retention.run_retention(self.ctx, max_batches=RETENTION_BATCHES_PER_PASS)
+        if not report.done:
+            self.retention_due = now
 
     async def _presence_sweeps(self) -> None:
         ctx, presence = self.ctx, self.ctx.presence

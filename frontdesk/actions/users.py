@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -35,7 +36,14 @@ def check_new_user(email: str, name: str, role: str) -> tuple[str, str, str]:
 
 
 async def do_create_user(
-    *, ctx: Context, email: str, name: str, role: str, password: str, departments: list[str] | None = None
+    *,
+    ctx: Context,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    departments: list[str] | None = None,
+    actor: AgentActor | None = None,
 ) -> dict[str, Any]:
     """A new user, working in `departments` (slugs) or, when none are named, the default one."""
     email, name, role = check_new_user(email, name, role)
@@ -61,6 +69,7 @@ async def do_create_user(
                 dept = await department_store.default_department(conn)
                 if dept is not None:
                     await department_store.add_member(conn, dept.id, user_id)
+            await record_audit(conn, actor, "user.create", ("user", user_id), {"role": role})  # actor None: the CLI
     except IntegrityError:
         raise ChatRuleError("conflict", f"email: a user with {email} already exists", field="email") from None
     return {"id": user_id, "email": email, "name": name, "role": role}
@@ -116,6 +125,7 @@ async def do_start_session(*, ctx: Context, actor: AgentActor) -> tuple[str, str
                 expires_at=now + timedelta(days=ctx.settings.session_days),
             )
         )
+        await record_audit(conn, actor, "auth.login", ("user", actor.id))
     return secret, csrf
 
 
@@ -207,6 +217,7 @@ async def do_create_user_as(*, ctx: Context, actor: AgentActor, data: dict[str, 
         role=data.get("role", "agent"),
         password=data["password"],
         departments=departments,
+        actor=actor,
     )
 
 
@@ -232,6 +243,7 @@ async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data:
             result = await conn.execute(update(User).where(User.id == user_id).values(**values))
             if result.rowcount == 0:
                 raise ChatRuleError("not_found", "No such user.")
+            await record_audit(conn, actor, "user.update", ("user", user_id), {"changed": values})
         row = (
             await conn.execute(
                 select(User.id, User.email, User.name, User.role, User.max_chats).where(User.id == user_id)

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.satisfaction import DEFAULT_RATING_SETTINGS, check_rating_settings
 from frontdesk.permissions import require
 from frontdesk.store import department_store
 from frontdesk.store.models import Setting
@@ -27,6 +29,8 @@ DEFAULT_WIDGET: dict[str, Any] = {
             {"name": "question", "label": "How can we help?", "required": True},
         ],
     },
+    # After a chat ends: ask for a rating (thumbs or 1-5 stars), offer the transcript by e-mail.
+    "rating": dict(DEFAULT_RATING_SETTINGS),
 }
 
 
@@ -62,6 +66,8 @@ def check_widget_settings(data: object) -> dict[str, Any]:
         if not isinstance(data["accent_color"], str) or not HEX_COLOR.fullmatch(data["accent_color"]):
             raise ChatRuleError("bad_request", "accent_color: must look like #2563eb", field="accent_color")
         out["accent_color"] = data["accent_color"]
+    if "rating" in data:
+        out["rating"] = check_rating_settings(data["rating"])
     if "prechat" in data:
         prechat = data["prechat"]
         if not isinstance(prechat, dict):
@@ -106,6 +112,7 @@ async def do_update_widget_settings(*, ctx: Context, actor: AgentActor, data: ob
             await conn.execute(insert(Setting).values(key="widget", value=merged))
         else:
             await conn.execute(update(Setting).where(Setting.key == "widget").values(value=merged))
+        await record_audit(conn, actor, "settings.update", ("settings", "widget"), {"changed": sorted(values)})
     return await widget_config(ctx=ctx)
 
 

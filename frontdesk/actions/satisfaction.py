@@ -1,0 +1,186 @@
+"""Satisfaction: the visitor rates a chat that has ended, asks for its transcript by e-mail, and
+leads read the ratings per agent and per department (docs/architecture/privacy.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from frontdesk.actions.chats import NOT_FOUND
+from frontdesk.actions.context import AgentActor, Context, VisitorActor, unit_of_work
+from frontdesk.actions.mail import enqueue_mail
+from frontdesk.actions.visitors import EMAIL
+from frontdesk.clock import as_utc, iso, utcnow
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.domain.satisfaction import (
+    CHANGE_WINDOW,
+    GOOD_FROM,
+    can_rate,
+    check_comment,
+    check_range,
+    check_score,
+)
+from frontdesk.permissions import department_scoped, require
+from frontdesk.store import chat_store, department_store, satisfaction_store
+from frontdesk.wire import chat_summary
+
+TRANSCRIPT_PAGE = 500
+
+
+def _rating(score: int, comment: str | None, rated_at: datetime) -> dict[str, Any]:
+    return {
+        "score": score,
+        "comment": comment,
+        "rated_at": iso(rated_at),
+        "changeable_until": iso(rated_at + CHANGE_WINDOW),
+    }
+
+
+async def do_rate_chat(
+    *, ctx: Context, actor: VisitorActor, chat_id: object, rating: object, comment: object = None
+) -> dict[str, Any]:
+    """The visitor's rating of their own chat once it has ended: once, changeable for a few
+    minutes. The agent who handled it hears `chat.rated` at once."""
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id < 1:
+        raise ChatRuleError("bad_request", "chat_id: must be a chat's id", field="chat_id")
+    score = check_score(rating)
+    text = check_comment(comment)
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        chat = await satisfaction_store.chat_for_rating(conn, chat_id, lock=True)
+        if chat is None or chat.visitor_id != actor.visitor_id:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        first_rated = as_utc(chat.rated_at)
+        can_rate(
+            status=chat.status, missed=chat.missed, closed_at=as_utc(chat.closed_at), rated_at=first_rated, now=now
+        )
+        rated_at = first_rated or now  # a change keeps the first moment: the window does not slide
+        await satisfaction_store.store_rating(conn, chat_id, score=score, comment=text, rated_at=rated_at)
+        payload = _rating(score, text, rated_at)
+        row = await chat_store.chat_row(conn, chat_id)
+        if chat.assignee_id is not None:  # the agent who handled it sees it live in the console
+            outbox.add(
+                [audience.agent_topic(chat.assignee_id)],
+                {
+                    "type": "chat.rated",
+                    "chat_id": chat_id,
+                    "changed": first_rated is not None,
+                    "chat": chat_summary(row),
+                },
+            )
+        # The visitor's other tabs show their thanks too.
+        outbox.add(
+            [audience.visitor_topic(actor.visitor_id)], {"type": "chat.rated", "chat_id": chat_id, "rating": payload}
+        )
+    return payload
+
+
+def check_transcript_email(value: object) -> str:
+    """An address to send a transcript to; a line break would let a visitor add mail headers."""
+    if not isinstance(value, str):
+        raise ChatRuleError("bad_request", "email: must be an e-mail address", field="email")
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ChatRuleError("bad_request", "email: must not contain line breaks", field="email")
+    value = value.strip()
+    if len(value) > 254 or not EMAIL.match(value) or "," in value or ";" in value:
+        raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
+    return value
+
+
+def visitor_transcript(chat: Any, events: list[Any]) -> str:
+    """The transcript as the visitor saw it. `events` are already without internal ones (notes,
+    whispers); only kinds the visitor is shown are written, so a new internal kind stays out."""
+    lines = [f"Your chat #{chat.id} with {chat.department_name}", f"Started {_when(chat.created_at)} (UTC)", ""]
+    for e in events:
+        if getattr(e, "internal", False):  # never, by the query: a second lock on the door
+            continue
+        at = _when(e.created_at)[11:]
+        if e.kind == "message" and e.author_type in ("visitor", "agent"):
+            who = "You" if e.author_type == "visitor" else (e.author_name or "Support")
+            lines.append(f"[{at}] {who}: {e.body}")
+        elif e.kind == "chat.assigned":
+            lines.append(f"[{at}] — {((e.data or {}).get('agent') or {}).get('name') or 'An agent'} joined the chat")
+        elif e.kind == "chat.closed":
+            lines.append(f"[{at}] — the chat ended")
+    lines += ["", "This transcript was sent because you asked for it in the chat window."]
+    return "\n".join(lines) + "\n"
+
+
+def _when(value: datetime | None) -> str:
+    moment = as_utc(value)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: object, email: object) -> dict[str, Any]:
+    """Queue the transcript of the visitor's own ended chat to `email` (the mail outbox sends it)."""
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id < 1:
+        raise ChatRuleError("bad_request", "chat_id: must be a chat's id", field="chat_id")
+    address = check_transcript_email(email)
+    async with unit_of_work(ctx) as (conn, _outbox):
+        chat = await chat_store.chat_row(conn, chat_id)
+        if chat is None or chat.visitor_id != actor.visitor_id:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        if chat.status != ChatStatus.CLOSED:
+            raise ChatRuleError("conflict", "The transcript can be sent once the chat has ended.")
+        events: list[Any] = []
+        after = 0
+        while True:
+            page = await chat_store.events_after(conn, chat_id, after, TRANSCRIPT_PAGE, include_internal=False)
+            events.extend(page)
+            if len(page) < TRANSCRIPT_PAGE:
+                break
+            after = page[-1].seq
+        await enqueue_mail(
+            conn,
+            to=address,
+            subject=f"Transcript of your chat with {chat.department_name}",
+            body=visitor_transcript(chat, events),
+        )
+    return {"chat_id": chat_id, "email": address}
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    count = int(row.count or 0)
+    return {
+        "count": count,
+        "average": round(float(row.average), 2) if count else None,
+        "good_percent": round(100.0 * int(row.good or 0) / count, 1) if count else None,
+    }
+
+
+async def satisfaction_report(
+    *,
+    ctx: Context,
+    actor: AgentActor,
+    since: str | None = None,
+    until: str | None = None,
+    department_id: int | None = None,
+) -> dict[str, Any]:
+    """Count, average (1–5) and share of good ratings (4–5) of the chats closed in the range, in
+    total, per agent who handled them and per department. Supervisors see their departments."""
+    require(actor.role, "report.satisfaction")
+    start, end = check_range(since, until, utcnow())
+    async with ctx.db.read() as conn:
+        scope: list[int] | None = None
+        if department_scoped(actor.role, "report.satisfaction"):
+            scope = list(await department_store.departments_of_user(conn, actor.id))
+        if department_id is not None:
+            if scope is not None and department_id not in scope:
+                raise ChatRuleError("forbidden", "You may see the ratings of your own departments only.")
+            scope = [department_id]
+        rows = await satisfaction_store.report(conn, since=start, until=end, department_ids=scope, good_from=GOOD_FROM)
+    return {
+        "from": iso(start),
+        "to": iso(end),
+        "scale": "1-5 (thumbs: good 5, bad 1; good means 4 or 5)",
+        "total": _figures(rows["total"][0]),
+        "agents": [
+            {"agent": None if r.assignee_id is None else {"id": r.assignee_id, "name": r.name}, **_figures(r)}
+            for r in rows["agents"]
+        ],
+        "departments": [
+            {"department": {"id": r.department_id, "slug": r.slug, "name": r.name}, **_figures(r)}
+            for r in rows["departments"]
+        ],
+    }

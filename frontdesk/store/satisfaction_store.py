@@ -1,0 +1,82 @@
+"""Queries for satisfaction ratings and their reports. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from frontdesk.store.models import Chat, Department, User
+
+
+async def chat_for_rating(conn: AsyncConnection, chat_id: int, *, lock: bool = False) -> Any | None:
+    stmt = select(
+        Chat.id,
+        Chat.visitor_id,
+        Chat.status,
+        Chat.missed,
+        Chat.closed_at,
+        Chat.rated_at,
+        Chat.assignee_id,
+        Chat.department_id,
+    ).where(Chat.id == chat_id)
+    if lock:
+        stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE: one rating at a time
+    return (await conn.execute(stmt)).first()
+
+
+async def store_rating(
+    conn: AsyncConnection, chat_id: int, *, score: int, comment: str | None, rated_at: datetime
+) -> None:
+    await conn.execute(
+        update(Chat).where(Chat.id == chat_id).values(rating=score, rating_comment=comment, rated_at=rated_at)
+    )
+
+
+def _aggregates(good_from: int):  # type: ignore[no-untyped-def]
+    return (
+        func.count(Chat.rating).label("count"),
+        func.avg(Chat.rating).label("average"),
+        func.sum(case((Chat.rating >= good_from, 1), else_=0)).label("good"),
+    )
+
+
+def _rated(since: datetime, until: datetime, department_ids: list[int] | None):  # type: ignore[no-untyped-def]
+    conditions = [Chat.rating.is_not(None), Chat.closed_at >= since, Chat.closed_at < until]
+    if department_ids is not None:
+        conditions.append(Chat.department_id.in_(department_ids))
+    return conditions
+
+
+async def report(
+    conn: AsyncConnection,
+    *,
+    since: datetime,
+    until: datetime,
+    department_ids: list[int] | None,
+    good_from: int,
+) -> dict[str, list[Any]]:
+    """Rated chats closed in [since, until): totals, per agent (who handled them) and per department."""
+    where = _rated(since, until, department_ids)
+    total = (await conn.execute(select(*_aggregates(good_from)).where(*where))).all()
+    agents = (
+        await conn.execute(
+            select(Chat.assignee_id, User.name, *_aggregates(good_from))
+            .outerjoin(User, User.id == Chat.assignee_id)
+            .where(*where)
+            .group_by(Chat.assignee_id, User.name)
+            .order_by(User.name)
+        )
+    ).all()
+    departments = (
+        await conn.execute(
+            select(Chat.department_id, Department.slug, Department.name, *_aggregates(good_from))
+            .join(Department, Department.id == Chat.department_id)
+            .where(*where)
+            .group_by(Chat.department_id, Department.slug, Department.name)
+            .order_by(Department.name)
+        )
+    ).all()
+    return {"total": total, "agents": agents, "departments": departments}
