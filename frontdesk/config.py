@@ -43,12 +43,32 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "frontdesk <frontdesk@localhost>"
+    # Attachments (docs/architecture/attachments.md): stored under data_dir/attachments.
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=1024**3, description="Largest file in a chat.")
+    attachment_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["png", "jpeg", "gif", "webp", "pdf", "txt", "csv", "zip", "docx", "xlsx"],
+        description="Comma-separated kinds of file allowed in chats (sniffed from their content).",
+    )
+    avatar_max_bytes: int = Field(1024 * 1024, ge=1, le=20 * 1024**2, description="Largest agent photo.")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("attachment_types", mode="before")
+    @classmethod
+    def _split_types(cls, value: object) -> object:
+        from frontdesk.domain.file_types import KINDS
+
+        if isinstance(value, str):
+            value = [t.strip().lower() for t in value.split(",") if t.strip()]
+        if isinstance(value, list):
+            unknown = [t for t in value if t not in KINDS]
+            if unknown:
+                raise ValueError(f"unknown file kind {unknown[0]!r}; known: {', '.join(KINDS)}")
         return value
 
     def resolved_database_url(self) -> str:

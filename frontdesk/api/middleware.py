@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 64 * 1024
+# Uploads stream to disk under their own, larger limit (api/uploads.py).
+OWN_LIMIT = re.compile(r"^/api/v1/(?:chats/\d+/attachments|widget/attachments|profile/avatar)$")
 
 
 def _too_large() -> tuple[dict, bytes]:
@@ -23,7 +27,7 @@ class BodyLimit:
         self.app, self.max_body = app, max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or OWN_LIMIT.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
@@ -55,7 +59,7 @@ class WidgetCORS:
             app,
             allow_origins=origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type"],
+            allow_headers=["content-type", "x-visitor-token"],
             max_age=600,
         )
 

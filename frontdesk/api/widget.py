@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from frontdesk.actions import departments, tickets, visitors, widget_settings
+from frontdesk.actions import attachments, departments, tickets, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.api.auth import get_ctx
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -46,6 +46,7 @@ async def widget_config(department: str | None = Query(None, max_length=40), ctx
     if department is not None and not config["departments"]:
         raise ChatRuleError("not_found", f"No department {department!r}.", field="department")
     config["online"] = any(d["accepting_chats"] for d in config["departments"])
+    config["attachments"] = attachments.limits(ctx)  # checked again by the server
     return config
 
 
