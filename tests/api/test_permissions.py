@@ -18,7 +18,7 @@ from frontdesk.permissions import AGENT_FRAME_RULES, ROLES, ROUTE_RULES, RULES, 
 from frontdesk.realtime.agent_socket import AgentSession
 from frontdesk.realtime.hub import Hub
 from frontdesk.store.db import Database
-from tests.clients import AgentClient, make_agent
+from tests.clients import AgentClient, make_agent, new_client_id
 
 # A body each route accepts as well-formed, so the answer is about permission, not shape.
 BODIES = {
@@ -29,9 +29,27 @@ BODIES = {
     ("PATCH", "/api/v1/departments/{department_id}"): {"description": "x"},
     ("PUT", "/api/v1/departments/{department_id}/members"): {"members": []},
     ("PUT", "/api/v1/settings/widget"): {"title": "Hello"},
+    ("PUT", "/api/v1/settings/privacy"): {"retention_days": 0},
     ("POST", "/api/v1/users"): {"email": "perm@example.com", "name": "P", "password": "short"},
     ("PATCH", "/api/v1/users/{user_id}"): {"max_chats": 3},
     ("PUT", "/api/v1/auth/me/status"): {"status": "online"},
+    ("POST", "/api/v1/chats/{chat_id}/whispers"): {"text": "psst", "client_id": "perm-test-0003"},
+    ("POST", "/api/v1/chats/{chat_id}/annotations"): {"seq": 1, "text": "note"},
+    ("PUT", "/api/v1/departments/{department_id}/scorecard"): {"criteria": [{"name": "Tone", "weight": 1}]},
+    ("PUT", "/api/v1/chats/{chat_id}/review"): {"scores": []},
+}
+
+# A frame each agent socket handler accepts as well-formed (on a chat that does not exist), so
+# the answer is about permission. Frames not listed get {"chat_id": 999999}.
+FRAMES: dict[str, dict] = {
+    "ping": {},
+    "message.send": {"chat_id": 999999, "text": "hi"},
+    "typing": {"chat_id": 999999, "typing": True},
+    "sync": {"chat_id": 999999, "after": 0},
+    "status.set": {"status": "online"},
+    "monitor.start": {},
+    "monitor.stop": {},
+    "whisper.send": {"chat_id": 999999, "text": "psst"},
 }
 
 
@@ -107,4 +125,37 @@ async def test_every_rule_with_every_role(server):
     finally:
         await anonymous.aclose()
         for client in clients.values():
+            await client.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_every_agent_socket_frame_with_every_role(server):
+    """Each frame of AGENT_FRAME_RULES, sent by each role over a real socket: `forbidden`
+    exactly for the roles its rule leaves out."""
+    for role in ROLES:
+        email, password = make_agent(server, role)
+        client = AgentClient(server.base_url)
+        await client.login(email, password)
+        await client.connect()
+        assert client.socket is not None
+        try:
+            for frame_type, rule in sorted(AGENT_FRAME_RULES.items()):
+                ref = new_client_id()
+                frame = {"type": frame_type, "ref": ref, "client_id": ref, **FRAMES.get(frame_type, {"chat_id": 999999})}
+                await client.socket.send(frame)
+                await client.socket.send({"type": "ping"})
+                await client.socket.wait_type("pong")  # frames are handled in order: any answer came first
+                errors = [f for f in client.socket.frames if f.get("type") == "error" and f.get("ref") == ref]
+                client.socket.frames.clear()
+                forbidden = [e for e in errors if e.get("code") == "forbidden"]
+                if rule != "authenticated" and not allowed(role, rule):
+                    assert forbidden, (role, frame_type, errors)
+                else:
+                    assert not forbidden, (role, frame_type, errors)
+                    assert not [e for e in errors if e.get("code") in ("bad_request", "internal")], (
+                        role,
+                        frame_type,
+                        errors,
+                    )
+        finally:
             await client.close()
