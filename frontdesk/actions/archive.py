@@ -1,0 +1,432 @@
+"""The transcript archive: search closed and ongoing chats by their words, read one, export.
+
+Who sees what (docs/permissions.md): `archive.search` — admins and managers every chat;
+supervisors and agents the chats of the departments they work in, plus chats assigned to them.
+Internal events (notes, whispers) are searchable and shown in the console (agents only), but
+every export leaves them out unless `internal=true` is asked by a role with
+`archive.export_internal`: an export is a file that leaves the product and may be forwarded to
+the customer. Bulk exports (`archive.export`) stream keyset pages of chats, each read in its own
+short transaction, so neither memory nor a database snapshot grows with the archive.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from frontdesk.actions.chats import NOT_FOUND
+from frontdesk.actions.context import AgentActor, Context
+from frontdesk.clock import iso, utcnow
+from frontdesk.domain.archive_query import SearchText, csv_cell, highlight, parse_search
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.permissions import allowed, department_scoped, require
+from frontdesk.store import archive_store, department_store
+from frontdesk.store.archive_store import ArchiveFilters
+from frontdesk.wire import chat_summary, event_payload
+
+SEARCH_PAGE = 20
+MAX_SEARCH_PAGE = 100
+EXPORT_PAGE = 200
+MAX_TRANSCRIPT_EVENTS = 500  # per request of the console's transcript view
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveQuery:
+    """The search box and the filters as they arrive (query-string values), before checks."""
+
+    q: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    department_id: int | None = None
+    agent_id: int | None = None
+    tag_id: int | None = None
+    rating_min: int | None = None
+    rating_max: int | None = None
+    min_minutes: float | None = None
+    max_minutes: float | None = None
+    status: str | None = None
+
+
+def _bad(field: str, message: str) -> ChatRuleError:
+    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
+
+
+def _parse_when(value: str | None, field: str, *, end: bool) -> datetime | None:
+    """A date (a whole day, UTC) or an ISO 8601 time; for `to`, a date includes that day."""
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(field, "must be a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _check_id(value: int | None, field: str) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise _bad(field, "must be a positive whole number")
+    return value
+
+
+def _check_range(low: Any, high: Any, low_field: str, high_field: str, *, lowest: float, highest: float) -> None:
+    for value, field in ((low, low_field), (high, high_field)):
+        if value is not None and not lowest <= value <= highest:
+            raise _bad(field, f"must be between {lowest:g} and {highest:g}")
+    if low is not None and high is not None and low > high:
+        raise _bad(high_field, f"must not be below {low_field}")
+
+
+def check_query(query: ArchiveQuery) -> tuple[SearchText, ArchiveFilters]:
+    """The search text and filters, validated; errors name the field."""
+    search = parse_search(query.q)
+    created_from = _parse_when(query.date_from, "from", end=False)
+    created_before = _parse_when(query.date_to, "to", end=True)
+    if created_from is not None and created_before is not None and created_before <= created_from:
+        raise _bad("to", "must be after from")
+    if query.status not in (None, "", *tuple(ChatStatus)):
+        raise _bad("status", "must be queued, active or closed")
+    _check_range(query.rating_min, query.rating_max, "rating_min", "rating_max", lowest=1, highest=5)
+    _check_range(query.min_minutes, query.max_minutes, "min_minutes", "max_minutes", lowest=0, highest=525_600)
+    filters = ArchiveFilters(
+        created_from=created_from,
+        created_before=created_before,
+        department_id=_check_id(query.department_id, "department_id"),
+        agent_id=_check_id(query.agent_id, "agent_id"),
+        tag_id=_check_id(query.tag_id, "tag_id"),
+        rating_min=query.rating_min,
+        rating_max=query.rating_max,
+        min_minutes=query.min_minutes,
+        max_minutes=query.max_minutes,
+        status=query.status or None,
+        now=utcnow(),
+    )
+    return search, filters
+
+
+async def _scoped(ctx: Context, actor: AgentActor, filters: ArchiveFilters, action: str) -> ArchiveFilters:
+    """The filters narrowed to what the actor may see with `action`."""
+    require(actor.role, action)
+    if not department_scoped(actor.role, action):
+        return filters
+    async with ctx.db.read() as conn:
+        mine = frozenset(await department_store.departments_of_user(conn, actor.id))
+    return replace(filters, scope_departments=mine, scope_user_id=actor.id)
+
+
+async def _page(conn: Any, search: SearchText, filters: ArchiveFilters, *, before: int | None, limit: int) -> list[int]:
+    if search.empty:
+        if search.raw.strip():
+            return []  # only punctuation: nothing can match
+        return await archive_store.browse_chat_ids(conn, filters, before=before, limit=limit)
+    return await archive_store.archive_search(conn).chat_ids(conn, search, filters, before=before, limit=limit)
+
+
+def archive_event(row: Any) -> dict[str, Any]:
+    """A stored event for agents: the wire payload, with the internal flag spelled out."""
+    return {**event_payload(row), "internal": bool(row.internal)}
+
+
+async def search(
+    *, ctx: Context, actor: AgentActor, query: ArchiveQuery, before: int | None = None, limit: int = SEARCH_PAGE
+) -> dict[str, Any]:
+    """Chats newest first whose messages contain every term, with the first matching message
+    as a snippet: `parts` alternate plain text and matched words (odd indexes)."""
+    search_text, filters = check_query(query)
+    if before is not None and (not isinstance(before, int) or before < 1):
+        raise _bad("before", "must be a chat id")
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_PAGE:
+        raise _bad("limit", f"must be between 1 and {MAX_SEARCH_PAGE}")
+    filters = await _scoped(ctx, actor, filters, "archive.search")
+    async with ctx.db.read() as conn:
+        ids = await _page(conn, search_text, filters, before=before, limit=limit + 1)
+        more = len(ids) > limit
+        ids = ids[:limit]
+        chats = await archive_store.chat_rows(conn, ids)
+        hits: dict[int, archive_store.Hit] = {}
+        messages: dict[tuple[int, int], Any] = {}
+        if ids and not search_text.empty:
+            hits = await archive_store.archive_search(conn).hits(conn, search_text, ids)
+            messages = await archive_store.messages_at(conn, ((h.chat_id, h.seq) for h in hits.values()))
+    results = []
+    for chat_id in ids:
+        row = chats.get(chat_id)
+        if row is None:  # deleted between the two reads
+            continue
+        item: dict[str, Any] = {"chat": chat_summary(row), "hit": None}
+        found = hits.get(chat_id)
+        message = messages.get((chat_id, found.seq)) if found else None
+        if found and message is not None:
+            event = archive_event(message)
+            item["hit"] = {
+                "seq": found.seq,
+                "count": found.count,
+                "kind": event["kind"],
+                "internal": event["internal"],
+                "author": event["author"],
+                "created_at": event["created_at"],
+                "parts": highlight(message.body, search_text),
+            }
+        results.append(item)
+    return {"chats": results, "next_before": ids[-1] if more and ids else None}
+
+
+async def _readable_chat(ctx: Context, actor: AgentActor, chat_id: int) -> Any:
+    """The chat's row when the actor may find it in the archive; otherwise not found (the
+    same answer as a chat that does not exist, so ids cannot be probed)."""
+    filters = await _scoped(ctx, actor, ArchiveFilters(), "archive.search")
+    async with ctx.db.read() as conn:
+        row = (await archive_store.chat_rows(conn, [chat_id])).get(chat_id)
+    if row is None:
+        raise ChatRuleError("not_found", NOT_FOUND)
+    if filters.scope_departments is not None and not (
+        row.department_id in filters.scope_departments or row.assignee_id == actor.id
+    ):
+        raise ChatRuleError("not_found", NOT_FOUND)
+    return row
+
+
+async def transcript(*, ctx: Context, actor: AgentActor, chat_id: int, after: int = 0) -> dict[str, Any]:
+    """One chat of the archive, read-only, internal events included and marked (console)."""
+    if not isinstance(after, int) or after < 0:
+        raise _bad("after", "must be 0 or a seq")
+    row = await _readable_chat(ctx, actor, chat_id)
+    async with ctx.db.read() as conn:
+        events = await archive_store.events_of_chats(
+            conn, [chat_id], include_internal=True, after=after, limit=MAX_TRANSCRIPT_EVENTS + 1
+        )
+    more = len(events) > MAX_TRANSCRIPT_EVENTS
+    events = events[:MAX_TRANSCRIPT_EVENTS]
+    return {
+        "chat": chat_summary(row),
+        "events": [archive_event(e) for e in events],
+        "next_after": events[-1].seq if more and events else None,
+    }
+
+
+def _check_internal(actor: AgentActor, internal: bool) -> None:
+    if internal and not allowed(actor.role, "archive.export_internal"):
+        raise ChatRuleError(
+            "forbidden",
+            f"internal: your role ({actor.role}) may not export internal notes and whispers",
+            field="internal",
+        )
+
+
+# -- one transcript as a file ------------------------------------------------------------------
+async def export_transcript(
+    *, ctx: Context, actor: AgentActor, chat_id: int, fmt: str, internal: bool = False
+) -> tuple[str, str]:
+    """(content, media type) of one chat's transcript as `html` or `json`."""
+    if fmt not in ("html", "json"):
+        raise _bad("format", "must be html or json")
+    _check_internal(actor, internal)
+    row = await _readable_chat(ctx, actor, chat_id)
+    events: list[Any] = []
+    after = 0
+    while True:  # keyset pages of events: a long chat is not read in one statement
+        async with ctx.db.read() as conn:
+            page = await archive_store.events_of_chats(
+                conn, [chat_id], include_internal=internal, after=after, limit=MAX_TRANSCRIPT_EVENTS
+            )
+        events.extend(page)
+        if len(page) < MAX_TRANSCRIPT_EVENTS:
+            break
+        after = page[-1].seq
+    chat = chat_summary(row)
+    payload = [archive_event(e) for e in events]
+    if fmt == "json":
+        return orjson.dumps({"chat": chat, "events": payload}, option=orjson.OPT_INDENT_2).decode(), "application/json"
+    return transcript_html(chat, payload), "text/html; charset=utf-8"
+
+
+def visitor_label(chat: dict[str, Any]) -> str:
+    visitor = chat["visitor"]
+    return visitor.get("name") or f"Visitor {str(visitor['id'])[:8]}"
+
+
+def describe(event: dict[str, Any], chat: dict[str, Any]) -> tuple[str | None, str]:
+    """(who, what) of an event for a person to read: who is None for lifecycle events."""
+    kind, data, author = event["kind"], event.get("data") or {}, event["author"]
+    if event["text"]:
+        if author["type"] == "visitor":
+            who = author.get("name") or visitor_label(chat)
+        elif author["type"] == "agent":
+            who = author.get("name") or "Agent"
+        else:
+            who = "frontdesk"
+        return who, event["text"]
+    agent = (data.get("agent") or {}).get("name") or "An agent"
+    if kind == "chat.started":
+        return None, "Chat started"
+    if kind == "chat.assigned":
+        return None, f"{agent} joined the chat"
+    if kind == "chat.closed":
+        return None, f"Chat closed by {data.get('by', 'the system')}"
+    if kind == "chat.transferred":
+        target = (data.get("to_agent") or {}).get("name") or (data.get("to_department") or {}).get("name") or "?"
+        return None, f"Transferred to {target}"
+    return None, kind.replace("chat.", "").replace("_", " ").capitalize()
+
+
+_HTML_STYLE = """
+body{font:15px/1.5 -apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1b1f27;background:#f4f5f7;margin:0}
+main{max-width:760px;margin:24px auto;background:#fff;border:1px solid #e3e5e9;border-radius:12px;padding:24px 28px}
+h1{font-size:20px;margin:0 0 4px} .meta{color:#6b7280;font-size:13px;margin:0 0 20px}
+ol{list-style:none;margin:0;padding:0} li{margin:0 0 12px} .who{font-weight:600}
+time{color:#9aa0aa;font-size:12px;margin-left:6px}
+.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0 0} .sys{color:#6b7280;font-size:13px;text-align:center}
+.internal{background:#fff6e6;border-left:3px solid #b45309;padding:6px 10px;border-radius:6px}
+.tag{font-size:11px;font-weight:700;color:#b45309;text-transform:uppercase;margin-left:6px}
+"""
+
+
+def transcript_html(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """A standalone page: every value escaped, no script, styles inline."""
+    e = html.escape
+    department = (chat.get("department") or {}).get("name") or ""
+    agent = (chat.get("assignee") or {}).get("name") or "—"
+    items = []
+    for event in events:
+        who, what = describe(event, chat)
+        when = e(event["created_at"] or "")
+        if who is None:
+            items.append(f'<li class="sys">{e(what)} <time datetime="{when}">{when[11:19]}</time></li>')
+            continue
+        internal = event.get("internal")
+        tag = '<span class="tag">internal</span>' if internal else ""
+        items.append(
+            f'<li class="{"internal" if internal else "msg"}"><span class="who">{e(who)}</span>{tag}'
+            f'<time datetime="{when}">{when[11:19]}</time><p class="text">{e(what)}</p></li>'
+        )
+    title = f"Chat #{chat['id']} with {visitor_label(chat)}"
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
+        f"<style>{_HTML_STYLE}</style></head><body><main><h1>{e(title)}</h1>"
+        f'<p class="meta">{e(department)} · agent {e(agent)} · started {e(chat["created_at"] or "")}'
+        f"{' · closed ' + e(chat['closed_at']) if chat.get('closed_at') else ''}</p>"
+        f"<ol>{''.join(items)}</ol></main></body></html>\n"
+    )
+
+
+# -- bulk exports: streamed ----------------------------------------------------------------------
+CSV_COLUMNS = (
+    "chat_id", "chat_started_at", "chat_closed_at", "status", "department", "agent", "visitor_id",
+    "visitor_name", "visitor_email", "rating", "tags", "seq", "at", "kind", "author_type", "author",
+    "internal", "text",
+)  # fmt: skip
+
+
+async def open_export(
+    *,
+    ctx: Context,
+    actor: AgentActor,
+    query: ArchiveQuery,
+    fmt: str,
+    internal: bool = False,
+    page_size: int = EXPORT_PAGE,
+) -> AsyncIterator[bytes]:
+    """Checks everything first (errors are answers, not broken downloads), then returns the
+    export as chunks: `csv` one row per event, `jsonl` one chat with its events per line."""
+    require(actor.role, "archive.export")
+    if fmt not in ("csv", "jsonl"):
+        raise _bad("format", "must be csv or jsonl")
+    search_text, filters = check_query(query)
+    _check_internal(actor, internal)
+    filters = await _scoped(ctx, actor, filters, "archive.export")
+    render: Callable[[Any, list[Any]], bytes] = _csv_chat if fmt == "csv" else _jsonl_chat
+
+    async def chunks() -> AsyncIterator[bytes]:
+        if fmt == "csv":
+            yield _csv_line(CSV_COLUMNS)
+        before: int | None = None
+        while True:
+            # One short read per page; the connection goes back to the pool before the client
+            # is sent anything, so a slow download holds no database resources.
+            async with ctx.db.read() as conn:
+                ids = await _page(conn, search_text, filters, before=before, limit=page_size)
+                chats = await archive_store.chat_rows(conn, ids)
+                events = await archive_store.events_of_chats(conn, ids, include_internal=internal)
+            by_chat: dict[int, list[Any]] = {}
+            for event in events:
+                by_chat.setdefault(event.chat_id, []).append(event)
+            out = [render(chats[i], by_chat.get(i, [])) for i in ids if i in chats]
+            if out:
+                yield b"".join(out)
+            if len(ids) < page_size:
+                return
+            before = ids[-1]
+
+    return chunks()
+
+
+def _csv_line(values: Any) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue().encode()
+
+
+def _csv_chat(row: Any, events: list[Any]) -> bytes:
+    chat = chat_summary(row)
+    rating = (chat.get("rating") or {}).get("score")
+    tags = ", ".join(t["name"] for t in chat.get("tags") or [])
+    head = [
+        chat["id"],
+        chat["created_at"],
+        chat["closed_at"],
+        chat["status"],
+        csv_cell(chat["department"]["name"]),
+        csv_cell((chat["assignee"] or {}).get("name")),
+        chat["visitor"]["id"],
+        csv_cell(chat["visitor"]["name"]),
+        csv_cell(chat["visitor"]["email"]),
+        rating if rating is not None else "",
+        csv_cell(tags),
+    ]
+    lines = []
+    for e in events:
+        event = archive_event(e)
+        who, what = describe(event, chat)
+        lines.append(
+            _csv_line(
+                [
+                    *head,
+                    event["seq"],
+                    event["created_at"],
+                    event["kind"],
+                    event["author"]["type"],
+                    csv_cell(who or ""),
+                    "yes" if event["internal"] else "no",
+                    csv_cell(what),
+                ]
+            )
+        )
+    return b"".join(lines)
+
+
+def _jsonl_chat(row: Any, events: list[Any]) -> bytes:
+    return orjson.dumps({"chat": chat_summary(row), "events": [archive_event(e) for e in events]}) + b"\n"
+
+
+def export_filename(kind: str, query: ArchiveQuery) -> str:
+    """e.g. chats-2026-01-01-to-2026-01-31.csv (only digits and dashes from the request)."""
+    parts = ["chats"]
+    for value in (query.date_from, query.date_to):
+        day = (value or "")[:10]
+        if len(day) == 10 and all(c.isdigit() or c == "-" for c in day):
+            parts.append(day)
+    name = "-to-".join(parts[1:]) if len(parts) > 1 else iso(utcnow())[:10]
+    return f"chats-{name}.{kind}"
