@@ -13,6 +13,7 @@ from frontdesk.actions.chat_events import event_row, publish_event
 from frontdesk.actions.context import AgentActor, Context, SendResult, is_unique_violation, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.canned import (
+    ALWAYS_SET,
     VARIABLES,
     Scope,
     check_body,
@@ -139,7 +140,7 @@ def canned_payload(row: Any, *, actor: AgentActor, rendered: str | None = None) 
 
 
 def variable_list() -> list[dict[str, str]]:
-    return [{"name": name, "description": text} for name, text in VARIABLES.items()]
+    return [{"name": name, "description": text, "fallback": name not in ALWAYS_SET} for name, text in VARIABLES.items()]
 
 
 def chat_variable_values(info: Any, actor: AgentActor) -> dict[str, str | None]:

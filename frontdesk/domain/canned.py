@@ -29,6 +29,9 @@ VARIABLES: dict[str, str] = {
     "department.name": "the name of the chat's department",
 }
 
+# Always known when a response is sent, so a fallback for them would never be used.
+ALWAYS_SET = frozenset({"agent.name", "department.name"})
+
 SHORTCUT = re.compile(r"[a-z0-9_-]{1,40}")
 # `{{ name }}`: anything between double braces is a variable reference, known or not.
 VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")

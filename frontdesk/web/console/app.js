@@ -601,6 +601,14 @@ class App {
         if (c.pending.has(f.ref)) { conv = c; pending = c.pending.get(f.ref); break; }
       }
     }
+    if (pending && code === 'scripted' && conv.view) {
+      // scripted mode: nothing was stored; the message goes back into the composer with the reason
+      conv.pending.delete(f.ref);
+      this.savePending();
+      conv.view.canned.refused(pending.text, f.message || 'Pick an approved response with #.');
+      conv.view.renderThread();
+      return;
+    }
     if (pending) {
       if ((code === 'rate_limited' || code === 'unavailable') && pending.tries < 4) {
         const wait = (Number(f.retry_after) || (code === 'unavailable' ? 1 : 2)) * 1000;
@@ -1002,8 +1010,10 @@ class App {
   }
 
   // ===== sending =============================================================================
-  sendMessage(conv, text) {
+  /** `extra.canned_id`: a canned response inserted with # and sent unchanged (canned.js). */
+  sendMessage(conv, text, extra = undefined) {
     const p = { client_id: randomId('a'), text, status: 'pending', at: Date.now(), sentAt: 0, tries: 0, holdUntil: 0 };
+    if (extra && extra.canned_id) p.canned_id = extra.canned_id;
     conv.pending.set(p.client_id, p);
     this.savePending();
     this.stopTyping(conv);
@@ -1014,7 +1024,9 @@ class App {
   transmit(conv, p) {
     p.status = 'pending';
     if (p.holdUntil && Date.now() < p.holdUntil) return;
-    const ok = this.send({ type: 'message.send', chat_id: conv.id, client_id: p.client_id, text: p.text });
+    const frame = { type: 'message.send', chat_id: conv.id, client_id: p.client_id, text: p.text };
+    if (p.canned_id) frame.canned_id = p.canned_id; // the server renders the text itself
+    const ok = this.send(frame);
     if (ok) { p.sentAt = Date.now(); p.tries += 1; }
   }
 
@@ -1061,7 +1073,7 @@ class App {
     if (!this.me) return;
     const out = {};
     for (const conv of this.convs.values()) {
-      if (conv.pending.size) out[conv.id] = [...conv.pending.values()].map((p) => ({ client_id: p.client_id, text: p.text, at: p.at }));
+      if (conv.pending.size) out[conv.id] = [...conv.pending.values()].map((p) => ({ client_id: p.client_id, text: p.text, at: p.at, canned_id: p.canned_id }));
     }
     try { sessionStorage.setItem(this.storeKey('pending'), JSON.stringify(out)); } catch { /* quota */ }
   }
@@ -1073,7 +1085,7 @@ class App {
     if (!Array.isArray(list)) return;
     for (const p of list) {
       if (p && typeof p.client_id === 'string' && typeof p.text === 'string') {
-        conv.pending.set(p.client_id, { client_id: p.client_id, text: p.text, at: p.at || Date.now(), status: 'pending', sentAt: 0, tries: 0, holdUntil: 0 });
+        conv.pending.set(p.client_id, { client_id: p.client_id, text: p.text, at: p.at || Date.now(), status: 'pending', sentAt: 0, tries: 0, holdUntil: 0, canned_id: Number(p.canned_id) || undefined });
       }
     }
   }
@@ -1406,9 +1418,8 @@ class App {
 
   showSettings(route = 'departments') {
     const role = this.me && this.me.role;
-    if (role !== 'admin' && role !== 'supervisor') {
-      this.toast('Only admins and supervisors can open the settings.', 'warn');
-      return;
+    if (role !== 'admin' && role !== 'supervisor' && !String(route).startsWith('canned')) {
+      route = 'canned'; // agents manage their own canned responses only
     }
     if (!this.settings) this.settings = new SettingsPage(this);
     const fresh = !this.screen || this.screen.kind !== 'settings';

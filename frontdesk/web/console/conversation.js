@@ -1,6 +1,7 @@
 // One open conversation: header, transcript, composer and details. Each open chat keeps its
 // own view (and so its draft); the app attaches one at a time and restores its scroll.
 
+import { CannedPicker } from './canned.js';
 import {
   avatar, clear, clockTime, dayKey, dayLabel, deptTag, duration, fullTime, h, icon, NodeCache, parseTime,
   reconcile, replaceChildren, visitorName,
@@ -78,6 +79,7 @@ export class ConversationView {
         this.hintEl, this.noteHintEl,
         h('span', { class: 'composer-right' }, this.counter, this.noteBtn, this.sendBtn)));
     if (c.noteMode) this.setNoteMode(true, { quiet: true });
+    this.canned = new CannedPicker(this); // `#` opens the canned responses (canned.js)
     this.footer = h('footer', { class: 'conv-foot' });
 
     this.details = h('aside', { class: 'conv-details', 'aria-label': 'Conversation details' });
@@ -257,6 +259,7 @@ export class ConversationView {
   placeholder() {
     const name = visitorName(this.conv.summary);
     this.input.placeholder = this.conv.noteMode ? `Internal note about ${name} — the visitor won’t see it` : `Reply to ${name}…`;
+    if (this.canned) this.canned.updateScripted();
   }
 
   renderDetails() {
@@ -571,11 +574,13 @@ export class ConversationView {
     const text = this.input.value;
     if (!text.trim() || text.length > MAX_CHARS || !this.canReply()) return;
     if (this.conv.noteMode) { this.submitNote(text); return; }
+    const cannedId = this.canned.cannedIdFor(text); // inserted with # and not edited
+    this.canned.sent();
     this.input.value = '';
     this.conv.draft = '';
     this.autosize();
     this.updateCounter();
-    this.app.sendMessage(this.conv, text.replace(/\s+$/, ''));
+    this.app.sendMessage(this.conv, text.replace(/\s+$/, ''), cannedId ? { canned_id: cannedId } : undefined);
     this.scrollToBottom(false);
     this.input.focus();
   }

@@ -2,6 +2,7 @@
 // chats, new agents). Server validation errors are shown next to the field they name.
 
 import { api, post } from './api.js';
+import { CannedSettings } from './canned_settings.js';
 import { userDepartments } from './directory.js';
 import {
   avatar, deptTag, h, hueFor, icon, plural, replaceChildren, STATUS_LABELS, statusDot,
@@ -90,6 +91,9 @@ export class SettingsPage {
     }, icon('arrowLeft', 15), 'Back to chats');
     this.navDepts = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('departments') }, icon('layers', 15), 'Departments');
     this.navAgents = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('agents') }, icon('users', 15), 'Agents');
+    this.navCanned = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('canned') }, icon('reply', 15), 'Canned responses');
+    // agents see only their canned responses here (canned_settings.js)
+    this.navDepts.hidden = this.navAgents.hidden = !this.canMembers();
     this.body = h('div', { class: 'settings-body' });
     this.root = h('section', { class: 'settings', 'aria-label': 'Settings' },
       h('header', { class: 'settings-head' },
@@ -97,8 +101,9 @@ export class SettingsPage {
           h('span', { class: 'settings-icon' }, icon('gear', 18)),
           h('div', null, h('h1', null, 'Settings'),
             h('p', null, this.isAdmin() ? 'Departments, routing and the people who answer chats.'
-              : 'You can see how chats are routed and change who works in each department.'))),
-        h('nav', { class: 'stabs', role: 'tablist', 'aria-label': 'Settings sections' }, this.navDepts, this.navAgents),
+              : this.canMembers() ? 'You can see how chats are routed and change who works in each department.'
+                : 'Your canned responses, and the shared ones you can use.'))),
+        h('nav', { class: 'stabs', role: 'tablist', 'aria-label': 'Settings sections' }, this.navDepts, this.navAgents, this.navCanned),
         this.closeBtn),
       this.body);
   }
@@ -117,6 +122,7 @@ export class SettingsPage {
     this.route = route;
     const [section, sub] = route.split('/');
     this.section = section === 'agents' ? 'agents' : 'departments';
+    if (section === 'canned' || !this.canMembers()) this.section = 'canned';
     if (this.section === 'departments') {
       if (sub === 'new' && this.isAdmin()) this.selected = 'new';
       else if (sub && /^\d+$/.test(sub)) this.selected = Number(sub);
@@ -140,7 +146,9 @@ export class SettingsPage {
   /** Directory data changed (a load finished): re-render what depends on it, keeping edits. */
   onDirectory(what) {
     if (!this.root.isConnected) return;
-    if (this.section === 'departments') {
+    if (this.section === 'canned') {
+      if (this.cannedPage) this.cannedPage.onDirectory(what);
+    } else if (this.section === 'departments') {
       this.renderDeptList();
       if (!this.editor || !this.dirty) this.renderEditor();
       else if (what === 'users' && this.editor) this.editor.refreshMembers();
@@ -151,11 +159,18 @@ export class SettingsPage {
 
   render() {
     const depts = this.section === 'departments';
+    const canned = this.section === 'canned';
     this.navDepts.classList.toggle('active', depts);
     this.navDepts.setAttribute('aria-selected', String(depts));
-    this.navAgents.classList.toggle('active', !depts);
-    this.navAgents.setAttribute('aria-selected', String(!depts));
-    if (depts) {
+    this.navAgents.classList.toggle('active', this.section === 'agents');
+    this.navAgents.setAttribute('aria-selected', String(this.section === 'agents'));
+    this.navCanned.classList.toggle('active', canned);
+    this.navCanned.setAttribute('aria-selected', String(canned));
+    if (canned) {
+      if (!this.cannedPage) this.cannedPage = new CannedSettings(this);
+      replaceChildren(this.body, this.cannedPage.root);
+      this.cannedPage.show(this.route.split('/')[1]);
+    } else if (depts) {
       this.listEl = h('nav', { class: 'dept-list', 'aria-label': 'Departments' });
       this.editorEl = h('div', { class: 'dept-editor' });
       replaceChildren(this.body, h('div', { class: 'dept-layout' },
@@ -531,6 +546,15 @@ class DeptEditor {
     this.hours = new HoursEditor(d.hours, { disabled: ro, idPrefix: p, onChange: () => this.changed() });
     errors.extra = () => this.hours.fields;
 
+    // scripted mode (canned.js): level-1 agents answer from canned responses only
+    this.scripted = h('input', { type: 'checkbox', class: 'switch', id: `${p}-scripted`, disabled: ro });
+    this.scripted.checked = !!d.scripted;
+    this.scripted.addEventListener('change', () => this.changed());
+    const scriptedField = h('label', { class: 'check', for: this.scripted.id }, this.scripted,
+      h('span', null, h('strong', null, 'Scripted mode'),
+        h('span', { class: 'check-sub' }, 'Level 1 agents may send only canned responses (typed with #). Levels 2 and up, supervisors and admins write freely.')));
+    errors.reg('scripted', this.scripted, scriptedField);
+
     this.timeoutField = field('offer_timeout_seconds', 'Offer timeout', this.timeout, 'Seconds an agent has to accept an offered chat before it goes to the next one (and they are set Away).');
     this.timeoutField.hidden = this.routing !== 'auto';
 
@@ -567,6 +591,7 @@ class DeptEditor {
         h('div', { class: 'form-grid' },
           this.timeoutField,
           field('max_queue', 'Maximum queue', this.maxQueue, 'Visitors beyond this many waiting get the offline form. 0 means no limit.'))),
+      section('Replies', 'What agents may send in this department’s chats.', scriptedField),
       section('Business hours', 'Outside these hours visitors can leave a message instead of chatting.', this.hours.root),
       section('When nobody can chat', 'Closed, no agent online, or the queue is full.',
         field('offline_message', 'Offline message', this.offline, 'Shown above the form visitors use to leave a message.'),
@@ -655,6 +680,7 @@ class DeptEditor {
       offline_message: this.offline.value.trim(),
       email: this.email.value.trim() || null,
       fallback_department_id: this.fallback.value ? Number(this.fallback.value) : null,
+      scripted: this.scripted.checked,
     };
   }
 

@@ -106,7 +106,7 @@ export class Sidebar {
         h('div', { class: 'me-text' },
           h('div', { class: 'me-name', title: `${me.name || me.email} · ${me.role ? cap(me.role) : 'Agent'}` }, me.name || me.email || 'Agent'),
           this.statusCtl));
-      this.settingsBtn.hidden = !(me.role === 'admin' || me.role === 'supervisor');
+      this.settingsBtn.hidden = false; // agents too: their canned responses live there
     }
     if (status) this.statusSelect.value = status;
     this.statusSelect.disabled = !status || this.app.statusBusy;
