@@ -11,9 +11,9 @@ from frontdesk.api.auth import current_agent, get_ctx
 
 router = APIRouter(tags=["archive"])
 
-# Exports are files: never rendered in the console's origin, never sniffed, never cached.
+# Exports are files: downloaded, never run (no script, sandboxed if opened), never cached.
+# (nosniff comes from the SecurityHeaders middleware on every response.)
 _FILE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
 }

@@ -155,3 +155,53 @@ async def found(ctx: Context, actor: AgentActor, q: str | None = None, **filters
         if page["next_before"] is None:
             return ids
         before = page["next_before"]
+
+
+async def bulk_chats(db: Any, n: int, *, department_id: int = 1, day: str = "2025-06-01") -> list[int]:
+    """`n` closed chats of three messages each, written in bulk (the index triggers still fire)."""
+    from frontdesk.store.models import Message
+
+    start = at(day)
+    async with db.write() as conn:
+        visitors = [{"id": uuid.uuid4().hex, "created_at": start} for _ in range(n)]
+        await conn.execute(insert(Visitor), visitors)
+        result = await conn.execute(
+            insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
+            [
+                {
+                    "visitor_id": v["id"],
+                    "status": "closed",
+                    "department_id": department_id,
+                    "last_seq": 3,
+                    "created_at": start + timedelta(seconds=k),
+                    "queued_at": start + timedelta(seconds=k),
+                    "closed_at": start + timedelta(seconds=k, minutes=5),
+                    "closed_by": "agent",
+                }
+                for k, v in enumerate(visitors)
+            ],
+        )
+        ids = [row.id for row in result]
+        rows = []
+        for k, i in enumerate(ids):
+            when = start + timedelta(seconds=k)
+            rows += [
+                _bulk_event(i, 1, "chat.started", "", "system", when),
+                _bulk_event(i, 2, "message", f"bulk question {k} about pedals", "visitor", when),
+                _bulk_event(i, 3, "chat.closed", "", "system", when),
+            ]
+        await conn.execute(insert(Message), rows)
+    return ids
+
+
+def _bulk_event(chat_id: int, seq: int, kind: str, body: str, author: str, when: datetime) -> dict[str, Any]:
+    return {
+        "chat_id": chat_id,
+        "seq": seq,
+        "kind": kind,
+        "author_type": author,
+        "body": body,
+        "data": {},
+        "created_at": when,
+        "internal": False,
+    }
