@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontdesk.actions.context import database_unavailable, unavailable_error
+from frontdesk.api.uploads import UploadRefused
 from frontdesk.domain.chat_rules import ChatRuleError
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def install(app: FastAPI) -> None:
     async def _rule(_request: Request, exc: ChatRuleError) -> JSONResponse:
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
         return error_response(exc.code, exc.message, field=exc.field, headers=headers)
+
+    @app.exception_handler(UploadRefused)
+    async def _upload(_request: Request, exc: UploadRefused) -> JSONResponse:
+        error = exc.error  # the rest of the body is not read: close, so the client stops sending
+        return error_response(error.code, error.message, field=error.field, headers={"Connection": "close"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -23,17 +23,28 @@ FIELD_LIMIT = 200  # bytes of a text field (client_id)
 OVERHEAD = 16 * 1024  # boundaries, part headers and small fields around the file
 
 
+class UploadRefused(Exception):
+    """An upload refused before its body was read to the end: the answer closes the connection,
+    so the client stops sending (api/errors.py answers it like the ChatRuleError it carries)."""
+
+    def __init__(self, error: ChatRuleError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 async def receive_file(request: Request, *, temp: Path, max_bytes: int) -> Upload:
     """The one file part (named `file`) of the request, and its small text fields."""
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_bytes + OVERHEAD:
-        raise too_large(max_bytes)
     try:
+        if length is not None and length.isdigit() and int(length) > max_bytes + OVERHEAD:
+            raise too_large(max_bytes)
         return await receive_multipart(
             request.stream(), request.headers.get("content-type", ""), temp=temp, max_bytes=max_bytes
         )
     except ClientDisconnect:
         raise ChatRuleError("bad_request", "file: the upload was interrupted", field="file") from None
+    except ChatRuleError as exc:
+        raise UploadRefused(exc) from None
 
 
 class _Receiver:

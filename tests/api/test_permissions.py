@@ -37,6 +37,9 @@ BODIES = {
     ("POST", "/api/v1/chats/{chat_id}/annotations"): {"seq": 1, "text": "note"},
     ("PUT", "/api/v1/departments/{department_id}/scorecard"): {"criteria": [{"name": "Tone", "weight": 1}]},
     ("PUT", "/api/v1/chats/{chat_id}/review"): {"scores": []},
+    ("POST", "/api/v1/chats/{chat_id}/escalate"): {"reason": "billing"},
+    ("POST", "/api/v1/tags"): {"name": "perm-test"},
+    ("PATCH", "/api/v1/tags/{tag_id}"): {"name": "perm-test-2"},
 }
 
 # A frame each agent socket handler accepts as well-formed (on a chat that does not exist), so
@@ -101,6 +104,8 @@ async def test_every_rule_with_every_role(server):
         clients[role] = AgentClient(server.base_url)
         await clients[role].login(email, password)
     anonymous = httpx.AsyncClient(base_url=server.base_url)
+    # Visitor routes that touch a visitor's data want the widget's token (no agent login).
+    visitor = (await anonymous.post("/api/v1/widget/visitors", json={})).json()["visitor_token"]
     try:
         # Logging out ends the session the rest of the walk uses: it goes last.
         walk = sorted(ROUTE_RULES.items(), key=lambda item: (item[0][1] == "/api/v1/auth/logout", item[0]))
@@ -109,7 +114,8 @@ async def test_every_rule_with_every_role(server):
                 continue
             url = re.sub(r"\{[a-z_]+\}", "999999", path)
             body = BODIES.get((method, path))
-            no_login = await anonymous.request(method, url, json=body)
+            token = {"X-Visitor-Token": visitor} if rule == "visitor" else {}
+            no_login = await anonymous.request(method, url, json=body, headers=token)
             if rule in ("public", "visitor"):
                 assert no_login.status_code not in (401, 403), (method, path, no_login.text)
                 continue
