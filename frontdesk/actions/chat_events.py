@@ -68,6 +68,7 @@ async def publish_summary(
         department_id=row.department_id,
         previous_department_id=previous_department_id,
         queue_changed=queue_changed,
+        chat_id=chat_id,
     )
     topics += [t for t in extra_topics if t not in topics]
     outbox.add(topics, {"type": "chat.updated", "chat": chat_summary(row)})

@@ -66,8 +66,8 @@ async def _readable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type:
     chat = await chat_store.chat_status(conn, chat_id)
     if chat is None:
         raise ChatRuleError("not_found", NOT_FOUND)
-    if chat.assignee_id == actor.id:
-        return chat
+    if chat.assignee_id == actor.id or await supervision_store.wrote_in(conn, chat_id, actor.id):
+        return chat  # a chat you handled (or wrote in before it was taken over or transferred)
     mine = (
         await department_store.departments_of_user(conn, actor.id)
         if allowed(actor.role, "review.read") and department_scoped(actor.role, "review.read")
@@ -187,16 +187,13 @@ async def do_review(
         if chat is None:
             raise ChatRuleError("not_found", NOT_FOUND)
         await check_scope(conn, actor, "review.write", chat.department_id)
-        if chat.assignee_id is None:
-            raise ChatRuleError("conflict", "No agent answered this chat: there is nothing to review.")
-        if chat.assignee_id == actor.id:
-            raise ChatRuleError("conflict", "You cannot review a chat you handled yourself.")
+        agent_id = await _reviewed_agent(conn, chat, actor)
         snapshot = check_scores(await supervision_store.criteria(conn, chat.department_id), scores)
         values = {
             "scores": snapshot,
             "score": weighted_score(snapshot),
             "comment": text,
-            "agent_id": chat.assignee_id,
+            "agent_id": agent_id,
             "department_id": chat.department_id,
             "reviewer_name": actor.name,
             "updated_at": now,
@@ -210,15 +207,38 @@ async def do_review(
     return {**review_payload(row), "created": existing is None}
 
 
+async def _reviewed_agent(conn, chat: Any, actor: AgentActor) -> int:  # type: ignore[no-untyped-def]
+    """Whose work a review scores: the chat's agent — or, when the reviewer took the chat over,
+    the agent they took it from (a supervisor stepping in still reviews the agent's part)."""
+    if chat.assignee_id is None:
+        raise ChatRuleError("conflict", "No agent answered this chat: there is nothing to review.")
+    if chat.assignee_id != actor.id:
+        return chat.assignee_id
+    previous = await supervision_store.taken_from(conn, chat.id, actor.id)
+    if previous is None or previous == actor.id:
+        raise ChatRuleError("conflict", "You cannot review a chat you handled yourself.")
+    return previous
+
+
 async def reviews_of_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
     async with ctx.db.read() as conn:
         chat = await _readable_chat(conn, actor, chat_id)
         rows = await supervision_store.reviews_of_chat(conn, chat_id)
         criteria = await supervision_store.criteria(conn, chat.department_id)
+        can_review = False
+        if allowed(actor.role, "review.write"):
+            mine = await department_store.departments_of_user(conn, actor.id)
+            if in_scope(actor.role, "review.write", chat.department_id, mine):
+                try:
+                    agent_id = await _reviewed_agent(conn, chat, actor)
+                except ChatRuleError:
+                    agent_id = None
+                can_review = agent_id is not None
     return {
         "reviews": [review_payload(r) for r in rows],
         "criteria": [criterion_payload(c) for c in criteria],
-        "can_review": allowed(actor.role, "review.write") and chat.assignee_id not in (None, actor.id),
+        "can_review": can_review,
+        "agent_id": agent_id if can_review else None,
     }
 
 

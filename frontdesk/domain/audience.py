@@ -91,6 +91,7 @@ def chat_summary_audience(
     department_id: int,
     previous_department_id: int | None = None,
     queue_changed: bool,
+    chat_id: int | None = None,
 ) -> list[str]:
     """A chat's summary for agents' lists: a queue hears when a chat enters or leaves it."""
     topics: list[str] = []
@@ -100,8 +101,11 @@ def chat_summary_audience(
             topics.append(queue_topic(previous_department_id))
     for agent_id in sorted({assignee_id, previous_assignee_id} - {None}):  # type: ignore[type-var]
         topics.append(agent_topic(agent_id))  # type: ignore[arg-type]
-    # Monitor pages see every change of an ongoing chat, including it leaving their department.
+    # Monitor pages see every change of an ongoing chat, including it leaving their department;
+    # whoever follows the chat (a watcher, a participant) sees it too.
     topics.append(monitor_topic(department_id))
+    if chat_id is not None:
+        topics.append(chat_topic(chat_id))
     if previous_department_id is not None and previous_department_id != department_id:
         topics.append(monitor_topic(previous_department_id))
     return topics

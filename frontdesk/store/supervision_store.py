@@ -266,3 +266,22 @@ async def names(conn: AsyncConnection, *, users: set[int], departments: set[int]
         else {}
     )
     return u, d
+
+
+async def taken_from(conn: AsyncConnection, chat_id: int, user_id: int) -> int | None:
+    """The agent this user last took the chat over from, if they did."""
+    stmt = (
+        select(Message.data)
+        .where(Message.chat_id == chat_id, Message.kind == "chat.taken_over")
+        .order_by(Message.seq.desc())
+    )
+    for (data,) in await conn.execute(stmt):
+        if ((data or {}).get("to_agent") or {}).get("id") == user_id:
+            return ((data or {}).get("from_agent") or {}).get("id")
+    return None
+
+
+async def wrote_in(conn: AsyncConnection, chat_id: int, user_id: int) -> bool:
+    """Whether the user wrote (or was assigned) in the chat: an agent who handled it."""
+    stmt = select(Message.seq).where(Message.chat_id == chat_id, Message.agent_id == user_id).limit(1)
+    return (await conn.execute(stmt)).first() is not None

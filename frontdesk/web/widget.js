@@ -67,7 +67,7 @@
   // ---- connection state -------------------------------------------------------------------
   var ws, ready, stopped, attempt = 0, timer, stableT, tokP, rx = 0, quick = 0;
   var fresh = {}, syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
-  var typOn = 0, typAt = 0, typT, agentT;
+  var typOn = 0, typAt = 0, typT, agentT, drT, drSent = null;
   // used: a chat was started this page session; off: offline form {dept, back: view, ok: e-mail}
   var used, off, vals = {}, confAt = 0, confP, loaded, perr, pkey;
 
@@ -98,7 +98,11 @@
     down: '<svg class="i2" viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
     chev: '<svg viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
     ok: '<svg viewBox="0 0 24 24"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>',
-    send: '<svg viewBox="0 0 24 24"><path d="M5 12h13M12 5l7 7-7 7"/></svg>'
+    send: '<svg viewBox="0 0 24 24"><path d="M5 12h13M12 5l7 7-7 7"/></svg>',
+    clip: '<svg viewBox="0 0 24 24"><path d="M20.5 11.5l-8.6 8.6a5.3 5.3 0 0 1-7.5-7.5l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a1.8 1.8 0 0 1-2.5-2.5l7.9-7.9"/></svg>',
+    up: '<svg viewBox="0 0 24 24"><path d="M7 22V11l4-9a3 3 0 0 1 3 3v4h5.7a2 2 0 0 1 2 2.3l-1.4 9a2 2 0 0 1-2 1.7zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3"/></svg>',
+    dn: '<svg viewBox="0 0 24 24"><path d="M17 2v11l-4 9a3 3 0 0 1-3-3v-4H4.3a2 2 0 0 1-2-2.3l1.4-9a2 2 0 0 1 2-1.7zM17 2h3a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-3"/></svg>',
+    star: '<svg viewBox="0 0 24 24"><path d="M12 2.5l2.9 6 6.6.9-4.8 4.6 1.2 6.5L12 17.4l-5.9 3.1 1.2-6.5-4.8-4.6 6.6-.9z"/></svg>'
   };
   var STYLE = ":host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}" +
     ".fd{--a:#2f5bea;position:fixed;right:20px;bottom:20px;z-index:2147483000;color:#1d2230;" +
@@ -148,6 +152,11 @@
     ".cm textarea{flex:1;resize:none;border:0;outline:0;font:inherit;color:inherit;background:none;height:38px;max-height:120px;padding:8px 0;margin:0}" +
     ".cm textarea::placeholder{color:#9aa0ac}.go{flex:none;display:grid;place-items:center;width:38px;height:38px;border-radius:50%;background:var(--a);color:#fff;transition:opacity .15s}" +
     ".go:disabled{opacity:.3;cursor:default}.go svg{width:18px;height:18px}" +
+    ".at{flex:none;display:grid;place-items:center;width:30px;height:38px;margin-left:-8px;color:#7a8090}.at:hover{color:var(--a)}.at svg{width:20px;height:20px}" +
+    ".dz .log{outline:2px dashed var(--a);outline-offset:-6px}.b.im{padding:0;overflow:hidden;line-height:0;background:#e9ebef}" +
+    ".im img{display:block;max-width:100%;height:auto;max-height:240px;object-fit:cover}.fa{color:inherit;font-weight:600;text-decoration:underline}" +
+    ".fa small{display:block;font-weight:400;opacity:.75}.av{position:relative;overflow:hidden}.av img{position:absolute;inset:0;width:100%;height:100%;object-fit:cover}" +
+    ".ja{width:22px;height:22px;border-radius:50%;margin-right:6px;vertical-align:middle;object-fit:cover}" +
     ".er{padding:0 16px 6px;color:#c2373d;font-size:12.5px;background:#fff}.er:empty{display:none}" +
     ".qu{padding:7px 12px;font-size:12.5px;font-weight:500;text-align:center;color:color-mix(in srgb,var(--a),#000 30%);" +
     "background:color-mix(in srgb,var(--a) 10%,#fff)}" +
@@ -173,6 +182,16 @@
     ".ck{display:grid;place-items:center;width:56px;height:56px;margin:0 auto 16px;border-radius:50%;" +
     "background:color-mix(in srgb,var(--a) 12%,#fff);color:var(--a)}.ck svg{width:28px;height:28px;stroke-width:2.5}" +
     ".pw{padding:0 0 8px;font-size:11px;color:#a3a8b3;text-align:center;background:#fff}" +
+    ".rc{margin:16px 2px 4px;padding:16px;border-radius:14px;background:#fff;box-shadow:0 1px 2px rgba(16,24,40,.1);text-align:center}" +
+    ".rc>b{display:block;margin-bottom:12px}.rb{display:flex;justify-content:center;gap:12px;margin-bottom:12px}" +
+    ".rb>*{display:grid;place-items:center;width:46px;height:46px;border-radius:50%;border:1px solid #d3d7df;color:#6b7180}" +
+    ".rb button:hover{border-color:var(--a);color:var(--a)}.rb .on{background:var(--a);border-color:var(--a);color:#fff}" +
+    ".rb.sr{gap:2px}.rb.sr>*{width:34px;height:34px;border:0;color:#c9ccd4}.rb.sr .on{background:none;color:#f2a516}" +
+    ".rb.sr svg{fill:currentColor;stroke:none;width:28px;height:28px}.rc textarea.in{height:64px;margin-bottom:10px}" +
+    ".rq{margin:0 0 4px;color:#3d4350;white-space:pre-wrap;overflow-wrap:anywhere}.rc .fe{margin:8px 0 0}" +
+    ".tx{margin-top:14px;padding-top:14px;border-top:1px solid #eceef2;text-align:left}.tx p{margin:0;text-align:center;color:#3d4350}" +
+    ".tx label{display:block;margin-bottom:5px;font-size:13px;font-weight:600}.tx div{display:flex;gap:8px}" +
+    ".tx .bt{width:auto;padding:9px 14px}" +
     "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}.cm textarea,.in{font-size:16px}}" +
     "@media (prefers-reduced-motion:reduce){*{transition:none!important}}";
   var HTML = '<div class="fd"><section class="win" role="dialog" aria-modal="false">' +
@@ -182,16 +201,17 @@
     '<div class="st" role="status" hidden></div><div class="qu" role="status" hidden></div>' +
     '<div class="log" role="log" aria-live="polite"><div class="m them gr" hidden><div class="b"></div></div>' +
     '<div class="cs"></div><div class="pe"></div><div class="ty" aria-label="Agent is typing" hidden><i></i><i></i><i></i></div>' +
-    '<div class="ov" hidden>This chat has ended. Write a message to start a new one.' +
+    '<div class="rc" role="region" aria-label="Rate this chat" hidden></div><div class="ov" hidden>This chat has ended. Write a message to start a new one.' +
     '<button type="button" class="lk" hidden>Leave us a message instead</button></div></div><div class="pn" hidden></div>' +
-    '<form class="cm"><textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>' +
+    '<form class="cm"><button type="button" class="at" aria-label="Attach a file" hidden>' + ICON.clip +
+    '</button><input type="file" hidden><textarea rows="1" aria-label="Message" placeholder="Write a message…"></textarea>' +
     '<button class="go" type="submit" aria-label="Send message" disabled>' + ICON.send + '</button></form>' +
     '<div class="er" role="alert"></div><div class="pw">Powered by frontdesk</div></section>' +
     '<button type="button" class="ln" aria-label="Open chat" aria-expanded="false">' + ICON.chat + ICON.down +
     '<span class="bd" aria-hidden="true"></span></button></div>';
 
   var host, R, $ = function (s) { return R.querySelector(s); };
-  var fd, win, log, cs, pe, ta, go, ty, ov, stEl, sub, endB, ln, qu, pa, cm, lk, secs = {}, pn = {}, openedAt = 0;
+  var fd, win, log, cs, pe, ta, go, ty, ov, stEl, sub, endB, ln, qu, pa, cm, lk, rc, secs = {}, pn = {}, openedAt = 0;
 
   function el(tag, cls, text) {
     var n = D.createElement(tag);
@@ -222,13 +242,23 @@
     if (k === "message") {
       n = el("div", "m " + (a.type === "visitor" ? "me" : "them"));
       if (a.type !== "visitor") n.appendChild(el("div", "n", a.name || "Support"));
-      n.appendChild(el("div", "b", e.text)).title = hhmm(e.created_at);
+      var b = n.appendChild(el("div", "b", d.attachment ? null : e.text));
+      b.title = hhmm(e.created_at);
+      if (d.attachment) fileView(b, d.attachment);
     } else if (k === "chat.started") {
       n = el("div", "sy", "Chat started · " + hhmm(e.created_at));
     } else if (k === "chat.assigned") {
-      n = el("div", "sy", ((d.agent || {}).name || "An agent") + " joined the chat");
+      n = el("div", "sy");
+      a = d.agent || {};
+      face(n, a, "ja");
+      n.appendChild(D.createTextNode((a.name || "An agent") + (a.title ? ", " + a.title + "," : "") + " joined the chat"));
     } else if (k === "chat.transferred") {
       n = el("div", "sy", "Transferred to " + (to ? to.name : "another agent"));
+    } else if (k === "chat.escalated") { // the reason stays with the agents (never sent here)
+      n = el("div", "sy", "We're connecting you with a specialist");
+    } else if (k === "chat.joined" || k === "chat.left" || k === "chat.taken_over") { // a supervisor
+      n = el("div", "sy", ((d.agent || {}).name || "An agent") +
+        (k === "chat.joined" ? " joined the chat" : k === "chat.left" ? " left the chat" : " is now helping you"));
     } else if (k === "chat.closed") {
       a = a.name || (c.agent || {}).name;
       n = el("div", "sy", d.reason === "missed" ? "Sorry, nobody could answer in time. Chat ended." :
@@ -268,7 +298,7 @@
     var q = chatting && open && !ag && c.q, w = q && q.estimated_wait_seconds;
     $(".t").textContent = title();
     win.setAttribute("aria-label", title());
-    sub.textContent = stopped ? "Chat is unavailable" : ag ? "You're chatting with " + ag.name.split(" ")[0] :
+    sub.textContent = stopped ? "Chat is unavailable" : ag ? ag.title ? ag.name + " · " + ag.title : "You're chatting with " + ag.name.split(" ")[0] :
       open ? q ? "Waiting for an agent…" : "Waiting for an agent to join…" :
       m === "off" || conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
     qu.hidden = !q;
@@ -276,7 +306,9 @@
       qu.textContent = "You're #" + q.position + " in line · " + (w == null ? "waiting for the next available agent" :
         "about " + Math.max(1, Math.ceil(w / 60)) + " min");
     }
-    $(".av").textContent = initials(ag ? ag.name : title()) || "?";
+    var av = $(".av"), who = ag ? ag.name + ag.avatar_url : title();
+    if (av.k !== who) { av.k = who; av.textContent = initials(ag ? ag.name : title()) || "?"; face(av, ag); }
+    $(".at").hidden = stopped || !open || !((conf.attachments || {types: [1]}).types || []).length;
     endB.hidden = !open || stopped;
     ov.hidden = !(c && c.done) || outbox.length > 0;
     lk.hidden = !(c && c.miss);
@@ -295,6 +327,7 @@
     $(".bd").textContent = unread && !st.open ? unread > 9 ? "9+" : unread : "";
     ta.disabled = !!stopped;
     go.disabled = stopped || !ta.value.trim();
+    rate();
   }
   function status(t, bad) {
     if (!stEl) return;
@@ -509,10 +542,11 @@
     while (c.ev[c.last + 1]) announce(id, c.ev[++c.last]); // API events go out in seq order
     if (s > c.last) resync(id); // a gap below s
     var k = e.kind, a = e.author || {};
-    if (k === "chat.assigned" || k === "chat.transferred") {
+    if (k === "chat.assigned" || k === "chat.transferred" || k === "chat.taken_over") {
       c.agent = (e.data || {}).agent || (e.data || {}).to_agent;
       c.q = 0;
     }
+    if (k === "chat.escalated") c.agent = null; // waiting again, for a specialist
     if (k === "chat.closed") {
       c.done = 1;
       c.miss = /^(missed|department_deleted)$/.test((e.data || {}).reason); // offer the offline form
@@ -578,6 +612,7 @@
   function onFrame(m) {
     rx = Date.now();
     var t = m.type, ch = m.chat, c = cur();
+    if (m.ref && rq[m.ref]) return reply(m);
     if (t === "welcome") {
       ready = 1;
       clearTimeout(stableT);
@@ -612,6 +647,114 @@
     else if (t === "visitor") who = null;
     else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); paint(); }
     else if (t === "error") onError(m);
+    else if (t === "chat.rated") { chat(m.chat_id).rt = m.rating; save(); paint(); } // from another tab
+    else if (t === "visitor.forgotten") { c = ws; lost(4001); c.close(); } // their data was deleted
+  }
+
+  // ---- after a chat: rating and transcript by e-mail (frames chat.rate, transcript.email) ----
+  var rq = {}, rv = {}, rkey;
+  function req(f, cb) { // a frame answered by its ref: cb(error frame or 0, answer)
+    f.ref = rid();
+    rq[f.ref] = {cb: cb, sent: !!ready};
+    if (ready) send(f); else { later.push(f); connect(); }
+  }
+  function reply(m) {
+    var q = rq[m.ref];
+    delete rq[m.ref];
+    q.cb(m.type === "error" && m, m);
+  }
+  function rconf() { return Object.assign({enabled: true, scale: "thumbs", transcript: true}, conf.rating); }
+  function pick(w, tag, n, on, svg, label, click) {
+    var b = w.appendChild(el(tag, on ? "on" : ""));
+    b.innerHTML = svg;
+    if (click) {
+      b.type = "button";
+      b.setAttribute("aria-label", label);
+      b.setAttribute("aria-pressed", !!on);
+      b.onclick = function () { click(n); };
+    }
+  }
+  function scale(n, click, thumbs) { // the thumbs (5 or 1) or five stars; buttons when click is given
+    var w = rc.appendChild(el("div", "rb" + (thumbs ? "" : " sr"))), i, tag = click ? "button" : "span";
+    if (!click) {
+      w.setAttribute("role", "img");
+      w.setAttribute("aria-label", thumbs ? n > 3 ? "Good" : "Bad" : n + " of 5");
+    }
+    if (thumbs) {
+      if (click || n > 3) pick(w, tag, 5, n === 5, ICON.up, "Good", click);
+      if (click || n < 3) pick(w, tag, 1, n === 1, ICON.dn, "Bad", click);
+    } else for (i = 1; i < 6; i++) pick(w, tag, i, click ? i === n : i <= n, ICON.star, i + " star" + (i > 1 ? "s" : ""), click);
+  }
+  function rate() { // the card under an ended chat; rebuilt only when what it shows changes
+    var c = cur(), r = rconf(), rt = c && c.rt, id = st.cur, f, i, b;
+    var on = mode() === "chat" && c && c.done && !c.miss && c.agent && r.enabled && !outbox.length;
+    rc.hidden = !on;
+    if (!on) return;
+    if (rv.id !== id) rv = {id: id, s: 0, cm: ""};
+    var edit = !rt || rv.ed, late = rt && Date.now() > Date.parse(rt.changeable_until);
+    var k = JSON.stringify([id, rt, c.tx, r, rv.s, rv.ed, rv.busy, rv.err, rv.tb, rv.te, late]);
+    if (k === rkey) return;
+    rkey = k;
+    rc.textContent = "";
+    if (!edit) {
+      rc.appendChild(el("b", "", "Thanks for your feedback!"));
+      scale(rt.score, 0, r.scale === "thumbs" && (rt.score === 5 || rt.score === 1));
+      if (rt.comment) rc.appendChild(el("p", "rq", "\u201c" + rt.comment + "\u201d"));
+      if (!late) btn(rc, "bk", "Change my rating", function () { rv.ed = 1; rv.s = rt.score; rv.cm = rt.comment || ""; paint(); });
+    } else {
+      rc.appendChild(el("b", "", "How was your chat with " + (c.agent.name || "us").split(" ")[0] + "?"));
+      scale(rv.s, function (n) { rv.s = n; rv.err = ""; paint(); }, r.scale === "thumbs");
+      if (rv.s) {
+        var cm = rc.appendChild(el("textarea", "in"));
+        cm.id = "fd-rc";
+        cm.maxLength = 1000;
+        cm.placeholder = "Tell us more (optional)";
+        cm.setAttribute("aria-label", "Comment (optional)");
+        cm.value = rv.cm;
+        cm.oninput = function () { rv.cm = cm.value; };
+        btn(rc, "bt", rv.busy ? "Sending…" : "Send feedback", function () {
+          rv.busy = 1;
+          paint();
+          req({type: "chat.rate", chat_id: id, rating: rv.s, comment: rv.cm.trim() || undefined}, function (e, m) {
+            rv.busy = 0;
+            rv.err = e ? clean(e.message || "Your rating could not be sent.") : "";
+            if (!e) { chat(id).rt = m.rating; rv.ed = 0; save(); }
+            paint();
+          });
+        });
+        rc.lastChild.disabled = !!rv.busy;
+      }
+      rc.appendChild(el("div", "fe", rv.err || "")).setAttribute("role", "alert");
+    }
+    if (!r.transcript) return;
+    f = rc.appendChild(el("form", "tx"));
+    if (c.tx && !rv.te) return f.appendChild(el("p", "", "We've sent the transcript to " + c.tx + "."));
+    f.noValidate = true;
+    f.appendChild(el("label", "", "E-mail me the transcript")).htmlFor = "fd-tx";
+    b = f.appendChild(el("div", ""));
+    i = b.appendChild(el("input", "in"));
+    i.id = "fd-tx";
+    i.type = "email";
+    i.autocomplete = "email";
+    i.maxLength = 254;
+    i.value = rv.tv != null ? rv.tv : vals.email || "";
+    i.oninput = function () { rv.tv = i.value; };
+    b.appendChild(el("button", "bt", rv.tb ? "Sending…" : "Send")).disabled = !!rv.tb;
+    f.appendChild(el("div", "fe", rv.te || "")).setAttribute("role", "alert");
+    f.onsubmit = function (ev) {
+      var a = i.value.trim();
+      ev.preventDefault();
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(a)) { rv.te = "Please enter a valid e-mail address."; rkey = 0; return paint(); }
+      rv.tb = 1;
+      rv.te = "";
+      paint();
+      req({type: "transcript.email", chat_id: id, email: a}, function (e, m) {
+        rv.tb = 0;
+        rv.te = e ? clean(e.message || "The transcript could not be sent.") : "";
+        if (!e) { chat(id).tx = m.email; save(); }
+        paint();
+      });
+    };
   }
 
   // ---- connection -----------------------------------------------------------------------------
@@ -652,6 +795,7 @@
     clearTimeout(stableT);
     if (R) agentTyping(false);
     typOn = 0;
+    for (var r in rq) if (rq[r].sent) reply({ref: r, type: "error", message: "Connection lost. Please try again."});
     if (code === 4003) return stop();
     status("Reconnecting…");
     if (code === 4001) {
@@ -691,16 +835,24 @@
         o.start || {department: dept || undefined}));
     }
   }
+  // Typing, with the draft (sneak peek: the server shows it to the chat's agent only where the
+  // department allows, and never stores it): at most every 300 ms, once more when it settles.
   function typing(on) {
     clearTimeout(typT);
+    clearTimeout(drT);
     if (!on) {
       if (typOn) send({type: "typing", typing: false});
       typOn = 0;
+      drSent = null;
       return;
     }
     if (!ready || !isOpenChat()) return;
-    var now = Date.now();
-    if (!typOn || now - typAt > 2000) { send({type: "typing", typing: true}); typAt = now; typOn = 1; }
+    var now = Date.now(), t = ta ? ta.value.slice(0, MAX) : "";
+    if (t !== drSent && now - typAt < 300) drT = setTimeout(typing, 300 - (now - typAt), true);
+    else if (t !== drSent || !typOn || now - typAt > 2000) {
+      send({type: "typing", typing: true, text: t});
+      typAt = now; typOn = 1; drSent = t;
+    }
     typT = setTimeout(typing, 3000, false);
   }
   function sendMessage(text, start) {
@@ -749,6 +901,85 @@
     return function () { subs[name] = subs[name].filter(function (f) { return f !== cb; }); };
   }
 
+  // ---- files: sent over HTTP with the token in a header; fetched the same way (never a token in a URL)
+  var blobs = {}, up = {};
+  function face(n, g, cls) { // an agent's photo (public URL), on top of the initials; gone if it fails
+    if (!g || !g.avatar_url) return;
+    var i = n.insertBefore(el("img", cls || ""), n.firstChild);
+    i.alt = "";
+    i.onerror = function () { i.remove(); };
+    i.src = BASE + g.avatar_url;
+  }
+  function blob(id) {
+    return blobs[id] || (blobs[id] = fetch(BASE + "/api/v1/widget/attachments/" + id, {headers: {"X-Visitor-Token": token}})
+      .then(function (r) { if (!r.ok) throw r; return r.blob(); })
+      .then(function (b) { return URL.createObjectURL(b); })
+      .catch(function (e) { delete blobs[id]; throw e; }));
+  }
+  function size(n) { return n < 1024 ? n + " B" : n < 1048576 ? Math.round(n / 1024) + " KB" : (n / 1048576).toFixed(1) + " MB"; }
+  function fileView(b, f) { // an image as a thumbnail (full size in a new tab), anything else as a link
+    var l = b.appendChild(el("a", f.image ? "" : "fa", f.image ? null : f.name)), i;
+    l.target = "_blank";
+    l.rel = "noopener";
+    if (f.image) {
+      b.classList.add("im");
+      i = l.appendChild(el("img", ""));
+      i.alt = f.name;
+      i.width = f.width;
+      i.height = f.height;
+      blob(f.id).then(function (u) { i.src = l.href = u; }, function () { i.alt = f.name + " (not available)"; });
+    } else {
+      l.appendChild(el("small", "", size(f.size)));
+      l.href = "#";
+      l.download = f.name;
+      l.onclick = function (e) {
+        if (l.u) return;
+        e.preventDefault();
+        blob(f.id).then(function (u) { l.href = l.u = u; l.click(); });
+      };
+    }
+    return b;
+  }
+  function attach(fs) {
+    var lim = (conf.attachments || {}).max_bytes, er = $(".er");
+    [].forEach.call(fs, function (f) {
+      er.textContent = !isOpenChat() || stopped ? "Send a message first, then add files." : !f.size ? f.name + " is empty." :
+        lim && f.size > lim ? f.name + " is larger than the " + size(lim) + " limit." : "";
+      if (er.textContent) return;
+      var o = up[f.name + f.size] = {client_id: rid(), f: f, k: f.name + f.size};
+      upl(o);
+    });
+  }
+  function upl(o) {
+    var x = new XMLHttpRequest(), b = new FormData();
+    b.append("client_id", o.client_id);
+    b.append("file", o.f, o.f.name);
+    o.fail = 0;
+    o.text = o.f.name + " · 0%";
+    x.open("POST", BASE + "/api/v1/widget/attachments");
+    x.setRequestHeader("X-Visitor-Token", token);
+    x.upload.onprogress = function (e) { o.text = o.f.name + " · " + Math.round(99 * e.loaded / e.total) + "%"; drawUp(o); };
+    x.onload = x.onerror = function () {
+      var j = {};
+      try { j = JSON.parse(x.responseText); } catch (e) { /* a network error */ }
+      if (x.status > 199 && x.status < 300) onEvent(j.event, 1);
+      else if (x.status > 399 && x.status < 500 && x.status !== 429) $(".er").textContent = clean((j.error || {}).message || "");
+      else { o.fail = x.status ? "the server could not take it" : "no connection"; return drawUp(o); }
+      delete up[o.k];
+      if (pn[o.client_id]) { pn[o.client_id].remove(); delete pn[o.client_id]; }
+    };
+    x.send(b);
+    drawUp(o);
+    bottom();
+  }
+  function drawUp(o) { // an upload in progress: the pending bubble, retried by hand
+    if (up[o.k] !== o) return;
+    drawPend(o);
+    var n = pn[o.client_id];
+    n.firstChild.textContent = o.text;
+    if (o.fail) n.lastChild.lastChild.onclick = function () { upl(o); };
+  }
+
   // ---- boot -------------------------------------------------------------------------------------
   function boot() {
     host = D.createElement("frontdesk-widget");
@@ -756,7 +987,7 @@
     R.innerHTML = "<style>" + STYLE + "</style>" + HTML; // static markup only
     fd = $(".fd"); win = $(".win"); log = $(".log"); cs = $(".cs"); pe = $(".pe"); cm = $(".cm"); ta = $(".cm textarea");
     go = $(".go"); ty = $(".ty"); ov = $(".ov"); stEl = $(".st"); sub = $(".s"); endB = $(".end"); ln = $(".ln");
-    qu = $(".qu"); pa = $(".pn"); lk = $(".lk");
+    qu = $(".qu"); pa = $(".pn"); lk = $(".lk"); rc = $(".rc");
     Object.keys(st.chats).forEach(function (id) {
       var ev = st.chats[id].ev;
       Object.keys(ev).forEach(function (s) { draw(id, ev[s]); });
@@ -799,6 +1030,23 @@
       paint();
     };
     cm.onsubmit = function (e) { e.preventDefault(); submit(); };
+    var fi = $(".cm input");
+    $(".at").onclick = function () { fi.click(); };
+    fi.onchange = function () { attach(fi.files); fi.value = ""; };
+    ta.onpaste = function (e) {
+      var f = (e.clipboardData || {}).files;
+      if (f && f.length) { e.preventDefault(); attach(f); }
+    };
+    win.ondragover = function (e) {
+      if ([].indexOf.call(e.dataTransfer.types, "Files") < 0 || !isOpenChat()) return;
+      e.preventDefault();
+      win.classList.add("dz");
+    };
+    win.ondragleave = function (e) { if (!win.contains(e.relatedTarget)) win.classList.remove("dz"); };
+    win.ondrop = function (e) {
+      win.classList.remove("dz");
+      if (e.dataTransfer.files.length) { e.preventDefault(); attach(e.dataTransfer.files); }
+    };
     lk.onclick = function () { // after a missed chat: leave what they wrote as an offline message
       var c = cur(), t = [];
       for (var s in c.ev) if (c.ev[s].kind === "message" && c.ev[s].author.type === "visitor") t.push(c.ev[s].text);

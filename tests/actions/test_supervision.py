@@ -199,6 +199,7 @@ async def test_take_over_moves_the_chat_past_the_maximum_and_tells_the_agent(ctx
     # Sam (max 1 chat) already has one.
     _other, sams = await active_chat(ctx, f.sam, f.sales, "first")
     visitor, chat_id = await active_chat(ctx, f.ann, f.sales)
+    await do_send_agent_message(ctx=ctx, actor=f.ann, chat_id=chat_id, text="Looking", client_id=new_cid())
     await supervision.do_join(ctx=ctx, actor=f.sam, chat_id=chat_id)
     ctx.published.clear()
     event = await supervision.do_take_over(ctx=ctx, actor=f.sam, chat_id=chat_id)
@@ -224,6 +225,18 @@ async def test_take_over_moves_the_chat_past_the_maximum_and_tells_the_agent(ctx
     queued = await first_message(ctx, await new_visitor(ctx), "sales")
     assert (await refused(supervision.do_take_over(ctx=ctx, actor=f.sam, chat_id=queued))).code == "conflict"
     assert sams != chat_id
+    # Sam reviews the chat he took over: the review scores Ann, who had it; she sees it.
+    card = await quality.do_set_scorecard(
+        ctx=ctx, actor=f.sam, department_id=f.sales["id"], criteria=[{"name": "Tone", "weight": 1}]
+    )
+    scores = [{"criterion_id": card["criteria"][0]["id"], "score": 4}]
+    assert (await quality.reviews_of_chat(ctx=ctx, actor=f.sam, chat_id=chat_id))["agent_id"] == f.ann.id
+    review = await quality.do_review(ctx=ctx, actor=f.sam, chat_id=chat_id, scores=scores)
+    assert review["agent_id"] == f.ann.id
+    assert [r["id"] for r in (await quality.reviews_of_chat(ctx=ctx, actor=f.ann, chat_id=chat_id))["reviews"]] == [
+        review["id"]
+    ]
+    assert (await refused(quality.do_review(ctx=ctx, actor=f.sam, chat_id=sams, scores=scores))).code == "conflict"
 
 
 async def test_annotations_scorecards_and_reviews(ctx):

@@ -83,6 +83,15 @@ def test_every_summary_reaches_the_departments_monitor_and_the_one_it_left(statu
     expected = {monitor_topic(dept)} | ({monitor_topic(previous)} if previous is not None else set())
     assert monitors == expected
     assert not any(t.startswith(("visitor:", "chat:")) for t in topics)
+    followed = chat_summary_audience(
+        status=status,
+        assignee_id=assignee,
+        previous_assignee_id=None,
+        department_id=dept,
+        queue_changed=False,
+        chat_id=9,
+    )
+    assert chat_topic(9) in followed and not any(t.startswith("visitor:") for t in followed)
 
 
 def test_topic_names():

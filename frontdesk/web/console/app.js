@@ -4,12 +4,16 @@
 import { chime, installGestureHooks, notify } from './alerts.js';
 import { api, get, post, setCsrf, setUnauthorizedHandler, userFrom } from './api.js';
 import { ConversationView } from './conversation.js';
+import { canTakeLevel, openShortcuts, typingInField } from './desk.js';
 import { Directory } from './directory.js';
+import { MonitorPage, ReviewsPage } from './monitor.js';
 import {
   h, icon, oneLine, parseTime, randomId, replaceChildren, STATUS_LABELS, visitorName,
 } from './dom.js';
+import { onRated, SETTINGS_SECTIONS } from './privacy.js';
 import { SettingsPage } from './settings.js';
 import { Sidebar } from './sidebar.js';
+import { Supervision } from './supervise.js';
 import { AgentSocket } from './socket.js';
 import { Conv, ReadMarks } from './store.js';
 import { ticketName, ticketView } from './tickets.js';
@@ -68,6 +72,9 @@ class App {
     this.screen = null; // null (chats) | {kind: 'ticket', id} | {kind: 'settings', route}
     this.settings = null;
     this.lastChime = 0;
+    this.supervision = new Supervision(this); // watching, whispers, join, take over, reviews
+    this.monitorPage = null;
+    this.reviewsPage = null;
   }
 
   // ===== session ============================================================================
@@ -147,6 +154,7 @@ class App {
     this.loadTickets(true);
     if (route && route.kind === 'settings') this.showSettings(route.route);
     else if (route && route.kind === 'ticket') this.openTicket(route.id);
+    else if (route && (route.kind === 'monitor' || route.kind === 'reviews')) this.showPage(route.kind);
     this.socket = new AgentSocket({
       onFrame: (f) => this.onFrame(f),
       onStatus: (s) => this.onConnStatus(s),
@@ -266,6 +274,8 @@ class App {
         icon('check', 16), `Accept next chat — ${visitorName(next)}`) : null,
       h('div', { class: 'shortcuts' },
         h('div', null, h('kbd', null, 'Alt'), h('kbd', null, '↑'), h('kbd', null, '↓'), h('span', null, 'Switch between open chats')),
+        h('div', null, h('kbd', null, 'Alt'), h('kbd', null, '1…9'), h('span', null, 'Open one of My chats')),
+        h('div', null, h('kbd', null, '?'), h('span', null, 'All shortcuts')),
         h('div', null, h('kbd', null, 'Enter'), h('span', null, 'Send reply')),
         h('div', null, h('kbd', null, 'Shift'), h('kbd', null, 'Enter'), h('span', null, 'New line'))));
     this.stage.replaceChildren(el);
@@ -344,6 +354,8 @@ class App {
 
   // ===== frames ==============================================================================
   onFrame(f) {
+    if (this.supervision.onFrame(f)) return;
+    if (this.screen && this.screen.kind === 'monitor' && this.monitorPage && this.monitorPage.onFrame(f)) return;
     switch (f.type) {
       case 'welcome': this.onWelcome(f); break;
       case 'chat.updated': if (f.chat && f.chat.id != null) this.upsert(f.chat, { live: true }); break;
@@ -356,6 +368,7 @@ class App {
       case 'agent.status': this.onAgentStatus(f); break;
       case 'ticket.created': this.onTicket(f, true); break;
       case 'ticket.updated': this.onTicket(f, false); break;
+      case 'chat.rated': onRated(this, f); break;
       default: break; // unknown frames are ignored (forward compatibility)
     }
   }
@@ -374,6 +387,8 @@ class App {
       this.loadTickets(true);
     }
     if (!(f.agent && STATUS_LABELS[f.agent.status])) this.refreshMyStatus();
+    this.supervision.onWelcome();
+    if (this.screen && this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.start();
     for (const conv of this.convs.values()) {
       if (conv.loaded) this.requestSync(conv, true);
       else if (this.openIds.includes(conv.id) && !conv.loading) this.loadConv(conv);
@@ -387,7 +402,7 @@ class App {
     const prev = this.chats.get(id) || (conv && conv.summary) || null;
     if (prev && (Number(prev.last_seq) || 0) > (Number(s.last_seq) || 0)) return; // stale
     const mine = this.isMine(s);
-    if (s.status === 'queued' && !this.watches(s.department)) {
+    if (s.status === 'queued' && (!this.watches(s.department) || !canTakeLevel(this, s))) {
       // e.g. a chat I just transferred to a department I do not work in: not my queue
       this.chats.delete(id);
       this.offers.delete(id);
@@ -449,7 +464,7 @@ class App {
   /** Whether this agent works the department's queue (leads see every queue). */
   watches(dept) {
     const role = this.me && this.me.role;
-    if (!dept || dept.id == null || role === 'admin' || role === 'supervisor') return true;
+    if (!dept || dept.id == null || role === 'admin' || role === 'manager' || role === 'supervisor') return true;
     const me = this.directory.user(this.me.id);
     if (!me || !Array.isArray(me.departments)) return true; // not known yet: trust the server
     return me.departments.some((d) => Number(d && typeof d === 'object' ? d.id : d) === Number(dept.id)
@@ -516,6 +531,7 @@ class App {
     const { added, gap } = conv.addEvent(ev);
     if (!added) return;
     if (gap) this.requestSync(conv);
+    this.supervision.afterEvent(conv, ev);
     const s = conv.summary;
     if (s && ev.kind === 'message') {
       // keep the list preview current until the chat.updated that follows
@@ -527,6 +543,7 @@ class App {
     const fromVisitor = ev.kind === 'message' && ev.author && ev.author.type === 'visitor';
     if (fromVisitor) {
       conv.visitorTyping = false;
+      conv.visitorDraft = ''; // sent: the draft is now the message
       clearTimeout(conv.typingTimer);
       if (conv.view) conv.view.renderTyping();
       if (s && this.isMine(s) && conv.loaded) {
@@ -549,6 +566,8 @@ class App {
     const conv = this.convs.get(f.chat_id) || (this.chats.has(f.chat_id) ? this.ensureConv(f.chat_id) : null);
     if (!conv) return;
     conv.visitorTyping = !!f.typing;
+    // sneak peek: the draft comes with typing where the department allows it (desk.md)
+    conv.visitorDraft = f.typing && typeof f.text === 'string' ? f.text : '';
     clearTimeout(conv.typingTimer);
     if (conv.visitorTyping) {
       conv.typingTimer = setTimeout(() => {
@@ -841,6 +860,7 @@ class App {
     if (!this.openIds.includes(id)) this.openIds.push(id);
     this.activate(id);
     if (!conv.loaded && !conv.loading) this.loadConv(conv);
+    this.supervision.maybeWatch(conv); // a lead follows someone else's chat live
   }
 
   activate(id) {
@@ -869,6 +889,7 @@ class App {
     this.openIds.splice(i, 1);
     const conv = this.convs.get(id);
     if (conv) this.stopTyping(conv);
+    this.supervision.unwatch(id);
     if (this.activeId === id) {
       if (conv && conv.view) conv.view.detach();
       this.activeId = null;
@@ -929,6 +950,10 @@ class App {
       if (!this.screen || this.screen.kind !== 'ticket' || this.screen.id !== route.id) this.openTicket(route.id);
       return;
     }
+    if (route && (route.kind === 'monitor' || route.kind === 'reviews')) {
+      if (!this.screen || this.screen.kind !== route.kind) this.showPage(route.kind);
+      return;
+    }
     const id = parseHash();
     if (id != null && id !== this.activeId) this.openChat(id);
   }
@@ -938,6 +963,16 @@ class App {
     if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
       e.preventDefault();
       this.moveActive(e.key === 'ArrowUp' ? -1 : 1);
+    }
+    // Alt+1…9: the nth of My chats, as listed (e.code: Alt+digit types a symbol on some layouts)
+    const digit = /^Digit([1-9])$/.exec(e.code || '');
+    if (digit && e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      const target = this.myChats()[Number(digit[1]) - 1];
+      if (target) { e.preventDefault(); this.openChat(target.id, target); }
+    }
+    if (e.key === '?' && !e.altKey && !e.ctrlKey && !e.metaKey && !typingInField(e) && !document.querySelector('dialog[open]:not(.modal-keys)')) {
+      e.preventDefault();
+      openShortcuts();
     }
   }
 
@@ -1391,6 +1426,7 @@ class App {
 
   // ===== screens (ticket, settings) =========================================================
   enterScreen(screen) {
+    if (this.screen && this.screen.kind === 'monitor' && screen.kind !== 'monitor' && this.monitorPage) this.monitorPage.stop();
     const current = this.activeConv();
     if (current && current.view) current.view.detach();
     if (this.activeId != null) this.lastActive = this.activeId;
@@ -1403,6 +1439,7 @@ class App {
   /** Back from a ticket or settings; `restore` re-opens the chat that was active before. */
   leaveScreen(restore = false) {
     if (!this.screen) return;
+    if (this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.stop();
     this.screen = null;
     this.ticketSig = null;
     this.main.classList.remove('on-settings');
@@ -1418,7 +1455,8 @@ class App {
 
   showSettings(route = 'departments') {
     const role = this.me && this.me.role;
-    if (role !== 'admin' && role !== 'supervisor' && !String(route).startsWith('canned')) {
+    if (role !== 'admin' && role !== 'manager' && role !== 'supervisor' && !String(route).startsWith('canned')
+      && !SETTINGS_SECTIONS.some((x) => String(route).startsWith(x.id) && x.visible(this.me))) {
       route = 'canned'; // agents manage their own canned responses only
     }
     if (!this.settings) this.settings = new SettingsPage(this);
@@ -1437,6 +1475,23 @@ class App {
     this.leaveScreen(true);
   }
 
+  /** The Monitor (leads) and Reviews pages (monitor.js). */
+  showPage(kind) {
+    if (kind === 'monitor' && !(this.me && ['admin', 'manager', 'supervisor'].includes(this.me.role))) {
+      this.toast('Only supervisors, managers and admins can monitor chats.', 'warn');
+      return;
+    }
+    const page = kind === 'monitor'
+      ? (this.monitorPage = this.monitorPage || new MonitorPage(this))
+      : (this.reviewsPage = this.reviewsPage || new ReviewsPage(this));
+    this.enterScreen({ kind });
+    this.main.classList.add('on-settings');
+    if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
+    this.stage.replaceChildren(page.root);
+    page.start();
+    this.scheduleRender();
+  }
+
   toggleSettings() {
     if (this.screen && this.screen.kind === 'settings') this.closeSettings();
     else this.showSettings((this.settings && this.settings.route) || 'departments');
@@ -1446,6 +1501,7 @@ class App {
   tick() {
     if (!this.me || !this.sidebar) return;
     this.sidebar.tick();
+    if (this.screen && this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.tick();
     const conv = this.activeConv();
     if (conv && conv.view) conv.view.tick();
   }
@@ -1467,6 +1523,7 @@ function parseHash() {
 function parseRoute() {
   const t = /^#ticket\/(\d+)$/.exec(location.hash);
   if (t) return { kind: 'ticket', id: Number(t[1]) };
+  if (location.hash === '#monitor' || location.hash === '#reviews') return { kind: location.hash.slice(1) };
   const m = /^#settings(?:\/([a-z]+(?:\/(?:\d+|new))?))?$/.exec(location.hash);
   if (m) return { kind: 'settings', route: m[1] || 'departments' };
   return null;

@@ -1,11 +1,15 @@
 // One open conversation: header, transcript, composer and details. Each open chat keeps its
 // own view (and so its draft); the app attaches one at a time and restores its scroll.
 
+import { attachControls, fileBubble } from './attachments.js';
 import { CannedPicker } from './canned.js';
 import {
   avatar, clear, clockTime, dayKey, dayLabel, deptTag, duration, fullTime, h, icon, NodeCache, parseTime,
   reconcile, replaceChildren, visitorName,
 } from './dom.js';
+import { ratingChip, ratingSection, visitorDataSection } from './privacy.js';
+import { nextLevel, openEscalateDialog } from './escalate.js';
+import { tagsSection } from './tagging.js';
 import { openTransferDialog } from './transfer.js';
 
 const GROUP_WINDOW = 5 * 60 * 1000;
@@ -55,6 +59,9 @@ export class ConversationView {
     this.typingEl = h('div', { class: 'typing', hidden: true, 'aria-live': 'polite' },
       h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')),
       h('span', { class: 'typing-text' }));
+    // sneak peek: the visitor's draft, greyed, as it is typed (never stored; desk.md)
+    this.peekEl = h('div', { class: 'peek', hidden: true, 'aria-live': 'off' },
+      h('span', { class: 'peek-label' }, 'Typing, not sent yet'), h('div', { class: 'peek-text' }));
 
     // composer
     this.input = h('textarea', {
@@ -79,6 +86,9 @@ export class ConversationView {
         this.hintEl, this.noteHintEl,
         h('span', { class: 'composer-right' }, this.counter, this.noteBtn, this.sendBtn)));
     if (c.noteMode) this.setNoteMode(true, { quiet: true });
+    this.files = attachControls(this); // paperclip, drop and paste (attachments.js)
+    this.composer.prepend(this.files.list);
+    this.noteBtn.before(this.files.button);
     this.canned = new CannedPicker(this); // `#` opens the canned responses (canned.js)
     this.footer = h('footer', { class: 'conv-foot' });
 
@@ -91,6 +101,7 @@ export class ConversationView {
           this.noticeEl,
           h('div', { class: 'thread-wrap' }, this.thread, this.jumpBtn),
           this.typingEl,
+          this.peekEl,
           this.footer),
         this.details));
     this.autosize();
@@ -126,7 +137,7 @@ export class ConversationView {
 
   canReply() {
     const s = this.conv.summary;
-    return !!s && s.status === 'active' && this.app.isMine(s);
+    return !!s && s.status === 'active' && (this.app.isMine(s) || this.app.supervision.isParticipant(this.conv));
   }
 
   // ---- header, notice, footer, details ---------------------------------------------------
@@ -141,6 +152,10 @@ export class ConversationView {
     const meta = [h('span', { class: `pill pill-${status}` }, STATUS_LABEL[status] || 'Loading')];
     if (s.department) meta.push(deptTag(s.department));
     meta.push(h('span', { class: 'meta-item' }, `Chat #${c.id}`));
+    if (Number(s.required_level) > 1 && status !== 'closed') {
+      meta.push(h('span', { class: 'level-chip', title: `Escalated: for agents of level ${s.required_level} or higher` },
+        icon('escalate', 12), `Level ${s.required_level}`));
+    }
     if (status === 'queued') {
       const since = parseTime(s.queued_at) || parseTime(s.created_at);
       meta.push(h('span', { class: 'meta-item', dataset: { since: String(since || '') } },
@@ -151,14 +166,18 @@ export class ConversationView {
     } else if (status === 'closed' && s.closed_at) {
       meta.push(h('span', { class: 'meta-item' }, `Closed ${fullTime(parseTime(s.closed_at))}`));
     }
+    if (s.rating) meta.push(ratingChip(s.rating));
     replaceChildren(this.metaEl, meta);
 
     // actions (rebuilt only when they change, so a click in progress is never lost)
     const mine = this.app.isMine(s);
     const role = this.app.me && this.app.me.role;
-    const manager = role === 'admin' || role === 'supervisor';
+    const manager = role === 'admin' || role === 'manager' || role === 'supervisor';
     const canTransfer = status === 'active' && (mine || manager);
-    const actSig = `${status}|${mine}|${c.busy}|${this.closeArmed}|${canTransfer}`;
+    const canEscalate = status === 'active' && mine;
+    const escalation = canEscalate ? nextLevel(this.app, s) : null;
+    const joined = this.app.supervision.isParticipant(c); // a supervisor in the chat may leave it
+    const actSig = `${status}|${mine}|${c.busy}|${this.closeArmed}|${canTransfer}|${escalation && escalation.possible}|${joined}`;
     if (actSig !== this.actSig) {
       this.actSig = actSig;
       clear(this.actionsEl);
@@ -168,6 +187,21 @@ export class ConversationView {
           title: 'Hand this chat to another agent or department', 'aria-haspopup': 'dialog',
           onclick: () => openTransferDialog(this.app, c),
         }, icon('transfer', 16), 'Transfer'));
+      }
+      if (canEscalate) {
+        const top = escalation.possible === false;
+        this.actionsEl.append(h('button', {
+          class: 'btn btn-secondary btn-escalate', type: 'button', disabled: !!c.busy, 'aria-haspopup': 'dialog',
+          title: top ? 'You are at the top level of this department: there is no higher level'
+            : `Pass this chat to a level ${escalation.level || 'higher'} agent, with a reason`,
+          onclick: () => openEscalateDialog(this.app, c),
+        }, icon('escalate', 16), 'Escalate'));
+      }
+      if (joined) {
+        this.actionsEl.append(h('button', {
+          class: 'btn btn-secondary', type: 'button', disabled: !!c.busy, title: 'Leave the chat (the visitor sees it)',
+          onclick: () => this.app.supervision.leave(c),
+        }, icon('logout', 16), 'Leave chat'));
       }
       if (status === 'queued') {
         this.actionsEl.append(h('button', {
@@ -217,7 +251,9 @@ export class ConversationView {
     const c = this.conv;
     const s = c.summary;
     const status = s && s.status;
-    const footSig = s ? `${status}|${this.app.isMine(s)}|${c.busy}|${s.assignee ? s.assignee.name : ''}` : 'none';
+    const sup = this.app.supervision;
+    const joined = sup.isParticipant(c);
+    const footSig = s ? `${status}|${this.app.isMine(s)}|${c.busy}|${s.assignee ? s.assignee.name : ''}|${joined}|${sup.lead}` : 'none';
     if (footSig === this.footSig) {
       if (this.footer.firstChild === this.composer) { this.placeholder(); this.updateCounter(); }
       return;
@@ -235,10 +271,12 @@ export class ConversationView {
           class: 'btn btn-primary btn-lg', type: 'button', disabled: c.busy === 'accept',
           onclick: () => this.app.accept(c.id),
         }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept chat'));
-    } else if (status === 'active' && this.app.isMine(s)) {
+    } else if (status === 'active' && (this.app.isMine(s) || joined)) {
       content = this.composer;
       this.placeholder();
       this.updateCounter();
+    } else if (status === 'active' && sup.lead) {
+      content = sup.footer(this); // watching: whisper, join, take over (supervise.js)
     } else if (status === 'active') {
       content = h('div', { class: 'foot-note' }, icon('user', 16),
         `${(s.assignee && s.assignee.name) || 'Another agent'} is handling this chat.`);
@@ -277,6 +315,7 @@ export class ConversationView {
         avatar(name, vid, 'xl'),
         h('div', { class: 'details-name' }, name),
         s.visitor && s.visitor.email ? h('div', { class: 'details-sub' }, s.visitor.email) : null),
+      ratingSection(s),
       h('div', { class: 'details-section' },
         h('h3', null, 'Visitor'),
         h('dl', null,
@@ -294,11 +333,14 @@ export class ConversationView {
           row('Agent', s.assignee ? (this.app.isMine(s) ? `${s.assignee.name || 'You'} (you)` : s.assignee.name) : 'Unassigned'),
           closed ? row('Closed', fullTime(closed)) : null,
           row('Messages', String(c.messageCount())))),
+      tagsSection(this.app, c),
+      this.app.supervision.reviewSection(this),
       h('div', { class: 'details-section' },
         h('a', {
           class: 'btn btn-secondary btn-block', href: `/api/v1/chats/${c.id}/transcript.txt`,
           download: `chat-${c.id}.txt`,
-        }, icon('download', 16), 'Download transcript')));
+        }, icon('download', 16), 'Download transcript')),
+      visitorDataSection(this.app, c));
   }
 
   renderTyping() {
@@ -310,6 +352,9 @@ export class ConversationView {
       const who = v && v.name ? v.name : 'Visitor';
       this.typingEl.querySelector('.typing-text').textContent = `${who} is typing…`;
     }
+    const draft = show && typeof c.visitorDraft === 'string' ? c.visitorDraft : '';
+    this.peekEl.hidden = !draft.trim();
+    this.peekEl.querySelector('.peek-text').textContent = draft; // visitor text: text only, never HTML
   }
 
   // ---- transcript ------------------------------------------------------------------------
@@ -347,10 +392,12 @@ export class ConversationView {
           && ts != null && prev.ts != null && ts - prev.ts < GROUP_WINDOW;
         const p = item.pending;
         const sig = [grouped, visitorLabel, p ? `${p.status}|${p.error || ''}|${online}|${canReply}` : '',
-          clockTime(ts)].join('\u0001');
+          clockTime(ts), item.seq ? this.app.supervision.annotationSig(c.id, item.seq) : ''].join('\u0001');
         nodes.push(cache.get(key, sig, () => this.messageNode(item, grouped)));
       } else if (item.kind === 'note') {
         nodes.push(cache.get(key, `note\u0001${clockTime(ts)}`, () => this.noteNode(item)));
+      } else if (item.kind === 'whisper') {
+        nodes.push(cache.get(key, `whisper\u0001${clockTime(ts)}`, () => this.app.supervision.whisperNode(this, item)));
       } else {
         const node = cache.get(key, `${visitorLabel}\u0001${clockTime(ts)}`, () => this.systemNode(item) || h('span', { hidden: true }));
         nodes.push(node);
@@ -404,6 +451,7 @@ export class ConversationView {
 
     const bubble = h('div', { class: 'bubble' });
     bubble.textContent = String(item.text ?? ''); // visitor text: always text, never HTML
+    if (item.data && item.data.attachment) fileBubble(bubble, this.conv.id, item.data.attachment);
 
     let status = null;
     if (item.pending) {
@@ -432,7 +480,7 @@ export class ConversationView {
       dataset: item.seq ? { seq: String(item.seq) } : { pending: item.pending.client_id },
     }, av, h('div', { class: 'msg-body' }, meta, h('div', { class: 'bubble-row' }, bubble,
       grouped && item.ts != null ? h('time', { class: 'msg-hover-time', title: fullTime(item.ts) }, clockTime(item.ts)) : null),
-    status));
+    status, this.app.supervision.messageExtras(this, item)));
   }
 
   noteNode(item) {
@@ -442,7 +490,8 @@ export class ConversationView {
     text.textContent = String(item.text ?? ''); // always text, never HTML
     return h('div', { class: 'note', dataset: { seq: String(item.seq) } },
       h('div', { class: 'note-card' },
-        h('div', { class: 'note-label' }, icon('lock', 12), h('span', null, 'Internal note · only agents see this')),
+        h('div', { class: 'note-label' }, icon(item.data && item.data.escalation ? 'escalate' : 'lock', 12),
+          h('span', null, item.data && item.data.escalation ? 'Escalation reason · only agents see this' : 'Internal note · only agents see this')),
         text,
         h('div', { class: 'note-meta' },
           h('span', { class: 'note-author' }, mine ? 'You' : (author.name || 'An agent')),
@@ -474,6 +523,13 @@ export class ConversationView {
         ic = d.reason === 'missed' ? 'alert' : 'lock';
         break;
       }
+      case 'chat.escalated': {
+        const me = this.app.me.id;
+        const from = d.from_agent ? (Number(d.from_agent.id) === Number(me) ? 'you' : d.from_agent.name || 'an agent') : null;
+        text = `Escalated to level ${d.to_level || '?'}${from ? ` by ${from}` : ''} — the visitor was told a specialist is coming`;
+        ic = 'escalate';
+        break;
+      }
       case 'chat.transferred': {
         const me = this.app.me.id;
         const who = (a) => (a && Number(a.id) === Number(me) ? 'you' : (a && a.name) || 'an agent');
@@ -484,6 +540,11 @@ export class ConversationView {
         ic = 'transfer';
         break;
       }
+      case 'chat.joined':
+      case 'chat.left':
+      case 'chat.taken_over':
+        [text, ic] = this.app.supervision.systemText(item);
+        break;
       default:
         if (typeof item.text === 'string' && item.text) {
           const b = h('div', { class: 'sys-note' });

@@ -3,14 +3,17 @@
 
 import { api, post } from './api.js';
 import { CannedSettings } from './canned_settings.js';
+import { deskDepartmentFields } from './desk.js';
 import { userDepartments } from './directory.js';
 import {
   avatar, deptTag, h, hueFor, icon, plural, replaceChildren, STATUS_LABELS, statusDot,
 } from './dom.js';
 import { HoursEditor } from './hours.js';
+import { SETTINGS_SECTIONS } from './privacy.js';
+import { DESK_SECTIONS } from './tagging.js';
 import { availability } from './transfer.js';
 
-const ROLES = [['agent', 'Agent'], ['supervisor', 'Supervisor'], ['admin', 'Admin']];
+const ROLES = [['agent', 'Agent'], ['supervisor', 'Supervisor'], ['manager', 'Manager'], ['admin', 'Admin']];
 const LEVELS = [[1, 'Level 1 · first'], [2, 'Level 2'], [3, 'Level 3']];
 
 /** Collects form fields by the path the server names in `error.field`, and shows errors there. */
@@ -94,6 +97,10 @@ export class SettingsPage {
     this.navCanned = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('canned') }, icon('reply', 15), 'Canned responses');
     // agents see only their canned responses here (canned_settings.js)
     this.navDepts.hidden = this.navAgents.hidden = !this.canMembers();
+    // sections of privacy.js (satisfaction, privacy, audit log), each for the roles it names
+    this.extras = [...SETTINGS_SECTIONS, ...DESK_SECTIONS].filter((x) => x.visible(app.me)).map((x) => ({
+      ...x, nav: h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go(x.id) }, icon(x.icon, 15), x.label),
+    }));
     this.body = h('div', { class: 'settings-body' });
     this.root = h('section', { class: 'settings', 'aria-label': 'Settings' },
       h('header', { class: 'settings-head' },
@@ -103,13 +110,13 @@ export class SettingsPage {
             h('p', null, this.isAdmin() ? 'Departments, routing and the people who answer chats.'
               : this.canMembers() ? 'You can see how chats are routed and change who works in each department.'
                 : 'Your canned responses, and the shared ones you can use.'))),
-        h('nav', { class: 'stabs', role: 'tablist', 'aria-label': 'Settings sections' }, this.navDepts, this.navAgents, this.navCanned),
+        h('nav', { class: 'stabs', role: 'tablist', 'aria-label': 'Settings sections' }, this.navDepts, this.navAgents, this.navCanned, ...this.extras.map((x) => x.nav)),
         this.closeBtn),
       this.body);
   }
 
   isAdmin() { return this.app.me && this.app.me.role === 'admin'; }
-  canMembers() { return this.app.me && (this.app.me.role === 'admin' || this.app.me.role === 'supervisor'); }
+  canMembers() { return this.app.me && ['admin', 'manager', 'supervisor'].includes(this.app.me.role); }
 
   /** Opens a section (and a department): `departments`, `departments/3`, `departments/new`, `agents`. */
   show(route) {
@@ -123,6 +130,7 @@ export class SettingsPage {
     const [section, sub] = route.split('/');
     this.section = section === 'agents' ? 'agents' : 'departments';
     if (section === 'canned' || !this.canMembers()) this.section = 'canned';
+    if (this.extras.some((x) => x.id === section)) this.section = section;
     if (this.section === 'departments') {
       if (sub === 'new' && this.isAdmin()) this.selected = 'new';
       else if (sub && /^\d+$/.test(sub)) this.selected = Number(sub);
@@ -145,7 +153,7 @@ export class SettingsPage {
 
   /** Directory data changed (a load finished): re-render what depends on it, keeping edits. */
   onDirectory(what) {
-    if (!this.root.isConnected) return;
+    if (!this.root.isConnected || this.extras.some((x) => x.id === this.section)) return;
     if (this.section === 'canned') {
       if (this.cannedPage) this.cannedPage.onDirectory(what);
     } else if (this.section === 'departments') {
@@ -166,6 +174,17 @@ export class SettingsPage {
     this.navAgents.setAttribute('aria-selected', String(this.section === 'agents'));
     this.navCanned.classList.toggle('active', canned);
     this.navCanned.setAttribute('aria-selected', String(canned));
+    const extra = this.extras.find((x) => x.id === this.section);
+    for (const x of this.extras) {
+      x.nav.classList.toggle('active', x === extra);
+      x.nav.setAttribute('aria-selected', String(x === extra));
+    }
+    if (extra) {
+      if (!extra.page) extra.page = new extra.Page(this);
+      replaceChildren(this.body, extra.page.root);
+      extra.page.show(this.route.split('/')[1]);
+      return;
+    }
     if (canned) {
       if (!this.cannedPage) this.cannedPage = new CannedSettings(this);
       replaceChildren(this.body, this.cannedPage.root);
@@ -554,6 +573,8 @@ class DeptEditor {
       h('span', null, h('strong', null, 'Scripted mode'),
         h('span', { class: 'check-sub' }, 'Level 1 agents may send only canned responses (typed with #). Levels 2 and up, supervisors and admins write freely.')));
     errors.reg('scripted', this.scripted, scriptedField);
+    // the desk (desk.js): sneak peek and the reply alert
+    this.desk = deskDepartmentFields({ d, ro, p, input, field, changed: () => this.changed(), errors });
 
     this.timeoutField = field('offer_timeout_seconds', 'Offer timeout', this.timeout, 'Seconds an agent has to accept an offered chat before it goes to the next one (and they are set Away).');
     this.timeoutField.hidden = this.routing !== 'auto';
@@ -592,6 +613,7 @@ class DeptEditor {
           this.timeoutField,
           field('max_queue', 'Maximum queue', this.maxQueue, 'Visitors beyond this many waiting get the offline form. 0 means no limit.'))),
       section('Replies', 'What agents may send in this department’s chats.', scriptedField),
+      section('The desk', 'What agents see while they answer.', this.desk.el),
       section('Business hours', 'Outside these hours visitors can leave a message instead of chatting.', this.hours.root),
       section('When nobody can chat', 'Closed, no agent online, or the queue is full.',
         field('offline_message', 'Offline message', this.offline, 'Shown above the form visitors use to leave a message.'),
@@ -681,6 +703,7 @@ class DeptEditor {
       email: this.email.value.trim() || null,
       fallback_department_id: this.fallback.value ? Number(this.fallback.value) : null,
       scripted: this.scripted.checked,
+      ...this.desk.payload(),
     };
   }
 

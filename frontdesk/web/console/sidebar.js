@@ -6,7 +6,12 @@ import {
   ago, avatar, deptTag, duration, h, icon, NodeCache, oneLine, parseTime, reconcile, replaceChildren,
   STATUS_LABELS, statusDot, visitorName,
 } from './dom.js';
+import {
+  openShortcuts, replyAlertMs, replyWaitBadge, replyWaitSince, shortcutHint, tickReplyWaits,
+} from './desk.js';
 import { OfferCards } from './offers.js';
+import { loadMyProfile, openProfileDialog } from './profile.js';
+import { tagChips } from './tagging.js';
 import { ticketItem } from './tickets.js';
 
 export class Sidebar {
@@ -14,6 +19,7 @@ export class Sidebar {
     this.app = app;
     this.nodes = new NodeCache();
     this.build();
+    setInterval(() => tickReplyWaits(this.root), 1000); // the desk's wait clocks, to the second
   }
 
   build() {
@@ -72,6 +78,10 @@ export class Sidebar {
       class: 'btn btn-icon btn-ghost', type: 'button', title: 'Log out', 'aria-label': 'Log out',
       onclick: () => app.logout(),
     }, icon('logout', 18));
+    this.profileBtn = h('button', {
+      class: 'btn btn-icon btn-ghost', type: 'button', title: 'Your profile: name, job title, photo',
+      'aria-label': 'Your profile', onclick: () => openProfileDialog(app),
+    }, icon('user', 18));
     this.meSlot = h('div', { class: 'me' });
     this.statusSelect = h('select', {
       class: 'status-select', 'aria-label': 'Your availability',
@@ -83,16 +93,31 @@ export class Sidebar {
       class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Settings', 'aria-label': 'Settings',
       onclick: () => app.toggleSettings(),
     }, icon('gear', 17));
+    // supervision (monitor.js): the Monitor for leads, Reviews for everyone
+    this.monitorBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Monitor ongoing chats', 'aria-label': 'Monitor',
+      hidden: true, onclick: () => app.showPage('monitor'),
+    }, icon('eye', 17));
+    this.reviewsBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Reviews', 'aria-label': 'Reviews',
+      onclick: () => app.showPage('reviews'),
+    }, icon('star', 17));
 
     this.root = h('aside', { class: 'sidebar' },
       h('div', { class: 'side-head' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat', 16)),
           h('span', { class: 'brand-name' }, 'frontdesk')),
-        h('div', { class: 'side-head-right' }, this.connEl, this.settingsBtn)),
+        h('div', { class: 'side-head-right' }, this.connEl, this.monitorBtn, this.reviewsBtn,
+          h('button', {
+            class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Keyboard shortcuts (?)',
+            'aria-label': 'Keyboard shortcuts', 'aria-keyshortcuts': '?', onclick: () => openShortcuts(),
+          }, icon('keyboard', 17)),
+          this.settingsBtn)),
       this.offers.root,
       h('nav', { class: 'side-tabs', role: 'tablist' }, this.tabInbox, this.tabTickets, this.tabHistory),
       h('div', { class: 'side-scroll' }, this.inbox, this.tickets, this.history),
-      h('div', { class: 'side-foot' }, this.meSlot, this.muteBtn, this.logoutBtn));
+      h('div', { class: 'side-foot' }, this.meSlot, this.profileBtn, this.muteBtn, this.logoutBtn));
+    loadMyProfile(app).then(() => this.renderFoot()); // your photo, here and in the profile dialog
     this.renderFoot();
   }
 
@@ -100,13 +125,16 @@ export class Sidebar {
     const me = this.app.me;
     const status = this.app.myStatus;
     if (me) {
-      const av = h('span', { class: 'pick-av' }, avatar(me.name || me.email, `agent-${me.id}`, 'md'),
+      const face = me.avatar_url ? h('img', { class: 'avatar avatar-md avatar-photo', src: me.avatar_url, alt: '' })
+        : avatar(me.name || me.email, `agent-${me.id}`, 'md');
+      const av = h('span', { class: 'pick-av' }, face,
         statusDot(status || 'offline', 'sdot-badge'));
       replaceChildren(this.meSlot, av,
         h('div', { class: 'me-text' },
           h('div', { class: 'me-name', title: `${me.name || me.email} · ${me.role ? cap(me.role) : 'Agent'}` }, me.name || me.email || 'Agent'),
           this.statusCtl));
       this.settingsBtn.hidden = false; // agents too: their canned responses live there
+      this.monitorBtn.hidden = !['admin', 'manager', 'supervisor'].includes(me.role);
     }
     if (status) this.statusSelect.value = status;
     this.statusSelect.disabled = !status || this.app.statusBusy;
@@ -150,6 +178,8 @@ export class Sidebar {
     this.history.hidden = tab !== 'history';
     this.tickets.hidden = tab !== 'tickets';
     this.settingsBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'settings'));
+    this.monitorBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'monitor'));
+    this.reviewsBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'reviews'));
     this.offers.render();
 
     const openTickets = app.tickets.items.filter((t) => t.status !== 'done').length;
@@ -177,7 +207,9 @@ export class Sidebar {
       const sig = JSON.stringify([visitorName(s), s.status, lm.text, lm.author, lm.at, s.created_at,
         s.assignee && s.assignee.id, app.activeId === s.id, app.openIds.includes(s.id),
         app.unreadOf(s.id), app.isVisitorTyping(s.id), s.closed_at, s.department && s.department.name,
-        app.offers.has(s.id), s.missed, s.queued_at]);
+        app.offers.has(s.id), s.missed, s.queued_at,
+        // the desk: tags, level, how long the visitor has waited for an answer, Alt+n
+        s.tags, s.required_level, replyWaitSince(app, s), replyAlertMs(app, s), kind === 'm' && app.myChats().indexOf(s)]);
       return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s));
     };
     const empty = (key, text) => this.nodes.get(key, text, () => h('li', { class: 'empty' }, text));
@@ -239,7 +271,7 @@ export class Sidebar {
     avatar(name, s.visitor && s.visitor.id, 'md'),
     h('span', { class: 'item-main' },
       h('span', { class: 'item-top' }, h('span', { class: 'item-name' }, top || name), right),
-      h('span', { class: 'item-bottom' }, preview, this.showDept() ? deptTag(s.department, { small: true }) : null, badge))), action || null);
+      h('span', { class: 'item-bottom' }, preview, tagChips(app, s), this.showDept() ? deptTag(s.department, { small: true }) : null, badge))), action || null);
   }
 
   /** Department tags are noise when there is only one department. */
@@ -266,7 +298,9 @@ export class Sidebar {
       right: h('span', { class: `wait ${level}`, title: 'Waiting time', dataset: { since: String(since) } },
         icon('clock', 12), h('span', { class: 'wait-text' }, duration(ms))),
       preview: this.preview(s),
-      badge: offered ? h('span', { class: 'chip chip-accent', title: 'Offered to you' }, 'Offered') : null,
+      badge: [offered ? h('span', { class: 'chip chip-accent', title: 'Offered to you' }, 'Offered') : null,
+        Number(s.required_level) > 1 ? h('span', { class: 'chip chip-level', title: `Escalated: for level ${s.required_level} agents or higher` },
+          `Level ${s.required_level}`) : null],
       extraClass: 'item-waiting',
       action: h('button', {
         class: 'item-accept btn btn-primary btn-sm', type: 'button', title: 'Accept this chat',
@@ -278,11 +312,14 @@ export class Sidebar {
   mineItem(s) {
     const unread = this.app.unreadOf(s.id);
     const at = parseTime(s.last_message && s.last_message.at) || parseTime(s.assigned_at);
+    // the desk: how long the visitor has waited for an answer (red past the department's alert)
+    const wait = replyWaitBadge(this.app, s);
     return this.item(s, {
-      right: h('span', { class: 'when', dataset: { at: String(at || '') } }, ago(at)),
+      right: [shortcutHint(this.app.myChats().indexOf(s)),
+        wait || h('span', { class: 'when', dataset: { at: String(at || '') } }, ago(at))],
       preview: this.preview(s),
       badge: unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread > 99 ? '99+' : String(unread)) : null,
-      extraClass: unread ? 'unread' : '',
+      extraClass: `${unread ? 'unread' : ''}${wait && wait.classList.contains('overdue') ? ' overdue' : ''}`,
     });
   }
 
