@@ -3,9 +3,11 @@ scripted-mode check of free-text replies (docs/architecture/canned.md)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import IntegrityError
 
@@ -335,31 +337,61 @@ async def do_send_canned_response(
 
 
 # ---- scripted mode -----------------------------------------------------------------------
+#
+# The message hot path must not pay a query per send for departments that are not scripted,
+# so each process keeps the set of scripted department ids, per database: read at most every
+# SCRIPTED_TTL seconds (inside the writer's transaction), and forgotten at once when this
+# process changes a department. Another node's change applies here within SCRIPTED_TTL.
+
+SCRIPTED_TTL = 5.0
+_scripted: WeakKeyDictionary[Any, tuple[float, int, frozenset[int]]] = WeakKeyDictionary()
+_generation: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
 
 
-async def check_free_text_reply(conn, actor: AgentActor, department_id: int) -> None:  # type: ignore[no-untyped-def]
+def forget_scripted(ctx: Context) -> None:
+    """A department changed: the next send reads the scripted departments again."""
+    _generation[ctx.db] = _generation.get(ctx.db, 0) + 1
+    _scripted.pop(ctx.db, None)
+
+
+async def scripted_departments(ctx: Context, conn) -> frozenset[int]:  # type: ignore[no-untyped-def]
+    now = time.monotonic()
+    generation = _generation.get(ctx.db, 0)
+    hit = _scripted.get(ctx.db)
+    if hit is not None and hit[1] == generation and now - hit[0] < SCRIPTED_TTL:
+        return hit[2]
+    ids = await canned_store.scripted_department_ids(conn)
+    if _generation.get(ctx.db, 0) == generation:  # not forgotten while we read
+        _scripted[ctx.db] = (now, generation, ids)
+    return ids
+
+
+async def check_free_text_reply(ctx: Context, conn, actor: AgentActor, department_id: int) -> None:  # type: ignore[no-untyped-def]
     """The one-message path's scripted check: may this agent send free text in this department?"""
     if allowed(actor.role, "chat.reply_unscripted"):
         return
-    if not await canned_store.department_scripted(conn, department_id):
+    if department_id not in await scripted_departments(ctx, conn):
         return
     levels = await canned_store.scripted_levels(conn, [(department_id, actor.id)])
     check_free_text_allowed(scripted=True, exempt=False, level=levels.get((department_id, actor.id)))
 
 
-async def scripted_refusals(conn, sends: Iterable[tuple[Any, Any]]) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
-    """The group commit's scripted check, for a batch of (actor, locked chat row with its
-    department's `scripted`): the (department id, agent id) pairs whose free text is refused.
+async def scripted_refusals(ctx: Context, conn, sends: Iterable[tuple[Any, Any]]) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """The group commit's scripted check, for a batch of (actor, locked chat row): the
+    (department id, agent id) pairs whose free text is refused.
 
-    Free of cost unless a batch holds an agent's reply in a scripted department: then one query
-    reads the member levels of those agents."""
+    No query unless the batch holds an agent's reply in a scripted department (then one reads
+    those agents' member levels) or the cached set of scripted departments is due a refresh."""
+    agents = [(actor, chat) for actor, chat in sends if chat is not None and isinstance(actor, AgentActor)]
+    if not agents:
+        return set()
+    scripted = await scripted_departments(ctx, conn)
+    if not scripted:
+        return set()
     candidates = {
         (chat.department_id, actor.id)
-        for actor, chat in sends
-        if chat is not None
-        and chat.scripted
-        and isinstance(actor, AgentActor)
-        and not allowed(actor.role, "chat.reply_unscripted")
+        for actor, chat in agents
+        if chat.department_id in scripted and not allowed(actor.role, "chat.reply_unscripted")
     }
     if not candidates:
         return set()

@@ -202,7 +202,7 @@ async def do_send_agent_message(
             check_retry_is_yours(existing.author_type, existing.agent_id, agent_id=actor.id)
             return SendResult(event=event_payload(existing), duplicate=True)
         can_send(chat.status, AuthorType.AGENT)
-        await check_free_text_reply(conn, actor, chat.department_id)  # scripted mode
+        await check_free_text_reply(ctx, conn, actor, chat.department_id)  # scripted mode
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
         locked = await chat_store.advance_seq(conn, chat_id, values=values)
         row = event_row(

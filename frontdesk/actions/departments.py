@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.audit import record_audit
+from frontdesk.actions.canned import forget_scripted
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
@@ -256,6 +257,8 @@ async def do_create_department(*, ctx: Context, actor: AgentActor, data: dict[st
             await record_audit(conn, actor, "department.create", ("department", department_id), {"slug": row.slug})
     except IntegrityError:
         raise ChatRuleError("conflict", f"slug: a department {values['slug']!r} exists already", field="slug") from None
+    if values.get("scripted"):
+        forget_scripted(ctx)  # actions/canned.py
     return department_payload(row)
 
 
@@ -278,6 +281,7 @@ async def do_update_department(
     except IntegrityError:
         raise ChatRuleError("conflict", "slug: another department uses it", field="slug") from None
     ctx.router.kick(department_id)  # hours, routing or limits may let waiting chats move
+    forget_scripted(ctx)  # scripted mode may have changed (actions/canned.py)
     return department_payload(row)
 
 

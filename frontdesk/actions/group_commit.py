@@ -43,7 +43,6 @@ from frontdesk.domain.chat_rules import (
     check_retry_is_yours,
     preview,
 )
-from frontdesk.store import canned_store
 from frontdesk.store.chat_store import MESSAGE_COLUMNS
 from frontdesk.store.models import Chat, Message
 from frontdesk.wire import event_frame, event_payload
@@ -122,18 +121,14 @@ class GroupCommitWriter:
         results: list[Any] = [None] * len(batch)
         async with unit_of_work(self.ctx) as (conn, outbox):
             locking = select(
-                Chat.id,
-                Chat.last_seq,
-                Chat.status,
-                Chat.visitor_id,
-                Chat.assignee_id,
-                Chat.department_id,
-                canned_store.scripted_column(),  # scripted mode, read in the same statement
+                Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id
             ).where(Chat.id.in_(chat_ids))
             locking = locking.with_for_update(key_share=True)  # SQLite: no-op; BEGIN IMMEDIATE holds the lock
             chats = {row.id: row for row in (await conn.execute(locking)).all()}
-            # Agents' free text refused in scripted departments: a query only when one is involved.
-            scripted = await scripted_refusals(conn, ((item.actor, chats.get(item.chat_id)) for item in batch))
+            # Agents' free text refused in scripted departments (actions/canned.py): no query
+            # unless the batch holds a reply in one.
+            sends = [(item.actor, chats.get(item.chat_id)) for item in batch]
+            scripted = await scripted_refusals(self.ctx, conn, sends)
             pairs = list({(item.chat_id, item.client_id) for item in batch})
             stored = {
                 (row.chat_id, row.client_id): row

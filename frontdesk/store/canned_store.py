@@ -109,12 +109,5 @@ async def scripted_levels(conn: AsyncConnection, pairs: Iterable[tuple[int, int]
     return {(d, u): level for d, u, level in await conn.execute(stmt)}
 
 
-async def department_scripted(conn: AsyncConnection, department_id: int) -> bool:
-    row = (await conn.execute(select(Department.scripted).where(Department.id == department_id))).first()
-    return bool(row and row[0])
-
-
-def scripted_column():  # type: ignore[no-untyped-def]
-    """`departments.scripted` of a chat, as a column of a select over chats (no join: the group
-    commit's FOR UPDATE must lock chat rows only)."""
-    return select(Department.scripted).where(Department.id == Chat.department_id).scalar_subquery().label("scripted")
+async def scripted_department_ids(conn: AsyncConnection) -> frozenset[int]:
+    return frozenset(r[0] for r in await conn.execute(select(Department.id).where(Department.scripted)))

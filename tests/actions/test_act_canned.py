@@ -344,3 +344,27 @@ async def test_department_payload_carries_scripted(ctx):
         "bad_request",
     )
     assert error.field == "scripted"
+
+
+async def test_another_nodes_change_applies_within_the_ttl(sctx, monkeypatch):
+    """Each process caches the scripted departments; a change made elsewhere (here: straight in
+    the database, as another node would) applies once the cache is due, its own changes at once."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from frontdesk.store.models import Department
+
+    ctx = sctx
+    w = await World().build(ctx)
+    chat_id = await w.chat_for(w.ann)
+    await do_send_agent_message(ctx=ctx, actor=w.ann, chat_id=chat_id, text="free", client_id=new_cid())
+    async with ctx.db.write() as conn:  # "another node" turns scripted mode on
+        await conn.execute(update(Department).where(Department.id == w.sales["id"]).values(scripted=True))
+    await do_send_agent_message(ctx=ctx, actor=w.ann, chat_id=chat_id, text="still cached", client_id=new_cid())
+    monkeypatch.setattr(canned, "SCRIPTED_TTL", 0.05)
+    await asyncio.sleep(0.1)
+    await refused(
+        do_send_agent_message(ctx=ctx, actor=w.ann, chat_id=chat_id, text="now refused", client_id=new_cid()),
+        "scripted",
+    )
