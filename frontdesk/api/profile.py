@@ -19,7 +19,10 @@ router = APIRouter(tags=["profile"])
 
 @router.get("/api/v1/profile")
 async def get_profile(ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
-    return {"profile": await profiles.get_profile(ctx=ctx, actor=actor)}
+    return {
+        "profile": await profiles.get_profile(ctx=ctx, actor=actor),
+        "photo_max_bytes": ctx.settings.avatar_max_bytes,
+    }
 
 
 @router.patch("/api/v1/profile")

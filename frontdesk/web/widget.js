@@ -155,7 +155,7 @@
     ".at{flex:none;display:grid;place-items:center;width:30px;height:38px;margin-left:-8px;color:#7a8090}.at:hover{color:var(--a)}.at svg{width:20px;height:20px}" +
     ".dz .log{outline:2px dashed var(--a);outline-offset:-6px}.b.im{padding:0;overflow:hidden;line-height:0;background:#e9ebef}" +
     ".im img{display:block;max-width:100%;height:auto;max-height:240px;object-fit:cover}.fa{color:inherit;font-weight:600;text-decoration:underline}" +
-    ".fa small{display:block;font-weight:400;opacity:.75}.av{position:relative;overflow:hidden}.av img{position:absolute;inset:0;width:100%;height:100%;object-fit:cover}" +
+    ".fa small{display:inline-block;width:100%;font-weight:400;opacity:.75}.av{position:relative;overflow:hidden}.av img{position:absolute;inset:0;width:100%;height:100%;object-fit:cover}" +
     ".ja{width:22px;height:22px;border-radius:50%;margin-right:6px;vertical-align:middle;object-fit:cover}" +
     ".er{padding:0 16px 6px;color:#c2373d;font-size:12.5px;background:#fff}.er:empty{display:none}" +
     ".qu{padding:7px 12px;font-size:12.5px;font-weight:500;text-align:center;color:color-mix(in srgb,var(--a),#000 30%);" +

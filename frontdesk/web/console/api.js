@@ -4,6 +4,7 @@ let csrfToken = null;
 let onUnauthorized = () => {};
 
 export function setCsrf(token) { csrfToken = token || null; }
+export function csrf() { return csrfToken; } // for uploads, which go through XMLHttpRequest (progress)
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export class ApiError extends Error {

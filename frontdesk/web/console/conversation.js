@@ -191,7 +191,7 @@ export class ConversationView {
       if (canEscalate) {
         const top = escalation.possible === false;
         this.actionsEl.append(h('button', {
-          class: 'btn btn-secondary btn-escalate', type: 'button', disabled: !!c.busy, 'aria-haspopup': 'dialog',
+          class: 'btn btn-secondary btn-escalate', type: 'button', disabled: !!c.busy || top, 'aria-haspopup': 'dialog',
           title: top ? 'You are at the top level of this department: there is no higher level'
             : `Pass this chat to a level ${escalation.level || 'higher'} agent, with a reason`,
           onclick: () => openEscalateDialog(this.app, c),

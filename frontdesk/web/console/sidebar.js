@@ -93,21 +93,17 @@ export class Sidebar {
       class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Settings', 'aria-label': 'Settings',
       onclick: () => app.toggleSettings(),
     }, icon('gear', 17));
-    // supervision (monitor.js): the Monitor for leads, Reviews for everyone
-    this.monitorBtn = h('button', {
-      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Monitor ongoing chats', 'aria-label': 'Monitor',
-      hidden: true, onclick: () => app.showPage('monitor'),
-    }, icon('eye', 17));
-    this.reviewsBtn = h('button', {
-      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Reviews', 'aria-label': 'Reviews',
-      onclick: () => app.showPage('reviews'),
+    // supervision (monitor.js): leads get the Monitor (with Reviews beside it), agents their reviews
+    this.qualityBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Your reviews', 'aria-label': 'Reviews',
+      onclick: () => app.showPage(this.qualityBtn.dataset.page || 'reviews'),
     }, icon('star', 17));
 
     this.root = h('aside', { class: 'sidebar' },
       h('div', { class: 'side-head' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat', 16)),
           h('span', { class: 'brand-name' }, 'frontdesk')),
-        h('div', { class: 'side-head-right' }, this.connEl, this.monitorBtn, this.reviewsBtn,
+        h('div', { class: 'side-head-right' }, this.connEl, this.qualityBtn,
           h('button', {
             class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Keyboard shortcuts (?)',
             'aria-label': 'Keyboard shortcuts', 'aria-keyshortcuts': '?', onclick: () => openShortcuts(),
@@ -134,7 +130,13 @@ export class Sidebar {
           h('div', { class: 'me-name', title: `${me.name || me.email} · ${me.role ? cap(me.role) : 'Agent'}` }, me.name || me.email || 'Agent'),
           this.statusCtl));
       this.settingsBtn.hidden = false; // agents too: their canned responses live there
-      this.monitorBtn.hidden = !['admin', 'manager', 'supervisor'].includes(me.role);
+      const lead = ['admin', 'manager', 'supervisor'].includes(me.role);
+      if (lead !== (this.qualityBtn.dataset.page === 'monitor')) {
+        this.qualityBtn.dataset.page = lead ? 'monitor' : 'reviews';
+        this.qualityBtn.title = lead ? 'Monitor ongoing chats, reviews and scorecards' : 'Your reviews';
+        this.qualityBtn.setAttribute('aria-label', lead ? 'Monitor' : 'Reviews');
+        replaceChildren(this.qualityBtn, icon(lead ? 'eye' : 'star', 17));
+      }
     }
     if (status) this.statusSelect.value = status;
     this.statusSelect.disabled = !status || this.app.statusBusy;
@@ -178,8 +180,7 @@ export class Sidebar {
     this.history.hidden = tab !== 'history';
     this.tickets.hidden = tab !== 'tickets';
     this.settingsBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'settings'));
-    this.monitorBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'monitor'));
-    this.reviewsBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'reviews'));
+    this.qualityBtn.classList.toggle('active', !!(app.screen && ['monitor', 'reviews'].includes(app.screen.kind)));
     this.offers.render();
 
     const openTickets = app.tickets.items.filter((t) => t.status !== 'done').length;
@@ -295,12 +296,12 @@ export class Sidebar {
     const level = ms > 10 * 60000 ? 'late' : ms > 3 * 60000 ? 'warn' : '';
     const offered = app.offers.has(s.id);
     return this.item(s, {
-      right: h('span', { class: `wait ${level}`, title: 'Waiting time', dataset: { since: String(since) } },
-        icon('clock', 12), h('span', { class: 'wait-text' }, duration(ms))),
+      right: [Number(s.required_level) > 1 ? h('span', { class: 'chip chip-level', title: `Escalated: for level ${s.required_level} agents or higher` },
+        `Level ${s.required_level}`) : null,
+      h('span', { class: `wait ${level}`, title: 'Waiting time', dataset: { since: String(since) } },
+        icon('clock', 12), h('span', { class: 'wait-text' }, duration(ms)))],
       preview: this.preview(s),
-      badge: [offered ? h('span', { class: 'chip chip-accent', title: 'Offered to you' }, 'Offered') : null,
-        Number(s.required_level) > 1 ? h('span', { class: 'chip chip-level', title: `Escalated: for level ${s.required_level} agents or higher` },
-          `Level ${s.required_level}`) : null],
+      badge: offered ? h('span', { class: 'chip chip-accent', title: 'Offered to you' }, 'Offered') : null,
       extraClass: 'item-waiting',
       action: h('button', {
         class: 'item-accept btn btn-primary btn-sm', type: 'button', title: 'Accept this chat',
