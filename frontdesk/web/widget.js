@@ -901,22 +901,21 @@
     return function () { subs[name] = subs[name].filter(function (f) { return f !== cb; }); };
   }
 
-  // ---- files: sent over HTTP with the token in a header; fetched the same way (never a token in a URL)
+  // ---- files: sent and fetched over HTTP with the token in a header (never in a URL)
   var blobs = {}, up = {};
-  function face(n, g, cls) { // an agent's photo (public URL), on top of the initials; gone if it fails
+  function face(n, g, c) { // an agent's photo (a public URL) over the initials; dropped if it fails
     if (!g || !g.avatar_url) return;
-    var i = n.insertBefore(el("img", cls || ""), n.firstChild);
+    var i = n.insertBefore(el("img", c || ""), n.firstChild);
     i.alt = "";
-    i.onerror = function () { i.remove(); };
+    i.onerror = i.remove;
     i.src = BASE + g.avatar_url;
   }
   function blob(id) {
-    return blobs[id] || (blobs[id] = fetch(BASE + "/api/v1/widget/attachments/" + id, {headers: {"X-Visitor-Token": token}})
-      .then(function (r) { if (!r.ok) throw r; return r.blob(); })
-      .then(function (b) { return URL.createObjectURL(b); })
-      .catch(function (e) { delete blobs[id]; throw e; }));
+    return blobs[id] = blobs[id] || fetch(BASE + "/api/v1/widget/attachments/" + id, {headers: {"X-Visitor-Token": token}})
+      .then(function (r) { if (r.ok) return r.blob(); throw r; }).then(URL.createObjectURL)
+      .catch(function (e) { delete blobs[id]; throw e; });
   }
-  function size(n) { return n < 1024 ? n + " B" : n < 1048576 ? Math.round(n / 1024) + " KB" : (n / 1048576).toFixed(1) + " MB"; }
+  function size(n) { return n < 1024 ? n + " B" : n < 1048576 ? (n >> 10) + " KB" : +(n / 1048576).toFixed(1) + " MB"; }
   function fileView(b, f) { // an image as a thumbnail (full size in a new tab), anything else as a link
     var l = b.appendChild(el("a", f.image ? "" : "fa", f.image ? null : f.name)), i;
     l.target = "_blank";

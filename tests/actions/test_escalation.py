@@ -20,7 +20,6 @@ from tests.actions.routing_support import (
     bring_online,
     chat,
     check_chat_invariants,
-    events,
     first_message,
     make_admin,
     make_agent,
@@ -144,9 +143,7 @@ async def test_the_reason_never_reaches_the_visitor(ctx):
     assert "note" not in [e["kind"] for e in page["events"]]
     assert REASON_DETAIL not in orjson.dumps(page).decode()
     # Agents of the queue did get the note (it is for them).
-    queue_notes = [
-        f for f in published_frames(ctx, audience.queue_topic(t.dept["id"]), "event") if f["kind"] == "note"
-    ]
+    queue_notes = [f for f in published_frames(ctx, audience.queue_topic(t.dept["id"]), "event") if f["kind"] == "note"]
     assert queue_notes and REASON_DETAIL in queue_notes[0]["text"]
     # The visitor keeps seeing their place in the queue, as any waiting visitor does.
     assert published_frames(ctx, audience.visitor_topic(t.visitor.visitor_id), "queue")
