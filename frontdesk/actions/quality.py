@@ -112,7 +112,10 @@ async def do_annotate(*, ctx: Context, actor: AgentActor, chat_id: int, seq: obj
             created_at=utcnow(),
         )
         payload = annotation_payload(row)
-        topics = [audience.chat_topic(chat_id)] + ([audience.agent_topic(chat.assignee_id)] if chat.assignee_id else [])
+        # The chat's agent, whoever follows it, and the agent who wrote the message (perhaps no
+        # longer the chat's agent): agents only, never the visitor.
+        people = sorted({chat.assignee_id, message.agent_id} - {None})
+        topics = [audience.chat_topic(chat_id), *(audience.agent_topic(a) for a in people)]
         outbox.add(topics, {"type": "annotation.added", "annotation": payload})
     return payload
 

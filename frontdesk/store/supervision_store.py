@@ -101,7 +101,7 @@ ANNOTATION_COLUMNS = (
 
 
 async def message_at(conn: AsyncConnection, chat_id: int, seq: int) -> Any | None:
-    stmt = select(Message.seq, Message.kind).where(Message.chat_id == chat_id, Message.seq == seq)
+    stmt = select(Message.seq, Message.kind, Message.agent_id).where(Message.chat_id == chat_id, Message.seq == seq)
     return (await conn.execute(stmt)).first()
 
 

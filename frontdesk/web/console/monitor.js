@@ -27,7 +27,7 @@ export class MonitorPage {
         h('div', { class: 'settings-title' },
           h('span', { class: 'settings-icon' }, icon('eye', 18)),
           h('div', null, h('h1', null, 'Monitor'), this.countEl)),
-        h('span', { class: 'stabs' }, this.filterSel),
+        h('span', { class: 'stabs' }, this.filterSel, pageTabs(app, 'monitor')),
         h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => app.leaveScreen(true) },
           icon('arrowLeft', 15), 'Back to chats')),
       h('div', { class: 'monitor-body' },
@@ -159,6 +159,17 @@ export class MonitorPage {
   }
 }
 
+/** Leads switch between the Monitor and Reviews pages here. */
+function pageTabs(app, current) {
+  if (!isLead(app.me)) return null;
+  const tab = (kind, label, ic) => h('button', {
+    class: `stab${kind === current ? ' active' : ''}`, type: 'button', role: 'tab', 'aria-selected': String(kind === current),
+    onclick: () => { if (kind !== current) app.showPage(kind); },
+  }, icon(ic, 15), label);
+  return h('nav', { class: 'page-tabs', role: 'tablist', 'aria-label': 'Supervision' },
+    tab('monitor', 'Live chats', 'eye'), tab('reviews', 'Reviews', 'star'));
+}
+
 function waitStart(c) { return parseTime(c.queued_at) || parseTime(c.created_at) || Date.now(); }
 
 // ===== Reviews ===================================================================================
@@ -172,7 +183,7 @@ export class ReviewsPage {
           h('span', { class: 'settings-icon' }, icon('star', 18)),
           h('div', null, h('h1', null, 'Reviews'),
             h('p', null, isLead(app.me) ? 'Your reviews, your team’s average scores and the scorecards.' : 'What reviewers said about your chats.'))),
-        h('span', { class: 'stabs' }),
+        h('span', { class: 'stabs' }, pageTabs(app, 'reviews')),
         h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => app.leaveScreen(true) },
           icon('arrowLeft', 15), 'Back to chats')),
       this.body);
