@@ -129,8 +129,8 @@ async def test_two_chats_shortcut_fills_name_and_scripted_refusal(browser, web_s
     # Ada makes a personal response in Settings (agents manage their own there).
     await console.get_by_role("button", name="Settings").click()
     await console.get_by_role("button", name="New response").click()
-    await console.get_by_label("Title").fill("Checking")
-    await console.get_by_label("Shortcut").fill("#check")
+    await console.get_by_role("textbox", name="Title").fill("Checking")
+    await console.get_by_role("textbox", name="Shortcut").fill("#check")
     await console.get_by_label("Text", exact=True).fill(
         "One moment {{visitor.name}}, I'm checking for {{visitor.age}}."
     )
