@@ -165,3 +165,27 @@ async def test_every_agent_socket_frame_with_every_role(server):
                     )
         finally:
             await client.close()
+
+
+def test_the_documented_table_says_what_the_rules_say():
+    """docs/permissions.md has a row for every rule, with ✓ (every department), `own` (their
+    own departments) or nothing for each role, as RULES has it."""
+    from pathlib import Path
+
+    from frontdesk.permissions import SCOPED
+
+    doc = (Path(__file__).parents[2] / "docs" / "permissions.md").read_text()
+    header = "| action | " + " | ".join(ROLES) + " | notes |"
+    assert header in doc, f"the table's header must be {header!r}"
+    documented: dict[str, list[str]] = {}
+    for line in doc[doc.index(header) :].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        for action in re.findall(r"`([a-z_.]+)`", cells[0]):
+            documented[action] = cells[1 : 1 + len(ROLES)]
+    assert set(RULES) - set(documented) == set(), "rules missing from docs/permissions.md"
+    assert set(documented) - set(RULES) == set(), "documented rules that do not exist"
+    for action, rule in RULES.items():
+        expected = ["✓" if r in rule else "own" if r + SCOPED in rule else "" for r in ROLES]
+        assert documented[action] == expected, (action, documented[action], expected)
