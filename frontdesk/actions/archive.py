@@ -155,10 +155,8 @@ async def search(
         ids = ids[:limit]
         chats = await archive_store.chat_rows(conn, ids)
         hits: dict[int, archive_store.Hit] = {}
-        messages: dict[tuple[int, int], Any] = {}
         if ids and not search_text.empty:
             hits = await archive_store.archive_search(conn).hits(conn, search_text, ids)
-            messages = await archive_store.messages_at(conn, ((h.chat_id, h.seq) for h in hits.values()))
     results = []
     for chat_id in ids:
         row = chats.get(chat_id)
@@ -166,8 +164,8 @@ async def search(
             continue
         item: dict[str, Any] = {"chat": chat_summary(row), "hit": None}
         found = hits.get(chat_id)
-        message = messages.get((chat_id, found.seq)) if found else None
-        if found and message is not None:
+        if found is not None:
+            message = found.message
             event = archive_event(message)
             item["hit"] = {
                 "seq": found.seq,

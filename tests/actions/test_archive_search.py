@@ -11,6 +11,7 @@ from frontdesk.actions.context import Context
 from frontdesk.domain.archive_query import WORD
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.security import passwords
+from frontdesk.store import archive_store
 from frontdesk.store.archive_store import FTS_SEQ_BITS, _pg_matches
 from frontdesk.store.models import Chat, Message
 from tests.actions.archive_support import FORMULA, XSS, World, build_world, found
@@ -220,3 +221,26 @@ async def test_the_schema_holds_the_index(ctx, world):
                 )
             )
             assert "ix_messages_body_fts" in plan, plan
+
+
+async def test_a_short_walk_then_chats_first_finds_the_same(ctx, world, monkeypatch):
+    """On SQLite a search walks at most WALK matches, then goes chat by chat; with a walk of
+    one match, every search takes the second path and must find exactly the same chats."""
+    c = world.chats
+    cases = [
+        ("tyres", {}),
+        ("tyres", {"department_id": world.support}),
+        ("tyres", {"agent_id": world.ann.id}),
+        ("tyres", {"tag_id": world.vip}),
+        ("tyres", {"date_from": "2026-01-01", "date_to": "2026-02-28"}),
+        ('"rear wheel"', {}),
+        ("zebra", {}),
+        ("the", {"status": "closed"}),
+    ]
+    expected = [await found(ctx, world.admin, q, **f) for q, f in cases]
+    expected += [await found(ctx, world.admin, "tyres", limit=1), await found(ctx, world.ann, "tyres")]
+    monkeypatch.setattr(archive_store.SqliteArchiveSearch, "WALK", 1)
+    got = [await found(ctx, world.admin, q, **f) for q, f in cases]
+    got += [await found(ctx, world.admin, "tyres", limit=1), await found(ctx, world.ann, "tyres")]
+    assert got == expected
+    assert expected[0] == [c["unicode"], c["tyres"]] and expected[1] == [c["unicode"]]
