@@ -348,3 +348,21 @@ async def test_department_user_and_login_changes_are_audited(ctx):
         "department.update",
         "department.members",
     }
+
+
+async def test_the_jobs_run_retention_only_on_the_lease_holder(ctx):
+    from frontdesk.jobs import Jobs, take_lease
+
+    w = await world(ctx)
+    await retention.do_update_privacy_settings(ctx=ctx, actor=w["admin"], data={"mode": "delete"})
+    other = Jobs(ctx)
+    assert await take_lease(ctx, "jobs", "another-node", seconds=60)  # somebody else holds it
+    await other.run_once()
+    assert await count(ctx, Chat, Chat.id == w["ann_chat"]) == 1  # not the holder: nothing ran
+    async with ctx.db.write() as conn:
+        from frontdesk.store.models import Lease
+
+        await conn.execute(update(Lease).where(Lease.name == "jobs").values(expires_at=utcnow() - timedelta(seconds=1)))
+    await other.run_once()  # takes the lapsed lease and runs the job
+    assert await count(ctx, Chat, Chat.id.in_([w["ann_chat"], w["bob_old"]])) == 0
+    assert other.retention_due > 0  # next run in RETENTION_EVERY, not on every pass
