@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 13988 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 18129 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -30,6 +30,10 @@
  *   endChat()                    → Promise; closes the visitor's open chat
  *   on(name, cb)                 "message" (both directions), "chat:started", "chat:assigned",
  *                                "chat:closed"; cb gets the event; returns an unsubscribe function
+ *
+ * When a chat has ended the window asks for a rating (thumbs or stars, as the widget settings
+ * say) with an optional comment, and offers the transcript by e-mail (frames chat.rate and
+ * transcript.email).
  *
  * Wire protocol: docs/protocol.md (socket /api/v1/widget/ws). User text is only ever set with
  * textContent.
