@@ -159,7 +159,8 @@ async def test_an_assigned_chat_reaches_only_its_assignee_and_visitor(sctx):
     first = await do_send_visitor_message(ctx=sctx, actor=visitor, text="hello", client_id=new_cid())
     chat_id = first.event["chat_id"]
     queued_topics = {t for t, p in sctx.published if frame_chat_id(frames([(t, p)])[0]) == chat_id}
-    assert queued_topics == {"queue:1", f"visitor:{visitor.visitor_id}"}  # a queued chat: the queue hears
+    # A queued chat: the queue hears, and so do its followers and the department's monitors.
+    assert queued_topics == {"queue:1", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}", "monitor:1"}
 
     await do_accept_chat(ctx=sctx, actor=agent, chat_id=chat_id)
     mark = len(sctx.published)
@@ -169,7 +170,7 @@ async def test_an_assigned_chat_reaches_only_its_assignee_and_visitor(sctx):
     await relay_typing(ctx=sctx, actor=agent, chat_id=chat_id, typing=True)
     after = sctx.published[mark:]
     event_topics = sorted(t for t, p in after if frames([(t, p)])[0]["type"] == "event")
-    assert event_topics == sorted([f"agent:{agent.id}", f"visitor:{visitor.visitor_id}"] * 2)
+    assert event_topics == sorted([f"agent:{agent.id}", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}"] * 2)
     typing_topics = [t for t, p in after if frames([(t, p)])[0]["type"] == "typing"]
     assert typing_topics == [f"agent:{agent.id}", f"visitor:{visitor.visitor_id}"]
     assert not any(t in ("queue:1", f"agent:{bystander.id}") for t, _ in after)
@@ -183,9 +184,9 @@ async def test_accept_and_close_announcements(ctx):
     accepted = [(t, f) for t, f in zip([t for t, _ in ctx.published[mark:]], frames(ctx.published[mark:]), strict=True)]
     assigned_topics = sorted(t for t, f in accepted if f.get("kind") == "chat.assigned")
     # The assignee and the visitor, and the queue so other agents see the chat leave it.
-    assert assigned_topics == sorted(["queue:1", f"agent:{agent.id}", f"visitor:{visitor.visitor_id}"])
+    assert assigned_topics == sorted(["queue:1", f"agent:{agent.id}", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}"])
     summaries = {t: f["chat"] for t, f in accepted if f["type"] == "chat.updated"}
-    assert set(summaries) == {"queue:1", f"agent:{agent.id}"}
+    assert set(summaries) == {"queue:1", f"agent:{agent.id}", "monitor:1", f"chat:{chat_id}"}
     assert all(s["status"] == "active" and s["assignee"]["id"] == agent.id for s in summaries.values())
 
     mark = len(ctx.published)
@@ -194,5 +195,5 @@ async def test_accept_and_close_announcements(ctx):
     closed_topics = sorted(
         t for (t, _), f in zip(ctx.published[mark:], closed, strict=True) if f.get("kind") == "chat.closed"
     )
-    assert closed_topics == sorted([f"agent:{agent.id}", f"visitor:{visitor.visitor_id}"])
+    assert closed_topics == sorted([f"agent:{agent.id}", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}"])
     assert [c.status for c in await chats_of(ctx, visitor.visitor_id)] == ["closed"]

@@ -78,7 +78,8 @@ def event_topics(ctx, kind: str, chat_id: int) -> list[str]:
 def visitor_never_saw(ctx, visitor, text: str) -> None:
     for topic, payload in ctx.published:
         if text in payload:
-            assert topic.startswith(("agent:", "queue:")), f"{text!r} was published to {topic}"
+            # agents' topics only (chat:{id} is for agent sockets that follow the chat)
+            assert topic.startswith(("agent:", "queue:", "chat:")), f"{text!r} was published to {topic}"
     assert all(f.get("kind") != "note" for f in published_frames(ctx, f"visitor:{visitor.visitor_id}"))
 
 
@@ -99,9 +100,9 @@ async def test_transfer_to_an_agent_keeps_the_chat_active_with_them(ctx):
 
     # Both agents and the visitor hear of the transfer; the note only reaches agents.
     assert event_topics(ctx, "chat.transferred", w.chat_id) == sorted(
-        [f"agent:{w.a.id}", f"agent:{w.b.id}", f"visitor:{w.visitor.visitor_id}"]
+        [f"agent:{w.a.id}", f"agent:{w.b.id}", f"visitor:{w.visitor.visitor_id}", f"chat:{w.chat_id}"]
     )
-    assert event_topics(ctx, "note", w.chat_id) == sorted([f"agent:{w.a.id}", f"agent:{w.b.id}"])
+    assert event_topics(ctx, "note", w.chat_id) == sorted([f"agent:{w.a.id}", f"agent:{w.b.id}", f"chat:{w.chat_id}"])
     visitor_never_saw(ctx, w.visitor, NOTE)
     # Reads: the visitor's transcript has no note (and no gap that reveals content); agents see it.
     seen = (await reads.events_for_visitor(ctx=ctx, actor=w.visitor, chat_id=w.chat_id))["events"]
@@ -121,7 +122,7 @@ async def test_transfer_to_an_agent_keeps_the_chat_active_with_them(ctx):
 async def test_notes_are_internal(ctx):
     w = await World().build(ctx)
     await routing.do_add_note(ctx=ctx, actor=w.a, chat_id=w.chat_id, text=NOTE, client_id=new_cid())
-    assert event_topics(ctx, "note", w.chat_id) == [f"agent:{w.a.id}"]
+    assert event_topics(ctx, "note", w.chat_id) == [f"agent:{w.a.id}", f"chat:{w.chat_id}"]  # and its followers
     visitor_never_saw(ctx, w.visitor, NOTE)
     seen = (await reads.events_for_visitor(ctx=ctx, actor=w.visitor, chat_id=w.chat_id))["events"]
     assert NOTE not in str(seen)
@@ -176,7 +177,9 @@ async def test_transfer_to_a_department_requeues_it_there(ctx):
     row = await chat(ctx, w.chat_id)
     assert (row.status, row.assignee_id, row.department_id, row.offered_to) == ("queued", None, w.billing["id"], None)
     # The note goes to the new queue and the previous agent, never to the visitor.
-    assert event_topics(ctx, "note", w.chat_id) == sorted([f"queue:{w.billing['id']}", f"agent:{w.a.id}"])
+    assert event_topics(ctx, "note", w.chat_id) == sorted(
+        [f"queue:{w.billing['id']}", f"agent:{w.a.id}", f"chat:{w.chat_id}"]
+    )
     visitor_never_saw(ctx, w.visitor, NOTE)
     assert any(
         f["kind"] == "chat.transferred" for f in published_frames(ctx, f"visitor:{w.visitor.visitor_id}", "event")
