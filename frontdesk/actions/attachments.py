@@ -323,6 +323,14 @@ def _stored(ctx: Context, row: Any) -> StoredFile:
     return StoredFile(row.id, row.name, row.content_type, row.size, files)
 
 
+async def delete_files(ctx: Context, file_ids: list[str]) -> None:
+    """After a commit that removed chats (retention, a visitor's deletion request) or their
+    attachment rows (`attachment_store.delete_chat_attachments`): their bytes go too."""
+    files = storage(ctx)
+    for file_id in file_ids:
+        await files.delete(file_id)
+
+
 def limits(ctx: Context) -> dict[str, Any]:
     """What the widget and console check before uploading (the server checks again)."""
     return {"max_bytes": ctx.settings.attachment_max_bytes, "types": list(ctx.settings.attachment_types)}

@@ -85,6 +85,15 @@ async def chat_file_ids(conn: AsyncConnection, chat_ids: list[int]) -> list[str]
     return list((await conn.execute(stmt)).scalars())
 
 
+async def delete_chat_attachments(conn: AsyncConnection, chat_ids: list[int]) -> list[str]:
+    """Forget the files of these chats (their rows); returns their ids, whose bytes the caller
+    deletes from storage after its commit."""
+    ids = await chat_file_ids(conn, chat_ids)
+    if ids:
+        await conn.execute(delete(Attachment).where(Attachment.id.in_(ids)))
+    return ids
+
+
 # ---- profiles -------------------------------------------------------------------------------
 def avatar_url(avatar_id: str | None) -> str | None:
     return AVATAR_PATH + avatar_id if avatar_id else None

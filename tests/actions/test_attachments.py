@@ -416,3 +416,20 @@ async def test_a_photo_is_a_raster_image_within_limits(ctx, data, name, code):
     assert err.value.code == code
     assert stored_files(ctx) == []
     assert (await profiles.get_profile(ctx=ctx, actor=agent))["avatar_url"] is None
+
+
+async def test_forgetting_a_chats_files_removes_rows_and_bytes(ctx):
+    """What retention and a visitor's deletion request use: rows in their transaction, bytes after."""
+    from frontdesk.actions.context import unit_of_work
+    from frontdesk.store import attachment_store
+
+    visitor, _agent, chat_id = await open_chat(ctx)
+    for name in ("a.pdf", "b.pdf"):
+        await attachments.do_send_visitor_file(ctx=ctx, actor=visitor, upload=upload(ctx, files.pdf(), name))
+    async with unit_of_work(ctx) as (conn, _outbox):
+        ids = await attachment_store.delete_chat_attachments(conn, [chat_id])
+    assert len(ids) == 2 and len(stored_files(ctx)) == 2
+    await attachments.delete_files(ctx, ids)
+    assert stored_files(ctx) == [] and await rows(ctx, Attachment, chat_id=chat_id) == []
+    with pytest.raises(ChatRuleError):
+        await attachments.file_for_visitor(ctx=ctx, actor=visitor, file_id=ids[0])
