@@ -141,4 +141,4 @@ async def test_visitor_name_is_stored_with_the_message(sctx):
     r = await do_send_visitor_message(ctx=sctx, actor=visitor, text="hi", client_id=new_cid(), visitor_name="Ana")
     assert r.event["author"] == {"type": "visitor", "name": "Ana"}
     started = [f for f in frames(sctx.published) if f.get("kind") == "chat.started"]
-    assert len(started) == 2  # to the queue and to the visitor
+    assert len(started) == 3  # to the queue, the chat's followers and the visitor
