@@ -144,7 +144,7 @@ async def check_file(upload: Upload, *, allowed_kinds: list[str] | frozenset[str
     head, zip_names = await anyio.to_thread.run_sync(_read_head, upload.path)
     sniffed = text_kind(sniff(head, zip_names=zip_names), upload.filename)
     if sniffed.kind is None or sniffed.kind not in allowed_kinds:
-        accepted = ", ".join(k.upper() for k in KINDS if k in allowed_kinds)
+        accepted = ", ".join(v.short for k, v in KINDS.items() if k in allowed_kinds)
         raise ChatRuleError(
             "bad_request",
             f"file: this is {sniffed.label}, which is not accepted here (accepted: {accepted})",

@@ -21,31 +21,34 @@ class Kind:
     content_type: str  # what we serve it as
     extensions: tuple[str, ...]  # the first one is added to a name that lacks it
     label: str  # for people: "a PNG image"
+    short: str  # in a list of what is accepted: "PNG"
     image: bool = False  # a raster image browsers show inline
 
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("png", "image/png", (".png",), "a PNG image", image=True),
-        Kind("jpeg", "image/jpeg", (".jpg", ".jpeg"), "a JPEG image", image=True),
-        Kind("gif", "image/gif", (".gif",), "a GIF image", image=True),
-        Kind("webp", "image/webp", (".webp",), "a WebP image", image=True),
-        Kind("pdf", "application/pdf", (".pdf",), "a PDF document"),
-        Kind("txt", "text/plain; charset=utf-8", (".txt", ".log", ".md"), "a text file"),
-        Kind("csv", "text/csv; charset=utf-8", (".csv",), "a CSV file"),
-        Kind("zip", "application/zip", (".zip",), "a ZIP archive"),
+        Kind("png", "image/png", (".png",), "a PNG image", "PNG", image=True),
+        Kind("jpeg", "image/jpeg", (".jpg", ".jpeg"), "a JPEG image", "JPEG", image=True),
+        Kind("gif", "image/gif", (".gif",), "a GIF image", "GIF", image=True),
+        Kind("webp", "image/webp", (".webp",), "a WebP image", "WebP", image=True),
+        Kind("pdf", "application/pdf", (".pdf",), "a PDF document", "PDF"),
+        Kind("txt", "text/plain; charset=utf-8", (".txt", ".log", ".md"), "a text file", "text"),
+        Kind("csv", "text/csv; charset=utf-8", (".csv",), "a CSV file", "CSV"),
+        Kind("zip", "application/zip", (".zip",), "a ZIP archive", "ZIP"),
         Kind(
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             (".docx",),
             "a Word document",
+            "Word (.docx)",
         ),
         Kind(
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             (".xlsx",),
             "an Excel workbook",
+            "Excel (.xlsx)",
         ),
     )
 }

@@ -100,7 +100,7 @@ async def test_files_both_ways_and_the_agents_face(browser, web_server, shop, sh
     # The console refuses a disguised file too, with the reason beside it.
     await console.locator(".composer input[type=file]").set_input_files(str(disguised))
     failed = console.locator(".upload-failed")
-    await expect(failed).to_contain_text("this is an HTML page, which is not accepted here", timeout=10_000)
+    await expect(failed).to_contain_text("This is an HTML page, which is not accepted here", timeout=10_000)
     await console.screenshot(path=str(shots / "e2e-attachments-console-refused.png"))
     await failed.get_by_role("button", name="Dismiss").click()
     await expect(failed).to_have_count(0)
