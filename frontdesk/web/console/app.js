@@ -7,6 +7,7 @@ import { ConversationView } from './conversation.js';
 import { canTakeLevel, openShortcuts, typingInField } from './desk.js';
 import { Directory } from './directory.js';
 import { MonitorPage, ReviewsPage } from './monitor.js';
+import { ArchivePage } from './archive.js';
 import {
   h, icon, oneLine, parseTime, randomId, replaceChildren, STATUS_LABELS, visitorName,
 } from './dom.js';
@@ -155,6 +156,7 @@ class App {
     if (route && route.kind === 'settings') this.showSettings(route.route);
     else if (route && route.kind === 'ticket') this.openTicket(route.id);
     else if (route && (route.kind === 'monitor' || route.kind === 'reviews')) this.showPage(route.kind);
+    else if (route && route.kind === 'archive') this.showArchive(route.id);
     this.socket = new AgentSocket({
       onFrame: (f) => this.onFrame(f),
       onStatus: (s) => this.onConnStatus(s),
@@ -950,6 +952,11 @@ class App {
       if (!this.screen || this.screen.kind !== 'ticket' || this.screen.id !== route.id) this.openTicket(route.id);
       return;
     }
+    if (route && route.kind === 'archive') {
+      if (!this.screen || this.screen.kind !== 'archive') this.showArchive(route.id);
+      else if (route.id != null && this.archivePage && route.id !== this.archivePage.chatId) this.archivePage.open(route.id);
+      return;
+    }
     if (route && (route.kind === 'monitor' || route.kind === 'reviews')) {
       if (!this.screen || this.screen.kind !== route.kind) this.showPage(route.kind);
       return;
@@ -1492,6 +1499,18 @@ class App {
     this.scheduleRender();
   }
 
+  /** The Archive page (archive.js): search, read and export past conversations. */
+  showArchive(chatId = null, q = null) {
+    this.archivePage = this.archivePage || new ArchivePage(this);
+    this.enterScreen({ kind: 'archive' });
+    this.main.classList.add('on-settings');
+    const hash = chatId != null ? `#archive/${chatId}` : '#archive';
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+    this.stage.replaceChildren(this.archivePage.root);
+    this.archivePage.show(chatId, q);
+    this.scheduleRender();
+  }
+
   toggleSettings() {
     if (this.screen && this.screen.kind === 'settings') this.closeSettings();
     else this.showSettings((this.settings && this.settings.route) || 'departments');
@@ -1524,6 +1543,8 @@ function parseRoute() {
   const t = /^#ticket\/(\d+)$/.exec(location.hash);
   if (t) return { kind: 'ticket', id: Number(t[1]) };
   if (location.hash === '#monitor' || location.hash === '#reviews') return { kind: location.hash.slice(1) };
+  const a = /^#archive(?:\/(\d+))?$/.exec(location.hash);
+  if (a) return { kind: 'archive', id: a[1] ? Number(a[1]) : null };
   const m = /^#settings(?:\/([a-z]+(?:\/(?:\d+|new))?))?$/.exec(location.hash);
   if (m) return { kind: 'settings', route: m[1] || 'departments' };
   return null;

@@ -64,11 +64,24 @@ export class Sidebar {
 
     this.historyList = h('ul', { class: 'list', role: 'list' });
     this.historyFoot = h('div', { class: 'list-foot' });
+    // the transcript archive (archive.js): search every past conversation you may see
+    this.archiveQ = h('input', {
+      class: 'input', type: 'search', name: 'archive-q', placeholder: 'Search past chats…',
+      'aria-label': 'Search the archive', autocomplete: 'off', maxlength: '500',
+    });
+    this.archiveForm = h('form', { class: 'archive-entry', role: 'search' }, icon('search', 15), this.archiveQ,
+      h('button', { class: 'btn btn-secondary btn-sm', type: 'submit', title: 'Open the Archive: search, filters, exports' },
+        icon('archive', 14), 'Archive'));
+    this.archiveForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      app.showArchive(null, this.archiveQ.value.trim());
+      this.archiveQ.value = '';
+    });
     this.history = h('div', { class: 'side-panel', hidden: true },
       h('section', { class: 'side-section' },
         h('h3', { class: 'section-title' }, h('span', null, 'Closed chats'),
           h('button', { class: 'linkbtn', type: 'button', onclick: () => app.loadHistory(true) }, 'Refresh')),
-        this.historyList, this.historyFoot));
+        this.archiveForm, this.historyList, this.historyFoot));
 
     this.muteBtn = h('button', { class: 'btn btn-icon btn-ghost', type: 'button', onclick: () => {
       setMuted(!isMuted());
