@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from frontdesk.actions import quality, reads, supervision
+from frontdesk.actions import quality, reads, satisfaction, supervision
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.users import do_update_user
 from frontdesk.domain.audience import agent_topic, chat_topic, monitor_topic, visitor_topic
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.store.models import MailOutbox
 from tests.actions.routing_support import (
     events,
     first_message,
@@ -86,6 +88,12 @@ async def test_a_whisper_reaches_the_agents_and_never_the_visitor(ctx):
     # The visitor keeps chatting: later events arrive with a gap the `synced` watermark explains.
     r = await do_send_visitor_message(ctx=ctx, actor=visitor, text="Any news?", client_id=new_cid())
     assert r.event["seq"] == event["seq"] + 1
+    # Nor in the transcript the visitor may ask for by e-mail once the chat has ended.
+    await do_close_chat(ctx=ctx, actor=f.ann, chat_id=chat_id)
+    await satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email="v@example.com")
+    async with ctx.db.read() as conn:
+        bodies = [b for (b,) in await conn.execute(select(MailOutbox.body))]
+    assert len(bodies) == 1 and "Any news?" in bodies[0] and "Offer the refund" not in bodies[0]
 
 
 async def test_a_whisper_retry_is_stored_once_and_agents_cannot_whisper(ctx):
