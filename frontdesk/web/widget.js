@@ -140,7 +140,7 @@
     ".log,.c,.cs,.pe{display:flex;flex-direction:column}.log{flex:1;overflow-y:auto;padding:8px 14px 14px;background:#f5f6f8;overscroll-behavior:contain}" +
     ".m{max-width:82%;margin-top:10px;align-self:flex-start;display:flex;flex-direction:column;align-items:flex-start}" +
     ".me{align-self:flex-end;align-items:flex-end}.me+.me,.them+.them{margin-top:3px}" +
-    ".n{font-size:12px;color:#6b7180;margin:0 0 3px 12px}.them+.them .n{display:none}" +
+    ".n{font-size:12px;color:#6b7180;margin:0 0 3px 12px}.them.same .n{display:none}" +
     ".b{padding:9px 13px;border-radius:18px 18px 18px 6px;white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;" +
     "box-shadow:0 1px 2px rgba(16,24,40,.1)}.me .b{background:var(--a);color:#fff;border-radius:18px 18px 6px 18px}" +
     ".p .b{opacity:.55}.f{font-size:11.5px;color:#8a8f9c;margin:3px 4px 0;animation:fdv 0s 1.5s both}@keyframes fdv{from{visibility:hidden}}" +
@@ -245,7 +245,7 @@
     var k = e.kind, a = e.author || {}, d = e.data || {}, n, to = d.to_agent || d.to_department;
     if (k === "message") {
       n = el("div", "m " + (a.type === "visitor" ? "me" : "them"));
-      if (a.type !== "visitor") n.appendChild(el("div", "n", a.name || "Support"));
+      if (a.type !== "visitor") n.appendChild(el("div", "n", a.name || "Support")).parentNode.aid = a.id || 0;
       var b = n.appendChild(el("div", "b", d.attachment ? null : e.text));
       b.title = hhmm(e.created_at);
       if (d.attachment) fileView(b, d.attachment);
@@ -276,6 +276,13 @@
     if (!n) return;
     if (!s) { s = secs[id] = el("div", "c"); s.s = +id; place(cs, s); }
     place(s, n);
+    same(n);
+    same(n.nextSibling);
+  }
+  // An agent's name shows once over their run of messages; with a supervisor in the chat, a
+  // different agent's message starts a new run.
+  function same(n) {
+    if (n && n.aid != null) n.classList.toggle("same", !!n.previousSibling && n.previousSibling.aid === n.aid);
   }
   function drawPend(o) {
     var n = pn[o.client_id], f;

@@ -28,6 +28,7 @@ async def console_login(browser, base_url: str, email: str, password: str, error
     await page.fill("#login-email", email)
     await page.fill("#login-password", password)
     await page.press("#login-password", "Enter")
+    await expect(page.get_by_label("Your availability")).to_be_visible(timeout=15_000)  # signed in
     return ctx, page
 
 
@@ -163,3 +164,54 @@ async def test_supervisor_watches_whispers_takes_over_annotates_and_scores(brows
     for c in (visitor_ctx, sam_ctx, ann_ctx):
         await c.close()
     await admin.close()
+
+
+async def test_supervisor_joins_replies_beside_the_agent_and_leaves(browser, web_server, shop, shots):
+    errors: list[str] = []
+    base = web_server.base_url
+    ann_ctx, ann = await console_login(browser, base, *make_agent(web_server, "agent"), errors)
+    await wait_until_online(base)
+    visitor_ctx = await browser.new_context(viewport={"width": 1100, "height": 800})
+    visitor = await visitor_ctx.new_page()
+    visitor.on("pageerror", lambda e: errors.append(str(e)))
+    await visitor.goto(shop.write("join.html", shop_page(f"{base}/widget.js")))
+    await visitor.get_by_label("Open chat").click()
+    await visitor.get_by_label("How can we help?").fill("Can I change my delivery address?")
+    await visitor.get_by_role("button", name="Start chat").click()
+    waiting = ann.get_by_role("button", name=re.compile(r"^Visitor #")).first
+    await expect(waiting).to_be_visible(timeout=10_000)
+    await waiting.click()
+    await ann.get_by_role("button", name="Accept").first.click()
+    await expect(ann.get_by_label("Reply")).to_be_enabled(timeout=10_000)
+
+    sam_ctx, sam = await console_login(browser, base, *make_agent(web_server, "manager"), errors)
+    await sam.get_by_role("button", name="Monitor").click()
+    row = sam.locator("tr.monitor-row").filter(has_text="Can I change my delivery address?")
+    await expect(row).to_be_visible(timeout=10_000)
+    await row.click()
+    await sam.get_by_role("button", name="Join chat").click()
+    await expect(visitor.get_by_text(re.compile(r"joined the chat$")).last).to_be_visible(timeout=10_000)
+    sam_reply = sam.get_by_label("Reply")
+    await expect(sam_reply).to_be_enabled(timeout=10_000)
+    await sam_reply.fill("Hello, I'm helping Ann today: yes, until it ships.")
+    await sam_reply.press("Enter")
+    await expect(visitor.get_by_text("yes, until it ships.", exact=False)).to_be_visible(timeout=10_000)
+    await expect(ann.get_by_role("log").get_by_text("yes, until it ships.", exact=False)).to_be_visible(timeout=10_000)
+    ann_reply = ann.get_by_label("Reply")
+    await ann_reply.fill("What is the new address?")
+    await ann_reply.press("Enter")
+    await expect(sam.get_by_role("log").get_by_text("What is the new address?")).to_be_visible(timeout=10_000)
+    # Two agents write in a row: the visitor sees who wrote each message.
+    await expect(visitor.get_by_text("What is the new address?")).to_be_visible(timeout=10_000)
+    names = await visitor.locator(".m.them .n").evaluate_all(
+        "ns => ns.filter(n => n.offsetParent).map(n => n.textContent)"
+    )
+    assert len(names) == 2 and names[0] != names[1], names
+    await sam.screenshot(path=str(shots / "supervision-8-joined.png"))
+    await visitor.screenshot(path=str(shots / "supervision-9-visitor-sees-join.png"))
+    await sam.get_by_role("button", name="Leave chat").click()
+    await expect(visitor.get_by_text(re.compile(r"left the chat$"))).to_be_visible(timeout=10_000)
+    await expect(sam.get_by_label("Whisper", exact=True)).to_be_visible(timeout=10_000)  # watching again
+    assert not errors, errors
+    for c in (visitor_ctx, sam_ctx, ann_ctx):
+        await c.close()
