@@ -120,8 +120,22 @@ async def test_supervisor_watches_whispers_takes_over_annotates_and_scores(brows
     await expect(visitor.get_by_text("A replacement ships today, express and free.")).to_be_visible(timeout=10_000)
     await visitor.screenshot(path=str(shots / "supervision-4-visitor-after-take-over.png"))
 
-    # TODO(archive helper): find the chat by a word in it on their search page, once it has landed.
-    # Sam annotates Ann's reply and scores the chat.
+    # Sam finds the chat again by a word in it (the archive's search) and reads it there, whisper
+    # included (for agents); then, back in the chat, annotates Ann's reply and scores the chat.
+    await sam.get_by_role("tab", name="History").click()
+    entry = sam.get_by_role("searchbox", name="Search the archive")
+    await entry.fill("4417")
+    await entry.press("Enter")
+    archive = sam.get_by_role("region", name="Archive")
+    hit = archive.get_by_role("list", name="Matching chats").get_by_role("button")
+    await expect(hit).to_have_count(1, timeout=10_000)
+    await hit.click()
+    transcript = archive.get_by_role("log", name="Conversation (read-only)")
+    await expect(transcript.get_by_text(QUESTION)).to_be_visible(timeout=10_000)
+    await expect(transcript.get_by_text(WHISPER)).to_be_visible()
+    await sam.screenshot(path=str(shots / "supervision-5a-found-in-archive.png"))
+    await sam.get_by_role("button", name="Back to chats").click()  # to the chat that was open
+    await expect(sam.get_by_label("Reply")).to_be_visible(timeout=10_000)
     ann_message = log.locator(".msg").filter(has_text="Let me check the tracking.")
     await ann_message.hover()
     await ann_message.get_by_role("button", name=re.compile(r"^Annotate message")).click()
@@ -136,7 +150,8 @@ async def test_supervisor_watches_whispers_takes_over_annotates_and_scores(brows
     await sam.get_by_role("button", name="Save review").click()
     await expect(sam.get_by_text("Review saved")).to_be_visible(timeout=10_000)
     await expect(sam.get_by_role("button", name="Update review")).to_be_visible()
-    await sam.screenshot(path=str(shots / "supervision-5-annotate-and-score.png"))
+    await sam.screenshot(path=str(shots / "supervision-5b-annotate-and-score.png"))
+    await sam.locator(".review-section").screenshot(path=str(shots / "supervision-5c-review-card.png"))
 
     # The team's average scores feed the Reviews page, beside the scorecards.
     await sam.get_by_role("button", name="Monitor").click()
