@@ -523,7 +523,126 @@ async def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tupl
         await drop_postgres_database(url)
 
 
+# -- what the index costs each stored message -------------------------------------------------------
+INSERT_BATCH = 500  # about what the group-commit writer stores per transaction under load
+
+
+def _texts(corpus: Corpus, n: int) -> list[str]:
+    return [corpus.sentence(i) for i in range(n)]
+
+
+def sqlite_insert_cost(tmp: Path, texts: list[str], rounds: int = 3) -> dict[str, Any]:
+    """CPU per message stored in transactions of INSERT_BATCH rows (sqlite3 executemany), with
+    the FTS triggers and without them (the same database after dropping them)."""
+    out: dict[str, Any] = {}
+    for label, keep in (("with_index", True), ("without_index", False)):
+        best = None
+        for r in range(rounds):
+            path = tmp / f"cost-{label}-{r}.db"
+            asyncio.run(migrate(f"sqlite:///{path}"))
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if not keep:
+                for trigger in ("messages_fts_insert", "messages_fts_delete", "messages_fts_update"):
+                    db.execute(f"DROP TRIGGER {trigger}")
+                db.execute("DROP TABLE messages_fts")
+            now = _ts(START)
+            chats = 1000
+            db.execute("BEGIN")
+            visitors = [(f"c{i}", now) for i in range(chats)]
+            db.executemany("INSERT INTO visitors (id, created_at) VALUES (?, ?)", visitors)
+            db.executemany(
+                "INSERT INTO chats (id, visitor_id, status, created_at) VALUES (?, ?, 'active', ?)",
+                [(i + 1, f"c{i}", now) for i in range(chats)],
+            )
+            db.execute("COMMIT")
+            rows = [(1 + i % chats, 1 + i // chats, "message", "visitor", t, now) for i, t in enumerate(texts)]
+            t0 = time.process_time()
+            for k in range(0, len(rows), INSERT_BATCH):
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(
+                    "INSERT INTO messages (chat_id, seq, kind, author_type, body, created_at, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, '{}')",
+                    rows[k : k + INSERT_BATCH],
+                )
+                db.execute("COMMIT")
+            us = 1e6 * (time.process_time() - t0) / len(rows)
+            db.close()
+            best = us if best is None else min(best, us)
+        out[label] = round(best, 1)
+    out["index_us_per_message"] = round(out["with_index"] - out["without_index"], 1)
+    return out
+
+
+async def postgres_insert_cost(texts: list[str], rounds: int = 3) -> dict[str, Any]:
+    """PostgreSQL backend CPU per message inserted in batches of INSERT_BATCH (asyncpg
+    executemany, as the group-commit writer does), with the GIN index and without it."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from bench.procs import proc_cpu_seconds
+
+    base = postgres_server_url()
+    if base is None:
+        return {}
+    out: dict[str, Any] = {}
+    for label in ("with_index", "without_index"):
+        best = None
+        for _ in range(rounds):
+            url = await fresh_postgres_url(base)
+            try:
+                await migrate(url)
+                u = make_url(url)
+                conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username or "postgres",
+                                             database=u.database)  # fmt: skip
+                if label == "without_index":
+                    await conn.execute("DROP INDEX ix_messages_body_fts")
+                chats = 1000
+                await conn.executemany("INSERT INTO visitors (id, created_at) VALUES ($1, $2)",
+                                       [(f"c{i}", START) for i in range(chats)])  # fmt: skip
+                await conn.executemany(
+                    "INSERT INTO chats (id, visitor_id, status, created_at) VALUES ($1, $2, 'active', $3)",
+                    [(i + 1, f"c{i}", START) for i in range(chats)],
+                )
+                pid = await conn.fetchval("SELECT pg_backend_pid()")
+                rows = [(1 + i % chats, 1 + i // chats, "message", "visitor", t, START) for i, t in enumerate(texts)]
+                cpu0 = proc_cpu_seconds(pid)
+                for k in range(0, len(rows), INSERT_BATCH):
+                    async with conn.transaction():
+                        await conn.executemany(
+                            "INSERT INTO messages (chat_id, seq, kind, author_type, body, created_at, data) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, '{}')",
+                            rows[k : k + INSERT_BATCH],
+                        )
+                cpu1 = proc_cpu_seconds(pid)
+                await conn.close()
+            finally:
+                await drop_postgres_database(url)
+            if cpu0 is None or cpu1 is None:
+                return {"error": "cannot read the backend's CPU (is PostgreSQL on this machine?)"}
+            us = 1e6 * (cpu1 - cpu0) / len(rows)
+            best = us if best is None else min(best, us)
+        out[label] = round(best, 1)
+    out["index_us_per_message"] = round(out["with_index"] - out["without_index"], 1)
+    return out
+
+
+async def insert_cost(args: argparse.Namespace) -> int:
+    texts = _texts(Corpus.make(), args.cost_messages)
+    report: dict[str, Any] = {"messages": len(texts), "batch": INSERT_BATCH}
+    with tempfile.TemporaryDirectory(prefix="fd-archive-cost-") as tmp:
+        if args.backend in ("sqlite", "both"):
+            report["sqlite_process_cpu_us"] = await asyncio.to_thread(sqlite_insert_cost, Path(tmp), texts)
+    if args.backend in ("postgres", "both"):
+        report["postgres_backend_cpu_us"] = await postgres_insert_cost(texts)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 async def main_async(args: argparse.Namespace) -> int:
+    if args.insert_cost:
+        return await insert_cost(args)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     results: dict[str, list] = {}
     seeds: dict[str, dict] = {}
@@ -553,6 +672,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--nice", type=int, default=0, help="raise this session's CPU share while measuring (e.g. -10; root)"
     )
+    p.add_argument(
+        "--insert-cost",
+        action="store_true",
+        help="instead: CPU per message stored with and without the full-text index (no search)",
+    )
+    p.add_argument("--cost-messages", type=int, default=100_000, help="messages stored per --insert-cost round")
     p.add_argument("--reuse-postgres", default=None, help="measure the PostgreSQL archive at this URL (no seeding)")
     p.add_argument("--reuse", type=Path, default=None, help="measure the SQLite archive already in this directory")
     args = p.parse_args(argv)

@@ -29,7 +29,8 @@ async def world(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> World:
 async def test_finds_chats_by_words_newest_first_with_a_marked_snippet(ctx, world):
     c = world.chats
     assert await found(ctx, world.admin, "tyres") == [c["unicode"], c["tyres"]]
-    assert await found(ctx, world.admin, "TYRES schwalbe") == [c["tyres"]]  # every word, any message
+    assert await found(ctx, world.admin, "TYRES schwalbe") == [c["tyres"]]  # every word, in one message
+    assert await found(ctx, world.admin, "29er schwalbe") == []  # two messages of the chat: no match
     page = await archive.search(ctx=ctx, actor=world.admin, query=archive.ArchiveQuery(q="schwalbe"))
     [item] = page["chats"]
     assert item["chat"]["id"] == c["tyres"] and item["chat"]["visitor"]["name"] == "Tina Tyres"
