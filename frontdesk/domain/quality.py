@@ -31,7 +31,7 @@ def check_criteria(items: object) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise _bad("must be an object with name and weight", where)
         name = item.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60 or "\x00" in name:
             raise _bad("must be 1 to 60 characters", f"{where}.name")
         name = " ".join(name.split())
         if name.casefold() in seen:
@@ -40,7 +40,7 @@ def check_criteria(items: object) -> list[dict[str, Any]]:
         description = item.get("description", "")
         if description is None:
             description = ""
-        if not isinstance(description, str) or len(description) > 300:
+        if not isinstance(description, str) or len(description) > 300 or "\x00" in description:
             raise _bad("must be at most 300 characters", f"{where}.description")
         weight = item.get("weight", 1)
         if (
@@ -98,7 +98,9 @@ def weighted_score(snapshot: list[dict[str, Any]]) -> float:
 def check_comment(text: object, *, field: str = "comment", max_chars: int = MAX_COMMENT, required: bool = False) -> str:
     if text is None and not required:
         return ""
-    if not isinstance(text, str) or len(text) > max_chars or (required and not text.strip()):
+    if not isinstance(text, str) or "\x00" in text:
+        raise _bad("must be text without NUL characters", field)
+    if len(text) > max_chars or (required and not text.strip()):
         size = f"1 to {max_chars}" if required else f"at most {max_chars}"
         raise _bad(f"must be {size} characters", field)
     return text.strip()

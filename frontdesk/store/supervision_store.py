@@ -155,9 +155,9 @@ async def replace_criteria(conn: AsyncConnection, department_id: int, items: lis
     if gone:
         await conn.execute(delete(ScorecardCriterion).where(ScorecardCriterion.id.in_(gone)))
     # Names are unique per department: park kept ones under temporary names first, so a swap
-    # of two names does not trip the constraint halfway.
+    # of two names does not trip the constraint halfway (a leading space: no real name has one).
     for cid in keep:
-        await conn.execute(update(ScorecardCriterion).where(ScorecardCriterion.id == cid).values(name=f"\x00{cid}"))
+        await conn.execute(update(ScorecardCriterion).where(ScorecardCriterion.id == cid).values(name=f" {cid}"))
     for position, item in enumerate(items):
         values = {
             "name": item["name"],

@@ -260,6 +260,8 @@ async def test_annotations_scorecards_and_reviews(ctx):
         "text"
     ] == "Say how long"
     assert (await refused(quality.list_annotations(ctx=ctx, actor=f.bob, chat_id=chat_id))).code == "forbidden"
+    bad = await refused(quality.do_annotate(ctx=ctx, actor=f.sam, chat_id=chat_id, seq=2, text="nul\x00"))
+    assert bad.code == "bad_request" and bad.field == "text"
     bad = await refused(quality.do_annotate(ctx=ctx, actor=f.sam, chat_id=chat_id, seq=999, text="x"))
     assert bad.code == "bad_request" and bad.field == "seq"
 
@@ -339,6 +341,7 @@ async def test_scorecard_validation_names_the_field(ctx):
         ([{"name": "Tone", "weight": 0}], "criteria[0].weight"),
         ([{"name": "Tone"}, {"name": "tone"}], "criteria[1].name"),
         ([{"name": "Tone", "id": 999999}], "criteria[0].id"),
+        ([{"name": "To\x00ne"}], "criteria[0].name"),
     ]
     for criteria, field in cases:
         err = await refused(
