@@ -275,6 +275,11 @@ def describe(event: dict[str, Any], chat: dict[str, Any]) -> tuple[str | None, s
     if kind == "chat.transferred":
         target = (data.get("to_agent") or {}).get("name") or (data.get("to_department") or {}).get("name") or "?"
         return None, f"Transferred to {target}"
+    if kind in ("chat.joined", "chat.left"):
+        return None, f"{agent} {'joined' if kind == 'chat.joined' else 'left'} the chat"
+    if kind == "chat.taken_over":
+        before = (data.get("from_agent") or {}).get("name")
+        return None, f"{agent} took over the chat" + (f" from {before}" if before else "")
     return None, kind.replace("chat.", "").replace("_", " ").capitalize()
 
 

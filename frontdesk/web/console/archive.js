@@ -464,6 +464,9 @@ function describe(e) {
     case 'chat.assigned': return `${agent} joined the chat`;
     case 'chat.closed': return `Chat closed by ${d.by || 'the system'}`;
     case 'chat.transferred': return `Transferred to ${(d.to_agent && d.to_agent.name) || (d.to_department && d.to_department.name) || 'another agent'}`;
+    case 'chat.joined': return `${agent} joined the chat`;
+    case 'chat.left': return `${agent} left the chat`;
+    case 'chat.taken_over': return `${agent} took over the chat${d.from_agent && d.from_agent.name ? ` from ${d.from_agent.name}` : ''}`;
     default: {
       const k = String(e.kind || '').replace('chat.', '').replace(/_/g, ' ');
       return k.charAt(0).toUpperCase() + k.slice(1);
