@@ -137,7 +137,7 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/chats"): "chat.list",
     ("GET", "/api/v1/chats/{chat_id}"): "chat.read",
     ("GET", "/api/v1/chats/{chat_id}/messages"): "chat.read",
-    ("GET", "/api/v1/chats/{chat_id}/transcript.txt"): "chat.read",
+    ("GET", "/api/v1/chats/{chat_id}/transcript.txt"): "archive.search",
     ("POST", "/api/v1/chats/{chat_id}/messages"): "chat.reply",
     ("POST", "/api/v1/chats/{chat_id}/accept"): "chat.accept",
     ("POST", "/api/v1/chats/{chat_id}/decline"): "chat.accept",

@@ -226,9 +226,9 @@ def _check_internal(actor: AgentActor, internal: bool) -> None:
 async def export_transcript(
     *, ctx: Context, actor: AgentActor, chat_id: int, fmt: str, internal: bool = False
 ) -> tuple[str, str]:
-    """(content, media type) of one chat's transcript as `html` or `json`."""
-    if fmt not in ("html", "json"):
-        raise _bad("format", "must be html or json")
+    """(content, media type) of one chat's transcript as `txt`, `html` or `json`."""
+    if fmt not in ("txt", "html", "json"):
+        raise _bad("format", "must be txt, html or json")
     _check_internal(actor, internal)
     row = await _readable_chat(ctx, actor, chat_id)
     events: list[Any] = []
@@ -246,7 +246,24 @@ async def export_transcript(
     payload = [archive_event(e) for e in events]
     if fmt == "json":
         return orjson.dumps({"chat": chat, "events": payload}, option=orjson.OPT_INDENT_2).decode(), "application/json"
+    if fmt == "txt":
+        return transcript_plain(chat, payload), "text/plain; charset=utf-8"
     return transcript_html(chat, payload), "text/html; charset=utf-8"
+
+
+def transcript_plain(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """Plain text a person can read or paste into an e-mail; internal events marked."""
+    lines = [f"Chat #{chat['id']} with {visitor_label(chat)} — started {chat['created_at']}", ""]
+    for event in events:
+        who, what = describe(event, chat)
+        when = (event["created_at"] or "")[11:19]
+        if who is None:
+            lines.append(f"[{when}] — {what}")
+        else:
+            mark = f"({event['kind']}, agents only) " if event.get("internal") else ""
+            file = "[file] " if (event.get("data") or {}).get("attachment") else ""  # the text is its name
+            lines.append(f"[{when}] {mark}{who}: {file}{what}")
+    return "\n".join(lines) + "\n"
 
 
 def visitor_label(chat: dict[str, Any]) -> str:

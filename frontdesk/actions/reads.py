@@ -107,30 +107,6 @@ async def open_chat_for_visitor(*, ctx: Context, actor: VisitorActor) -> dict[st
     }
 
 
-def transcript_text(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
-    """A plain-text transcript a person can read or paste into an e-mail."""
-    visitor = chat["visitor"]["name"] or f"Visitor {chat['visitor']['id'][:8]}"
-    lines = [f"Chat #{chat['id']} with {visitor} — started {chat['created_at']}", ""]
-    for e in events:
-        when = (e["created_at"] or "")[11:19]
-        if e["kind"] == "message":
-            who = e["author"].get("name") or (visitor if e["author"]["type"] == "visitor" else "Agent")
-            file = "[file] " if (e.get("data") or {}).get("attachment") else ""  # the text is its name
-            lines.append(f"[{when}] {who}: {file}{e['text']}")
-        elif e["kind"] == "chat.assigned":
-            lines.append(f"[{when}] — {e['data']['agent']['name']} joined the chat")
-        elif e["kind"] in ("chat.joined", "chat.left", "chat.taken_over"):  # supervision
-            verb = {"chat.joined": "joined", "chat.left": "left", "chat.taken_over": "took over"}[e["kind"]]
-            lines.append(f"[{when}] — {e['data']['agent']['name']} {verb} the chat")
-        elif e["kind"] == "whisper":  # only in agents' transcripts: visitors never get internal events
-            lines.append(f"[{when}] (whisper, agents only) {e['author'].get('name') or 'Supervisor'}: {e['text']}")
-        elif e["kind"] == "chat.closed":
-            lines.append(f"[{when}] — chat closed by {e['data'].get('by', 'system')}")
-        elif e["kind"] == "chat.started":
-            lines.append(f"[{when}] — chat started")
-    return "\n".join(lines) + "\n"
-
-
 async def watched_departments(*, ctx: Context, actor: AgentActor) -> list[int]:
     """Whose queues an agent watches: their departments; admins and supervisors, all."""
     async with ctx.db.read() as conn:

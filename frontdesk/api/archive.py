@@ -76,6 +76,16 @@ async def _transcript_file(ctx: Context, actor: AgentActor, chat_id: int, fmt: s
     return Response(content, media_type=media_type, headers=headers)
 
 
+@router.get("/api/v1/chats/{chat_id}/transcript.txt")
+async def transcript_txt(
+    chat_id: int,
+    internal: bool = Query(False, description="include internal notes and whispers (archive.export_internal)"),
+    ctx: Context = Depends(get_ctx),
+    actor: AgentActor = Depends(current_agent),
+) -> Response:
+    return await _transcript_file(ctx, actor, chat_id, "txt", internal)
+
+
 @router.get("/api/v1/chats/{chat_id}/transcript.html")
 async def transcript_html(
     chat_id: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from frontdesk.actions import chats, reads, routing
@@ -120,22 +120,3 @@ async def add_note(
             ctx=ctx, actor=actor, chat_id=chat_id, text=body.text, client_id=body.client_id
         )
     }
-
-
-@router.get("/{chat_id}/transcript.txt", response_class=PlainTextResponse)
-async def transcript(
-    chat_id: int, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
-) -> PlainTextResponse:
-    chat = await reads.get_chat(ctx=ctx, actor=actor, chat_id=chat_id)
-    events: list[dict] = []
-    after = 0
-    while True:
-        page = await reads.events_for_agent(ctx=ctx, actor=actor, chat_id=chat_id, after=after)
-        events.extend(page["events"])
-        if len(page["events"]) < reads.MAX_PAGE:
-            break
-        after = page["events"][-1]["seq"]
-    return PlainTextResponse(
-        reads.transcript_text(chat, events),
-        headers={"Content-Disposition": f'attachment; filename="chat-{chat_id}.txt"'},
-    )

@@ -122,9 +122,12 @@ async def test_watch_whisper_join_and_take_over(server):
     assert "chat.joined" in kinds and "chat.taken_over" in kinds
     seqs = {f["seq"] for f in everything if f.get("type") == "event"}
     assert len(set(range(1, synced["last_seq"] + 1)) - seqs) == 2  # the two whispers: gaps, never content
-    # The agents' transcript holds all of it, whispers marked.
+    # The transcript file leaves whispers out unless a lead asks for internal events (marked).
     text = (await ann.http.get(f"/api/v1/chats/{chat_id}/transcript.txt")).text
-    assert "(whisper, agents only)" in text and "took over the chat" in text and "joined the chat" in text
+    assert "took over the chat" in text and "joined the chat" in text and "agents only" not in text
+    assert (await ann.http.get(f"/api/v1/chats/{chat_id}/transcript.txt?internal=true")).status_code == 403
+    text = (await sam.http.get(f"/api/v1/chats/{chat_id}/transcript.txt?internal=true")).text
+    assert "(whisper, agents only)" in text and "took over the chat" in text
     for c in (visitor, ann, sam, admin):
         await c.close()
 
