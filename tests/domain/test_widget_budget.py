@@ -1,0 +1,14 @@
+"""The widget loads on every page of a customer's site: keep it small (README states its size)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+WIDGET = Path(__file__).resolve().parents[2] / "frontdesk" / "web" / "widget.js"
+BUDGET_GZIPPED = 20 * 1024
+
+
+def test_widget_stays_within_its_size_budget():
+    size = len(gzip.compress(WIDGET.read_bytes(), compresslevel=9))
+    assert size <= BUDGET_GZIPPED, f"widget.js is {size} bytes gzipped; the budget is {BUDGET_GZIPPED}"
