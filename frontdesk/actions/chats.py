@@ -72,6 +72,7 @@ async def do_send_visitor_message(
     visitor_name: str | None = None,
     chat_id: int | None = None,
     department: str | None = None,
+    via: str | None = None,
 ) -> SendResult:
     """Store a visitor's message in their open chat, opening one (queued) when there is none —
     in `department` (a slug) or the default one, if it can take a chat now.
@@ -83,7 +84,7 @@ async def do_send_visitor_message(
     if department is not None and not isinstance(department, str):
         raise ChatRuleError("bad_request", "department: must be a department's slug", field="department")
     if chat_id is not None and ctx.writer is not None:
-        result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, visitor_name))
+        result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, visitor_name, via=via))
         if result is not FALLBACK:
             return result
     for _attempt in range(3):
@@ -175,19 +176,33 @@ async def _department_for_new_chat(ctx: Context, conn, slug: str | None) -> Any:
 
 
 async def do_send_agent_message(
-    *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object, canned_id: object = None
+    *,
+    ctx: Context,
+    actor: AgentActor,
+    chat_id: int,
+    text: object,
+    client_id: object,
+    canned_id: object = None,
+    via: str | None = None,
 ) -> SendResult:
     """An agent's reply: free `text`, or with `canned_id` a canned response rendered by the
-    server for this chat (any text sent with it is ignored; actions/canned.py)."""
+    server for this chat (any text sent with it is ignored; actions/canned.py).
+
+    `via`: the sending socket's id. Its ack carries the stored event, so on the group-commit
+    path the event is published to everyone of the sender's topic except that socket."""
     require(actor.role, "chat.reply")
     if check_canned_id(canned_id) is not None:
         return await do_send_canned_response(
-            ctx=ctx, actor=actor, chat_id=chat_id, canned_id=canned_id, client_id=client_id  # type: ignore[arg-type]
+            ctx=ctx,
+            actor=actor,
+            chat_id=chat_id,
+            canned_id=canned_id,
+            client_id=client_id,  # type: ignore[arg-type]
         )
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
     if ctx.writer is not None:
-        result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, actor.name))
+        result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, actor.name, via=via))
         if result is not FALLBACK:
             return result
     now = utcnow()

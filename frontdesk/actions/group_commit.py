@@ -62,6 +62,7 @@ class PendingSend:
     client_id: str
     author_name: str | None
     future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    via: str | None = None  # the sending socket's id: its ack carries the event, so no event frame
 
 
 class GroupCommitWriter:
@@ -147,6 +148,7 @@ class GroupCommitWriter:
             }
             next_seq = {cid: row.last_seq for cid, row in chats.items()}
             new_rows: list[dict[str, Any]] = []
+            skip_sender: dict[int, tuple[str, str]] = {}
             fresh: dict[tuple[int, str], int] = {}  # (chat, client id) -> index into batch
             last_message: dict[int, tuple[Any, str, str]] = {}
             now = utcnow()
@@ -188,6 +190,13 @@ class GroupCommitWriter:
                 }
                 fresh[key] = i
                 new_rows.append(row)
+                if item.via is not None:
+                    own = (
+                        audience.agent_topic(item.actor.id)  # type: ignore[union-attr]
+                        if is_agent
+                        else audience.visitor_topic(item.actor.visitor_id)  # type: ignore[union-attr]
+                    )
+                    skip_sender[id(row)] = (own, audience.except_socket(own, item.via))
                 results[i] = row
                 last_message[item.chat_id] = (now, preview(item.body), row["author_type"])
             if new_rows:
@@ -216,6 +225,9 @@ class GroupCommitWriter:
                         department_id=chat.department_id,
                         chat_id=row["chat_id"],
                     )
+                    sender = skip_sender.get(id(row))
+                    if sender is not None:
+                        topics = [sender[1] if topic == sender[0] else topic for topic in topics]
                     outbox.add(topics, event_frame(SimpleNamespace(**row)))
         # Committed and published: acknowledge.
         self.batches += 1

@@ -37,6 +37,11 @@ def monitor_topic(department_id: int) -> str:
     return f"monitor:{department_id}"
 
 
+def except_socket(topic: str, socket_id: str) -> str:
+    """`topic` minus one socket: the sender's own socket, whose ack already carries the event."""
+    return f"{topic}!{socket_id}"
+
+
 def agents_of_chat(status: str, assignee_id: int | None, department_id: int) -> list[str]:
     """Agents who follow a chat's events: its assignee, or everyone watching its queue."""
     if assignee_id is not None:

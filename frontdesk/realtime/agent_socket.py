@@ -101,6 +101,7 @@ class AgentSession(SocketSession):
             text=frame.get("text"),
             client_id=frame.get("client_id"),  # type: ignore[arg-type]
             canned_id=frame.get("canned_id"),
+            via=self.channel.id,
         )
         self.send(
             {

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -17,12 +19,15 @@ from starlette.websockets import WebSocket, WebSocketState
 log = logging.getLogger(__name__)
 
 RESYNC = 4000
+# Socket ids are unique across the cluster: a node prefix and a counter.
+_NODE_PREFIX = uuid.uuid4().hex[:8]
+_socket_numbers = itertools.count(1)
 
 
 class SocketChannel:
     """The outgoing side of one WebSocket."""
 
-    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label", "on_overflow", "inspect")
+    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label", "on_overflow", "inspect", "id")
 
     def __init__(
         self, ws: WebSocket, *, queue_size: int, label: str = "", on_overflow: Callable[[], None] | None = None
@@ -33,6 +38,7 @@ class SocketChannel:
         self.topics: set[str] = set()
         self.close_code: int | None = None
         self.label = label
+        self.id = f"{_NODE_PREFIX}.{next(_socket_numbers)}"
         self._writer: asyncio.Task[None] | None = None
         # Sees each payload before it is queued (a supervisor's socket following chats it
         # learns of from the frames themselves: realtime/following.py); None for most sockets.
@@ -117,6 +123,12 @@ class Hub:
             return
         members = self._topics.get(topic)
         if not members:
+            if "!" in topic:  # audience.except_socket: everyone of the topic but the sender's socket
+                base, _, skip = topic.partition("!")
+                for channel in tuple(self._topics.get(base, ())):
+                    if channel.id != skip:
+                        channel.offer(payload)
+                        self.delivered += 1
             return
         for channel in tuple(members):
             channel.offer(payload)

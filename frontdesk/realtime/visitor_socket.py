@@ -95,6 +95,7 @@ class VisitorSession(SocketSession):
                 visitor_name=self.name,
                 chat_id=self.chat_id,
                 department=department,  # type: ignore[arg-type]
+                via=self.channel.id,
             )
         except chats.OfflineError as exc:
             self.send_error(exc.code, exc.message, frame.get("client_id"), reason=exc.reason, department=exc.department)

@@ -101,3 +101,35 @@ async def test_second_agent_cannot_take_an_accepted_chat(server):
     for a in agents:
         await a.close()
     await visitor.close()
+
+
+async def test_the_sending_socket_gets_the_ack_and_every_other_socket_the_event(server):
+    """The ack carries the stored event, so the sender's own socket is not sent it twice; the
+    visitor's other tab and the agent still get it."""
+    email, password = make_agent(server)
+    agent = AgentClient(server.base_url)
+    await agent.login(email, password)
+    await agent.connect()
+    tab_a = VisitorClient(server.base_url)
+    await tab_a.connect()
+    first = await tab_a.send("First, opening the chat")
+    chat_id = first["chat_id"]
+    assert (await agent.post(f"/api/v1/chats/{chat_id}/accept")).status_code == 200
+    tab_b = VisitorClient(server.base_url)
+    tab_b.token = tab_a.token
+    await tab_b.connect()
+
+    ack = await tab_a.send("Second, in the open chat")
+    assert ack["type"] == "ack" and ack["event"]["text"] == "Second, in the open chat"
+    seq = ack["seq"]
+    assert (await tab_b.socket.wait_type("event", seq=seq))["text"] == "Second, in the open chat"
+    assert (await agent.socket.wait_type("event", seq=seq))["author"]["type"] == "visitor"
+
+    reply = await agent.send(chat_id, "Agent's answer")
+    for tab in (tab_a, tab_b):
+        assert (await tab.socket.wait_type("event", seq=reply["seq"]))["text"] == "Agent's answer"
+    # Everything up to the agent's answer has arrived: tab A never got its own message as an event.
+    assert not [f for f in tab_a.socket.frames if f.get("type") == "event" and f.get("seq") == seq]
+    assert not [f for f in agent.socket.frames if f.get("type") == "event" and f.get("seq") == reply["seq"]]
+    for client in (tab_a, tab_b, agent):
+        await client.close()
