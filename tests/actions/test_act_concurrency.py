@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import orjson
 import pytest
 
 from frontdesk.actions.chats import do_accept_chat, do_send_agent_message, do_send_visitor_message
@@ -73,7 +74,7 @@ async def test_concurrent_first_messages_share_one_chat(ctx):
     # The attempts that lost the race to open the chat were rolled back, unannounced.
     started = [f for f in frames(ctx.published) if f.get("kind") == "chat.started"]
     assert {(f["chat_id"], f["seq"]) for f in started} == {(chats[0].id, 1)}
-    assert len(started) == 2  # the queue and the visitor, once each
+    assert len(started) == 3  # the queue, the visitor and the chat's watchers, once each
     await check_invariants(ctx, [visitor.visitor_id])
 
 
@@ -110,8 +111,9 @@ async def test_concurrent_retries_of_one_client_id_store_it_once(sctx, existing_
     assert results[0].event["seq"] == stored.seq and results[0].event["text"] == "same"
     assert chat_row.last_seq == (3 if existing_chat else 2)
     # Announced once per audience, however many retries.
-    msgs = [f for f in frames(sctx.published) if f.get("client_id") == cid]
-    assert len(msgs) == 2
+    topics = [t for t, p in sctx.published if orjson.loads(p).get("client_id") == cid]
+    assert sorted(topics) == sorted(set(topics)) and f"visitor:{visitor.visitor_id}" in topics
+    assert f"chat:{chat_row.id}" in topics and len(topics) == 3  # the visitor, the queue, chat watchers
     await check_invariants(sctx, [visitor.visitor_id])
 
 
