@@ -152,6 +152,8 @@ def node_counters(samples: list[dict[str, float]]) -> list[dict[str, float]]:
                 "batched_messages": metric(s, "frontdesk_group_commit_batch_size_sum"),
                 "commit_s": metric(s, "frontdesk_group_commit_seconds_sum"),
                 "bus_lag_s": metric(s, "frontdesk_event_bus_lag_seconds"),
+                "full_gcs": metric(s, "frontdesk_gc_pause_seconds_count", generation="2"),
+                "full_gc_s": metric(s, "frontdesk_gc_pause_seconds_sum", generation="2"),
             }
         )
     return out
@@ -171,6 +173,8 @@ def node_deltas(before: list[dict[str, float]], after: list[dict[str, float]], w
                 "mean_batch": round((a["batched_messages"] - b["batched_messages"]) / batches, 1) if batches else None,
                 "mean_commit_ms": round(1000 * (a["commit_s"] - b["commit_s"]) / batches, 2) if batches else None,
                 "bus_lag_ms_at_end": round(1000 * a["bus_lag_s"], 1),
+                "full_gcs": int(a["full_gcs"] - b["full_gcs"]),
+                "full_gc_ms": round(1000 * (a["full_gc_s"] - b["full_gc_s"]), 1),
             }
         )
     return out
@@ -255,6 +259,8 @@ def summary_line(label: str, p: dict[str, Any]) -> str:
         f"redis {p['redis_cpu_pct']:.0f}, nginx {p['nginx_cpu_pct']:.0f}, client {p['client_cpu_pct']:.0f}, "
         f"other {p['other_cpu_pct']:.0f}, machine {p['machine_cpu_pct']:.0f}; errors {p['errors'] or 0}"
         + (f"\n    seconds with ack p99 > {STALL_MS:.0f} ms: {p['stalled_seconds']}" if p["stalled_seconds"] else "")
+        + "\n    full garbage collections per node: "
+        + " / ".join(f"{n.get('full_gcs', '?')} ({n.get('full_gc_ms', '?')} ms)" for n in p.get("nodes", []))
         + (
             f"\n    other CPU: {', '.join(f'{c} {x:.0f}%' for c, x in p['other_top'])}"
             if p["other_cpu_pct"] > 10

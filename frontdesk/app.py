@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hmac
 import logging
 import os
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
         hub = Hub()
         metrics = Metrics()
+        metrics.watch_gc()
         hub.special[LAG_TOPIC] = metrics.observe_lag
         bus = make_bus(settings, hub)
         await bus.start(hub.deliver)
@@ -80,6 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for service in (ctx.writer, ctx.router, jobs):
             service.start()
         app.state.hub = hub
+        # Everything built so far (modules, routes, metadata, pools) lives as long as the process:
+        # moved out of the collector's reach, full collections no longer walk it each time
+        # (a full collection paused a node for ~0.3 s with 1,700 sockets, ~0.5 s with 5,200).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -91,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await presence.close()
             await bus.close()
             await db.dispose()
+            metrics.unwatch_gc()
 
     app = FastAPI(
         title="frontdesk",

@@ -7,6 +7,7 @@ are read when /metrics is scraped, so no hot path pays for them."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from typing import Any
 
@@ -46,6 +47,30 @@ class Metrics:
         )
         self.bus_lag = Gauge("frontdesk_event_bus_lag_seconds", "Last measured publish-to-delivery time", registry=r)
         self.resyncs = Counter("frontdesk_socket_resyncs_total", "Sockets closed for falling behind", registry=r)
+        # A full collection walks every object the process holds (thousands of sockets): the
+        # event loop stops meanwhile, so its pauses are worth watching.
+        self.gc_pauses = Histogram(
+            "frontdesk_gc_pause_seconds",
+            "Garbage collection pauses, by generation",
+            ["generation"],
+            registry=r,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+        )
+        self._gc_started = 0.0
+        self._gc_series = [self.gc_pauses.labels(str(g)) for g in range(3)]
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self._gc_series[info["generation"]].observe(time.perf_counter() - self._gc_started)
+
+    def watch_gc(self) -> None:
+        gc.callbacks.append(self._on_gc)
+
+    def unwatch_gc(self) -> None:
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._on_gc)
 
     def observe_lag(self, payload: str) -> None:
         with contextlib.suppress(ValueError):
