@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import IntegrityError
 
-from frontdesk.actions.chat_events import event_row, publish_event
+from frontdesk.actions.chat_events import store_agent_message
 from frontdesk.actions.context import AgentActor, Context, SendResult, is_unique_violation, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.canned import (
@@ -29,13 +29,11 @@ from frontdesk.domain.canned import (
 from frontdesk.domain.chat_rules import (
     AuthorType,
     ChatRuleError,
-    EventKind,
     can_reply,
     can_send,
     check_client_id,
     check_message_text,
     check_retry_is_yours,
-    preview,
 )
 from frontdesk.permissions import allowed, require
 from frontdesk.store import canned_store, chat_store, department_store
@@ -314,23 +312,10 @@ async def do_send_canned_response(
                 field="canned_id",
             )
         body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
-        values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
-        locked = await chat_store.advance_seq(conn, chat_id, values=values)
-        row = event_row(
-            chat_id,
-            locked.last_seq,
-            EventKind.MESSAGE,
-            now,
-            author_type=AuthorType.AGENT,
-            body=body,
-            client_id=cid,
-            agent_id=actor.id,
-            author_name=actor.name,
-            data={"canned_id": response.id},
+        row = await store_agent_message(
+            conn, outbox, chat, actor, client_id=cid, body=body, now=now, data={"canned_id": response.id}
         )
-        await chat_store.insert_events(conn, [row])
         await canned_store.count_use(conn, response.id, now)
-        publish_event(outbox, row, chat)
     if ctx.metrics is not None:
         ctx.metrics.messages.labels(AuthorType.AGENT.value).inc()
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from frontdesk.actions.context import Outbox
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import AuthorType
+from frontdesk.domain.chat_rules import AuthorType, EventKind, preview
 from frontdesk.store import chat_store
 from frontdesk.wire import chat_summary, event_frame
 
@@ -72,4 +72,28 @@ async def publish_summary(
     )
     topics += [t for t in extra_topics if t not in topics]
     outbox.add(topics, {"type": "chat.updated", "chat": chat_summary(row)})
+    return row
+
+
+async def store_agent_message(
+    conn, outbox: Outbox, chat: Any, actor: Any, *, client_id: str, body: str, now, data: dict | None = None
+) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """An agent's message at the chat's next seq (the chat row locked by the caller): stored, the
+    chat's preview updated, published to the chat's audience after commit."""
+    values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
+    locked = await chat_store.advance_seq(conn, chat.id, values=values)
+    row = event_row(
+        chat.id,
+        locked.last_seq,
+        EventKind.MESSAGE,
+        now,
+        author_type=AuthorType.AGENT,
+        body=body,
+        client_id=client_id,
+        agent_id=actor.id,
+        author_name=actor.name,
+        data=data or {},
+    )
+    await chat_store.insert_events(conn, [row])
+    publish_event(outbox, row, chat)
     return row

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
-from frontdesk.actions.chat_events import event_row, publish_event, publish_summary
+from frontdesk.actions.chat_events import event_row, publish_event, publish_summary, store_agent_message
 from frontdesk.actions.context import (
     AgentActor,
     Context,
@@ -218,21 +218,7 @@ async def do_send_agent_message(
             return SendResult(event=event_payload(existing), duplicate=True)
         can_send(chat.status, AuthorType.AGENT)
         await check_free_text_reply(ctx, conn, actor, chat.department_id)  # scripted mode
-        values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
-        locked = await chat_store.advance_seq(conn, chat_id, values=values)
-        row = event_row(
-            chat_id,
-            locked.last_seq,
-            EventKind.MESSAGE,
-            now,
-            author_type=AuthorType.AGENT,
-            body=body,
-            client_id=cid,
-            agent_id=actor.id,
-            author_name=actor.name,
-        )
-        await chat_store.insert_events(conn, [row])
-        publish_event(outbox, row, chat)
+        row = await store_agent_message(conn, outbox, chat, actor, client_id=cid, body=body, now=now)
     return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)
 
 
