@@ -33,3 +33,12 @@ async def sctx(ctx: Context, send_path: str) -> AsyncIterator[Context]:
     if started is not None:
         await started.stop()
     ctx.writer = original
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Action tests create many users: hash their passwords with argon2's cheapest settings."""
+    from frontdesk.security import passwords
+    from tests.actions.routing_support import FAST_HASHER
+
+    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)

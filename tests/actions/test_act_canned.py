@@ -12,9 +12,7 @@ from frontdesk.actions.chats import do_accept_chat, do_send_agent_message
 from frontdesk.actions.visitors import do_update_visitor
 from frontdesk.domain.canned import SCRIPTED_MESSAGE
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from tests.actions.routing_support import (
-    FAST_HASHER,
     chat,
     events,
     first_message,
@@ -26,11 +24,6 @@ from tests.actions.routing_support import (
 from tests.actions.support import new_visitor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 async def refused(coro, code: str) -> ChatRuleError:

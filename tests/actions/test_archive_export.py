@@ -13,16 +13,13 @@ from sqlalchemy import event
 from frontdesk.actions import archive
 from frontdesk.actions.context import Context
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from tests.actions.archive_support import FORMULA, XSS, World, build_world, bulk_chats
-from tests.actions.routing_support import FAST_HASHER
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture
 async def world(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
     return await build_world(ctx)
 
 

@@ -10,19 +10,16 @@ from frontdesk.actions import archive
 from frontdesk.actions.context import Context
 from frontdesk.domain.archive_query import WORD
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from frontdesk.store import archive_store
 from frontdesk.store.archive_store import FTS_SEQ_BITS, _pg_matches
 from frontdesk.store.models import Chat, Message
 from tests.actions.archive_support import FORMULA, XSS, World, build_world, found
-from tests.actions.routing_support import FAST_HASHER
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture
 async def world(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
     return await build_world(ctx)
 
 

@@ -15,10 +15,8 @@ from frontdesk.actions import chats, departments, peek, reads, routing, tags
 from frontdesk.actions.chats import do_accept_chat
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from frontdesk.store.models import ChatTag, Message
 from tests.actions.routing_support import (
-    FAST_HASHER,
     first_message,
     make_admin,
     make_agent,
@@ -29,11 +27,6 @@ from tests.actions.routing_support import (
 from tests.actions.support import new_visitor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 async def refused(coro, code: str) -> ChatRuleError:

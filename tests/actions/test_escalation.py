@@ -14,9 +14,7 @@ from frontdesk.actions import departments, escalation, reads, routing
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from tests.actions.routing_support import (
-    FAST_HASHER,
     bring_online,
     chat,
     check_chat_invariants,
@@ -33,11 +31,6 @@ from tests.actions.support import new_visitor
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 REASON_DETAIL = "customer 4471: refund over the first-line limit"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 async def set_levels(ctx, admin, department_id: int, levels: dict) -> None:

@@ -16,17 +16,11 @@ from frontdesk.actions import mail, tickets
 from frontdesk.actions.context import VisitorActor
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from frontdesk.store.models import MailOutbox, OfflineTicket
-from tests.actions.routing_support import FAST_HASHER, make_admin, make_department, published_frames, routing_log
+from tests.actions.routing_support import make_admin, make_department, published_frames, routing_log
 from tests.actions.support import new_visitor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 def free_port() -> int:

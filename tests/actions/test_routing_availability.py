@@ -13,9 +13,7 @@ from frontdesk.actions.chats import OfflineError, do_accept_chat, do_close_chat,
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.jobs import Jobs
-from frontdesk.security import passwords
 from tests.actions.routing_support import (
-    FAST_HASHER,
     chat,
     chats_in,
     events,
@@ -31,11 +29,6 @@ from tests.actions.routing_support import (
 from tests.actions.support import new_visitor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 async def team(ctx, n: int, *, slug: str = "support", max_chats: int = 3, online: bool = True, **fields):

@@ -16,10 +16,8 @@ from frontdesk.actions import routing
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_visitor_message
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from frontdesk.store.models import Chat, DepartmentMember, RoutingLog, User
 from tests.actions.routing_support import (
-    FAST_HASHER,
     bring_online,
     chat,
     check_chat_invariants,
@@ -38,11 +36,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 ROUNDS = 100  # per backend
 SEED = 20260329
 EXPECTED = {"conflict", "forbidden", "chat_closed", "not_found", "offline"}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 class Floor:

@@ -11,9 +11,7 @@ from frontdesk.actions import routing
 from frontdesk.actions.chats import do_accept_chat, do_close_chat
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from tests.actions.routing_support import (
-    FAST_HASHER,
     bring_online,
     chat,
     expire_offer_now,
@@ -31,11 +29,6 @@ from tests.actions.routing_support import (
 from tests.actions.support import new_visitor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 async def team(ctx, n: int, *, slug: str = "sales", max_chats: int = 3, **fields):

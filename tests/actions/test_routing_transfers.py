@@ -9,9 +9,7 @@ import pytest
 from frontdesk.actions import departments, reads, routing
 from frontdesk.actions.chats import do_accept_chat, do_send_agent_message
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.security import passwords
 from tests.actions.routing_support import (
-    FAST_HASHER,
     chat,
     check_chat_invariants,
     events,
@@ -29,11 +27,6 @@ from tests.actions.support import new_visitor
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 NOTE = "internal: VIP customer, refund already approved"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
 
 
 class World:
