@@ -34,6 +34,12 @@ class Side:
             elif frame.get("type") == "ack" and frame.get("chat_id") == chat_id:
                 self.acked[frame["ref"]] = frame["seq"]
                 self.outbox.pop(frame["ref"], None)
+                # The ack carries the stored event: the sending socket is not sent it again.
+                event = frame["event"]
+                existing = self.seen.get(event["seq"])
+                same = ("kind", "text", "client_id")
+                assert existing is None or [existing[k] for k in same] == [event[k] for k in same]
+                self.seen.setdefault(event["seq"], event)
                 socket.frames.remove(frame)
 
     @property
