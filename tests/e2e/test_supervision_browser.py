@@ -66,10 +66,14 @@ async def test_supervisor_watches_whispers_takes_over_annotates_and_scores(brows
     await visitor.get_by_label("Open chat").click()
     await visitor.get_by_label("How can we help?").fill(QUESTION)
     await visitor.get_by_role("button", name="Start chat").click()
+    # Stored (the widget's `message` event fires on the server's ack) before looking for it.
+    await visitor.wait_for_function(
+        "q => (window.__events || []).some(e => e.text === q)", arg=QUESTION, timeout=20_000
+    )
 
     # Ann accepts and answers.
     waiting = ann.get_by_role("button", name=re.compile(r"^Visitor #")).first
-    await expect(waiting).to_be_visible(timeout=10_000)
+    await expect(waiting).to_be_visible(timeout=15_000)
     await waiting.click()
     await ann.get_by_role("button", name="Accept").first.click()
     reply = ann.get_by_label("Reply")
