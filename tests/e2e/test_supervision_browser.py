@@ -198,7 +198,7 @@ async def test_supervisor_joins_replies_beside_the_agent_and_leaves(browser, web
     await visitor.get_by_label("How can we help?").fill("Can I change my delivery address?")
     await visitor.get_by_role("button", name="Start chat").click()
     waiting = ann.get_by_role("button", name=re.compile(r"^Visitor #")).first
-    await expect(waiting).to_be_visible(timeout=10_000)
+    await expect(waiting).to_be_visible(timeout=15_000)
     await waiting.click()
     await ann.get_by_role("button", name="Accept").first.click()
     await expect(ann.get_by_label("Reply")).to_be_enabled(timeout=10_000)

@@ -384,10 +384,10 @@ class App {
     const reconnect = !!this.everConnected;
     this.everConnected = true;
     this.renderBanner();
-    if (reconnect) {
-      this.refreshLists();
-      this.loadTickets(true);
-    }
+    // The lists again, now that the socket hears every change: a chat that arrived after the
+    // first fetch but before the socket subscribed would otherwise be missing until a reload.
+    this.refreshLists();
+    if (reconnect) this.loadTickets(true);
     if (!(f.agent && STATUS_LABELS[f.agent.status])) this.refreshMyStatus();
     this.supervision.onWelcome();
     if (this.screen && this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.start();
