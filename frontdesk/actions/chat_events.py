@@ -76,16 +76,34 @@ async def publish_summary(
 
 
 async def store_agent_message(
-    conn, outbox: Outbox, chat: Any, actor: Any, *, client_id: str, body: str, now, data: dict | None = None
+    conn,
+    outbox: Outbox,
+    chat: Any,
+    actor: Any,
+    *,
+    client_id: str,
+    body: str,
+    now,
+    kind: str = EventKind.MESSAGE,
+    data: dict | None = None,
+    internal: bool = False,
+    require_open: bool = True,
+    topics: list[str] | None = None,
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """An agent's message at the chat's next seq (the chat row locked by the caller): stored, the
-    chat's preview updated, published to the chat's audience after commit."""
-    values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
-    locked = await chat_store.advance_seq(conn, chat.id, values=values)
+    """An agent's message, note or whisper at the chat's next seq (the chat row locked by the
+    caller): stored, published after commit to `topics`, or to the chat's audience as it is —
+    an internal one also to its author's other tabs. Only what the visitor sees moves the
+    chat's preview."""
+    values = (
+        None
+        if internal
+        else {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
+    )
+    locked = await chat_store.advance_seq(conn, chat.id, values=values, require_open=require_open)
     row = event_row(
         chat.id,
         locked.last_seq,
-        EventKind.MESSAGE,
+        kind,
         now,
         author_type=AuthorType.AGENT,
         body=body,
@@ -93,7 +111,11 @@ async def store_agent_message(
         agent_id=actor.id,
         author_name=actor.name,
         data=data or {},
+        internal=internal,
     )
     await chat_store.insert_events(conn, [row])
-    publish_event(outbox, row, chat)
+    if topics is not None:
+        outbox.add(topics, event_frame(SimpleNamespace(**row)))
+    else:
+        publish_event(outbox, row, chat, extra_topics=[audience.agent_topic(actor.id)] if internal else ())
     return row

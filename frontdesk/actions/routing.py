@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from frontdesk.actions.audit import record_audit
-from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.departments import department_availability
 from frontdesk.clock import as_utc, iso, utcnow
@@ -509,30 +509,9 @@ async def do_add_note(
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:
             return event_payload(existing)
-        locked = await chat_store.advance_seq(conn, chat_id, require_open=False)
-        row = event_row(
-            chat_id,
-            locked.last_seq,
-            "note",
-            now,
-            author_type=AuthorType.AGENT,
-            agent_id=actor.id,
-            author_name=actor.name,
-            body=body,
-            client_id=cid,
-            internal=True,
+        row = await store_agent_message(
+            conn, outbox, chat, actor, client_id=cid, body=body, now=now, kind="note", internal=True, require_open=False
         )
-        await chat_store.insert_events(conn, [row])
-        topics = audience.chat_event_audience(
-            internal=True,
-            visitor_id=chat.visitor_id,
-            status=chat.status,
-            assignee_id=chat.assignee_id,
-            department_id=chat.department_id,
-            chat_id=chat_id,
-        )
-        topics += [audience.agent_topic(actor.id)] if audience.agent_topic(actor.id) not in topics else []
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
     return event_payload(SimpleNamespace(**row))
 
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
 from frontdesk.actions.routing import log_routing
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus, check_client_id, check_message_text
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, check_client_id, check_message_text
 from frontdesk.permissions import allowed, department_scoped, in_scope, require
 from frontdesk.store import chat_store, department_store, supervision_store
 from frontdesk.store.models import User
@@ -133,22 +133,10 @@ async def do_whisper(
             return event_payload(existing)
         if chat.status == ChatStatus.CLOSED:
             raise ChatRuleError("chat_closed", "This chat has ended.")
-        locked = await chat_store.advance_seq(conn, chat_id)
-        row = event_row(
-            chat_id,
-            locked.last_seq,
-            WHISPER,
-            now,
-            author_type=AuthorType.AGENT,
-            agent_id=actor.id,
-            author_name=actor.name,
-            body=body,
-            client_id=cid,
-            internal=True,
-        )
-        await chat_store.insert_events(conn, [row])
         topics = audience.whisper_audience(chat_id=chat_id, assignee_id=chat.assignee_id, author_id=actor.id)
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
+        row = await store_agent_message(
+            conn, outbox, chat, actor, client_id=cid, body=body, now=now, kind=WHISPER, internal=True, topics=topics
+        )
     return event_payload(SimpleNamespace(**row))
 
 
