@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
 from frontdesk.actions.routing import log_routing
@@ -243,7 +244,7 @@ async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict
             now=now,
             from_agent_id=chat.assignee_id,
         )
-        await _audit(conn, actor, chat_id, chat.assignee_id)
+        await record_audit(conn, actor, "chat.take_over", ("chat", chat_id), {"from_agent_id": chat.assignee_id})
         topics = audience.participation_audience(
             chat_id=chat_id,
             visitor_id=chat.visitor_id,
@@ -251,25 +252,10 @@ async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict
             agent_ids=tuple(a for a in (chat.assignee_id,) if a is not None),
         )
         outbox.add(topics, event_frame(SimpleNamespace(**row)))
-        await publish_summary(conn, outbox, chat_id, previous_assignee_id=chat.assignee_id)
+        summary_row = await publish_summary(conn, outbox, chat_id, previous_assignee_id=chat.assignee_id)
         await _participants_frame(conn, outbox, chat)
     ctx.router.kick(chat.department_id)  # the previous agent has room again
-    return {**event_payload(SimpleNamespace(**row)), "chat": await _summary(ctx, chat_id)}
-
-
-async def _summary(ctx: Context, chat_id: int) -> dict[str, Any] | None:
-    async with ctx.db.read() as conn:
-        row = await chat_store.chat_row(conn, chat_id)
-    return chat_summary(row) if row is not None else None
-
-
-async def _audit(conn, actor: AgentActor, chat_id: int, from_agent_id: int | None) -> None:  # type: ignore[no-untyped-def]
-    """Take-overs go to the audit log too, where it exists (issue 5's audit helper)."""
-    try:
-        from frontdesk.actions.audit import record_audit
-    except ImportError:  # pragma: no cover - the audit log is another feature
-        return
-    await record_audit(conn, actor, "chat.take_over", ("chat", chat_id), {"from_agent_id": from_agent_id})
+    return {**event_payload(SimpleNamespace(**row)), "chat": chat_summary(summary_row) if summary_row else None}
 
 
 async def may_write_as_participant(conn, chat: Any, actor: AgentActor) -> bool:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ scorecards, reviews and average scores (docs/api.md, docs/architecture/supervisi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from frontdesk.actions import quality, supervision
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
+from frontdesk.clock import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["supervision"])
 
@@ -156,7 +157,7 @@ async def review_scores(
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
 ) -> dict:
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     end = end or today
     start = start or end - timedelta(days=29)
     return await quality.score_report(ctx=ctx, actor=actor, start=start, end=end, department_id=department_id)
