@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,6 +45,9 @@ class User(Base):
     # The profile visitors see when the agent joins (0004): job title and photo (an attachment).
     title: Mapped[str | None] = mapped_column(String(100))
     avatar_id: Mapped[str | None] = mapped_column(String(32))
+    # Deactivated users (0009) keep their history but cannot log in; their credentials end at once.
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuthSession(Base):
@@ -57,6 +61,7 @@ class AuthSession(Base):
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # API tokens (0009)
 
 
 class Visitor(Base):
@@ -226,6 +231,7 @@ class MailOutbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # given up on (0009)
 
     __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
 

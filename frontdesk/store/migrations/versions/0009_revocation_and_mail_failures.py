@@ -1,0 +1,34 @@
+"""security (issue 10): users that can be deactivated, API tokens that expire and are seen in use,
+e-mails that fail for good
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMNs (a constant default) on both databases: no SQLite table rebuild.
+    op.add_column("users", sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("auth_sessions", sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("mail_outbox", sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("mail_outbox") as batch:
+        batch.drop_column("failed_at")
+    with op.batch_alter_table("auth_sessions") as batch:
+        batch.drop_column("last_used_at")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("deactivated_at")
+        batch.drop_column("active")
