@@ -16,7 +16,7 @@ import html
 import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -26,6 +26,8 @@ from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.archive_query import SearchText, csv_cell, highlight, parse_search
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.domain.dates import parse_bound
+from frontdesk.domain.ids import check_id, is_id
 from frontdesk.permissions import allowed, department_scoped, require
 from frontdesk.store import archive_store, department_store
 from frontdesk.store.archive_store import ArchiveFilters
@@ -62,22 +64,11 @@ def _parse_when(value: str | None, field: str, *, end: bool) -> datetime | None:
     """A date (a whole day, UTC) or an ISO 8601 time; for `to`, a date includes that day."""
     if value is None or value == "":
         return None
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad(field, "must be a date (YYYY-MM-DD) or an ISO 8601 time") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_bound(value.strip(), field, end=end)
 
 
 def _check_id(value: int | None, field: str) -> int | None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise _bad(field, "must be a positive whole number")
-    return value
+    return check_id(value, field, optional=True)
 
 
 def _check_range(low: Any, high: Any, low_field: str, high_field: str, *, lowest: float, highest: float) -> None:
@@ -144,7 +135,7 @@ async def search(
     """Chats newest first whose messages contain every term, with the first matching message
     as a snippet: `parts` alternate plain text and matched words (odd indexes)."""
     search_text, filters = check_query(query)
-    if before is not None and (not isinstance(before, int) or before < 1):
+    if before is not None and not is_id(before):
         raise _bad("before", "must be a chat id")
     if not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_PAGE:
         raise _bad("limit", f"must be between 1 and {MAX_SEARCH_PAGE}")
@@ -197,7 +188,7 @@ async def _readable_chat(ctx: Context, actor: AgentActor, chat_id: int) -> Any:
 
 async def transcript(*, ctx: Context, actor: AgentActor, chat_id: int, after: int = 0) -> dict[str, Any]:
     """One chat of the archive, read-only, internal events included and marked (console)."""
-    if not isinstance(after, int) or after < 0:
+    if not is_id(after, minimum=0):
         raise _bad("after", "must be 0 or a seq")
     row = await _readable_chat(ctx, actor, chat_id)
     async with ctx.db.read() as conn:

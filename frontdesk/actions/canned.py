@@ -35,6 +35,7 @@ from frontdesk.domain.chat_rules import (
     check_message_text,
     check_retry_is_yours,
 )
+from frontdesk.domain.ids import is_id
 from frontdesk.permissions import allowed, require
 from frontdesk.store import canned_store, chat_store, department_store
 from frontdesk.wire import event_payload
@@ -73,7 +74,7 @@ def check_canned(data: object, *, partial: bool = False) -> dict[str, Any]:
         out["scope"] = Scope(data["scope"])
     if "department_id" in data:
         value = data["department_id"]
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        if value is not None and not is_id(value):
             raise ChatRuleError("bad_request", "department_id: must be a department's id", field="department_id")
         out["department_id"] = value
     return out
@@ -82,7 +83,7 @@ def check_canned(data: object, *, partial: bool = False) -> dict[str, Any]:
 def check_canned_id(value: object) -> int | None:
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 2**31:
+    if not is_id(value):
         raise ChatRuleError("bad_request", "canned_id: must be a canned response's id", field="canned_id")
     return value
 

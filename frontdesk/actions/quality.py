@@ -15,6 +15,7 @@ from frontdesk.actions.supervision import NOT_FOUND, check_scope, departments_in
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.ids import is_id
 from frontdesk.domain.quality import (
     MAX_ANNOTATION,
     check_comment,
@@ -91,7 +92,7 @@ async def list_annotations(*, ctx: Context, actor: AgentActor, chat_id: int) -> 
 async def do_annotate(*, ctx: Context, actor: AgentActor, chat_id: int, seq: object, text: object) -> dict[str, Any]:
     """A comment on one message of the transcript, for the chat's agents (never the visitor)."""
     require(actor.role, "chat.annotate")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+    if not is_id(seq):
         raise ChatRuleError("bad_request", "seq: must be the seq of a message in the chat", field="seq")
     body = check_comment(text, field="text", max_chars=MAX_ANNOTATION, required=True)
     async with unit_of_work(ctx) as (conn, outbox):

@@ -32,6 +32,7 @@ from frontdesk.domain.chat_rules import (
     check_client_id,
     check_message_text,
 )
+from frontdesk.domain.ids import is_id
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store
 from frontdesk.store.models import Chat, RoutingLog, User
@@ -368,7 +369,7 @@ async def do_transfer_chat(
             "bad_request", "Transfer to exactly one of to_agent_id or to_department_id.", field="to_agent_id"
         )
     for name, value in (("to_agent_id", to_agent_id), ("to_department_id", to_department_id)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        if value is not None and not is_id(value):
             raise ChatRuleError("bad_request", f"{name}: must be an id", field=name)
     note_text = None if note in (None, "") else check_message_text(note, max_chars=ctx.settings.max_message_chars)
     now = utcnow()

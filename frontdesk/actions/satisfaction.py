@@ -13,6 +13,7 @@ from frontdesk.actions.visitors import EMAIL
 from frontdesk.clock import as_utc, iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.domain.ids import is_id
 from frontdesk.domain.satisfaction import (
     CHANGE_WINDOW,
     GOOD_FROM,
@@ -42,7 +43,7 @@ async def do_rate_chat(
 ) -> dict[str, Any]:
     """The visitor's rating of their own chat once it has ended: once, changeable for a few
     minutes. The agent who handled it hears `chat.rated` at once."""
-    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id < 1:
+    if not is_id(chat_id):
         raise ChatRuleError("bad_request", "chat_id: must be a chat's id", field="chat_id")
     score = check_score(rating)
     text = check_comment(comment)
@@ -114,7 +115,7 @@ def _when(value: datetime | None) -> str:
 
 async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: object, email: object) -> dict[str, Any]:
     """Queue the transcript of the visitor's own ended chat to `email` (the mail outbox sends it)."""
-    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id < 1:
+    if not is_id(chat_id):
         raise ChatRuleError("bad_request", "chat_id: must be a chat's id", field="chat_id")
     address = check_transcript_email(email)
     async with unit_of_work(ctx) as (conn, _outbox):

@@ -5,10 +5,11 @@ Reports count 4 and 5 as good, 1 and 2 as bad (3 is neither)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.domain.dates import parse_bound
 
 MAX_COMMENT_CHARS = 1000
 GOOD, BAD = 5, 1
@@ -86,31 +87,18 @@ def check_rating_settings(value: object) -> dict[str, Any]:
     return out
 
 
-def _day_or_moment(value: str, field: str) -> tuple[datetime, bool]:
-    """An ISO date (a whole day, UTC) or an ISO date-time; (moment, was_a_date)."""
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC), True
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ChatRuleError(
-            "bad_request", f"{field}: must be a date (2026-11-30) or an ISO date-time", field=field
-        ) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), False
-
-
 def check_range(
     since: str | None, until: str | None, now: datetime, *, default_days: int = 30
 ) -> tuple[datetime, datetime]:
-    """A report's [from, to): dates are whole days, `to` included; by default the last 30 days."""
-    end = now
-    if until:
-        end, is_date = _day_or_moment(until, "to")
-        if is_date:
-            end += timedelta(days=1)
-    start = end - timedelta(days=default_days)
+    """A report's [from, to): dates are whole days, `to` included; by default the last 30 days.
+    Dates are parsed strictly (domain/dates.py)."""
+    end = parse_bound(until, "to", end=True) if until else now
     if since:
-        start, _ = _day_or_moment(since, "from")
+        start = parse_bound(since, "from")
+    elif end - datetime.min.replace(tzinfo=UTC) < timedelta(days=default_days):
+        raise ChatRuleError("bad_request", "to: too early", field="to")
+    else:
+        start = end - timedelta(days=default_days)
     if start >= end:
         raise ChatRuleError("bad_request", "to: must be after from", field="to")
     return start, end

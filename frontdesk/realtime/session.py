@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from frontdesk.actions.context import Context, database_unavailable, unavailable_error
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.ids import check_id
 from frontdesk.domain.rate_limit import TokenBucket
 from frontdesk.realtime.hub import Hub, SocketChannel
 
@@ -60,9 +61,9 @@ def parse_frame(text: str) -> dict[str, Any]:
 
 def int_field(frame: dict[str, Any], name: str, *, minimum: int = 0) -> int:
     value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value > 2**53:
-        raise ChatRuleError("bad_request", f"{name}: must be an integer ≥ {minimum}", field=name)
-    return value
+    """An id (or with minimum=0 a seq cursor) from a frame: 1 .. 2**63 - 1 like every id
+    (domain/ids.py), else an error frame naming the field; the socket stays open."""
+    return check_id(value, name, minimum=minimum)  # type: ignore[return-value]
 
 
 class SocketSession:
