@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import logging.config
+import os
 import secrets
 import sys
 
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     try:
         if args.command == "migrate":
+            private_files()
             asyncio.run(migrate(settings))
             print("database is up to date")
         elif args.command == "serve":
@@ -140,9 +142,18 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {exc.message}") from None
 
 
+def private_files() -> None:
+    """What this process creates (database, WAL, secret key, uploads) is readable by its user
+    only; the code that creates those files also sets their modes (store/files.py, config.py)."""
+    os.umask(0o077)
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from frontdesk.server import HTTP_PROTOCOL
+
+    private_files()
     config = log_config(settings.log_level, settings.log_format)
     logging.config.dictConfig(config)
     asyncio.run(migrate(settings))
@@ -154,7 +165,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=HTTP_PROTOCOL,  # httptools, with bounds on the request head (frontdesk/server.py)
         ws="websockets-sansio",
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
@@ -162,4 +173,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         log_config=config,
         proxy_headers=True,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,  # an idle keep-alive connection is closed after 5 s
+        limit_concurrency=settings.max_connections,  # past it, HTTP requests are answered 503
+        backlog=2048,
     )

@@ -32,7 +32,14 @@ class Settings(BaseSettings):
     busy_timeout_ms: int = Field(5000, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line")
-    metrics_token: SecretStr | None = Field(None, description="When set, /metrics needs 'Authorization: Bearer …'.")
+    metrics_token: SecretStr | None = Field(
+        None, description="/metrics needs 'Authorization: Bearer …'; unset: only direct requests from loopback."
+    )
+    api_docs: bool = Field(True, description="Serve the API explorer at /api/v1/docs (assets from the package).")
+    # The HTTP server (frontdesk serve, frontdesk/server.py).
+    max_header_bytes: int = Field(64 * 1024, ge=4096, le=1024**2, description="Largest request head (431 past it).")
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300, description="A request head must arrive within this.")
+    max_connections: int = Field(10_000, ge=100, description="HTTP requests get 503 past this many open connections.")
     # Routing and presence.
     agent_offline_grace_seconds: float = Field(60.0, ge=0, description="Sockets gone this long: agent set offline.")
     visitor_leave_grace_seconds: float = Field(30.0, ge=0, description="A queued visitor gone this long: missed chat.")
@@ -50,6 +57,9 @@ class Settings(BaseSettings):
         description="Comma-separated kinds of file allowed in chats (sniffed from their content).",
     )
     avatar_max_bytes: int = Field(1024 * 1024, ge=1, le=20 * 1024**2, description="Largest agent photo.")
+    image_max_pixels: int = Field(
+        25_000_000, ge=1, le=400_000_000, description="Larger images (width × height) are kept as downloads, not shown."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
