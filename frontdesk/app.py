@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
@@ -24,10 +24,12 @@ from frontdesk.api import attachments as attachments_api
 from frontdesk.api import canned as canned_api
 from frontdesk.api import chats, departments, errors, session, tickets, users, widget
 from frontdesk.api import desk as desk_api
+from frontdesk.api import mail as mail_api
 from frontdesk.api import privacy as privacy_api
 from frontdesk.api import profile as profile_api
 from frontdesk.api import satisfaction as satisfaction_api
 from frontdesk.api import supervision as supervision_api
+from frontdesk.api.clean import refuse_nul
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
 from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
@@ -122,12 +124,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attachments_api.router,
         profile_api.router,
         privacy_api.router,
+        mail_api.router,
         satisfaction_api.router,
         supervision_api.router,
         archive_api.router,
         widget.router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(refuse_nul)])  # NUL in a path or query: a 400
     app.add_api_websocket_route("/api/v1/widget/ws", visitor_socket)
     app.add_api_websocket_route("/api/v1/agent/ws", agent_socket)
 

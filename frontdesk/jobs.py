@@ -13,6 +13,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -62,6 +63,7 @@ class Jobs:
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
         self.retention_due = 0.0  # monotonic time of the next retention run; the first pass runs it
+        self.failures: dict[str, int] = {}  # job name -> how many times it raised (tests, debugging)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="jobs")
@@ -77,14 +79,32 @@ class Jobs:
         # A timestamp through the bus: every node's hub measures how late it arrives.
         with contextlib.suppress(Exception):  # only a metric: the jobs go on while the bus is down
             await ctx.bus.publish([(LAG_TOPIC, repr(time.time()))])
-        await self._presence_sweeps()
+        await self._job("presence sweeps", self._presence_sweeps)
         if await take_lease(ctx, "jobs", self.holder):
-            await routing.expire_offers(ctx)
-            await mail.send_due_mail(ctx)
-            await self._retention()
+            # Each job on its own: one that fails (a bad row, a bug) is logged with its name and
+            # the others still run in this pass.
+            await self._job("offer expiry", routing.expire_offers, ctx)
+            await self._job("mail", mail.send_due_mail, ctx)
+            await self._job("retention", self._retention)
             if self.passes % 5 == 0:
-                ctx.router.kick(None)  # a safety net: nothing waits because a kick was lost
+                # a safety net: nothing waits because a kick was lost
+                await self._job("routing kick", self._kick)
         self.passes += 1
+
+    async def _job(self, name: str, job: Callable[..., Awaitable[object]], *args: object) -> bool:
+        """Run one job; False (logged with the job's name) when it raised."""
+        try:
+            await job(*args)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.failures[name] = self.failures.get(name, 0) + 1
+            log.exception("background job %r failed; the other jobs go on", name)
+            return False
+        return True
+
+    async def _kick(self) -> None:
+        self.ctx.router.kick(None)
 
     async def _retention(self) -> None:
         """Every RETENTION_EVERY seconds; sooner while a run stopped with work left (a few

@@ -55,6 +55,8 @@ RULES: dict[str, frozenset[str]] = {
     "privacy.manage": frozenset({"admin"}),  # the retention period and mode
     "visitor.delete": frozenset({"admin"}),  # one visitor's data, on their request
     "audit.read": _MANAGERS,  # the audit log
+    "mail.read": frozenset({"admin"}),  # e-mail the server gave up on, with the reason
+    "mail.manage": frozenset({"admin"}),  # queue a failed e-mail again, or discard it
     # attachments (issue 4): sending one follows chat.reply, opening one chat.read plus this
     "attachment.read_any": _MANAGERS,  # any chat's files; others: their departments' and their own chats'
     # canned responses and scripted mode (issue 4)
@@ -193,6 +195,9 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/settings/privacy"): "privacy.manage",
     ("DELETE", "/api/v1/visitors/{visitor_id}"): "visitor.delete",
     ("GET", "/api/v1/audit"): "audit.read",
+    ("GET", "/api/v1/mail/failed"): "mail.read",
+    ("POST", "/api/v1/mail/{mail_id}/retry"): "mail.manage",
+    ("DELETE", "/api/v1/mail/{mail_id}"): "mail.manage",
     ("WS", "/api/v1/agent/ws"): "authenticated",
     # supervision and quality (issue 5; api/supervision.py)
     ("GET", "/api/v1/monitor/chats"): "chat.monitor",

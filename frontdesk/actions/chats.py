@@ -42,6 +42,7 @@ from frontdesk.domain.chat_rules import (
     check_retry_is_yours,
     preview,
 )
+from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, tier_store
 from frontdesk.wire import event_payload
@@ -160,6 +161,7 @@ async def _visitor_send_once(
 
 
 async def _department_for_new_chat(ctx: Context, conn, slug: str | None) -> Any:  # type: ignore[no-untyped-def]
+    slug = clean_line(slug, "department") if slug else None  # NUL: a 400 naming the field
     dept = (
         await department_store.department_by_slug(conn, slug)
         if slug

@@ -15,12 +15,12 @@ from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
 from frontdesk.permissions import require
 from frontdesk.store import department_store
 from frontdesk.store.models import Department, User
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}")
 ROUTING_MODES = ("auto", "pick")
 FIELDS = (
     "slug",
@@ -40,11 +40,11 @@ FIELDS = (
 
 
 def _text(value: object, field: str, *, max_len: int, min_len: int = 0, one_line: bool = True) -> str:
-    if not isinstance(value, str):
-        raise ChatRuleError("bad_request", f"{field}: must be a string", field=field)
-    value = value.strip()
-    if one_line and any(ch in value for ch in "\r\n\x00"):
+    value = clean_text(value, field, multiline=True).strip()  # NUL: a 400; other controls removed
+    if one_line and any(ch in value for ch in "\r\n"):
         raise ChatRuleError("bad_request", f"{field}: must be a single line", field=field)
+    if one_line:
+        value = strip_controls(value)  # and the bidi controls
     if not min_len <= len(value) <= max_len:
         raise ChatRuleError("bad_request", f"{field}: must be {min_len} to {max_len} characters", field=field)
     return value
@@ -95,10 +95,7 @@ def check_department(data: dict[str, Any], *, partial: bool = False) -> dict[str
         if email in (None, ""):
             out["email"] = None
         else:
-            email = _text(email, "email", max_len=254)
-            if not EMAIL.fullmatch(email):
-                raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
-            out["email"] = email
+            out["email"] = parse_email_address(email, "email")
     if "fallback_department_id" in data:
         value = data["fallback_department_id"]
         out["fallback_department_id"] = (

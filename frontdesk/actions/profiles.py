@@ -14,6 +14,7 @@ from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.file_types import IMAGE_KINDS
+from frontdesk.domain.text import clean_line
 from frontdesk.store import attachment_store
 from frontdesk.store.files import new_file_id, valid_file_id
 
@@ -48,17 +49,12 @@ def check_profile(data: object) -> dict[str, Any]:
         raise ChatRuleError("bad_request", f"{unknown[0]}: cannot be changed here", field=unknown[0])
     values: dict[str, Any] = {}
     if "name" in data:
-        if not isinstance(data["name"], str):
-            raise ChatRuleError("bad_request", "name: must be a string", field="name")
-        name = " ".join(data["name"].split())
+        name = clean_line(data["name"], "name")  # NUL: a 400; controls and bidi overrides removed
         if not 1 <= len(name) <= 100:
             raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
         values["name"] = name
     if "title" in data:
-        title = data["title"]
-        if title is not None and not isinstance(title, str):
-            raise ChatRuleError("bad_request", "title: must be a string", field="title")
-        title = " ".join((title or "").split())
+        title = "" if data["title"] is None else clean_line(data["title"], "title")
         if len(title) > MAX_TITLE:
             raise ChatRuleError("bad_request", f"title: must be at most {MAX_TITLE} characters", field="title")
         values["title"] = title or None

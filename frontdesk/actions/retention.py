@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +85,7 @@ class RetentionReport:
     mails: int = 0
     batches: int = 0
     done: bool = True  # False: stopped at max_batches with more to do
+    failed: list[str] = field(default_factory=list)  # the kinds whose batch failed (logged)
 
     def add(self, counts: dict[str, int]) -> None:
         for key, value in counts.items():
@@ -107,18 +108,25 @@ async def run_retention(
     anonymise = settings["mode"] == "anonymise"
     run = uuid.uuid4().hex[:12]
     # Chats first: visitors whose last chat went are then due themselves.
+    # Each kind on its own: a batch that fails (its transaction rolls back) is logged and the
+    # run goes on with the next kind, so e.g. one undeletable file never keeps old e-mail.
     for step in (_chat_batch, _visitor_batch, _ticket_batch, _mail_batch):
         while True:
             if report.batches >= max_batches:
                 report.done = False
                 return report
-            async with unit_of_work(ctx) as (conn, _outbox):
-                counts = await step(ctx, conn, limit_at, batch_size, anonymise, now)
-                if not any(counts.values()):
-                    break
-                report.batches += 1
-                details = {"run": run, "mode": report.mode, "cutoff": report.cutoff, **counts}
-                await record_audit(conn, None, "retention.run", None, details)
+            try:
+                async with unit_of_work(ctx) as (conn, _outbox):
+                    counts = await step(ctx, conn, limit_at, batch_size, anonymise, now)
+                    if not any(counts.values()):
+                        break
+                    report.batches += 1
+                    details = {"run": run, "mode": report.mode, "cutoff": report.cutoff, **counts}
+                    await record_audit(conn, None, "retention.run", None, details)
+            except Exception:
+                log.exception("retention: %s failed; going on with the next kind", step.__name__.strip("_"))
+                report.failed.append(step.__name__.strip("_"))
+                break
             report.add(counts)
     if report.batches:
         log.info("retention: %s", asdict(report))

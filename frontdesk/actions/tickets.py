@@ -9,23 +9,22 @@ from sqlalchemy import insert, select, update
 from frontdesk.actions.context import AgentActor, Context, VisitorActor, unit_of_work
 from frontdesk.actions.mail import enqueue_mail
 from frontdesk.actions.routing import log_routing
-from frontdesk.actions.visitors import EMAIL
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, check_message_text
+from frontdesk.domain.text import clean_line, clean_optional_line, clean_text, parse_email_address
 from frontdesk.permissions import require
 from frontdesk.store import department_store
 from frontdesk.store.models import Department, OfflineTicket
 
 
 def check_offline_message(name: object, email: object, text: object, *, max_chars: int) -> tuple[str | None, str, str]:
-    if name is not None and (not isinstance(name, str) or len(name.strip()) > 100):
-        raise ChatRuleError("bad_request", "name: must be at most 100 characters", field="name")
-    clean_name = " ".join(name.split()) if isinstance(name, str) else None
-    if not isinstance(email, str) or not EMAIL.match(email.strip()) or len(email.strip()) > 254:
-        raise ChatRuleError("bad_request", "email: we need a valid e-mail address to answer you", field="email")
-    body = check_message_text(text, max_chars=max_chars)
-    return clean_name or None, email.strip(), body
+    clean_name = clean_optional_line(name, "name", max_chars=100)
+    if email is None:
+        raise ChatRuleError("bad_request", "email: we need your e-mail address to answer you", field="email")
+    address = parse_email_address(email, "email")
+    body = check_message_text(clean_text(text, "text", multiline=True), max_chars=max_chars)
+    return clean_name, address, body
 
 
 def ticket_payload(row: Any) -> dict[str, Any]:
@@ -67,7 +66,7 @@ async def do_leave_offline_message(
         if department is None:
             dept = await department_store.default_department(conn)
         elif isinstance(department, str):
-            dept = await department_store.department_by_slug(conn, department)
+            dept = await department_store.department_by_slug(conn, clean_line(department, "department"))
         else:
             dept = None
         if dept is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -14,20 +13,17 @@ from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import check_no_nul, clean_line, parse_email_address, strip_controls
 from frontdesk.permissions import ROLES, require
 from frontdesk.security.passwords import hash_password, verify_password
 from frontdesk.security.tokens import hash_secret, new_secret
 from frontdesk.store import department_store
 from frontdesk.store.models import AuthSession, DepartmentMember, User
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
-
 
 def check_new_user(email: str, name: str, role: str) -> tuple[str, str, str]:
-    email = email.strip().lower()
-    if not EMAIL.match(email):
-        raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
-    name = " ".join(name.split())
+    email = parse_email_address(email, "email").lower()  # the one parser (domain/text.py)
+    name = clean_line(name, "name")  # NUL: a 400; controls and bidi overrides removed
     if not 1 <= len(name) <= 100:
         raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
     if role not in ROLES:
@@ -96,13 +92,24 @@ async def count_users(*, ctx: Context) -> int:
         return len((await conn.execute(select(User.id).limit(1))).all())
 
 
+def login_email(value: str) -> str:
+    """The address to look a user up by: NUL is a 400 naming `email`; a well-formed address is
+    normalised like a new user's (IDNA domain, lowercase); anything else is looked up as typed
+    (lowercase, trimmed) and simply finds nobody."""
+    check_no_nul(value, "email")
+    try:
+        return parse_email_address(value, "email").lower()
+    except ChatRuleError:
+        return strip_controls(value).strip().lower()
+
+
 async def authenticate(*, ctx: Context, email: object, password: object) -> AgentActor | None:
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
         return None
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
-                select(User.id, User.name, User.role, User.password_hash).where(User.email == email.strip().lower())
+                select(User.id, User.name, User.role, User.password_hash).where(User.email == login_email(email))
             )
         ).first()
     if not verify_password(row.password_hash if row else None, password) or row is None:
@@ -234,7 +241,7 @@ async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data:
             raise ChatRuleError("bad_request", "max_chats: must be a whole number from 1 to 50", field="max_chats")
         values["max_chats"] = value
     if "name" in data:
-        name = " ".join(str(data["name"]).split())
+        name = clean_line(data["name"], "name")  # NUL: a 400; controls and bidi overrides removed
         if not 1 <= len(name) <= 100:
             raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
         values["name"] = name

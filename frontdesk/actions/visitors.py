@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -10,43 +9,30 @@ from sqlalchemy import insert, select, update
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import clean_optional_line, parse_email_address, scrub
 from frontdesk.security.tokens import new_visitor_id, sign_visitor
 from frontdesk.store.models import Visitor
 from frontdesk.wire import visitor_payload
-
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 
 
 async def do_create_visitor(*, ctx: Context, user_agent: str | None = None) -> tuple[dict[str, Any], str]:
     visitor_id = new_visitor_id()
     async with ctx.db.write() as conn:
         await conn.execute(
-            insert(Visitor).values(id=visitor_id, created_at=utcnow(), user_agent=(user_agent or "")[:500] or None)
+            insert(Visitor).values(id=visitor_id, created_at=utcnow(), user_agent=scrub(user_agent, max_chars=500))
         )
     return {"id": visitor_id, "name": None, "email": None}, sign_visitor(visitor_id, ctx.settings.signing_key)
-
-
-def _clean_optional(value: object, field: str, max_len: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ChatRuleError("bad_request", f"{field}: must be a string", field=field)
-    value = " ".join(value.split())
-    if len(value) > max_len:
-        raise ChatRuleError("bad_request", f"{field}: must be at most {max_len} characters", field=field)
-    return value or None
 
 
 def check_visitor_update(fields: dict[str, object]) -> dict[str, str | None]:
     """Only the fields given are changed: `{"name": "Ann"}` keeps the e-mail we have."""
     values: dict[str, str | None] = {}
     if "name" in fields:
-        values["name"] = _clean_optional(fields["name"], "name", 100)
+        values["name"] = clean_optional_line(fields["name"], "name", max_chars=100)
     if "email" in fields:
-        email = _clean_optional(fields["email"], "email", 254)
-        if email and not EMAIL.match(email):
-            raise ChatRuleError("bad_request", "email: is not a valid e-mail address", field="email")
-        values["email"] = email
+        email = fields["email"]
+        blank = email is None or (isinstance(email, str) and not email.strip())
+        values["email"] = None if blank else parse_email_address(email, "email")
     return values
 
 
@@ -71,8 +57,8 @@ async def do_record_visit(*, ctx: Context, actor: VisitorActor, page: object) ->
             ("referrer", "referrer", 2000),
         ):
             value = page.get(key)
-            if isinstance(value, str):
-                values[column] = value[:limit] or None
+            if isinstance(value, str):  # sent by the browser, not typed: cleaned silently, never refused
+                values[column] = scrub(value, max_chars=limit)
     async with ctx.db.write() as conn:
         await conn.execute(update(Visitor).where(Visitor.id == actor.visitor_id).values(**values))
         row = (await conn.execute(select(Visitor).where(Visitor.id == actor.visitor_id))).first()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import clean_text, strip_controls
 
 
 class Scope(StrEnum):
@@ -43,15 +44,11 @@ FALLBACK_MAX = 100
 
 
 def _text(value: object, field: str, *, max_len: int, one_line: bool) -> str:
-    if not isinstance(value, str):
-        raise ChatRuleError("bad_request", f"{field}: must be a string", field=field)
-    value = value.strip()
-    if "\x00" in value or (one_line and any(ch in value for ch in "\r\n")):
-        raise ChatRuleError(
-            "bad_request",
-            f"{field}: must be a single line" if one_line else f"{field}: must not contain NUL",
-            field=field,
-        )
+    value = clean_text(value, field, multiline=True).strip()  # NUL: a 400; other controls removed
+    if one_line and any(ch in value for ch in "\r\n"):
+        raise ChatRuleError("bad_request", f"{field}: must be a single line", field=field)
+    if one_line:
+        value = strip_controls(value)  # and the bidi controls
     if not value:
         raise ChatRuleError("bad_request", f"{field}: must not be empty", field=field)
     if len(value) > max_len:

@@ -46,7 +46,9 @@ def check_message_text(text: object, *, max_chars: int) -> str:
         raise ChatRuleError("bad_request", "text: must be a string", field="text")
     if "\x00" in text:
         raise ChatRuleError("bad_request", "text: must not contain NUL characters", field="text")
-    stripped = text.strip()
+    from frontdesk.domain.text import strip_controls  # text.py imports this module
+
+    stripped = strip_controls(text, multiline=True).strip()  # other control characters go (security.md)
     if not stripped:
         raise ChatRuleError("bad_request", "text: must not be empty", field="text")
     if len(stripped) > max_chars:

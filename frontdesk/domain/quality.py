@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import clean_line, clean_text, strip_controls
 
 SCORE_MIN, SCORE_MAX = 0, 5
 MAX_CRITERIA = 20
@@ -30,17 +31,17 @@ def check_criteria(items: object) -> list[dict[str, Any]]:
         where = f"criteria[{i}]"
         if not isinstance(item, dict):
             raise _bad("must be an object with name and weight", where)
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60 or "\x00" in name:
+        name = clean_line(item.get("name"), f"{where}.name")  # NUL: a 400; controls and bidi removed
+        if not name or len(name) > 60:
             raise _bad("must be 1 to 60 characters", f"{where}.name")
-        name = " ".join(name.split())
         if name.casefold() in seen:
             raise _bad(f"{name!r} appears twice", f"{where}.name")
         seen.add(name.casefold())
         description = item.get("description", "")
         if description is None:
             description = ""
-        if not isinstance(description, str) or len(description) > 300 or "\x00" in description:
+        description = clean_text(description, f"{where}.description", multiline=True)
+        if len(description) > 300:
             raise _bad("must be at most 300 characters", f"{where}.description")
         weight = item.get("weight", 1)
         if (
@@ -100,6 +101,7 @@ def check_comment(text: object, *, field: str = "comment", max_chars: int = MAX_
         return ""
     if not isinstance(text, str) or "\x00" in text:
         raise _bad("must be text without NUL characters", field)
+    text = strip_controls(text, multiline=True)
     if len(text) > max_chars or (required and not text.strip()):
         size = f"1 to {max_chars}" if required else f"at most {max_chars}"
         raise _bad(f"must be {size} characters", field)

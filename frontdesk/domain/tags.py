@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import clean_line
 
 NAME_MAX_CHARS = 40
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -14,12 +15,10 @@ FIELDS = ("name", "colour")
 
 
 def check_tag_name(value: object) -> str:
-    if not isinstance(value, str):
-        raise ChatRuleError("bad_request", "name: must be a string", field="name")
-    name = " ".join(value.split())  # one line, single spaces: "VIP " and "VIP" are one tag
+    name = clean_line(value, "name")  # one line, single spaces: "VIP " and "VIP" are one tag
     if not name:
         raise ChatRuleError("bad_request", "name: must not be empty", field="name")
-    if len(name) > NAME_MAX_CHARS or "\x00" in name:
+    if len(name) > NAME_MAX_CHARS:
         raise ChatRuleError("bad_request", f"name: must be at most {NAME_MAX_CHARS} characters", field="name")
     return name
 

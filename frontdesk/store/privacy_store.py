@@ -141,7 +141,7 @@ async def delete_tickets_of_visitor(conn: AsyncConnection, visitor_id: str, emai
 
 async def delete_old_mail(conn: AsyncConnection, cutoff: datetime, limit: int) -> int:
     """Sent (or given-up) e-mail created before the cutoff: it holds transcripts and messages."""
-    done = or_(MailOutbox.sent_at.is_not(None), MailOutbox.attempts >= MAIL_GAVE_UP)
+    done = or_(MailOutbox.sent_at.is_not(None), MailOutbox.failed_at.is_not(None), MailOutbox.attempts >= MAIL_GAVE_UP)
     ids = select(MailOutbox.id).where(MailOutbox.created_at < cutoff, done).order_by(MailOutbox.id).limit(limit)
     found = list((await conn.execute(ids)).scalars())
     if not found:
