@@ -19,6 +19,7 @@ from frontdesk import __version__
 from frontdesk.actions.context import Context
 from frontdesk.actions.group_commit import GroupCommitWriter
 from frontdesk.actions.routing import Router
+from frontdesk.api import accounts as accounts_api
 from frontdesk.api import archive as archive_api
 from frontdesk.api import attachments as attachments_api
 from frontdesk.api import canned as canned_api
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         tickets.router,
         canned_api.router,
+        accounts_api.router,
         desk_api.router,
         attachments_api.router,
         profile_api.router,

@@ -13,6 +13,7 @@ import sys
 
 from frontdesk.actions import users
 from frontdesk.actions.context import Context
+from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -24,9 +25,17 @@ from frontdesk.store.migrate import upgrade
 
 async def _with_ctx(settings: Settings, fn):  # type: ignore[no-untyped-def]
     db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
+    # With Redis, what a command publishes (a revocation: password, token revoke) reaches every
+    # node's sockets; without it there is no bus to reach a running server through.
+    bus: EventBus = InProcessBus()
+    if settings.redis_url:
+        from frontdesk.bus.redis import RedisBus
+
+        bus = RedisBus(settings.redis_url)  # publish only: never started
     try:
-        return await fn(Context(db=db, settings=settings, bus=InProcessBus()))
+        return await fn(Context(db=db, settings=settings, bus=bus))
     finally:
+        await bus.close()
         await db.dispose()
 
 
@@ -91,11 +100,19 @@ def main(argv: list[str] | None = None) -> None:
     password = user.add_parser("password", help="set a user's password")
     password.add_argument("--email", required=True)
     password.add_argument("--password")
+    password.add_argument(
+        "--keep-tokens", action="store_true", help="keep the user's API tokens working (default: revoke them)"
+    )
 
-    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="subcommand", required=True)
     token_create = token.add_parser("create", help="create an API token (printed alone on the last line)")
     token_create.add_argument("--user", required=True, help="the user's e-mail")
     token_create.add_argument("--label")
+    token_create.add_argument("--expires-days", type=int, help="the token stops working after this many days")
+    token_list = token.add_parser("list", help="list API tokens (their ids, never the secrets)")
+    token_list.add_argument("--user", help="only this user's (e-mail)")
+    token_revoke = token.add_parser("revoke", help="revoke an API token by its id (from `token list`)")
+    token_revoke.add_argument("id")
 
     args = parser.parse_args(argv)
     settings = Settings()
@@ -125,15 +142,29 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(
                 _with_ctx(
                     settings,
-                    lambda ctx: users.do_set_password(ctx=ctx, email=args.email, password=_password(args.password)),
+                    lambda ctx: users.do_set_password(
+                        ctx=ctx, email=args.email, password=_password(args.password), keep_tokens=args.keep_tokens
+                    ),
                 )
             )
-            print("password changed; existing console sessions were ended")
+            ended = "console sessions" if args.keep_tokens else "console sessions and API tokens"
+            print(f"password changed; existing {ended} were ended")
+        elif args.command == "token" and args.subcommand == "list":
+            tokens = asyncio.run(_with_ctx(settings, lambda ctx: users.list_tokens_cli(ctx=ctx, email=args.user)))
+            print("id\tuser\tlabel\tcreated\texpires\tlast used")
+            for t in tokens:
+                cells = (t["user"]["email"], t["label"], t["created_at"], t["expires_at"], t["last_used_at"])
+                print("\t".join([t["id"], *(c or "-" for c in cells)]))
+        elif args.command == "token" and args.subcommand == "revoke":
+            asyncio.run(_with_ctx(settings, lambda ctx: users.do_revoke_token_cli(ctx=ctx, token_id=args.id)))
+            print(f"token {args.id} revoked")
         elif args.command == "token":
             secret = asyncio.run(
                 _with_ctx(
                     settings,
-                    lambda ctx: users.do_create_api_token(ctx=ctx, email=args.user, label=args.label),
+                    lambda ctx: users.do_create_api_token(
+                        ctx=ctx, email=args.user, label=args.label, expires_days=args.expires_days
+                    ),
                 )
             )
             print("API token (shown once; use it as 'Authorization: Bearer TOKEN'):")

@@ -1,4 +1,5 @@
-"""Background jobs: offer expiry, e-mail delivery, retention, presence sweeps and a routing sweep.
+"""Background jobs: offer expiry, e-mail delivery, retention, expired sessions and API tokens
+(their sockets closed), presence sweeps and a routing sweep.
 
 Jobs that act on the shared database run on one node of a cluster at a time: the holder of the
 `jobs` lease, renewed on every pass and taken over when it lapses. Jobs that act on this node's
@@ -19,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from frontdesk.actions import mail, retention, routing
+from frontdesk.actions import mail, retention, routing, users
 from frontdesk.actions.context import Context
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
@@ -86,6 +87,7 @@ class Jobs:
             await self._job("offer expiry", routing.expire_offers, ctx)
             await self._job("mail", mail.send_due_mail, ctx)
             await self._job("retention", self._retention)
+            await self._job("expired credentials", users.end_expired_credentials, ctx)
             if self.passes % 5 == 0:
                 # a safety net: nothing waits because a kick was lost
                 await self._job("routing kick", self._kick)

@@ -46,7 +46,10 @@ RULES: dict[str, frozenset[str]] = {
     "department.members": _LEADS,
     "user.list": _ALL,
     "user.update": _LEADS,  # e.g. an agent's maximum of concurrent chats
-    "user.manage": frozenset({"admin"}),
+    "user.manage": frozenset({"admin"}),  # create, deactivate, reactivate users; set their passwords
+    "user.rename": frozenset({"admin"}),  # another user's name (the one visitors see); yours: /api/v1/profile
+    "token.manage_own": _ALL,  # list, create and revoke your own API tokens
+    "token.manage": frozenset({"admin"}),  # everyone's API tokens
     "settings.manage": frozenset({"admin"}),
     "ticket.read": _ALL,
     "ticket.update": _ALL,
@@ -155,7 +158,13 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/settings/widget"): "settings.manage",
     ("GET", "/api/v1/users"): "user.list",
     ("POST", "/api/v1/users"): "user.manage",
-    ("PATCH", "/api/v1/users/{user_id}"): "user.update",
+    ("PATCH", "/api/v1/users/{user_id}"): "user.update",  # `name`: user.rename too
+    ("POST", "/api/v1/users/{user_id}/deactivate"): "user.manage",
+    ("POST", "/api/v1/users/{user_id}/reactivate"): "user.manage",
+    ("PUT", "/api/v1/users/{user_id}/password"): "user.manage",
+    ("GET", "/api/v1/tokens"): "token.manage_own",  # `user_id` of someone else: token.manage
+    ("POST", "/api/v1/tokens"): "token.manage_own",
+    ("DELETE", "/api/v1/tokens/{token_id}"): "token.manage_own",  # someone else's: token.manage
     ("GET", "/api/v1/tickets"): "ticket.read",
     ("POST", "/api/v1/tickets/{ticket_id}/done"): "ticket.update",
     ("GET", "/api/v1/canned"): "canned.use",

@@ -197,6 +197,8 @@ async def do_delete_visitor_data(*, ctx: Context, actor: AgentActor, visitor_id:
         await privacy_store.delete_visitors(conn, [visitor_id])
         # No name or e-mail in the log: it outlives the data it describes.
         await record_audit(conn, actor, "visitor.delete", ("visitor", visitor_id), counts)
-        # Their open widgets forget the transcript they hold and start afresh.
+        # Their open widgets forget the transcript they hold and start afresh: told so, then their
+        # sockets are closed with 4001 on every node (the widget drops its token on that code).
         outbox.add([audience.visitor_topic(visitor_id)], {"type": "visitor.forgotten"})
+        outbox.add([audience.visitor_topic(visitor_id)], audience.revocation(None))
     return {"visitor_id": visitor_id, "deleted": counts}

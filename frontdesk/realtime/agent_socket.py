@@ -57,25 +57,31 @@ class AgentSession(SocketSession):
     async def start(self) -> None:
         cookie = self.ws.cookies.get(SESSION_COOKIE)
         await self.ws.accept()
+        secret: str | None
         if cookie:
             if not same_origin(self.ws):
                 await self.close(ORIGIN_REFUSED, "origin not allowed")
                 return
-            found = await users.resolve_credential(ctx=self.ctx, secret=cookie, kind="session")
+            secret, kind = cookie, "session"
         else:
             hello = await self.receive_hello()
             token = hello.get("token") if hello else None
-            found = (
-                await users.resolve_credential(ctx=self.ctx, secret=token, kind="api")
-                if isinstance(token, str)
-                else None
-            )
+            secret, kind = (token if isinstance(token, str) else None), "api"
+        found = await users.resolve_credential(ctx=self.ctx, secret=secret, kind=kind) if secret else None
         if found is None:
             await self.close(UNAUTHORIZED, "log in again")
             return
         self.actor = found[0]
         self.channel.label = f"agent:{self.actor.id}"
+        # The credential is resolved once: revoking it later is pushed to the agent's topic, which
+        # closes this socket (realtime/hub.Hub.revoke). Subscribed first, then resolved once more,
+        # so a revocation committed meanwhile is not missed.
+        self.channel.credential = users.credential_id(secret)  # type: ignore[arg-type]
         self.hub.subscribe(self.channel, audience.agent_topic(self.actor.id))
+        if await users.resolve_credential(ctx=self.ctx, secret=secret, kind=kind) is None:  # type: ignore[arg-type]
+            self.hub.drop(self.channel)
+            await self.close(UNAUTHORIZED, "log in again")
+            return
         for department_id in await reads.watched_departments(ctx=self.ctx, actor=self.actor):
             self.hub.subscribe(self.channel, audience.queue_topic(department_id))
         await self.following.start()

@@ -2,7 +2,12 @@
 
 Delivery never awaits a client: each socket has a bounded queue drained by its own writer task.
 A socket whose queue is full is closed with 4000 so its client reconnects and resyncs from the
-database, instead of slowing everyone else down."""
+database, instead of slowing everyone else down.
+
+A revocation frame (`domain/audience.revocation`) is not delivered but acted on: the hub closes
+the topic's sockets opened with one of the frame's credentials (all of them when it names none)
+with 4001, on every node, since it arrives through the bus like any frame
+(docs/architecture/security.md, "Revocation")."""
 
 from __future__ import annotations
 
@@ -14,11 +19,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
+import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
 log = logging.getLogger(__name__)
 
 RESYNC = 4000
+REVOKED = 4001  # the credential is gone: the console logs in again, the widget starts over
+REVOKE_PREFIX = '{"type":"revoke"'  # how audience.revocation() serialises (orjson keeps key order)
 # Socket ids are unique across the cluster: a node prefix and a counter.
 _NODE_PREFIX = uuid.uuid4().hex[:8]
 _socket_numbers = itertools.count(1)
@@ -27,7 +35,19 @@ _socket_numbers = itertools.count(1)
 class SocketChannel:
     """The outgoing side of one WebSocket."""
 
-    __slots__ = ("ws", "queue", "topics", "close_code", "_writer", "label", "on_overflow", "inspect", "id")
+    __slots__ = (
+        "ws",
+        "queue",
+        "topics",
+        "close_code",
+        "_writer",
+        "label",
+        "on_overflow",
+        "inspect",
+        "id",
+        "credential",
+        "flush",
+    )
 
     def __init__(
         self, ws: WebSocket, *, queue_size: int, label: str = "", on_overflow: Callable[[], None] | None = None
@@ -43,6 +63,10 @@ class SocketChannel:
         # Sees each payload before it is queued (a supervisor's socket following chats it
         # learns of from the frames themselves: realtime/following.py); None for most sockets.
         self.inspect: Callable[[str], None] | None = None
+        # The public id of the session or API token the socket was opened with (agents), so a
+        # revocation can end one session's sockets; None for visitors.
+        self.credential: str | None = None
+        self.flush = False  # on close: send what was queued before it first (a revocation)
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._drain(), name=f"ws-writer {self.label}")
@@ -60,10 +84,12 @@ class SocketChannel:
                 self.on_overflow()
             self.close(RESYNC)
 
-    def close(self, code: int) -> None:
-        """Ask the writer to close the socket after what it is sending now."""
+    def close(self, code: int, *, flush: bool = False) -> None:
+        """Ask the writer to close the socket after what it is sending now (with `flush`: after
+        what was queued before; nothing offered from now on is sent either way)."""
         if self.close_code is None:
             self.close_code = code
+            self.flush = flush
             with contextlib.suppress(asyncio.QueueFull):
                 self.queue.put_nowait(None)
             if self.queue.full() and self._writer is not None:
@@ -73,7 +99,7 @@ class SocketChannel:
         try:
             while True:
                 payload = await self.queue.get()
-                if payload is None or self.close_code is not None:
+                if payload is None or (self.close_code is not None and not self.flush):
                     break
                 await self.ws.send_text(payload)
         except asyncio.CancelledError:
@@ -121,6 +147,9 @@ class Hub:
         if handler is not None:
             handler(payload)
             return
+        if payload.startswith(REVOKE_PREFIX):
+            self.revoke(topic, payload)
+            return
         members = self._topics.get(topic)
         if not members:
             if "!" in topic:  # audience.except_socket: everyone of the topic but the sender's socket
@@ -133,6 +162,16 @@ class Hub:
         for channel in tuple(members):
             channel.offer(payload)
         self.delivered += len(members)
+
+    def revoke(self, topic: str, payload: str) -> None:
+        """Close the topic's sockets opened with a revoked credential (any, when none is named)."""
+        try:
+            credentials = orjson.loads(payload).get("credentials")
+        except (orjson.JSONDecodeError, AttributeError):
+            return
+        for channel in tuple(self._topics.get(topic, ())):
+            if credentials is None or channel.credential in credentials:
+                channel.close(REVOKED, flush=True)  # what came before it (visitor.forgotten) still goes
 
     def channels(self) -> set[SocketChannel]:
         return {c for members in self._topics.values() for c in members}

@@ -132,8 +132,8 @@ class SocketSession:
         try:
             while True:
                 message = await self.ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
+                if message["type"] == "websocket.disconnect" or self.channel.close_code is not None:
+                    break  # closed by us meanwhile (revoked, fell behind): nothing more is handled
                 text = message.get("text")
                 if text is None:
                     self.bad_frame("bad_request", "binary frames are not supported")

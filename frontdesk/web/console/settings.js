@@ -296,7 +296,8 @@ export class SettingsPage {
         h('thead', null, h('tr', null,
           h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col' }, 'Status'),
           h('th', { scope: 'col' }, 'Departments'), h('th', { scope: 'col', class: 'num' }, 'Chats'),
-          h('th', { scope: 'col', class: 'num' }, 'Max chats'))),
+          h('th', { scope: 'col', class: 'num' }, 'Max chats'),
+          this.isAdmin() ? h('th', { scope: 'col' }, 'Access') : null)),
         h('tbody', null, users.flatMap((u) => this.agentRow(u, canEdit))));
     }
     // The table is rebuilt on every directory change; the form only when the departments it
@@ -378,7 +379,8 @@ export class SettingsPage {
       h('td', null, h('div', { class: 'who' },
         h('span', { class: 'pick-av' }, avatar(u.name || u.email, `agent-${u.id}`, 'md'), statusDot(status, 'sdot-badge')),
         h('div', { class: 'who-text' },
-          h('div', { class: 'who-name' }, u.name || u.email, me ? h('span', { class: 'chip' }, 'You') : null),
+          h('div', { class: 'who-name' }, u.name || u.email, me ? h('span', { class: 'chip' }, 'You') : null,
+            u.active === false ? h('span', { class: 'chip chip-warn', title: 'Cannot sign in; offered no chats' }, 'Deactivated') : null),
           h('div', { class: 'who-sub' }, u.email || '')))),
       h('td', null, h('span', { class: `role role-${u.role}` }, cap(u.role || 'agent'))),
       h('td', null, h('span', { class: `st st-${status}` }, statusDot(status), STATUS_LABELS[status])),
@@ -387,10 +389,35 @@ export class SettingsPage {
       h('td', { class: 'num' },
         h('div', { class: 'max-cell' }, max,
           state.busy ? h('span', { class: 'spinner spinner-xs' }) : null,
-          state.saved ? h('span', { class: 'saved', role: 'status', 'aria-label': 'Saved', title: 'Saved' }, icon('check', 14)) : null)));
+          state.saved ? h('span', { class: 'saved', role: 'status', 'aria-label': 'Saved', title: 'Saved' }, icon('check', 14)) : null)),
+      this.isAdmin() ? h('td', null, me ? null : this.accessButton(u, state)) : null);
     if (!state.error) return [row];
-    return [row, h('tr', { class: 'row-msg' }, h('td', { colspan: '6' },
+    return [row, h('tr', { class: 'row-msg' }, h('td', { colspan: this.isAdmin() ? '7' : '6' },
       h('div', { class: 'field-msg', id: `max-err-${u.id}`, role: 'alert' }, icon('alert', 13), h('span', null, state.error))))];
+  }
+
+  /** Admins: deactivate a user (their sessions, API tokens and open consoles end at once) or
+   * reactivate them (docs/api.md, "Users"). */
+  accessButton(u, state) {
+    const active = u.active !== false;
+    const label = active ? 'Deactivate' : 'Reactivate';
+    return h('button', {
+      class: `btn btn-sm ${active ? 'btn-secondary' : 'btn-primary'}`, type: 'button', disabled: !!state.busy,
+      'aria-label': `${label} ${u.name || u.email}`,
+      onclick: async () => {
+        if (active && !window.confirm(`Deactivate ${u.name || u.email}? They are signed out everywhere at once, their API tokens stop working, and they are offered no more chats.`)) return;
+        this.agentsState.set(u.id, { busy: true });
+        this.renderAgents();
+        try {
+          const r = await post(`/api/v1/users/${u.id}/${active ? 'deactivate' : 'reactivate'}`);
+          this.agentsState.delete(u.id);
+          this.app.directory.putUser({ ...u, active: r.user.active, status: active ? 'offline' : u.status });
+        } catch (err) {
+          this.agentsState.set(u.id, { error: err.message, value: u.max_chats });
+          this.renderAgents();
+        }
+      },
+    }, label);
   }
 
   addAgentCard() {

@@ -88,6 +88,7 @@ export function openTransferDialog(app, conv) {
       const assigneeId = s.assignee && s.assignee.id;
       const rank = { online: 0, away: 1, offline: 2 };
       const users = dir.users
+        .filter((u) => u.active !== false) // deactivated users can take no chats
         .filter((u) => Number(u.id) !== Number(me.id) && Number(u.id) !== Number(assigneeId))
         .map((u) => ({ u, st: availability(u) }))
         .sort((a, b) => rank[a.st] - rank[b.st] || String(a.u.name).localeCompare(String(b.u.name)));
