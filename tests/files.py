@@ -30,6 +30,24 @@ def png(width: int = 64, height: int = 48, colour: tuple[int, int, int] = (47, 9
     )
 
 
+def huge_png(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A valid black-and-white PNG (1 bit a pixel) with a huge canvas: its rows compress to a few
+    tens of KB, yet a browser decodes it to width × height × 4 bytes (1.6 GB for the default)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    idat = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
 def jpeg_header(width: int = 640, height: int = 480) -> bytes:
     """The start of a JPEG: SOI, an APP0 (JFIF) segment, then a baseline frame header."""
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"

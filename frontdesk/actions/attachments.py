@@ -34,7 +34,17 @@ from frontdesk.domain.chat_rules import (
     check_retry_is_yours,
     preview,
 )
-from frontdesk.domain.file_types import HEAD_BYTES, IMAGE_KINDS, KINDS, human_size, safe_name, sniff, text_kind
+from frontdesk.domain.file_types import (
+    HEAD_BYTES,
+    IMAGE_KINDS,
+    INLINE_MAX_PIXELS,
+    KINDS,
+    human_size,
+    safe_name,
+    shown_inline,
+    sniff,
+    text_kind,
+)
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store
 from frontdesk.store.files import FileStorage, new_file_id, storage_for, valid_file_id
@@ -43,7 +53,6 @@ from frontdesk.wire import event_payload
 log = logging.getLogger(__name__)
 
 NO_FILE = "No such file in this chat."
-MAX_IMAGE_SIDE = 20_000  # larger is a decompression bomb, not a photo
 
 
 @dataclass
@@ -72,6 +81,7 @@ class CheckedFile:
     size: int
     width: int | None
     height: int | None
+    inline: bool = False  # an image small enough to show (domain/file_types.shown_inline)
 
     @property
     def content_type(self) -> str:
@@ -79,7 +89,8 @@ class CheckedFile:
 
     @property
     def image(self) -> bool:
-        return self.kind in IMAGE_KINDS
+        """Shown as an image: false for an image over the pixel limit (then a file to download)."""
+        return self.inline
 
     def describe(self, file_id: str) -> dict[str, Any]:
         """`data.attachment` of the message that carries it."""
@@ -90,7 +101,7 @@ class CheckedFile:
             "type": self.content_type.split(";")[0],
             "image": self.image,
         }
-        if self.image:
+        if self.kind in IMAGE_KINDS:
             out["width"], out["height"] = self.width, self.height
         return out
 
@@ -104,10 +115,11 @@ class StoredFile:
     content_type: str
     size: int
     storage: FileStorage
+    inline: bool = True  # False: an image too large to show, served as a download
 
     @property
     def image(self) -> bool:
-        return self.content_type in {KINDS[k].content_type for k in IMAGE_KINDS}
+        return self.inline and self.content_type in {KINDS[k].content_type for k in IMAGE_KINDS}
 
     def chunks(self) -> AsyncIterator[bytes]:
         return self.storage.chunks(self.id)
@@ -135,8 +147,16 @@ def _read_head(path: Path) -> tuple[bytes, list[str] | None]:
     return head, names
 
 
-async def check_file(upload: Upload, *, allowed_kinds: list[str] | frozenset[str], max_bytes: int) -> CheckedFile:
-    """What the upload really is, judged from its bytes, or a ChatRuleError naming the reason."""
+async def check_file(
+    upload: Upload,
+    *,
+    allowed_kinds: list[str] | frozenset[str],
+    max_bytes: int,
+    max_pixels: int = INLINE_MAX_PIXELS,
+) -> CheckedFile:
+    """What the upload really is, judged from its bytes, or a ChatRuleError naming the reason.
+    An image's width and height come from its header (domain/file_types.sniff); one of more than
+    `max_pixels` is kept as a file, not shown inline."""
     if upload.size == 0:
         raise ChatRuleError("bad_request", "file: is empty", field="file")
     if upload.size > max_bytes:
@@ -150,10 +170,9 @@ async def check_file(upload: Upload, *, allowed_kinds: list[str] | frozenset[str
             f"file: this is {sniffed.label}, which is not accepted here (accepted: {accepted})",
             field="file",
         )
-    if sniffed.width and max(sniffed.width, sniffed.height or 0) > MAX_IMAGE_SIDE:
-        raise ChatRuleError("bad_request", f"file: images may be at most {MAX_IMAGE_SIDE} pixels wide", field="file")
     name = safe_name(upload.filename, sniffed.kind)
-    return CheckedFile(sniffed.kind, name, upload.size, sniffed.width, sniffed.height)
+    inline = shown_inline(sniffed.kind, sniffed.width, sniffed.height, max_pixels)
+    return CheckedFile(sniffed.kind, name, upload.size, sniffed.width, sniffed.height, inline)
 
 
 def _client_id(upload: Upload) -> str:
@@ -167,7 +186,10 @@ async def do_send_visitor_file(*, ctx: Context, actor: VisitorActor, upload: Upl
     try:
         cid = _client_id(upload)
         checked = await check_file(
-            upload, allowed_kinds=ctx.settings.attachment_types, max_bytes=ctx.settings.attachment_max_bytes
+            upload,
+            allowed_kinds=ctx.settings.attachment_types,
+            max_bytes=ctx.settings.attachment_max_bytes,
+            max_pixels=ctx.settings.image_max_pixels,
         )
 
         async def write(conn, outbox, file_id: str):  # type: ignore[no-untyped-def]
@@ -197,7 +219,10 @@ async def do_send_agent_file(*, ctx: Context, actor: AgentActor, chat_id: int, u
         require(actor.role, "chat.reply")
         cid = _client_id(upload)
         checked = await check_file(
-            upload, allowed_kinds=ctx.settings.attachment_types, max_bytes=ctx.settings.attachment_max_bytes
+            upload,
+            allowed_kinds=ctx.settings.attachment_types,
+            max_bytes=ctx.settings.attachment_max_bytes,
+            max_pixels=ctx.settings.image_max_pixels,
         )
 
         async def write(conn, outbox, file_id: str):  # type: ignore[no-untyped-def]
@@ -320,7 +345,12 @@ def _stored(ctx: Context, row: Any) -> StoredFile:
     files = storage(ctx)
     if not files.exists(row.id):
         raise ChatRuleError("not_found", "The file is no longer available.")
-    return StoredFile(row.id, row.name, row.content_type, row.size, files)
+    inline = shown_inline(_kind_of(row.content_type), row.width, row.height, ctx.settings.image_max_pixels)
+    return StoredFile(row.id, row.name, row.content_type, row.size, files, inline)
+
+
+def _kind_of(content_type: str) -> str | None:
+    return next((k for k, v in KINDS.items() if v.content_type == content_type), None)
 
 
 async def delete_files(ctx: Context, file_ids: list[str]) -> None:

@@ -53,6 +53,7 @@ KINDS: dict[str, Kind] = {
     )
 }
 IMAGE_KINDS = frozenset(k for k, v in KINDS.items() if v.image)
+INLINE_MAX_PIXELS = 25_000_000  # the default of FRONTDESK_IMAGE_MAX_PIXELS
 HEAD_BYTES = 64 * 1024  # what sniff() wants to see: enough for a JPEG's size behind its EXIF block
 
 
@@ -89,6 +90,14 @@ def sniff(head: bytes, *, zip_names: list[str] | None = None) -> Sniffed:
             return Sniffed("xlsx", KINDS["xlsx"].label)
         return Sniffed("zip", KINDS["zip"].label)
     return _text(head)
+
+
+def shown_inline(kind: str | None, width: int | None, height: int | None, max_pixels: int = INLINE_MAX_PIXELS) -> bool:
+    """Whether a file may be shown as an image (an <img>, served `inline`): a raster image whose
+    size is known and at most `max_pixels` (width × height). A browser decodes an image to 4
+    bytes a pixel whatever the file's size: a 1 MB PNG of 20,000 × 20,000 is 1.6 GB decoded.
+    Larger images are kept, as files to download."""
+    return kind in IMAGE_KINDS and bool(width) and bool(height) and width * height <= max_pixels  # type: ignore[operator]
 
 
 def _image(kind: str, size: tuple[int, int] | None) -> Sniffed:

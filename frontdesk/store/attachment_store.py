@@ -57,6 +57,8 @@ async def chat_attachment(conn: AsyncConnection, file_id: str) -> Any | None:
             Attachment.name,
             Attachment.content_type,
             Attachment.size,
+            Attachment.width,
+            Attachment.height,
             Chat.visitor_id,
             Chat.assignee_id,
             Chat.department_id,

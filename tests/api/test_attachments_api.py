@@ -273,3 +273,30 @@ async def test_agents_photo_and_title_are_shown_to_the_visitor_when_they_join(se
         assert (await http.get(url)).status_code == 404
     await again.close()
     await agent.close()
+
+
+async def test_an_image_too_large_to_show_is_kept_as_a_download(server):
+    """20,000 × 20,000 pixels in a small file: accepted, but never marked for inline display nor
+    served inline (a browser would decode it to 1.6 GB); its size is still reported."""
+    visitor, agent, chat_id = await chat_with(server)
+    data = files.huge_png(20_000, 20_000)
+    assert len(data) < 1024 * 1024
+    r = await visitor_upload(server, visitor, data, "scan.png")
+    assert r.status_code == 201, r.text
+    att = r.json()["event"]["data"]["attachment"]
+    assert (att["type"], att["image"], att["width"], att["height"]) == ("image/png", False, 20_000, 20_000)
+    seen = await agent.socket.wait_type("event", chat_id=chat_id, seq=r.json()["event"]["seq"])
+    assert seen["data"]["attachment"]["image"] is False
+    got = await agent.http.get(f"/api/v1/chats/{chat_id}/attachments/{att['id']}")
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        mine = await http.get(f"/api/v1/widget/attachments/{att['id']}", headers={"X-Visitor-Token": visitor.token})
+    assert mine.status_code == 200 and mine.headers["content-disposition"].startswith("attachment;")
+    # The chat's history says the same to a client that loads it later.
+    history = await agent.http.get(f"/api/v1/chats/{chat_id}/messages")
+    [stored] = [e for e in history.json()["events"] if (e.get("data") or {}).get("attachment")]
+    assert stored["data"]["attachment"]["image"] is False
+    await visitor.close()
+    await agent.close()

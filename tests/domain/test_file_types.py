@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frontdesk.domain.file_types import KINDS, MAX_NAME, human_size, safe_name, sniff, text_kind
+from frontdesk.domain.file_types import KINDS, MAX_NAME, human_size, safe_name, shown_inline, sniff, text_kind
 from tests import files
 
 
@@ -105,3 +105,12 @@ def test_human_size():
     assert human_size(10 * 1024 * 1024) == "10 MB"
     assert human_size(1536 * 1024) == "1.5 MB"
     assert human_size(2048) == "2 KB"
+
+
+def test_only_images_within_the_pixel_limit_are_shown_inline():
+    huge = sniff(files.huge_png(20_000, 20_000))
+    assert (huge.kind, huge.width, huge.height) == ("png", 20_000, 20_000)
+    assert not shown_inline(huge.kind, huge.width, huge.height)
+    assert shown_inline("png", 5000, 5000) and not shown_inline("png", 5000, 5001)
+    assert shown_inline("jpeg", 100, 100, max_pixels=10_000) and not shown_inline("jpeg", 101, 100, max_pixels=10_000)
+    assert not shown_inline("pdf", 10, 10) and not shown_inline("png", None, None)
