@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hmac
 import logging
 import os
 import socket
@@ -36,7 +35,7 @@ from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.jobs import Jobs
-from frontdesk.observability import LAG_TOPIC, Metrics, readiness, render_metrics
+from frontdesk.observability import LAG_TOPIC, Metrics, metrics_refusal, readiness, render_metrics
 from frontdesk.realtime.agent_socket import agent_socket
 from frontdesk.realtime.hub import RESYNC, Hub
 from frontdesk.realtime.presence import Presence, RedisPresence
@@ -174,10 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint(request: Request) -> Response:
         token = settings.metrics_token
-        if token is not None:
-            sent = request.headers.get("authorization", "")
-            if not hmac.compare_digest(sent.encode(), f"Bearer {token.get_secret_value()}".encode()):
-                return JSONResponse({"error": {"code": "unauthorized", "message": "Bearer token required."}}, 401)
+        refused = metrics_refusal(request.scope, token.get_secret_value() if token is not None else None)
+        if refused is not None:
+            status, code, message = refused
+            return JSONResponse({"error": {"code": code, "message": message}}, status)
         state = request.app.state
         body = await render_metrics(state.ctx, state.metrics, state.hub)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

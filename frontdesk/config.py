@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -88,11 +89,14 @@ class Settings(BaseSettings):
     def signing_key(self) -> bytes:
         if self.secret_key:
             return self.secret_key.encode()
+        from frontdesk.store.files import create_private, make_private, private_dir
+
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            private_dir(self.data_dir)
+            with contextlib.suppress(FileExistsError), create_private(path) as f:  # mode 600 from the start
+                f.write(secrets.token_urlsafe(48).encode())
+        make_private(path)
         return path.read_text().strip().encode()
 
     def origin_allowed(self, origin: str | None) -> bool:

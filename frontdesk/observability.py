@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hmac
+import ipaddress
 import time
 from typing import Any
 
@@ -75,6 +77,30 @@ class Metrics:
     def observe_lag(self, payload: str) -> None:
         with contextlib.suppress(ValueError):
             self.bus_lag.set(max(0.0, time.time() - float(payload)))
+
+
+FORWARDED_HEADERS = (b"x-forwarded-for", b"x-real-ip", b"forwarded")
+
+
+def metrics_refusal(scope: dict[str, Any], token: str | None) -> tuple[int, str, str] | None:
+    """Who may read /metrics: with FRONTDESK_METRICS_TOKEN set, whoever sends it as a Bearer
+    token; without one, only a direct request from this machine (a loopback peer and no
+    forwarding header: a request through a proxy, even one on loopback, carries one). Returns
+    (status, code, message) for a refusal, None when allowed."""
+    headers = scope.get("headers") or []
+    if token is not None:
+        sent = next((v for k, v in headers if k == b"authorization"), b"")
+        if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
+            return 401, "unauthorized", "Bearer token required (FRONTDESK_METRICS_TOKEN)."
+        return None
+    client = scope.get("client")
+    try:
+        loopback = client is not None and ipaddress.ip_address(client[0]).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or any(k in FORWARDED_HEADERS for k, _ in headers):
+        return 403, "forbidden", "Metrics are served to this machine only, unless FRONTDESK_METRICS_TOKEN is set."
+    return None
 
 
 async def render_metrics(ctx: Context, metrics: Metrics, hub: Any) -> bytes:

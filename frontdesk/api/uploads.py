@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from frontdesk.actions.attachments import Upload, too_large
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.store.files import create_private
 
 FIELD_LIMIT = 200  # bytes of a text field (client_id)
 OVERHEAD = 16 * 1024  # boundaries, part headers and small fields around the file
@@ -92,7 +93,7 @@ class _Receiver:
             if self.file is not None:
                 raise ChatRuleError("bad_request", "file: send one file per request", field="file")
             self.filename = options[b"filename"].decode("utf-8", "replace")  # browsers send UTF-8
-            self.file = open(self.temp, "wb")  # noqa: SIM115 — closed in part_end / cleanup
+            self.file = create_private(self.temp)  # mode 600; closed in part_end / cleanup
             self._part = "file"
         else:
             self._part = name if name and name not in self.fields else ""

@@ -7,6 +7,7 @@ their own connections (WAL lets them run beside the writer). On PostgreSQL both 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +30,19 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def private_sqlite_file(path: Path) -> None:
+    """The database file exists with mode 600 before SQLite opens it: SQLite gives its -wal and
+    -shm files the database file's mode. Files an older version left readable are chmod'ed."""
+    from frontdesk.store.files import create_private, make_private, private_dir
+
+    if not path.parent.exists():
+        private_dir(path.parent)
+    with contextlib.suppress(FileExistsError), create_private(path):
+        pass
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        make_private(path.with_name(path.name + suffix))
+
+
 class Database:
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> None:
         self.url = async_url(url)
@@ -37,7 +51,7 @@ class Database:
         if self.is_sqlite:
             path = make_url(self.url).database
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite_file(Path(path))
             self.write_engine = self._sqlite_engine(immediate=True, pool_size=1, echo=echo)
             self.read_engine = self._sqlite_engine(immediate=False, pool_size=4, echo=echo)
         else:

@@ -14,12 +14,35 @@ import secrets
 from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import anyio
 
 CHUNK = 64 * 1024
 _ID = re.compile(r"[A-Za-z0-9_-]{22,32}")
+FILE_MODE = 0o600  # what frontdesk writes under data_dir is its user's alone
+DIR_MODE = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner may enter (created when missing). The mode is set
+    explicitly, not left to the umask (`frontdesk serve` sets 077, a host process may not)."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o777 != DIR_MODE:
+        path.chmod(DIR_MODE)
+    return path
+
+
+def create_private(path: Path) -> BinaryIO:
+    """A new file (never an existing one) open for writing, readable by its owner only."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
+
+
+def make_private(path: Path) -> None:
+    """chmod 600 a file that someone else created (SQLite, a test), when it is there."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_mode & 0o777 != FILE_MODE:
+            path.chmod(FILE_MODE)
 
 
 def new_file_id() -> str:
@@ -60,14 +83,16 @@ class DiskStorage:
         return self.root / file_id[:2] / file_id
 
     def incoming(self) -> Path:
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(self.temp_dir)
         return self.temp_dir / f"{secrets.token_hex(12)}.part"
 
     async def keep(self, temp: Path, file_id: str) -> None:
         final = self.path(file_id)
 
         def move() -> None:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
+            make_private(temp)  # api/uploads.py creates it 600; this also covers other writers
             os.replace(temp, final)  # same file system: atomic
 
         await anyio.to_thread.run_sync(move)
