@@ -25,6 +25,7 @@ from frontdesk.api import canned as canned_api
 from frontdesk.api import chats, departments, errors, session, tickets, users, widget
 from frontdesk.api import desk as desk_api
 from frontdesk.api import mail as mail_api
+from frontdesk.api import openapi as openapi_document
 from frontdesk.api import privacy as privacy_api
 from frontdesk.api import profile as profile_api
 from frontdesk.api import satisfaction as satisfaction_api
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    openapi_document.install(app)  # the document says what the server does (api/openapi.py)
     for router in (
         session.router,
         chats.router,

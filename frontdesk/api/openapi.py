@@ -9,8 +9,9 @@ derived from the same tables the server obeys, so the document cannot drift from
 - the error codes each operation can answer: 400 where the request carries input; 401 for every
   route that needs a login and 403 for every route guarded by an action (both from
   permissions.ROUTE_RULES), and for writes a cookie session makes without its CSRF header;
-  404 where the path names something; 409 for writes; 413 where there is a body (64 KB) or an
-  upload; 429 where a rate limit applies (RATE_LIMITED); 503 everywhere (the database is away);
+  404 where the path, a query parameter or a body field names something (`*_id`,
+  `department`); 409 for writes; 413 where there is a body (64 KB) or an upload; 429 where a
+  rate limit applies (RATE_LIMITED); 503 everywhere (the database is away);
 - the security schemes (Bearer API token, session cookie, visitor token) per operation;
 - optional query parameters as their plain type (a query string cannot carry `null`);
 - uploads as `multipart/form-data`, and non-JSON answers (CSV, JSON Lines, HTML, text, files)
@@ -23,6 +24,7 @@ document and fails on any 5xx, undocumented status or content type, or body that
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -59,6 +61,8 @@ NO_CONFLICT = {
     ("PUT", "/api/v1/settings/widget"),
     ("PUT", "/api/v1/settings/privacy"),
 }
+# Public routes that check a credential anyway (a wrong password is a 401).
+CREDENTIAL_CHECKED = {("POST", "/api/v1/auth/login")}
 # Widget routes that need the visitor's token (X-Visitor-Token header).
 VISITOR_TOKEN = {
     ("POST", "/api/v1/widget/attachments"),
@@ -120,9 +124,27 @@ SECURITY_SCHEMES = {
 }
 
 
-def file_answer(media_type: str, description: str = "a file") -> dict[int | str, dict[str, Any]]:
-    """For `responses=` on a route whose 200 is not JSON: e.g. file_answer("text/csv")."""
-    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}}
+def file_answer(*media_types: str, description: str = "a file") -> dict[int | str, dict[str, Any]]:
+    """For `responses=` on a route whose 200 is not JSON: e.g. file_answer("text/csv"). The
+    media types without parameters (`text/csv`, not `text/csv; charset=utf-8`)."""
+    content = {m.split(";")[0].strip(): {"schema": {"type": "string", "format": "binary"}} for m in media_types}
+    return {200: {"description": description, "content": content}}
+
+
+# A parameter or body field that names a stored thing (an unknown one is a 404).
+NAMES_SOMETHING = re.compile(r"(\w+_)?ids?|department|user")
+
+
+def _names_something(op: dict[str, Any], path: str, schemas: dict[str, Any]) -> bool:
+    if "{" in path:
+        return True
+    if any(p.get("in") == "query" and NAMES_SOMETHING.fullmatch(p.get("name", "")) for p in op.get("parameters", [])):
+        return True
+    body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    ref = body.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        body = schemas.get(ref.rsplit("/", 1)[1], {})
+    return any(NAMES_SOMETHING.fullmatch(name) for name in body.get("properties", {}))
 
 
 def _rule(method: str, path: str) -> str | None:
@@ -151,7 +173,7 @@ def _error(code: str, headers: bool = False) -> dict[str, Any]:
     return answer
 
 
-def _fix_operation(method: str, path: str, op: dict[str, Any]) -> None:
+def _fix_operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, Any]) -> None:
     key = (method.upper(), path)
     rule = _rule(method, path)
     responses: dict[str, Any] = op.setdefault("responses", {})
@@ -191,11 +213,11 @@ def _fix_operation(method: str, path: str, op: dict[str, Any]) -> None:
     errors: dict[str, bool] = {}  # code -> with Retry-After
     if has_input:
         errors["400"] = False
-    if needs_login or key in VISITOR_TOKEN:
+    if needs_login or key in VISITOR_TOKEN or key in CREDENTIAL_CHECKED:
         errors["401"] = False
     if (rule in RULES) or (rule == "authenticated" and method in WRITE_METHODS) or key in WIDGET_ORIGIN_CHECKED:
         errors["403"] = False
-    if "{" in path:
+    if _names_something(op, path, schemas):
         errors["404"] = False
     if method in WRITE_METHODS and key not in NO_CONFLICT:
         errors["409"] = False
@@ -215,12 +237,12 @@ def _fix_operation(method: str, path: str, op: dict[str, Any]) -> None:
 
 def fix_document(schema: dict[str, Any]) -> dict[str, Any]:
     """Apply the corrections above to a document FastAPI generated (in place; returned)."""
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
             if method in {"get", "put", "post", "delete", "patch", "head", "options"}:
-                _fix_operation(method, path, op)
-    components = schema.setdefault("components", {})
-    schemas = components.setdefault("schemas", {})
+                _fix_operation(method, path, op, schemas)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     schemas["Error"] = ERROR_SCHEMA
@@ -246,4 +268,3 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
