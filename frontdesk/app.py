@@ -24,6 +24,7 @@ from frontdesk.api import attachments as attachments_api
 from frontdesk.api import canned as canned_api
 from frontdesk.api import chats, departments, errors, session, tickets, users, widget
 from frontdesk.api import desk as desk_api
+from frontdesk.api import docs as docs_api
 from frontdesk.api import mail as mail_api
 from frontdesk.api import openapi as openapi_document
 from frontdesk.api import privacy as privacy_api
@@ -109,8 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Self-hosted live chat for customer support. See docs/api.md and docs/protocol.md.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # our own page, with Swagger UI served from here (api/docs.py)
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     errors.install(app)
     openapi_document.install(app)  # the document says what the server does (api/openapi.py)
@@ -134,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         widget.router,
     ):
         app.include_router(router, dependencies=[Depends(refuse_nul)])  # NUL in a path or query: a 400
+    if settings.api_docs:
+        app.include_router(docs_api.router)
     app.add_api_websocket_route("/api/v1/widget/ws", visitor_socket)
     app.add_api_websocket_route("/api/v1/agent/ws", agent_socket)
 

@@ -131,10 +131,10 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("GET", "/console/static"): "public",
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
-    ("GET", "/metrics"): "public",  # or FRONTDESK_METRICS_TOKEN
+    ("GET", "/metrics"): "public",  # direct loopback requests only, or FRONTDESK_METRICS_TOKEN
     ("GET", "/api/v1/openapi.json"): "public",
-    ("GET", "/api/v1/docs"): "public",
-    ("GET", "/docs/oauth2-redirect"): "public",
+    ("GET", "/api/v1/docs"): "public",  # unless FRONTDESK_API_DOCS=false
+    ("GET", "/api/v1/docs/{asset}"): "public",  # Swagger UI's files, served from here
     ("POST", "/api/v1/auth/login"): "public",
     ("POST", "/api/v1/auth/logout"): "authenticated",
     ("GET", "/api/v1/auth/me"): "authenticated",
