@@ -403,12 +403,12 @@ async def list_tokens_cli(*, ctx: Context, email: str | None = None) -> list[dic
 async def end_expired_credentials(ctx: Context, *, limit: int = 500) -> int:
     """A job: delete sessions and API tokens past their expiry and close their sockets."""
     now = utcnow()
+    due = select(AuthSession.token_hash, AuthSession.user_id).where(AuthSession.expires_at < now).limit(limit)
+    async with ctx.db.read() as conn:  # most passes find nothing: no write transaction for them
+        if not (await conn.execute(due)).first():
+            return 0
     async with unit_of_work(ctx) as (conn, outbox):
-        rows = (
-            await conn.execute(
-                select(AuthSession.token_hash, AuthSession.user_id).where(AuthSession.expires_at < now).limit(limit)
-            )
-        ).all()
+        rows = (await conn.execute(due)).all()
         if not rows:
             return 0
         await conn.execute(delete(AuthSession).where(AuthSession.token_hash.in_([r.token_hash for r in rows])))

@@ -32,6 +32,8 @@ BODIES = {
     ("PUT", "/api/v1/settings/privacy"): {"retention_days": 0},
     ("POST", "/api/v1/users"): {"email": "perm@example.com", "name": "P", "password": "short"},
     ("PATCH", "/api/v1/users/{user_id}"): {"max_chats": 3},
+    ("PUT", "/api/v1/users/{user_id}/password"): {"password": "perm-test-password"},
+    ("POST", "/api/v1/tokens"): {"label": "perm-test"},
     ("PUT", "/api/v1/auth/me/status"): {"status": "online"},
     ("POST", "/api/v1/chats/{chat_id}/whispers"): {"text": "psst", "client_id": "perm-test-0003"},
     ("POST", "/api/v1/chats/{chat_id}/annotations"): {"seq": 1, "text": "note"},
