@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "frontdesk <frontdesk@localhost>"
+    transcript_mails_per_hour: int = Field(
+        100, ge=0, le=100_000, description="Transcript e-mails the whole site may queue in an hour (0: none)."
+    )
     # Attachments (docs/architecture/attachments.md): stored under data_dir/attachments.
     attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=1024**3, description="Largest file in a chat.")
     attachment_types: Annotated[list[str], NoDecode] = Field(

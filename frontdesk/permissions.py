@@ -32,7 +32,9 @@ _SUPERVISE = _MANAGERS | own_departments("supervisor")
 
 RULES: dict[str, frozenset[str]] = {
     "chat.list": _ALL,
-    "chat.read": _ALL,  # transcripts, including closed chats
+    # Reading a chat (frontdesk/domain/access.py): supervisors and agents their departments' chats
+    # and the chats they handled; anything else is 404. Lists are filtered the same way.
+    "chat.read": _MANAGERS | own_departments("supervisor", "agent"),
     "chat.accept": _ALL,
     "chat.reply": _ALL,  # and only in chats assigned to you (checked by the action)
     "chat.close": _ALL,  # your own chats; leads may close any
@@ -40,10 +42,11 @@ RULES: dict[str, frozenset[str]] = {
     "chat.accept_any_department": _LEADS,
     "chat.transfer": _ALL,  # your own chats
     "chat.transfer_any": _LEADS,
-    "chat.note": _ALL,
+    "chat.note": _ALL,  # in your own chats and chats you handled (checked by the action)
+    "chat.note_any": _SUPERVISE,  # in any chat of the departments you lead
     "department.read": _ALL,
     "department.manage": frozenset({"admin"}),
-    "department.members": _LEADS,
+    "department.members": _MANAGERS | own_departments("supervisor"),  # supervisors: agents' memberships only
     "user.list": _ALL,
     "user.update": _LEADS,  # e.g. an agent's maximum of concurrent chats
     "user.manage": frozenset({"admin"}),  # create, deactivate, reactivate users; set their passwords
@@ -60,8 +63,6 @@ RULES: dict[str, frozenset[str]] = {
     "audit.read": _MANAGERS,  # the audit log
     "mail.read": frozenset({"admin"}),  # e-mail the server gave up on, with the reason
     "mail.manage": frozenset({"admin"}),  # queue a failed e-mail again, or discard it
-    # attachments (issue 4): sending one follows chat.reply, opening one chat.read plus this
-    "attachment.read_any": _MANAGERS,  # any chat's files; others: their departments' and their own chats'
     # canned responses and scripted mode (issue 4)
     "canned.use": _ALL,  # list and send them; create, change and delete your personal ones
     "canned.manage": _LEADS,  # the shared ones: global and per department

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from frontdesk.actions.access import check_readable
 from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import iso, utcnow
@@ -174,15 +175,12 @@ async def search(
 async def _readable_chat(ctx: Context, actor: AgentActor, chat_id: int) -> Any:
     """The chat's row when the actor may find it in the archive; otherwise not found (the
     same answer as a chat that does not exist, so ids cannot be probed)."""
-    filters = await _scoped(ctx, actor, ArchiveFilters(), "archive.search")
+    require(actor.role, "archive.search")
     async with ctx.db.read() as conn:
         row = (await archive_store.chat_rows(conn, [chat_id])).get(chat_id)
-    if row is None:
-        raise ChatRuleError("not_found", NOT_FOUND)
-    if filters.scope_departments is not None and not (
-        row.department_id in filters.scope_departments or row.assignee_id == actor.id
-    ):
-        raise ChatRuleError("not_found", NOT_FOUND)
+        if row is None:
+            raise ChatRuleError("not_found", NOT_FOUND)
+        await check_readable(conn, actor, row)  # the one read rule (actions/access.py)
     return row
 
 

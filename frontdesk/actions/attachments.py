@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 
+from frontdesk.actions.access import readable_chat
 from frontdesk.actions.chat_events import event_row, publish_event
 from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context, SendResult, VisitorActor, unit_of_work
@@ -45,8 +46,8 @@ from frontdesk.domain.file_types import (
     sniff,
     text_kind,
 )
-from frontdesk.permissions import allowed, require
-from frontdesk.store import attachment_store, chat_store, department_store
+from frontdesk.permissions import require
+from frontdesk.store import attachment_store, chat_store
 from frontdesk.store.files import FileStorage, new_file_id, storage_for, valid_file_id
 from frontdesk.wire import event_payload
 
@@ -316,19 +317,14 @@ async def keep(files: FileStorage, upload: Upload, file_id: str) -> None:
 
 # ---- reading ----------------------------------------------------------------------------------
 async def file_for_agent(*, ctx: Context, actor: AgentActor, chat_id: int, file_id: str) -> StoredFile:
-    """A chat's file for an agent: admins and supervisors any chat's; agents the files of chats
-    in their departments or assigned to them (files are stricter than transcripts)."""
-    require(actor.role, "chat.read")
+    """A chat's file for an agent who may read the chat (actions/access.py: managers and admins
+    every chat's; supervisors and agents their departments' chats and the chats they handled).
+    A chat out of reach is not found, like one that does not exist."""
     async with ctx.db.read() as conn:
+        await readable_chat(conn, actor, chat_id)
         row = await attachment_store.chat_attachment(conn, file_id) if valid_file_id(file_id) else None
         if row is None or row.chat_id != chat_id:
             raise ChatRuleError("not_found", NO_FILE)
-        if not (
-            allowed(actor.role, "attachment.read_any")
-            or row.assignee_id == actor.id
-            or row.department_id in await department_store.departments_of_user(conn, actor.id)
-        ):
-            raise ChatRuleError("forbidden", "Files of this chat are for the agents of its department.")
     return _stored(ctx, row)
 
 

@@ -13,10 +13,11 @@ from frontdesk.actions.audit import record_audit
 from frontdesk.actions.canned import forget_scripted
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
+from frontdesk.domain.access import member_change_refused
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
-from frontdesk.permissions import require
+from frontdesk.permissions import department_scoped, in_scope, require
 from frontdesk.store import department_store
 from frontdesk.store.models import Department, User
 
@@ -282,9 +283,29 @@ async def do_update_department(
     return department_payload(row)
 
 
+async def _check_supervisor_members(  # type: ignore[no-untyped-def]
+    conn, actor: AgentActor, dept: Any, pairs: dict[int, int], roles: dict[int, str]
+) -> None:
+    """Supervisors set the members of their own departments only, and change only agents'
+    memberships (domain/access.member_change_refused); managers and admins any."""
+    mine = await department_store.departments_of_user(conn, actor.id)
+    if not in_scope(actor.role, "department.members", dept.id, mine):
+        raise ChatRuleError("forbidden", f"You manage the members of your own departments only; this is {dept.name}.")
+    current = {m.id: m.level for m in await department_store.members(conn, dept.id)}
+    others = sorted(set(current) - set(roles))
+    if others:
+        found = await conn.execute(select(User.id, User.role).where(User.id.in_(others)))
+        roles = {**roles, **{r[0]: r[1] for r in found}}
+    refused = member_change_refused(actor_id=actor.id, current=current, wanted=pairs, roles=roles)
+    if refused is not None:
+        raise ChatRuleError("forbidden", refused, field="members")
+
+
 async def do_set_members(
     *, ctx: Context, actor: AgentActor, department_id: int, members: list[dict[str, Any]]
 ) -> list[dict[str, int]]:
+    """Replace a department's members (user id and level). Supervisors: see
+    `_check_supervisor_members`."""
     require(actor.role, "department.members")
     if not isinstance(members, list) or len(members) > 1000:
         raise ChatRuleError("bad_request", "members: must be a list", field="members")
@@ -295,12 +316,15 @@ async def do_set_members(
         user_id = _int(m.get("user_id"), f"members[{i}].user_id", low=1, high=2**31)
         pairs[user_id] = _int(m.get("level", 1), f"members[{i}].level", low=1, high=9)
     async with unit_of_work(ctx) as (conn, _outbox):
-        if await department_store.department(conn, department_id, lock=True) is None:
+        dept = await department_store.department(conn, department_id, lock=True)
+        if dept is None:
             raise ChatRuleError("not_found", "No such department.")
-        known = {r[0] for r in await conn.execute(select(User.id).where(User.id.in_(list(pairs))))}
-        missing = sorted(set(pairs) - known)
+        roles = {r[0]: r[1] for r in await conn.execute(select(User.id, User.role).where(User.id.in_(list(pairs))))}
+        missing = sorted(set(pairs) - set(roles))
         if missing:
             raise ChatRuleError("bad_request", f"members: no user {missing[0]}", field="members")
+        if department_scoped(actor.role, "department.members"):
+            await _check_supervisor_members(conn, actor, dept, pairs, roles)
         await department_store.set_members(conn, department_id, pairs.items())
         await record_audit(
             conn,

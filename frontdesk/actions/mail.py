@@ -26,7 +26,7 @@ MAX_ATTEMPTS = 8
 
 
 async def enqueue_mail(  # type: ignore[no-untyped-def]
-    conn, *, to: str, subject: str, body: str, reply_to: str | None = None
+    conn, *, to: str, subject: str, body: str, reply_to: str | None = None, kind: str | None = None
 ) -> None:
     """Queue one e-mail in the caller's transaction. The addresses go through the one parser
     (frontdesk.domain.text.parse_email_address): a bad one is a 400 naming `to` or `email`."""
@@ -39,6 +39,7 @@ async def enqueue_mail(  # type: ignore[no-untyped-def]
             reply_to=None if reply_to is None else parse_email_address(reply_to, "email"),
             created_at=now,
             next_attempt_at=now,
+            kind=kind,  # `transcript` e-mails are counted by their site-wide budget
         )
     )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from frontdesk.actions.access import handled, readable_chat
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
-from frontdesk.actions.supervision import NOT_FOUND, check_scope, departments_in_scope
+from frontdesk.actions.supervision import check_scope, departments_in_scope
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -62,13 +63,12 @@ def criterion_payload(row: Any) -> dict[str, Any]:
 
 async def _readable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type: ignore[no-untyped-def]
     """The chat, if the actor may read its reviews and annotations: in a department they
-    supervise, or one they handled."""
+    supervise, or one they handled (held, or joined; never: wrote a note in). A chat they may
+    not read at all is not found (actions/access.py)."""
     require(actor.role, "review.mine")
-    chat = await chat_store.chat_status(conn, chat_id)
-    if chat is None:
-        raise ChatRuleError("not_found", NOT_FOUND)
-    if chat.assignee_id == actor.id or await supervision_store.wrote_in(conn, chat_id, actor.id):
-        return chat  # a chat you handled (or wrote in before it was taken over or transferred)
+    chat = await readable_chat(conn, actor, chat_id)
+    if await handled(conn, actor, chat):
+        return chat  # a chat you hold or handled before it was taken over or transferred
     mine = (
         await department_store.departments_of_user(conn, actor.id)
         if allowed(actor.role, "review.read") and department_scoped(actor.role, "review.read")
@@ -96,9 +96,7 @@ async def do_annotate(*, ctx: Context, actor: AgentActor, chat_id: int, seq: obj
         raise ChatRuleError("bad_request", "seq: must be the seq of a message in the chat", field="seq")
     body = check_comment(text, field="text", max_chars=MAX_ANNOTATION, required=True)
     async with unit_of_work(ctx) as (conn, outbox):
-        chat = await chat_store.chat_status(conn, chat_id)
-        if chat is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
+        chat = await readable_chat(conn, actor, chat_id)
         await check_scope(conn, actor, "chat.annotate", chat.department_id)
         message = await supervision_store.message_at(conn, chat_id, seq)
         if message is None or message.kind not in ANNOTATABLE:
@@ -187,9 +185,7 @@ async def do_review(
     text = check_comment(comment)
     now = utcnow()
     async with unit_of_work(ctx) as (conn, _outbox):
-        chat = await chat_store.chat_status(conn, chat_id, lock=True)
-        if chat is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
+        chat = await readable_chat(conn, actor, chat_id, lock=True)
         await check_scope(conn, actor, "review.write", chat.department_id)
         agent_id = await _reviewed_agent(conn, chat, actor)
         snapshot = check_scores(await supervision_store.criteria(conn, chat.department_id), scores)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.actions.access import read_scope, readable_chat
 from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
@@ -32,10 +33,13 @@ async def list_chats(
     require(actor.role, "chat.list")
     status = _check_status(status)
     limit = max(1, min(limit, 200))
-    # Active chats: an agent sees their own; the queue and history are shared.
+    # Active chats: an agent sees their own. Every list holds only chats the actor may read
+    # (actions/access.py): agents and supervisors their departments' and the chats they handled;
+    # the queue of any department for those who may accept there.
     assignee = actor.id if (mine or (mine is None and status == ChatStatus.ACTIVE and actor.role == "agent")) else None
     leads = allowed(actor.role, "chat.accept_any_department")
     async with ctx.db.read() as conn:
+        scope = await read_scope(conn, actor)
         rows = await chat_store.list_chats(
             conn,
             status=status,
@@ -45,6 +49,7 @@ async def list_chats(
             oldest_first=status == ChatStatus.QUEUED,
             # An escalated chat waits for its level: agents below it do not see it in the queue.
             viewer_id=actor.id if status == ChatStatus.QUEUED and not leads else None,
+            scope=scope.condition(),
         )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -55,8 +60,8 @@ async def list_chats(
 
 
 async def get_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
-    require(actor.role, "chat.read")
     async with ctx.db.read() as conn:
+        await readable_chat(conn, actor, chat_id)
         row = await chat_store.chat_row(conn, chat_id)
     if row is None:
         raise ChatRuleError("not_found", NOT_FOUND)
@@ -66,11 +71,10 @@ async def get_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str
 async def events_for_agent(
     *, ctx: Context, actor: AgentActor, chat_id: int, after: int = 0, limit: int = MAX_PAGE
 ) -> dict[str, Any]:
-    require(actor.role, "chat.read")
+    """A chat's events for the console (REST `/messages`, socket `sync`): internal ones (notes,
+    whispers) included, for whoever may read the chat (actions/access.py); 404 otherwise."""
     async with ctx.db.read() as conn:
-        chat = await chat_store.chat_status(conn, chat_id)
-        if chat is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
+        chat = await readable_chat(conn, actor, chat_id)
         rows = await chat_store.events_after(conn, chat_id, max(0, after), min(max(1, limit), MAX_PAGE))
     return {"chat_id": chat_id, "events": [event_payload(r) for r in rows], "last_seq": chat.last_seq}
 

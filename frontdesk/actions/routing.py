@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from frontdesk.actions.access import NOT_FOUND, check_note
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
@@ -498,7 +499,10 @@ async def do_transfer_chat(
 async def do_add_note(
     *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object
 ) -> dict[str, Any]:
-    """An internal note in a chat: agents see it, the visitor never does."""
+    """An internal note in a chat: agents see it, the visitor never does. Scoped like replies
+    (domain/access.may_write_note): the chat's agent and those who handled it, also once it has
+    ended, and the leads of its department; a chat the actor may not read is not found. Writing
+    a note does not make a chat "handled" (store/access_store.py)."""
     require(actor.role, "chat.note")
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
@@ -506,7 +510,8 @@ async def do_add_note(
     async with unit_of_work(ctx) as (conn, outbox):
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
-            raise ChatRuleError("not_found", "That chat does not exist.")
+            raise ChatRuleError("not_found", NOT_FOUND)
+        await check_note(conn, actor, chat)
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:
             return event_payload(existing)

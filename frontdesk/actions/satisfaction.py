@@ -3,7 +3,7 @@ leads read the ratings per agent and per department (docs/architecture/privacy.m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from frontdesk.actions.chats import NOT_FOUND
@@ -27,6 +27,8 @@ from frontdesk.store import chat_store, department_store, satisfaction_store
 from frontdesk.wire import chat_summary
 
 TRANSCRIPT_PAGE = 500
+TRANSCRIPT_MAIL = "transcript"  # mail_outbox.kind
+MAIL_BUDGET_WINDOW = timedelta(hours=1)
 
 
 def _rating(score: int, comment: str | None, rated_at: datetime) -> dict[str, Any]:
@@ -83,6 +85,32 @@ def check_transcript_email(value: object) -> str:
     return parse_email_address(value, "email")
 
 
+async def _transcript_address(conn, actor: VisitorActor, asked: str | None) -> str:  # type: ignore[no-untyped-def]
+    """The visitor's stored address; a request naming another one is refused."""
+    stored = await satisfaction_store.visitor_email(conn, actor.visitor_id)
+    if not stored:
+        raise ChatRuleError("bad_request", "email: give us your e-mail address in the chat form first", field="email")
+    if asked is not None and asked.lower() != stored.strip().lower():
+        raise ChatRuleError(
+            "bad_request", "email: the transcript goes only to the address you gave us in the chat", field="email"
+        )
+    return stored.strip()
+
+
+async def _check_mail_budget(conn, per_hour: int) -> None:  # type: ignore[no-untyped-def]
+    """At most `per_hour` transcript e-mails for the whole site in the last hour."""
+    await satisfaction_store.lock_mail_budget(conn)
+    now = utcnow()
+    count, oldest = await satisfaction_store.mails_since(conn, TRANSCRIPT_MAIL, now - MAIL_BUDGET_WINDOW)
+    if count >= per_hour:
+        wait = (as_utc(oldest) + MAIL_BUDGET_WINDOW - now).total_seconds() if oldest is not None else 60.0
+        raise ChatRuleError(
+            "rate_limited",
+            "We are sending too many transcripts right now; please try again later.",
+            retry_after=float(max(1, round(wait))),
+        )
+
+
 def visitor_transcript(chat: Any, events: list[Any]) -> str:
     """The transcript as the visitor saw it. `events` are already without internal ones (notes,
     whispers); only kinds the visitor is shown are written, so a new internal kind stays out."""
@@ -108,16 +136,23 @@ def _when(value: datetime | None) -> str:
 
 
 async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: object, email: object) -> dict[str, Any]:
-    """Queue the transcript of the visitor's own ended chat to `email` (the mail outbox sends it)."""
+    """Queue the transcript of the visitor's own ended chat (the mail outbox sends it) — never an
+    open relay: only a chat an agent answered, only to the address the visitor gave before
+    (pre-chat form or identify; `email` may repeat it or be left out), and within the site-wide
+    budget `transcript_mails_per_hour` (counted in `mail_outbox`, so it holds across nodes)."""
     if not is_id(chat_id):
         raise ChatRuleError("bad_request", "chat_id: must be a chat's id", field="chat_id")
-    address = check_transcript_email(email)
+    asked = None if email is None or email == "" else check_transcript_email(email)
     async with unit_of_work(ctx) as (conn, _outbox):
         chat = await chat_store.chat_row(conn, chat_id)
         if chat is None or chat.visitor_id != actor.visitor_id:
             raise ChatRuleError("not_found", NOT_FOUND)
         if chat.status != ChatStatus.CLOSED:
             raise ChatRuleError("conflict", "The transcript can be sent once the chat has ended.")
+        if not await satisfaction_store.agent_answered(conn, chat_id):
+            raise ChatRuleError("conflict", "Nobody answered this chat: there is no transcript to send.")
+        address = await _transcript_address(conn, actor, asked)
+        await _check_mail_budget(conn, ctx.settings.transcript_mails_per_hour)
         events: list[Any] = []
         after = 0
         while True:
@@ -131,6 +166,7 @@ async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: obj
             to=address,
             subject=f"Transcript of your chat with {chat.department_name}",
             body=visitor_transcript(chat, events),
+            kind=TRANSCRIPT_MAIL,
         )
     return {"chat_id": chat_id, "email": address}
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from frontdesk.actions.access import NOT_FOUND, readable_chat
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
@@ -24,7 +25,6 @@ from frontdesk.store import chat_store, department_store, supervision_store
 from frontdesk.store.models import User
 from frontdesk.wire import chat_summary, event_frame, event_payload
 
-NOT_FOUND = "That chat does not exist."
 MONITOR_LIMIT = 1000
 
 # Event kinds this module stores (the widget shows joined, left and taken over; never whispers).
@@ -52,10 +52,10 @@ async def check_scope(conn, actor: AgentActor, action: str, department_id: int) 
 
 
 async def _chat_in_scope(conn, actor: AgentActor, action: str, chat_id: int, *, lock: bool = False) -> Any:  # type: ignore[no-untyped-def]
+    """The chat if the actor may do `action` there: 404 when they may not even read it
+    (actions/access.py), 403 when they may read it but not supervise its department."""
     require(actor.role, action)
-    chat = await chat_store.chat_status(conn, chat_id, lock=lock)
-    if chat is None:
-        raise ChatRuleError("not_found", NOT_FOUND)
+    chat = await readable_chat(conn, actor, chat_id, lock=lock)
     await check_scope(conn, actor, action, chat.department_id)
     return chat
 
@@ -105,10 +105,8 @@ async def joined_chats(*, ctx: Context, actor: AgentActor) -> list[int]:
 
 
 async def participants(*, ctx: Context, actor: AgentActor, chat_id: int) -> list[dict[str, Any]]:
-    require(actor.role, "chat.read")
     async with ctx.db.read() as conn:
-        if await chat_store.chat_status(conn, chat_id) is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
+        await readable_chat(conn, actor, chat_id)
         rows = await supervision_store.participants(conn, chat_id)
     return [{"id": r.id, "name": r.name, "joined_at": iso(r.joined_at)} for r in rows]
 
@@ -180,6 +178,10 @@ async def do_join(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str,
         locked = await chat_store.advance_seq(conn, chat_id)
         row = event_row(chat_id, locked.last_seq, JOINED, now, data={"agent": _agent(actor)})
         await chat_store.insert_events(conn, [row])
+        # A participant handled the chat (store/access_store.py): they still read it after leaving.
+        await log_routing(
+            conn, kind="joined", chat_id=chat_id, department_id=chat.department_id, agent_id=actor.id, now=now
+        )
         topics = audience.participation_audience(
             chat_id=chat_id, visitor_id=chat.visitor_id, assignee_id=chat.assignee_id, agent_ids=(actor.id,)
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.access import readable_chat
 from frontdesk.actions.chat_events import publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import utcnow
@@ -87,13 +88,11 @@ async def do_delete_tag(*, ctx: Context, actor: AgentActor, tag_id: int) -> dict
 async def do_tag_chat(*, ctx: Context, actor: AgentActor, chat_id: int, tag_id: int, on: bool) -> dict[str, Any]:
     """Put a tag on a chat (`on`) or take it off; doing what is already done is no error."""
     require(actor.role, "chat.tag")
-    require(actor.role, "chat.read")  # any chat an agent can read, open or closed
+    require(actor.role, "chat.read")  # any chat you can read (actions/access.py), open or closed
     try:
         async with unit_of_work(ctx) as (conn, outbox):
             # The chat's row lock serialises tag changes of one chat (no duplicate-key race).
-            chat = await chat_store.chat_status(conn, chat_id, lock=True)
-            if chat is None:
-                raise ChatRuleError("not_found", "That chat does not exist.")
+            await readable_chat(conn, actor, chat_id, lock=True)  # 404 outside your scope
             if await tag_store.tag(conn, tag_id) is None:
                 raise ChatRuleError("not_found", NO_TAG, field="tag_id")
             has = await tag_store.chat_has_tag(conn, chat_id, tag_id)

@@ -37,7 +37,6 @@ from sqlalchemy import (
     bindparam,
     column,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -50,7 +49,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from frontdesk.domain.archive_query import SearchText, fts5_query, tsquery_text
-from frontdesk.store import chat_store
+from frontdesk.store import access_store, chat_store
 from frontdesk.store.models import Chat, ChatTag, Message
 
 FTS_SEQ_BITS = 24  # rowid = chat_id << 24 | seq (seq < 16,777,216 events per chat)
@@ -60,7 +59,7 @@ PG_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace(body, '[[:punct:]
 @dataclass(frozen=True, slots=True)
 class ArchiveFilters:
     """Conditions on the chats searched. `scope_*` is who is searching: None departments means
-    every department; chats assigned to `scope_user_id` are in scope wherever they are."""
+    every department; chats `scope_user_id` holds or handled are in scope wherever they are."""
 
     created_from: datetime | None = None
     created_before: datetime | None = None  # exclusive
@@ -99,9 +98,8 @@ def _minutes_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def
 def chat_conditions(f: ArchiveFilters) -> list[Any]:
     """The filters and the scope as conditions on `chats` (any dialect)."""
     cond: list[Any] = []
-    if f.scope_departments is not None:
-        in_scope = Chat.department_id.in_(sorted(f.scope_departments)) if f.scope_departments else false()
-        cond.append(or_(in_scope, Chat.assignee_id == f.scope_user_id) if f.scope_user_id else in_scope)
+    if f.scope_departments is not None:  # the read rule of domain/access.py
+        cond.append(access_store.scope_condition(f.scope_departments, f.scope_user_id))
     if f.created_from is not None:
         cond.append(Chat.created_at >= f.created_from)
     if f.created_before is not None:

@@ -85,10 +85,14 @@ async def list_chats(
     limit: int = 50,
     oldest_first: bool = False,
     viewer_id: int | None = None,
+    scope: Any = None,
 ) -> list[Any]:
     """With `viewer_id`, leaves out escalated chats the viewer is below the level of (they
-    work in the department at a lower level, or not at all)."""
+    work in the department at a lower level, or not at all). `scope`: a condition on `chats`
+    limiting the list to what the viewer may read (store/access_store.scope_condition)."""
     stmt = _chat_select().where(Chat.status == status)
+    if scope is not None:
+        stmt = stmt.where(scope)
     if assignee_id is not None:
         stmt = stmt.where(Chat.assignee_id == assignee_id)
     if viewer_id is not None:

@@ -232,8 +232,12 @@ class MailOutbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # given up on (0009)
+    kind: Mapped[str | None] = mapped_column(String(20))  # e.g. transcript: counted by its budget (0009)
 
-    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),
+        Index("ix_mail_outbox_kind_created", "kind", "created_at"),
+    )
 
 
 class Lease(Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.store.models import Chat, Department, User
+from frontdesk.store.models import Chat, Department, MailOutbox, Message, User, Visitor
 
 
 async def chat_for_rating(conn: AsyncConnection, chat_id: int, *, lock: bool = False) -> Any | None:
@@ -80,3 +80,39 @@ async def report(
         )
     ).all()
     return {"total": total, "agents": agents, "departments": departments}
+
+
+# -- the transcript e-mail (actions/satisfaction.do_email_transcript) ----------------------------
+TRANSCRIPT_BUDGET_LOCK = 0x66647478  # an arbitrary constant: PostgreSQL's advisory lock key
+
+
+async def lock_mail_budget(conn: AsyncConnection) -> None:
+    """Serialise budget checks across nodes until the transaction ends: an advisory lock on
+    PostgreSQL; SQLite's write transaction already holds the database's one writer lock."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(TRANSCRIPT_BUDGET_LOCK)))
+
+
+async def mails_since(conn: AsyncConnection, kind: str, since: datetime) -> tuple[int, datetime | None]:
+    """How many e-mails of this kind were queued since `since` (sent or not), and the oldest's time."""
+    stmt = select(func.count(), func.min(MailOutbox.created_at)).where(
+        MailOutbox.kind == kind, MailOutbox.created_at >= since
+    )
+    count, oldest = (await conn.execute(stmt)).one()
+    return int(count or 0), oldest
+
+
+async def visitor_email(conn: AsyncConnection, visitor_id: str) -> str | None:
+    """The address the visitor gave (pre-chat form, identify, offline form), if any."""
+    return (await conn.execute(select(Visitor.email).where(Visitor.id == visitor_id))).scalar_one_or_none()
+
+
+async def agent_answered(conn: AsyncConnection, chat_id: int) -> bool:
+    """Whether an agent wrote to the visitor in the chat (a message, not a note or a whisper)."""
+    stmt = select(Message.seq).where(
+        Message.chat_id == chat_id,
+        Message.kind == "message",
+        Message.author_type == "agent",
+        Message.internal.is_(False),
+    )
+    return (await conn.execute(stmt.limit(1))).first() is not None

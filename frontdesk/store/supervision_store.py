@@ -279,9 +279,3 @@ async def taken_from(conn: AsyncConnection, chat_id: int, user_id: int) -> int |
         if ((data or {}).get("to_agent") or {}).get("id") == user_id:
             return ((data or {}).get("from_agent") or {}).get("id")
     return None
-
-
-async def wrote_in(conn: AsyncConnection, chat_id: int, user_id: int) -> bool:
-    """Whether the user wrote (or was assigned) in the chat: an agent who handled it."""
-    stmt = select(Message.seq).where(Message.chat_id == chat_id, Message.agent_id == user_id).limit(1)
-    return (await conn.execute(stmt)).first() is not None

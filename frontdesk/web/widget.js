@@ -703,7 +703,7 @@
     if (!on) return;
     if (rv.id !== id) rv = {id: id, s: 0, cm: ""};
     var edit = !rt || rv.ed, late = rt && Date.now() > Date.parse(rt.changeable_until);
-    var k = JSON.stringify([id, rt, c.tx, r, rv.s, rv.ed, rv.busy, rv.err, rv.tb, rv.te, late]);
+    var k = JSON.stringify([id, rt, c.tx, vals.email, r, rv.s, rv.ed, rv.busy, rv.err, rv.tb, rv.te, late]);
     if (k === rkey) return;
     rkey = k;
     rc.textContent = "";
@@ -737,7 +737,7 @@
       }
       rc.appendChild(el("div", "fe", rv.err || "")).setAttribute("role", "alert");
     }
-    if (!r.transcript) return;
+    if (!r.transcript || !vals.email) return; // sent only to the address the visitor gave
     f = rc.appendChild(el("form", "tx"));
     if (c.tx && !rv.te) return f.appendChild(el("p", "", "We've sent the transcript to " + c.tx + "."));
     f.noValidate = true;
@@ -748,18 +748,16 @@
     i.type = "email";
     i.autocomplete = "email";
     i.maxLength = 254;
-    i.value = rv.tv != null ? rv.tv : vals.email || "";
-    i.oninput = function () { rv.tv = i.value; };
+    i.value = vals.email;
+    i.readOnly = true;
     b.appendChild(el("button", "bt", rv.tb ? "Sending…" : "Send")).disabled = !!rv.tb;
     f.appendChild(el("div", "fe", rv.te || "")).setAttribute("role", "alert");
     f.onsubmit = function (ev) {
-      var a = i.value.trim();
       ev.preventDefault();
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(a)) { rv.te = "Please enter a valid e-mail address."; rkey = 0; return paint(); }
       rv.tb = 1;
       rv.te = "";
       paint();
-      req({type: "transcript.email", chat_id: id, email: a}, function (e, m) {
+      req({type: "transcript.email", chat_id: id, email: vals.email}, function (e, m) {
         rv.tb = 0;
         rv.te = e ? clean(e.message || "The transcript could not be sent.") : "";
         if (!e) { chat(id).tx = m.email; save(); }

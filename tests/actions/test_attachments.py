@@ -269,7 +269,7 @@ async def test_who_may_open_a_chats_file(ctx):
     with pytest.raises(ChatRuleError) as err:
         await attachments.file_for_visitor(ctx=ctx, actor=await new_visitor(ctx), file_id=file_id)
     assert err.value.code == "not_found"
-    # an agent who works only in another department: forbidden
+    # an agent who works only in another department: not found, like the chat itself
     admin = await make_admin(ctx)
     await make_department(ctx, admin, "billing")
     outsider = await users.do_create_user(
@@ -284,7 +284,7 @@ async def test_who_may_open_a_chats_file(ctx):
         await attachments.file_for_agent(
             ctx=ctx, actor=AgentActor(outsider["id"], "Out", "agent"), chat_id=chat_id, file_id=file_id
         )
-    assert err.value.code == "forbidden"
+    assert err.value.code == "not_found"
     # the right file under another chat's id, or ids that are not ours: not found
     for chat, fid in ((chat_id + 1, file_id), (chat_id, "x" * 22), (chat_id, "../../secret_key")):
         with pytest.raises(ChatRuleError) as err:

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from frontdesk.actions import satisfaction, widget_settings
+from frontdesk.actions import satisfaction, visitors, widget_settings
 from frontdesk.actions.audit import list_audit, record_audit
 from frontdesk.actions.chat_events import event_row
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.context import unit_of_work
+from frontdesk.actions.mail import enqueue_mail
 from frontdesk.actions.routing import do_add_note
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -24,14 +25,18 @@ from tests.actions.support import frames, new_agent, new_cid, new_visitor
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def ended_chat(ctx, *, close_by: str = "agent", agent=None):  # type: ignore[no-untyped-def]
-    """A visitor's chat that an agent answered, then closed: (visitor, agent, chat id)."""
+async def ended_chat(ctx, *, close_by: str = "agent", agent=None, email="ann@example.com", answer=True):  # type: ignore[no-untyped-def]
+    """A visitor's chat (the visitor gave `email` in the chat form) that an agent took and
+    (`answer`) answered, then closed: (visitor, agent, chat id)."""
     visitor = await new_visitor(ctx)
+    if email is not None:
+        await visitors.do_update_visitor(ctx=ctx, actor=visitor, fields={"email": email})
     agent = agent or await new_agent(ctx)
     sent = await do_send_visitor_message(ctx=ctx, actor=visitor, text="My order is late", client_id=new_cid())
     chat_id = sent.event["chat_id"]
     await do_accept_chat(ctx=ctx, actor=agent, chat_id=chat_id)
-    await do_send_agent_message(ctx=ctx, actor=agent, chat_id=chat_id, text="It ships today.", client_id=new_cid())
+    if answer:
+        await do_send_agent_message(ctx=ctx, actor=agent, chat_id=chat_id, text="It ships today.", client_id=new_cid())
     await do_close_chat(ctx=ctx, actor=agent if close_by == "agent" else visitor, chat_id=chat_id)
     return visitor, agent, chat_id
 
@@ -166,7 +171,7 @@ async def test_the_transcript_email_holds_the_conversation_but_never_internal_no
 
 @pytest.mark.parametrize(
     "email",
-    ["ann@example.com\r\nBcc: all@example.com", "ann@example.com\nX: y", "not-an-address", "a@b.c,d@e.fg", "", None, 7],
+    ["ann@example.com\r\nBcc: all@example.com", "ann@example.com\nX: y", "not-an-address", "a@b.c,d@e.fg", 7],
 )
 async def test_transcript_addresses_that_could_inject_headers_or_are_invalid_are_refused(ctx, email):
     visitor, _agent, chat_id = await ended_chat(ctx)
@@ -177,6 +182,78 @@ async def test_transcript_addresses_that_could_inject_headers_or_are_invalid_are
     assert err.value.code == "bad_request" and err.value.field == "email"
     async with ctx.db.read() as conn:
         assert len((await conn.execute(select(MailOutbox.id))).all()) == before
+
+
+async def mails(ctx):  # type: ignore[no-untyped-def]
+    async with ctx.db.read() as conn:
+        return (await conn.execute(select(MailOutbox).order_by(MailOutbox.id))).all()
+
+
+async def test_a_transcript_goes_only_to_the_address_the_visitor_gave_before(ctx):
+    visitor, _agent, chat_id = await ended_chat(ctx, email="ann@example.com")
+    before = len(await mails(ctx))
+    err = await refused(satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email="x@evil.test"))
+    assert (err.code, err.field) == ("bad_request", "email") and "address you gave" in err.message
+    assert len(await mails(ctx)) == before
+    # Naming it again (any case) or naming none sends it there.
+    for asked in ("ANN@example.com", None, ""):
+        sent = await satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email=asked)
+        assert sent == {"chat_id": chat_id, "email": "ann@example.com"}
+    rows = await mails(ctx)
+    assert [r.to_addr for r in rows[before:]] == ["ann@example.com"] * 3
+    assert {r.kind for r in rows[before:]} == {"transcript"}
+
+
+async def test_a_visitor_who_gave_no_address_gets_no_transcript(ctx):
+    visitor, _agent, chat_id = await ended_chat(ctx, email=None)
+    for asked in ("x@example.com", None):
+        err = await refused(satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email=asked))
+        assert (err.code, err.field) == ("bad_request", "email")
+    assert not [r for r in await mails(ctx) if r.to_addr == "x@example.com"]
+
+
+async def test_a_chat_no_agent_answered_has_no_transcript(ctx):
+    # The visitor writes anything, an agent takes the chat but never answers (or nobody takes it).
+    visitor, agent, chat_id = await ended_chat(ctx, answer=False)
+    await do_add_note(ctx=ctx, actor=agent, chat_id=chat_id, text="internal only", client_id=new_cid())
+    before = len(await mails(ctx))
+    err = await refused(satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email=None))
+    assert err.code == "conflict" and "answered" in err.message
+    lonely = await new_visitor(ctx)
+    await visitors.do_update_visitor(ctx=ctx, actor=lonely, fields={"email": "lonely@example.com"})
+    sent = await do_send_visitor_message(ctx=ctx, actor=lonely, text="Buy cheap pills at x.test", client_id=new_cid())
+    await do_close_chat(ctx=ctx, actor=lonely, chat_id=sent.event["chat_id"])
+    err = await refused(
+        satisfaction.do_email_transcript(ctx=ctx, actor=lonely, chat_id=sent.event["chat_id"], email=None)
+    )
+    assert err.code == "conflict"
+    assert len(await mails(ctx)) == before
+
+
+async def test_transcript_emails_have_a_site_wide_budget_per_hour(ctx):
+    ctx.settings = ctx.settings.model_copy(update={"transcript_mails_per_hour": 2})
+    try:
+        chats = [await ended_chat(ctx, email=f"v{i}@example.com") for i in range(3)]
+        async with unit_of_work(ctx) as (conn, _outbox):  # other e-mail (offline messages) does not count
+            for _ in range(3):
+                await enqueue_mail(conn, to="sales@example.com", subject="Offline message", body="Call me")
+        for visitor, _agent, chat_id in chats[:2]:  # different visitors: a per-visitor limit would not hold
+            await satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email=None)
+        visitor, _agent, chat_id = chats[2]
+        err = await refused(satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email=None))
+        assert err.code == "rate_limited" and err.retry_after is not None and 3000 < err.retry_after <= 3600
+        # An hour later there is room again.
+        async with ctx.db.write() as conn:
+            await conn.execute(update(MailOutbox).values(created_at=utcnow() - timedelta(minutes=61)))
+        await satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email=None)
+    finally:
+        ctx.settings = ctx.settings.model_copy(update={"transcript_mails_per_hour": 100})
+
+
+async def refused(coro):  # type: ignore[no-untyped-def]
+    with pytest.raises(ChatRuleError) as info:
+        await coro
+    return info.value
 
 
 async def test_only_the_visitors_own_ended_chat_is_emailed(ctx):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from frontdesk.actions import quality, reads, satisfaction, supervision
+from frontdesk.actions import quality, reads, satisfaction, supervision, visitors
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.users import do_update_user
 from frontdesk.domain.audience import agent_topic, chat_topic, monitor_topic, visitor_topic
@@ -89,7 +89,9 @@ async def test_a_whisper_reaches_the_agents_and_never_the_visitor(ctx):
     r = await do_send_visitor_message(ctx=ctx, actor=visitor, text="Any news?", client_id=new_cid())
     assert r.event["seq"] == event["seq"] + 1
     # Nor in the transcript the visitor may ask for by e-mail once the chat has ended.
+    await do_send_agent_message(ctx=ctx, actor=f.ann, chat_id=chat_id, text="Refunded.", client_id=new_cid())
     await do_close_chat(ctx=ctx, actor=f.ann, chat_id=chat_id)
+    await visitors.do_update_visitor(ctx=ctx, actor=visitor, fields={"email": "v@example.com"})
     await satisfaction.do_email_transcript(ctx=ctx, actor=visitor, chat_id=chat_id, email="v@example.com")
     async with ctx.db.read() as conn:
         bodies = [b for (b,) in await conn.execute(select(MailOutbox.body))]
@@ -114,13 +116,20 @@ async def test_a_supervisor_of_sales_cannot_supervise_billing(ctx):
     f = await floor(ctx)
     _visitor, billing_chat = await active_chat(ctx, f.bob, f.billing)
     before = len(await events(ctx, billing_chat))
-    attempts = [
+    # A chat of a department he does not work in is not found, as if it did not exist (ids are
+    # sequential: nothing to probe); a department he does not supervise is forbidden, by name.
+    on_the_chat = [
         supervision.check_watch(ctx=ctx, actor=f.sam, chat_id=billing_chat),
         supervision.do_whisper(ctx=ctx, actor=f.sam, chat_id=billing_chat, text="hi", client_id=new_cid()),
         supervision.do_join(ctx=ctx, actor=f.sam, chat_id=billing_chat),
         supervision.do_take_over(ctx=ctx, actor=f.sam, chat_id=billing_chat),
         quality.do_annotate(ctx=ctx, actor=f.sam, chat_id=billing_chat, seq=2, text="hmm"),
         quality.reviews_of_chat(ctx=ctx, actor=f.sam, chat_id=billing_chat),
+    ]
+    for attempt in on_the_chat:
+        err = await refused(attempt)
+        assert (err.code, err.message) == ("not_found", "That chat does not exist or is not yours.")
+    attempts = [
         quality.do_set_scorecard(
             ctx=ctx, actor=f.sam, department_id=f.billing["id"], criteria=[{"name": "Tone", "weight": 1}]
         ),
@@ -259,7 +268,8 @@ async def test_annotations_scorecards_and_reviews(ctx):
     assert (await quality.list_annotations(ctx=ctx, actor=f.ann, chat_id=chat_id))["annotations"][0][
         "text"
     ] == "Say how long"
-    assert (await refused(quality.list_annotations(ctx=ctx, actor=f.bob, chat_id=chat_id))).code == "forbidden"
+    # Bob works in Billing: a Sales chat is not his to read at all (404, like the archive).
+    assert (await refused(quality.list_annotations(ctx=ctx, actor=f.bob, chat_id=chat_id))).code == "not_found"
     bad = await refused(quality.do_annotate(ctx=ctx, actor=f.sam, chat_id=chat_id, seq=2, text="nul\x00"))
     assert bad.code == "bad_request" and bad.field == "text"
     bad = await refused(quality.do_annotate(ctx=ctx, actor=f.sam, chat_id=chat_id, seq=999, text="x"))

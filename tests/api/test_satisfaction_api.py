@@ -4,8 +4,13 @@ deleting a visitor's data and reading the audit log."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import delete, insert, select
+
+from frontdesk.store.db import Database
+from frontdesk.store.models import MailOutbox
 from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -18,18 +23,25 @@ async def login(server, role: str = "agent") -> AgentClient:  # type: ignore[no-
     return client
 
 
-async def ended_chat(server, agent: AgentClient) -> tuple[VisitorClient, int]:  # type: ignore[no-untyped-def]
+async def ended_chat(  # type: ignore[no-untyped-def]
+    server, agent: AgentClient, *, email: str | None = "ann@example.com", answer: bool = True
+) -> tuple[VisitorClient, int]:
+    """A chat the visitor (who gave `email`, like the pre-chat form does) had with `agent`."""
     visitor = VisitorClient(server.base_url)
     await visitor.connect()
+    if email is not None:
+        told = await ask(visitor, {"type": "visitor.update", "ref": "who", "email": email})
+        assert told["type"] == "visitor" and told["visitor"]["email"] == email, told
     ack = await visitor.send("Where is my parcel?")
     chat_id = ack["chat_id"]
     r = await agent.post(f"/api/v1/chats/{chat_id}/accept")
     assert r.status_code == 200, r.text
-    r = await agent.post(
-        f"/api/v1/chats/{chat_id}/messages",
-        json={"text": "On its way, arriving tomorrow.", "client_id": new_client_id()},
-    )
-    assert r.status_code == 201, r.text
+    if answer:
+        r = await agent.post(
+            f"/api/v1/chats/{chat_id}/messages",
+            json={"text": "On its way, arriving tomorrow.", "client_id": new_client_id()},
+        )
+        assert r.status_code == 201, r.text
     r = await agent.post(f"/api/v1/chats/{chat_id}/close")
     assert r.status_code == 200, r.text
     await visitor.socket.wait_type("event", kind="chat.closed")
@@ -87,6 +99,55 @@ async def test_transcript_by_email_refuses_header_injection_and_is_rate_limited(
     assert answers[-1]["type"] == "error" and answers[-1]["code"] == "rate_limited" and answers[-1]["retry_after"] > 0
     await visitor.close()
     await agent.close()
+
+
+async def test_the_transcript_email_is_no_open_relay(server):
+    agent = await login(server)
+    # Another address than the one the visitor gave: refused, nothing queued.
+    visitor, chat_id = await ended_chat(server, agent, email="ann@example.com")
+    frame = {"type": "transcript.email", "ref": "x1", "chat_id": chat_id, "email": "victim@elsewhere.test"}
+    other = await ask(visitor, frame)
+    assert (other["type"], other["code"], other["field"]) == ("error", "bad_request", "email")
+    # No address given before: nothing to send to.
+    anonymous, anon_chat = await ended_chat(server, agent, email=None)
+    frame = {"type": "transcript.email", "ref": "x2", "chat_id": anon_chat, "email": "victim@elsewhere.test"}
+    none = await ask(anonymous, frame)
+    assert (none["type"], none["code"], none["field"]) == ("error", "bad_request", "email")
+    # A chat no agent answered (the visitor wrote whatever they liked): no transcript.
+    silent, silent_chat = await ended_chat(server, agent, email="spam@example.com", answer=False)
+    unanswered = await ask(silent, {"type": "transcript.email", "ref": "x3", "chat_id": silent_chat})
+    assert (unanswered["type"], unanswered["code"]) == ("error", "conflict")
+    db = Database(server.env["FRONTDESK_DATABASE_URL"])
+    try:
+        async with db.read() as conn:
+            queued = [r[0] for r in await conn.execute(select(MailOutbox.to_addr))]
+        assert "victim@elsewhere.test" not in queued and "spam@example.com" not in queued
+        # The site-wide budget (FRONTDESK_TRANSCRIPT_MAILS_PER_HOUR, 100 by default) is used up by
+        # other visitors: this one, with an answered chat and their own address, must wait.
+        now = datetime.now(UTC)
+        async with db.write() as conn:
+            await conn.execute(
+                insert(MailOutbox),
+                [
+                    {"to_addr": f"v{i}@example.com", "subject": "Transcript", "body": "...", "created_at": now,
+                     "next_attempt_at": now + timedelta(days=1), "kind": "transcript"}
+                    for i in range(100)
+                ],
+            )  # fmt: skip
+        try:
+            limited = await ask(visitor, {"type": "transcript.email", "ref": "x4", "chat_id": chat_id})
+            assert (limited["type"], limited["code"]) == ("error", "rate_limited")
+            assert 3000 < limited["retry_after"] <= 3600
+        finally:
+            async with db.write() as conn:
+                await conn.execute(delete(MailOutbox).where(MailOutbox.to_addr.like("v%@example.com")))
+        # Within the budget, to the visitor's own address (named again, or not at all): queued.
+        sent = await ask(visitor, {"type": "transcript.email", "ref": "x5", "chat_id": chat_id})
+        assert sent["type"] == "transcript.queued" and sent["email"] == "ann@example.com"
+    finally:
+        await db.dispose()
+    for client in (visitor, anonymous, silent, agent):
+        await client.close()
 
 
 async def test_satisfaction_report_for_leads(server):

@@ -22,10 +22,15 @@ def upgrade() -> None:
     op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("auth_sessions", sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("mail_outbox", sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True))
+    # What an e-mail is (`transcript`, ...): the site-wide budget of transcript e-mails counts them.
+    op.add_column("mail_outbox", sa.Column("kind", sa.String(20), nullable=True))
+    op.create_index("ix_mail_outbox_kind_created", "mail_outbox", ["kind", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_mail_outbox_kind_created", table_name="mail_outbox")
     with op.batch_alter_table("mail_outbox") as batch:
+        batch.drop_column("kind")
         batch.drop_column("failed_at")
     with op.batch_alter_table("auth_sessions") as batch:
         batch.drop_column("last_used_at")
