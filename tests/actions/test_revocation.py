@@ -63,10 +63,12 @@ async def test_deactivation_ends_every_credential_and_every_socket(ctx):
     assert info.value.code == "unauthorized" and "deactivated" in info.value.message
     # A wrong password says nothing about the account.
     assert await users.authenticate(ctx=ctx, email=await email_of(ctx, agent), password="wrong password!") is None
-    # Tokens cannot be made for them meanwhile.
+    # Tokens cannot be made for them meanwhile; one made from the command line does not work.
     with pytest.raises(ChatRuleError) as info:
         await users.do_create_token(ctx=ctx, actor=admin, data={"user_id": agent.id})
     assert info.value.code == "conflict"
+    cli_token = await users.do_create_api_token(ctx=ctx, email=await email_of(ctx, agent))
+    assert await users.resolve_credential(ctx=ctx, secret=cli_token, kind="api") is None
     await users.do_set_user_active(ctx=ctx, actor=admin, user_id=agent.id, active=True)
     assert await users.authenticate(ctx=ctx, email=await email_of(ctx, agent), password=PASSWORD) is not None
     assert await users.resolve_credential(ctx=ctx, secret=token, kind="api") is None  # revoked for good
