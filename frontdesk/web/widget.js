@@ -737,7 +737,8 @@
       }
       rc.appendChild(el("div", "fe", rv.err || "")).setAttribute("role", "alert");
     }
-    if (!r.transcript || !vals.email) return; // sent only to the address the visitor gave
+    for (i in c.ev) if (c.ev[i].kind === "message" && c.ev[i].author.type === "agent") b = 1;
+    if (!r.transcript || !vals.email || !b) return; // only an answered chat, to the address the visitor gave
     f = rc.appendChild(el("form", "tx"));
     if (c.tx && !rv.te) return f.appendChild(el("p", "", "We've sent the transcript to " + c.tx + "."));
     f.noValidate = true;

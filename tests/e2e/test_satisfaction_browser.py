@@ -132,11 +132,9 @@ async def test_rating_and_transcript_after_the_agent_closes_the_chat(browser, ma
     await card.get_by_role("button", name="Send feedback").click()
     await expect(card.get_by_text("Thanks for your feedback!")).to_be_visible(timeout=10_000)
 
-    # The transcript by e-mail: a header injection is refused, then the real address works.
-    await transcript_to.fill("mia@example.com\nBcc: all@example.com")
-    await card.get_by_role("button", name="Send", exact=True).click()
-    await expect(card.get_by_role("alert").filter(has_text=re.compile("valid e-mail"))).to_be_visible()
-    await transcript_to.fill("mia@example.com")
+    # The transcript by e-mail goes only to the address Mia gave: shown, not editable (the server
+    # refuses any other: tests/api/test_satisfaction_api.py).
+    await expect(transcript_to).not_to_be_editable()
     await card.get_by_role("button", name="Send", exact=True).click()
     await expect(card.get_by_text("We've sent the transcript to mia@example.com.")).to_be_visible(timeout=10_000)
     await widget.screenshot(path=str(shots / "satisfaction-3-thanks.png"))
