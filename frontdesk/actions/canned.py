@@ -74,7 +74,7 @@ def check_canned(data: object, *, partial: bool = False) -> dict[str, Any]:
         out["scope"] = Scope(data["scope"])
     if "department_id" in data:
         value = data["department_id"]
-        if value is not None and not is_id(value):
+        if value is not None and not is_id(value, field="department_id"):
             raise ChatRuleError("bad_request", "department_id: must be a department's id", field="department_id")
         out["department_id"] = value
     return out
@@ -83,7 +83,7 @@ def check_canned(data: object, *, partial: bool = False) -> dict[str, Any]:
 def check_canned_id(value: object) -> int | None:
     if value is None:
         return None
-    if not is_id(value):
+    if not is_id(value, field="canned_id"):
         raise ChatRuleError("bad_request", "canned_id: must be a canned response's id", field="canned_id")
     return value
 

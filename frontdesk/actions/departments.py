@@ -16,6 +16,7 @@ from frontdesk.clock import iso, utcnow
 from frontdesk.domain.access import member_change_refused
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
 from frontdesk.permissions import department_scoped, in_scope, require
 from frontdesk.store import department_store
@@ -100,7 +101,7 @@ def check_department(data: dict[str, Any], *, partial: bool = False) -> dict[str
     if "fallback_department_id" in data:
         value = data["fallback_department_id"]
         out["fallback_department_id"] = (
-            None if value is None else _int(value, "fallback_department_id", low=1, high=2**31)
+            None if value is None else _int(value, "fallback_department_id", low=1, high=MAX_SMALL_ID)
         )
     if "scripted" in data:  # canned responses only for level-1 agents (actions/canned.py)
         if not isinstance(data["scripted"], bool):
@@ -313,7 +314,7 @@ async def do_set_members(
     for i, m in enumerate(members):
         if not isinstance(m, dict):
             raise ChatRuleError("bad_request", f"members[{i}]: must be an object", field=f"members[{i}]")
-        user_id = _int(m.get("user_id"), f"members[{i}].user_id", low=1, high=2**31)
+        user_id = _int(m.get("user_id"), f"members[{i}].user_id", low=1, high=MAX_SMALL_ID)
         pairs[user_id] = _int(m.get("level", 1), f"members[{i}].level", low=1, high=9)
     async with unit_of_work(ctx) as (conn, _outbox):
         dept = await department_store.department(conn, department_id, lock=True)

@@ -370,7 +370,7 @@ async def do_transfer_chat(
             "bad_request", "Transfer to exactly one of to_agent_id or to_department_id.", field="to_agent_id"
         )
     for name, value in (("to_agent_id", to_agent_id), ("to_department_id", to_department_id)):
-        if value is not None and not is_id(value):
+        if value is not None and not is_id(value, field=name):
             raise ChatRuleError("bad_request", f"{name}: must be an id", field=name)
     note_text = None if note in (None, "") else check_message_text(note, max_chars=ctx.settings.max_message_chars)
     now = utcnow()

@@ -24,6 +24,7 @@ from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
 from frontdesk.clock import as_utc, iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.ids import is_id
 from frontdesk.domain.text import check_no_nul, clean_line, parse_email_address, strip_controls
 from frontdesk.permissions import ROLES, allowed, require
 from frontdesk.security.passwords import hash_password, verify_password
@@ -311,7 +312,7 @@ def _check_token_owner(actor: AgentActor, user_id: object) -> int:
     """Whose tokens: your own (token.manage_own), anyone's with token.manage."""
     if user_id is None:
         return actor.id
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 1 <= user_id < 2**63:
+    if not is_id(user_id, field="user_id"):
         raise ChatRuleError("bad_request", "user_id: must be a user's id", field="user_id")
     if user_id != actor.id:
         require(actor.role, "token.manage")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from frontdesk.actions import mail
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
+from frontdesk.api.params import PathId
 
 router = APIRouter(prefix="/api/v1/mail", tags=["mail"])
-MailId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a queued e-mail's id")]
 
 
 @router.get("/failed")
@@ -24,13 +22,13 @@ async def failed_mail(
 
 @router.post("/{mail_id}/retry")
 async def retry_mail(
-    mail_id: MailId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    mail_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return await mail.do_retry_mail(ctx=ctx, actor=actor, mail_id=mail_id)
 
 
 @router.delete("/{mail_id}")
 async def discard_mail(
-    mail_id: MailId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    mail_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return await mail.do_discard_mail(ctx=ctx, actor=actor, mail_id=mail_id)

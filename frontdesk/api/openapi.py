@@ -30,6 +30,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from frontdesk.domain.ids import MAX_SMALL_ID, SMALL_ID_FIELDS
 from frontdesk.permissions import ROUTE_RULES, RULES
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -235,6 +236,29 @@ def _fix_operation(method: str, path: str, op: dict[str, Any], schemas: dict[str
         op["security"] = [{"visitorToken": []}]
 
 
+def _small_ids(node: Any, small: bool = False) -> None:
+    """Integers named like an INTEGER-keyed id (domain/ids.SMALL_ID_FIELDS) are at most
+    2^31 - 1 wherever they appear (body and response models), as the actions check."""
+    if isinstance(node, list):
+        for item in node:
+            _small_ids(item, small)
+        return
+    if not isinstance(node, dict):
+        return
+    if small and node.get("type") == "integer" and node.get("maximum", MAX_SMALL_ID + 1) > MAX_SMALL_ID:
+        node["maximum"] = MAX_SMALL_ID
+        if "2^63-1" in node.get("description", ""):
+            node["description"] = node["description"].replace("2^63-1", "2^31-1")
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            for name, prop in value.items():
+                _small_ids(prop, name in SMALL_ID_FIELDS)
+        elif key in ("anyOf", "oneOf", "allOf", "items"):
+            _small_ids(value, small)
+        elif isinstance(value, dict | list) and key != "properties":
+            _small_ids(value, False)
+
+
 def fix_document(schema: dict[str, Any]) -> dict[str, Any]:
     """Apply the corrections above to a document FastAPI generated (in place; returned)."""
     components = schema.setdefault("components", {})
@@ -246,6 +270,7 @@ def fix_document(schema: dict[str, Any]) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     schemas["Error"] = ERROR_SCHEMA
+    _small_ids(schemas)
     components["securitySchemes"] = SECURITY_SCHEMES
     return schema
 

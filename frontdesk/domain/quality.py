@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.ids import is_id
 from frontdesk.domain.text import clean_line, clean_text, strip_controls
 
 SCORE_MIN, SCORE_MAX = 0, 5
@@ -52,7 +53,7 @@ def check_criteria(items: object) -> list[dict[str, Any]]:
         ):
             raise _bad(f"must be a number above 0 and at most {MAX_WEIGHT:g}", f"{where}.weight")
         criterion_id = item.get("id")
-        if criterion_id is not None and (not isinstance(criterion_id, int) or isinstance(criterion_id, bool)):
+        if criterion_id is not None and not is_id(criterion_id, field="criterion_id"):
             raise _bad("must be the id of an existing criterion, or left out for a new one", f"{where}.id")
         out.append({"id": criterion_id, "name": name, "description": description.strip(), "weight": float(weight)})
     return out
@@ -71,7 +72,7 @@ def check_scores(criteria: list[Any], scores: object) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise _bad("must be an object with criterion_id and score", where)
         cid, score = item.get("criterion_id"), item.get("score")
-        if not isinstance(cid, int) or isinstance(cid, bool):
+        if not is_id(cid, field="criterion_id"):
             raise _bad("must be a criterion's id", f"{where}.criterion_id")
         if cid in given:
             raise _bad("scored twice", f"{where}.criterion_id")
