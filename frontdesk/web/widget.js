@@ -659,7 +659,11 @@
     else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); paint(); }
     else if (t === "error") onError(m);
     else if (t === "chat.rated") { chat(m.chat_id).rt = m.rating; save(); paint(); } // from another tab
-    else if (t === "visitor.forgotten") { c = ws; lost(4001); c.close(); } // their data was deleted
+    else if (t === "visitor.forgotten") { // their data was deleted: nothing of it is kept or sent again
+      outbox = [];
+      who = null;
+      c = ws; lost(4001); c.close(); // the server closes it with 4001 too, on every node
+    }
   }
 
   // ---- after a chat: rating and transcript by e-mail (frames chat.rate, transcript.email) ----
