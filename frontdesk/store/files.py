@@ -8,6 +8,7 @@ that transaction fails. Another backend (S3…) implements the same four methods
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import secrets
@@ -18,6 +19,7 @@ from typing import BinaryIO, Protocol
 
 import anyio
 
+log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 _ID = re.compile(r"[A-Za-z0-9_-]{22,32}")
 FILE_MODE = 0o600  # what frontdesk writes under data_dir is its user's alone
@@ -29,7 +31,7 @@ def private_dir(path: Path) -> Path:
     explicitly, not left to the umask (`frontdesk serve` sets 077, a host process may not)."""
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     if path.stat().st_mode & 0o777 != DIR_MODE:
-        path.chmod(DIR_MODE)
+        _chmod(path, DIR_MODE)
     return path
 
 
@@ -42,7 +44,16 @@ def make_private(path: Path) -> None:
     """chmod 600 a file that someone else created (SQLite, a test), when it is there."""
     with contextlib.suppress(FileNotFoundError):
         if path.stat().st_mode & 0o777 != FILE_MODE:
-            path.chmod(FILE_MODE)
+            _chmod(path, FILE_MODE)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    """Someone else's file or directory (an admin prepared it) keeps its mode: a warning, not a
+    failure to start."""
+    try:
+        path.chmod(mode)
+    except PermissionError:
+        log.warning("cannot make %s private (mode %o): not its owner", path, mode)
 
 
 def new_file_id() -> str:
