@@ -10,7 +10,7 @@ from pydantic import Field
 from frontdesk.actions import canned
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
-from frontdesk.api.params import BodyId, QueryId, SmallPathId
+from frontdesk.api.params import QueryId, SmallBodyId, SmallPathId
 from frontdesk.api.schemas import Ok, Out, Patch, doc_limits, doc_only, typed_router
 from frontdesk.domain.canned import BODY_MAX, FALLBACK_MAX, TITLE_MAX
 
@@ -31,7 +31,7 @@ class CannedPatch(Patch):
     body: str = doc_limits(None, minLength=1, maxLength=BODY_MAX, description="{{visitor.name}} etc. allowed")
     fallbacks: Annotated[Any, doc_only(_FALLBACKS)] = None
     scope: str = doc_limits(None, **_SCOPE)
-    department_id: BodyId | None = Field(None, description="with scope department")
+    department_id: SmallBodyId | None = Field(None, description="with scope department")
 
 
 class CannedBody(CannedPatch):

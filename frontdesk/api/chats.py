@@ -11,7 +11,7 @@ from pydantic import Field
 from frontdesk.actions import chats, reads, routing
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
-from frontdesk.api.params import Before, BodyId, Cursor, PathId
+from frontdesk.api.params import Before, Cursor, PathId, SmallBodyId
 from frontdesk.api.schemas import (
     CLIENT_ID_DOC,
     AgentCard,
@@ -43,7 +43,7 @@ class MessageBody(In):
 class ReplyBody(In):
     text: str | None = Field(None, max_length=100_000)  # ignored with canned_id
     client_id: str = Field(max_length=64, json_schema_extra=CLIENT_ID_DOC)
-    canned_id: BodyId | None = Field(None, description="send this canned response, rendered for the chat")
+    canned_id: SmallBodyId | None = Field(None, description="send this canned response, rendered for the chat")
 
 
 @router.get("", response_model=ChatPage)
@@ -113,8 +113,8 @@ async def close_chat(
 class TransferBody(In):
     """Exactly one of to_agent_id and to_department_id."""
 
-    to_agent_id: BodyId | None = None
-    to_department_id: BodyId | None = None
+    to_agent_id: SmallBodyId | None = None
+    to_department_id: SmallBodyId | None = None
     note: str | None = Field(None, max_length=100_000, description="an internal note for the new owner")
 
 

@@ -8,7 +8,7 @@ from pydantic import Field
 from frontdesk.actions import departments, routing, widget_settings
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
-from frontdesk.api.params import PathId
+from frontdesk.api.params import SmallPathId
 from frontdesk.api.schemas import (
     Department,
     DepartmentBody,
@@ -63,7 +63,7 @@ async def create_department(
 
 @router.patch("/{department_id}", response_model=OneDepartment)
 async def update_department(
-    department_id: PathId,
+    department_id: SmallPathId,
     body: DepartmentPatch,
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
@@ -78,14 +78,14 @@ async def update_department(
 
 @router.delete("/{department_id}", response_model=DepartmentDeleted)
 async def delete_department(
-    department_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    department_id: SmallPathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return await routing.do_delete_department(ctx=ctx, actor=actor, department_id=department_id)
 
 
 @router.put("/{department_id}/members", response_model=Members)
 async def set_members(
-    department_id: PathId,
+    department_id: SmallPathId,
     body: MembersBody,
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),

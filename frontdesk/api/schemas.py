@@ -20,8 +20,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from frontdesk.api.params import BodyId
-from frontdesk.domain.ids import MAX_ID
+from frontdesk.api.params import SmallBodyId
+from frontdesk.domain.ids import MAX_ID, MAX_SMALL_ID
 
 
 class TypedRoute(APIRoute):
@@ -43,6 +43,7 @@ def doc_limits(default: Any = ..., **schema: Any) -> Any:
 
 # An id in a body (the action refuses one outside the database's range with a 400 naming it).
 ID_DOC: dict[str, Any] = {"minimum": 1, "maximum": MAX_ID}
+SMALL_ID_DOC: dict[str, Any] = {"minimum": 1, "maximum": MAX_SMALL_ID}  # INTEGER keys: users, departments...
 
 
 class Out(BaseModel):
@@ -323,7 +324,7 @@ class DepartmentPatch(Patch):
     offer_timeout_seconds: int = doc_limits(None, minimum=5, maximum=600)
     offline_message: str | None = doc_limits(None, maxLength=500)
     email: str | None = doc_limits(None, maxLength=254, description="an e-mail address; null or empty: none")
-    fallback_department_id: BodyId | None = None
+    fallback_department_id: SmallBodyId | None = None
     scripted: bool = Field(None, description="level-1 agents may send only canned responses")
     sneak_peek: bool = Field(None, description="agents see what the visitor is typing")
     reply_alert_seconds: int = doc_limits(None, minimum=10, maximum=3600)
@@ -337,7 +338,7 @@ class DepartmentBody(DepartmentPatch):  # check_department names unknown fields
 _MEMBER = {
     "type": "object",
     "properties": {
-        "user_id": {"type": "integer", **ID_DOC},
+        "user_id": {"type": "integer", **SMALL_ID_DOC},
         "level": {"type": "integer", "minimum": 1, "maximum": 9, "default": 1},
     },
     "required": ["user_id"],

@@ -16,6 +16,7 @@ from frontdesk.api.auth import current_agent, get_ctx
 from frontdesk.api.params import Before, BodyId, PathId, SmallPathId, SmallQueryId
 from frontdesk.api.schemas import (
     CLIENT_ID_DOC,
+    SMALL_ID_DOC,
     AgentRef,
     ChatSummary,
     DepartmentRef,
@@ -55,7 +56,10 @@ _CRITERION = {
 }
 _SCORE = {
     "type": "object",
-    "properties": {"criterion_id": {"type": "integer"}, "score": {"type": "integer", "minimum": 0, "maximum": 5}},
+    "properties": {
+        "criterion_id": {"type": "integer", **SMALL_ID_DOC},
+        "score": {"type": "integer", "minimum": 0, "maximum": 5},
+    },
     "required": ["criterion_id", "score"],
 }
 
