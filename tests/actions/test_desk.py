@@ -97,7 +97,10 @@ async def test_agents_tag_chats_and_the_visitor_never_sees_it(ctx):
     assert [t["name"] for t in result["tags"]] == ["Angry-customer"]
     again = await tags.do_tag_chat(ctx=ctx, actor=d.ann, chat_id=d.chat_id, tag_id=secret["id"], on=True)
     assert again["tags"] == result["tags"]  # adding twice is no error and no duplicate
-    # Any agent who can read the chat may tag it (bob does not hold it).
+    # Any agent who can read the chat may tag it: bob works in its department, but does not hold it;
+    # someone outside the department may not even read it (404).
+    await refused(tags.do_tag_chat(ctx=ctx, actor=d.bob, chat_id=d.chat_id, tag_id=vip["id"], on=True), "not_found")
+    await staff(ctx, d.admin, d.dept["id"], [d.ann, d.bob, d.lead])
     await tags.do_tag_chat(ctx=ctx, actor=d.bob, chat_id=d.chat_id, tag_id=vip["id"], on=True)
     summary = await reads.get_chat(ctx=ctx, actor=d.bob, chat_id=d.chat_id)
     assert summary["tags"] == [
