@@ -8,6 +8,7 @@ Downloads are labelled with the type sniffed at upload, `nosniff`, a sandboxing 
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -17,16 +18,27 @@ from frontdesk.actions import attachments
 from frontdesk.actions.attachments import StoredFile, incoming_path
 from frontdesk.actions.context import AgentActor, Context, SendResult, VisitorActor
 from frontdesk.api.auth import current_agent, get_ctx
+from frontdesk.api.openapi import file_answer
+from frontdesk.api.params import PathId
+from frontdesk.api.schemas import SentEvent
 from frontdesk.api.uploads import receive_file
 from frontdesk.api.widget import check_widget_request
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.file_types import KINDS
 from frontdesk.domain.rate_limit import KeyedLimiter
 from frontdesk.security.tokens import verify_visitor_token
+
+FILE_TYPES = sorted({kind.content_type for kind in KINDS.values()})  # what an upload may be (sniffed)
 
 VISITOR_TOKEN_HEADER = "x-visitor-token"  # noqa: S105 — a header's name, not a secret
 FILE_CSP = "default-src 'none'; sandbox"
 
 router = APIRouter(tags=["attachments"])
+# Sending a file: 201 with the stored event, 200 when this client_id was stored before.
+_SENT: dict[str, Any] = {
+    "response_model": SentEvent,
+    "responses": {200: {"model": SentEvent, "description": "a retry: this client_id was stored before"}},
+}
 
 # Files a visitor may send: a few in a row, then one every six seconds (per address and visitor).
 visitor_uploads = KeyedLimiter(rate=1 / 6, burst=10)
@@ -54,18 +66,18 @@ def sent(result: SendResult) -> JSONResponse:
 
 
 # ---- agents -----------------------------------------------------------------------------------
-@router.post("/api/v1/chats/{chat_id}/attachments", status_code=201)
+@router.post("/api/v1/chats/{chat_id}/attachments", status_code=201, **_SENT)
 async def send_agent_file(
-    chat_id: int, request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    chat_id: PathId, request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> JSONResponse:
     """multipart/form-data: `file` (one file) and optionally `client_id` (makes a retry safe)."""
     upload = await receive_file(request, temp=incoming_path(ctx), max_bytes=ctx.settings.attachment_max_bytes)
     return sent(await attachments.do_send_agent_file(ctx=ctx, actor=actor, chat_id=chat_id, upload=upload))
 
 
-@router.get("/api/v1/chats/{chat_id}/attachments/{file_id}")
+@router.get("/api/v1/chats/{chat_id}/attachments/{file_id}", responses=file_answer(*FILE_TYPES))
 async def get_agent_file(
-    chat_id: int, file_id: str, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    chat_id: PathId, file_id: str, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> StreamingResponse:
     stored = await attachments.file_for_agent(ctx=ctx, actor=actor, chat_id=chat_id, file_id=file_id)
     return file_response(stored, cache="private, max-age=86400")
@@ -79,7 +91,7 @@ def visitor_from_header(request: Request, ctx: Context) -> VisitorActor:
     return VisitorActor(visitor_id)
 
 
-@router.post("/api/v1/widget/attachments", status_code=201)
+@router.post("/api/v1/widget/attachments", status_code=201, **_SENT)
 async def send_visitor_file(request: Request, ctx: Context = Depends(get_ctx)) -> JSONResponse:
     """multipart/form-data: `file` and optionally `client_id`; goes into the visitor's open chat."""
     actor = visitor_from_header(request, ctx)
@@ -91,7 +103,7 @@ async def send_visitor_file(request: Request, ctx: Context = Depends(get_ctx)) -
     return sent(await attachments.do_send_visitor_file(ctx=ctx, actor=actor, upload=upload))
 
 
-@router.get("/api/v1/widget/attachments/{file_id}")
+@router.get("/api/v1/widget/attachments/{file_id}", responses=file_answer(*FILE_TYPES))
 async def get_visitor_file(file_id: str, request: Request, ctx: Context = Depends(get_ctx)) -> StreamingResponse:
     actor = visitor_from_header(request, ctx)
     stored = await attachments.file_for_visitor(ctx=ctx, actor=actor, file_id=file_id)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import Depends, Request, Response
+from pydantic import Field
 
 from frontdesk.actions import routing, users
 from frontdesk.actions.context import AgentActor, Context
@@ -14,12 +14,27 @@ from frontdesk.api.auth import (
     get_ctx,
     record_login_failure,
 )
+from frontdesk.api.schemas import In, Me, Ok, Out, doc_limits, typed_router
 from frontdesk.domain.chat_rules import ChatRuleError
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = typed_router(prefix="/api/v1/auth", tags=["auth"])
 
 
-class LoginBody(BaseModel):
+class LoggedIn(Out):
+    user: Me
+    csrf_token: str = Field(description="send it as X-CSRF-Token on every write")
+
+
+class Session(Out):
+    user: Me
+    csrf_token: str | None = Field(description="null when calling with an API token")
+
+
+class Status(Out):
+    status: str = Field(description="online, away or offline")
+
+
+class LoginBody(In):
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
 
@@ -28,7 +43,7 @@ def _user(actor: AgentActor) -> dict:
     return {"id": actor.id, "name": actor.name, "role": actor.role}
 
 
-@router.post("/login")
+@router.post("/login", response_model=LoggedIn)
 async def login(body: LoginBody, request: Request, response: Response, ctx: Context = Depends(get_ctx)) -> dict:
     address = request.client.host if request.client else "?"
     check_login_rate(body.email, address)
@@ -49,7 +64,7 @@ async def login(body: LoginBody, request: Request, response: Response, ctx: Cont
     return {"user": _user(actor), "csrf_token": csrf}
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=Ok)
 async def logout(
     request: Request,
     response: Response,
@@ -63,17 +78,17 @@ async def logout(
     return {"ok": True}
 
 
-@router.get("/me")
+@router.get("/me", response_model=Session)
 async def me(request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
     found = await users.resolve_credential(ctx=ctx, secret=request.cookies.get(SESSION_COOKIE, ""), kind="session")
     return {"user": _user(actor), "csrf_token": found[1] if found else None}
 
 
-class StatusBody(BaseModel):
-    status: str = Field(max_length=20)
+class StatusBody(In):
+    status: str = doc_limits(enum=["online", "away", "offline"])
 
 
-@router.put("/me/status")
+@router.put("/me/status", response_model=Status)
 async def set_status(
     body: StatusBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:

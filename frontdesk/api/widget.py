@@ -4,17 +4,59 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import Depends, Query, Request
+from pydantic import Field
 
 from frontdesk.actions import attachments, departments, tickets, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.api.auth import get_ctx
+from frontdesk.api.schemas import In, Out, WidgetSettings, typed_router
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.rate_limit import KeyedLimiter
 from frontdesk.security.tokens import verify_visitor_token
 
-router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+router = typed_router(prefix="/api/v1/widget", tags=["widget"])
+
+
+class NewVisitor(Out):
+    id: str
+    name: str | None
+    email: str | None
+
+
+class VisitorCreated(Out):
+    visitor_token: str = Field(description="keep it; send it in the socket's hello and X-Visitor-Token")
+    visitor: NewVisitor
+
+
+class WidgetDepartment(Out):
+    slug: str
+    name: str
+    description: str | None
+    accepting_chats: bool
+    reason: str | None = Field(description="why not: closed, no_agents or queue_full")
+    offline_message: str | None
+    next_opening: str | None
+
+
+class AttachmentLimits(Out):
+    max_bytes: int
+    types: list[str]
+
+
+class WidgetConfig(WidgetSettings):
+    departments: list[WidgetDepartment]
+    online: bool = Field(description="some department takes chats now")
+    attachments: AttachmentLimits
+
+
+class TicketRef(Out):
+    id: int
+
+
+class OfflineLeft(Out):
+    ticket: TicketRef
+
 
 # New visitor identities per client address: generous for offices behind one NAT, but bounded.
 visitor_creation = KeyedLimiter(rate=1.0, burst=60)
@@ -32,14 +74,14 @@ def check_widget_request(request: Request, ctx: Context, limiter: KeyedLimiter, 
         raise ChatRuleError("rate_limited", too_many, retry_after=wait)
 
 
-@router.post("/visitors", status_code=201)
+@router.post("/visitors", status_code=201, response_model=VisitorCreated)
 async def create_visitor(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
     check_widget_request(request, ctx, visitor_creation, "Too many new visitors from your address; retry shortly.")
     visitor, token = await visitors.do_create_visitor(ctx=ctx, user_agent=request.headers.get("user-agent"))
     return {"visitor_token": token, "visitor": visitor}
 
 
-@router.get("/config")
+@router.get("/config", response_model=WidgetConfig)
 async def widget_config(department: str | None = Query(None, max_length=40), ctx: Context = Depends(get_ctx)) -> dict:
     config = await widget_settings.widget_config(ctx=ctx)
     config["departments"] = await departments.widget_departments(ctx=ctx, slug=department)
@@ -50,7 +92,7 @@ async def widget_config(department: str | None = Query(None, max_length=40), ctx
     return config
 
 
-class OfflineBody(BaseModel):
+class OfflineBody(In):
     department: str | None = Field(None, max_length=40)
     name: str | None = Field(None, max_length=200)
     email: str = Field(max_length=300)
@@ -58,7 +100,7 @@ class OfflineBody(BaseModel):
     visitor_token: str | None = Field(None, max_length=200)
 
 
-@router.post("/offline", status_code=201)
+@router.post("/offline", status_code=201, response_model=OfflineLeft)
 async def leave_offline_message(body: OfflineBody, request: Request, ctx: Context = Depends(get_ctx)) -> dict:
     check_widget_request(request, ctx, offline_messages, "Too many messages from your address; retry later.")
     visitor_id = verify_visitor_token(body.visitor_token, ctx.settings.signing_key) if body.visitor_token else None
