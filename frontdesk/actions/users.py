@@ -112,7 +112,7 @@ async def do_create_user(
             user_id = int(result.scalar_one())
             if departments:
                 for slug in departments:
-                    dept = await department_store.department_by_slug(conn, slug)
+                    dept = await department_store.department_by_slug(conn, clean_line(slug, "departments"))
                     if dept is None:
                         raise ChatRuleError("bad_request", f"departments: no department {slug!r}", field="departments")
                     await department_store.add_member(conn, dept.id, user_id)

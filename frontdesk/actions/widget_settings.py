@@ -12,6 +12,7 @@ from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.satisfaction import DEFAULT_RATING_SETTINGS, check_rating_settings
+from frontdesk.domain.text import clean_line, clean_text
 from frontdesk.permissions import require
 from frontdesk.store import department_store
 from frontdesk.store.models import Setting
@@ -58,10 +59,10 @@ def check_widget_settings(data: object) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, limit in (("title", 60), ("greeting", 300)):
         if key in data:
-            value = data[key]
-            if not isinstance(value, str) or not 1 <= len(value.strip()) <= limit:
+            value = clean_text(data[key], key, multiline=key == "greeting").strip()  # NUL: a 400
+            if not 1 <= len(value) <= limit:
                 raise ChatRuleError("bad_request", f"{key}: must be 1 to {limit} characters", field=key)
-            out[key] = value.strip()
+            out[key] = value
     if "accent_color" in data:
         if not isinstance(data["accent_color"], str) or not HEX_COLOR.fullmatch(data["accent_color"]):
             raise ChatRuleError("bad_request", "accent_color: must look like #2563eb", field="accent_color")
@@ -89,13 +90,13 @@ def check_widget_settings(data: object) -> dict[str, Any]:
             if f["name"] in seen:
                 raise ChatRuleError("bad_request", f"{here}.name: {f['name']} is listed twice", field=f"{here}.name")
             seen.add(f["name"])
-            label = f.get("label", f["name"].title())
-            if not isinstance(label, str) or not 1 <= len(label.strip()) <= 60:
+            label = clean_line(f.get("label", f["name"].title()), f"{here}.label")
+            if not 1 <= len(label) <= 60:
                 raise ChatRuleError("bad_request", f"{here}.label: must be 1 to 60 characters", field=f"{here}.label")
             required = f.get("required", False)
             if not isinstance(required, bool):
                 raise ChatRuleError("bad_request", f"{here}.required: must be true or false", field=f"{here}.required")
-            clean.append({"name": f["name"], "label": label.strip(), "required": required})
+            clean.append({"name": f["name"], "label": label, "required": required})
         out["prechat"] = {"enabled": enabled, "fields": clean}
     return out
 
