@@ -5,6 +5,7 @@
 
 import { api, get } from './api.js';
 import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
+import { MAIL_SECTION } from './mail.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SHAPES = {
@@ -131,6 +132,7 @@ export const SETTINGS_SECTIONS = [
   { id: 'satisfaction', label: 'Satisfaction', icon: 'chat', visible: (me) => !!me && LEADS.includes(me.role), Page: null },
   { id: 'privacy', label: 'Privacy', icon: 'lock', visible: (me) => !!me && me.role === 'admin', Page: null },
   { id: 'audit', label: 'Audit log', icon: 'archive', visible: (me) => !!me && (me.role === 'admin' || me.role === 'manager'), Page: null },
+  MAIL_SECTION, // mail.js: failed e-mail, admins only
 ];
 
 function card(title, sub, ...children) {
