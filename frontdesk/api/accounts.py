@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.actions import users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
+from frontdesk.api.params import SmallPathId, SmallQueryId
 
 router = APIRouter(tags=["users"])
 
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class _In(BaseModel):
@@ -101,7 +101,7 @@ class RevokedOut(_Out):
 
 @router.post("/api/v1/users/{user_id}/deactivate", response_model=UserStateOut)
 async def deactivate_user(
-    user_id: UserId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    user_id: SmallPathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     """The user can no longer log in; their sessions, API tokens and open sockets end now."""
     return {"user": await users.do_set_user_active(ctx=ctx, actor=actor, user_id=user_id, active=False)}
@@ -109,14 +109,14 @@ async def deactivate_user(
 
 @router.post("/api/v1/users/{user_id}/reactivate", response_model=UserStateOut)
 async def reactivate_user(
-    user_id: UserId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+    user_id: SmallPathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return {"user": await users.do_set_user_active(ctx=ctx, actor=actor, user_id=user_id, active=True)}
 
 
 @router.put("/api/v1/users/{user_id}/password", response_model=PasswordOut)
 async def set_password(
-    user_id: UserId,
+    user_id: SmallPathId,
     body: PasswordBody,
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
@@ -128,7 +128,7 @@ async def set_password(
 
 @router.get("/api/v1/tokens", response_model=TokensOut)
 async def list_tokens(
-    user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    user_id: SmallQueryId = None,
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
 ) -> dict:
