@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from frontdesk.actions import users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
-from frontdesk.api.params import SmallPathId, SmallQueryId
+from frontdesk.api.params import SmallBodyId, SmallPathId, SmallQueryId
 
 router = APIRouter(tags=["users"])
 
@@ -37,7 +37,7 @@ class PasswordBody(_In):
 class TokenBody(_In):
     label: str | None = Field(None, description="What the token is for (at most 100 characters).")
     expires_days: int | None = Field(None, ge=1, le=users.MAX_TOKEN_DAYS, description="Days until it expires.")
-    user_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Whose token (admins); default: yours.")
+    user_id: SmallBodyId | None = Field(None, description="Whose token (admins); default: yours.")
 
 
 class UserState(_Out):
