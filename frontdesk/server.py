@@ -109,7 +109,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         self._stop_head_timer()
-        client = "%s:%d" % self.client if self.client else "?"
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
         log.warning("%s: %s (%d)", client, message, status)
         if self.cycle is None or self.cycle.response_complete:  # never in the middle of a response
             self.transport.write(error_response(status, code, message))

@@ -70,9 +70,7 @@ async def _flood(server: ServerProcess, first: bytes, chunk: bytes, total: int) 
 
 async def test_two_megabytes_in_one_header_are_refused_early(server):
     total = 2 * 1024 * 1024
-    sent, answer, reset = await _flood(
-        server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ", b"a" * 16 * 1024, total
-    )
+    sent, answer, reset = await _flood(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ", b"a" * 16 * 1024, total)
     assert answer.startswith(b"HTTP/1.1 431 ") or reset, answer[:200]
     if answer:
         assert b'"code":"too_large"' in answer
