@@ -196,7 +196,10 @@ class RoutingLog(Base):
     data: Mapped[dict] = mapped_column(JSON, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_routing_log_department_time", "department_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_routing_log_department_time", "department_id", "created_at"),
+        Index("ix_routing_log_agent_chat", "agent_id", "chat_id"),  # chats an agent handled (0009)
+    )
 
 
 class OfflineTicket(Base):

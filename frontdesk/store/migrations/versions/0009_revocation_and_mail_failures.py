@@ -25,9 +25,12 @@ def upgrade() -> None:
     # What an e-mail is (`transcript`, ...): the site-wide budget of transcript e-mails counts them.
     op.add_column("mail_outbox", sa.Column("kind", sa.String(20), nullable=True))
     op.create_index("ix_mail_outbox_kind_created", "mail_outbox", ["kind", "created_at"])
+    # The chats an agent handled (store/access_store.handled_chat_ids): the read scope of lists.
+    op.create_index("ix_routing_log_agent_chat", "routing_log", ["agent_id", "chat_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_routing_log_agent_chat", table_name="routing_log")
     op.drop_index("ix_mail_outbox_kind_created", table_name="mail_outbox")
     with op.batch_alter_table("mail_outbox") as batch:
         batch.drop_column("kind")
