@@ -20,6 +20,7 @@ from frontdesk.domain.chat_rules import (
     check_message_text,
     preview,
 )
+from frontdesk.domain.text import strip_controls
 
 VALID_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # used with fullmatch: no $ loophole
 
@@ -73,17 +74,19 @@ def test_text_over_the_limit_is_too_large():
 
 @given(text=st.text(max_size=60), max_chars=st.integers(min_value=1, max_value=40))
 def test_message_text_property(text, max_chars):
-    """Either the stored text is the stripped input within the limit, or the right error."""
+    """Either the stored text is the stripped input, without control characters other than newline
+    and tab (domain/text.py), within the limit, or the right error."""
+    cleaned = strip_controls(text.replace("\x00", ""), multiline=True).strip()
     try:
         stored = check_message_text(text, max_chars=max_chars)
     except ChatRuleError as err:
         assert err.field == "text"
-        if "\x00" in text or not text.strip():
+        if "\x00" in text or not cleaned:
             assert err.code == "bad_request"
         else:
-            assert err.code == "too_large" and len(text.strip()) > max_chars
+            assert err.code == "too_large" and len(cleaned) > max_chars
         return
-    assert stored == text.strip()
+    assert stored == cleaned
     assert stored and len(stored) <= max_chars and "\x00" not in stored
 
 
