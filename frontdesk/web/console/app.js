@@ -120,7 +120,8 @@ class App {
       } catch (err) {
         button.disabled = false;
         button.textContent = 'Sign in';
-        if (err.status === 401 || err.code === 'unauthorized') showError('That email and password do not match.');
+        if (/deactivated/i.test(err.message || '')) showError(err.message); // the right password, a deactivated account
+        else if (err.status === 401 || err.code === 'unauthorized') showError('That email and password do not match.');
         else if (err.status === 429) showError(`Too many attempts. Try again in ${err.retryAfter ? `${Math.ceil(err.retryAfter)} seconds` : 'a minute'}.`);
         else showError(err.message);
         password.select();
