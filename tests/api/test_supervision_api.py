@@ -143,16 +143,17 @@ async def test_department_scope_and_the_monitor(server):
     _v1, billing_chat = await start_chat(server, billing, "Wrong invoice")
     assert (await bob.post(f"/api/v1/chats/{billing_chat}/accept")).status_code == 200
 
-    # Sam (Sales) may not follow, whisper, join or take over in Billing; Meg (manager) may.
+    # Sam (Sales) may not follow, whisper, join or take over in Billing; Meg (manager) may. A chat
+    # he may not read is not found, as if it did not exist; Billing itself is forbidden by name.
     refused = await answer(sam.socket, {"type": "watch", "chat_id": billing_chat})
-    assert refused["type"] == "error" and refused["code"] == "forbidden"
+    assert refused["type"] == "error" and refused["code"] == "not_found"
     for path, body in (
         ("whispers", {"text": "x", "client_id": new_client_id()}),
         ("join", None),
         ("take-over", None),
     ):
         r = await sam.post(f"/api/v1/chats/{billing_chat}/{path}", json=body)
-        assert r.status_code == 403, (path, r.text)
+        assert r.status_code == 404, (path, r.text)
     r = await sam.http.get("/api/v1/monitor/chats", params={"department_id": billing["id"]})
     assert r.status_code == 403
     assert (await answer(meg.socket, {"type": "watch", "chat_id": billing_chat}))["type"] == "watching"
@@ -201,7 +202,8 @@ async def test_annotations_scorecard_reviews_and_report(server):
     assert r.status_code == 400 and r.json()["error"]["field"] == "seq"
     notes = (await ann.http.get(f"/api/v1/chats/{chat_id}/annotations")).json()["annotations"]
     assert [(n["seq"], n["text"]) for n in notes] == [(seq, "Use the visitor's name")]
-    assert (await other.http.get(f"/api/v1/chats/{chat_id}/annotations")).status_code == 403
+    # `other` works in no department: the chat is not theirs to read at all (404, like the archive).
+    assert (await other.http.get(f"/api/v1/chats/{chat_id}/annotations")).status_code == 404
 
     r = await sam.http.put(
         f"/api/v1/departments/{sales['id']}/scorecard",
