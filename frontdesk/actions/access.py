@@ -43,26 +43,20 @@ async def check_readable(conn, actor: AgentActor, chat: Any) -> None:  # type: i
     if not department_scoped(actor.role, "chat.read"):
         return
     mine = await my_departments(conn, actor)
-    quick = may_read_chat(
-        role=actor.role,
-        user_id=actor.id,
-        department_id=chat.department_id,
-        assignee_id=chat.assignee_id,
-        status=chat.status,
-        my_departments=mine,
-        handled=False,
-    )
-    if quick:
-        return
-    if not may_read_chat(
-        role=actor.role,
-        user_id=actor.id,
-        department_id=chat.department_id,
-        assignee_id=chat.assignee_id,
-        status=chat.status,
-        my_departments=mine,
-        handled=await access_store.handled(conn, chat.id, actor.id),
-    ):
+
+    def allowed(handled: bool) -> bool:
+        return may_read_chat(
+            role=actor.role,
+            user_id=actor.id,
+            department_id=chat.department_id,
+            assignee_id=chat.assignee_id,
+            status=chat.status,
+            my_departments=mine,
+            handled=handled,
+        )
+
+    # The handled query only when department and assignment do not already decide it.
+    if not allowed(False) and not allowed(await access_store.handled(conn, chat.id, actor.id)):
         raise ChatRuleError("not_found", NOT_FOUND)
 
 
