@@ -428,7 +428,7 @@ export class SettingsPage {
     const name = h('input', { id: 'na-name', class: 'input', autocomplete: 'off', required: true });
     const email = h('input', { id: 'na-email', class: 'input', type: 'email', autocomplete: 'off', required: true });
     const role = h('select', { id: 'na-role', class: 'input' }, ROLES.map(([v, l]) => h('option', { value: v }, l)));
-    const password = h('input', { id: 'na-password', class: 'input', type: 'password', autocomplete: 'new-password', required: true, minlength: '8' });
+    const password = h('input', { id: 'na-password', class: 'input', type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
     const deptBoxes = [...dir.departments].sort((a, b) => String(a.name).localeCompare(String(b.name))).map((d) => {
       const box = h('input', { type: 'checkbox', value: d.slug });
       if (dir.departments.length === 1) box.checked = true;
@@ -443,8 +443,8 @@ export class SettingsPage {
       h('label', { class: 'field-label', for: input.id }, label), input, hint ? h('span', { class: 'field-hint' }, hint) : null);
     const fName = field('Name', name);
     const fEmail = field('E-mail', email);
-    const fRole = field('Role', role, 'Supervisors can see every chat and manage members; admins can change everything.');
-    const fPass = field('Password', password, 'They can change it later. At least 8 characters.');
+    const fRole = field('Role', role, 'Supervisors lead the departments they are members of, managers all of them; admins also manage users and settings.');
+    const fPass = field('Password', password, 'At least 10 characters. Share it with them privately.');
     errors.reg('name', name, fName);
     errors.reg('email', email, fEmail);
     errors.reg('role', role, fRole);
