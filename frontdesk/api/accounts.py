@@ -20,7 +20,6 @@ from frontdesk.api.params import SmallBodyId, SmallPathId, SmallQueryId
 router = APIRouter(tags=["users"])
 
 
-
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

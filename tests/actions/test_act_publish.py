@@ -184,7 +184,9 @@ async def test_accept_and_close_announcements(ctx):
     accepted = [(t, f) for t, f in zip([t for t, _ in ctx.published[mark:]], frames(ctx.published[mark:]), strict=True)]
     assigned_topics = sorted(t for t, f in accepted if f.get("kind") == "chat.assigned")
     # The assignee and the visitor, and the queue so other agents see the chat leave it.
-    assert assigned_topics == sorted(["queue:1", f"agent:{agent.id}", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}"])
+    assert assigned_topics == sorted(
+        ["queue:1", f"agent:{agent.id}", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}"]
+    )
     summaries = {t: f["chat"] for t, f in accepted if f["type"] == "chat.updated"}
     assert set(summaries) == {"queue:1", f"agent:{agent.id}", "monitor:1", f"chat:{chat_id}"}
     assert all(s["status"] == "active" and s["assignee"]["id"] == agent.id for s in summaries.values())

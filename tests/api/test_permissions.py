@@ -149,7 +149,12 @@ async def test_every_agent_socket_frame_with_every_role(server):
         try:
             for frame_type, rule in sorted(AGENT_FRAME_RULES.items()):
                 ref = new_client_id()
-                frame = {"type": frame_type, "ref": ref, "client_id": ref, **FRAMES.get(frame_type, {"chat_id": 999999})}
+                frame = {
+                    "type": frame_type,
+                    "ref": ref,
+                    "client_id": ref,
+                    **FRAMES.get(frame_type, {"chat_id": 999999}),
+                }
                 await client.socket.send(frame)
                 await client.socket.send({"type": "ping"})
                 await client.socket.wait_type("pong")  # frames are handled in order: any answer came first

@@ -116,7 +116,7 @@ def test_whatever_the_parser_accepts_is_one_plain_header_address(value):
         return
     assert "\r" not in address and "\n" not in address
     assert address.isascii() and len(address) <= 254
-    assert not any(ch.isspace() or ch in CONTROLS or ch in "\"<>(),;:[]\\" for ch in address)
+    assert not any(ch.isspace() or ch in CONTROLS or ch in '"<>(),;:[]\\' for ch in address)
     message = EmailMessage()
     message["To"] = address
     message["Reply-To"] = address
