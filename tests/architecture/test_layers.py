@@ -1,0 +1,72 @@
+"""The layers' import rules (docs/contributing.md, "How the code is laid out"), read from the
+source with `ast`: nothing is imported, so a test cannot pass or fail by an import's side effects.
+
+- frontdesk/domain: plain rules - no SQLAlchemy, no web framework, no store, actions or transport.
+- frontdesk/store: SQL and files - never the layers above it (actions, realtime, api).
+- transport (frontdesk/api, frontdesk/realtime): goes through frontdesk/actions, never the store
+  (the few exceptions are listed in TRANSPORT_USES_STORE, each with its reason; an entry that no
+  longer offends fails the test, so the list only shrinks).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.architecture.source import imports_of, python_files, rel, within
+
+RULES: dict[str, tuple[str, ...]] = {
+    "frontdesk/domain": (
+        "sqlalchemy",
+        "starlette",
+        "fastapi",
+        "frontdesk.store",
+        "frontdesk.actions",
+        "frontdesk.api",
+        "frontdesk.realtime",
+    ),
+    "frontdesk/store": ("frontdesk.actions", "frontdesk.realtime", "frontdesk.api"),
+    "frontdesk/api": ("frontdesk.store",),
+    "frontdesk/realtime": ("frontdesk.store",),
+}
+
+# (file, imported module) -> why it is allowed. Keep it short; fix the code rather than add here.
+TRANSPORT_USES_STORE: dict[tuple[str, str], str] = {
+    ("frontdesk/api/uploads.py", "frontdesk.store.files"): (
+        "the streaming upload parser writes the incoming part straight to a mode-600 temp file "
+        "(store.files.create_private); no SQL"
+    ),
+}
+
+
+def excused(file: str, name: str) -> tuple[str, str] | None:
+    """The TRANSPORT_USES_STORE entry that allows `file` to import `name`, if any."""
+    for allowed_file, allowed_module in TRANSPORT_USES_STORE:
+        if file == allowed_file and within(name, allowed_module):
+            return allowed_file, allowed_module
+    return None
+
+
+def offenders(layer: str) -> list[tuple[str, int, str]]:
+    """(file, line, module) for each import in `layer` that its rule forbids."""
+    found = []
+    for path in python_files(layer):
+        for line, name in imports_of(path):
+            if any(within(name, banned) for banned in RULES[layer]):
+                found.append((rel(path), line, name))
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(RULES))
+def test_layer_imports_only_what_its_rule_allows(layer: str) -> None:
+    assert python_files(layer), f"{layer}: no source files found (moved? update RULES)"
+    bad = [(f, line, name) for f, line, name in offenders(layer) if not excused(f, name)]
+    assert not bad, f"{layer} may not import {', '.join(RULES[layer])}; found:\n" + "\n".join(
+        f"  {f}:{line}: import {name}" for f, line, name in bad
+    )
+
+
+def test_transport_exceptions_are_not_stale() -> None:
+    """Every TRANSPORT_USES_STORE entry still offends; remove the ones that no longer do."""
+    actual = {excused(f, name) for layer in ("frontdesk/api", "frontdesk/realtime") for f, _, name in offenders(layer)}
+    stale = sorted(set(TRANSPORT_USES_STORE) - actual)
+    assert not stale, "no longer imported - delete from TRANSPORT_USES_STORE: " + ", ".join(map(str, stale))
