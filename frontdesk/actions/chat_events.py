@@ -9,7 +9,7 @@ from frontdesk.actions.context import Outbox
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import AuthorType, EventKind, preview
 from frontdesk.store import chat_store
-from frontdesk.wire import chat_summary, event_frame
+from frontdesk.wire import chat_summary, chat_updated_frame, event_frame
 
 
 def event_row(
@@ -71,7 +71,7 @@ async def publish_summary(
         chat_id=chat_id,
     )
     topics += [t for t in extra_topics if t not in topics]
-    outbox.add(topics, {"type": "chat.updated", "chat": chat_summary(row)})
+    outbox.add(topics, chat_updated_frame(chat_summary(row)))
     return row
 
 

@@ -45,7 +45,7 @@ from frontdesk.domain.chat_rules import (
 from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, tier_store
-from frontdesk.wire import event_payload
+from frontdesk.wire import agent_author, event_payload, typing_frame, visitor_author
 
 NOT_FOUND = "That chat does not exist or is not yours."
 OFFLINE_REASONS = {
@@ -372,9 +372,7 @@ async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_i
         assignee_id=chat.assignee_id,
         department_id=chat.department_id,
     )
-    author: dict[str, Any] = (
-        {"type": "visitor"} if from_visitor else {"type": "agent", "id": actor.id, "name": actor.name}  # type: ignore[union-attr]
-    )
+    author = visitor_author() if from_visitor else agent_author(actor.id, actor.name)  # type: ignore[union-attr]
     outbox = Outbox()
-    outbox.add(topics, {"type": "typing", "chat_id": chat.id, "author": author, "typing": bool(typing)})
+    outbox.add(topics, typing_frame(chat.id, author, bool(typing)))
     await ctx.bus.publish(outbox.messages())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +81,8 @@ class Outbox:
 
     items: list[tuple[list[str], str]] = field(default_factory=list)
 
-    def add(self, topics: list[str], frame: dict) -> None:
+    def add(self, topics: list[str], frame: Mapping[str, Any]) -> None:
+        """`frame`: built by frontdesk/wire (the frame catalogue)."""
         if topics:
             self.items.append((topics, orjson.dumps(frame).decode()))
 

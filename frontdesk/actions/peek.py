@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from frontdesk.actions.context import Context, Outbox, VisitorActor
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
 from frontdesk.store.models import Chat, Department
+from frontdesk.wire import typing_frame, visitor_author
 
 LOOKUP_TTL_SECONDS = 1.5
 DRAFT_INTERVAL_SECONDS = 0.1  # the widget sends every 300 ms; network jitter may bunch two up
@@ -98,9 +98,7 @@ async def relay_visitor_typing(
     if typing and not peek and now - state.last_sent < TYPING_INTERVAL_SECONDS:
         return False  # no draft to show: plain typing keeps its once-a-second pace
     state.last_sent = now if typing else -1e9
-    frame: dict[str, Any] = {"type": "typing", "chat_id": chat.chat_id, "author": {"type": "visitor"}, "typing": typing}
-    if peek:
-        frame["text"] = text
+    frame = typing_frame(chat.chat_id, visitor_author(), typing, text if peek else None)
     topics = audience.typing_audience(
         from_visitor=True,
         visitor_id=chat.visitor_id,

@@ -26,6 +26,7 @@ from frontdesk.domain.quality import (
 )
 from frontdesk.permissions import allowed, department_scoped, in_scope, require
 from frontdesk.store import chat_store, department_store, supervision_store
+from frontdesk.wire import annotation_added_frame, annotation_deleted_frame
 
 MAX_RANGE_DAYS = 366
 ANNOTATABLE = ("message", "whisper", "note")
@@ -115,7 +116,7 @@ async def do_annotate(*, ctx: Context, actor: AgentActor, chat_id: int, seq: obj
         # longer the chat's agent): agents only, never the visitor.
         people = sorted({chat.assignee_id, message.agent_id} - {None})
         topics = [audience.chat_topic(chat_id), *(audience.agent_topic(a) for a in people)]
-        outbox.add(topics, {"type": "annotation.added", "annotation": payload})
+        outbox.add(topics, annotation_added_frame(payload))
     return payload
 
 
@@ -132,7 +133,7 @@ async def do_delete_annotation(*, ctx: Context, actor: AgentActor, annotation_id
         await supervision_store.delete_annotation(conn, annotation_id)
         outbox.add(
             [audience.chat_topic(row.chat_id)],
-            {"type": "annotation.deleted", "chat_id": row.chat_id, "id": annotation_id},
+            annotation_deleted_frame(row.chat_id, annotation_id),
         )
 
 

@@ -23,6 +23,7 @@ from frontdesk.permissions import require
 from frontdesk.store import attachment_store, privacy_store
 from frontdesk.store.files import storage_for
 from frontdesk.store.models import Setting
+from frontdesk.wire import revoke_frame, visitor_forgotten_frame
 
 log = logging.getLogger(__name__)
 KEY = "privacy"
@@ -199,6 +200,6 @@ async def do_delete_visitor_data(*, ctx: Context, actor: AgentActor, visitor_id:
         await record_audit(conn, actor, "visitor.delete", ("visitor", visitor_id), counts)
         # Their open widgets forget the transcript they hold and start afresh: told so, then their
         # sockets are closed with 4001 on every node (the widget drops its token on that code).
-        outbox.add([audience.visitor_topic(visitor_id)], {"type": "visitor.forgotten"})
-        outbox.add([audience.visitor_topic(visitor_id)], audience.revocation(None))
+        outbox.add([audience.visitor_topic(visitor_id)], visitor_forgotten_frame())
+        outbox.add([audience.visitor_topic(visitor_id)], revoke_frame(None))
     return {"visitor_id": visitor_id, "deleted": counts}

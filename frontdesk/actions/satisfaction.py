@@ -24,7 +24,7 @@ from frontdesk.domain.satisfaction import (
 from frontdesk.domain.text import parse_email_address
 from frontdesk.permissions import department_scoped, require
 from frontdesk.store import chat_store, department_store, satisfaction_store
-from frontdesk.wire import chat_summary
+from frontdesk.wire import chat_rated_agent_frame, chat_rated_visitor_frame, chat_summary
 
 TRANSCRIPT_PAGE = 500
 TRANSCRIPT_MAIL = "transcript"  # mail_outbox.kind
@@ -65,17 +65,10 @@ async def do_rate_chat(
         if chat.assignee_id is not None:  # the agent who handled it sees it live in the console
             outbox.add(
                 [audience.agent_topic(chat.assignee_id)],
-                {
-                    "type": "chat.rated",
-                    "chat_id": chat_id,
-                    "changed": first_rated is not None,
-                    "chat": chat_summary(row),
-                },
+                chat_rated_agent_frame(chat_id, chat_summary(row), changed=first_rated is not None),
             )
         # The visitor's other tabs show their thanks too.
-        outbox.add(
-            [audience.visitor_topic(actor.visitor_id)], {"type": "chat.rated", "chat_id": chat_id, "rating": payload}
-        )
+        outbox.add([audience.visitor_topic(actor.visitor_id)], chat_rated_visitor_frame(chat_id, payload))
     return payload
 
 

@@ -23,7 +23,7 @@ from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, check_client_
 from frontdesk.permissions import allowed, department_scoped, in_scope, require
 from frontdesk.store import chat_store, department_store, supervision_store
 from frontdesk.store.models import User
-from frontdesk.wire import chat_summary, event_frame, event_payload
+from frontdesk.wire import chat_summary, event_frame, event_payload, monitor_participants_frame
 
 MONITOR_LIMIT = 1000
 
@@ -151,11 +151,7 @@ async def _participants_frame(conn, outbox: Outbox, chat: Any) -> None:  # type:
     people = await supervision_store.participants(conn, chat.id)
     outbox.add(
         [audience.monitor_topic(chat.department_id)],
-        {
-            "type": "monitor.participants",
-            "chat_id": chat.id,
-            "participants": [{"id": p.id, "name": p.name} for p in people],
-        },
+        monitor_participants_frame(chat.id, [{"id": p.id, "name": p.name} for p in people]),
     )
 
 

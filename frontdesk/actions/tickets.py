@@ -16,6 +16,7 @@ from frontdesk.domain.text import clean_line, clean_optional_line, clean_text, p
 from frontdesk.permissions import require
 from frontdesk.store import department_store
 from frontdesk.store.models import Department, OfflineTicket
+from frontdesk.wire import ticket_created_frame
 
 
 def check_offline_message(name: object, email: object, text: object, *, max_chars: int) -> tuple[str | None, str, str]:
@@ -98,7 +99,7 @@ async def do_leave_offline_message(
             conn, kind="offline_ticket", chat_id=None, department_id=dept.id, now=now, ticket_id=ticket_id
         )
         row = (await conn.execute(_ticket_select().where(OfflineTicket.id == ticket_id))).first()
-        outbox.add([audience.queue_topic(dept.id)], {"type": "ticket.created", "ticket": ticket_payload(row)})
+        outbox.add([audience.queue_topic(dept.id)], ticket_created_frame(ticket_payload(row)))
     return ticket_payload(row)
 
 

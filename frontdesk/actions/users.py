@@ -31,6 +31,7 @@ from frontdesk.security.passwords import hash_password, verify_password
 from frontdesk.security.tokens import hash_secret, new_secret
 from frontdesk.store import department_store
 from frontdesk.store.models import AuthSession, DepartmentMember, User
+from frontdesk.wire import revoke_frame
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,9 @@ async def end_credentials(
         await conn.execute(delete(AuthSession).where(AuthSession.token_hash.in_(hashes)))
     ids = [_public_id(h) for h in hashes]
     if close_all_sockets:
-        outbox.add([audience.agent_topic(user_id)], audience.revocation(None))
+        outbox.add([audience.agent_topic(user_id)], revoke_frame(None))
     elif ids:
-        outbox.add([audience.agent_topic(user_id)], audience.revocation(ids))
+        outbox.add([audience.agent_topic(user_id)], revoke_frame(ids))
     return ids
 
 
@@ -417,7 +418,7 @@ async def end_expired_credentials(ctx: Context, *, limit: int = 500) -> int:
         for token_hash, user_id in rows:
             by_user[user_id].append(_public_id(token_hash))
         for user_id, ids in sorted(by_user.items()):
-            outbox.add([audience.agent_topic(user_id)], audience.revocation(ids))
+            outbox.add([audience.agent_topic(user_id)], revoke_frame(ids))
     return len(rows)
 
 

@@ -11,7 +11,7 @@ Topics name audiences, not sockets:
   monitor:{dept} every supervisor's Monitor page for that department: chat summaries when a
                  chat starts, is assigned, moves or ends (never per message)
 
-A revocation (`revocation()`) published to `agent:{id}` or `visitor:{id}` is not sent to the
+A revocation (`wire.revoke_frame()`) published to `agent:{id}` or `visitor:{id}` is not sent to the
 client: each node's hub closes the matching sockets with 4001 (realtime/hub.Hub.revoke).
 """
 
@@ -38,12 +38,6 @@ def chat_topic(chat_id: int) -> str:
 
 def monitor_topic(department_id: int) -> str:
     return f"monitor:{department_id}"
-
-
-def revocation(credentials: list[str] | None = None) -> dict[str, object]:
-    """The frame that closes sockets of an `agent:{id}` or `visitor:{id}` topic: those opened
-    with one of `credentials` (public ids of sessions or API tokens), or all when None."""
-    return {"type": "revoke", "credentials": credentials}
 
 
 def except_socket(topic: str, socket_id: str) -> str:

@@ -15,11 +15,11 @@ from frontdesk.realtime.following import Following
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
-    PROTOCOL_VERSION,
     UNAUTHORIZED,
     SocketSession,
     int_field,
 )
+from frontdesk.wire import accepted_frame, ack_frame, agent_welcome_frame, closed_frame
 
 SESSION_COOKIE = "fd_session"
 
@@ -88,13 +88,8 @@ class AgentSession(SocketSession):
         await self.ctx.presence.agent_connected(self.actor.id)
         self.connected = True
         status = await routing.agent_came_online(self.ctx, self.actor.id)
-        self.send(
-            {
-                "type": "welcome",
-                "v": PROTOCOL_VERSION,
-                "agent": {"id": self.actor.id, "name": self.actor.name, "role": self.actor.role, "status": status},
-            }
-        )
+        agent = {"id": self.actor.id, "name": self.actor.name, "role": self.actor.role, "status": status}
+        self.send(agent_welcome_frame(agent))
         await self.run()
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
@@ -109,16 +104,7 @@ class AgentSession(SocketSession):
             canned_id=frame.get("canned_id"),
             via=self.channel.id,
         )
-        self.send(
-            {
-                "type": "ack",
-                "ref": result.event["client_id"],
-                "chat_id": chat_id,
-                "seq": result.event["seq"],
-                "duplicate": result.duplicate,
-                "event": {"type": "event", **result.event},
-            }
-        )
+        self.send(ack_frame(result.event, result.duplicate))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
@@ -135,12 +121,12 @@ class AgentSession(SocketSession):
     async def on_accept(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
         event = await chats.do_accept_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
-        self.send({"type": "accepted", "ref": frame.get("ref"), "chat_id": chat_id, "seq": event["seq"]})
+        self.send(accepted_frame(frame.get("ref"), chat_id, event["seq"]))
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
         event = await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
-        self.send({"type": "closed", "ref": frame.get("ref"), "chat_id": chat_id, "seq": event["seq"]})
+        self.send(closed_frame(frame.get("ref"), chat_id, event["seq"]))
 
     async def on_decline(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)

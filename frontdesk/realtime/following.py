@@ -21,6 +21,13 @@ from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.permissions import allowed
 from frontdesk.realtime.session import int_field
+from frontdesk.wire import (
+    ack_frame,
+    monitor_frame,
+    monitor_stopped_frame,
+    unwatched_frame,
+    watching_frame,
+)
 
 if TYPE_CHECKING:
     from frontdesk.realtime.agent_socket import AgentSession
@@ -72,13 +79,13 @@ class Following:
         summary = await supervision.check_watch(ctx=self.session.ctx, actor=self.session.actor, chat_id=chat_id)  # type: ignore[arg-type]
         self.watched.add(chat_id)
         self._sync(chat_id)
-        self.session.send({"type": "watching", "ref": frame.get("ref"), "chat_id": chat_id, "chat": summary})
+        self.session.send(watching_frame(frame.get("ref"), chat_id, summary))
 
     async def on_unwatch(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
         self.watched.discard(chat_id)
         self._sync(chat_id)
-        self.session.send({"type": "unwatched", "ref": frame.get("ref"), "chat_id": chat_id})
+        self.session.send(unwatched_frame(frame.get("ref"), chat_id))
 
     async def on_monitor_start(self, frame: dict[str, Any]) -> None:
         ctx, actor = self.session.ctx, self.session.actor
@@ -103,11 +110,11 @@ class Following:
         for chat in page["chats"]:
             self.monitored[chat["id"]] = chat["department"]["id"]
             self._sync(chat["id"])
-        self.session.send({"type": "monitor", "ref": frame.get("ref"), **page})
+        self.session.send(monitor_frame(frame.get("ref"), page))
 
     async def on_monitor_stop(self, frame: dict[str, Any]) -> None:
         self._stop_monitor()
-        self.session.send({"type": "monitor.stopped", "ref": frame.get("ref")})
+        self.session.send(monitor_stopped_frame(frame.get("ref")))
 
     def _stop_monitor(self) -> None:
         for department_id in self.departments:
@@ -127,15 +134,7 @@ class Following:
             text=frame.get("text"),
             client_id=frame.get("client_id"),
         )
-        self.session.send(
-            {
-                "type": "ack",
-                "ref": event["client_id"],
-                "chat_id": chat_id,
-                "seq": event["seq"],
-                "event": {"type": "event", **event},
-            }
-        )
+        self.session.send(ack_frame(event))  # a whisper's ack: no `duplicate`
 
     # -- what passes by ------------------------------------------------------------------
     def inspect(self, payload: str) -> None:

@@ -4,7 +4,7 @@ Delivery never awaits a client: each socket has a bounded queue drained by its o
 A socket whose queue is full is closed with 4000 so its client reconnects and resyncs from the
 database, instead of slowing everyone else down.
 
-A revocation frame (`domain/audience.revocation`) is not delivered but acted on: the hub closes
+A revocation frame (`wire.revoke_frame`) is not delivered but acted on: the hub closes
 the topic's sockets opened with one of the frame's credentials (all of them when it names none)
 with 4001, on every node, since it arrives through the bus like any frame
 (docs/architecture/security.md, "Revocation")."""
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 RESYNC = 4000
 REVOKED = 4001  # the credential is gone: the console logs in again, the widget starts over
-REVOKE_PREFIX = '{"type":"revoke"'  # how audience.revocation() serialises (orjson keeps key order)
+REVOKE_PREFIX = '{"type":"revoke"'  # how wire.revoke_frame() serialises (orjson keeps key order)
 # Socket ids are unique across the cluster: a node prefix and a counter.
 _NODE_PREFIX = uuid.uuid4().hex[:8]
 _socket_numbers = itertools.count(1)

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -20,10 +20,10 @@ from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.ids import check_id
 from frontdesk.domain.rate_limit import TokenBucket
 from frontdesk.realtime.hub import Hub, SocketChannel
+from frontdesk.wire import error_frame, event_payload_frame, pong_frame, synced_frame
 
 log = logging.getLogger(__name__)
 
-PROTOCOL_VERSION = 1
 MAX_FRAME_CHARS = 16 * 1024
 MAX_BAD_FRAMES = 20
 HELLO_TIMEOUT = 10.0
@@ -102,15 +102,11 @@ class SocketSession:
         raise NotImplementedError
 
     # -- sending ---------------------------------------------------------------
-    def send(self, frame: dict[str, Any]) -> None:
+    def send(self, frame: Mapping[str, Any]) -> None:
         self.channel.offer(dumps(frame))
 
     def send_error(self, code: str, message: str, ref: object = None, **extra: Any) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if isinstance(ref, str | int):
-            frame["ref"] = ref
-        frame.update(extra)
-        self.send(frame)
+        self.send(error_frame(code, message, ref, **extra))
 
     async def close(self, code: int, reason: str = "") -> None:
         if self.ws.application_state == WebSocketState.CONNECTED:
@@ -200,14 +196,14 @@ class SocketSession:
         while True:
             page = await fetch(ctx=self.ctx, actor=self.actor, chat_id=chat_id, after=after, limit=SYNC_PAGE)
             for event in page["events"]:
-                self.send({"type": "event", **event})
+                self.send(event_payload_frame(event))
             if len(page["events"]) < SYNC_PAGE:
                 break
             after = page["events"][-1]["seq"]
-        self.send({"type": "synced", "chat_id": chat_id, "last_seq": page["last_seq"]})
+        self.send(synced_frame(chat_id, page["last_seq"]))
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
-        self.send({"type": "pong"})
+        self.send(pong_frame())
 
     async def on_disconnect(self) -> None:
         return None

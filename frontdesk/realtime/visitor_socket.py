@@ -15,11 +15,17 @@ from frontdesk.domain.rate_limit import KeyedLimiter
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
-    PROTOCOL_VERSION,
     UNAUTHORIZED,
     SocketSession,
 )
 from frontdesk.security.tokens import verify_visitor_token
+from frontdesk.wire import (
+    ack_frame,
+    chat_rated_visitor_frame,
+    transcript_queued_frame,
+    visitor_frame,
+    visitor_welcome_frame,
+)
 
 
 class VisitorSession(SocketSession):
@@ -70,7 +76,7 @@ class VisitorSession(SocketSession):
         self.chat_id = chat["id"] if chat else None
         if chat and chat["status"] == "queued":
             self.ctx.router.kick(chat["department_id"])  # so they hear their position again
-        self.send({"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat})
+        self.send(visitor_welcome_frame(visitor, chat))
         await self.run()
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
@@ -103,16 +109,7 @@ class VisitorSession(SocketSession):
         if result.event["chat_id"] != self.chat_id:
             self.typing.forget()  # a new chat: typing goes to its agents from now on
         self.chat_id = result.event["chat_id"]
-        self.send(
-            {
-                "type": "ack",
-                "ref": result.event["client_id"],
-                "chat_id": result.event["chat_id"],
-                "seq": result.event["seq"],
-                "duplicate": result.duplicate,
-                "event": {"type": "event", **result.event},
-            }
-        )
+        self.send(ack_frame(result.event, result.duplicate))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         # With the draft (`text`) for sneak peek; throttled and never stored (actions/peek.py).
@@ -130,7 +127,7 @@ class VisitorSession(SocketSession):
     async def on_visitor_update(self, frame: dict[str, Any]) -> None:
         visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.actor, fields=frame)  # type: ignore[arg-type]
         self.name = visitor["name"]
-        self.send({"type": "visitor", "visitor": visitor, "ref": frame.get("ref")})
+        self.send(visitor_frame(visitor, frame.get("ref")))
 
     async def on_chat_close(self, frame: dict[str, Any]) -> None:
         chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)  # type: ignore[arg-type]
@@ -150,7 +147,7 @@ class VisitorSession(SocketSession):
             rating=frame.get("rating"),
             comment=frame.get("comment"),
         )
-        self.send({"type": "chat.rated", "ref": frame.get("ref"), "chat_id": frame.get("chat_id"), "rating": rating})
+        self.send(chat_rated_visitor_frame(frame.get("chat_id"), rating, ref=frame.get("ref")))
 
     async def on_transcript_email(self, frame: dict[str, Any]) -> None:
         limited(transcript_mails, self.actor.visitor_id, "You have asked for several transcripts; try again later.")  # type: ignore[union-attr]
@@ -160,7 +157,7 @@ class VisitorSession(SocketSession):
             chat_id=frame.get("chat_id"),
             email=frame.get("email"),
         )
-        self.send({"type": "transcript.queued", "ref": frame.get("ref"), **sent})
+        self.send(transcript_queued_frame(frame.get("ref"), sent))
 
     async def on_disconnect(self) -> None:
         if self.connected and self.actor is not None:

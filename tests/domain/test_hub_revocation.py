@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from frontdesk.actions.context import Outbox
-from frontdesk.domain import audience
 from frontdesk.realtime.hub import REVOKE_PREFIX, REVOKED, Hub, SocketChannel
+from frontdesk.wire import revoke_frame
 
 
 def channel(hub: Hub, topic: str, credential: str | None) -> SocketChannel:
@@ -25,7 +25,7 @@ def published(frame: dict) -> str:
 
 def test_the_frame_as_published_is_recognised():
     for credentials in (None, ["0123456789abcdef"]):
-        assert published(audience.revocation(credentials)).startswith(REVOKE_PREFIX)
+        assert published(revoke_frame(credentials)).startswith(REVOKE_PREFIX)
     assert not published({"type": "event", "text": '{"type":"revoke"'}).startswith(REVOKE_PREFIX)
 
 
@@ -34,12 +34,12 @@ async def test_only_the_named_credentials_sockets_close():
     hub = Hub()
     a, b, other = channel(hub, "agent:1", "aaaa"), channel(hub, "agent:1", "bbbb"), channel(hub, "agent:2", "aaaa")
     hub.deliver("agent:1", published({"type": "event", "seq": 1}))
-    hub.deliver("agent:1", published(audience.revocation(["aaaa"])))
+    hub.deliver("agent:1", published(revoke_frame(["aaaa"])))
     assert (a.close_code, b.close_code, other.close_code) == (REVOKED, None, None)
     assert a.queue.qsize() == 2  # the event queued before it is still sent (flush), then the close
     hub.deliver("agent:1", published({"type": "event", "seq": 2}))
     assert a.queue.qsize() == 2 and b.queue.qsize() == 2  # nothing more for the revoked socket
-    hub.deliver("agent:1", published(audience.revocation(None)))
+    hub.deliver("agent:1", published(revoke_frame(None)))
     assert b.close_code == REVOKED and other.close_code is None
 
 
@@ -48,5 +48,5 @@ async def test_a_visitor_topic_closes_every_socket_of_the_visitor():
     hub = Hub()
     tabs = [channel(hub, "visitor:Vx", None) for _ in range(2)]
     bystander = channel(hub, "visitor:Vy", None)
-    hub.deliver("visitor:Vx", published(audience.revocation(None)))
+    hub.deliver("visitor:Vx", published(revoke_frame(None)))
     assert [t.close_code for t in tabs] == [REVOKED, REVOKED] and bystander.close_code is None
