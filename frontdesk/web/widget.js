@@ -38,63 +38,114 @@
  * Wire protocol: docs/protocol.md (socket /api/v1/widget/ws). User text is only ever set with
  * textContent.
  */
-(function (W, D) {
+(function (window, document) {
   "use strict";
-  var F = W.Frontdesk = W.Frontdesk || {q: []};
-  if (F.loaded) return;
-  F.loaded = 1;
 
-  var me = D.currentScript || [].filter.call(D.scripts, function (s) {
+  // ---- delivery core (docs/protocol.md): seq order, gaps, outbox. No DOM, storage, socket or
+  // timer: tests/js/widget runs it in node. chat: {ev: {seq: event}, last: highest seq with none
+  // missing below} (short keys: it is stored as is); outbox: [{client_id, text, start?, fail?}].
+  var core = {
+    // null for a seq already held (never shown twice); else {run: events now contiguous, in seq
+    // order; gap: the event sits above a missing seq (ask with syncFrame)}.
+    addEvent: function (chat, event) {
+      var run = [];
+      if (chat.ev[event.seq]) return null;
+      chat.ev[event.seq] = event;
+      while (chat.ev[chat.last + 1]) run.push(chat.ev[++chat.last]);
+      return {run: run, gap: event.seq > chat.last};
+    },
+    syncFrame: function (chatId, chat) { // fetch everything after the contiguous part
+      return {type: "sync", chat_id: +chatId, after: chat.last};
+    },
+    // synced {last_seq}: seqs up to it that never came are kinds the visitor doesn't see (notes).
+    skipHidden: function (chat, lastSeq) {
+      var run = [];
+      while (chat.last < lastSeq || chat.ev[chat.last + 1]) if (chat.ev[++chat.last]) run.push(chat.ev[chat.last]);
+      return run;
+    },
+    eventOf: function (frame) { // an event frame, an ack's stored send, or null (typing, queue...)
+      var event = frame.type === "event" ? frame : frame.type === "ack" ? frame.event || {} : null;
+      if (event && event !== frame) {
+        event.chat_id = event.chat_id || frame.chat_id;
+        event.seq = event.seq || frame.seq;
+      }
+      return event;
+    },
+    // Send or resend an entry, always with its client_id (the server dedupes); none while failed.
+    messageFrame: function (entry, slug) {
+      return entry.fail ? null : Object.assign({type: entry.start ? "chat.start" : "message.send",
+        client_id: entry.client_id, text: entry.text}, entry.start || {department: slug || undefined});
+    },
+    resendFrames: function (outbox, slug) { // after a (re)connect, in the order written
+      return outbox.map(function (entry) { return core.messageFrame(entry, slug); }).filter(Boolean);
+    },
+    settledBy: function (event) { // the client id the visitor's own message settles
+      return event.kind === "message" && (event.author || {}).type === "visitor" && event.client_id || null;
+    },
+    settle: function (outbox, clientId) {
+      return outbox.filter(function (entry) { return entry.client_id !== clientId; });
+    }
+  };
+  // Tests load this file in a bare node vm context: no document, so they get the core through
+  // `module.exports` and nothing below runs. A page always has a document (and its own global
+  // `module`, if any, is never touched).
+  if (!document) { if (typeof module == "object") module.exports = core; return; }
+
+  var Frontdesk = window.Frontdesk = window.Frontdesk || {q: []};
+  if (Frontdesk.loaded) return;
+  Frontdesk.loaded = 1;
+
+  var script = document.currentScript || [].filter.call(document.scripts, function (s) {
     return /\/widget\.js([?#]|$)/.test(s.src);
   }).pop() || {src: location.origin + "/widget.js", dataset: {}};
-  var opt = me.dataset || {};
-  var BASE = me.src.replace(/\/widget\.js([?#].*)?$/, "");
-  var WS_URL = BASE.replace(/^http/, "ws") + "/api/v1/widget/ws";
-  var MAX = 4000, K = "frontdesk:", TK = K + "visitor_token";
+  var options = script.dataset || {};
+  var BASE_URL = script.src.replace(/\/widget\.js([?#].*)?$/, "");
+  var WS_URL = BASE_URL.replace(/^http/, "ws") + "/api/v1/widget/ws";
+  var MAX_CHARS = 4000, KEY = "frontdesk:", TOKEN_KEY = KEY + "visitor_token";
 
   // ---- storage: token (raw string), chats + open state, outbox -----------------------------
-  function ls(k, v) {
+  function storage(k, v) {
     try {
       if (v === undefined) return localStorage.getItem(k);
       if (v === null) localStorage.removeItem(k); else localStorage.setItem(k, v);
     } catch (e) { /* storage blocked: work in memory */ }
   }
-  function load(k, d) { try { return JSON.parse(ls(K + k)) || d; } catch (e) { return d; } }
-  var token = ls(TK);
-  // st.chats: {chatId: {ev: {seq: event}, last: contiguous seq held, done, agent}}
-  var st = load("state", {chats: {}, cur: 0, open: false});
-  var outbox = load("outbox", []); // [{client_id, text, fail?}] until acknowledged
-  var conf = load("config", {}); // .dept: the department asked for
-  var dept = opt.department || "";
-  function save() { ls(K + "state", JSON.stringify(st)); ls(K + "outbox", JSON.stringify(outbox)); }
+  function loadStored(k, d) { try { return JSON.parse(storage(KEY + k)) || d; } catch (e) { return d; } }
+  var token = storage(TOKEN_KEY);
+  // state.chats: {chatId: {ev: {seq: event}, last: contiguous seq held, done, agent}}
+  var state = loadStored("state", {chats: {}, cur: 0, open: false});
+  var outbox = loadStored("outbox", []); // [{client_id, text, fail?}] until acknowledged
+  var config = loadStored("config", {}); // .dept: the department asked for
+  var department = options.department || "";
+  function save() { storage(KEY + "state", JSON.stringify(state)); storage(KEY + "outbox", JSON.stringify(outbox)); }
 
   // ---- connection state -------------------------------------------------------------------
-  var ws, ready, stopped, attempt = 0, timer, stableT, tokP, rx = 0, quick = 0;
-  var fresh = {}, syncing = {}, waiters = {}, closers = [], later = [], who, subs = {}, unread = 0;
-  var typOn = 0, typAt = 0, typT, agentT, drT, drSent = null;
-  // used: a chat was started this page session; off: offline form {dept, back: view, ok: e-mail}
-  var used, off, vals = {}, confAt = 0, confP, loaded, perr, pkey;
+  var socket, ready, stopped, attempt = 0, retryTimer, stableTimer, tokenRequest, lastReceivedAt = 0, quickRetries = 0;
+  var liveEvents = {}, syncing = {}, waiters = {}, closers = [], queuedFrames = [], identity, listeners = {}, unread = 0;
+  var typingSent = 0, typingSentAt = 0, typingStopTimer, agentTypingTimer, draftTimer, draftSent = null;
+  // chatStarted: a chat was started this page session; offline: the offline form {dept, back: view, ok: e-mail}
+  var chatStarted, offline, formValues = {}, configLoadedAt = 0, configRequest, configLoaded, prechatError, panelKey;
 
-  function rid() {
+  function randomId() {
     return [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
       return (b + 256).toString(16).slice(1);
     }).join("");
   }
-  function err(code, msg, extra) {
+  function apiError(code, msg, extra) {
     var e = new Error(msg || code);
     e.code = code;
     if (extra) e.retryAfter = extra;
     return e;
   }
   function emit(name, data) {
-    (subs[name] || []).slice().forEach(function (f) {
+    (listeners[name] || []).slice().forEach(function (f) {
       try { f(data); } catch (x) { setTimeout(function () { throw x; }); }
     });
   }
-  function chat(id) { return st.chats[id] || (st.chats[id] = {ev: {}, last: 0}); }
-  function cur() { return st.cur ? chat(st.cur) : null; }
-  function isOpenChat() { var c = cur(); return c && !c.done; }
-  function send(o) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(o)); }
+  function chat(id) { return state.chats[id] || (state.chats[id] = {ev: {}, last: 0}); }
+  function currentChat() { return state.cur ? chat(state.cur) : null; }
+  function isOpenChat() { var c = currentChat(); return c && !c.done; }
+  function sendFrame(o) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(o)); }
 
   // ---- DOM ----------------------------------------------------------------------------------
   var ICON = {
@@ -214,48 +265,49 @@
     '<button type="button" class="ln" aria-label="Open chat" aria-expanded="false">' + ICON.chat + ICON.down +
     '<span class="bd" aria-hidden="true"></span></button></div>';
 
-  var host, R, $ = function (s) { return R.querySelector(s); };
-  var fd, win, log, cs, pe, ta, go, ty, ov, stEl, sub, endB, ln, qu, pa, cm, lk, rc, secs = {}, pn = {}, openedAt = 0;
+  var host, root, $ = function (s) { return root.querySelector(s); };
+  var widgetEl, windowEl, logEl, chatsEl, pendingEl, textarea, sendButton, typingEl, endedEl, statusEl, subtitleEl, endButton;
+  var launcher, queueEl, panelEl, composer, offlineLink, ratingEl, chatSections = {}, bubbles = {}, openedAt = 0;
 
   function el(tag, cls, text) {
-    var n = D.createElement(tag);
+    var n = document.createElement(tag);
     n.className = cls;
     if (text != null) n.textContent = text;
     return n;
   }
-  function btn(parent, cls, text, click) {
+  function button(parent, cls, text, click) {
     var b = parent.appendChild(el("button", cls, text));
     b.type = "button";
     b.onclick = click;
   }
-  function hhmm(s) {
+  function clockTime(s) {
     var d = new Date(s);
     return isNaN(d) ? "" : d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
   }
   // Insert n into parent keeping children ordered by their .s (seq or chat id).
-  function place(parent, n) {
+  function insertBySeq(parent, n) {
     var c = parent.lastChild;
     while (c && c.s > n.s) c = c.previousSibling;
     parent.insertBefore(n, c ? c.nextSibling : parent.firstChild);
   }
-  function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 80; }
-  function bottom() { log.scrollTop = log.scrollHeight; }
+  function nearBottom() { return logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 80; }
+  function scrollToBottom() { logEl.scrollTop = logEl.scrollHeight; }
 
-  function view(e, c) {
+  function eventNode(e, c) {
     var k = e.kind, a = e.author || {}, d = e.data || {}, n, to = d.to_agent || d.to_department;
     if (k === "message") {
       n = el("div", "m " + (a.type === "visitor" ? "me" : "them"));
       if (a.type !== "visitor") n.appendChild(el("div", "n", a.name || "Support")).parentNode.aid = a.id || 0;
       var b = n.appendChild(el("div", "b", d.attachment ? null : e.text));
-      b.title = hhmm(e.created_at);
+      b.title = clockTime(e.created_at);
       if (d.attachment) fileView(b, d.attachment);
     } else if (k === "chat.started") {
-      n = el("div", "sy", "Chat started · " + hhmm(e.created_at));
+      n = el("div", "sy", "Chat started · " + clockTime(e.created_at));
     } else if (k === "chat.assigned") {
       n = el("div", "sy");
       a = d.agent || {};
-      face(n, a, "ja");
-      n.appendChild(D.createTextNode((a.name || "An agent") + (a.title ? ", " + a.title + "," : "") + " joined the chat"));
+      drawFace(n, a, "ja");
+      n.appendChild(document.createTextNode((a.name || "An agent") + (a.title ? ", " + a.title + "," : "") + " joined the chat"));
     } else if (k === "chat.transferred") {
       n = el("div", "sy", "Transferred to " + (to ? to.name : "another agent"));
     } else if (k === "chat.escalated") { // the reason stays with the agents (never sent here)
@@ -271,142 +323,142 @@
     if (n) n.s = e.seq;
     return n;
   }
-  function draw(id, e) {
-    var n = view(e, chat(id)), s = secs[id];
+  function drawEvent(id, e) {
+    var n = eventNode(e, chat(id)), s = chatSections[id];
     if (!n) return;
-    if (!s) { s = secs[id] = el("div", "c"); s.s = +id; place(cs, s); }
-    place(s, n);
-    same(n);
-    same(n.nextSibling);
+    if (!s) { s = chatSections[id] = el("div", "c"); s.s = +id; insertBySeq(chatsEl, s); }
+    insertBySeq(s, n);
+    markAuthorRun(n);
+    markAuthorRun(n.nextSibling);
   }
   // An agent's name shows once over their run of messages; with a supervisor in the chat, a
   // different agent's message starts a new run.
-  function same(n) {
+  function markAuthorRun(n) {
     if (n && n.aid != null) n.classList.toggle("same", !!n.previousSibling && n.previousSibling.aid === n.aid);
   }
-  function drawPend(o) {
-    var n = pn[o.client_id], f;
+  function drawPending(o) {
+    var n = bubbles[o.client_id], f;
     if (!n) {
-      n = pn[o.client_id] = el("div", "m me p");
+      n = bubbles[o.client_id] = el("div", "m me p");
       n.appendChild(el("div", "b", o.text));
       n.appendChild(el("div", "f"));
-      pe.appendChild(n);
+      pendingEl.appendChild(n);
     }
     n.classList.toggle("bad", !!o.fail);
     f = n.lastChild;
     f.textContent = o.fail ? "Not sent: " + o.fail : "Sending…";
-    if (o.fail) btn(f, "rt", "Retry", function () { delete o.fail; save(); drawPend(o); sendMsg(o); connect(); });
+    if (o.fail) button(f, "rt", "Retry", function () { delete o.fail; save(); drawPending(o); transmit(o); connect(); });
   }
   function initials(s) {
     return (s || "").split(/\s+/).filter(Boolean).slice(0, 2).map(function (w) { return w[0]; }).join("");
   }
-  function title() { return opt.title || conf.title || "Chat with us"; }
-  function greet() { return opt.greeting || conf.greeting; }
+  function windowTitle() { return options.title || config.title || "Chat with us"; }
+  function greeting() { return options.greeting || config.greeting; }
 
-  function paint() { // header, banners, badge: everything derived from state
-    if (!R) return;
-    var c = cur(), open = c && !c.done, ag = open && c.agent, m = mode(), chatting = m === "chat";
-    var q = chatting && open && !ag && c.q, w = q && q.estimated_wait_seconds;
-    $(".t").textContent = title();
-    win.setAttribute("aria-label", title());
-    sub.textContent = stopped ? "Chat is unavailable" : ag ? ag.title ? ag.name + " · " + ag.title : "You're chatting with " + ag.name.split(" ")[0] :
-      open ? q ? "Waiting for an agent…" : "Waiting for an agent to join…" :
-      m === "off" || conf.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
-    qu.hidden = !q;
-    if (q) {
-      qu.textContent = "You're #" + q.position + " in line · " + (w == null ? "waiting for the next available agent" :
-        "about " + Math.max(1, Math.ceil(w / 60)) + " min");
+  function render() { // header, banners, badge: everything derived from state
+    if (!root) return;
+    var c = currentChat(), open = c && !c.done, ag = open && c.agent, m = windowMode(), chatting = m === "chat";
+    var queue = chatting && open && !ag && c.q, wait = queue && queue.estimated_wait_seconds;
+    $(".t").textContent = windowTitle();
+    windowEl.setAttribute("aria-label", windowTitle());
+    subtitleEl.textContent = stopped ? "Chat is unavailable" : ag ? ag.title ? ag.name + " · " + ag.title : "You're chatting with " + ag.name.split(" ")[0] :
+      open ? queue ? "Waiting for an agent…" : "Waiting for an agent to join…" :
+      m === "off" || config.online === false ? "We're away — leave a message" : "We typically reply in a few minutes";
+    queueEl.hidden = !queue;
+    if (queue) {
+      queueEl.textContent = "You're #" + queue.position + " in line · " + (wait == null ? "waiting for the next available agent" :
+        "about " + Math.max(1, Math.ceil(wait / 60)) + " min");
     }
-    var av = $(".av"), who = ag ? ag.name + ag.avatar_url : title();
-    if (av.k !== who) { av.k = who; av.textContent = initials(ag ? ag.name : title()) || "?"; face(av, ag); }
-    $(".at").hidden = stopped || !open || !((conf.attachments || {types: [1]}).types || []).length;
-    endB.hidden = !open || stopped;
-    ov.hidden = !(c && c.done) || outbox.length > 0;
-    lk.hidden = !(c && c.miss);
-    log.hidden = cm.hidden = $(".er").hidden = !chatting;
-    pa.hidden = chatting;
-    panel(m);
+    var av = $(".av"), faceKey = ag ? ag.name + ag.avatar_url : windowTitle();
+    if (av.k !== faceKey) { av.k = faceKey; av.textContent = initials(ag ? ag.name : windowTitle()) || "?"; drawFace(av, ag); }
+    $(".at").hidden = stopped || !open || !((config.attachments || {types: [1]}).types || []).length;
+    endButton.hidden = !open || stopped;
+    endedEl.hidden = !(c && c.done) || outbox.length > 0;
+    offlineLink.hidden = !(c && c.miss);
+    logEl.hidden = composer.hidden = $(".er").hidden = !chatting;
+    panelEl.hidden = chatting;
+    drawPanel(m);
     var g = $(".gr");
-    g.hidden = !greet();
-    g.firstChild.textContent = greet() || "";
-    var color = opt.color || conf.accent_color;
-    if (color && W.CSS && CSS.supports("color", color)) fd.style.setProperty("--a", color);
-    fd.classList.toggle("l", opt.position === "left");
-    fd.classList.toggle("open", !!st.open);
-    ln.setAttribute("aria-expanded", !!st.open);
-    ln.setAttribute("aria-label", st.open ? "Close chat" : "Open chat");
-    $(".bd").textContent = unread && !st.open ? unread > 9 ? "9+" : unread : "";
-    ta.disabled = !!stopped;
-    go.disabled = stopped || !ta.value.trim();
-    rate();
+    g.hidden = !greeting();
+    g.firstChild.textContent = greeting() || "";
+    var color = options.color || config.accent_color;
+    if (color && window.CSS && CSS.supports("color", color)) widgetEl.style.setProperty("--a", color);
+    widgetEl.classList.toggle("l", options.position === "left");
+    widgetEl.classList.toggle("open", !!state.open);
+    launcher.setAttribute("aria-expanded", !!state.open);
+    launcher.setAttribute("aria-label", state.open ? "Close chat" : "Open chat");
+    $(".bd").textContent = unread && !state.open ? unread > 9 ? "9+" : unread : "";
+    textarea.disabled = !!stopped;
+    sendButton.disabled = stopped || !textarea.value.trim();
+    drawRating();
   }
-  function status(t, bad) {
-    if (!stEl) return;
-    stEl.textContent = t || "";
-    stEl.hidden = !t;
-    stEl.classList.toggle("bad", !!bad);
+  function showStatus(t, bad) {
+    if (!statusEl) return;
+    statusEl.textContent = t || "";
+    statusEl.hidden = !t;
+    statusEl.classList.toggle("bad", !!bad);
   }
   function agentTyping(on) {
-    clearTimeout(agentT);
+    clearTimeout(agentTypingTimer);
     var nb = nearBottom();
-    ty.hidden = !on;
-    if (on) agentT = setTimeout(agentTyping, 8000, false);
-    if (nb) bottom();
+    typingEl.hidden = !on;
+    if (on) agentTypingTimer = setTimeout(agentTyping, 8000, false);
+    if (nb) scrollToBottom();
   }
-  function show(open) {
-    st.open = !!open;
+  function showWindow(open) {
+    state.open = !!open;
     save();
-    if (!R) return;
-    if (open) { unread = 0; openedAt = Date.now(); loadConf(); bottom(); setTimeout(focusIn, 50); }
-    paint();
+    if (!root) return;
+    if (open) { unread = 0; openedAt = Date.now(); loadConfig(); scrollToBottom(); setTimeout(focusWindow, 50); }
+    render();
   }
-  function focusIn(n) {
-    n = n || pa.querySelector(".in,.bt");
-    (pa.hidden || !n ? ta : n).focus();
+  function focusWindow(n) {
+    n = n || panelEl.querySelector(".in,.bt");
+    (panelEl.hidden || !n ? textarea : n).focus();
   }
 
   // ---- config, pre-chat form, offline form ----------------------------------------------------
   // The window shows "chat", "pre" (pre-chat form), "off" (offline form), "thx" (sent) or "wait".
-  function mode() {
-    var d = confAt && autoDept();
-    if (off) return off.ok ? "thx" : "off";
-    if (stopped || used || isOpenChat() || outbox.length) return "chat";
+  function windowMode() {
+    var d = configLoadedAt && onlyDepartment();
+    if (offline) return offline.ok ? "thx" : "off";
+    if (stopped || chatStarted || isOpenChat() || outbox.length) return "chat";
     if (d && !d.accepting_chats) return "off";
-    if (conf.dept !== dept && !loaded) return "wait";
-    return (conf.prechat || {}).enabled ? "pre" : "chat";
+    if (config.dept !== department && !configLoaded) return "wait";
+    return (config.prechat || {}).enabled ? "pre" : "chat";
   }
-  function deps() { return conf.dept === dept && conf.departments || []; }
-  function dep(slug) { return deps().filter(function (d) { return d.slug === slug; })[0]; }
-  function autoDept() { var ds = deps(); return ds.length === 1 && ds[0]; }
-  function loadConf(force) {
-    var d = dept;
-    if (confP || !force && conf.dept === d && Date.now() - confAt < 60000) return;
-    confP = fetch(BASE + "/api/v1/widget/config" + (d ? "?department=" + encodeURIComponent(d) : "")).then(function (r) {
-      if (r.status === 404 && d && d === dept) {
-        dept = "";
+  function departments() { return config.dept === department && config.departments || []; }
+  function departmentBySlug(slug) { return departments().filter(function (d) { return d.slug === slug; })[0]; }
+  function onlyDepartment() { var ds = departments(); return ds.length === 1 && ds[0]; }
+  function loadConfig(force) {
+    var d = department;
+    if (configRequest || !force && config.dept === d && Date.now() - configLoadedAt < 60000) return;
+    configRequest = fetch(BASE_URL + "/api/v1/widget/config" + (d ? "?department=" + encodeURIComponent(d) : "")).then(function (r) {
+      if (r.status === 404 && d && d === department) {
+        department = "";
         console.warn("frontdesk: no department " + d);
       }
       return r.ok && r.json();
     }).then(function (c) {
-      if (c) { c.dept = d; conf = c; confAt = Date.now(); ls(K + "config", JSON.stringify(c)); }
+      if (c) { c.dept = d; config = c; configLoadedAt = Date.now(); storage(KEY + "config", JSON.stringify(c)); }
     }).catch(function () {}).then(function () {
-      confP = 0;
-      if (d === dept) { loaded = 1; paint(); } else loadConf();
+      configRequest = 0;
+      if (d === department) { configLoaded = 1; render(); } else loadConfig();
     });
   }
-  function clean(m) { // "email: is not valid" → "Is not valid"
+  function readableError(m) { // "email: is not valid" → "Is not valid"
     return String(m).replace(/^[\w.[\]]+: (.)/, function (x, c) { return c.toUpperCase(); });
   }
-  var NEED = {name: "Please enter your name.", email: "Please enter your e-mail address.", department: "Please choose a topic.",
+  var REQUIRED = {name: "Please enter your name.", email: "Please enter your e-mail address.", department: "Please choose a topic.",
     question: "Please tell us how we can help.", text: "Please write your message."};
-  function ferr(n, m) { // message m at field n (or above the button)
-    var i = R.getElementById("fd-" + n), e = i ? R.getElementById("fd-" + n + "-e") : pa.querySelector(".all");
+  function fieldError(n, m) { // message m at field n (or above the button)
+    var i = root.getElementById("fd-" + n), e = i ? root.getElementById("fd-" + n + "-e") : panelEl.querySelector(".all");
     if (e) e.textContent = m || "";
     if (i) i.setAttribute("aria-invalid", !!m);
     return i;
   }
-  function form(label, ok) {
-    var f = pa.appendChild(el("form", "")), b;
+  function buildForm(label, ok) {
+    var f = panelEl.appendChild(el("form", "")), b;
     f.noValidate = true;
     f.appendChild(el("div", "fe all")).setAttribute("role", "alert");
     b = f.appendChild(el("button", "bt", label));
@@ -415,17 +467,17 @@
       var v = {}, bad;
       e.preventDefault();
       [].forEach.call(f.querySelectorAll(".in"), function (i) {
-        var t = v[i.name] = vals[i.name] = i.value.trim();
-        t = t ? i.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(t) && "Please enter a valid e-mail address." : i.rq && NEED[i.name];
-        ferr(i.name, t);
+        var t = v[i.name] = formValues[i.name] = i.value.trim();
+        t = t ? i.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(t) && "Please enter a valid e-mail address." : i.rq && REQUIRED[i.name];
+        fieldError(i.name, t);
         if (t && !bad) bad = i;
       });
-      ferr("", "");
+      fieldError("", "");
       if (bad) bad.focus(); else ok(v, b);
     };
     return f;
   }
-  function field(f, x, ds) { // x: {name, label, required}; ds: departments for a select
+  function addField(f, x, ds) { // x: {name, label, required}; ds: departments for a select
     var n = x.name, id = "fd-" + n, w = el("div", "fl"), l = w.appendChild(el("label", "", x.label || n)), i, e, h;
     l.htmlFor = id;
     if (!x.required) l.appendChild(el("span", "op", " optional"));
@@ -438,120 +490,120 @@
       });
     } else {
       i = w.appendChild(el(n === "question" || n === "text" ? "textarea" : "input", "in"));
-      i.maxLength = n === "name" ? 100 : n === "email" ? 254 : MAX;
+      i.maxLength = n === "name" ? 100 : n === "email" ? 254 : MAX_CHARS;
       if (n === "email") i.type = "email";
       if (i.type !== "textarea") i.autocomplete = n;
     }
     i.id = id;
     i.name = n;
     i.rq = x.required;
-    i.value = vals[n] || "";
+    i.value = formValues[n] || "";
     if (x.required) i.setAttribute("aria-required", "true");
     i.setAttribute("aria-describedby", id + "-e");
-    h = ds && w.appendChild(el("div", "hl", (dep(i.value) || {}).description));
+    h = ds && w.appendChild(el("div", "hl", (departmentBySlug(i.value) || {}).description));
     w.appendChild(el("div", "fe")).id = id + "-e";
     i.oninput = i.onchange = function () {
-      var d = ds && dep(i.value) || {};
-      vals[n] = i.value;
-      ferr(n, "");
+      var d = ds && departmentBySlug(i.value) || {};
+      formValues[n] = i.value;
+      fieldError(n, "");
       if (h) h.textContent = d.description || "";
-      if (d.accepting_chats === false) { off = {dept: d.slug, back: "pre"}; vals.text = vals.text || vals.question; paint(); }
+      if (d.accepting_chats === false) { offline = {dept: d.slug, back: "pre"}; formValues.text = formValues.text || formValues.question; render(); }
     };
     f.insertBefore(w, f.querySelector(".all"));
   }
-  function when(s) { // "tomorrow at 09:00", in the visitor's time zone and language
+  function openingTime(s) { // "tomorrow at 09:00", in the visitor's time zone and language
     var d = new Date(s), t = d.toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
     var days = Math.round((new Date(s).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 864e5);
     return (days < 1 ? "today" : days < 2 ? "tomorrow" :
       d.toLocaleDateString([], {weekday: "long", month: "short", day: "numeric"})) + " at " + t;
   }
-  function panel(m) { // (re)built when what it shows changes; keeps the focus in the window
-    var k = m + (m === "chat" ? "" : JSON.stringify([conf.prechat, greet(), deps(), dept, off])), a = R.activeElement;
-    var keep = pkey && st.open && (a ? a === ln || win.contains(a) : Date.now() - openedAt < 3000), f, s, d, i;
-    if (k === pkey) return;
-    pkey = k;
-    pa.textContent = "";
-    pa.className = "pn" + (m === "thx" ? " dn" : "");
+  function drawPanel(m) { // (re)built when what it shows changes; keeps the focus in the window
+    var k = m + (m === "chat" ? "" : JSON.stringify([config.prechat, greeting(), departments(), department, offline])), a = root.activeElement;
+    var keep = panelKey && state.open && (a ? a === launcher || windowEl.contains(a) : Date.now() - openedAt < 3000), f, s, d, i;
+    if (k === panelKey) return;
+    panelKey = k;
+    panelEl.textContent = "";
+    panelEl.className = "pn" + (m === "thx" ? " dn" : "");
     if (m === "pre") {
-      d = deps();
-      if (greet()) pa.appendChild(el("p", "", greet()));
-      f = form("Start chat", function (v) {
-        sendMessage(v.question, {department: dept || v.department || undefined, name: v.name || undefined,
+      d = departments();
+      if (greeting()) panelEl.appendChild(el("p", "", greeting()));
+      f = buildForm("Start chat", function (v) {
+        sendMessage(v.question, {department: department || v.department || undefined, name: v.name || undefined,
           email: v.email || undefined}).catch(function () {});
       });
-      ((conf.prechat || {}).fields || []).concat({name: "question", label: "How can we help?", required: 1}).forEach(function (x) {
+      ((config.prechat || {}).fields || []).concat({name: "question", label: "How can we help?", required: 1}).forEach(function (x) {
         var n = x.name;
-        if (!R.getElementById("fd-" + n) && (n === "department" ? !dept && d.length > 1 : /^(name|email|question)$/.test(n))) {
-          field(f, x, n === "department" && d);
+        if (!root.getElementById("fd-" + n) && (n === "department" ? !department && d.length > 1 : /^(name|email|question)$/.test(n))) {
+          addField(f, x, n === "department" && d);
         }
       });
-      if (perr) i = ferr(perr[0] === "text" ? "question" : perr[0], clean(perr[1]));
-      perr = 0;
+      if (prechatError) i = fieldError(prechatError[0] === "text" ? "question" : prechatError[0], readableError(prechatError[1]));
+      prechatError = 0;
     }
     if (m === "off") {
-      s = off ? off.dept : autoDept().slug;
-      d = dep(s) || {};
-      pa.appendChild(el("p", "", d.offline_message || "Leave us a message and we'll reply by e-mail."));
-      if (d.next_opening) pa.appendChild(el("p", "wb", "We're back ")).appendChild(el("b", "", when(d.next_opening)));
-      f = form("Send message", function (v, b) { leave(s, v, b); });
-      field(f, {name: "name", label: "Your name"});
-      field(f, {name: "email", label: "E-mail", required: 1});
-      field(f, {name: "text", label: "Your message", required: 1});
-      if (off && off.back) {
-        btn(pa, "bk", off.back === "pre" ? "← Choose another topic" : "← Back to the chat", function () {
-          if (off.back === "pre") vals.department = "";
-          off = 0;
-          paint();
+      s = offline ? offline.dept : onlyDepartment().slug;
+      d = departmentBySlug(s) || {};
+      panelEl.appendChild(el("p", "", d.offline_message || "Leave us a message and we'll reply by e-mail."));
+      if (d.next_opening) panelEl.appendChild(el("p", "wb", "We're back ")).appendChild(el("b", "", openingTime(d.next_opening)));
+      f = buildForm("Send message", function (v, b) { sendOffline(s, v, b); });
+      addField(f, {name: "name", label: "Your name"});
+      addField(f, {name: "email", label: "E-mail", required: 1});
+      addField(f, {name: "text", label: "Your message", required: 1});
+      if (offline && offline.back) {
+        button(panelEl, "bk", offline.back === "pre" ? "← Choose another topic" : "← Back to the chat", function () {
+          if (offline.back === "pre") formValues.department = "";
+          offline = 0;
+          render();
         });
       }
     }
     if (m === "thx") {
-      pa.appendChild(el("div", "ck")).innerHTML = ICON.ok;
-      pa.appendChild(el("p", "", "Thanks — we'll e-mail you at " + off.ok + "."));
-      btn(pa, "bt", "Done", function () { off = 0; show(0); ln.focus(); });
+      panelEl.appendChild(el("div", "ck")).innerHTML = ICON.ok;
+      panelEl.appendChild(el("p", "", "Thanks — we'll e-mail you at " + offline.ok + "."));
+      button(panelEl, "bt", "Done", function () { offline = 0; showWindow(0); launcher.focus(); });
     }
-    if (keep) focusIn(i || a && a.name && R.getElementById("fd-" + a.name));
+    if (keep) focusWindow(i || a && a.name && root.getElementById("fd-" + a.name));
   }
-  function leave(s, v, b) {
+  function sendOffline(s, v, b) {
     b.disabled = true;
     b.textContent = "Sending…";
-    fetch(BASE + "/api/v1/widget/offline", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({
+    fetch(BASE_URL + "/api/v1/widget/offline", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({
       department: s || undefined, name: v.name || undefined, email: v.email, text: v.text, visitor_token: token || undefined
     })}).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (j) {
-        if (r.ok) { off = {dept: s, ok: v.email}; vals.text = ""; return paint(); }
+        if (r.ok) { offline = {dept: s, ok: v.email}; formValues.text = ""; return render(); }
         throw r.status === 429 ? "You've sent several messages in a short time. Please wait a few minutes and try again." :
           r.status === 400 && j.error || 0;
       });
     }).catch(function (e) {
       b.disabled = false;
       b.textContent = "Send message";
-      e = ferr(e.field, typeof e === "string" ? e : e.message ? clean(e.message) : "Your message could not be sent. Please try again.");
+      e = fieldError(e.field, typeof e === "string" ? e : e.message ? readableError(e.message) : "Your message could not be sent. Please try again.");
       if (e) e.focus();
     });
   }
 
   // ---- events ---------------------------------------------------------------------------------
-  function setCur(id) {
-    if (+id === +st.cur) return;
-    st.cur = +id;
+  function setCurrentChat(id) {
+    if (+id === +state.cur) return;
+    state.cur = +id;
     chat(id).done = 0;
-    Object.keys(st.chats).sort(function (a, b) { return b - a; }).slice(3).forEach(function (old) {
-      delete st.chats[old];
-      if (secs[old]) { secs[old].remove(); delete secs[old]; }
+    Object.keys(state.chats).sort(function (a, b) { return b - a; }).slice(3).forEach(function (old) {
+      delete state.chats[old];
+      if (chatSections[old]) { chatSections[old].remove(); delete chatSections[old]; }
     });
   }
   function onEvent(e, live) {
-    var id = e.chat_id, s = e.seq, c, nb = R && nearBottom();
+    var id = e.chat_id, s = e.seq, c, nb = root && nearBottom();
     if (!id || !s) return;
-    if (+id > +st.cur) setCur(id);
+    if (+id > +state.cur) setCurrentChat(id);
     c = chat(id);
-    if (c.ev[s]) return; // duplicate
     delete e.type;
-    c.ev[s] = e;
-    if (live) fresh[id + ":" + s] = 1;
-    while (c.ev[c.last + 1]) announce(id, c.ev[++c.last]); // API events go out in seq order
-    if (s > c.last) resync(id); // a gap below s
+    var added = core.addEvent(c, e);
+    if (!added) return; // a seq already held
+    if (live) liveEvents[id + ":" + s] = 1;
+    added.run.forEach(function (x) { announce(id, x); }); // API events go out in seq order
+    if (added.gap) resync(id); // a gap below s
     var k = e.kind, a = e.author || {};
     if (k === "chat.assigned" || k === "chat.transferred" || k === "chat.taken_over") {
       c.agent = (e.data || {}).agent || (e.data || {}).to_agent;
@@ -564,122 +616,117 @@
       if ((e.data || {}).reason === "department_deleted") c.dept = "";
       closers.splice(0).forEach(function (w) { w[0](e); });
     }
-    if (R) draw(id, e);
-    if (k === "message" && a.type === "visitor" && e.client_id) settle(e.client_id, e);
-    if (k === "message" && a.type !== "visitor" && R) {
+    if (root) drawEvent(id, e);
+    if (core.settledBy(e)) settle(e.client_id, e);
+    if (k === "message" && a.type !== "visitor" && root) {
       agentTyping(false);
-      if (!st.open && live) unread++;
+      if (!state.open && live) unread++;
     }
     save();
-    paint();
-    if (R && (nb || a.type === "visitor")) bottom();
+    render();
+    if (root && (nb || a.type === "visitor")) scrollToBottom();
   }
   function announce(id, e) {
     var k = e.kind, f = id + ":" + e.seq;
-    if (fresh[f]) emit(k === "message" ? k : k.replace(".", ":"), e);
-    delete fresh[f];
+    if (liveEvents[f]) emit(k === "message" ? k : k.replace(".", ":"), e);
+    delete liveEvents[f];
   }
   function settle(cid, e) {
     var w = waiters[cid];
-    outbox = outbox.filter(function (o) { return o.client_id !== cid; });
-    if (pn[cid]) { pn[cid].remove(); delete pn[cid]; }
+    outbox = core.settle(outbox, cid);
+    if (bubbles[cid]) { bubbles[cid].remove(); delete bubbles[cid]; }
     if (w) { delete waiters[cid]; w[0](e); }
     save();
   }
   function resync(id) {
     if (ready && !syncing[id]) {
       syncing[id] = 1;
-      send({type: "sync", chat_id: +id, after: chat(id).last});
+      sendFrame(core.syncFrame(id, chat(id)));
     }
   }
   function onError(m) {
     var r = m.ref, o = r && outbox.filter(function (x) { return x.client_id === r; })[0], w = r && waiters[r], e;
     if (o) {
-      if (m.code === "unavailable") return setTimeout(sendMsg, 2000, o);
+      if (m.code === "unavailable") return setTimeout(transmit, 2000, o);
       if (m.code === "offline" || o.start && m.field) { // to the offline form, or back to the pre-chat one
         outbox = outbox.filter(function (x) { return x !== o; });
-        if (pn[r]) { pn[r].remove(); delete pn[r]; }
-        if (o.start) used = 0;
+        if (bubbles[r]) { bubbles[r].remove(); delete bubbles[r]; }
+        if (o.start) chatStarted = 0;
         if (m.code === "offline") {
-          vals.text = (off && vals.text ? vals.text + "\n\n" : "") + o.text; // keep what they wrote
-          off = {dept: m.department || (o.start || {}).department || dept,
-            back: o.start ? !dept && deps().length > 1 && "pre" : cs.firstChild && "chat"};
-          loadConf(1);
-        } else perr = [m.field, m.message];
+          formValues.text = (offline && formValues.text ? formValues.text + "\n\n" : "") + o.text; // keep what they wrote
+          offline = {dept: m.department || (o.start || {}).department || department,
+            back: o.start ? !department && departments().length > 1 && "pre" : chatsEl.firstChild && "chat"};
+          loadConfig(1);
+        } else prechatError = [m.field, m.message];
       } else {
         o.fail = m.message || m.code;
-        if (R) drawPend(o);
+        if (root) drawPending(o);
       }
       save();
-      paint();
+      render();
     }
     if (w) {
       delete waiters[r];
       closers = closers.filter(function (c) { return c !== w; });
       if (m.code === "chat_closed" && !o) w[0]();
-      else { e = err(m.code, m.message, m.retry_after); e.reason = m.reason; w[1](e); }
+      else { e = apiError(m.code, m.message, m.retry_after); e.reason = m.reason; w[1](e); }
     }
   }
   function onFrame(m) {
-    rx = Date.now();
-    var t = m.type, ch = m.chat, c = cur();
-    if (m.ref && rq[m.ref]) return reply(m);
+    lastReceivedAt = Date.now();
+    var t = m.type, ch = m.chat, c = currentChat(), e = core.eventOf(m);
+    if (m.ref && requests[m.ref]) return onReply(m);
     if (t === "welcome") {
       ready = 1;
-      clearTimeout(stableT);
-      stableT = setTimeout(function () { attempt = 0; quick = 0; }, 10000);
-      status("");
-      ["name", "email"].forEach(function (k) { vals[k] = vals[k] || (m.visitor || {})[k] || ""; });
+      clearTimeout(stableTimer);
+      stableTimer = setTimeout(function () { attempt = 0; quickRetries = 0; }, 10000);
+      showStatus("");
+      ["name", "email"].forEach(function (k) { formValues[k] = formValues[k] || (m.visitor || {})[k] || ""; });
       if (ch) {
-        setCur(ch.id);
+        setCurrentChat(ch.id);
         c = chat(ch.id);
         c.done = 0;
         if (ch.agent) c.agent = ch.agent;
       } else if (c) c.done = 1;
-      if (st.cur) resync(st.cur);
-      outbox.forEach(sendMsg);
-      later.splice(0).forEach(send);
-      if (who) send(who);
+      if (state.cur) resync(state.cur);
+      core.resendFrames(outbox, department).forEach(sendFrame);
+      queuedFrames.splice(0).forEach(sendFrame);
+      if (identity) sendFrame(identity);
       save();
-      paint();
-    } else if (t === "event") onEvent(m, 1);
-    else if (t === "ack") {
-      var e = m.event || {};
-      e.chat_id = e.chat_id || m.chat_id;
-      e.seq = e.seq || m.seq;
+      render();
+    } else if (e) { // an event, or the ack of the visitor's own send
       onEvent(e, 1);
-      settle(m.ref, chat(e.chat_id).ev[e.seq] || e);
+      if (t === "ack") settle(m.ref, chat(e.chat_id).ev[e.seq] || e);
     } else if (t === "synced") { // seqs it skipped are agents' notes: don't wait for them
       syncing[m.chat_id] = 0;
-      c = chat(m.chat_id);
-      while (c.last < m.last_seq || c.ev[c.last + 1]) if (c.ev[++c.last]) announce(m.chat_id, c.ev[c.last]);
+      core.skipHidden(chat(m.chat_id), m.last_seq).forEach(function (x) { announce(m.chat_id, x); });
       save();
-    } else if (t === "typing") { if ((m.author || {}).type === "agent" && R) agentTyping(m.typing); }
-    else if (t === "visitor") who = null;
-    else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); paint(); }
+    } else if (t === "typing") { if ((m.author || {}).type === "agent" && root) agentTyping(m.typing); }
+    else if (t === "visitor") identity = null;
+    else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); render(); }
     else if (t === "error") onError(m);
-    else if (t === "chat.rated") { chat(m.chat_id).rt = m.rating; save(); paint(); } // from another tab
+    else if (t === "chat.rated") { chat(m.chat_id).rt = m.rating; save(); render(); } // from another tab
     else if (t === "visitor.forgotten") { // their data was deleted: nothing of it is kept or sent again
       outbox = [];
-      who = null;
-      c = ws; lost(4001); c.close(); // the server closes it with 4001 too, on every node
+      identity = null;
+      c = socket; onLost(4001); c.close(); // the server closes it with 4001 too, on every node
     }
   }
 
   // ---- after a chat: rating and transcript by e-mail (frames chat.rate, transcript.email) ----
-  var rq = {}, rv = {}, rkey;
-  function req(f, cb) { // a frame answered by its ref: cb(error frame or 0, answer)
-    f.ref = rid();
-    rq[f.ref] = {cb: cb, sent: !!ready};
-    if (ready) send(f); else { later.push(f); connect(); }
+  var requests = {}, card = {}, ratingKey;
+  function request(f, cb) { // a frame answered by its ref: cb(error frame or 0, answer)
+    f.ref = randomId();
+    requests[f.ref] = {cb: cb, sent: !!ready};
+    if (ready) sendFrame(f); else { queuedFrames.push(f); connect(); }
   }
-  function reply(m) {
-    var q = rq[m.ref];
-    delete rq[m.ref];
+  function onReply(m) {
+    var q = requests[m.ref];
+    delete requests[m.ref];
     q.cb(m.type === "error" && m, m);
   }
-  function rconf() { return Object.assign({enabled: true, scale: "thumbs", transcript: true}, conf.rating); }
-  function pick(w, tag, n, on, svg, label, click) {
+  function ratingConfig() { return Object.assign({enabled: true, scale: "thumbs", transcript: true}, config.rating); }
+  function ratingButton(w, tag, n, on, svg, label, click) {
     var b = w.appendChild(el(tag, on ? "on" : ""));
     b.innerHTML = svg;
     if (click) {
@@ -689,62 +736,62 @@
       b.onclick = function () { click(n); };
     }
   }
-  function scale(n, click, thumbs) { // the thumbs (5 or 1) or five stars; buttons when click is given
-    var w = rc.appendChild(el("div", "rb" + (thumbs ? "" : " sr"))), i, tag = click ? "button" : "span";
+  function ratingScale(n, click, thumbs) { // the thumbs (5 or 1) or five stars; buttons when click is given
+    var w = ratingEl.appendChild(el("div", "rb" + (thumbs ? "" : " sr"))), i, tag = click ? "button" : "span";
     if (!click) {
       w.setAttribute("role", "img");
       w.setAttribute("aria-label", thumbs ? n > 3 ? "Good" : "Bad" : n + " of 5");
     }
     if (thumbs) {
-      if (click || n > 3) pick(w, tag, 5, n === 5, ICON.up, "Good", click);
-      if (click || n < 3) pick(w, tag, 1, n === 1, ICON.dn, "Bad", click);
-    } else for (i = 1; i < 6; i++) pick(w, tag, i, click ? i === n : i <= n, ICON.star, i + " star" + (i > 1 ? "s" : ""), click);
+      if (click || n > 3) ratingButton(w, tag, 5, n === 5, ICON.up, "Good", click);
+      if (click || n < 3) ratingButton(w, tag, 1, n === 1, ICON.dn, "Bad", click);
+    } else for (i = 1; i < 6; i++) ratingButton(w, tag, i, click ? i === n : i <= n, ICON.star, i + " star" + (i > 1 ? "s" : ""), click);
   }
-  function rate() { // the card under an ended chat; rebuilt only when what it shows changes
-    var c = cur(), r = rconf(), rt = c && c.rt, id = st.cur, f, i, b;
-    var on = mode() === "chat" && c && c.done && !c.miss && c.agent && r.enabled && !outbox.length;
-    rc.hidden = !on;
+  function drawRating() { // the card under an ended chat; rebuilt only when what it shows changes
+    var c = currentChat(), r = ratingConfig(), rt = c && c.rt, id = state.cur, f, i, b;
+    var on = windowMode() === "chat" && c && c.done && !c.miss && c.agent && r.enabled && !outbox.length;
+    ratingEl.hidden = !on;
     if (!on) return;
-    if (rv.id !== id) rv = {id: id, s: 0, cm: ""};
-    var edit = !rt || rv.ed, late = rt && Date.now() > Date.parse(rt.changeable_until);
-    var k = JSON.stringify([id, rt, c.tx, vals.email, r, rv.s, rv.ed, rv.busy, rv.err, rv.tb, rv.te, late]);
-    if (k === rkey) return;
-    rkey = k;
-    rc.textContent = "";
+    if (card.id !== id) card = {id: id, s: 0, cm: ""};
+    var edit = !rt || card.ed, late = rt && Date.now() > Date.parse(rt.changeable_until);
+    var k = JSON.stringify([id, rt, c.tx, formValues.email, r, card.s, card.ed, card.busy, card.err, card.tb, card.te, late]);
+    if (k === ratingKey) return;
+    ratingKey = k;
+    ratingEl.textContent = "";
     if (!edit) {
-      rc.appendChild(el("b", "", "Thanks for your feedback!"));
-      scale(rt.score, 0, r.scale === "thumbs" && (rt.score === 5 || rt.score === 1));
-      if (rt.comment) rc.appendChild(el("p", "rq", "\u201c" + rt.comment + "\u201d"));
-      if (!late) btn(rc, "bk", "Change my rating", function () { rv.ed = 1; rv.s = rt.score; rv.cm = rt.comment || ""; paint(); });
+      ratingEl.appendChild(el("b", "", "Thanks for your feedback!"));
+      ratingScale(rt.score, 0, r.scale === "thumbs" && (rt.score === 5 || rt.score === 1));
+      if (rt.comment) ratingEl.appendChild(el("p", "rq", "\u201c" + rt.comment + "\u201d"));
+      if (!late) button(ratingEl, "bk", "Change my rating", function () { card.ed = 1; card.s = rt.score; card.cm = rt.comment || ""; render(); });
     } else {
-      rc.appendChild(el("b", "", "How was your chat with " + (c.agent.name || "us").split(" ")[0] + "?"));
-      scale(rv.s, function (n) { rv.s = n; rv.err = ""; paint(); }, r.scale === "thumbs");
-      if (rv.s) {
-        var cm = rc.appendChild(el("textarea", "in"));
-        cm.id = "fd-rc";
-        cm.maxLength = 1000;
-        cm.placeholder = "Tell us more (optional)";
-        cm.setAttribute("aria-label", "Comment (optional)");
-        cm.value = rv.cm;
-        cm.oninput = function () { rv.cm = cm.value; };
-        btn(rc, "bt", rv.busy ? "Sending…" : "Send feedback", function () {
-          rv.busy = 1;
-          paint();
-          req({type: "chat.rate", chat_id: id, rating: rv.s, comment: rv.cm.trim() || undefined}, function (e, m) {
-            rv.busy = 0;
-            rv.err = e ? clean(e.message || "Your rating could not be sent.") : "";
-            if (!e) { chat(id).rt = m.rating; rv.ed = 0; save(); }
-            paint();
+      ratingEl.appendChild(el("b", "", "How was your chat with " + (c.agent.name || "us").split(" ")[0] + "?"));
+      ratingScale(card.s, function (n) { card.s = n; card.err = ""; render(); }, r.scale === "thumbs");
+      if (card.s) {
+        var commentBox = ratingEl.appendChild(el("textarea", "in"));
+        commentBox.id = "fd-rc";
+        commentBox.maxLength = 1000;
+        commentBox.placeholder = "Tell us more (optional)";
+        commentBox.setAttribute("aria-label", "Comment (optional)");
+        commentBox.value = card.cm;
+        commentBox.oninput = function () { card.cm = commentBox.value; };
+        button(ratingEl, "bt", card.busy ? "Sending…" : "Send feedback", function () {
+          card.busy = 1;
+          render();
+          request({type: "chat.rate", chat_id: id, rating: card.s, comment: card.cm.trim() || undefined}, function (e, m) {
+            card.busy = 0;
+            card.err = e ? readableError(e.message || "Your rating could not be sent.") : "";
+            if (!e) { chat(id).rt = m.rating; card.ed = 0; save(); }
+            render();
           });
         });
-        rc.lastChild.disabled = !!rv.busy;
+        ratingEl.lastChild.disabled = !!card.busy;
       }
-      rc.appendChild(el("div", "fe", rv.err || "")).setAttribute("role", "alert");
+      ratingEl.appendChild(el("div", "fe", card.err || "")).setAttribute("role", "alert");
     }
     for (i in c.ev) if (c.ev[i].kind === "message" && c.ev[i].author.type === "agent") b = 1;
-    if (!r.transcript || !vals.email || !b) return; // only an answered chat, to the address the visitor gave
-    f = rc.appendChild(el("form", "tx"));
-    if (c.tx && !rv.te) return f.appendChild(el("p", "", "We've sent the transcript to " + c.tx + "."));
+    if (!r.transcript || !formValues.email || !b) return; // only an answered chat, to the address the visitor gave
+    f = ratingEl.appendChild(el("form", "tx"));
+    if (c.tx && !card.te) return f.appendChild(el("p", "", "We've sent the transcript to " + c.tx + "."));
     f.noValidate = true;
     f.appendChild(el("label", "", "E-mail me the transcript")).htmlFor = "fd-tx";
     b = f.appendChild(el("div", ""));
@@ -753,183 +800,181 @@
     i.type = "email";
     i.autocomplete = "email";
     i.maxLength = 254;
-    i.value = vals.email;
+    i.value = formValues.email;
     i.readOnly = true;
-    b.appendChild(el("button", "bt", rv.tb ? "Sending…" : "Send")).disabled = !!rv.tb;
-    f.appendChild(el("div", "fe", rv.te || "")).setAttribute("role", "alert");
+    b.appendChild(el("button", "bt", card.tb ? "Sending…" : "Send")).disabled = !!card.tb;
+    f.appendChild(el("div", "fe", card.te || "")).setAttribute("role", "alert");
     f.onsubmit = function (ev) {
       ev.preventDefault();
-      rv.tb = 1;
-      rv.te = "";
-      paint();
-      req({type: "transcript.email", chat_id: id, email: vals.email}, function (e, m) {
-        rv.tb = 0;
-        rv.te = e ? clean(e.message || "The transcript could not be sent.") : "";
+      card.tb = 1;
+      card.te = "";
+      render();
+      request({type: "transcript.email", chat_id: id, email: formValues.email}, function (e, m) {
+        card.tb = 0;
+        card.te = e ? readableError(e.message || "The transcript could not be sent.") : "";
         if (!e) { chat(id).tx = m.email; save(); }
-        paint();
+        render();
       });
     };
   }
 
   // ---- connection -----------------------------------------------------------------------------
   function getToken() {
-    tokP = fetch(BASE + "/api/v1/widget/visitors", {
+    tokenRequest = fetch(BASE_URL + "/api/v1/widget/visitors", {
       method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"
     }).then(function (r) {
       if (r.status === 403) return stop();
-      if (!r.ok) throw err("http_" + r.status);
+      if (!r.ok) throw apiError("http_" + r.status);
       return r.json().then(function (j) {
         token = j.visitor_token;
-        ls(TK, token);
-        tokP = 0;
+        storage(TOKEN_KEY, token);
+        tokenRequest = 0;
         connect();
       });
-    }).catch(function () { tokP = 0; retry(); });
+    }).catch(function () { tokenRequest = 0; retry(); });
   }
   function connect() {
-    if (stopped || ws || timer || tokP) return;
+    if (stopped || socket || retryTimer || tokenRequest) return;
     if (!token) return getToken();
-    var s = ws = new WebSocket(WS_URL);
-    status(attempt ? "Reconnecting…" : "Connecting…");
+    var s = socket = new WebSocket(WS_URL);
+    showStatus(attempt ? "Reconnecting…" : "Connecting…");
     s.onopen = function () {
-      rx = Date.now();
-      send({type: "hello", v: 1, token: token, page: {url: location.href, title: D.title, referrer: D.referrer}});
+      lastReceivedAt = Date.now();
+      sendFrame({type: "hello", v: 1, token: token, page: {url: location.href, title: document.title, referrer: document.referrer}});
     };
     s.onmessage = function (ev) {
       var m;
       try { m = JSON.parse(ev.data); } catch (x) { return; }
       if (m && typeof m === "object") onFrame(m);
     };
-    s.onclose = function (ev) { if (s === ws) lost(ev.code); };
+    s.onclose = function (ev) { if (s === socket) onLost(ev.code); };
   }
-  function lost(code) {
-    ws = null;
+  function onLost(code) {
+    socket = null;
     ready = 0;
     syncing = {};
-    clearTimeout(stableT);
-    if (R) agentTyping(false);
-    typOn = 0;
-    for (var r in rq) if (rq[r].sent) reply({ref: r, type: "error", message: "Connection lost. Please try again."});
+    clearTimeout(stableTimer);
+    if (root) agentTyping(false);
+    typingSent = 0;
+    for (var r in requests) if (requests[r].sent) onReply({ref: r, type: "error", message: "Connection lost. Please try again."});
     if (code === 4003) return stop();
-    status("Reconnecting…");
+    showStatus("Reconnecting…");
     if (code === 4001) {
       token = null;
-      ls(TK, null);
-      st.chats = {};
-      st.cur = 0;
+      storage(TOKEN_KEY, null);
+      state.chats = {};
+      state.cur = 0;
       save();
-      if (R) { cs.textContent = ""; secs = {}; paint(); }
+      if (root) { chatsEl.textContent = ""; chatSections = {}; render(); }
     }
     // 4000 (resync) and 4001 (new token) reconnect at once, unless that keeps happening.
-    retry((code === 4000 || code === 4001) && !quick++ ? 0 : undefined);
+    retry((code === 4000 || code === 4001) && !quickRetries++ ? 0 : undefined);
   }
   function retry(delay) {
-    if (stopped || timer) return;
+    if (stopped || retryTimer) return;
     if (delay === undefined) delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt++));
-    timer = setTimeout(function () { timer = 0; connect(); }, delay);
+    retryTimer = setTimeout(function () { retryTimer = 0; connect(); }, delay);
   }
   function stop() {
     stopped = 1;
-    status("Chat unavailable on this site", 1);
-    paint();
+    showStatus("Chat unavailable on this site", 1);
+    render();
   }
   setInterval(function () {
     if (!ready) return;
-    if (Date.now() - rx > 65000) { var s = ws; lost(1006); s.close(); return; } // silent socket
-    send({type: "ping"});
+    if (Date.now() - lastReceivedAt > 65000) { var s = socket; onLost(1006); s.close(); return; } // silent socket
+    sendFrame({type: "ping"});
   }, 25000);
-  W.addEventListener("online", function () {
-    if (timer) { clearTimeout(timer); timer = 0; connect(); }
+  window.addEventListener("online", function () {
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = 0; connect(); }
   });
 
   // ---- sending ----------------------------------------------------------------------------------
-  function sendMsg(o) { // the pre-chat form's first question goes as chat.start, with its fields
-    if (ready && !o.fail) {
-      send(Object.assign({type: o.start ? "chat.start" : "message.send", client_id: o.client_id, text: o.text},
-        o.start || {department: dept || undefined}));
-    }
+  function transmit(o) {
+    var f = ready && core.messageFrame(o, department);
+    if (f) sendFrame(f);
   }
   // Typing, with the draft (sneak peek: the server shows it to the chat's agent only where the
   // department allows, and never stores it): at most every 300 ms, once more when it settles.
-  function typing(on) {
-    clearTimeout(typT);
-    clearTimeout(drT);
+  function sendTyping(on) {
+    clearTimeout(typingStopTimer);
+    clearTimeout(draftTimer);
     if (!on) {
-      if (typOn) send({type: "typing", typing: false});
-      typOn = 0;
-      drSent = null;
+      if (typingSent) sendFrame({type: "typing", typing: false});
+      typingSent = 0;
+      draftSent = null;
       return;
     }
     if (!ready || !isOpenChat()) return;
-    var now = Date.now(), t = ta ? ta.value.slice(0, MAX) : "";
-    if (t !== drSent && now - typAt < 300) drT = setTimeout(typing, 300 - (now - typAt), true);
-    else if (t !== drSent || !typOn || now - typAt > 2000) {
-      send({type: "typing", typing: true, text: t});
-      typAt = now; typOn = 1; drSent = t;
+    var now = Date.now(), t = textarea ? textarea.value.slice(0, MAX_CHARS) : "";
+    if (t !== draftSent && now - typingSentAt < 300) draftTimer = setTimeout(sendTyping, 300 - (now - typingSentAt), true);
+    else if (t !== draftSent || !typingSent || now - typingSentAt > 2000) {
+      sendFrame({type: "typing", typing: true, text: t});
+      typingSentAt = now; typingSent = 1; draftSent = t;
     }
-    typT = setTimeout(typing, 3000, false);
+    typingStopTimer = setTimeout(sendTyping, 3000, false);
   }
   function sendMessage(text, start) {
     text = String(text == null ? "" : text).trim();
-    if (stopped) return Promise.reject(err("forbidden", "Chat unavailable on this site"));
-    if (!text) return Promise.reject(err("bad_request", "text: must not be blank"));
-    if (Array.from(text).length > MAX) return Promise.reject(err("too_large", "text: at most 4000 characters"));
-    var o = {client_id: rid(), text: text};
+    if (stopped) return Promise.reject(apiError("forbidden", "Chat unavailable on this site"));
+    if (!text) return Promise.reject(apiError("bad_request", "text: must not be blank"));
+    if (Array.from(text).length > MAX_CHARS) return Promise.reject(apiError("too_large", "text: at most 4000 characters"));
+    var o = {client_id: randomId(), text: text};
     if (start) o.start = start;
-    used = 1;
-    typing(false);
+    chatStarted = 1;
+    sendTyping(false);
     outbox.push(o);
     save();
-    if (R) { drawPend(o); bottom(); paint(); }
+    if (root) { drawPending(o); scrollToBottom(); render(); }
     return new Promise(function (res, rej) {
       waiters[o.client_id] = [res, rej];
-      sendMsg(o);
+      transmit(o);
       connect();
     });
   }
   function endChat() {
     if (!isOpenChat()) return Promise.resolve();
-    var ref = rid();
+    var ref = randomId();
     return new Promise(function (res, rej) {
       closers.push(waiters[ref] = [res, rej]);
-      if (ready) send({type: "chat.close", ref: ref});
-      else { later.push({type: "chat.close", ref: ref}); connect(); }
+      if (ready) sendFrame({type: "chat.close", ref: ref});
+      else { queuedFrames.push({type: "chat.close", ref: ref}); connect(); }
     });
   }
   function setVisitor(v) {
     v = v || {};
-    who = {type: "visitor.update"};
-    if (v.name != null) who.name = String(v.name);
-    if (v.email != null) who.email = String(v.email);
-    send(who); // sent again after each welcome until the server answers with `visitor`
+    identity = {type: "visitor.update"};
+    if (v.name != null) identity.name = String(v.name);
+    if (v.email != null) identity.email = String(v.email);
+    sendFrame(identity); // sent again after each welcome until the server answers with `visitor`
     connect();
   }
   function setDepartment(slug) {
-    dept = slug ? String(slug) : "";
-    loaded = 0;
-    if (st.open) loadConf();
-    paint();
+    department = slug ? String(slug) : "";
+    configLoaded = 0;
+    if (state.open) loadConfig();
+    render();
   }
   function on(name, cb) {
-    (subs[name] = subs[name] || []).push(cb);
-    return function () { subs[name] = subs[name].filter(function (f) { return f !== cb; }); };
+    (listeners[name] = listeners[name] || []).push(cb);
+    return function () { listeners[name] = listeners[name].filter(function (f) { return f !== cb; }); };
   }
 
   // ---- files: sent and fetched over HTTP with the token in a header (never in a URL)
-  var blobs = {}, up = {};
-  function face(n, g, c) { // an agent's photo (a public URL) over the initials; dropped if it fails
+  var blobs = {}, uploads = {};
+  function drawFace(n, g, c) { // an agent's photo (a public URL) over the initials; dropped if it fails
     if (!g || !g.avatar_url) return;
     var i = n.insertBefore(el("img", c || ""), n.firstChild);
     i.alt = "";
     i.onerror = i.remove;
-    i.src = BASE + g.avatar_url;
+    i.src = BASE_URL + g.avatar_url;
   }
-  function blob(id) {
-    return blobs[id] = blobs[id] || fetch(BASE + "/api/v1/widget/attachments/" + id, {headers: {"X-Visitor-Token": token}})
+  function fetchBlob(id) {
+    return blobs[id] = blobs[id] || fetch(BASE_URL + "/api/v1/widget/attachments/" + id, {headers: {"X-Visitor-Token": token}})
       .then(function (r) { if (r.ok) return r.blob(); throw r; }).then(URL.createObjectURL)
       .catch(function (e) { delete blobs[id]; throw e; });
   }
-  function size(n) { return n < 1024 ? n + " B" : n < 1048576 ? (n >> 10) + " KB" : +(n / 1048576).toFixed(1) + " MB"; }
+  function fileSize(n) { return n < 1024 ? n + " B" : n < 1048576 ? (n >> 10) + " KB" : +(n / 1048576).toFixed(1) + " MB"; }
   function fileView(b, f) { // an image as a thumbnail (full size in a new tab), anything else as a link
     var l = b.appendChild(el("a", f.image ? "" : "fa", f.image ? null : f.name)), i;
     l.target = "_blank";
@@ -940,157 +985,157 @@
       i.alt = f.name;
       i.width = f.width;
       i.height = f.height;
-      blob(f.id).then(function (u) { i.src = l.href = u; }, function () { i.alt = f.name + " (not available)"; });
+      fetchBlob(f.id).then(function (u) { i.src = l.href = u; }, function () { i.alt = f.name + " (not available)"; });
     } else {
-      l.appendChild(el("small", "", size(f.size)));
+      l.appendChild(el("small", "", fileSize(f.size)));
       l.href = "#";
       l.download = f.name;
       l.onclick = function (e) {
         if (l.u) return;
         e.preventDefault();
-        blob(f.id).then(function (u) { l.href = l.u = u; l.click(); });
+        fetchBlob(f.id).then(function (u) { l.href = l.u = u; l.click(); });
       };
     }
     return b;
   }
   function attach(fs) {
-    var lim = (conf.attachments || {}).max_bytes, er = $(".er");
+    var lim = (config.attachments || {}).max_bytes, er = $(".er");
     [].forEach.call(fs, function (f) {
       er.textContent = !isOpenChat() || stopped ? "Send a message first, then add files." : !f.size ? f.name + " is empty." :
-        lim && f.size > lim ? f.name + " is larger than the " + size(lim) + " limit." : "";
+        lim && f.size > lim ? f.name + " is larger than the " + fileSize(lim) + " limit." : "";
       if (er.textContent) return;
-      var o = up[f.name + f.size] = {client_id: rid(), f: f, k: f.name + f.size};
-      upl(o);
+      var o = uploads[f.name + f.size] = {client_id: randomId(), f: f, k: f.name + f.size};
+      upload(o);
     });
   }
-  function upl(o) {
+  function upload(o) {
     var x = new XMLHttpRequest(), b = new FormData();
     b.append("client_id", o.client_id);
     b.append("file", o.f, o.f.name);
     o.fail = 0;
     o.text = o.f.name + " · 0%";
-    x.open("POST", BASE + "/api/v1/widget/attachments");
+    x.open("POST", BASE_URL + "/api/v1/widget/attachments");
     x.setRequestHeader("X-Visitor-Token", token);
-    x.upload.onprogress = function (e) { o.text = o.f.name + " · " + Math.round(99 * e.loaded / e.total) + "%"; drawUp(o); };
+    x.upload.onprogress = function (e) { o.text = o.f.name + " · " + Math.round(99 * e.loaded / e.total) + "%"; drawUpload(o); };
     x.onload = x.onerror = function () {
       var j = {};
       try { j = JSON.parse(x.responseText); } catch (e) { /* a network error */ }
       if (x.status > 199 && x.status < 300) onEvent(j.event, 1);
-      else if (x.status > 399 && x.status < 500 && x.status !== 429) $(".er").textContent = clean((j.error || {}).message || "");
-      else { o.fail = x.status ? "the server could not take it" : "no connection"; return drawUp(o); }
-      delete up[o.k];
-      if (pn[o.client_id]) { pn[o.client_id].remove(); delete pn[o.client_id]; }
+      else if (x.status > 399 && x.status < 500 && x.status !== 429) $(".er").textContent = readableError((j.error || {}).message || "");
+      else { o.fail = x.status ? "the server could not take it" : "no connection"; return drawUpload(o); }
+      delete uploads[o.k];
+      if (bubbles[o.client_id]) { bubbles[o.client_id].remove(); delete bubbles[o.client_id]; }
     };
     x.send(b);
-    drawUp(o);
-    bottom();
+    drawUpload(o);
+    scrollToBottom();
   }
-  function drawUp(o) { // an upload in progress: the pending bubble, retried by hand
-    if (up[o.k] !== o) return;
-    drawPend(o);
-    var n = pn[o.client_id];
+  function drawUpload(o) { // an upload in progress: the pending bubble, retried by hand
+    if (uploads[o.k] !== o) return;
+    drawPending(o);
+    var n = bubbles[o.client_id];
     n.firstChild.textContent = o.text;
-    if (o.fail) n.lastChild.lastChild.onclick = function () { upl(o); };
+    if (o.fail) n.lastChild.lastChild.onclick = function () { upload(o); };
   }
 
   // ---- boot -------------------------------------------------------------------------------------
   function boot() {
-    host = D.createElement("frontdesk-widget");
-    R = host.attachShadow({mode: "open"});
-    R.innerHTML = "<style>" + STYLE + "</style>" + HTML; // static markup only
-    fd = $(".fd"); win = $(".win"); log = $(".log"); cs = $(".cs"); pe = $(".pe"); cm = $(".cm"); ta = $(".cm textarea");
-    go = $(".go"); ty = $(".ty"); ov = $(".ov"); stEl = $(".st"); sub = $(".s"); endB = $(".end"); ln = $(".ln");
-    qu = $(".qu"); pa = $(".pn"); lk = $(".lk"); rc = $(".rc");
-    Object.keys(st.chats).forEach(function (id) {
-      var ev = st.chats[id].ev;
-      Object.keys(ev).forEach(function (s) { draw(id, ev[s]); });
+    host = document.createElement("frontdesk-widget");
+    root = host.attachShadow({mode: "open"});
+    root.innerHTML = "<style>" + STYLE + "</style>" + HTML; // static markup only
+    widgetEl = $(".fd"); windowEl = $(".win"); logEl = $(".log"); chatsEl = $(".cs"); pendingEl = $(".pe"); composer = $(".cm"); textarea = $(".cm textarea");
+    sendButton = $(".go"); typingEl = $(".ty"); endedEl = $(".ov"); statusEl = $(".st"); subtitleEl = $(".s"); endButton = $(".end"); launcher = $(".ln");
+    queueEl = $(".qu"); panelEl = $(".pn"); offlineLink = $(".lk"); ratingEl = $(".rc");
+    Object.keys(state.chats).forEach(function (id) {
+      var ev = state.chats[id].ev;
+      Object.keys(ev).forEach(function (s) { drawEvent(id, ev[s]); });
     });
-    outbox.forEach(drawPend);
-    ln.onclick = function () { show(!st.open); };
-    $(".x").onclick = function () { show(0); ln.focus(); };
-    endB.onclick = function () {
-      if (endB.dataset.c) { endChat().catch(function () {}); return; }
-      endB.dataset.c = 1;
-      endB.textContent = "End chat?";
-      setTimeout(function () { delete endB.dataset.c; endB.textContent = "End chat"; }, 3000);
+    outbox.forEach(drawPending);
+    launcher.onclick = function () { showWindow(!state.open); };
+    $(".x").onclick = function () { showWindow(0); launcher.focus(); };
+    endButton.onclick = function () {
+      if (endButton.dataset.c) { endChat().catch(function () {}); return; }
+      endButton.dataset.c = 1;
+      endButton.textContent = "End chat?";
+      setTimeout(function () { delete endButton.dataset.c; endButton.textContent = "End chat"; }, 3000);
     };
-    win.addEventListener("keydown", function (e) {
-      if (e.key === "Escape") { show(0); ln.focus(); }
+    windowEl.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { showWindow(0); launcher.focus(); }
     });
-    function grow() {
-      ta.style.height = "";
-      ta.style.height = Math.min(ta.scrollHeight, 120) + "px";
+    function growComposer() {
+      textarea.style.height = "";
+      textarea.style.height = Math.min(textarea.scrollHeight, 120) + "px";
     }
     function submit() {
-      var t = ta.value;
+      var t = textarea.value;
       if (!t.trim()) return;
-      if (Array.from(t.trim()).length > MAX) {
+      if (Array.from(t.trim()).length > MAX_CHARS) {
         $(".er").textContent = "That message is too long (4000 characters at most).";
         return;
       }
-      ta.value = "";
-      grow();
+      textarea.value = "";
+      growComposer();
       sendMessage(t).catch(function () {});
-      paint();
+      render();
     }
-    ta.onkeydown = function (e) {
+    textarea.onkeydown = function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
     };
-    ta.oninput = function () {
-      grow();
+    textarea.oninput = function () {
+      growComposer();
       $(".er").textContent = "";
-      typing(!!ta.value.trim());
-      paint();
+      sendTyping(!!textarea.value.trim());
+      render();
     };
-    cm.onsubmit = function (e) { e.preventDefault(); submit(); };
-    var fi = $(".cm input");
-    $(".at").onclick = function () { fi.click(); };
-    fi.onchange = function () { attach(fi.files); fi.value = ""; };
-    ta.onpaste = function (e) {
+    composer.onsubmit = function (e) { e.preventDefault(); submit(); };
+    var fileInput = $(".cm input");
+    $(".at").onclick = function () { fileInput.click(); };
+    fileInput.onchange = function () { attach(fileInput.files); fileInput.value = ""; };
+    textarea.onpaste = function (e) {
       var f = (e.clipboardData || {}).files;
       if (f && f.length) { e.preventDefault(); attach(f); }
     };
-    win.ondragover = function (e) {
+    windowEl.ondragover = function (e) {
       if ([].indexOf.call(e.dataTransfer.types, "Files") < 0 || !isOpenChat()) return;
       e.preventDefault();
-      win.classList.add("dz");
+      windowEl.classList.add("dz");
     };
-    win.ondragleave = function (e) { if (!win.contains(e.relatedTarget)) win.classList.remove("dz"); };
-    win.ondrop = function (e) {
-      win.classList.remove("dz");
+    windowEl.ondragleave = function (e) { if (!windowEl.contains(e.relatedTarget)) windowEl.classList.remove("dz"); };
+    windowEl.ondrop = function (e) {
+      windowEl.classList.remove("dz");
       if (e.dataTransfer.files.length) { e.preventDefault(); attach(e.dataTransfer.files); }
     };
-    lk.onclick = function () { // after a missed chat: leave what they wrote as an offline message
-      var c = cur(), t = [];
+    offlineLink.onclick = function () { // after a missed chat: leave what they wrote as an offline message
+      var c = currentChat(), t = [];
       for (var s in c.ev) if (c.ev[s].kind === "message" && c.ev[s].author.type === "visitor") t.push(c.ev[s].text);
-      vals.text = t.join("\n\n");
-      off = {dept: c.dept || dept, back: "chat"};
-      loadConf(1);
-      paint();
+      formValues.text = t.join("\n\n");
+      offline = {dept: c.dept || department, back: "chat"};
+      loadConfig(1);
+      render();
     };
-    D.body.appendChild(host);
-    paint();
-    bottom();
-    if (st.open) loadConf();
+    document.body.appendChild(host);
+    render();
+    scrollToBottom();
+    if (state.open) loadConfig();
     // A returning visitor (or one with unsent messages) reconnects at once; a new one gets a
     // token only when they first send something or are identified with setVisitor().
     if (token || outbox.length) connect();
   }
-  function run(c) {
+  function runQueued(c) {
     var r;
-    try { r = F[c[0]].apply(F, c[1] || []); } catch (x) { if (c[3]) c[3](x); return; }
+    try { r = Frontdesk[c[0]].apply(Frontdesk, c[1] || []); } catch (x) { if (c[3]) c[3](x); return; }
     if (c[2]) Promise.resolve(r).then(c[2], c[3]);
   }
 
   var api = {
-    open: function () { show(1); }, close: function () { show(0); },
+    open: function () { showWindow(1); }, close: function () { showWindow(0); },
     sendMessage: function (t) { return sendMessage(t); }, setVisitor: setVisitor, setDepartment: setDepartment,
     endChat: endChat, on: on
   };
-  Object.keys(api).forEach(function (k) { F[k] = api[k]; });
+  Object.keys(api).forEach(function (k) { Frontdesk[k] = api[k]; });
   // Replay calls queued by the stub, in order, then route late stub calls straight through.
-  var q = F.q || [];
-  F.q = {push: run};
-  [].forEach.call(q, run);
-  if (D.body) boot(); else D.addEventListener("DOMContentLoaded", boot);
-})(window, document);
+  var queued = Frontdesk.q || [];
+  Frontdesk.q = {push: runQueued};
+  [].forEach.call(queued, runQueued);
+  if (document.body) boot(); else document.addEventListener("DOMContentLoaded", boot);
+})(typeof window == "object" ? window : null, typeof document == "object" ? document : null);
