@@ -4,23 +4,29 @@
 import { chime, installGestureHooks, notify } from './alerts.js';
 import { api, get, post, setCsrf, setUnauthorizedHandler, userFrom } from './api.js';
 import { ConversationView } from './conversation.js';
-import { canTakeLevel, openShortcuts, typingInField } from './desk.js';
+import { openShortcuts, typingInField } from './desk.js';
 import { Directory } from './directory.js';
 import { MonitorPage, ReviewsPage } from './monitor.js';
 import { ArchivePage } from './archive.js';
 import {
-  h, icon, oneLine, parseTime, randomId, replaceChildren, STATUS_LABELS, visitorName,
+  h, icon, oneLine, randomId, replaceChildren, STATUS_LABELS, visitorName,
 } from './dom.js';
+import { ChatList } from './data/chats.js';
+import { ReadMarks } from './data/conv.js';
+import { Conversations } from './data/conversations.js';
+import { HistoryList } from './data/history.js';
+import { Session } from './data/session.js';
+import { TicketList } from './data/tickets.js';
+import { eventFrom, summaryFrom } from './data/util.js';
+import { FrameDispatch } from './dispatch.js';
 import { onRated, SETTINGS_SECTIONS } from './privacy.js';
 import { SettingsPage } from './settings.js';
 import { Sidebar } from './sidebar.js';
 import { Supervision } from './supervise.js';
 import { AgentSocket } from './socket.js';
-import { Conv, ReadMarks } from './store.js';
 import { ticketName, ticketView } from './tickets.js';
 
 const TITLE = 'frontdesk console';
-const ACK_TIMEOUT = 15000;
 
 class App {
   constructor(root) {
@@ -45,37 +51,98 @@ class App {
   }
 
   reset() {
-    this.me = null;
-    this.chats = new Map(); // summaries in the lists: queued chats and my active chats
-    this.touched = new Map(); // chat id -> when a live update last touched it
-    this.convs = new Map(); // chat id -> Conv (open chats, my chats, anything with events)
+    if (this.conversations) this.conversations.reset();
+    // data (data/*.js, no DOM): the views read these; frames reach them through `dispatch`
+    this.session = new Session();
+    this.directory = new Directory((what) => this.onDirectory(what));
+    this.chats = new ChatList(this.session, this.directory); // Waiting, My chats, offers
+    this.conversations = new Conversations({
+      send: (frame) => this.send(frame),
+      fetchEvents: (id, after, limit) => get(`/api/v1/chats/${id}/messages?after=${after}&limit=${limit}`),
+      fetchSummary: async (id) => summaryFrom(await get(`/api/v1/chats/${id}`)),
+      storage: window.sessionStorage,
+    });
+    this.history = new HistoryList();
+    this.tickets = new TicketList();
+    this.dispatch = new FrameDispatch(
+      { session: this.session, chats: this.chats, conversations: this.conversations, tickets: this.tickets, history: this.history },
+      this.frameUi());
+    this.conversations.subscribe((what, conv) => this.onConvChange(what, conv));
+    this.session.subscribe((what) => { if (what === 'status' && this.sidebar) this.sidebar.renderFoot(); });
+    for (const d of [this.chats, this.tickets, this.history]) d.subscribe(() => this.scheduleRender());
+    // routing and view state
     this.openIds = [];
     this.activeId = null;
     this.tab = 'inbox';
-    this.history = { items: [], nextBefore: null, loading: false, loaded: false, error: null };
-    this.listsLoaded = false;
     this.listEpoch = 0;
     this.typingOut = new Map();
-    this.marks = null;
-    this.conn = { state: 'connecting', retryAt: 0, since: Date.now() };
-    this.everConnected = false;
     this.showDetails = localStorage.getItem('fd.console.details') !== '0';
-    // departments and routing
-    this.directory = new Directory((what) => this.onDirectory(what));
-    this.offers = new Map(); // chat id -> {chat, expiresAt, total, busy}
-    this.lastOfferExpiry = 0;
-    this.myStatus = null; // 'online' | 'away' | 'offline' once known
-    this.statusBusy = false;
-    this.statusRequest = null;
-    this.statusEpoch = 0;
-    this.deptFilter = null; // department id shown in Waiting, or null for all
-    this.tickets = { items: [], loading: false, loaded: false, error: null, nextBefore: null, busy: null };
     this.screen = null; // null (chats) | {kind: 'ticket', id} | {kind: 'settings', route}
     this.settings = null;
     this.lastChime = 0;
     this.supervision = new Supervision(this); // watching, whispers, join, take over, reviews
     this.monitorPage = null;
     this.reviewsPage = null;
+  }
+
+  get me() { return this.session.me; }
+
+  get convs() { return this.conversations; }
+
+  get offers() { return this.chats.offers; }
+
+  /** What the frame dispatch (dispatch.js) asks of the views. */
+  frameUi() {
+    return {
+      route: (f) => this.supervision.onFrame(f)
+        || !!(this.screen && this.screen.kind === 'monitor' && this.monitorPage && this.monitorPage.onFrame(f)),
+      render: () => this.scheduleRender(),
+      renderConv: (conv) => { if (conv.view) conv.view.update(); },
+      renderThread: (conv) => { if (conv.view) conv.view.renderThread(); },
+      renderTyping: (conv, { keepBottom = false } = {}) => {
+        if (!conv.view) return;
+        const stick = keepBottom && conv.view.attached && conv.view.atBottom();
+        conv.view.renderTyping();
+        if (stick) conv.view.scrollToBottom(false);
+      },
+      loadConv: (conv) => this.loadConv(conv),
+      isOpen: (id) => this.openIds.includes(id),
+      openIds: () => this.openIds,
+      stopTyping: (conv) => this.stopTyping(conv),
+      toast: (text, kind, opts) => this.toast(text, kind, opts),
+      connected: () => this.connected(),
+      announceQueued: (s) => this.announceQueued(s),
+      announceOffer: (s) => this.announceOffer(s),
+      announceMessage: (conv, ev) => this.announceMessage(conv, ev),
+      announceTicket: (t) => this.announceTicket(t),
+      afterEvent: (conv, ev) => this.supervision.afterEvent(conv, ev),
+      markRead: (conv) => this.markRead(conv),
+      onRated: (f) => onRated({ toast: (...a) => this.toast(...a), openChat: (id) => this.openChat(id) }, f),
+      welcome: (w) => this.onWelcome(w),
+      loadTickets: (reset) => this.loadTickets(reset),
+      statusNews: (status, reason) => this.statusNews(status, reason),
+      refuseScripted: (conv, pending, message) => {
+        if (!conv.view) return false;
+        // scripted mode: nothing was stored; the message goes back into the composer with the reason
+        this.conversations.discard(conv, pending.client_id);
+        conv.view.canned.refused(pending.text, message || 'Pick an approved response with #.');
+        return true;
+      },
+    };
+  }
+
+  /** A conversation's data changed (data/conversations.js): redraw what shows it. */
+  onConvChange(what, conv) {
+    if (what === 'summary') { if (conv.view) conv.view.update(); return; }
+    if (what === 'loaded') {
+      if (conv.view) { conv.view.update(); conv.view.renderThread(); }
+      this.markRead(conv);
+    } else if (what === 'thread') {
+      if (conv.view) conv.view.renderThread();
+    } else if (what === 'typing') {
+      if (conv.view) conv.view.renderTyping();
+    }
+    this.scheduleRender();
   }
 
   // ===== session ============================================================================
@@ -142,12 +209,10 @@ class App {
     if (!user) { this.showLogin('The server sent an unexpected answer.'); return; }
     this.stopSession();
     this.reset();
-    this.me = user;
+    this.session.start(user);
     setCsrf(data.csrf_token);
-    this.marks = new ReadMarks(user.id);
-    if (STATUS_LABELS[user.status]) this.myStatus = user.status;
-    const filter = Number(localStorage.getItem(this.storeKey('deptFilter')));
-    this.deptFilter = Number.isInteger(filter) && filter > 0 ? filter : null;
+    this.conversations.reset(this.storeKey('pending'), new ReadMarks(user.id));
+    this.chats.setDeptFilter(localStorage.getItem(this.storeKey('deptFilter')));
     const route = parseRoute(); // read before restoreOpen rewrites the hash
     this.renderShell();
     this.restoreOpen();
@@ -177,13 +242,13 @@ class App {
   stopSession() {
     if (this.socket) this.socket.stop();
     this.socket = null;
-    for (const conv of this.convs?.values() || []) clearTimeout(conv.typingTimer);
+    for (const conv of this.conversations?.values() || []) clearTimeout(conv.typingTimer);
     for (const t of this.typingOut?.values() || []) clearTimeout(t.timer);
   }
 
   sessionExpired() {
     if (!this.me) return;
-    this.me = null;
+    this.session.end();
     setCsrf(null);
     this.showLogin('Your session has ended. Please sign in again.');
   }
@@ -192,7 +257,7 @@ class App {
     const sock = this.socket;
     if (sock) sock.stop();
     try { await post('/api/v1/auth/logout'); } catch { /* the session may already be gone */ }
-    this.me = null;
+    this.session.end();
     setCsrf(null);
     sessionStorage.removeItem(this.storeKey('open'));
     history.replaceState(null, '', location.pathname);
@@ -237,7 +302,7 @@ class App {
   renderTabs() {
     this.tabsEl.hidden = this.openIds.length === 0;
     replaceChildren(this.tabsEl, this.openIds.map((id) => {
-      const conv = this.convs.get(id);
+      const conv = this.conversations.get(id);
       const s = (conv && conv.summary) || { id };
       const name = visitorName(s);
       const unread = this.unreadOf(id);
@@ -320,21 +385,20 @@ class App {
 
   // ===== connection ==========================================================================
   onConnStatus(s) {
-    const prev = this.conn.state;
-    this.conn = { state: s.state, retryAt: s.retryAt || 0, since: prev === s.state ? this.conn.since : Date.now() };
+    const prev = this.session.applyConnection(s);
     if (this.sidebar) this.sidebar.setConnection(s.state, s.retryAt);
     this.renderBanner();
     if (s.state === 'open' || prev === 'open') {
-      for (const conv of this.convs.values()) if (conv.pending.size && conv.view) conv.view.renderThread();
+      for (const conv of this.conversations.values()) if (conv.pending.size && conv.view) conv.view.renderThread();
     }
   }
 
   renderBanner() {
     if (!this.bannerEl) return;
     clearTimeout(this.bannerTimer);
-    const { state, retryAt } = this.conn;
+    const { state, retryAt, since } = this.session.conn;
     if (state === 'open' || state === 'stopped') { this.bannerEl.hidden = true; return; }
-    if (!this.everConnected && Date.now() - this.conn.since < 2500) {
+    if (!this.session.everConnected && Date.now() - since < 2500) {
       this.bannerTimer = setTimeout(() => this.renderBanner(), 600);
       return;
     }
@@ -355,146 +419,25 @@ class App {
 
   send(frame) { return !!this.socket && this.socket.send(frame); }
 
-  // ===== frames ==============================================================================
-  onFrame(f) {
-    if (this.supervision.onFrame(f)) return;
-    if (this.screen && this.screen.kind === 'monitor' && this.monitorPage && this.monitorPage.onFrame(f)) return;
-    switch (f.type) {
-      case 'welcome': this.onWelcome(f); break;
-      case 'chat.updated': if (f.chat && f.chat.id != null) this.upsert(f.chat, { live: true }); break;
-      case 'event': this.onEvent(f); break;
-      case 'typing': this.onTyping(f); break;
-      case 'ack': this.onAck(f); break;
-      case 'synced': this.onSynced(f); break;
-      case 'error': this.onError(f); break;
-      case 'chat.offered': this.onOffered(f); break;
-      case 'agent.status': this.onAgentStatus(f); break;
-      case 'ticket.created': this.onTicket(f, true); break;
-      case 'ticket.updated': this.onTicket(f, false); break;
-      case 'chat.rated': onRated(this, f); break;
-      default: break; // unknown frames are ignored (forward compatibility)
-    }
-  }
+  // ===== frames (dispatch.js updates the data, then calls back here) =======================
+  onFrame(f) { this.dispatch.onFrame(f); }
 
-  onWelcome(f) {
-    if (f.agent && this.me) {
-      this.me = { ...this.me, ...f.agent };
-      if (STATUS_LABELS[f.agent.status]) { this.myStatus = f.agent.status; this.statusEpoch += 1; }
-      this.sidebar.renderFoot();
-    }
-    const reconnect = !!this.everConnected;
-    this.everConnected = true;
+  /** After `welcome` updated the session: banner, lists, status, supervision, Monitor. */
+  onWelcome({ reconnect, statusKnown }) {
     this.renderBanner();
     // The lists again, now that the socket hears every change: a chat that arrived after the
     // first fetch but before the socket subscribed would otherwise be missing until a reload.
     this.refreshLists();
     if (reconnect) this.loadTickets(true);
-    if (!(f.agent && STATUS_LABELS[f.agent.status])) this.refreshMyStatus();
+    if (!statusKnown) this.refreshMyStatus();
     this.supervision.onWelcome();
     if (this.screen && this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.start();
-    for (const conv of this.convs.values()) {
-      if (conv.loaded) this.requestSync(conv, true);
-      else if (this.openIds.includes(conv.id) && !conv.loading) this.loadConv(conv);
-      for (const p of conv.pending.values()) if (p.status === 'pending') this.transmit(conv, p);
-    }
   }
 
-  upsert(s, { live = false } = {}) {
-    const id = s.id;
-    const conv = this.convs.get(id);
-    const prev = this.chats.get(id) || (conv && conv.summary) || null;
-    if (prev && (Number(prev.last_seq) || 0) > (Number(s.last_seq) || 0)) return; // stale
-    const mine = this.isMine(s);
-    if (s.status === 'queued' && (!this.watches(s.department) || !canTakeLevel(this, s))) {
-      // e.g. a chat I just transferred to a department I do not work in: not my queue
-      this.chats.delete(id);
-      this.offers.delete(id);
-      if (conv && conv.view) { conv.summary = s; conv.view.update(); }
-      this.scheduleRender();
-      return;
-    }
-    const offer = this.offers.get(id);
-    if (!offer && this.offeredToMe(s)) {
-      // offered while this tab was away (another tab, a reload): show it too
-      const at = parseTime(s.offer_expires_at);
-      if (at && at > Date.now() + 1000) this.offers.set(id, { chat: s, expiresAt: at, total: this.offerTotal(s, at), busy: null });
-    } else if (offer) {
-      if (!this.stillOffered(s)) {
-        this.offers.delete(id);
-        if (s.status === 'active' && !mine && live) this.toast(`${visitorName(s)} was taken by ${(s.assignee && s.assignee.name) || 'another agent'}`, 'info');
-      } else {
-        offer.chat = s;
-      }
-    }
-    const listed = (s.status === 'queued') || (s.status === 'active' && mine);
-    const wasQueued = !!prev && prev.status === 'queued';
-    if (listed) this.chats.set(id, s);
-    else this.chats.delete(id);
-    if (live) this.touched.set(id, Date.now());
+  /** A summary from a fetch or an action's answer (frames go through dispatch.js). */
+  upsert(s, { live = false } = {}) { this.dispatch.applySummary(s, { live }); }
 
-    if (conv) {
-      const before = conv.summary;
-      conv.summary = s;
-      if (before && before.status === 'queued' && s.status === 'active' && !mine) {
-        const who = s.assignee && s.assignee.name ? ` (${s.assignee.name})` : '';
-        conv.notice = { kind: 'warn', text: `Another agent took this chat${who}.` };
-      } else if (s.status === 'active' && mine) {
-        conv.notice = null;
-      }
-      if (s.status === 'closed') {
-        conv.visitorTyping = false;
-        this.stopTyping(conv);
-      }
-      if (conv.view) conv.view.update();
-      if (conv.loaded && conv.behind()) this.scheduleGapCheck(conv);
-      if (listed && mine && !conv.loaded && !conv.loading) this.loadConv(conv);
-    } else if (listed && mine) {
-      this.loadConv(this.ensureConv(id, s));
-    }
-
-    if (!listed && conv && !this.openIds.includes(id) && !conv.pending.size) this.convs.delete(id);
-
-    if (s.status === 'closed' && this.history.loaded) {
-      const i = this.history.items.findIndex((x) => x.id === id);
-      if (i >= 0) this.history.items[i] = s;
-      else this.history.items.unshift(s);
-    }
-
-    if (live && s.status === 'queued' && !wasQueued) this.announceQueued(s);
-    this.scheduleRender();
-  }
-
-  /** Whether this agent works the department's queue (leads see every queue). */
-  watches(dept) {
-    const role = this.me && this.me.role;
-    if (!dept || dept.id == null || role === 'admin' || role === 'manager' || role === 'supervisor') return true;
-    const me = this.directory.user(this.me.id);
-    if (!me || !Array.isArray(me.departments)) return true; // not known yet: trust the server
-    return me.departments.some((d) => Number(d && typeof d === 'object' ? d.id : d) === Number(dept.id)
-      || (typeof d === 'string' && d === dept.slug));
-  }
-
-  offeredToMe(s) {
-    return s.status === 'queued' && s.offered_to != null && this.me
-      && Number(typeof s.offered_to === 'object' ? s.offered_to.id : s.offered_to) === Number(this.me.id);
-  }
-
-  /** The full length of an offer, for the countdown bar: the department's timeout if known. */
-  offerTotal(s, expiresAt) {
-    const dept = s.department && this.directory.department(s.department.id);
-    const timeout = dept && Number(dept.offer_timeout_seconds);
-    return Math.max(1000, timeout ? timeout * 1000 : expiresAt - Date.now());
-  }
-
-  /** Whether a summary still shows the chat offered to me (queued, and not offered to someone else). */
-  stillOffered(s) {
-    if (s.status !== 'queued' || s.assignee) return false;
-    if (!('offered_to' in s)) return true; // the summary does not say: keep the offer until it expires
-    const to = s.offered_to;
-    if (to === null) return false;
-    const id = typeof to === 'object' ? to.id : to;
-    return Number(id) === Number(this.me && this.me.id);
-  }
+  isMine(s) { return this.session.isMine(s); }
 
   chimeOnce(kind) {
     if (Date.now() - this.lastChime < 1500) return;
@@ -503,183 +446,51 @@ class App {
   }
 
   announceQueued(s) {
-    if (this.offers.has(s.id)) return;
+    if (this.chats.offers.has(s.id)) return;
     this.chimeOnce('queue');
     const name = visitorName(s);
     const text = s.last_message && s.last_message.text ? oneLine(s.last_message.text, 120) : 'A visitor is waiting for an agent.';
     notify(`New chat — ${name}`, text, `fd-queue-${s.id}`, () => this.openChat(s.id, this.chats.get(s.id) || s));
   }
 
-  ensureConv(id, summary = null) {
-    let conv = this.convs.get(id);
-    if (!conv) {
-      conv = new Conv(id, summary || this.chats.get(id) || null);
-      if (this.marks) conv.readSeq = this.marks.get(id);
-      this.restorePending(conv);
-      this.convs.set(id, conv);
-      if (conv.pending.size && this.connected()) {
-        for (const p of conv.pending.values()) if (p.status === 'pending') this.transmit(conv, p);
-      }
-    } else if (summary && (!conv.summary || (Number(summary.last_seq) || 0) >= (Number(conv.summary.last_seq) || 0))) {
-      conv.summary = summary;
-    }
-    return conv;
+  announceOffer(s) {
+    this.chimeOnce('queue');
+    const text = s.last_message && s.last_message.text ? oneLine(s.last_message.text, 120) : 'A visitor is waiting for you.';
+    const dname = s.department && s.department.name ? ` · ${s.department.name}` : '';
+    notify(`Chat offered to you — ${visitorName(s)}${dname}`, text, `fd-offer-${s.id}`, () => this.openChat(s.id, s));
   }
 
-  onEvent(f) {
-    if (f.chat_id == null) return;
-    const ev = { ...f };
-    delete ev.type;
-    const conv = this.ensureConv(f.chat_id);
-    const { added, gap } = conv.addEvent(ev);
-    if (!added) return;
-    if (gap) this.requestSync(conv);
-    this.supervision.afterEvent(conv, ev);
-    const s = conv.summary;
-    if (s && ev.kind === 'message') {
-      // keep the list preview current until the chat.updated that follows
-      const patched = { ...s, last_seq: Math.max(Number(s.last_seq) || 0, ev.seq),
-        last_message: { text: ev.text, author: ev.author && ev.author.type, at: ev.created_at } };
-      conv.summary = patched;
-      if (this.chats.has(conv.id)) this.chats.set(conv.id, patched);
+  /** A visitor wrote in one of my chats: a chime unless I am looking at it, a notification if away. */
+  announceMessage(conv, ev) {
+    const viewing = conv.id === this.activeId && document.visibilityState === 'visible' && document.hasFocus();
+    if (viewing) return;
+    chime('message');
+    if (document.visibilityState !== 'visible' || !document.hasFocus()) {
+      notify(visitorName(conv.summary), oneLine(ev.text, 140), `fd-chat-${conv.id}`, () => this.openChat(conv.id));
     }
-    const fromVisitor = ev.kind === 'message' && ev.author && ev.author.type === 'visitor';
-    if (fromVisitor) {
-      conv.visitorTyping = false;
-      conv.visitorDraft = ''; // sent: the draft is now the message
-      clearTimeout(conv.typingTimer);
-      if (conv.view) conv.view.renderTyping();
-      if (s && this.isMine(s) && conv.loaded) {
-        const viewing = conv.id === this.activeId && document.visibilityState === 'visible' && document.hasFocus();
-        if (!viewing) {
-          chime('message');
-          if (document.visibilityState !== 'visible' || !document.hasFocus()) {
-            notify(visitorName(s), oneLine(ev.text, 140), `fd-chat-${conv.id}`, () => this.openChat(conv.id));
-          }
-        }
-      }
-    }
-    if (conv.view) conv.view.renderThread();
-    this.markRead(conv);
+  }
+
+  announceTicket(t) {
+    this.chimeOnce('message');
+    const name = ticketName(t);
+    const dept = t.department && (t.department.name || t.department);
+    notify(`New offline message — ${name}`, t.text ? oneLine(t.text, 140) : (dept ? `For ${dept}` : ''), `fd-ticket-${t.id}`,
+      () => { this.setTab('tickets'); this.openTicket(t.id); });
+  }
+
+  /** A visitor's data was erased (privacy.js): their chats leave the tabs, lists and History. */
+  forgetVisitor(visitorId) {
+    const ids = [...this.conversations.values()].filter((c) => c.summary && c.summary.visitor && c.summary.visitor.id === visitorId).map((c) => c.id);
+    for (const id of ids) if (this.openIds.includes(id)) this.closeTab(id);
+    for (const id of ids) { this.conversations.delete(id); this.chats.remove(id); }
+    this.history.dropVisitor(visitorId);
     this.scheduleRender();
   }
 
-  onTyping(f) {
-    if (!f.author || f.author.type !== 'visitor' || f.chat_id == null) return;
-    const conv = this.convs.get(f.chat_id) || (this.chats.has(f.chat_id) ? this.ensureConv(f.chat_id) : null);
-    if (!conv) return;
-    conv.visitorTyping = !!f.typing;
-    // sneak peek: the draft comes with typing where the department allows it (desk.md)
-    conv.visitorDraft = f.typing && typeof f.text === 'string' ? f.text : '';
-    clearTimeout(conv.typingTimer);
-    if (conv.visitorTyping) {
-      conv.typingTimer = setTimeout(() => {
-        conv.visitorTyping = false;
-        if (conv.view) conv.view.renderTyping();
-        this.scheduleRender();
-      }, 8000);
-    }
-    if (conv.view) {
-      const stick = conv.view.attached && conv.view.atBottom();
-      conv.view.renderTyping();
-      if (stick) conv.view.scrollToBottom(false);
-    }
-    this.scheduleRender();
-  }
+  ensureConv(id, summary = null) { return this.conversations.ensure(id, summary, this.chats.get(id)); }
 
-  onAck(f) {
-    let conv = f.chat_id != null ? this.convs.get(f.chat_id) : null;
-    if (!conv) conv = [...this.convs.values()].find((c) => c.pending.has(f.ref));
-    if (!conv) return;
-    conv.pending.delete(f.ref);
-    this.savePending();
-    const ev = f.event ? { ...f.event } : null;
-    if (ev) {
-      delete ev.type;
-      if (ev.seq == null) ev.seq = f.seq;
-      const { gap } = conv.addEvent(ev);
-      if (gap) this.requestSync(conv);
-    }
-    if (conv.view) conv.view.renderThread();
-    this.scheduleRender();
-  }
-
-  onSynced(f) {
-    const conv = this.convs.get(f.chat_id);
-    if (!conv) return;
-    conv.syncing = false;
-    if (conv.summary && Number(f.last_seq) > (Number(conv.summary.last_seq) || 0)) {
-      conv.summary = { ...conv.summary, last_seq: Number(f.last_seq) };
-    }
-    if (conv.loaded && conv.maxSeq > conv.lastSeq) this.fetchMissing(conv);
-  }
-
-  onError(f) {
-    const code = f.code || 'internal';
-    let conv = null;
-    let pending = null;
-    if (f.ref) {
-      for (const c of this.convs.values()) {
-        if (c.pending.has(f.ref)) { conv = c; pending = c.pending.get(f.ref); break; }
-      }
-    }
-    if (pending && code === 'scripted' && conv.view) {
-      // scripted mode: nothing was stored; the message goes back into the composer with the reason
-      conv.pending.delete(f.ref);
-      this.savePending();
-      conv.view.canned.refused(pending.text, f.message || 'Pick an approved response with #.');
-      conv.view.renderThread();
-      return;
-    }
-    if (pending) {
-      if ((code === 'rate_limited' || code === 'unavailable') && pending.tries < 4) {
-        const wait = (Number(f.retry_after) || (code === 'unavailable' ? 1 : 2)) * 1000;
-        pending.status = 'pending';
-        pending.sentAt = 0;
-        pending.holdUntil = Date.now() + wait + Math.random() * 500;
-        if (code === 'rate_limited') this.toast(f.message || 'You are sending messages too fast.', 'warn');
-      } else {
-        pending.status = 'failed';
-        pending.error = code === 'chat_closed' ? 'Chat is closed' : code === 'too_large' ? 'Message too long'
-          : code === 'forbidden' || code === 'not_found' ? 'Not your chat any more' : 'Not sent';
-        this.toast(f.message || 'Your message could not be sent.', 'error');
-      }
-      this.savePending();
-      if (conv.view) conv.view.renderThread();
-      return;
-    }
-    if (code === 'conflict') {
-      this.toast('Another agent took this chat', 'warn');
-      return;
-    }
-    for (const c of this.convs.values()) if (c.syncing) c.syncing = false;
-    this.toast(f.message || `Server error: ${code}`, code === 'rate_limited' ? 'warn' : 'error');
-  }
-
-  // ===== sync ================================================================================
-  requestSync(conv, force = false) {
-    if (!conv.loaded) return;
-    if (conv.syncing && !force && Date.now() - conv.syncSentAt < 5000) return;
-    if (this.send({ type: 'sync', chat_id: conv.id, after: conv.lastSeq })) {
-      conv.syncing = true;
-      conv.syncSentAt = Date.now();
-    }
-  }
-
-  scheduleGapCheck(conv) {
-    clearTimeout(conv.gapTimer);
-    conv.gapTimer = setTimeout(() => { if (conv.behind()) this.requestSync(conv); }, 400);
-  }
-
-  /** Fallback when the socket sync left a hole: read the missing range over HTTP. */
-  async fetchMissing(conv) {
-    try {
-      const r = await get(`/api/v1/chats/${conv.id}/messages?after=${conv.lastSeq}&limit=500`);
-      for (const ev of (r && r.events) || []) conv.addEvent(ev);
-      if (conv.view) conv.view.renderThread();
-      this.scheduleRender();
-    } catch { /* next reconnect syncs again */ }
-  }
+  // ===== sync (data/conversations.js) =====================================================
+  requestSync(conv, force = false) { this.conversations.requestSync(conv, force); }
 
   // ===== data ================================================================================
   async fetchChats(status) {
@@ -714,14 +525,9 @@ class App {
       seen.add(s.id);
       this.upsert(s, { live: false });
     }
-    for (const id of [...this.chats.keys()]) {
-      if (!seen.has(id) && (this.touched.get(id) || 0) < started) {
-        this.chats.delete(id); // closed or taken while we were away
-        if (this.openIds.includes(id)) this.refreshSummary(id);
-      }
+    for (const id of this.chats.dropUnseen(seen, started)) {
+      if (this.openIds.includes(id)) this.refreshSummary(id);
     }
-    this.listsLoaded = true;
-    this.scheduleRender();
   }
 
   async refreshSummary(id) {
@@ -731,8 +537,8 @@ class App {
       if (s) this.upsert(s);
     } catch (err) {
       if (err.status === 404 || err.status === 403) {
-        this.chats.delete(id);
-        const conv = this.convs.get(id);
+        this.chats.remove(id);
+        const conv = this.conversations.get(id);
         if (conv) {
           conv.notice = { kind: 'warn', text: 'This chat is no longer available to you.' };
           if (conv.view) conv.view.update();
@@ -742,121 +548,49 @@ class App {
     }
   }
 
-  loadConv(conv, force = false) {
-    if (conv.loading) return conv.loading;
-    if (conv.loaded && !force) return Promise.resolve();
-    conv.loadError = null;
-    conv.loading = (async () => {
-      try {
-        if (!conv.summary) {
-          const s = summaryFrom(await get(`/api/v1/chats/${conv.id}`));
-          if (s) conv.summary = s;
-          if (conv.view) conv.view.update();
-        }
-        if (conv.view) conv.view.renderThread();
-        let after = 0;
-        for (let page = 0; page < 100; page++) {
-          const r = await get(`/api/v1/chats/${conv.id}/messages?after=${after}&limit=500`);
-          const events = (r && r.events) || [];
-          for (const ev of events) conv.addEvent(ev);
-          if (events.length < 500) break;
-          after = events[events.length - 1].seq;
-        }
-        conv.loaded = true;
-        if (conv.behind()) this.requestSync(conv, true);
-      } catch (err) {
-        conv.loadError = err.status === 404 ? 'This chat does not exist or is not yours.' : `Could not load the conversation: ${err.message}`;
-      } finally {
-        conv.loading = null;
-        if (conv.view) { conv.view.update(); conv.view.renderThread(); }
-        this.markRead(conv);
-        this.scheduleRender();
-      }
-    })();
-    return conv.loading;
-  }
+  loadConv(conv, force = false) { return this.conversations.load(conv, force); }
 
   async loadHistory(reset = false) {
     const hs = this.history;
-    if (hs.loading) return;
-    if (reset) { hs.items = []; hs.nextBefore = null; hs.loaded = false; }
-    hs.loading = true;
-    hs.error = null;
-    this.scheduleRender();
+    if (!hs.beginLoad(reset)) return;
+    let error = null;
     try {
-      const before = !reset && hs.nextBefore != null ? `&before=${hs.nextBefore}` : '';
-      const r = await get(`/api/v1/chats?status=closed${before}`);
-      const have = new Set(hs.items.map((s) => s.id));
-      for (const s of (r && r.chats) || []) if (!have.has(s.id)) hs.items.push(s);
-      hs.nextBefore = r && r.next_before != null ? r.next_before : null;
-      hs.loaded = true;
+      hs.applyPage(await get(`/api/v1/chats?status=closed${hs.beforeQuery(reset)}`));
     } catch (err) {
-      hs.error = `Could not load history: ${err.message}`;
+      error = `Could not load history: ${err.message}`;
     } finally {
-      hs.loading = false;
-      this.scheduleRender();
+      hs.endLoad(error);
     }
   }
 
-  // ===== lists ===============================================================================
-  isMine(s) {
-    return !!(s && s.assignee && this.me && Number(s.assignee.id) === Number(this.me.id));
-  }
+  // ===== lists (data/chats.js) ================================================================
+  waitingChats() { return this.chats.waiting(); }
 
-  waitingChats() {
-    return [...this.chats.values()].filter((s) => s.status === 'queued')
-      .sort((a, b) => (parseTime(a.queued_at || a.created_at) || 0) - (parseTime(b.queued_at || b.created_at) || 0) || a.id - b.id);
-  }
+  filteredWaiting() { return this.chats.filteredWaiting(); }
 
-  /** The Waiting list as shown: only the chosen department's chats when filtered. */
-  filteredWaiting() {
-    const all = this.waitingChats();
-    if (!this.deptFilter) return all;
-    return all.filter((s) => s.department && Number(s.department.id) === Number(this.deptFilter));
-  }
+  myChats() { return this.chats.mine(); }
 
   setDeptFilter(value) {
-    const id = Number(value);
-    this.deptFilter = Number.isInteger(id) && id > 0 ? id : null;
+    const id = this.chats.setDeptFilter(value);
     try {
-      if (this.deptFilter) localStorage.setItem(this.storeKey('deptFilter'), String(this.deptFilter));
+      if (id) localStorage.setItem(this.storeKey('deptFilter'), String(id));
       else localStorage.removeItem(this.storeKey('deptFilter'));
     } catch { /* private mode */ }
-    this.scheduleRender();
   }
 
-  myChats() {
-    const at = (s) => parseTime(s.last_message && s.last_message.at) || parseTime(s.assigned_at) || parseTime(s.created_at) || 0;
-    return [...this.chats.values()].filter((s) => s.status === 'active' && this.isMine(s))
-      .sort((a, b) => at(b) - at(a) || b.id - a.id);
-  }
+  unreadOf(id) { return this.conversations.unreadOf(id, this.chats.get(id)); }
 
-  unreadOf(id) {
-    const conv = this.convs.get(id);
-    if (conv && conv.loaded) return conv.unread();
-    const s = this.chats.get(id);
-    if (s && s.status === 'active' && s.last_message && s.last_message.author === 'visitor'
-        && (Number(s.last_seq) || 0) > (this.marks ? this.marks.get(id) : 0)) return 1;
-    return 0;
-  }
-
-  isVisitorTyping(id) {
-    const conv = this.convs.get(id);
-    return !!(conv && conv.visitorTyping);
-  }
+  isVisitorTyping(id) { return this.conversations.isVisitorTyping(id); }
 
   markRead(conv) {
     if (!conv || conv.id !== this.activeId || !conv.loaded) return;
     if (document.visibilityState !== 'visible') return;
     if (!conv.view || !conv.view.attached || !conv.view.atBottom()) return;
-    if (conv.readSeq >= conv.maxSeq) return;
-    conv.readSeq = conv.maxSeq;
-    if (this.marks) this.marks.set(conv.id, conv.maxSeq);
-    this.scheduleRender();
+    if (this.conversations.markSeen(conv)) this.scheduleRender();
   }
 
   // ===== open chats ==========================================================================
-  activeConv() { return this.activeId != null ? this.convs.get(this.activeId) : null; }
+  activeConv() { return this.activeId != null ? this.conversations.get(this.activeId) : null; }
 
   openChat(id, summary = null) {
     const conv = this.ensureConv(id, summary);
@@ -867,7 +601,7 @@ class App {
   }
 
   activate(id) {
-    const conv = this.convs.get(id);
+    const conv = this.conversations.get(id);
     if (!conv) return;
     this.leaveScreen();
     const current = this.activeConv();
@@ -890,7 +624,7 @@ class App {
     const i = this.openIds.indexOf(id);
     if (i < 0) return;
     this.openIds.splice(i, 1);
-    const conv = this.convs.get(id);
+    const conv = this.conversations.get(id);
     if (conv) this.stopTyping(conv);
     this.supervision.unwatch(id);
     if (this.activeId === id) {
@@ -903,7 +637,7 @@ class App {
         this.renderEmpty();
       }
     }
-    if (conv && !this.chats.has(id) && !conv.pending.size) this.convs.delete(id);
+    if (conv && !this.chats.has(id) && !conv.pending.size) this.conversations.delete(id);
     this.saveOpen();
     this.scheduleRender();
   }
@@ -937,7 +671,7 @@ class App {
     if (active != null && this.openIds.includes(active)) this.openChat(active);
     else if (this.openIds.length) this.openChat(this.openIds[0]);
     for (const id of this.openIds) {
-      const c = this.convs.get(id);
+      const c = this.conversations.get(id);
       if (c && !c.loaded && !c.loading) this.loadConv(c);
     }
   }
@@ -994,7 +728,7 @@ class App {
     let failure = null;
     try {
       const r = await post(`/api/v1/chats/${id}/accept`);
-      this.offers.delete(id);
+      this.chats.dropOffer(id);
       this.applyActionResult(conv, r);
       this.openChat(id);
       conv.notice = null;
@@ -1041,96 +775,27 @@ class App {
 
   applyActionResult(conv, r) {
     const s = summaryFrom(r);
-    const ev = r && (r.event || (r.kind && r.seq != null ? r : null));
-    if (ev && ev.seq != null) {
-      const copy = { ...ev };
-      delete copy.type;
-      conv.addEvent(copy);
-      if (conv.view) conv.view.renderThread();
-    }
+    const ev = eventFrom(r);
+    if (ev) this.conversations.addStored(conv, ev);
     if (s) this.upsert(s);
     else this.refreshSummary(conv.id);
   }
 
-  // ===== sending =============================================================================
+  // ===== sending (the outbox: data/conversations.js) ========================================
   /** `extra.canned_id`: a canned response inserted with # and sent unchanged (canned.js). */
   sendMessage(conv, text, extra = undefined) {
-    const p = { client_id: randomId('a'), text, status: 'pending', at: Date.now(), sentAt: 0, tries: 0, holdUntil: 0 };
-    if (extra && extra.canned_id) p.canned_id = extra.canned_id;
-    conv.pending.set(p.client_id, p);
-    this.savePending();
     this.stopTyping(conv);
-    this.transmit(conv, p);
-    if (conv.view) conv.view.renderThread();
+    this.conversations.queueSend(conv, text, extra);
   }
 
-  transmit(conv, p) {
-    p.status = 'pending';
-    if (p.holdUntil && Date.now() < p.holdUntil) return;
-    const frame = { type: 'message.send', chat_id: conv.id, client_id: p.client_id, text: p.text };
-    if (p.canned_id) frame.canned_id = p.canned_id; // the server renders the text itself
-    const ok = this.send(frame);
-    if (ok) { p.sentAt = Date.now(); p.tries += 1; }
-  }
+  retrySend(conv, clientId) { this.conversations.retry(conv, clientId); }
 
-  retrySend(conv, clientId) {
-    const p = conv.pending.get(clientId);
-    if (!p) return;
-    p.error = null;
-    p.tries = 0;
-    p.holdUntil = 0;
-    this.transmit(conv, p); // same client_id: the server stores it at most once
-    this.savePending();
-    if (conv.view) conv.view.renderThread();
-  }
-
-  discardSend(conv, clientId) {
-    conv.pending.delete(clientId);
-    this.savePending();
-    if (conv.view) conv.view.renderThread();
-  }
+  discardSend(conv, clientId) { this.conversations.discard(conv, clientId); }
 
   /** Resends sends that were never put on the wire or never acknowledged. */
   watchPending() {
     if (!this.me || !this.connected()) return;
-    const now = Date.now();
-    for (const conv of this.convs.values()) {
-      let changed = false;
-      for (const p of conv.pending.values()) {
-        if (p.status !== 'pending') continue;
-        if (p.holdUntil && now < p.holdUntil) continue;
-        if (!p.sentAt) { this.transmit(conv, p); continue; }
-        if (now - p.sentAt > ACK_TIMEOUT) {
-          if (p.tries >= 3) {
-            p.status = 'failed';
-            p.error = 'No answer from the server';
-            changed = true;
-          } else this.transmit(conv, p);
-        }
-      }
-      if (changed && conv.view) conv.view.renderThread();
-    }
-  }
-
-  savePending() {
-    if (!this.me) return;
-    const out = {};
-    for (const conv of this.convs.values()) {
-      if (conv.pending.size) out[conv.id] = [...conv.pending.values()].map((p) => ({ client_id: p.client_id, text: p.text, at: p.at, canned_id: p.canned_id }));
-    }
-    try { sessionStorage.setItem(this.storeKey('pending'), JSON.stringify(out)); } catch { /* quota */ }
-  }
-
-  restorePending(conv) {
-    let all = null;
-    try { all = JSON.parse(sessionStorage.getItem(this.storeKey('pending')) || 'null'); } catch { all = null; }
-    const list = all && all[conv.id];
-    if (!Array.isArray(list)) return;
-    for (const p of list) {
-      if (p && typeof p.client_id === 'string' && typeof p.text === 'string') {
-        conv.pending.set(p.client_id, { client_id: p.client_id, text: p.text, at: p.at || Date.now(), status: 'pending', sentAt: 0, tries: 0, holdUntil: 0, canned_id: Number(p.canned_id) || undefined });
-      }
-    }
+    this.conversations.watch();
   }
 
   // ===== typing ==============================================================================
@@ -1154,118 +819,59 @@ class App {
     t.on = false;
   }
 
-  // ===== offers ==============================================================================
-  onOffered(f) {
-    const s = f.chat;
-    if (!s || s.id == null) return;
-    const now = Date.now();
-    const dept = s.department && this.directory.department(s.department.id);
-    const timeout = (dept && Number(dept.offer_timeout_seconds)) || 30;
-    let expiresAt = parseTime(f.expires_at);
-    // Trust the server's deadline unless this computer's clock is clearly off.
-    if (expiresAt == null || expiresAt <= now || expiresAt - now > Math.max(timeout, 600) * 1000) expiresAt = now + timeout * 1000;
-    const known = this.offers.get(s.id);
-    this.offers.set(s.id, { chat: s, expiresAt, total: Math.max(expiresAt - now, this.offerTotal(s, expiresAt)), busy: known ? known.busy : null });
-    this.upsert(s, { live: true });
-    if (!known) {
-      this.chimeOnce('queue');
-      const text = s.last_message && s.last_message.text ? oneLine(s.last_message.text, 120) : 'A visitor is waiting for you.';
-      const dname = s.department && s.department.name ? ` · ${s.department.name}` : '';
-      notify(`Chat offered to you — ${visitorName(s)}${dname}`, text, `fd-offer-${s.id}`, () => this.openChat(s.id, s));
-    }
-    this.scheduleRender();
-  }
-
+  // ===== offers (data/chats.js) ==============================================================
   async acceptOffer(id) {
-    const offer = this.offers.get(id);
-    if (!offer || offer.busy) return;
-    offer.busy = 'accept';
-    this.scheduleRender();
+    if (!this.chats.beginOffer(id, 'accept')) return;
     const err = await this.accept(id);
-    const still = this.offers.get(id);
-    if (!still) return;
-    still.busy = null;
-    if (!err || ['conflict', 'chat_closed', 'not_found', 'forbidden'].includes(err.code)) this.offers.delete(id);
-    this.scheduleRender();
+    this.chats.endOffer(id, !err || ['conflict', 'chat_closed', 'not_found', 'forbidden'].includes(err.code));
   }
 
   async declineOffer(id) {
-    const offer = this.offers.get(id);
-    if (!offer || offer.busy) return;
-    offer.busy = 'decline';
-    this.scheduleRender();
+    if (!this.chats.beginOffer(id, 'decline')) return;
     try {
       await post(`/api/v1/chats/${id}/decline`);
-      this.offers.delete(id);
+      this.chats.dropOffer(id);
       this.toast('Declined — the chat goes to the next agent', 'info');
     } catch (err) {
       if (err.status === 401) return;
       if (err.status === 404 || err.status === 409 || err.code === 'chat_closed') {
-        this.offers.delete(id);
+        this.chats.dropOffer(id);
         this.toast('That offer had already ended.', 'info');
       } else {
-        offer.busy = null;
+        this.chats.endOffer(id, false);
         this.toast(`Could not decline the chat: ${err.message}`, 'error');
       }
-    } finally {
-      this.scheduleRender();
     }
   }
 
   /** The countdown ran out and the server has not said otherwise: drop the card. */
-  offerExpired(id) {
-    if (!this.offers.delete(id)) return;
-    this.lastOfferExpiry = Date.now();
-    this.scheduleRender();
-  }
+  offerExpired(id) { this.chats.offerExpired(id); }
 
-  // ===== availability ========================================================================
+  // ===== availability (data/session.js) ======================================================
   async refreshMyStatus() {
-    const epoch = this.statusEpoch;
+    const epoch = this.session.statusEpoch;
     const users = await this.directory.loadUsers(true);
     const me = this.me && users.find((u) => Number(u.id) === Number(this.me.id));
     // the socket's word (welcome, agent.status) wins over a list read that may predate it
-    if (me && STATUS_LABELS[me.status] && !this.statusBusy && epoch === this.statusEpoch) {
-      this.myStatus = me.status;
-      if (this.sidebar) this.sidebar.renderFoot();
-    }
+    if (me) this.session.applyListedStatus(me.status, epoch);
   }
 
   async setMyStatus(status) {
-    if (!STATUS_LABELS[status] || this.statusBusy) return;
-    const prev = this.myStatus;
-    this.myStatus = status;
-    this.statusBusy = true;
-    this.statusRequest = { status, at: Date.now() };
-    this.statusEpoch += 1;
-    this.sidebar.renderFoot();
+    const prev = this.session.beginStatusChange(status);
+    if (prev === undefined) return;
     try {
       const r = await api('PUT', '/api/v1/auth/me/status', { status });
-      const got = r && (r.status || (r.user && r.user.status));
-      if (STATUS_LABELS[got]) this.myStatus = got;
+      this.session.finishStatusChange({ got: r && (r.status || (r.user && r.user.status)) });
     } catch (err) {
-      this.myStatus = prev;
+      this.session.finishStatusChange({ failed: true, prev });
       if (err.status !== 401) this.toast(`Could not change your status: ${err.message}`, 'error');
-    } finally {
-      this.statusBusy = false;
-      if (this.sidebar) this.sidebar.renderFoot();
     }
   }
 
-  onAgentStatus(f) {
-    const status = f.status;
-    if (!STATUS_LABELS[status]) return;
-    const prev = this.myStatus;
-    const req = this.statusRequest;
-    const ours = req && req.status === status && Date.now() - req.at < 10000;
-    this.myStatus = status;
-    this.statusEpoch += 1;
-    if (this.sidebar) this.sidebar.renderFoot();
-    // frames before `welcome` are the server putting us online as we connect: no news
-    if (ours || prev === status || prev == null || !this.connected()) return;
-    const reason = String(f.reason || '');
+  /** The server changed my status (not my own change echoed back): say why. */
+  statusNews(status, reason) {
     const goOnline = { label: 'Go online', run: () => this.setMyStatus('online') };
-    if (status === 'away' && (/offer|timeout|expire/i.test(reason) || Date.now() - this.lastOfferExpiry < 20000)) {
+    if (status === 'away' && (/offer|timeout|expire/i.test(reason) || Date.now() - this.chats.lastOfferExpiry < 20000)) {
       this.toast('You were set to Away because an offer expired', 'warn', { sticky: true, action: goOnline });
     } else if (status !== 'online' && /disconnect|connection|idle/i.test(reason)) {
       this.toast(`You were set to ${STATUS_LABELS[status]} because your connection was gone too long`, 'warn', { sticky: true, action: goOnline });
@@ -1310,13 +916,8 @@ class App {
     try {
       const r = await post(`/api/v1/chats/${conv.id}/notes`, { text, client_id: conv.noteSend.clientId });
       conv.noteSend = null;
-      const ev = r && (r.event || (r.kind && r.seq != null ? r : null));
-      if (ev && ev.seq != null) {
-        const copy = { ...ev };
-        delete copy.type;
-        conv.addEvent(copy);
-        if (conv.view) conv.view.renderThread();
-      }
+      const ev = eventFrom(r);
+      if (ev) this.conversations.addStored(conv, ev);
       return true;
     } catch (err) {
       if (err.status === 404) {
@@ -1328,55 +929,25 @@ class App {
     }
   }
 
-  // ===== offline messages (tickets) ==========================================================
+  // ===== offline messages (tickets: data/tickets.js) =========================================
   async loadTickets(reset = true) {
     const ts = this.tickets;
-    if (ts.loading) return;
-    ts.loading = true;
-    ts.error = null;
-    this.scheduleRender();
+    if (!ts.beginLoad()) return;
+    let error = null;
     try {
       const before = !reset && ts.nextBefore != null ? `&before=${ts.nextBefore}` : '';
-      const r = await get(`/api/v1/tickets?status=open${before}`);
-      const list = Array.isArray(r) ? r : (r && r.tickets) || [];
-      if (reset) ts.items = [];
-      const have = new Set(ts.items.map((t) => t.id));
-      for (const t of list) if (!have.has(t.id)) ts.items.push(t);
-      ts.nextBefore = r && r.next_before != null ? r.next_before : null;
-      ts.loaded = true;
+      ts.applyPage(await get(`/api/v1/tickets?status=open${before}`), reset);
     } catch (err) {
-      ts.error = err.status === 404 ? 'Offline messages are not available on this server.' : `Could not load messages: ${err.message}`;
+      error = err.status === 404 ? 'Offline messages are not available on this server.' : `Could not load messages: ${err.message}`;
     } finally {
-      ts.loading = false;
-      this.scheduleRender();
+      ts.endLoad(error);
     }
-  }
-
-  onTicket(f, created) {
-    const t = f.ticket;
-    if (!t || t.id == null) { this.loadTickets(true); return; }
-    const ts = this.tickets;
-    const i = ts.items.findIndex((x) => Number(x.id) === Number(t.id));
-    if (t.status === 'done') {
-      if (i >= 0) ts.items.splice(i, 1);
-    } else if (i >= 0) {
-      ts.items[i] = { ...ts.items[i], ...t };
-    } else if (created) {
-      ts.items.unshift(t);
-      if (!('text' in t)) this.loadTickets(true);
-      this.chimeOnce('message');
-      const name = ticketName(t);
-      const dept = t.department && (t.department.name || t.department);
-      notify(`New offline message — ${name}`, t.text ? oneLine(t.text, 140) : (dept ? `For ${dept}` : ''), `fd-ticket-${t.id}`,
-        () => { this.setTab('tickets'); this.openTicket(t.id); });
-    }
-    this.scheduleRender();
   }
 
   openTicket(id) {
-    const t = this.tickets.items.find((x) => Number(x.id) === Number(id));
+    const t = this.tickets.find(id);
     if (!t && !this.tickets.loaded) {
-      this.loadTickets(true).then(() => { if (this.tickets.items.some((x) => Number(x.id) === Number(id))) this.openTicket(id); });
+      this.loadTickets(true).then(() => { if (this.tickets.find(id)) this.openTicket(id); });
       return;
     }
     if (!t) { this.toast('That message is no longer open.', 'info'); return; }
@@ -1390,7 +961,7 @@ class App {
 
   renderTicket(force = false) {
     if (!this.screen || this.screen.kind !== 'ticket') return;
-    const t = this.tickets.items.find((x) => Number(x.id) === Number(this.screen.id));
+    const t = this.tickets.find(this.screen.id);
     if (!t) return;
     const sig = JSON.stringify([t, this.tickets.busy, this.directory.departments.length]);
     if (!force && sig === this.ticketSig && this.stage.firstChild && this.stage.firstChild.classList.contains('ticket-page')) return;
@@ -1406,21 +977,20 @@ class App {
   async markTicketDone(id) {
     const ts = this.tickets;
     if (ts.busy) return;
-    ts.busy = id;
+    ts.setBusy(id);
     this.renderTicket(true);
     try {
       await post(`/api/v1/tickets/${id}/done`);
-      const i = ts.items.findIndex((x) => Number(x.id) === Number(id));
-      if (i >= 0) ts.items.splice(i, 1);
+      const i = ts.remove(id);
       this.toast('Message marked as done', 'success');
       const next = ts.items[Math.min(i, ts.items.length - 1)];
-      ts.busy = null;
+      ts.setBusy(null);
       if (next) this.openTicket(next.id);
       else this.leaveScreen(true);
     } catch (err) {
-      ts.busy = null;
+      ts.setBusy(null);
       if (err.status === 404 || err.status === 409) {
-        ts.items = ts.items.filter((x) => Number(x.id) !== Number(id));
+        ts.remove(id);
         this.toast('Someone already handled that message.', 'info');
         this.leaveScreen(true);
       } else if (err.status !== 401) {
@@ -1525,13 +1095,6 @@ class App {
     const conv = this.activeConv();
     if (conv && conv.view) conv.view.tick();
   }
-}
-
-function summaryFrom(r) {
-  if (!r) return null;
-  if (r.chat && r.chat.id != null && r.chat.status) return r.chat;
-  if (r.id != null && typeof r.status === 'string' && ('visitor' in r || 'assignee' in r)) return r;
-  return null;
 }
 
 function parseHash() {

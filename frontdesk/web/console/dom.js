@@ -185,11 +185,7 @@ export function avatar(name, key, size = 'md') {
 }
 
 // --- time -------------------------------------------------------------------------------------
-export function parseTime(value) {
-  if (!value) return null;
-  const t = Date.parse(value);
-  return Number.isFinite(t) ? t : null;
-}
+export { parseTime } from './data/util.js';
 
 /** "<1m", "2m", "1h 5m", "3d" — for waiting time. */
 export function duration(ms) {
@@ -274,14 +270,7 @@ export function mailto(address, { subject, body } = {}) {
 }
 
 // --- misc -------------------------------------------------------------------------------------
-export function randomId(prefix = 'c') {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  let out = prefix;
-  for (const b of bytes) out += abc[b & 63];
-  return out; // 17 chars of [A-Za-z0-9_-]
-}
+export { randomId } from './data/util.js';
 
 export function oneLine(text, max = 140) {
   const s = String(text ?? '').replace(/\s+/g, ' ').trim();

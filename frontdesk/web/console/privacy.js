@@ -62,15 +62,14 @@ export function ratingSection(summary) {
 }
 
 /** `chat.rated`: the visitor rated a chat this agent handled (docs/protocol.md). */
-export function onRated(app, f) {
+export function onRated({ toast, openChat }, f) {
   if (!f || !f.chat || f.chat.id == null) return;
-  app.upsert(f.chat, { live: true });
   const r = f.chat.rating;
   if (!r) return;
   const name = (f.chat.visitor && f.chat.visitor.name) || 'A visitor';
   const text = `${name} ${f.changed ? 'changed their rating to' : 'rated the chat'}: ${ratingLabel(r)}`;
-  app.toast(text, r.score >= 4 ? 'success' : r.score <= 2 ? 'warn' : 'info', {
-    action: { label: 'Open', run: () => app.openChat(f.chat.id) },
+  toast(text, r.score >= 4 ? 'success' : r.score <= 2 ? 'warn' : 'info', {
+    action: { label: 'Open', run: () => openChat(f.chat.id) },
   });
 }
 
@@ -97,7 +96,7 @@ export function visitorDataSection(app, conv) {
       const r = await api('DELETE', `/api/v1/visitors/${encodeURIComponent(s.visitor.id)}`);
       const n = (r && r.deleted && r.deleted.chats) || 0;
       app.toast(`Visitor data deleted: ${n} chat${n === 1 ? '' : 's'} and everything in them.`, 'success');
-      forgetChats(app, s.visitor.id);
+      app.forgetVisitor(s.visitor.id);
     } catch (err) {
       armed = false;
       btn.disabled = false;
@@ -112,16 +111,6 @@ export function visitorDataSection(app, conv) {
     h('h3', null, 'Privacy'),
     h('p', { class: 'details-muted' }, 'Removes the visitor, all their chats and messages, files and offline messages. This cannot be undone.'),
     btn, msg);
-}
-
-function forgetChats(app, visitorId) {
-  const ids = [...app.convs.values()].filter((c) => c.summary && c.summary.visitor && c.summary.visitor.id === visitorId).map((c) => c.id);
-  for (const id of ids) if (app.openIds.includes(id)) app.closeTab(id);
-  for (const id of ids) { app.convs.delete(id); app.chats.delete(id); }
-  if (app.history && Array.isArray(app.history.items)) {
-    app.history.items = app.history.items.filter((x) => !(x.visitor && x.visitor.id === visitorId));
-  }
-  app.scheduleRender();
 }
 
 // ===== Settings sections =========================================================================

@@ -74,7 +74,7 @@ export function openProfileDialog(app) {
 
   function applied(p) {
     profile = p;
-    if (app.me) { app.me.name = p.name; app.me.title = p.title; app.me.avatar_url = p.avatar_url; }
+    app.session.updateMe({ name: p.name, title: p.title, avatar_url: p.avatar_url });
     if (app.sidebar && app.sidebar.renderFoot) app.sidebar.renderFoot();
   }
 

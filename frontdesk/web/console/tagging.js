@@ -45,10 +45,16 @@ export class TagList {
   byId(id) { return this.items.find((t) => Number(t.id) === Number(id)) || null; }
 }
 
+const tagLists = new WeakMap(); // app -> its TagList, made on first use
+
 /** The app's tag list, made on first use. */
 export function tagList(app) {
-  if (!app.tagList) app.tagList = new TagList(() => app.scheduleRender());
-  return app.tagList;
+  let list = tagLists.get(app);
+  if (!list) {
+    list = new TagList(() => app.scheduleRender());
+    tagLists.set(app, list);
+  }
+  return list;
 }
 
 /** A tag as a small coloured chip; the current name and colour win over the chat's copy. */
