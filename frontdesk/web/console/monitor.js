@@ -5,19 +5,17 @@
 
 import { api, get } from './api.js';
 import { avatar, duration, fullTime, h, icon, oneLine, parseTime, reconcile, replaceChildren, visitorName, NodeCache } from './dom.js';
+import { MonitorBoard, waitStart } from './data/monitor.js';
 import { isLead, reviewCard } from './supervise.js';
 
 export class MonitorPage {
   constructor(app) {
     this.app = app;
-    this.chats = new Map(); // id -> summary with participants
-    this.departments = [];
-    this.filter = '';
-    this.state = 'loading'; // loading | live | error
-    this.error = null;
+    this.board = new MonitorBoard(); // the data (data/monitor.js)
+    this.board.subscribe(() => this.render());
     this.nodes = new NodeCache();
     this.filterSel = h('select', {
-      class: 'mini-select', 'aria-label': 'Department', onchange: () => { this.filter = this.filterSel.value; this.render(); },
+      class: 'mini-select', 'aria-label': 'Department', onchange: () => this.board.setFilter(this.filterSel.value),
     });
     this.countEl = h('p');
     this.rows = h('tbody');
@@ -41,8 +39,7 @@ export class MonitorPage {
 
   /** Shown: ask the socket for the list and live updates (again after a reconnect). */
   start() {
-    this.state = 'loading';
-    this.render();
+    this.board.loading();
     if (!this.app.send({ type: 'monitor.start' })) this.loadOverHttp(); // the socket catches up on welcome
   }
 
@@ -50,75 +47,37 @@ export class MonitorPage {
 
   async loadOverHttp() {
     try {
-      this.fill(await get('/api/v1/monitor/chats'));
+      this.board.fill(await get('/api/v1/monitor/chats'));
     } catch (err) {
-      this.state = 'error';
-      this.error = err.status === 403 ? 'Only supervisors, managers and admins can monitor chats.' : err.message;
-      this.render();
+      this.board.failed(err.status === 403 ? 'Only supervisors, managers and admins can monitor chats.' : err.message);
     }
-  }
-
-  fill(page) {
-    this.chats = new Map(((page && page.chats) || []).map((c) => [c.id, c]));
-    this.departments = (page && page.departments) || [];
-    this.state = 'live';
-    this.render();
   }
 
   /** Frames while shown; true when the frame was only for this page. */
   onFrame(f) {
-    if (f.type === 'monitor') { this.fill(f); return true; }
-    if (f.type === 'monitor.stopped') return true;
-    if (f.type === 'monitor.participants') {
-      const c = this.chats.get(f.chat_id);
-      if (c) { c.participants = f.participants || []; this.render(); }
-      return true;
-    }
-    if (f.type === 'chat.updated' && f.chat) {
-      const s = f.chat;
-      const inScope = this.departments.some((d) => s.department && d.id === s.department.id);
-      const prev = this.chats.get(s.id);
-      if (s.status === 'closed' || !inScope) this.chats.delete(s.id);
-      else if (!prev || (Number(s.last_seq) || 0) >= (Number(prev.last_seq) || 0)) {
-        this.chats.set(s.id, { ...s, participants: (prev && prev.participants) || [] });
-      }
-      this.render();
-      return false; // the app's lists want it too
-    }
-    if (f.type === 'event' && f.chat_id != null) {
-      const c = this.chats.get(f.chat_id);
-      if (c && f.kind === 'message') {
-        c.last_message = { text: f.text, author: f.author && f.author.type, at: f.created_at };
-        c.last_seq = Math.max(Number(c.last_seq) || 0, f.seq);
-        this.render();
-      }
-      // events of chats the app does not show are only for this page
-      return !!c && !this.app.convs.has(f.chat_id) && !this.app.chats.has(f.chat_id);
-    }
-    return false;
+    return this.board.applyFrame(f, (id) => this.app.conversations.has(id) || this.app.chats.has(id));
   }
 
   render() {
     if (!this.root.isConnected) return;
-    const depts = [...this.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const board = this.board;
+    const depts = [...board.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
     const sig = JSON.stringify(depts.map((d) => d.id));
     if (sig !== this.deptSig) {
       this.deptSig = sig;
       replaceChildren(this.filterSel, h('option', { value: '' }, 'All my departments'),
         depts.map((d) => h('option', { value: String(d.id) }, d.name)));
-      this.filterSel.value = this.filter;
+      this.filterSel.value = board.filter;
     }
     this.filterSel.hidden = depts.length < 2;
-    const shown = [...this.chats.values()]
-      .filter((c) => !this.filter || (c.department && String(c.department.id) === this.filter))
-      .sort((a, b) => (a.status === b.status ? waitStart(a) - waitStart(b) : a.status === 'queued' ? -1 : 1));
+    const shown = board.shown();
     const queued = shown.filter((c) => c.status === 'queued').length;
-    this.countEl.textContent = this.state === 'loading' ? 'Loading…'
+    this.countEl.textContent = board.state === 'loading' ? 'Loading…'
       : `${shown.length} ongoing · ${queued} waiting · ${shown.length - queued} in progress — live`;
     reconcile(this.rows, shown.map((c) => this.nodes.get(`m:${c.id}`, JSON.stringify(c), () => this.row(c))));
     this.nodes.sweep();
-    this.emptyEl.hidden = shown.length > 0 && this.state !== 'error';
-    this.emptyEl.textContent = this.state === 'error' ? this.error : this.state === 'loading' ? 'Loading…' : 'No ongoing chats right now.';
+    this.emptyEl.hidden = shown.length > 0 && board.state !== 'error';
+    this.emptyEl.textContent = board.state === 'error' ? board.error : board.state === 'loading' ? 'Loading…' : 'No ongoing chats right now.';
     this.tick();
   }
 
@@ -170,7 +129,6 @@ function pageTabs(app, current) {
     tab('monitor', 'Live chats', 'eye'), tab('reviews', 'Reviews', 'star'));
 }
 
-function waitStart(c) { return parseTime(c.queued_at) || parseTime(c.created_at) || Date.now(); }
 
 // ===== Reviews ===================================================================================
 export class ReviewsPage {
