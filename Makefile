@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint bench clean
+.PHONY: run test check lint-all mypy js-test install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,29 @@ run: install
 	$(BIN)/frontdesk migrate
 	$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
 
-# Installs Debian chromium/postgresql/redis when missing (as root), starts throw-away
-# PostgreSQL and Redis on loopback, then runs the whole suite against them.
-test: install
+# Lint, format, types and the JavaScript unit tests (Node's own runner, no dependencies).
+lint-all: install
 	$(BIN)/ruff check frontdesk tests scripts
+	$(BIN)/ruff format --check frontdesk tests scripts
+
+mypy: install
+	$(BIN)/mypy frontdesk
+
+js-test:
+	bash scripts/test-services.sh --install-only
+	node --test tests/js/
+
+# The quick ones (about a minute): lint, format, mypy, node tests, the pure domain tests and the
+# architecture guards. Run it before every commit.
+check: lint-all mypy js-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/domain tests/architecture
+
+# Everything: the quick ones, then the whole pytest suite. Installs Debian
+# chromium/postgresql/redis/nodejs when missing (as root), starts throw-away PostgreSQL and Redis
+# on loopback, then runs the suite against them. Without PYTEST_ARGS this is the full run, and
+# FRONTDESK_FULL_RUN=1 turns on the checks that need every test (tests/test_zz_route_coverage.py).
+test: lint-all mypy js-test
+	FRONTDESK_FULL_RUN=$(if $(strip $(PYTEST_ARGS)),,1) \
 	bash scripts/test-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -2,8 +2,10 @@
 # Run a command (normally the pytest suite) against throw-away local services.
 #
 #   bash scripts/test-services.sh .venv/bin/python -m pytest [args]
+#   bash scripts/test-services.sh --install-only     (step 1 only: the packages, then exit)
 #
-# - As root, installs missing Debian packages (chromium, redis-server, postgresql, nginx, fonts).
+# - As root, installs missing Debian packages (chromium, redis-server, postgresql, nginx, fonts,
+#   nodejs for the console's and widget's unit tests: `node --test tests/js/`, Node >= 18).
 # - Starts a scratch PostgreSQL and Redis on 127.0.0.1 at free ports and exports
 #     FRONTDESK_TEST_POSTGRES_URL, FRONTDESK_TEST_REDIS_URL,
 #     FRONTDESK_TEST_CHROMIUM, FRONTDESK_TEST_ARTIFACTS
@@ -102,6 +104,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -n "$(pg_bin_dir)" ] || missing+=(postgresql)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 have_fonts || missing+=(fonts-dejavu-core)
+# `node --test` (the built-in test runner) needs Node 18 or later; Debian 12 ships 18.x.
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' >/dev/null 2>&1 ||
+    missing+=(nodejs)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$IS_ROOT" -eq 1 ] && command -v apt-get >/dev/null 2>&1; then
@@ -129,6 +134,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     else
         log "missing: ${missing[*]} (not root, not installing)"
     fi
+fi
+
+if [ "$1" = "--install-only" ]; then
+    exit 0
 fi
 
 # ---------------------------------------------------------------- 4. chromium + artifacts
