@@ -4,7 +4,7 @@ Visitors arrive at a rate that follows a working day (Poisson within each hour);
 a log-normal handle time; agents work shifts, each holding up to `max_chats` chats. The queue is
 first come first served, exactly as routing serves it. Every visitor who has to wait gets the
 estimate the server would show them (frontdesk.domain.assignment.estimate_wait_seconds with the
-median of the last 50 handle times, as actions/routing.publish_queue_positions computes it),
+median of the last 50 handle times, as actions/dispatch.do_publish_queue_positions computes it),
 and we record the wait that really followed. Not a test: it prints figures for
 docs/performance.md.
 

@@ -16,8 +16,8 @@ from starlette.staticfiles import StaticFiles
 
 from frontdesk import __version__
 from frontdesk.actions.context import Context
+from frontdesk.actions.dispatch import Router
 from frontdesk.actions.group_commit import GroupCommitWriter
-from frontdesk.actions.routing import Router
 from frontdesk.api import accounts as accounts_api
 from frontdesk.api import archive as archive_api
 from frontdesk.api import attachments as attachments_api

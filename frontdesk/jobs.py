@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from frontdesk.actions import mail, retention, routing, users
+from frontdesk.actions import availability, dispatch, mail, offers, retention, users
 from frontdesk.actions.context import Context
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
@@ -84,7 +84,7 @@ class Jobs:
         if await take_lease(ctx, "jobs", self.holder):
             # Each job on its own: one that fails (a bad row, a bug) is logged with its name and
             # the others still run in this pass.
-            await self._job("offer expiry", routing.expire_offers, ctx)
+            await self._job("offer expiry", offers.do_expire_offers, ctx)
             await self._job("mail", mail.send_due_mail, ctx)
             await self._job("retention", self._retention)
             await self._job("expired credentials", users.end_expired_credentials, ctx)
@@ -125,7 +125,7 @@ class Jobs:
             presence.forget_agent(agent_id)
             if await presence.is_agent_connected(agent_id):
                 continue  # still there on another node of the cluster
-            await routing.set_agent_status(ctx, agent_id, "offline", reason="disconnected")
+            await availability.do_set_agent_status(ctx, agent_id, "offline", reason="disconnected")
         for visitor_id in presence.visitors_gone_longer_than(ctx.settings.visitor_leave_grace_seconds):
             presence.forget_visitor(visitor_id)
             if await presence.is_visitor_connected(visitor_id):
@@ -133,7 +133,7 @@ class Jobs:
             async with ctx.db.read() as conn:
                 chat = await chat_store.open_chat_of_visitor(conn, visitor_id)
             if chat is not None and chat.status == "queued":
-                await routing.mark_missed(ctx, chat.id)
+                await dispatch.do_mark_missed(ctx, chat.id)
 
     async def _run(self) -> None:
         while True:

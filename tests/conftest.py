@@ -17,10 +17,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
-from frontdesk.actions import routing, users
+from frontdesk.actions import availability, users
 from frontdesk.actions.context import Context
+from frontdesk.actions.dispatch import Router
 from frontdesk.actions.group_commit import GroupCommitWriter
-from frontdesk.actions.routing import Router
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.store.db import Database
@@ -89,7 +89,7 @@ async def ctx(backend: str, tmp_path: Path) -> AsyncIterator[Context]:
     duty = await users.do_create_user(
         ctx=context, email="on-duty@example.com", name="On Duty", role="agent", password="on-duty-password"
     )
-    await routing.set_agent_status(context, duty["id"], "online")
+    await availability.do_set_agent_status(context, duty["id"], "online")
     await context.presence.agent_connected(duty["id"])
     context.duty_agent_id = duty["id"]  # type: ignore[attr-defined]
     published.clear()

@@ -24,7 +24,6 @@ from frontdesk.actions.context import (
 )
 from frontdesk.actions.departments import department_availability
 from frontdesk.actions.group_commit import FALLBACK, PendingSend
-from frontdesk.actions.routing import log_routing
 from frontdesk.actions.supervision import may_write_as_participant
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain import audience
@@ -45,6 +44,7 @@ from frontdesk.domain.chat_rules import (
 from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, tier_store
+from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import agent_author, event_payload, typing_frame, visitor_author
 
 NOT_FOUND = "That chat does not exist or is not yours."

@@ -56,7 +56,7 @@ class Context:
     bus: EventBus
     writer: Any = None  # GroupCommitWriter for the message hot path, when running
     presence: Any = None  # realtime.presence.Presence: who is connected now
-    router: Any = None  # actions.routing.Router: runs dispatch in the background
+    router: Any = None  # actions.dispatch.Router: runs dispatch in the background
     metrics: Any = None  # observability.Metrics, where the app runs
 
     def __post_init__(self) -> None:

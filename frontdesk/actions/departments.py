@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -11,16 +12,20 @@ from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.canned import forget_scripted
+from frontdesk.actions.chat_events import event_row, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
+from frontdesk.domain import audience
 from frontdesk.domain.access import member_change_refused
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, EventKind
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
 from frontdesk.permissions import department_scoped, in_scope, require
-from frontdesk.store import department_store
+from frontdesk.store import chat_store, department_store, routing_store
 from frontdesk.store.models import Department, User
+from frontdesk.store.routing_store import log_routing
+from frontdesk.wire import event_frame
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 ROUTING_MODES = ("auto", "pick")
@@ -336,3 +341,74 @@ async def do_set_members(
         )
     ctx.router.kick(department_id)
     return [{"user_id": u, "level": lv} for u, lv in sorted(pairs.items())]
+
+
+# -- deleting a department -----------------------------------------------------------------
+
+
+async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id: int) -> dict[str, Any]:
+    """Waiting chats move to the fallback department, or close as missed (their visitors are
+    offered the offline form); chats in progress stay with their agents, moved to the fallback
+    or, without one, to the default department."""
+    require(actor.role, "department.manage")
+    now = utcnow()
+    moved, missed = [], []
+    async with unit_of_work(ctx) as (conn, outbox):
+        dept = await department_store.department(conn, department_id, lock=True)
+        if dept is None:
+            raise ChatRuleError("not_found", "No such department.")
+        fallback = dept.fallback_department_id
+        home = fallback
+        if home is None:
+            default = await department_store.default_department(conn)
+            home = default.id if default is not None and default.id != department_id else None
+            if home is None:
+                others = [d for d in await department_store.all_departments(conn) if d.id != department_id]
+                home = others[0].id if others else None
+        if home is None:
+            raise ChatRuleError("conflict", "The last department cannot be deleted.")
+        rows = await department_store.open_chats(conn, department_id)
+        for chat_id, status, visitor_id in rows:
+            if status == ChatStatus.QUEUED and fallback is None:
+                locked = await chat_store.advance_seq(
+                    conn,
+                    chat_id,
+                    values={**routing_store.closed_as_missed(now), "department_id": home},
+                )
+                row = event_row(
+                    chat_id,
+                    locked.last_seq,
+                    EventKind.CHAT_CLOSED,
+                    now,
+                    data={"by": "system", "reason": "department_deleted"},
+                )
+                await chat_store.insert_events(conn, [row])
+                outbox.add(
+                    [
+                        audience.visitor_topic(visitor_id),
+                        audience.queue_topic(department_id),
+                        audience.chat_topic(chat_id),
+                    ],
+                    event_frame(SimpleNamespace(**row)),
+                )
+                await log_routing(
+                    conn, kind="missed", chat_id=chat_id, department_id=None, now=now, reason="department_deleted"
+                )
+                missed.append(chat_id)
+            else:
+                await department_store.move_chat(conn, chat_id, home)
+                await log_routing(
+                    conn, kind="moved", chat_id=chat_id, department_id=home, now=now, from_department_id=department_id
+                )
+                moved.append(chat_id)
+            await publish_summary(conn, outbox, chat_id, previous_department_id=department_id, queue_changed=True)
+        await department_store.delete_department(conn, department_id, chats_to=home)
+        await record_audit(
+            conn,
+            actor,
+            "department.delete",
+            ("department", department_id),
+            {"slug": dept.slug, "moved": len(moved), "missed": len(missed), "moved_to": home},
+        )
+    ctx.router.kick(None)
+    return {"moved": moved, "missed": missed, "moved_to": home}

@@ -14,13 +14,13 @@ from typing import Any
 
 from frontdesk.actions.chat_events import event_row, publish_event, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
-from frontdesk.actions.routing import log_routing
 from frontdesk.clock import utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus
 from frontdesk.domain.escalation import REASONS, check_reason, next_level
 from frontdesk.permissions import require
 from frontdesk.store import chat_store, tier_store
+from frontdesk.store.routing_store import log_routing
 
 ESCALATED = "chat.escalated"
 

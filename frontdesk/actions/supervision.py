@@ -16,13 +16,13 @@ from frontdesk.actions.access import NOT_FOUND, readable_chat
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
-from frontdesk.actions.routing import log_routing
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, check_client_id, check_message_text
 from frontdesk.permissions import allowed, department_scoped, in_scope, require
 from frontdesk.store import chat_store, department_store, supervision_store
 from frontdesk.store.models import User
+from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import chat_summary, event_frame, event_payload, monitor_participants_frame
 
 MONITOR_LIMIT = 1000

@@ -8,7 +8,6 @@ from sqlalchemy import insert, select, update
 
 from frontdesk.actions.context import AgentActor, Context, VisitorActor, unit_of_work
 from frontdesk.actions.mail import enqueue_mail
-from frontdesk.actions.routing import log_routing
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, check_message_text
@@ -16,6 +15,7 @@ from frontdesk.domain.text import clean_line, clean_optional_line, clean_text, p
 from frontdesk.permissions import require
 from frontdesk.store import department_store
 from frontdesk.store.models import Department, OfflineTicket
+from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import ticket_created_frame
 
 

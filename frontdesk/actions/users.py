@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from frontdesk.actions import routing
+from frontdesk.actions import availability
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
 from frontdesk.clock import as_utc, iso, utcnow
@@ -597,8 +597,8 @@ async def do_set_user_active(*, ctx: Context, actor: AgentActor, user_id: int, a
         changed = bool(target.active) != active
     if changed and not active:
         # As when an agent's consoles are gone: offline, offers taken back; chats in progress stay
-        # theirs for a lead to transfer (routing.set_agent_status).
-        await routing.set_agent_status(ctx, user_id, "offline", reason="deactivated")
+        # theirs for a lead to transfer (availability.do_set_agent_status).
+        await availability.do_set_agent_status(ctx, user_id, "offline", reason="deactivated")
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(

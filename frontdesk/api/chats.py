@@ -8,7 +8,7 @@ from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from frontdesk.actions import chats, reads, routing
+from frontdesk.actions import chats, notes, offers, reads, transfers
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
 from frontdesk.api.params import Before, Cursor, PathId, SmallBodyId
@@ -130,7 +130,7 @@ class Transferred(Out):
 async def transfer_chat(
     chat_id: PathId, body: TransferBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
-    return await routing.do_transfer_chat(
+    return await transfers.do_transfer_chat(
         ctx=ctx,
         actor=actor,
         chat_id=chat_id,
@@ -144,7 +144,7 @@ async def transfer_chat(
 async def decline_chat(
     chat_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
-    await routing.do_decline_offer(ctx=ctx, actor=actor, chat_id=chat_id)
+    await offers.do_decline_offer(ctx=ctx, actor=actor, chat_id=chat_id)
     return {"ok": True}
 
 
@@ -153,7 +153,7 @@ async def add_note(
     chat_id: PathId, body: MessageBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return {
-        "event": await routing.do_add_note(
+        "event": await notes.do_add_note(
             ctx=ctx, actor=actor, chat_id=chat_id, text=body.text, client_id=body.client_id
         )
     }

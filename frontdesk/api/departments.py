@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends
 from pydantic import Field
 
-from frontdesk.actions import departments, routing, widget_settings
+from frontdesk.actions import departments, widget_settings
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
 from frontdesk.api.params import SmallPathId
@@ -80,7 +80,7 @@ async def update_department(
 async def delete_department(
     department_id: SmallPathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
-    return await routing.do_delete_department(ctx=ctx, actor=actor, department_id=department_id)
+    return await departments.do_delete_department(ctx=ctx, actor=actor, department_id=department_id)
 
 
 @router.put("/{department_id}/members", response_model=Members)

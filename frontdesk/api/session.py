@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Request, Response
 from pydantic import Field
 
-from frontdesk.actions import routing, users
+from frontdesk.actions import availability, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import (
     SESSION_COOKIE,
@@ -92,4 +92,4 @@ class StatusBody(In):
 async def set_status(
     body: StatusBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
-    return {"status": await routing.do_set_my_status(ctx=ctx, actor=actor, status=body.status)}
+    return {"status": await availability.do_set_my_status(ctx=ctx, actor=actor, status=body.status)}

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
-from frontdesk.actions import chats, reads, routing, users
+from frontdesk.actions import availability, chats, offers, reads, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain import audience
 from frontdesk.realtime.following import Following
@@ -87,7 +87,7 @@ class AgentSession(SocketSession):
         await self.following.start()
         await self.ctx.presence.agent_connected(self.actor.id)
         self.connected = True
-        status = await routing.agent_came_online(self.ctx, self.actor.id)
+        status = await availability.do_agent_came_online(self.ctx, self.actor.id)
         agent = {"id": self.actor.id, "name": self.actor.name, "role": self.actor.role, "status": status}
         self.send(agent_welcome_frame(agent))
         await self.run()
@@ -130,17 +130,17 @@ class AgentSession(SocketSession):
 
     async def on_decline(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
-        await routing.do_decline_offer(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        await offers.do_decline_offer(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
 
     async def on_status(self, frame: dict[str, Any]) -> None:
-        await routing.do_set_my_status(ctx=self.ctx, actor=self.actor, status=frame.get("status"))  # type: ignore[arg-type]
+        await availability.do_set_my_status(ctx=self.ctx, actor=self.actor, status=frame.get("status"))  # type: ignore[arg-type]
 
     async def on_disconnect(self) -> None:
         if self.connected and self.actor is not None:
             self.connected = False
             if await self.ctx.presence.agent_disconnected(self.actor.id):
                 # Nobody can accept from a closed tab: offers go to the next agent at once.
-                await routing.withdraw_offers(self.ctx, self.actor.id)
+                await offers.do_withdraw_offers(self.ctx, self.actor.id)
 
 
 async def agent_socket(ws: WebSocket) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.store.models import Chat, Department, DepartmentMember, User
+from frontdesk.store.models import Chat, Department, DepartmentMember, RoutingLog, User
 
 DEPARTMENT_COLUMNS = (
     Department.id,
@@ -143,3 +143,29 @@ async def lock_users(conn: AsyncConnection, user_ids: list[int]) -> None:
 
 async def max_chats(conn: AsyncConnection, user_id: int) -> int:
     return int((await conn.execute(select(User.max_chats).where(User.id == user_id))).scalar_one())
+
+
+async def open_chats(conn: AsyncConnection, department_id: int) -> list[Any]:
+    """(id, status, visitor_id) of the department's chats that have not ended, locked."""
+    rows = await conn.execute(
+        select(Chat.id, Chat.status, Chat.visitor_id)
+        .where(Chat.department_id == department_id, Chat.status != "closed")
+        .with_for_update(key_share=True)
+    )
+    return list(rows.all())
+
+
+async def move_chat(conn: AsyncConnection, chat_id: int, department_id: int) -> None:
+    """Move a chat to another department, taking back any offer of it."""
+    await conn.execute(
+        update(Chat)
+        .where(Chat.id == chat_id)
+        .values(department_id=department_id, offered_to=None, offer_expires_at=None)
+    )
+
+
+async def delete_department(conn: AsyncConnection, department_id: int, *, chats_to: int) -> None:
+    """Delete a department: its remaining chats move to `chats_to`, its routing log keeps no link."""
+    await conn.execute(update(Chat).where(Chat.department_id == department_id).values(department_id=chats_to))
+    await conn.execute(update(RoutingLog).where(RoutingLog.department_id == department_id).values(department_id=None))
+    await conn.execute(delete(Department).where(Department.id == department_id))

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 
-from frontdesk.actions import archive, routing
+from frontdesk.actions import archive, notes
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.actions.visitors import do_create_visitor
@@ -68,7 +68,7 @@ async def seed_chat(
     for text in agent_says:
         await do_send_agent_message(ctx=ctx, actor=agent, chat_id=chat_id, text=text, client_id=cid())
     if note:
-        await routing.do_add_note(ctx=ctx, actor=agent, chat_id=chat_id, text=note, client_id=cid())
+        await notes.do_add_note(ctx=ctx, actor=agent, chat_id=chat_id, text=note, client_id=cid())
     if close:
         await do_close_chat(ctx=ctx, actor=agent, chat_id=chat_id)
     return chat_id

@@ -1,7 +1,7 @@
 """Helpers for routing, availability and offline-message tests (plain module: no fixtures, no tests).
 
 People are made with the real actions (users.do_create_user, departments.do_create_department,
-do_set_members, routing.set_agent_status) and made "connected" through ctx.presence, as an
+do_set_members, availability.do_set_agent_status) and made "connected" through ctx.presence, as an
 open console tab would."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import orjson
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from frontdesk.actions import departments, routing, users
+from frontdesk.actions import availability, departments, users
 from frontdesk.actions.chats import do_send_visitor_message
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.clock import utcnow
@@ -79,7 +79,7 @@ async def make_agent(
 
 
 async def bring_online(ctx: Context, agent_id: int) -> None:
-    await routing.set_agent_status(ctx, agent_id, "online")
+    await availability.do_set_agent_status(ctx, agent_id, "online")
     await ctx.presence.agent_connected(agent_id)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from frontdesk.actions import canned, departments, routing
+from frontdesk.actions import canned, departments, notes, offers, transfers
 from frontdesk.actions.chats import do_accept_chat, do_send_agent_message
 from frontdesk.actions.visitors import do_update_visitor
 from frontdesk.domain.canned import SCRIPTED_MESSAGE
@@ -69,7 +69,7 @@ class World:
         chat_id = await first_message(self.ctx, visitor, department)
         row = await chat(self.ctx, chat_id)
         if row.offered_to not in (None, agent.id):
-            await routing.do_decline_offer(ctx=self.ctx, actor=_actor(self, row.offered_to), chat_id=chat_id)
+            await offers.do_decline_offer(ctx=self.ctx, actor=_actor(self, row.offered_to), chat_id=chat_id)
         await do_accept_chat(ctx=self.ctx, actor=agent, chat_id=chat_id)
         self.ctx.published.clear()
         return chat_id
@@ -274,7 +274,7 @@ async def test_scripted_department_refuses_level_one_free_text(sctx):
         ctx=ctx, actor=w.ann, chat_id=ann_chat, text=None, client_id=new_cid(), canned_id=hello["id"]
     )
     assert sent.event["text"] == "Hello Maria!"
-    await routing.do_add_note(ctx=ctx, actor=w.ann, chat_id=ann_chat, text="a note", client_id=new_cid())
+    await notes.do_add_note(ctx=ctx, actor=w.ann, chat_id=ann_chat, text="a note", client_id=new_cid())
     assert "Free text" not in [e.body for e in await events(ctx, ann_chat)]
 
     # level 2, supervisors and admins type freely
@@ -286,7 +286,7 @@ async def test_scripted_department_refuses_level_one_free_text(sctx):
 
     # a billing agent (not a member of sales) who gets a sales chat is first-level there
     bob_chat = await w.chat_for(w.ann)
-    await routing.do_transfer_chat(ctx=ctx, actor=w.ann, chat_id=bob_chat, to_agent_id=w.bob.id)
+    await transfers.do_transfer_chat(ctx=ctx, actor=w.ann, chat_id=bob_chat, to_agent_id=w.bob.id)
     await refused(
         do_send_agent_message(ctx=ctx, actor=w.bob, chat_id=bob_chat, text="hi", client_id=new_cid()), "scripted"
     )

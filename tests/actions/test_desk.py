@@ -11,7 +11,7 @@ import orjson
 import pytest
 from sqlalchemy import event, func, select
 
-from frontdesk.actions import chats, departments, peek, reads, routing, tags
+from frontdesk.actions import chats, departments, peek, reads, tags, transfers
 from frontdesk.actions.chats import do_accept_chat
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -260,7 +260,7 @@ async def test_the_cached_chat_follows_the_chat_within_a_moment(ctx, monkeypatch
     await staff(ctx, d.admin, d.dept["id"], [d.ann, d.bob])
     state = peek.VisitorTyping()
     await peek.relay_visitor_typing(ctx=ctx, actor=d.visitor, state=state, typing=True, draft="first")
-    await routing.do_transfer_chat(ctx=ctx, actor=d.ann, chat_id=d.chat_id, to_agent_id=d.bob.id)
+    await transfers.do_transfer_chat(ctx=ctx, actor=d.ann, chat_id=d.chat_id, to_agent_id=d.bob.id)
     ctx.published.clear()
     monkeypatch.setattr(peek, "LOOKUP_TTL_SECONDS", 0.0)
     state.last_sent = -1e9

@@ -10,7 +10,7 @@ import random
 import orjson
 import pytest
 
-from frontdesk.actions import departments, escalation, reads, routing
+from frontdesk.actions import availability, departments, dispatch, escalation, offers, reads, transfers
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -66,7 +66,7 @@ class Tiers:
         await ctx.router.run_once()
         row = await chat(ctx, self.chat_id)
         if row.offered_to not in (None, self.ann.id):
-            await routing.do_decline_offer(ctx=ctx, actor=await self.person(row.offered_to), chat_id=self.chat_id)
+            await offers.do_decline_offer(ctx=ctx, actor=await self.person(row.offered_to), chat_id=self.chat_id)
         await do_accept_chat(ctx=ctx, actor=self.ann, chat_id=self.chat_id)
         await do_send_agent_message(
             ctx=ctx, actor=self.ann, chat_id=self.chat_id, text="Let me check that for you.", client_id=new_cid()
@@ -167,7 +167,7 @@ async def test_it_keeps_its_place_in_the_queue(ctx):
     t = await Tiers().build(ctx, specialist_online=False)
     later = await first_message(ctx, await new_visitor(ctx), t.dept["slug"])  # queued after our chat
     for a in (t.ann, t.bob):
-        await routing.set_agent_status(ctx, a.id, "away")
+        await availability.do_set_agent_status(ctx, a.id, "away")
     before = (await chat(ctx, t.chat_id)).queued_at
     await t.escalate()
     assert (await chat(ctx, t.chat_id)).queued_at == before
@@ -260,7 +260,7 @@ async def test_a_transfer_to_another_department_starts_at_its_first_level(ctx):
     await do_accept_chat(ctx=ctx, actor=t.sam, chat_id=t.chat_id)
     other = await make_department(ctx, t.admin, "sales")
     await set_levels(ctx, t.admin, other["id"], {t.bob: 1})
-    await routing.do_transfer_chat(ctx=ctx, actor=t.sam, chat_id=t.chat_id, to_department_id=other["id"])
+    await transfers.do_transfer_chat(ctx=ctx, actor=t.sam, chat_id=t.chat_id, to_department_id=other["id"])
     assert (await chat(ctx, t.chat_id)).required_level == 1
     await ctx.router.run_once()
     assert (await chat(ctx, t.chat_id)).offered_to == t.bob.id
@@ -276,7 +276,7 @@ async def test_escalations_racing_dispatches_and_accepts_never_go_below_their_le
     specialists = [await make_agent(ctx, admin, max_chats=2) for _ in range(2)]
     await set_levels(ctx, admin, dept["id"], {**{a: 1 for a in firsts}, **{s: 2 for s in specialists}})
     for s in specialists:  # busy elsewhere until the escalations start
-        await routing.set_agent_status(ctx, s.id, "away")
+        await availability.do_set_agent_status(ctx, s.id, "away")
     visitors = [await new_visitor(ctx) for _ in range(8)]
     chat_ids = [await first_message(ctx, v, "rush") for v in visitors]
     await ctx.router.run_once()
@@ -288,13 +288,13 @@ async def test_escalations_racing_dispatches_and_accepts_never_go_below_their_le
     active = [c for c in await check_chat_invariants(ctx) if c.status == "active"]
     assert len(active) >= 6
     for s in specialists:
-        await routing.set_agent_status(ctx, s.id, "online")
+        await availability.do_set_agent_status(ctx, s.id, "online")
     rng = random.Random(4)
     ops = [
         escalation.do_escalate_chat(ctx=ctx, actor=everyone[c.assignee_id], chat_id=c.id, reason="technical")
         for c in active
     ]
-    ops += [routing.dispatch(ctx, dept["id"]) for _ in range(4)]
+    ops += [dispatch.do_dispatch(ctx, dept["id"]) for _ in range(4)]
     ops += [
         do_accept_chat(ctx=ctx, actor=rng.choice(firsts + specialists), chat_id=rng.choice(chat_ids)) for _ in range(6)
     ]
@@ -303,7 +303,7 @@ async def test_escalations_racing_dispatches_and_accepts_never_go_below_their_le
     results = await asyncio.gather(*ops, return_exceptions=True)
     unexpected = [r for r in results if isinstance(r, BaseException) and not isinstance(r, ChatRuleError)]
     assert not unexpected, unexpected
-    await routing.dispatch(ctx, dept["id"])
+    await dispatch.do_dispatch(ctx, dept["id"])
     chats = await check_chat_invariants(ctx)
     held = {a: 0 for a in everyone}
     for c in chats:

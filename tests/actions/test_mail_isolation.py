@@ -108,7 +108,7 @@ async def test_a_job_that_raises_does_not_stop_the_others(ctx, monkeypatch):
     async def broken(*_args, **_kwargs):  # a bug in one job (not a mock of something we could run)
         raise RuntimeError("offer expiry is broken")
 
-    monkeypatch.setattr("frontdesk.actions.routing.expire_offers", broken)
+    monkeypatch.setattr("frontdesk.actions.offers.do_expire_offers", broken)
     use_smtp(ctx, free_port())
     jobs = Jobs(ctx)
     async with SmtpServer(ctx.settings.smtp_port) as inbox:

@@ -15,7 +15,7 @@ from frontdesk.actions.audit import list_audit
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.actions.mail import enqueue_mail
-from frontdesk.actions.routing import do_add_note
+from frontdesk.actions.notes import do_add_note
 from frontdesk.actions.visitors import do_update_visitor
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from frontdesk.actions import departments, routing
+from frontdesk.actions import availability, departments, dispatch, transfers
 from frontdesk.actions.chats import OfflineError, do_accept_chat, do_close_chat, do_send_visitor_message
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -61,7 +61,7 @@ async def test_queue_positions_and_estimates(ctx):
     visitors = [await new_visitor(ctx) for _ in range(4)]
     chat_ids = [await first_message(ctx, v, "support") for v in visitors]
     ctx.published.clear()
-    await routing.publish_queue_positions(ctx, dept["id"])
+    await dispatch.do_publish_queue_positions(ctx, dept["id"])
     estimates = []
     for position, (visitor, chat_id) in enumerate(zip(visitors, chat_ids, strict=True), start=1):
         frames = published_frames(ctx, f"visitor:{visitor.visitor_id}", "queue")
@@ -81,7 +81,7 @@ async def test_queue_positions_and_estimates(ctx):
     b = await make_agent(ctx, admin2, max_chats=4)
     await staff(ctx, admin2, dept["id"], [a, b])
     ctx.published.clear()
-    await routing.publish_queue_positions(ctx, dept["id"])
+    await dispatch.do_publish_queue_positions(ctx, dept["id"])
     frame = published_frames(ctx, f"visitor:{visitors[3].visitor_id}", "queue")[0]
     assert frame["estimated_wait_seconds"] == 200  # 4 * 300 / 6
     assert [(await chat(ctx, c)).wait_estimate_seconds for c in chat_ids] == recorded
@@ -96,7 +96,7 @@ async def test_queue_positions_and_estimates(ctx):
 
     # Positions close up behind the chat that left the queue.
     ctx.published.clear()
-    await routing.publish_queue_positions(ctx, dept["id"])
+    await dispatch.do_publish_queue_positions(ctx, dept["id"])
     assert not published_frames(ctx, f"visitor:{visitors[0].visitor_id}", "queue")
     positions = [published_frames(ctx, f"visitor:{v.visitor_id}", "queue")[0]["position"] for v in visitors[1:]]
     assert positions == [1, 2, 3]
@@ -106,14 +106,14 @@ async def test_estimate_is_none_when_nobody_can_serve(ctx):
     _admin, dept, (a,) = await team(ctx, 1, routing="pick")
     visitor = await new_visitor(ctx)
     chat_id = await first_message(ctx, visitor, "support")
-    await routing.set_agent_status(ctx, a.id, "away")
+    await availability.do_set_agent_status(ctx, a.id, "away")
     ctx.published.clear()
-    await routing.publish_queue_positions(ctx, dept["id"])
+    await dispatch.do_publish_queue_positions(ctx, dept["id"])
     (frame,) = published_frames(ctx, f"visitor:{visitor.visitor_id}", "queue")
     assert frame["position"] == 1 and frame["estimated_wait_seconds"] is None
     assert (await chat(ctx, chat_id)).wait_estimate_seconds is None  # nothing to record yet
     # The router's pass does both: dispatch and positions.
-    await routing.set_agent_status(ctx, a.id, "online")
+    await availability.do_set_agent_status(ctx, a.id, "online")
     ctx.published.clear()
     await ctx.router.run_once()
     (frame,) = published_frames(ctx, f"visitor:{visitor.visitor_id}", "queue")
@@ -140,7 +140,7 @@ async def test_estimates_use_recent_handle_times(ctx):
     visitor = await new_visitor(ctx)
     await first_message(ctx, visitor, "support")
     ctx.published.clear()
-    await routing.publish_queue_positions(ctx, dept["id"])
+    await dispatch.do_publish_queue_positions(ctx, dept["id"])
     (frame,) = published_frames(ctx, f"visitor:{visitor.visitor_id}", "queue")
     assert frame["estimated_wait_seconds"] == 60
 
@@ -197,14 +197,14 @@ async def test_nobody_online_means_no_agents(ctx):
     entry = await widget(ctx, "support")
     assert (entry["accepting_chats"], entry["reason"], entry["next_opening"]) == (False, "no_agents", None)
     # Online but without a console open is not enough; connected but away neither.
-    await routing.set_agent_status(ctx, a.id, "online")
+    await availability.do_set_agent_status(ctx, a.id, "online")
     assert (await offline_error(ctx, visitor, "support")).reason == "no_agents"
     await ctx.presence.agent_connected(a.id)
-    await routing.set_agent_status(ctx, a.id, "away")
+    await availability.do_set_agent_status(ctx, a.id, "away")
     assert (await offline_error(ctx, visitor, "support")).reason == "no_agents"
     # Someone online in another department does not count (the default one has the on-duty agent).
     assert (await widget(ctx, "general"))["accepting_chats"] is True
-    await routing.set_agent_status(ctx, a.id, "online")
+    await availability.do_set_agent_status(ctx, a.id, "online")
     assert (await widget(ctx, "support"))["accepting_chats"] is True
     await first_message(ctx, visitor, "support")
 
@@ -288,16 +288,16 @@ async def test_mark_missed(ctx):
     visitor = await new_visitor(ctx)
     chat_id = await first_message(ctx, visitor, "support")
     await ctx.router.run_once()
-    assert await routing.mark_missed(ctx, chat_id) is True
+    assert await dispatch.do_mark_missed(ctx, chat_id) is True
     row = await chat(ctx, chat_id)
     assert (row.status, row.missed, row.closed_by, row.offered_to) == ("closed", True, "system", None)
     assert [r.kind for r in await routing_log(ctx, chat_id=chat_id)][-1] == "missed"
-    assert await routing.mark_missed(ctx, chat_id) is False  # once
+    assert await dispatch.do_mark_missed(ctx, chat_id) is False  # once
     # Not for a chat in progress.
     other = await first_message(ctx, visitor, "support")
     await ctx.router.run_once()
     await do_accept_chat(ctx=ctx, actor=a, chat_id=other)
-    assert await routing.mark_missed(ctx, other) is False
+    assert await dispatch.do_mark_missed(ctx, other) is False
     assert (await chat(ctx, other)).status == "active"
 
 
@@ -337,7 +337,7 @@ async def test_queue_limit_holds_under_concurrent_transfers_into_the_department(
         chat_ids.append(chat_id)
     results = await asyncio.gather(
         *(
-            routing.do_transfer_chat(ctx=ctx, actor=agent, chat_id=chat_id, to_department_id=billing["id"])
+            transfers.do_transfer_chat(ctx=ctx, actor=agent, chat_id=chat_id, to_department_id=billing["id"])
             for agent, chat_id in zip(agents, chat_ids, strict=True)
         ),
         return_exceptions=True,

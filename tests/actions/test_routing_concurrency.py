@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from frontdesk.actions import routing
+from frontdesk.actions import availability, dispatch, offers, transfers
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_visitor_message
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -98,23 +98,23 @@ class Floor:
             elif kind == "decline" and offered:
                 target = rng.choice(offered)
                 decliner = next(a for a in self.agents if a.id == target.offered_to)
-                ops.append(routing.do_decline_offer(ctx=ctx, actor=decliner, chat_id=target.id))
+                ops.append(offers.do_decline_offer(ctx=ctx, actor=decliner, chat_id=target.id))
             elif kind == "dispatch":
-                ops.append(routing.dispatch(ctx, self.rush["id"]))
+                ops.append(dispatch.do_dispatch(ctx, self.rush["id"]))
             elif kind == "transfer" and active:
                 target = rng.choice(active)
                 owner = next(a for a in self.agents if a.id == target.assignee_id)
                 if rng.random() < 0.5:
-                    ops.append(routing.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_agent_id=agent.id))
+                    ops.append(transfers.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_agent_id=agent.id))
                 else:
                     dest = rng.choice([self.rush, self.desk])
                     ops.append(
-                        routing.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_department_id=dest["id"])
+                        transfers.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_department_id=dest["id"])
                     )
             elif kind == "expire" and offered:
                 ops.append(self._expire(rng.choice(offered).id))
             elif kind == "status":
-                ops.append(routing.set_agent_status(ctx, agent.id, rng.choice(["online", "online", "away"])))
+                ops.append(availability.do_set_agent_status(ctx, agent.id, rng.choice(["online", "online", "away"])))
             elif kind == "presence":
                 ops.append(self._flip_presence(agent.id))
             if len(ops) > before:
@@ -128,17 +128,17 @@ class Floor:
                 .where(Chat.id == chat_id, Chat.offered_to.is_not(None))
                 .values(offer_expires_at=utcnow().replace(year=2000))
             )
-        await routing.expire_offers(self.ctx)
+        await offers.do_expire_offers(self.ctx)
 
     async def _flip_presence(self, agent_id: int) -> None:
         if self.connected[agent_id]:
             self.connected[agent_id] = False
             if await self.ctx.presence.agent_disconnected(agent_id):
-                await routing.withdraw_offers(self.ctx, agent_id)
+                await offers.do_withdraw_offers(self.ctx, agent_id)
         else:
             self.connected[agent_id] = True
             await self.ctx.presence.agent_connected(agent_id)
-            await routing.agent_came_online(self.ctx, agent_id)
+            await availability.do_agent_came_online(self.ctx, agent_id)
 
     async def settle(self) -> None:
         """Between rounds people come back (half the time), then a final dispatch runs."""
@@ -146,8 +146,8 @@ class Floor:
             for a in self.agents:
                 if not self.connected[a.id]:
                     await self._flip_presence(a.id)
-                await routing.set_agent_status(self.ctx, a.id, "online")
-        await routing.dispatch(self.ctx, self.rush["id"])
+                await availability.do_set_agent_status(self.ctx, a.id, "online")
+        await dispatch.do_dispatch(self.ctx, self.rush["id"])
 
     async def check(self, round_no: int) -> None:
         ctx = self.ctx
@@ -240,10 +240,10 @@ async def test_first_messages_racing_dispatches_offer_each_chat_once(ctx):
     sends = [
         do_send_visitor_message(ctx=ctx, actor=v, text="hi", client_id=new_cid(), department="rush") for v in visitors
     ]
-    dispatches = [routing.dispatch(ctx, dept["id"]) for _ in range(6)]
+    dispatches = [dispatch.do_dispatch(ctx, dept["id"]) for _ in range(6)]
     results = await asyncio.gather(*sends, *dispatches)
     offers = [pair for made in results[len(sends) :] for pair in made]
-    offers += await routing.dispatch(ctx, dept["id"])
+    offers += await dispatch.do_dispatch(ctx, dept["id"])
     assert len({c for c, _ in offers}) == len(offers) == 6  # 3 agents x 2 slots, each chat offered once
     chats = await check_chat_invariants(ctx, [v.visitor_id for v in visitors])
     assert sorted(c.offered_to for c in chats if c.offered_to) == sorted([a.id for a in agents] * 2)
@@ -351,18 +351,18 @@ async def test_accepting_an_offer_while_the_department_is_dispatched(ctx):
     whose foreign key needs KEY SHARE on that department row. The accept died with a deadlock."""
     dept, a, b = await rush_with_two(ctx)
     offered = await first_message(ctx, await new_visitor(ctx), "rush")
-    await routing.dispatch(ctx, dept["id"])
+    await dispatch.do_dispatch(ctx, dept["id"])
     assert (await chat(ctx, offered)).offered_to == a.id
     waiting = await first_message(ctx, await new_visitor(ctx), "rush")  # the next visitor: dispatch has work
     results = await forced_race(
         ctx,
         b.id,  # dispatch stops at b's row, holding the department
-        routing.dispatch(ctx, dept["id"]),
+        dispatch.do_dispatch(ctx, dept["id"]),
         do_accept_chat(ctx=ctx, actor=a, chat_id=offered),
     )
     only_refusals(results)
     assert ((await chat(ctx, offered)).status, (await chat(ctx, offered)).assignee_id) == ("active", a.id)
-    await routing.dispatch(ctx, dept["id"])
+    await dispatch.do_dispatch(ctx, dept["id"])
     assert (await chat(ctx, waiting)).offered_to == b.id
     await check_chat_invariants(ctx)
 
@@ -376,7 +376,7 @@ async def test_accepting_from_the_queue_while_dispatch_runs(ctx):
     results = await forced_race(
         ctx,
         b.id,  # dispatch stops at b's row (the lowest id): it has read the queue, locked nothing else
-        routing.dispatch(ctx, dept["id"]),
+        dispatch.do_dispatch(ctx, dept["id"]),
         do_accept_chat(ctx=ctx, actor=b, chat_id=chat_id),  # locks the chat, then waits for b's row
     )
     only_refusals(results)
@@ -396,9 +396,9 @@ async def test_a_visitor_leaving_the_queue_while_dispatch_runs(ctx, leaves_by):
     leave = (
         do_close_chat(ctx=ctx, actor=visitor, chat_id=chat_id)
         if leaves_by == "visitor_close"
-        else routing.mark_missed(ctx, chat_id)
+        else dispatch.do_mark_missed(ctx, chat_id)
     )
-    results = await forced_race(ctx, b.id, routing.dispatch(ctx, dept["id"]), leave)
+    results = await forced_race(ctx, b.id, dispatch.do_dispatch(ctx, dept["id"]), leave)
     only_refusals(results)
     row = await chat(ctx, chat_id)
     assert (row.status, row.missed, row.offered_to) == ("closed", True, None)
@@ -416,12 +416,12 @@ async def test_an_agent_leaving_during_a_dispatch_is_not_left_holding_an_offer(c
     async def leave() -> None:
         if leaves_by == "disconnect":
             assert await ctx.presence.agent_disconnected(a.id)
-            await routing.withdraw_offers(ctx, a.id)
+            await offers.do_withdraw_offers(ctx, a.id)
         else:
-            await routing.set_agent_status(ctx, a.id, "away")
+            await availability.do_set_agent_status(ctx, a.id, "away")
 
     # dispatch reads who is there, then stops at b's row (the lowest id) before locking a's.
-    results = await forced_race(ctx, b.id, routing.dispatch(ctx, dept["id"]), leave())
+    results = await forced_race(ctx, b.id, dispatch.do_dispatch(ctx, dept["id"]), leave())
     only_refusals(results)
     assert (await chat(ctx, chat_id)).offered_to != a.id
 
@@ -447,12 +447,12 @@ async def test_a_waiting_visitor_who_is_writing_keeps_their_place(ctx, backend):
     release, locked = asyncio.Event(), asyncio.Event()
     holder = asyncio.create_task(hold_chat_row(ctx, older, until=release, locked=locked))
     await locked.wait()
-    dispatching = asyncio.create_task(routing.dispatch(ctx, dept["id"]))
+    dispatching = asyncio.create_task(dispatch.do_dispatch(ctx, dept["id"]))
     await blocked(ctx, unless_done=dispatching)
     release.set()
     await holder
     await asyncio.wait_for(dispatching, 15)
-    await routing.dispatch(ctx, dept["id"])  # and a later pass does not undo it
+    await dispatch.do_dispatch(ctx, dept["id"])  # and a later pass does not undo it
     assert ((await chat(ctx, older)).offered_to, (await chat(ctx, younger)).offered_to) == (a.id, None)
 
 
@@ -473,7 +473,7 @@ async def test_an_agent_coming_online_during_a_dispatch_never_exceeds_their_maxi
     release_b, b_locked = asyncio.Event(), asyncio.Event()
     holding_b = asyncio.create_task(hold_user_row(ctx, b.id, until=release_b, locked=b_locked))
     await b_locked.wait()
-    dispatching = asyncio.create_task(routing.dispatch(ctx, rush["id"]))  # c is not online: not a candidate
+    dispatching = asyncio.create_task(dispatch.do_dispatch(ctx, rush["id"]))  # c is not online: not a candidate
     await blocked(ctx, unless_done=dispatching)
     await bring_online(ctx, c.id)  # c opens the console meanwhile...
     release_z, z_locked = asyncio.Event(), asyncio.Event()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from frontdesk.actions import routing
+from frontdesk.actions import availability, dispatch, offers
 from frontdesk.actions.chats import do_accept_chat, do_close_chat
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -74,12 +74,12 @@ async def test_first_message_queues_and_dispatch_offers_fewest_then_longest_idle
     assert [(r.kind, r.agent_id) for r in await routing_log(ctx, chat_id=chat1)][-1] == ("offered", b.id)
 
     chat2 = await first_message(ctx, await new_visitor(ctx), "sales")
-    await routing.dispatch(ctx, dept["id"])
+    await dispatch.do_dispatch(ctx, dept["id"])
     assert (await chat(ctx, chat2)).offered_to == c.id  # b now holds an offer, c holds nothing
 
     # Everyone holds one: the tie goes to the longest idle, a (never offered anything).
     chat3 = await first_message(ctx, await new_visitor(ctx), "sales")
-    await routing.dispatch(ctx, dept["id"])
+    await dispatch.do_dispatch(ctx, dept["id"])
     assert (await chat(ctx, chat3)).offered_to == a.id
 
     # Only the offered agent may accept; the others get a conflict and nothing changes.
@@ -112,12 +112,12 @@ async def test_decline_passes_the_chat_to_the_next_agent(ctx):
     first = (await chat(ctx, chat_id)).offered_to
     second = b if first == a.id else a
     first_agent = a if first == a.id else b
-    await refused(routing.do_decline_offer(ctx=ctx, actor=second, chat_id=chat_id), "conflict")  # not theirs
+    await refused(offers.do_decline_offer(ctx=ctx, actor=second, chat_id=chat_id), "conflict")  # not theirs
 
-    await routing.do_decline_offer(ctx=ctx, actor=first_agent, chat_id=chat_id)
+    await offers.do_decline_offer(ctx=ctx, actor=first_agent, chat_id=chat_id)
     row = await chat(ctx, chat_id)
     assert (row.status, row.offered_to, row.offer_expires_at) == ("queued", None, None)
-    await refused(routing.do_decline_offer(ctx=ctx, actor=first_agent, chat_id=chat_id), "conflict")
+    await refused(offers.do_decline_offer(ctx=ctx, actor=first_agent, chat_id=chat_id), "conflict")
     await ctx.router.run_once()  # the decline kicked the router
     assert (await chat(ctx, chat_id)).offered_to == second.id
     assert [(r.kind, r.agent_id) for r in await routing_log(ctx, chat_id=chat_id)] == [
@@ -141,10 +141,10 @@ async def test_expired_offer_sets_the_agent_away_and_goes_to_the_next(ctx):
     assert row.offered_to == a.id
     assert as_utc(row.offer_expires_at) <= utcnow() + timedelta(seconds=5)
 
-    assert await routing.expire_offers(ctx) == 0  # not due yet: nothing happens
+    assert await offers.do_expire_offers(ctx) == 0  # not due yet: nothing happens
     assert (await chat(ctx, chat_id)).offered_to == a.id
     await expire_offer_now(ctx, chat_id)
-    assert await routing.expire_offers(ctx) == 1
+    assert await offers.do_expire_offers(ctx) == 1
     assert await status_of(ctx, a.id) == "away"
     status_frames = published_frames(ctx, f"agent:{a.id}", "agent.status")
     assert status_frames[-1] == {"type": "agent.status", "status": "away", "reason": "offer_expired"}
@@ -156,7 +156,7 @@ async def test_expired_offer_sets_the_agent_away_and_goes_to_the_next(ctx):
     assert ("offer_expired", a.id) in kinds and kinds[-1] == ("offered", b.id)
     # The late agent can no longer accept; an expired offer already taken back is not expired twice.
     await refused(do_accept_chat(ctx=ctx, actor=a, chat_id=chat_id), "conflict")
-    assert await routing.expire_offers(ctx) == 0
+    assert await offers.do_expire_offers(ctx) == 0
 
 
 async def test_expiry_by_waiting_for_the_real_timeout(ctx):
@@ -173,11 +173,11 @@ async def test_expiry_by_waiting_for_the_real_timeout(ctx):
         await conn.execute(
             update(Chat).where(Chat.id == chat_id).values(offer_expires_at=utcnow() + timedelta(seconds=0.3))
         )
-    assert await routing.expire_offers(ctx) == 0
+    assert await offers.do_expire_offers(ctx) == 0
     import asyncio
 
     await asyncio.sleep(0.4)
-    assert await routing.expire_offers(ctx) == 1
+    assert await offers.do_expire_offers(ctx) == 1
     assert await status_of(ctx, offered) == "away"
     await ctx.router.run_once()
     assert (await chat(ctx, chat_id)).offered_to == ({a.id, b.id} - {offered}).pop()
@@ -194,7 +194,7 @@ async def test_an_agent_whose_last_tab_closes_does_not_hold_the_offer(ctx):
     assert await ctx.presence.agent_disconnected(a.id) is False  # one tab of two: still there
     assert (await chat(ctx, chat_id)).offered_to == a.id
     assert await ctx.presence.agent_disconnected(a.id) is True  # the last one
-    assert await routing.withdraw_offers(ctx, a.id) == [chat_id]  # what the socket does on close
+    assert await offers.do_withdraw_offers(ctx, a.id) == [chat_id]  # what the socket does on close
     assert (await chat(ctx, chat_id)).offered_to is None
     await ctx.router.run_once()
     assert (await chat(ctx, chat_id)).offered_to == b.id
@@ -212,9 +212,9 @@ async def test_an_agent_who_reconnects_is_offered_the_chat_again(ctx):
     await ctx.router.run_once()
     assert (await chat(ctx, chat_id)).offered_to == a.id
     assert await ctx.presence.agent_disconnected(a.id) is True  # a page reload
-    await routing.withdraw_offers(ctx, a.id)
+    await offers.do_withdraw_offers(ctx, a.id)
     await ctx.presence.agent_connected(a.id)
-    await routing.agent_came_online(ctx, a.id)
+    await availability.do_agent_came_online(ctx, a.id)
     await ctx.router.run_once()
     assert (await chat(ctx, chat_id)).offered_to == a.id
 
@@ -225,10 +225,10 @@ async def test_going_away_withdraws_offers_and_no_new_ones_come(ctx):
     chat_id = await first_message(ctx, await new_visitor(ctx), "sales")
     await ctx.router.run_once()
     assert (await chat(ctx, chat_id)).offered_to == a.id
-    await routing.do_set_my_status(ctx=ctx, actor=a, status="away")
+    await availability.do_set_my_status(ctx=ctx, actor=a, status="away")
     await ctx.router.run_once()
     assert (await chat(ctx, chat_id)).offered_to == b.id
-    await refused(routing.do_set_my_status(ctx=ctx, actor=a, status="busy"), "bad_request")
+    await refused(availability.do_set_my_status(ctx=ctx, actor=a, status="busy"), "bad_request")
 
 
 async def test_capacity_counts_offers_and_accepts_and_the_queue_moves_when_a_chat_closes(ctx):
@@ -274,7 +274,7 @@ async def test_an_agent_coming_online_gets_the_waiting_chats(ctx):
     chat_ids = [await first_message(ctx, await new_visitor(ctx), "sales") for _ in range(3)]
     await ctx.router.run_once()
     assert [(await chat(ctx, c)).offered_to for c in chat_ids] == [a.id, None, None]
-    await routing.set_agent_status(ctx, late.id, "online")  # online but no console open: not yet
+    await availability.do_set_agent_status(ctx, late.id, "online")  # online but no console open: not yet
     await ctx.router.run_once()
     assert (await chat(ctx, chat_ids[1])).offered_to is None
     await bring_online(ctx, late.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from frontdesk.actions import departments, reads, routing
+from frontdesk.actions import availability, departments, notes, offers, reads, transfers
 from frontdesk.actions.chats import do_accept_chat, do_send_agent_message
 from frontdesk.domain.chat_rules import ChatRuleError
 from tests.actions.routing_support import (
@@ -45,7 +45,7 @@ class World:
         await ctx.router.run_once()
         offered = (await chat(ctx, self.chat_id)).offered_to
         if offered != self.a.id:
-            await routing.do_decline_offer(ctx=ctx, actor=self.b, chat_id=self.chat_id)
+            await offers.do_decline_offer(ctx=ctx, actor=self.b, chat_id=self.chat_id)
         await do_accept_chat(ctx=ctx, actor=self.a, chat_id=self.chat_id)
         ctx.published.clear()
         return self
@@ -79,7 +79,7 @@ def visitor_never_saw(ctx, visitor, text: str) -> None:
 async def test_transfer_to_an_agent_keeps_the_chat_active_with_them(ctx):
     w = await World().build(ctx)
     last_seq = (await chat(ctx, w.chat_id)).last_seq
-    result = await routing.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_agent_id=w.b.id, note=NOTE)
+    result = await transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_agent_id=w.b.id, note=NOTE)
     assert result["to_agent"] == {"id": w.b.id, "name": "Bob"} and result["from_agent"]["id"] == w.a.id
     row = await chat(ctx, w.chat_id)
     assert (row.status, row.assignee_id, row.department_id) == ("active", w.b.id, w.sales["id"])
@@ -114,7 +114,7 @@ async def test_transfer_to_an_agent_keeps_the_chat_active_with_them(ctx):
 
 async def test_notes_are_internal(ctx):
     w = await World().build(ctx)
-    await routing.do_add_note(ctx=ctx, actor=w.a, chat_id=w.chat_id, text=NOTE, client_id=new_cid())
+    await notes.do_add_note(ctx=ctx, actor=w.a, chat_id=w.chat_id, text=NOTE, client_id=new_cid())
     assert event_topics(ctx, "note", w.chat_id) == [f"agent:{w.a.id}", f"chat:{w.chat_id}"]  # and its followers
     visitor_never_saw(ctx, w.visitor, NOTE)
     seen = (await reads.events_for_visitor(ctx=ctx, actor=w.visitor, chat_id=w.chat_id))["events"]
@@ -126,11 +126,11 @@ async def test_transfer_to_an_agent_is_refused_when_they_cannot_take_it(ctx):
     seq = (await chat(ctx, w.chat_id)).last_seq
 
     async def transfer(actor=None, **target):
-        return await routing.do_transfer_chat(ctx=ctx, actor=actor or w.a, chat_id=w.chat_id, **target)
+        return await transfers.do_transfer_chat(ctx=ctx, actor=actor or w.a, chat_id=w.chat_id, **target)
 
-    await routing.set_agent_status(ctx, w.b.id, "away")
+    await availability.do_set_agent_status(ctx, w.b.id, "away")
     assert "not online" in (await refused(transfer(to_agent_id=w.b.id), "conflict")).message
-    await routing.set_agent_status(ctx, w.b.id, "online")
+    await availability.do_set_agent_status(ctx, w.b.id, "online")
     await ctx.presence.agent_disconnected(w.b.id)
     assert "not online" in (await refused(transfer(to_agent_id=w.b.id), "conflict")).message
     await ctx.presence.agent_connected(w.b.id)
@@ -152,18 +152,18 @@ async def test_a_full_agent_is_refused_and_a_supervisor_may_transfer_any_chat(ct
         await ctx.router.run_once()
         await do_accept_chat(ctx=ctx, actor=w.c, chat_id=other)
     error = await refused(
-        routing.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_agent_id=w.c.id), "conflict"
+        transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_agent_id=w.c.id), "conflict"
     )
     assert "Cat has no room (3 of 3 chats)" in error.message
     assert (await chat(ctx, w.chat_id)).assignee_id == w.a.id
     supervisor = await make_agent(ctx, w.admin, role="supervisor")
-    await routing.do_transfer_chat(ctx=ctx, actor=supervisor, chat_id=w.chat_id, to_agent_id=w.b.id)
+    await transfers.do_transfer_chat(ctx=ctx, actor=supervisor, chat_id=w.chat_id, to_agent_id=w.b.id)
     assert (await chat(ctx, w.chat_id)).assignee_id == w.b.id
 
 
 async def test_transfer_to_a_department_requeues_it_there(ctx):
     w = await World().build(ctx)
-    result = await routing.do_transfer_chat(
+    result = await transfers.do_transfer_chat(
         ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=w.billing["id"], note=NOTE
     )
     assert result["to_department"] == {"id": w.billing["id"], "slug": "billing", "name": "Billing"}
@@ -192,7 +192,7 @@ async def test_transfer_to_a_department_requeues_it_there(ctx):
 async def test_transfer_to_a_department_that_cannot_take_it_is_refused(ctx, setup, why):
     w = await World().build(ctx, max_queue=1)
     if setup == "nobody":
-        await routing.set_agent_status(ctx, w.c.id, "away")
+        await availability.do_set_agent_status(ctx, w.c.id, "away")
     elif setup == "closed":
         await departments.do_update_department(
             ctx=ctx,
@@ -204,13 +204,13 @@ async def test_transfer_to_a_department_that_cannot_take_it_is_refused(ctx, setu
         await first_message(ctx, await new_visitor(ctx), "billing")
     seq = (await chat(ctx, w.chat_id)).last_seq
     error = await refused(
-        routing.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=w.billing["id"]), "conflict"
+        transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=w.billing["id"]), "conflict"
     )
     assert error.message == f"Cannot transfer to Billing: {why}."
     assert error.field == "to_department_id"
     row = await chat(ctx, w.chat_id)
     assert (row.status, row.assignee_id, row.department_id, row.last_seq) == ("active", w.a.id, w.sales["id"], seq)
-    await refused(routing.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=99_999), "not_found")
+    await refused(transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=99_999), "not_found")
 
 
 def _dates():
@@ -223,8 +223,8 @@ def _dates():
 async def test_only_a_chat_in_progress_can_be_transferred(ctx):
     w = await World().build(ctx)
     queued = await first_message(ctx, await new_visitor(ctx), "sales")
-    await refused(routing.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=queued, to_agent_id=w.b.id), "conflict")
-    await refused(routing.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=10**9, to_agent_id=w.b.id), "not_found")
+    await refused(transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=queued, to_agent_id=w.b.id), "conflict")
+    await refused(transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=10**9, to_agent_id=w.b.id), "not_found")
 
 
 # ---------------------------------------------------------------- deleting a department
@@ -295,4 +295,4 @@ async def test_the_last_department_cannot_be_deleted(ctx):
 
 
 async def departments_delete(ctx, actor, department_id):
-    return await routing.do_delete_department(ctx=ctx, actor=actor, department_id=department_id)
+    return await departments.do_delete_department(ctx=ctx, actor=actor, department_id=department_id)

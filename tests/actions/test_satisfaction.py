@@ -14,7 +14,7 @@ from frontdesk.actions.chat_events import event_row
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.context import unit_of_work
 from frontdesk.actions.mail import enqueue_mail
-from frontdesk.actions.routing import do_add_note
+from frontdesk.actions.notes import do_add_note
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.satisfaction import CHANGE_WINDOW, check_range

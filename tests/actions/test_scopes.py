@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from frontdesk.actions import archive, quality, reads, routing
+from frontdesk.actions import archive, notes, quality, reads
 from frontdesk.actions.archive import ArchiveQuery
 from frontdesk.actions.chat_events import event_row
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message
@@ -76,7 +76,7 @@ async def test_a_note_is_not_handling(ctx):
     await do_accept_chat(ctx=ctx, actor=ann, chat_id=chat_id)
     await do_close_chat(ctx=ctx, actor=ann, chat_id=chat_id)
     # Cat may read the chat (her department) but may not note it...
-    err = await refused(routing.do_add_note(ctx=ctx, actor=cat, chat_id=chat_id, text="mine now", client_id=new_cid()))
+    err = await refused(notes.do_add_note(ctx=ctx, actor=cat, chat_id=chat_id, text="mine now", client_id=new_cid()))
     assert err.code == "forbidden"
     # ...and a note she wrote anyway (say, before this rule) makes her no handler of it.
     async with ctx.db.write() as conn:
@@ -93,4 +93,4 @@ async def test_a_note_is_not_handling(ctx):
         assert (await refused(read(ctx=ctx, actor=cat, chat_id=chat_id))).code == "forbidden"
     assert (await quality.reviews_of_chat(ctx=ctx, actor=ann, chat_id=chat_id))["reviews"] == []
     # Ann, its agent, notes it even now it has ended.
-    await routing.do_add_note(ctx=ctx, actor=ann, chat_id=chat_id, text="follow up", client_id=new_cid())
+    await notes.do_add_note(ctx=ctx, actor=ann, chat_id=chat_id, text="follow up", client_id=new_cid())

@@ -1,0 +1,54 @@
+"""Availability: an agent's status (online, away, offline), set by them, by their console
+connecting, or by the system (an offer that expired, a lost connection, a deactivation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions.context import AgentActor, Context, unit_of_work
+from frontdesk.actions.offers import do_withdraw_offers
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.store import routing_store
+
+AGENT_STATUSES = ("online", "away", "offline")
+
+
+def check_status(status: object) -> str:
+    if status not in AGENT_STATUSES:
+        raise ChatRuleError("bad_request", "status: must be online, away or offline", field="status")
+    return str(status)
+
+
+async def do_set_agent_status(ctx: Context, agent_id: int, status: str, *, reason: str | None = None) -> str:
+    status = check_status(status)
+    async with unit_of_work(ctx) as (conn, outbox):
+        previous = await routing_store.agent_status(conn, agent_id, lock=True)
+        if previous is None:
+            raise ChatRuleError("not_found", "No such user.")
+        if previous != status:
+            await routing_store.set_agent_status(conn, agent_id, status)
+        frame: dict[str, Any] = {"type": "agent.status", "status": status}
+        if reason:
+            frame["reason"] = reason
+        outbox.add([audience.agent_topic(agent_id)], frame)
+    if status != "online":
+        await do_withdraw_offers(ctx, agent_id)
+    ctx.router.kick(None)  # someone online (or not) changes who can be offered chats, and every wait estimate
+    return status
+
+
+async def do_agent_came_online(ctx: Context, agent_id: int) -> str:
+    """An agent opened the console: offline becomes online (away stays away, by their choice)."""
+    async with ctx.db.read() as conn:
+        status = await routing_store.agent_status(conn, agent_id)
+    if status is None:
+        raise ChatRuleError("not_found", "No such user.")
+    if status == "offline":
+        return await do_set_agent_status(ctx, agent_id, "online")
+    ctx.router.kick(None)
+    return status
+
+
+async def do_set_my_status(*, ctx: Context, actor: AgentActor, status: object) -> str:
+    return await do_set_agent_status(ctx, actor.id, check_status(status))

@@ -1,0 +1,156 @@
+"""Transfers: an active chat handed to another agent, or back to a department's queue, with an
+optional internal note for whoever takes it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.context import AgentActor, Context, unit_of_work
+from frontdesk.actions.departments import department_availability
+from frontdesk.clock import utcnow
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus, check_message_text
+from frontdesk.domain.ids import is_id
+from frontdesk.permissions import allowed, require
+from frontdesk.store import attachment_store, chat_store, department_store, user_store
+from frontdesk.store.routing_store import log_routing
+from frontdesk.wire import event_frame
+
+
+async def do_transfer_chat(
+    *,
+    ctx: Context,
+    actor: AgentActor,
+    chat_id: int,
+    to_agent_id: object = None,
+    to_department_id: object = None,
+    note: object = None,
+) -> dict[str, Any]:
+    require(actor.role, "chat.transfer")
+    if (to_agent_id is None) == (to_department_id is None):
+        raise ChatRuleError(
+            "bad_request", "Transfer to exactly one of to_agent_id or to_department_id.", field="to_agent_id"
+        )
+    for name, value in (("to_agent_id", to_agent_id), ("to_department_id", to_department_id)):
+        if value is not None and not is_id(value, field=name):
+            raise ChatRuleError("bad_request", f"{name}: must be an id", field=name)
+    note_text = None if note in (None, "") else check_message_text(note, max_chars=ctx.settings.max_message_chars)
+    now = utcnow()
+    async with unit_of_work(ctx) as (conn, outbox):
+        if to_agent_id is not None:
+            await department_store.lock_users(conn, [to_agent_id])  # lock order: agents, then chats
+        else:  # the target's queue is counted under its lock, so max_queue holds
+            await department_store.department(conn, to_department_id, lock=True)  # type: ignore[arg-type]
+        chat = await chat_store.chat_status(conn, chat_id, lock=True)
+        if chat is None:
+            raise ChatRuleError("not_found", "That chat does not exist.")
+        if chat.status != ChatStatus.ACTIVE:
+            raise ChatRuleError("conflict", "Only a chat in progress can be transferred.")
+        if chat.assignee_id != actor.id and not allowed(actor.role, "chat.transfer_any"):
+            raise ChatRuleError("forbidden", "Only the chat's agent or a supervisor can transfer it.")
+        from_agent = None
+        if chat.assignee_id is not None:
+            name = await user_store.user_name(conn, chat.assignee_id)
+            from_agent = {"id": chat.assignee_id, "name": name}
+        if to_agent_id is not None:
+            target = await user_store.agent_capacity(conn, to_agent_id)  # type: ignore[arg-type]
+            if target is None:
+                raise ChatRuleError("not_found", "No such agent.", field="to_agent_id")
+            if target.id == chat.assignee_id:
+                raise ChatRuleError("conflict", "The chat is already theirs.", field="to_agent_id")
+            if target.status != "online" or not await ctx.presence.is_agent_connected(target.id):
+                raise ChatRuleError("conflict", f"{target.name} is not online right now.", field="to_agent_id")
+            held = (await department_store.loads(conn, [target.id]))[target.id]
+            if held >= target.max_chats:
+                raise ChatRuleError(
+                    "conflict", f"{target.name} has no room ({held} of {target.max_chats} chats).", field="to_agent_id"
+                )
+            locked = await chat_store.advance_seq(
+                conn, chat_id, count=2 if note_text else 1, values={"assignee_id": target.id, "assigned_at": now}
+            )
+            to_agent = await attachment_store.agent_card(conn, target.id, target.name)  # the visitor sees who
+            data = {"from_agent": from_agent, "to_agent": to_agent, "to_department": None}
+            new_status, new_assignee, new_department = ChatStatus.ACTIVE, target.id, chat.department_id
+        else:
+            dept = await department_store.department(conn, to_department_id)  # type: ignore[arg-type]
+            if dept is None:
+                raise ChatRuleError("not_found", "No such department.", field="to_department_id")
+            live = await department_availability(ctx, conn, dept)
+            if not live.accepting:
+                why = {
+                    "closed": "it is closed now",
+                    "no_agents": "nobody is online there",
+                    "queue_full": "its queue is full",
+                }
+                raise ChatRuleError(
+                    "conflict",
+                    f"Cannot transfer to {dept.name}: {why.get(live.reason, live.reason)}.",
+                    field="to_department_id",
+                )
+            locked = await chat_store.advance_seq(
+                conn,
+                chat_id,
+                count=2 if note_text else 1,
+                values={
+                    "status": "queued",
+                    "assignee_id": None,
+                    "department_id": dept.id,
+                    "queued_at": now,
+                    "offered_to": None,
+                    "offer_expires_at": None,
+                    "wait_estimate_seconds": None,
+                    # Levels are per department: another department starts it at its first level.
+                    "required_level": chat.required_level if dept.id == chat.department_id else 1,
+                },
+            )
+            data = {
+                "from_agent": from_agent,
+                "to_agent": None,
+                "to_department": {"id": dept.id, "slug": dept.slug, "name": dept.name},
+            }
+            new_status, new_assignee, new_department = ChatStatus.QUEUED, None, dept.id
+        first = locked.last_seq - (1 if note_text else 0)
+        rows = [event_row(chat_id, first, "chat.transferred", now, data=data)]
+        if note_text:
+            rows.append(
+                event_row(
+                    chat_id,
+                    first + 1,
+                    "note",
+                    now,
+                    author_type=AuthorType.AGENT,
+                    agent_id=actor.id,
+                    author_name=actor.name,
+                    body=note_text,
+                    internal=True,
+                )
+            )
+        await chat_store.insert_events(conn, rows)
+        await log_routing(
+            conn,
+            kind="transferred",
+            chat_id=chat_id,
+            department_id=new_department,
+            agent_id=new_assignee,
+            now=now,
+            from_agent_id=chat.assignee_id,
+            from_department_id=chat.department_id,
+        )
+        followers = audience.agents_of_chat(new_status, new_assignee, new_department)
+        previous = [audience.agent_topic(chat.assignee_id)] if chat.assignee_id else []
+        agent_topics = followers + [t for t in previous if t not in followers] + [audience.chat_topic(chat_id)]
+        outbox.add(agent_topics + [audience.visitor_topic(chat.visitor_id)], event_frame(SimpleNamespace(**rows[0])))
+        if note_text:
+            outbox.add(agent_topics, event_frame(SimpleNamespace(**rows[1])))  # internal: never the visitor
+        await publish_summary(
+            conn,
+            outbox,
+            chat_id,
+            previous_assignee_id=chat.assignee_id,
+            previous_department_id=chat.department_id,
+            queue_changed=new_status == ChatStatus.QUEUED,
+        )
+    ctx.router.kick(None)
+    return {"chat_id": chat_id, "seq": rows[0]["seq"], **data}
