@@ -15,6 +15,7 @@ import { ChatList } from './data/chats.js';
 import { ReadMarks } from './data/conv.js';
 import { Conversations } from './data/conversations.js';
 import { HistoryList } from './data/history.js';
+import { Nav } from './data/nav.js';
 import { Session } from './data/session.js';
 import { TicketList } from './data/tickets.js';
 import { eventFrom, summaryFrom } from './data/util.js';
@@ -24,9 +25,16 @@ import { SettingsPage } from './settings.js';
 import { Sidebar } from './sidebar.js';
 import { Supervision } from './supervise.js';
 import { AgentSocket } from './socket.js';
+import { onTagsChange } from './tagging.js';
 import { ticketName, ticketView } from './tickets.js';
 
 const TITLE = 'frontdesk console';
+
+/** What a view may ask of the App (see docs/architecture/frontend.md). */
+const VIEW_ACTIONS = [
+  'openChat', 'accept', 'acceptOffer', 'declineOffer', 'offerExpired', 'openTicket', 'setTab', 'setDeptFilter',
+  'loadTickets', 'loadHistory', 'showArchive', 'showPage', 'toggleSettings', 'setMyStatus', 'logout', 'toast',
+];
 
 class App {
   constructor(root) {
@@ -34,6 +42,7 @@ class App {
     this.reset();
     this.frame = 0;
     setUnauthorizedHandler(() => this.sessionExpired());
+    onTagsChange(() => this.scheduleRender());
     installGestureHooks();
     document.addEventListener('keydown', (e) => this.onKey(e));
     document.addEventListener('visibilitychange', () => {
@@ -68,24 +77,46 @@ class App {
       { session: this.session, chats: this.chats, conversations: this.conversations, tickets: this.tickets, history: this.history },
       this.frameUi());
     this.conversations.subscribe((what, conv) => this.onConvChange(what, conv));
-    this.session.subscribe((what) => { if (what === 'status' && this.sidebar) this.sidebar.renderFoot(); });
+    this.session.subscribe((what) => { if ((what === 'status' || what === 'me') && this.sidebar) this.sidebar.renderFoot(); });
     for (const d of [this.chats, this.tickets, this.history]) d.subscribe(() => this.scheduleRender());
     // routing and view state
-    this.openIds = [];
-    this.activeId = null;
-    this.tab = 'inbox';
+    this.nav = new Nav(); // open tabs, the active chat, the sidebar's tab, the screen
     this.listEpoch = 0;
     this.typingOut = new Map();
     this.showDetails = localStorage.getItem('fd.console.details') !== '0';
-    this.screen = null; // null (chats) | {kind: 'ticket', id} | {kind: 'settings', route}
     this.settings = null;
     this.lastChime = 0;
     this.supervision = new Supervision(this); // watching, whispers, join, take over, reviews
     this.monitorPage = null;
     this.reviewsPage = null;
+    // what views get instead of the App: the data they show and the callbacks they may call
+    this.data = {
+      session: this.session, directory: this.directory, chats: this.chats, conversations: this.conversations,
+      tickets: this.tickets, history: this.history, nav: this.nav,
+    };
+    this.act = this.viewActions();
+  }
+
+  /** The callbacks views may call (VIEW_ACTIONS), bound to this App; nothing else of it. */
+  viewActions() {
+    return Object.freeze(Object.fromEntries(VIEW_ACTIONS.map((name) => [name, (...args) => this[name](...args)])));
   }
 
   get me() { return this.session.me; }
+
+  get openIds() { return this.nav.openIds; }
+
+  get activeId() { return this.nav.activeId; }
+
+  set activeId(id) { this.nav.activeId = id; }
+
+  get tab() { return this.nav.tab; }
+
+  set tab(tab) { this.nav.tab = tab; }
+
+  get screen() { return this.nav.screen; }
+
+  set screen(screen) { this.nav.screen = screen; }
 
   get convs() { return this.conversations; }
 
@@ -268,7 +299,7 @@ class App {
 
   // ===== shell ===============================================================================
   renderShell() {
-    this.sidebar = new Sidebar(this);
+    this.sidebar = new Sidebar(this.data, this.act);
     this.tabsEl = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Open chats' });
     this.bannerEl = h('div', { class: 'banner', hidden: true, role: 'status' });
     this.stage = h('div', { class: 'stage' });
@@ -967,7 +998,7 @@ class App {
     if (!force && sig === this.ticketSig && this.stage.firstChild && this.stage.firstChild.classList.contains('ticket-page')) return;
     this.ticketSig = sig;
     const hadFocus = this.stage.contains(document.activeElement);
-    this.stage.replaceChildren(ticketView(this, t));
+    this.stage.replaceChildren(ticketView(t, { directory: this.directory, busy: this.tickets.busy === t.id, markDone: (id) => this.markTicketDone(id) }));
     if (hadFocus || force) {
       const btn = this.stage.querySelector('.conv-actions .btn-primary, .conv-actions .btn');
       if (btn) btn.focus({ preventScroll: true });

@@ -10,9 +10,10 @@ export const DEFAULT_REPLY_ALERT_SECONDS = 60;
  * When the visitor started waiting for an answer: their first message after the agent's last
  * reply (a second message does not restart the clock). Null when the agent answered last.
  */
-export function replyWaitSince(app, s) {
+/** `data`: the data modules (conversations, directory). */
+export function replyWaitSince(data, s) {
   if (!s || s.status !== 'active') return null;
-  const conv = app.convs.get(s.id);
+  const conv = data.conversations.get(s.id);
   if (conv && conv.loaded) {
     let since = null;
     for (const ev of conv.sorted()) {
@@ -28,24 +29,10 @@ export function replyWaitSince(app, s) {
 }
 
 /** The department's threshold for "waited too long", in milliseconds. */
-export function replyAlertMs(app, s) {
-  const dept = s && s.department && app.directory.department(s.department.id);
+export function replyAlertMs(data, s) {
+  const dept = s && s.department && data.directory.department(s.department.id);
   const secs = dept && Number(dept.reply_alert_seconds);
   return (secs > 0 ? secs : DEFAULT_REPLY_ALERT_SECONDS) * 1000;
-}
-
-/**
- * Whether this agent may take a waiting chat escalated to a level (the server decides; this
- * keeps the Waiting list to what they can accept). Leads take any; unknown levels: trust it.
- */
-export function canTakeLevel(app, s) {
-  const needed = Number(s && s.required_level) || 1;
-  const role = app.me && app.me.role;
-  if (needed <= 1 || ['admin', 'manager', 'supervisor'].includes(role)) return true;
-  const me = app.directory.user(app.me.id);
-  if (!me || !Array.isArray(me.departments)) return true;
-  const here = me.departments.find((d) => d && typeof d === 'object' && Number(d.id) === Number(s.department && s.department.id));
-  return !!here && (Number(here.level) || 1) >= needed;
 }
 
 /** "0:42", "12:05", "1h 05m": a visitor's wait, to the second while it matters. */
@@ -56,10 +43,10 @@ export function waitClock(ms) {
 }
 
 /** My chats: how long the visitor has waited for an answer, or null when they have one. */
-export function replyWaitBadge(app, s) {
-  const since = replyWaitSince(app, s);
+export function replyWaitBadge(data, s) {
+  const since = replyWaitSince(data, s);
   if (since == null) return null;
-  const limit = replyAlertMs(app, s);
+  const limit = replyAlertMs(data, s);
   const ms = Date.now() - since;
   const over = ms >= limit;
   return h('span', {

@@ -6,8 +6,10 @@ import {
 } from './dom.js';
 
 export class OfferCards {
-  constructor(app) {
-    this.app = app;
+  /** @param {import('./data/chats.js').ChatList} chats  @param {object} act  openChat, acceptOffer, declineOffer, offerExpired */
+  constructor(chats, act) {
+    this.chats = chats;
+    this.act = act;
     this.nodes = new NodeCache();
     this.list = h('div', { class: 'offers-list' });
     this.root = h('section', { class: 'offers', hidden: true, 'aria-label': 'Chats offered to you' }, this.list);
@@ -15,8 +17,7 @@ export class OfferCards {
   }
 
   render() {
-    const app = this.app;
-    const offers = [...app.offers.values()].sort((a, b) => a.expiresAt - b.expiresAt);
+    const offers = [...this.chats.offers.values()].sort((a, b) => a.expiresAt - b.expiresAt);
     this.root.hidden = offers.length === 0;
     reconcile(this.list, offers.map((o) => {
       const s = o.chat;
@@ -31,7 +32,7 @@ export class OfferCards {
   }
 
   card(o) {
-    const app = this.app;
+    const { act } = this;
     const s = o.chat;
     const name = visitorName(s);
     const lm = s.last_message;
@@ -49,7 +50,7 @@ export class OfferCards {
       count),
     h('button', {
       class: 'offer-body', type: 'button', title: 'Preview the conversation',
-      onclick: () => app.openChat(s.id, s),
+      onclick: () => act.openChat(s.id, s),
     },
     avatar(name, s.visitor && s.visitor.id, 'md'),
     h('span', { class: 'offer-text' },
@@ -58,11 +59,11 @@ export class OfferCards {
     h('div', { class: 'offer-actions' },
       h('button', {
         class: 'btn btn-secondary btn-sm', type: 'button', disabled: !!busy,
-        onclick: () => app.declineOffer(s.id),
+        onclick: () => act.declineOffer(s.id),
       }, busy === 'decline' ? 'Declining…' : 'Decline'),
       h('button', {
         class: 'btn btn-primary btn-sm offer-accept', type: 'button', disabled: !!busy,
-        onclick: () => app.acceptOffer(s.id),
+        onclick: () => act.acceptOffer(s.id),
       }, icon('check', 14), busy === 'accept' ? 'Accepting…' : 'Accept')),
     h('div', { class: 'offer-track', 'aria-hidden': 'true' }, bar));
     el._bar = bar;
@@ -73,10 +74,10 @@ export class OfferCards {
   /** Updates the countdowns; expires offers whose time is up (plus a grace for the server). */
   tick() {
     const now = Date.now();
-    for (const o of [...this.app.offers.values()]) {
+    for (const o of [...this.chats.offers.values()]) {
       const left = o.expiresAt - now;
       if (left < -1500 && !o.busy) {
-        this.app.offerExpired(o.chat.id);
+        this.act.offerExpired(o.chat.id);
         continue;
       }
       const node = this.list.querySelector(`[data-chat="${o.chat.id}"]`);

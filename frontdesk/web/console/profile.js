@@ -7,15 +7,16 @@ import { avatar, h, icon, replaceChildren } from './dom.js';
 
 const PHOTO_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
 
-/** Adds your job title and photo to `app.me` (the login answer has only id, name and role). */
-export async function loadMyProfile(app) {
+/** Adds your job title and photo to the session's `me` (the login answer has only id, name and role). */
+export async function loadMyProfile(session) {
   try {
     const { profile } = await get('/api/v1/profile');
-    if (app.me && profile && profile.id === app.me.id) Object.assign(app.me, { title: profile.title, avatar_url: profile.avatar_url });
+    if (session.me && profile && profile.id === session.me.id) session.updateMe({ title: profile.title, avatar_url: profile.avatar_url });
   } catch { /* the sidebar shows initials */ }
 }
 
-export function openProfileDialog(app) {
+/** `session`: data/session.js (who I am; updated on save); `act.toast`. */
+export function openProfileDialog(session, act) {
   let profile = null;
   let busy = false;
 
@@ -60,7 +61,7 @@ export function openProfileDialog(app) {
   }
 
   function render() {
-    const me = app.me || {};
+    const me = session.me || {};
     const name = nameInput.value || (profile && profile.name) || me.name || '';
     const url = profile && profile.avatar_url;
     const face = url
@@ -74,8 +75,7 @@ export function openProfileDialog(app) {
 
   function applied(p) {
     profile = p;
-    app.session.updateMe({ name: p.name, title: p.title, avatar_url: p.avatar_url });
-    if (app.sidebar && app.sidebar.renderFoot) app.sidebar.renderFoot();
+    session.updateMe({ name: p.name, title: p.title, avatar_url: p.avatar_url }); // the sidebar redraws its foot
   }
 
   fileInput.addEventListener('change', async () => {
@@ -123,7 +123,7 @@ export function openProfileDialog(app) {
       applied((await api('PATCH', '/api/v1/profile', { name: nameInput.value, title: titleInput.value })).profile);
       busy = false;
       dialog.close();
-      app.toast('Profile saved', 'info');
+      act.toast('Profile saved', 'info');
     } catch (err) {
       busy = false;
       showError(err.message);

@@ -12,30 +12,36 @@ import {
 import { OfferCards } from './offers.js';
 import { loadMyProfile, openProfileDialog } from './profile.js';
 import { tagChips } from './tagging.js';
-import { ticketItem } from './tickets.js';
+import { ticketDept, ticketItem } from './tickets.js';
 
 export class Sidebar {
-  constructor(app) {
-    this.app = app;
+  /**
+   * @param {object} data  the data it shows (data/*.js): session, chats, conversations, tickets,
+   *   history, directory, nav — read only
+   * @param {object} act  the App's callbacks (App.viewActions): openChat, accept, setTab, …
+   */
+  constructor(data, act) {
+    this.data = data;
+    this.act = act;
     this.nodes = new NodeCache();
     this.build();
     setInterval(() => tickReplyWaits(this.root), 1000); // the desk's wait clocks, to the second
   }
 
   build() {
-    const app = this.app;
+    const { data, act } = this;
     this.connEl = h('span', { class: 'conn', title: 'Connecting…' }, h('i'), h('span', { class: 'conn-label' }, 'Connecting'));
-    this.tabInbox = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('inbox') },
+    this.tabInbox = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => act.setTab('inbox') },
       h('span', null, 'Inbox'), h('span', { class: 'tab-count', hidden: true }));
-    this.tabTickets = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('tickets') },
+    this.tabTickets = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => act.setTab('tickets') },
       h('span', null, 'Messages'), h('span', { class: 'tab-count', hidden: true }));
-    this.tabHistory = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => app.setTab('history') },
+    this.tabHistory = h('button', { class: 'side-tab', type: 'button', role: 'tab', onclick: () => act.setTab('history') },
       h('span', null, 'History'));
-    this.offers = new OfferCards(app);
+    this.offers = new OfferCards(data.chats, act);
 
     this.deptFilter = h('select', {
       class: 'mini-select', 'aria-label': 'Show waiting chats from', hidden: true,
-      onchange: () => app.setDeptFilter(this.deptFilter.value),
+      onchange: () => act.setDeptFilter(this.deptFilter.value),
     });
     this.awayNote = h('div', { class: 'away-note', hidden: true, role: 'status' });
 
@@ -59,7 +65,7 @@ export class Sidebar {
     this.tickets = h('div', { class: 'side-panel', hidden: true },
       h('section', { class: 'side-section' },
         h('h3', { class: 'section-title' }, h('span', null, 'Offline messages'),
-          h('button', { class: 'linkbtn', type: 'button', onclick: () => app.loadTickets(true) }, 'Refresh')),
+          h('button', { class: 'linkbtn', type: 'button', onclick: () => act.loadTickets(true) }, 'Refresh')),
         this.ticketList, this.ticketFoot));
 
     this.historyList = h('ul', { class: 'list', role: 'list' });
@@ -74,13 +80,13 @@ export class Sidebar {
         icon('archive', 14), 'Archive'));
     this.archiveForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      app.showArchive(null, this.archiveQ.value.trim());
+      act.showArchive(null, this.archiveQ.value.trim());
       this.archiveQ.value = '';
     });
     this.history = h('div', { class: 'side-panel', hidden: true },
       h('section', { class: 'side-section' },
         h('h3', { class: 'section-title' }, h('span', null, 'Closed chats'),
-          h('button', { class: 'linkbtn', type: 'button', onclick: () => app.loadHistory(true) }, 'Refresh')),
+          h('button', { class: 'linkbtn', type: 'button', onclick: () => act.loadHistory(true) }, 'Refresh')),
         this.archiveForm, this.historyList, this.historyFoot));
 
     this.muteBtn = h('button', { class: 'btn btn-icon btn-ghost', type: 'button', onclick: () => {
@@ -89,27 +95,27 @@ export class Sidebar {
     } });
     this.logoutBtn = h('button', {
       class: 'btn btn-icon btn-ghost', type: 'button', title: 'Log out', 'aria-label': 'Log out',
-      onclick: () => app.logout(),
+      onclick: () => act.logout(),
     }, icon('logout', 18));
     this.profileBtn = h('button', {
       class: 'btn btn-icon btn-ghost', type: 'button', title: 'Your profile: name, job title, photo',
-      'aria-label': 'Your profile', onclick: () => openProfileDialog(app),
+      'aria-label': 'Your profile', onclick: () => openProfileDialog(data.session, act),
     }, icon('user', 18));
     this.meSlot = h('div', { class: 'me' });
     this.statusSelect = h('select', {
       class: 'status-select', 'aria-label': 'Your availability',
-      onchange: () => app.setMyStatus(this.statusSelect.value),
+      onchange: () => act.setMyStatus(this.statusSelect.value),
     }, Object.entries(STATUS_LABELS).map(([value, label]) => h('option', { value }, label)));
     this.statusDot = statusDot('online');
     this.statusCtl = h('span', { class: 'status-ctl' }, this.statusDot, this.statusSelect, icon('chevronDown', 12));
     this.settingsBtn = h('button', {
       class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Settings', 'aria-label': 'Settings',
-      onclick: () => app.toggleSettings(),
+      onclick: () => act.toggleSettings(),
     }, icon('gear', 17));
     // supervision (monitor.js): leads get the Monitor (with Reviews beside it), agents their reviews
     this.qualityBtn = h('button', {
       class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Your reviews', 'aria-label': 'Reviews',
-      onclick: () => app.showPage(this.qualityBtn.dataset.page || 'reviews'),
+      onclick: () => act.showPage(this.qualityBtn.dataset.page || 'reviews'),
     }, icon('star', 17));
 
     this.root = h('aside', { class: 'sidebar' },
@@ -126,13 +132,14 @@ export class Sidebar {
       h('nav', { class: 'side-tabs', role: 'tablist' }, this.tabInbox, this.tabTickets, this.tabHistory),
       h('div', { class: 'side-scroll' }, this.inbox, this.tickets, this.history),
       h('div', { class: 'side-foot' }, this.meSlot, this.profileBtn, this.muteBtn, this.logoutBtn));
-    loadMyProfile(app).then(() => this.renderFoot()); // your photo, here and in the profile dialog
+    loadMyProfile(data.session).then(() => this.renderFoot()); // your photo, here and in the profile dialog
     this.renderFoot();
   }
 
   renderFoot() {
-    const me = this.app.me;
-    const status = this.app.myStatus;
+    const { data, act } = this;
+    const me = data.session.me;
+    const status = data.session.myStatus;
     if (me) {
       const face = me.avatar_url ? h('img', { class: 'avatar avatar-md avatar-photo', src: me.avatar_url, alt: '' })
         : avatar(me.name || me.email, `agent-${me.id}`, 'md');
@@ -152,7 +159,7 @@ export class Sidebar {
       }
     }
     if (status) this.statusSelect.value = status;
-    this.statusSelect.disabled = !status || this.app.statusBusy;
+    this.statusSelect.disabled = !status || data.session.statusBusy;
     this.statusCtl.className = `status-ctl st-${status || 'unknown'}`;
     this.statusDot.className = `sdot sdot-${status || 'offline'}`;
     this.statusCtl.title = status ? `You are ${STATUS_LABELS[status]}. ${STATUS_HINTS[status]}` : 'Loading your availability…';
@@ -161,7 +168,7 @@ export class Sidebar {
     if (away) {
       replaceChildren(this.awayNote, statusDot(status),
         h('span', null, status === 'away' ? 'You’re away — no chats will be offered to you.' : 'You’re offline — no chats will be offered to you.'),
-        h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.setMyStatus('online') }, 'Go online'));
+        h('button', { class: 'linkbtn', type: 'button', onclick: () => act.setMyStatus('online') }, 'Go online'));
     }
     const muted = isMuted();
     replaceChildren(this.muteBtn, icon(muted ? 'mute' : 'volume', 18));
@@ -181,8 +188,8 @@ export class Sidebar {
   }
 
   render() {
-    const app = this.app;
-    const tab = app.tab;
+    const { data, act } = this;
+    const tab = data.nav.tab;
     this.tabInbox.classList.toggle('active', tab === 'inbox');
     this.tabInbox.setAttribute('aria-selected', String(tab === 'inbox'));
     this.tabHistory.classList.toggle('active', tab === 'history');
@@ -192,21 +199,21 @@ export class Sidebar {
     this.inbox.hidden = tab !== 'inbox';
     this.history.hidden = tab !== 'history';
     this.tickets.hidden = tab !== 'tickets';
-    this.settingsBtn.classList.toggle('active', !!(app.screen && app.screen.kind === 'settings'));
-    this.qualityBtn.classList.toggle('active', !!(app.screen && ['monitor', 'reviews'].includes(app.screen.kind)));
+    this.settingsBtn.classList.toggle('active', data.nav.on('settings'));
+    this.qualityBtn.classList.toggle('active', (data.nav.on('monitor') || data.nav.on('reviews')));
     this.offers.render();
 
-    const openTickets = app.tickets.items.filter((t) => t.status !== 'done').length;
+    const openTickets = data.tickets.openCount();
     const tbadge = this.tabTickets.querySelector('.tab-count');
     tbadge.hidden = openTickets === 0;
     tbadge.textContent = String(openTickets);
     this.tabTickets.setAttribute('aria-label', openTickets ? `Messages, ${openTickets} open` : 'Messages');
 
     this.renderDeptFilter();
-    const allWaiting = app.waitingChats();
-    const waiting = app.filteredWaiting();
-    const mine = app.myChats();
-    const unreadTotal = mine.reduce((n, s) => n + app.unreadOf(s.id), 0);
+    const allWaiting = data.chats.waiting();
+    const waiting = data.chats.filteredWaiting();
+    const mine = data.chats.mine();
+    const unreadTotal = mine.reduce((n, s) => n + this.unread(s.id), 0);
     const badge = this.tabInbox.querySelector('.tab-count');
     badge.hidden = allWaiting.length + unreadTotal === 0;
     badge.textContent = String(allWaiting.length + unreadTotal);
@@ -219,83 +226,87 @@ export class Sidebar {
     const keyed = (kind, s, build) => {
       const lm = s.last_message || {};
       const sig = JSON.stringify([visitorName(s), s.status, lm.text, lm.author, lm.at, s.created_at,
-        s.assignee && s.assignee.id, app.activeId === s.id, app.openIds.includes(s.id),
-        app.unreadOf(s.id), app.isVisitorTyping(s.id), s.closed_at, s.department && s.department.name,
-        app.offers.has(s.id), s.missed, s.queued_at,
+        s.assignee && s.assignee.id, data.nav.isActive(s.id), data.nav.isOpen(s.id),
+        this.unread(s.id), data.conversations.isVisitorTyping(s.id), s.closed_at, s.department && s.department.name,
+        data.chats.offers.has(s.id), s.missed, s.queued_at,
         // the desk: tags, level, how long the visitor has waited for an answer, Alt+n
-        s.tags, s.required_level, replyWaitSince(app, s), replyAlertMs(app, s), kind === 'm' && app.myChats().indexOf(s)]);
+        s.tags, s.required_level, replyWaitSince(data, s), replyAlertMs(data, s), kind === 'm' && data.chats.mine().indexOf(s)]);
       return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s));
     };
     const empty = (key, text) => this.nodes.get(key, text, () => h('li', { class: 'empty' }, text));
-    const filterName = app.deptFilter ? (app.directory.department(app.deptFilter) || {}).name : null;
+    const filterName = data.chats.deptFilter ? (data.directory.department(data.chats.deptFilter) || {}).name : null;
     reconcile(this.waitingList, waiting.length
       ? waiting.map((s) => keyed('w', s, (x) => this.waitingItem(x)))
-      : [empty('empty:w', !app.listsLoaded ? 'Loading…' : filterName && allWaiting.length
+      : [empty('empty:w', !data.chats.listsLoaded ? 'Loading…' : filterName && allWaiting.length
         ? `No one is waiting in ${filterName}` : 'No one is waiting')]);
     reconcile(this.mineList, mine.length
       ? mine.map((s) => keyed('m', s, (x) => this.mineItem(x)))
-      : [empty('empty:m', app.listsLoaded ? 'No active chats. Accept one from the queue.' : 'Loading…')]);
+      : [empty('empty:m', data.chats.listsLoaded ? 'No active chats. Accept one from the queue.' : 'Loading…')]);
     if (tab === 'history') {
-      const hs = app.history;
+      const hs = data.history;
       reconcile(this.historyList, hs.items.length
         ? hs.items.map((s) => keyed('h', s, (x) => this.historyItem(x)))
         : [empty('empty:h', hs.loading ? 'Loading…' : hs.error ? hs.error : 'No closed chats yet')]);
       this.renderHistoryFoot();
     }
     if (tab === 'tickets') {
-      const ts = app.tickets;
-      const sel = app.screen && app.screen.kind === 'ticket' ? app.screen.id : null;
+      const ts = data.tickets;
+      const sel = data.nav.ticketShown();
       reconcile(this.ticketList, ts.items.length
-        ? ts.items.map((t) => this.nodes.get(`t:${t.id}`, JSON.stringify([t, Number(sel) === Number(t.id)]), () => ticketItem(app, t)))
+        ? ts.items.map((t) => this.nodes.get(`t:${t.id}`, JSON.stringify([t, Number(sel) === Number(t.id)]), () => ticketItem(t, { selected: Number(sel) === Number(t.id), department: ticketDept(t, data.directory), open: act.openTicket })))
         : [empty('empty:t', ts.loading ? 'Loading…' : ts.error ? ts.error : 'No open messages. Visitors leave one when nobody can chat.')]);
       let foot = null;
       if (ts.loading && ts.items.length) foot = h('div', { class: 'muted center' }, h('span', { class: 'spinner spinner-xs' }), ' Loading…');
-      else if (ts.nextBefore != null) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => app.loadTickets(false) }, 'Load older messages');
+      else if (ts.nextBefore != null) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => act.loadTickets(false) }, 'Load older messages');
       replaceChildren(this.ticketFoot, foot);
     }
     this.nodes.sweep();
   }
 
   renderDeptFilter() {
-    const app = this.app;
-    const depts = [...app.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    const sig = JSON.stringify([depts.map((d) => [d.id, d.name]), app.deptFilter]);
+    const { data } = this;
+    const depts = [...data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const sig = JSON.stringify([depts.map((d) => [d.id, d.name]), data.chats.deptFilter]);
     if (sig === this.filterSig) return;
     this.filterSig = sig;
     const sel = this.deptFilter;
     const keep = document.activeElement === sel;
     replaceChildren(sel, h('option', { value: '' }, 'All departments'),
       depts.map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
-    sel.value = app.deptFilter ? String(app.deptFilter) : '';
-    sel.hidden = depts.length < 2 && !app.deptFilter;
-    sel.classList.toggle('filtered', !!app.deptFilter);
+    sel.value = data.chats.deptFilter ? String(data.chats.deptFilter) : '';
+    sel.hidden = depts.length < 2 && !data.chats.deptFilter;
+    sel.classList.toggle('filtered', !!data.chats.deptFilter);
     if (keep) sel.focus();
   }
 
   item(s, { top, right, preview, badge, extraClass, action }) {
-    const app = this.app;
+    const { data, act } = this;
     const name = visitorName(s);
-    const selected = app.activeId === s.id;
-    const open = app.openIds.includes(s.id);
+    const selected = data.nav.isActive(s.id);
+    const open = data.nav.isOpen(s.id);
     return h('li', null, h('button', {
       class: `item${selected ? ' selected' : ''}${open ? ' open' : ''}${extraClass ? ` ${extraClass}` : ''}`,
-      type: 'button', dataset: { chat: String(s.id) }, onclick: () => app.openChat(s.id, s),
+      type: 'button', dataset: { chat: String(s.id) }, onclick: () => act.openChat(s.id, s),
       'aria-current': selected ? 'true' : null,
     },
     avatar(name, s.visitor && s.visitor.id, 'md'),
     h('span', { class: 'item-main' },
       h('span', { class: 'item-top' }, h('span', { class: 'item-name' }, top || name), right),
-      h('span', { class: 'item-bottom' }, preview, tagChips(app, s), this.showDept() ? deptTag(s.department, { small: true }) : null, badge))), action || null);
+      h('span', { class: 'item-bottom' }, preview, tagChips(s), this.showDept() ? deptTag(s.department, { small: true }) : null, badge))), action || null);
   }
+
+  /** Unread visitor messages of a chat (its transcript when loaded, else its summary). */
+  unread(id) { return this.data.conversations.unreadOf(id, this.data.chats.get(id)); }
 
   /** Department tags are noise when there is only one department. */
   showDept() {
-    return this.app.directory.departments.length !== 1;
+    const { data } = this;
+    return data.directory.departments.length !== 1;
   }
 
   preview(s) {
-    const app = this.app;
-    if (app.isVisitorTyping(s.id)) return h('span', { class: 'item-preview typing-preview' }, 'typing…');
+    const { data } = this;
+    if (data.conversations.isVisitorTyping(s.id)) return h('span', { class: 'item-preview typing-preview' }, 'typing…');
     const lm = s.last_message;
     if (!lm || !lm.text) return h('span', { class: 'item-preview muted' }, 'No messages yet');
     const prefix = lm.author === 'agent' ? 'You: ' : '';
@@ -303,11 +314,11 @@ export class Sidebar {
   }
 
   waitingItem(s) {
-    const app = this.app;
+    const { data, act } = this;
     const since = parseTime(s.queued_at) || parseTime(s.created_at) || Date.now(); // queued again after a transfer
     const ms = Date.now() - since;
     const level = ms > 10 * 60000 ? 'late' : ms > 3 * 60000 ? 'warn' : '';
-    const offered = app.offers.has(s.id);
+    const offered = data.chats.offers.has(s.id);
     return this.item(s, {
       right: [Number(s.required_level) > 1 ? h('span', { class: 'chip chip-level', title: `Escalated: for level ${s.required_level} agents or higher` },
         `Level ${s.required_level}`) : null,
@@ -318,18 +329,19 @@ export class Sidebar {
       extraClass: 'item-waiting',
       action: h('button', {
         class: 'item-accept btn btn-primary btn-sm', type: 'button', title: 'Accept this chat',
-        onclick: (e) => { e.stopPropagation(); app.accept(s.id); },
+        onclick: (e) => { e.stopPropagation(); act.accept(s.id); },
       }, icon('check', 14), 'Accept'),
     });
   }
 
   mineItem(s) {
-    const unread = this.app.unreadOf(s.id);
+    const { data } = this;
+    const unread = this.unread(s.id);
     const at = parseTime(s.last_message && s.last_message.at) || parseTime(s.assigned_at);
     // the desk: how long the visitor has waited for an answer (red past the department's alert)
-    const wait = replyWaitBadge(this.app, s);
+    const wait = replyWaitBadge(this.data, s);
     return this.item(s, {
-      right: [shortcutHint(this.app.myChats().indexOf(s)),
+      right: [shortcutHint(data.chats.mine().indexOf(s)),
         wait || h('span', { class: 'when', dataset: { at: String(at || '') } }, ago(at))],
       preview: this.preview(s),
       badge: unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, unread > 99 ? '99+' : String(unread)) : null,
@@ -338,7 +350,7 @@ export class Sidebar {
   }
 
   historyItem(s) {
-    const app = this.app;
+    const { data } = this;
     const at = parseTime(s.closed_at) || parseTime(s.last_message && s.last_message.at);
     const missed = !!s.missed;
     return this.item(s, {
@@ -346,18 +358,18 @@ export class Sidebar {
       preview: h('span', { class: 'item-preview' },
         s.last_message && s.last_message.text ? oneLine(s.last_message.text, 90) : 'No messages'),
       badge: missed ? h('span', { class: 'chip chip-warn', title: 'The visitor left before an agent answered' }, 'Missed') : s.assignee ? h('span', { class: 'chip', title: `Handled by ${s.assignee.name || 'an agent'}` },
-        app.isMine(s) ? 'You' : String(s.assignee.name || '').split(/\s+/)[0]) : null,
+        data.session.isMine(s) ? 'You' : String(s.assignee.name || '').split(/\s+/)[0]) : null,
       extraClass: 'item-history',
     });
   }
 
   renderHistoryFoot() {
-    const app = this.app;
-    const hs = app.history;
+    const { data, act } = this;
+    const hs = data.history;
     let foot = null;
     if (hs.loading && hs.items.length) foot = h('div', { class: 'muted center' }, h('span', { class: 'spinner spinner-xs' }), ' Loading…');
-    else if (hs.error && hs.items.length) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => app.loadHistory() }, 'Retry');
-    else if (hs.nextBefore != null) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => app.loadHistory() }, 'Load older chats');
+    else if (hs.error && hs.items.length) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => act.loadHistory() }, 'Retry');
+    else if (hs.nextBefore != null) foot = h('button', { class: 'btn btn-secondary btn-sm btn-block', type: 'button', onclick: () => act.loadHistory() }, 'Load older chats');
     else if (hs.items.length) foot = h('div', { class: 'muted center small' }, 'That’s everything');
     replaceChildren(this.historyFoot, foot);
   }

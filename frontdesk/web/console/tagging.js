@@ -45,21 +45,17 @@ export class TagList {
   byId(id) { return this.items.find((t) => Number(t.id) === Number(id)) || null; }
 }
 
-const tagLists = new WeakMap(); // app -> its TagList, made on first use
+const shared = new TagList();
 
-/** The app's tag list, made on first use. */
-export function tagList(app) {
-  let list = tagLists.get(app);
-  if (!list) {
-    list = new TagList(() => app.scheduleRender());
-    tagLists.set(app, list);
-  }
-  return list;
-}
+/** The tag list every view shares (loaded on first use). */
+export function tagList() { return shared; }
+
+/** Who is told when the shared tag list has loaded (the App: redraw the lists). */
+export function onTagsChange(fn) { shared.onChange = fn; }
 
 /** A tag as a small coloured chip; the current name and colour win over the chat's copy. */
-export function tagChip(app, tag, { small = false, onRemove = null } = {}) {
-  const known = tagList(app).byId(tag.id) || tag;
+export function tagChip(tag, { small = false, onRemove = null } = {}) {
+  const known = shared.byId(tag.id) || tag;
   const name = String(known.name || tag.name || '');
   const el = h('span', { class: `tag${small ? ' tag-sm' : ''}`, title: `Tag: ${name}` },
     h('i', { class: 'tag-dot', 'aria-hidden': 'true' }), h('span', { class: 'tag-name' }, name),
@@ -71,10 +67,10 @@ export function tagChip(app, tag, { small = false, onRemove = null } = {}) {
 }
 
 /** Up to `max` chips for a list row, then "+n". */
-export function tagChips(app, s, max = 2) {
+export function tagChips(s, max = 2) {
   const tags = (s && Array.isArray(s.tags)) ? s.tags : [];
   if (!tags.length) return null;
-  return h('span', { class: 'item-tags' }, tags.slice(0, max).map((t) => tagChip(app, t, { small: true })),
+  return h('span', { class: 'item-tags' }, tags.slice(0, max).map((t) => tagChip(t, { small: true })),
     tags.length > max ? h('span', { class: 'tag-more', title: tags.slice(max).map((t) => t.name).join(', ') }, `+${tags.length - max}`) : null);
 }
 
@@ -84,7 +80,7 @@ function safeColour(c) {
 
 /** The Tags block of a chat's details: its tags (removable) and a picker to add one. */
 export function tagsSection(app, conv) {
-  const list = tagList(app);
+  const list = tagList();
   const s = conv.summary || { id: conv.id };
   const tags = Array.isArray(s.tags) ? s.tags : [];
   if (!list.loaded && !list.loading && !list.error) list.load();
@@ -114,7 +110,7 @@ export function tagsSection(app, conv) {
   return h('div', { class: 'details-section details-tags' },
     h('h3', null, 'Tags'),
     tags.length
-      ? h('div', { class: 'tag-row' }, tags.map((t) => tagChip(app, t, { onRemove: busy ? null : () => change(t.id, false) })))
+      ? h('div', { class: 'tag-row' }, tags.map((t) => tagChip(t, { onRemove: busy ? null : () => change(t.id, false) })))
       : h('p', { class: 'muted small tag-empty' }, 'No tags. Tags help reports and the archive.'),
     picker,
     !list.items.length && list.loaded && LEADS.includes(app.me && app.me.role)
@@ -126,7 +122,7 @@ export function tagsSection(app, conv) {
 class TagsPage {
   constructor(page) {
     this.app = page.app;
-    this.list = tagList(this.app);
+    this.list = tagList();
     this.listEl = h('div', { class: 'tag-admin-list' });
     this.name = h('input', { id: 'tag-new-name', class: 'input', maxlength: '40', placeholder: 'e.g. Refund' });
     this.colour = h('input', { id: 'tag-new-colour', class: 'input input-colour', type: 'color', value: SWATCHES[1], 'aria-label': 'Colour' });
@@ -215,7 +211,7 @@ class TagsPage {
         this.render();
       } catch (err) { fail(err); }
     });
-    const preview = tagChip(this.app, t);
+    const preview = tagChip(t);
     return h('div', { class: 'tag-admin-row' }, preview, name, colour, msg, save, del);
   }
 }

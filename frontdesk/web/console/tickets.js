@@ -26,14 +26,13 @@ export function ticketDept(t, directory) {
   return null;
 }
 
-/** One row of the Messages list. */
-export function ticketItem(app, t) {
+/** One row of the Messages list: `selected` when shown, `department` (ticketDept), `open(id)`. */
+export function ticketItem(t, { selected, department, open }) {
   const name = ticketName(t);
   const at = parseTime(t.created_at);
-  const selected = app.screen && app.screen.kind === 'ticket' && Number(app.screen.id) === Number(t.id);
   return h('li', null, h('button', {
     class: `item item-ticket${selected ? ' selected' : ''}${t.status === 'done' ? ' done' : ''}`, type: 'button',
-    dataset: { ticket: String(t.id) }, onclick: () => app.openTicket(t.id),
+    dataset: { ticket: String(t.id) }, onclick: () => open(t.id),
     'aria-current': selected ? 'true' : null,
   },
   avatar(name, `t-${t.email || t.id}`, 'md'),
@@ -43,18 +42,17 @@ export function ticketItem(app, t) {
       h('span', { class: 'when', dataset: { at: String(at || '') }, title: at ? fullTime(at) : null }, ago(at))),
     h('span', { class: 'item-sub' },
       t.email && t.email !== name ? h('span', { class: 'item-email' }, t.email) : null,
-      deptTag(ticketDept(t, app.directory), { small: true })),
+      deptTag(department, { small: true })),
     h('span', { class: 'item-bottom' },
       h('span', { class: 'item-preview' }, oneLine(t.text || '', 110) || 'No text')))));
 }
 
-/** The full offline message in the main area. */
-export function ticketView(app, t) {
+/** The full offline message in the main area; `busy` while marking it done, `markDone(id)`. */
+export function ticketView(t, { directory, busy, markDone }) {
   const name = ticketName(t);
   const at = parseTime(t.created_at);
-  const dept = ticketDept(t, app.directory);
+  const dept = ticketDept(t, directory);
   const done = t.status === 'done';
-  const busy = app.tickets.busy === t.id;
 
   const body = h('div', { class: 'ticket-text' });
   body.textContent = String(t.text ?? ''); // visitor text: always text, never HTML
@@ -80,7 +78,7 @@ export function ticketView(app, t) {
       h('div', { class: 'conv-actions' },
         replyHref ? h('a', { class: 'btn btn-secondary', href: replyHref }, icon('reply', 16), 'Reply by e-mail') : null,
         done ? null : h('button', {
-          class: 'btn btn-primary', type: 'button', disabled: busy, onclick: () => app.markTicketDone(t.id),
+          class: 'btn btn-primary', type: 'button', disabled: busy, onclick: () => markDone(t.id),
         }, icon('check', 16), busy ? 'Marking…' : 'Mark done'))),
     h('div', { class: 'ticket-scroll' },
       h('div', { class: 'ticket-wrap' },
