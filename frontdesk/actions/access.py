@@ -1,6 +1,16 @@
-"""The read rule of frontdesk/domain/access.py applied to stored chats: every path that reads a
-chat for an agent (REST, socket `sync`, files, reviews, annotations, watch, archive, lists) goes
-through `readable_chat` / `check_readable` or, for lists, `read_scope`."""
+"""Who may do what with a stored chat, written once.
+
+Reading: the rule of frontdesk/domain/access.py; every path that reads a chat for an agent (REST,
+socket `sync`, files, reviews, annotations, watch, archive, lists) goes through `readable_chat`
+/ `check_readable` or, for lists, `read_scope`.
+
+Replying: every way an agent writes to a chat's visitor — free text (actions/chats.py and the
+group-commit writer), a canned response (actions/canned.py), a file (actions/attachments.py) —
+goes through `writable_chat`: the chat's assignee, or a supervisor who joined it as a visible
+participant (docs/architecture/supervision.md). Whatever else applies to the assignee applies
+to the participant too (scripted mode, the chat being open).
+
+A chat that does not exist, and one the user may not read, is the same `NOT_FOUND`."""
 
 from __future__ import annotations
 
@@ -9,9 +19,9 @@ from typing import Any
 
 from frontdesk.actions.context import AgentActor
 from frontdesk.domain.access import may_read_chat, may_write_note
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, can_reply
 from frontdesk.permissions import allowed, department_scoped, require
-from frontdesk.store import access_store, chat_store, department_store
+from frontdesk.store import access_store, chat_store, department_store, supervision_store
 
 # The one answer for a chat that does not exist and for one the user may not read.
 NOT_FOUND = "That chat does not exist or is not yours."
@@ -103,3 +113,36 @@ async def read_scope(conn, actor: AgentActor) -> ReadScope:  # type: ignore[no-u
         actor.id,
         queued_anywhere=allowed(actor.role, "chat.accept_any_department"),
     )
+
+
+def not_found() -> ChatRuleError:
+    return ChatRuleError("not_found", NOT_FOUND)
+
+
+async def may_write_as_participant(conn, chat: Any, actor: AgentActor) -> bool:  # type: ignore[no-untyped-def]
+    """A supervisor who joined an active chat writes to its visitor like its agent does."""
+    return (
+        chat.status == ChatStatus.ACTIVE
+        and chat.assignee_id != actor.id
+        and allowed(actor.role, "chat.join")
+        and await supervision_store.is_participant(conn, chat.id, actor.id)
+    )
+
+
+def check_reply(chat: Any, actor: AgentActor, *, participant: bool) -> None:
+    """The reply rule once the participant question is answered: a joined supervisor may
+    reply; anyone else only in a chat they hold (domain/chat_rules.can_reply)."""
+    if not participant:
+        can_reply(chat.status, chat.assignee_id, actor.id)
+
+
+async def writable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type: ignore[no-untyped-def]
+    """The chat (`chat_store.chat_status`, locked until the transaction ends) an agent is about
+    to reply in with text, a canned response or a file: 404 when it does not exist; refused
+    unless the agent holds it or joined it as a supervisor."""
+    require(actor.role, "chat.reply")
+    chat = await chat_store.chat_status(conn, chat_id, lock=True)
+    if chat is None:
+        raise not_found()
+    check_reply(chat, actor, participant=await may_write_as_participant(conn, chat, actor))
+    return chat

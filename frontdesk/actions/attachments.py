@@ -15,26 +15,24 @@ import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import anyio
 
-from frontdesk.actions.access import readable_chat
-from frontdesk.actions.chat_events import event_row, publish_event
-from frontdesk.actions.chats import NOT_FOUND
-from frontdesk.actions.context import AgentActor, Context, SendResult, VisitorActor, unit_of_work
+from frontdesk.actions.access import readable_chat, writable_chat
+from frontdesk.actions.chat_events import append_events
+from frontdesk.actions.context import AgentActor, Context, Outbox, SendResult, VisitorActor, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import (
     AuthorType,
     ChatRuleError,
     EventKind,
-    can_reply,
     can_send,
     check_client_id,
     check_retry_is_yours,
     preview,
 )
+from frontdesk.domain.events import ChatEvent, EventDraft, agent_draft
 from frontdesk.domain.file_types import (
     HEAD_BYTES,
     IMAGE_KINDS,
@@ -201,13 +199,16 @@ async def do_send_visitor_file(*, ctx: Context, actor: VisitorActor, upload: Upl
             if chat is None:
                 raise ChatRuleError("conflict", "Start the chat with a message before sending a file.")
             can_send(chat.status, AuthorType.VISITOR)
-            locked = await chat_store.advance_seq(
-                conn, chat.id, visitor_id=actor.visitor_id, values=_last_message(checked, "visitor")
+            draft = EventDraft(
+                EventKind.MESSAGE,
+                AuthorType.VISITOR,
+                None,
+                chat.visitor_name,
+                body=checked.name,  # what transcripts, previews and older clients show
+                client_id=cid,
+                data={"attachment": checked.describe(file_id)},
             )
-            if locked is None:
-                raise ChatRuleError("chat_closed", "This chat has ended.")
-            author = {"author_type": AuthorType.VISITOR, "author_name": chat.visitor_name}
-            return await _store(conn, outbox, ctx, locked, chat.id, checked, file_id, cid, author, actor)
+            return await _store(conn, outbox, chat.id, checked, draft, actor, visitor_id=actor.visitor_id)
 
         return await _send(ctx, upload, write)
     finally:
@@ -215,7 +216,8 @@ async def do_send_visitor_file(*, ctx: Context, actor: VisitorActor, upload: Upl
 
 
 async def do_send_agent_file(*, ctx: Context, actor: AgentActor, chat_id: int, upload: Upload) -> SendResult:
-    """An agent's file, in a chat they hold: the rules of replying."""
+    """An agent's file, in a chat they hold or joined as a supervisor: the rules of replying
+    (actions/access.writable_chat)."""
     try:
         require(actor.role, "chat.reply")
         cid = _client_id(upload)
@@ -227,20 +229,21 @@ async def do_send_agent_file(*, ctx: Context, actor: AgentActor, chat_id: int, u
         )
 
         async def write(conn, outbox, file_id: str):  # type: ignore[no-untyped-def]
-            chat = await chat_store.chat_status(conn, chat_id, lock=True)
-            if chat is None:
-                raise ChatRuleError("not_found", NOT_FOUND)
-            can_reply(chat.status, chat.assignee_id, actor.id)
+            chat = await writable_chat(conn, actor, chat_id)
             existing = await chat_store.event_by_client_id(conn, chat_id, cid)
             if existing is not None:
                 check_retry_is_yours(existing.author_type, existing.agent_id, agent_id=actor.id)
                 return existing
             can_send(chat.status, AuthorType.AGENT)
-            locked = await chat_store.advance_seq(conn, chat_id, values=_last_message(checked, "agent"))
-            if locked is None:
-                raise ChatRuleError("chat_closed", "This chat has ended.")
-            author = {"author_type": AuthorType.AGENT, "agent_id": actor.id, "author_name": actor.name}
-            return await _store(conn, outbox, ctx, locked, chat_id, checked, file_id, cid, author, actor)
+            draft = agent_draft(
+                EventKind.MESSAGE,
+                actor.id,
+                actor.name,
+                body=checked.name,  # what transcripts, previews and older clients show
+                client_id=cid,
+                data={"attachment": checked.describe(file_id)},
+            )
+            return await _store(conn, outbox, chat.id, checked, draft, actor)
 
         return await _send(ctx, upload, write)
     finally:
@@ -252,25 +255,33 @@ def _last_message(checked: CheckedFile, author: str) -> dict[str, Any]:
     return {"last_message_at": utcnow(), "last_message_text": text, "last_message_author": author}
 
 
-async def _store(conn, outbox, ctx, locked, chat_id, checked, file_id, cid, author, actor) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _store(
+    conn,  # type: ignore[no-untyped-def]
+    outbox: Outbox,
+    chat_id: int,
+    checked: CheckedFile,
+    draft: EventDraft,
+    actor: AgentActor | VisitorActor,
+    *,
+    visitor_id: str | None = None,
+) -> ChatEvent:
+    """The file's message (through the one append path) and its attachment row."""
     now = utcnow()
-    row = event_row(
+    (event,) = await append_events(
+        conn,
+        outbox,
         chat_id,
-        locked.last_seq,
-        EventKind.MESSAGE,
-        now,
-        body=checked.name,  # what transcripts, previews and older clients show
-        client_id=cid,
-        data={"attachment": checked.describe(file_id)},
-        **author,
+        [draft],
+        now=now,
+        chat_values=_last_message(checked, draft.author_type),
+        visitor_id=visitor_id,
     )
-    await chat_store.insert_events(conn, [row])
     await attachment_store.insert_attachment(
         conn,
-        file_id=file_id,
+        file_id=draft.data["attachment"]["id"],
         kind="chat",
         chat_id=chat_id,
-        seq=locked.last_seq,
+        seq=event.seq,
         user_id=actor.id if isinstance(actor, AgentActor) else None,
         visitor_id=actor.visitor_id if isinstance(actor, VisitorActor) else None,
         name=checked.name,
@@ -280,8 +291,7 @@ async def _store(conn, outbox, ctx, locked, chat_id, checked, file_id, cid, auth
         height=checked.height,
         now=now,
     )
-    publish_event(outbox, row, locked)
-    return row
+    return event
 
 
 async def _send(ctx: Context, upload: Upload, write) -> SendResult:  # type: ignore[no-untyped-def]
@@ -293,7 +303,7 @@ async def _send(ctx: Context, upload: Upload, write) -> SendResult:  # type: ign
     try:
         async with unit_of_work(ctx) as (conn, outbox):
             result = await write(conn, outbox, file_id)
-            if not isinstance(result, dict):  # a retry: the original, and this copy is dropped
+            if not isinstance(result, ChatEvent):  # a retry: the original, and this copy is dropped
                 return SendResult(event=event_payload(result), duplicate=True)
             await keep(files, upload, file_id)
             kept = True
@@ -302,8 +312,8 @@ async def _send(ctx: Context, upload: Upload, write) -> SendResult:  # type: ign
             await files.delete(file_id)
         raise
     if ctx.metrics is not None:
-        ctx.metrics.messages.labels(result["author_type"]).inc()
-    return SendResult(event=event_payload(SimpleNamespace(**result)), duplicate=False)
+        ctx.metrics.messages.labels(result.author_type).inc()
+    return SendResult(event=event_payload(result), duplicate=False)
 
 
 async def keep(files: FileStorage, upload: Upload, file_id: str) -> None:

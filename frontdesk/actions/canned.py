@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from types import SimpleNamespace
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import IntegrityError
 
-from frontdesk.actions.chat_events import store_agent_message
+from frontdesk.actions.access import NOT_FOUND as CHAT_NOT_FOUND
+from frontdesk.actions.access import writable_chat
+from frontdesk.actions.chat_events import append_agent_message
 from frontdesk.actions.context import AgentActor, Context, SendResult, is_unique_violation, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.canned import (
@@ -29,7 +30,6 @@ from frontdesk.domain.canned import (
 from frontdesk.domain.chat_rules import (
     AuthorType,
     ChatRuleError,
-    can_reply,
     can_send,
     check_client_id,
     check_message_text,
@@ -42,7 +42,6 @@ from frontdesk.wire import event_payload
 
 FIELDS = ("title", "shortcut", "body", "fallbacks", "scope", "department_id")
 NOT_FOUND = "No such canned response."
-CHAT_NOT_FOUND = "That chat does not exist or is not yours."
 
 
 # ---- validation ---------------------------------------------------------------------------
@@ -280,7 +279,8 @@ async def do_delete_canned(*, ctx: Context, actor: AgentActor, canned_id: int) -
 async def do_send_canned_response(
     *, ctx: Context, actor: AgentActor, chat_id: int, canned_id: int, client_id: object
 ) -> SendResult:
-    """Store a canned response as the agent's message in a chat they hold: the body is
+    """Store a canned response as the agent's message in a chat they hold or joined as a
+    supervisor (actions/access.writable_chat): the body is
     rendered here, from the stored response and the chat (never from client text), stored with
     `data.canned_id`, and the response's use is counted — all in one transaction.
 
@@ -290,10 +290,7 @@ async def do_send_canned_response(
     cid = check_client_id(client_id)
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
-        chat = await chat_store.chat_status(conn, chat_id, lock=True)
-        if chat is None:
-            raise ChatRuleError("not_found", CHAT_NOT_FOUND)
-        can_reply(chat.status, chat.assignee_id, actor.id)
+        chat = await writable_chat(conn, actor, chat_id)
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:  # a retry: the original, even if the chat has closed since
             check_retry_is_yours(existing.author_type, existing.agent_id, agent_id=actor.id)
@@ -313,13 +310,13 @@ async def do_send_canned_response(
                 field="canned_id",
             )
         body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
-        row = await store_agent_message(
-            conn, outbox, chat, actor, client_id=cid, body=body, now=now, data={"canned_id": response.id}
+        event = await append_agent_message(
+            conn, outbox, chat_id, actor, client_id=cid, body=body, now=now, data={"canned_id": response.id}
         )
         await canned_store.count_use(conn, response.id, now)
     if ctx.metrics is not None:
         ctx.metrics.messages.labels(AuthorType.AGENT.value).inc()
-    return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)
+    return SendResult(event=event_payload(event), duplicate=False)
 
 
 # ---- scripted mode -----------------------------------------------------------------------

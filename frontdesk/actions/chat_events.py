@@ -1,50 +1,138 @@
-"""Building stored chat events and publishing them (and chat summaries) to their audience."""
+"""The one way chat events are stored and published: `append_events` reserves the chat's next
+seqs (`chat_store.advance_seq`), builds each event with the one row builder
+(`domain/events.chat_event`), inserts them (`chat_store.insert_events`) and queues each on the
+outbox for the audience `domain/audience.event_audience` decides from its kind and the chat.
+The group-commit writer (actions/group_commit.py) batches its SQL but shares the row builder and
+`event_topics`. Also: publishing chat summaries to agents' lists."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from frontdesk.actions.context import Outbox
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import AuthorType, EventKind, preview
+from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, EventKind, preview
+from frontdesk.domain.events import ChatEvent, EventDraft, agent_draft
 from frontdesk.store import chat_store
 from frontdesk.wire import chat_summary, chat_updated_frame, event_frame
 
-
-def event_row(
-    chat_id: int, seq: int, kind: str, now, *, author_type: str = AuthorType.SYSTEM, **extra: Any
-) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """A `messages` row; `extra` sets body, client_id, agent_id, author_name, data, internal."""
-    row = {
-        "chat_id": chat_id,
-        "seq": seq,
-        "kind": kind,
-        "author_type": author_type,
-        "agent_id": None,
-        "author_name": None,
-        "body": "",
-        "client_id": None,
-        "data": {},
-        "created_at": now,
-        "internal": False,
-    }
-    row.update(extra)
-    return row
+CHAT_ENDED = "This chat has ended."
 
 
-def publish_event(outbox: Outbox, row: dict[str, Any], chat: Any, *, extra_topics: list[str] = ()) -> None:  # type: ignore[assignment]
-    """Queue a stored event for its audience, as the chat (visitor, status, assignee, department) is."""
-    topics = audience.chat_event_audience(
-        internal=bool(row.get("internal")),
+def event_topics(
+    event: ChatEvent,
+    chat: Any,
+    *,
+    agents: Iterable[int | None] = (),
+    extra_topics: Sequence[str] = (),
+) -> list[str]:
+    """The topics of a stored event. `chat` has visitor_id, status, assignee_id, department_id:
+    the chat as the event should be seen (domain/audience.event_audience)."""
+    topics = audience.event_audience(
+        kind=event.kind,
+        chat_id=event.chat_id,
         visitor_id=chat.visitor_id,
         status=chat.status,
         assignee_id=chat.assignee_id,
         department_id=chat.department_id,
-        chat_id=row["chat_id"],
+        author_id=event.agent_id,
+        agent_ids=agents,
     )
-    topics += [t for t in extra_topics if t not in topics]
-    outbox.add(topics, event_frame(SimpleNamespace(**row)))
+    for topic in extra_topics:
+        if topic not in topics:
+            topics.append(topic)
+    return topics
+
+
+async def append_events(
+    conn,  # type: ignore[no-untyped-def]
+    outbox: Outbox,
+    chat_id: int,
+    drafts: Sequence[EventDraft],
+    *,
+    now: datetime,
+    chat_values: dict[str, Any] | None = None,
+    require_open: bool = True,
+    visitor_id: str | None = None,
+    only_unassigned: bool = False,
+    seen_as: Any = None,
+    agents: Iterable[int | None] = (),
+    extra_topics: Sequence[str] = (),
+    gone: BaseException | None = None,
+) -> list[ChatEvent]:
+    """Store `drafts` as the chat's next events, in order, and queue each for its audience
+    (published after commit by the unit of work).
+
+    One conditional UPDATE reserves the seqs and applies `chat_values` (chat_store.advance_seq;
+    `require_open`, `visitor_id`, `only_unassigned` are its conditions). When it matches no row
+    (the chat is gone, closed, another visitor's or taken) `gone` is raised — by default
+    ChatRuleError("chat_closed", "This chat has ended.").
+
+    The audience is the chat as the UPDATE left it, or `seen_as` (an object with visitor_id,
+    status, assignee_id, department_id) when the event should be seen as the chat was; plus
+    `agents` (agent ids) and `extra_topics`."""
+    drafts = list(drafts)
+    locked = await chat_store.advance_seq(
+        conn,
+        chat_id,
+        count=len(drafts),
+        values=chat_values,
+        require_open=require_open,
+        visitor_id=visitor_id,
+        only_unassigned=only_unassigned,
+    )
+    if locked is None:
+        raise gone if gone is not None else ChatRuleError("chat_closed", CHAT_ENDED)
+    first = locked.last_seq - len(drafts) + 1
+    events = [draft.stored(chat_id, first + i, now) for i, draft in enumerate(drafts)]
+    await chat_store.insert_events(conn, events)
+    state = locked if seen_as is None else seen_as
+    agents = tuple(agents)
+    for event in events:
+        outbox.add(event_topics(event, state, agents=agents, extra_topics=extra_topics), event_frame(event))
+    return events
+
+
+async def append_agent_message(
+    conn,  # type: ignore[no-untyped-def]
+    outbox: Outbox,
+    chat_id: int,
+    actor: Any,
+    *,
+    body: str,
+    now: datetime,
+    client_id: str | None = None,
+    kind: str = EventKind.MESSAGE,
+    data: dict[str, Any] | None = None,
+    require_open: bool = True,
+    preview_text: str | None = None,
+) -> ChatEvent:
+    """An agent's message, note or whisper (the chat row locked by the caller). Only what the
+    visitor sees moves the chat's preview (`preview_text`, default the body); an internal one
+    also reaches its author's other tabs."""
+    draft = agent_draft(kind, actor.id, actor.name, body=body, client_id=client_id, data=data)
+    values = (
+        None
+        if draft.internal
+        else {
+            "last_message_at": now,
+            "last_message_text": preview(body if preview_text is None else preview_text),
+            "last_message_author": AuthorType.AGENT.value,
+        }
+    )
+    (event,) = await append_events(
+        conn,
+        outbox,
+        chat_id,
+        [draft],
+        now=now,
+        chat_values=values,
+        require_open=require_open,
+        agents=(actor.id,) if draft.internal else (),
+    )
+    return event
 
 
 async def publish_summary(
@@ -52,7 +140,7 @@ async def publish_summary(
     outbox: Outbox,
     chat_id: int,
     *,
-    extra_topics: list[str] = (),  # type: ignore[assignment]
+    extra_topics: Sequence[str] = (),
     queue_changed: bool = False,
     previous_assignee_id: int | None = None,
     previous_department_id: int | None = None,
@@ -75,47 +163,56 @@ async def publish_summary(
     return row
 
 
+# ---- transitional: routing.py and departments.py until they call append_events ----------------
+
+
+def event_row(
+    chat_id: int, seq: int, kind: str, now: datetime, *, author_type: str = AuthorType.SYSTEM, **extra: Any
+) -> dict[str, Any]:
+    """A `messages` row as a dict (transitional: use append_events)."""
+    row = {
+        "chat_id": chat_id,
+        "seq": seq,
+        "kind": kind,
+        "author_type": author_type,
+        "agent_id": None,
+        "author_name": None,
+        "body": "",
+        "client_id": None,
+        "data": {},
+        "created_at": now,
+        "internal": False,
+    }
+    row.update(extra)
+    return row
+
+
 async def store_agent_message(
-    conn,
+    conn,  # type: ignore[no-untyped-def]
     outbox: Outbox,
     chat: Any,
     actor: Any,
     *,
-    client_id: str,
+    client_id: str | None,
     body: str,
-    now,
+    now: datetime,
     kind: str = EventKind.MESSAGE,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     internal: bool = False,
     require_open: bool = True,
     topics: list[str] | None = None,
-) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """An agent's message, note or whisper at the chat's next seq (the chat row locked by the
-    caller): stored, published after commit to `topics`, or to the chat's audience as it is —
-    an internal one also to its author's other tabs. Only what the visitor sees moves the
-    chat's preview."""
-    values = (
-        None
-        if internal
-        else {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "agent"}
-    )
-    locked = await chat_store.advance_seq(conn, chat.id, values=values, require_open=require_open)
-    row = event_row(
+) -> dict[str, Any]:
+    """Transitional (use append_agent_message): the stored event as a dict."""
+    event = await append_agent_message(
+        conn,
+        outbox,
         chat.id,
-        locked.last_seq,
-        kind,
-        now,
-        author_type=AuthorType.AGENT,
+        actor,
         body=body,
+        now=now,
         client_id=client_id,
-        agent_id=actor.id,
-        author_name=actor.name,
-        data=data or {},
-        internal=internal,
+        kind=kind,
+        data=data,
+        require_open=require_open,
     )
-    await chat_store.insert_events(conn, [row])
-    if topics is not None:
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
-    else:
-        publish_event(outbox, row, chat, extra_topics=[audience.agent_topic(actor.id)] if internal else ())
-    return row
+    return chat_store.event_values(event)

@@ -5,13 +5,14 @@ publish their events after commit (see actions.context.unit_of_work)."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.access import NOT_FOUND, may_write_as_participant, writable_chat
 from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
-from frontdesk.actions.chat_events import event_row, publish_event, publish_summary, store_agent_message
+from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
 from frontdesk.actions.context import (
     AgentActor,
     Context,
@@ -24,7 +25,6 @@ from frontdesk.actions.context import (
 )
 from frontdesk.actions.departments import department_availability
 from frontdesk.actions.group_commit import FALLBACK, PendingSend
-from frontdesk.actions.supervision import may_write_as_participant
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import (
@@ -34,20 +34,19 @@ from frontdesk.domain.chat_rules import (
     EventKind,
     can_accept,
     can_close,
-    can_reply,
     can_send,
     check_client_id,
     check_message_text,
     check_retry_is_yours,
     preview,
 )
+from frontdesk.domain.events import EventDraft
 from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, tier_store
 from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import agent_author, event_payload, typing_frame, visitor_author
 
-NOT_FOUND = "That chat does not exist or is not yours."
 OFFLINE_REASONS = {
     "closed": "{name} is closed right now.",
     "no_agents": "Nobody in {name} is available right now.",
@@ -103,7 +102,8 @@ async def do_send_visitor_message(
     raise ChatRuleError("unavailable", "Could not store the message; please retry.")
 
 
-class _Sent(SimpleNamespace):
+@dataclass(frozen=True, slots=True)
+class _Sent:
     send: SendResult
     chat_started: bool
     department_id: int | None
@@ -123,40 +123,33 @@ async def _visitor_send_once(
             )
         chat = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "visitor"}
-        rows = []
+        message = EventDraft(EventKind.MESSAGE, AuthorType.VISITOR, None, name, body, cid)
         if chat is None:
             dept = await _department_for_new_chat(ctx, conn, department)
+            department_id = dept.id
             chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, department_id=dept.id, now=now)
-            locked = await chat_store.advance_seq(conn, chat_id, count=2, values=values)
-            rows.append(event_row(chat_id, locked.last_seq - 1, EventKind.CHAT_STARTED, now))
+            drafts = [EventDraft(EventKind.CHAT_STARTED), message]
+            events = await append_events(conn, outbox, chat_id, drafts, now=now, chat_values=values)
             await log_routing(conn, kind="queued", chat_id=chat_id, department_id=dept.id, now=now)
-        else:
-            chat_id = chat.id
-            locked = await chat_store.advance_seq(conn, chat_id, values=values, visitor_id=actor.visitor_id)
-            if locked is None:
-                raise Retry  # closed between the read and the update
-        can_send(locked.status, AuthorType.VISITOR)
-        rows.append(
-            event_row(
-                chat_id,
-                locked.last_seq,
-                EventKind.MESSAGE,
-                now,
-                author_type=AuthorType.VISITOR,
-                body=body,
-                client_id=cid,
-                author_name=name,
-            )
-        )
-        await chat_store.insert_events(conn, rows)
-        for row in rows:
-            publish_event(outbox, row, locked)
-        if chat is None:  # agents' lists learn of new chats; later previews come from events
+            # agents' lists learn of new chats; later previews come from events
             await publish_summary(conn, outbox, chat_id, queue_changed=True)
+        else:
+            can_send(chat.status, AuthorType.VISITOR)
+            chat_id, department_id = chat.id, chat.department_id
+            events = await append_events(
+                conn,
+                outbox,
+                chat_id,
+                [message],
+                now=now,
+                chat_values=values,
+                visitor_id=actor.visitor_id,
+                gone=Retry(),  # closed between the read and the update
+            )
     return _Sent(
-        send=SendResult(event=event_payload(SimpleNamespace(**rows[-1])), duplicate=False, chat_started=chat is None),
+        send=SendResult(event=event_payload(events[-1]), duplicate=False, chat_started=chat is None),
         chat_started=chat is None,
-        department_id=locked.department_id,
+        department_id=department_id,
     )
 
 
@@ -209,19 +202,15 @@ async def do_send_agent_message(
             return result
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
-        chat = await chat_store.chat_status(conn, chat_id, lock=True)
-        if chat is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
-        if not await may_write_as_participant(conn, chat, actor):  # a supervisor who joined it
-            can_reply(chat.status, chat.assignee_id, actor.id)
+        chat = await writable_chat(conn, actor, chat_id)
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:  # a retry: the original, even if the chat has closed since
             check_retry_is_yours(existing.author_type, existing.agent_id, agent_id=actor.id)
             return SendResult(event=event_payload(existing), duplicate=True)
         can_send(chat.status, AuthorType.AGENT)
         await check_free_text_reply(ctx, conn, actor, chat.department_id)  # scripted mode
-        row = await store_agent_message(conn, outbox, chat, actor, client_id=cid, body=body, now=now)
-    return SendResult(event=event_payload(SimpleNamespace(**row)), duplicate=False)
+        event = await append_agent_message(conn, outbox, chat_id, actor, client_id=cid, body=body, now=now)
+    return SendResult(event=event_payload(event), duplicate=False)
 
 
 async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
@@ -252,10 +241,15 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
             raise ChatRuleError(
                 "conflict", f"You already have {held} chats, your maximum; close one before accepting another."
             )
-        locked = await chat_store.advance_seq(
+        card = await attachment_store.agent_card(conn, actor.id, actor.name)  # name, title, photo
+        # The visitor and the new assignee hear of it, and so does the queue the chat leaves.
+        (event,) = await append_events(
             conn,
+            outbox,
             chat_id,
-            values={
+            [EventDraft(EventKind.CHAT_ASSIGNED, data={"agent": card})],
+            now=now,
+            chat_values={
                 "status": ChatStatus.ACTIVE,
                 "assignee_id": actor.id,
                 "assigned_at": now,
@@ -263,17 +257,9 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
                 "offer_expires_at": None,
             },
             only_unassigned=True,
+            extra_topics=[audience.queue_topic(current.department_id)],
+            gone=ChatRuleError("conflict", "Another agent took this chat."),  # someone else won the race
         )
-        if locked is None:  # someone else won between our read and our write
-            raise ChatRuleError("conflict", "Another agent took this chat.")
-        row = event_row(
-            chat_id,
-            locked.last_seq,
-            EventKind.CHAT_ASSIGNED,
-            now,
-            data={"agent": await attachment_store.agent_card(conn, actor.id, actor.name)},  # name, title, photo
-        )
-        await chat_store.insert_events(conn, [row])
         waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None
         if ctx.metrics is not None and waited is not None:
             ctx.metrics.assignment_wait.observe(waited)
@@ -287,11 +273,9 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
             waited_seconds=waited,
             estimate_seconds=current.wait_estimate_seconds,
         )
-        # The visitor and the new assignee hear of it, and so does the queue the chat leaves.
-        publish_event(outbox, row, locked, extra_topics=[audience.queue_topic(current.department_id)])
         await publish_summary(conn, outbox, chat_id, queue_changed=True)
     ctx.router.kick(current.department_id)
-    return event_payload(SimpleNamespace(**row))
+    return event_payload(event)
 
 
 async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_id: int) -> dict[str, Any]:
@@ -313,10 +297,14 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
         # A visitor who gives up while waiting is a missed chat.
         missed = by == "visitor" and current.status == ChatStatus.QUEUED
         data: dict[str, Any] = {"by": by, **({"reason": "missed"} if missed else {})}
-        locked = await chat_store.advance_seq(
+        # Audience as it was before closing: the assignee, or the queue for a queued chat.
+        (event,) = await append_events(
             conn,
+            outbox,
             chat_id,
-            values={
+            [EventDraft(EventKind.CHAT_CLOSED, data=data)],
+            now=now,
+            chat_values={
                 "status": ChatStatus.CLOSED,
                 "closed_at": now,
                 "closed_by": by,
@@ -324,9 +312,9 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
                 "offered_to": None,
                 "offer_expires_at": None,
             },
+            seen_as=current,
+            agents=(current.offered_to,),
         )
-        row = event_row(chat_id, locked.last_seq, EventKind.CHAT_CLOSED, now, data=data)
-        await chat_store.insert_events(conn, [row])
         if missed:
             waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None
             await log_routing(
@@ -337,9 +325,7 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
                 now=now,
                 waited_seconds=waited,
             )
-        # Audience as it was before closing: the assignee, or the queue for a queued chat.
         extra = [audience.agent_topic(current.offered_to)] if current.offered_to else []
-        publish_event(outbox, row, current, extra_topics=extra)
         await publish_summary(
             conn,
             outbox,
@@ -349,7 +335,7 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
             extra_topics=extra,
         )
     ctx.router.kick(None)  # an agent has room again, in every department they work in
-    return event_payload(SimpleNamespace(**row))
+    return event_payload(event)
 
 
 async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_id: int | None, typing: bool) -> None:

@@ -9,20 +9,20 @@ never reaches the visitor, and as a `routing_log` row (`escalated`) reports coun
 from __future__ import annotations
 
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
-from frontdesk.actions.chat_events import event_row, publish_event, publish_summary
+from frontdesk.actions.access import not_found
+from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import utcnow
-from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, EventKind
 from frontdesk.domain.escalation import REASONS, check_reason, next_level
+from frontdesk.domain.events import EventDraft, agent_draft
 from frontdesk.permissions import require
 from frontdesk.store import chat_store, tier_store
 from frontdesk.store.routing_store import log_routing
 
-ESCALATED = "chat.escalated"
+ESCALATED = EventKind.CHAT_ESCALATED
 
 
 async def do_escalate_chat(
@@ -37,7 +37,7 @@ async def do_escalate_chat(
     async with unit_of_work(ctx) as (conn, outbox):
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
-            raise ChatRuleError("not_found", "That chat does not exist.")
+            raise not_found()
         if chat.status != ChatStatus.ACTIVE:
             raise ChatRuleError("conflict", "Only a chat in progress can be escalated.")
         if chat.assignee_id != actor.id:
@@ -47,11 +47,29 @@ async def do_escalate_chat(
         to_level = next_level(
             required_level=chat.required_level, agent_level=levels.get(actor.id), member_levels=levels.values()
         )
-        locked = await chat_store.advance_seq(
+        from_agent = {"id": actor.id, "name": actor.name}
+        escalation = {
+            "reason": why.code,
+            "label": why.label,
+            "detail": why.detail,
+            "from_level": from_level,
+            "to_level": to_level,
+        }
+        # As the chat is now (queued): its queue and followers hear both, and so does the agent
+        # who had it; the visitor only the first (the reason is for agents: never the visitor's
+        # socket, sync or transcript).
+        public, _note = await append_events(
             conn,
+            outbox,
             chat_id,
-            count=2,
-            values={
+            [
+                EventDraft(EventKind.CHAT_ESCALATED, data={"from_agent": from_agent, "to_level": to_level}),
+                agent_draft(
+                    EventKind.NOTE, actor.id, actor.name, body=why.note(to_level), data={"escalation": escalation}
+                ),
+            ],
+            now=now,
+            chat_values={
                 "status": ChatStatus.QUEUED,
                 "assignee_id": None,
                 "offered_to": None,
@@ -60,31 +78,8 @@ async def do_escalate_chat(
                 "required_level": to_level,
                 # queued_at stays: first come, first served puts it back near the front
             },
+            agents=(actor.id,),
         )
-        from_agent = {"id": actor.id, "name": actor.name}
-        public = event_row(
-            chat_id, locked.last_seq - 1, ESCALATED, now, data={"from_agent": from_agent, "to_level": to_level}
-        )
-        escalation = {
-            "reason": why.code,
-            "label": why.label,
-            "detail": why.detail,
-            "from_level": from_level,
-            "to_level": to_level,
-        }
-        note = event_row(
-            chat_id,
-            locked.last_seq,
-            "note",
-            now,
-            author_type=AuthorType.AGENT,
-            agent_id=actor.id,
-            author_name=actor.name,
-            body=why.note(to_level),
-            data={"escalation": escalation},
-            internal=True,  # the reason is for agents: never the visitor's socket, sync or transcript
-        )
-        await chat_store.insert_events(conn, [public, note])
         await log_routing(
             conn,
             kind="escalated",
@@ -97,16 +92,9 @@ async def do_escalate_chat(
             from_level=from_level,
             to_level=to_level,
         )
-        # As the chat is now: its queue (and followers) hear both; the visitor only the first.
-        state = SimpleNamespace(
-            visitor_id=chat.visitor_id, status=ChatStatus.QUEUED, assignee_id=None, department_id=chat.department_id
-        )
-        mine = [audience.agent_topic(actor.id)]
-        publish_event(outbox, public, state, extra_topics=mine)
-        publish_event(outbox, note, state, extra_topics=mine)
         await publish_summary(conn, outbox, chat_id, previous_assignee_id=actor.id, queue_changed=True)
     ctx.router.kick(None)  # the chat waits for a specialist; the agent has room again everywhere
-    return {"chat_id": chat_id, "seq": public["seq"], "to_level": to_level, "reason": why.code}
+    return {"chat_id": chat_id, "seq": public.seq, "to_level": to_level, "reason": why.code}
 
 
 def escalation_reasons() -> list[dict[str, str]]:

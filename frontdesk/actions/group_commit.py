@@ -14,13 +14,13 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from frontdesk.actions.access import check_reply, not_found
 from frontdesk.actions.canned import scripted_refusals
+from frontdesk.actions.chat_events import event_topics
 from frontdesk.actions.context import (
     AgentActor,
     Context,
@@ -38,16 +38,17 @@ from frontdesk.domain.chat_rules import (
     ChatRuleError,
     ChatStatus,
     EventKind,
-    can_reply,
     can_send,
     check_retry_is_yours,
     preview,
 )
-from frontdesk.store.chat_store import MESSAGE_COLUMNS
-from frontdesk.store.models import Chat, Message
+from frontdesk.domain.events import ChatEvent, chat_event
+from frontdesk.store import chat_store
 from frontdesk.wire import event_frame, event_payload
 
 log = logging.getLogger(__name__)
+
+MESSAGE, AGENT, VISITOR = EventKind.MESSAGE.value, AuthorType.AGENT.value, AuthorType.VISITOR.value
 
 MAX_BATCH = 512
 FALLBACK = object()  # "use the one-message path"
@@ -121,33 +122,15 @@ class GroupCommitWriter:
         chat_ids = sorted({item.chat_id for item in batch})
         results: list[Any] = [None] * len(batch)
         async with unit_of_work(self.ctx) as (conn, outbox):
-            locking = select(
-                Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id
-            ).where(Chat.id.in_(chat_ids))
-            locking = locking.with_for_update(key_share=True)  # SQLite: no-op; BEGIN IMMEDIATE holds the lock
-            chats = {row.id: row for row in (await conn.execute(locking)).all()}
+            chats = await chat_store.lock_chats(conn, chat_ids)
             # Agents' free text refused in scripted departments (actions/canned.py): no query
             # unless the batch holds a reply in one.
             sends = [(item.actor, chats.get(item.chat_id)) for item in batch]
             scripted = await scripted_refusals(self.ctx, conn, sends)
             pairs = list({(item.chat_id, item.client_id) for item in batch})
-            stored = {
-                (row.chat_id, row.client_id): row
-                for row in (
-                    await conn.execute(
-                        # (chat = ? AND client_id = ?) OR …: one unique-index probe per send on both
-                        # databases (SQLite scans the whole table for a row-value IN).
-                        # PostgreSQL probes the index for a row-value IN.
-                        select(*MESSAGE_COLUMNS).where(
-                            or_(*(and_(Message.chat_id == c, Message.client_id == k) for c, k in pairs))
-                            if self.ctx.db.is_sqlite
-                            else tuple_(Message.chat_id, Message.client_id).in_(pairs)
-                        )
-                    )
-                ).all()
-            }
+            stored = await chat_store.events_by_client_ids(conn, pairs)
             next_seq = {cid: row.last_seq for cid, row in chats.items()}
-            new_rows: list[dict[str, Any]] = []
+            new_rows: list[ChatEvent] = []
             skip_sender: dict[int, tuple[str, str]] = {}
             fresh: dict[tuple[int, str], int] = {}  # (chat, client id) -> index into batch
             last_message: dict[int, tuple[Any, str, str]] = {}
@@ -176,18 +159,17 @@ class GroupCommitWriter:
                     continue
                 next_seq[item.chat_id] += 1
                 is_agent = isinstance(item.actor, AgentActor)
-                row = {
-                    "chat_id": item.chat_id,
-                    "seq": next_seq[item.chat_id],
-                    "kind": EventKind.MESSAGE.value,
-                    "author_type": (AuthorType.AGENT if is_agent else AuthorType.VISITOR).value,
-                    "agent_id": item.actor.id if is_agent else None,  # type: ignore[union-attr]
-                    "author_name": item.author_name,
-                    "body": item.body,
-                    "client_id": item.client_id,
-                    "data": {},
-                    "created_at": now,
-                }
+                row = chat_event(
+                    item.chat_id,
+                    next_seq[item.chat_id],
+                    MESSAGE,
+                    now,
+                    author_type=AGENT if is_agent else VISITOR,
+                    agent_id=item.actor.id if is_agent else None,  # type: ignore[union-attr]
+                    author_name=item.author_name,
+                    body=item.body,
+                    client_id=item.client_id,
+                )
                 fresh[key] = i
                 new_rows.append(row)
                 if item.via is not None:
@@ -198,37 +180,18 @@ class GroupCommitWriter:
                     )
                     skip_sender[id(row)] = (own, audience.except_socket(own, item.via))
                 results[i] = row
-                last_message[item.chat_id] = (now, preview(item.body), row["author_type"])
+                last_message[item.chat_id] = (now, preview(item.body), row.author_type)
             if new_rows:
-                await conn.execute(
-                    update(Chat)
-                    .where(Chat.id == bindparam("b_id"))
-                    .values(
-                        last_seq=bindparam("b_seq"),
-                        last_message_at=bindparam("b_at"),
-                        last_message_text=bindparam("b_text"),
-                        last_message_author=bindparam("b_author"),
-                    ),
-                    [
-                        {"b_id": cid, "b_seq": next_seq[cid], "b_at": at, "b_text": text, "b_author": who}
-                        for cid, (at, text, who) in last_message.items()
-                    ],
+                await chat_store.set_last_seqs(
+                    conn, [(cid, next_seq[cid], at, text, who) for cid, (at, text, who) in last_message.items()]
                 )
-                await conn.execute(insert(Message), new_rows)
+                await chat_store.insert_events(conn, new_rows)
                 for row in new_rows:
-                    chat = chats[row["chat_id"]]
-                    topics = audience.chat_event_audience(
-                        internal=False,
-                        visitor_id=chat.visitor_id,
-                        status=chat.status,
-                        assignee_id=chat.assignee_id,
-                        department_id=chat.department_id,
-                        chat_id=row["chat_id"],
-                    )
+                    topics = event_topics(row, chats[row.chat_id])  # actions/chat_events: the one audience rule
                     sender = skip_sender.get(id(row))
                     if sender is not None:
                         topics = [sender[1] if topic == sender[0] else topic for topic in topics]
-                    outbox.add(topics, event_frame(SimpleNamespace(**row)))
+                    outbox.add(topics, event_frame(row))
         # Committed and published: acknowledge.
         self.batches += 1
         self.messages += len(new_rows)
@@ -237,14 +200,14 @@ class GroupCommitWriter:
             metrics.batch_size.observe(len(batch))
             metrics.commit_seconds.observe(time.perf_counter() - started)
             for row in new_rows:
-                metrics.messages.labels(row["author_type"]).inc()
+                metrics.messages.labels(row.author_type).inc()
         for i, item in enumerate(batch):
             result = results[i]
             if isinstance(result, tuple) and result and result[0] == "same-batch":
                 original = results[result[1]]
-                result = SendResult(event=event_payload(SimpleNamespace(**original)), duplicate=True)
-            elif isinstance(result, dict):
-                result = SendResult(event=event_payload(SimpleNamespace(**result)), duplicate=False)
+                result = SendResult(event=event_payload(original), duplicate=True)
+            elif isinstance(result, ChatEvent):
+                result = SendResult(event=event_payload(result), duplicate=False)
             _settle(item, result)
 
 
@@ -258,10 +221,10 @@ def _check_owner(item: PendingSend, chat: Any) -> None:
             raise _Fallback  # the one-message path finds the visitor's own chat, or opens one
         return
     if chat is None:
-        raise ChatRuleError("not_found", "That chat does not exist or is not yours.")
+        raise not_found()
     if chat.status == ChatStatus.ACTIVE and chat.assignee_id != item.actor.id:
         raise _Fallback  # perhaps a supervisor who joined it: the one-message path looks them up
-    can_reply(chat.status, chat.assignee_id, item.actor.id)
+    check_reply(chat, item.actor, participant=False)  # actions/access: the reply rule
 
 
 def _check_status(item: PendingSend, chat: Any) -> None:

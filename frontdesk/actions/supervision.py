@@ -7,31 +7,28 @@ the transcript records it; whispers are internal and never reach the visitor
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
-
-from frontdesk.actions.access import NOT_FOUND, readable_chat
+from frontdesk.actions.access import not_found, readable_chat
 from frontdesk.actions.audit import record_audit
-from frontdesk.actions.chat_events import event_row, publish_summary, store_agent_message
+from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, check_client_id, check_message_text
-from frontdesk.permissions import allowed, department_scoped, in_scope, require
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, EventKind, check_client_id, check_message_text
+from frontdesk.domain.events import EventDraft
+from frontdesk.permissions import department_scoped, in_scope, require
 from frontdesk.store import chat_store, department_store, supervision_store
-from frontdesk.store.models import User
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import chat_summary, event_frame, event_payload, monitor_participants_frame
+from frontdesk.wire import chat_summary, event_payload, monitor_participants_frame
 
 MONITOR_LIMIT = 1000
 
 # Event kinds this module stores (the widget shows joined, left and taken over; never whispers).
-WHISPER = "whisper"
-JOINED = "chat.joined"
-LEFT = "chat.left"
-TAKEN_OVER = "chat.taken_over"
+WHISPER = EventKind.WHISPER
+JOINED = EventKind.CHAT_JOINED
+LEFT = EventKind.CHAT_LEFT
+TAKEN_OVER = EventKind.CHAT_TAKEN_OVER
 
 
 async def departments_in_scope(conn, actor: AgentActor, action: str) -> list[int] | None:  # type: ignore[no-untyped-def]
@@ -132,11 +129,11 @@ async def do_whisper(
             return event_payload(existing)
         if chat.status == ChatStatus.CLOSED:
             raise ChatRuleError("chat_closed", "This chat has ended.")
-        topics = audience.whisper_audience(chat_id=chat_id, assignee_id=chat.assignee_id, author_id=actor.id)
-        row = await store_agent_message(
-            conn, outbox, chat, actor, client_id=cid, body=body, now=now, kind=WHISPER, internal=True, topics=topics
+        # domain/audience.event_audience: a whisper reaches the chat's agent, its author and followers
+        event = await append_agent_message(
+            conn, outbox, chat_id, actor, client_id=cid, body=body, now=now, kind=WHISPER
         )
-    return event_payload(SimpleNamespace(**row))
+    return event_payload(event)
 
 
 # -- join, leave, take over ----------------------------------------------------------------
@@ -171,19 +168,16 @@ async def do_join(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str,
         if await supervision_store.is_participant(conn, chat_id, actor.id):
             raise ChatRuleError("conflict", "You are already in this chat.")
         await supervision_store.add_participant(conn, chat_id, actor.id, now)
-        locked = await chat_store.advance_seq(conn, chat_id)
-        row = event_row(chat_id, locked.last_seq, JOINED, now, data={"agent": _agent(actor)})
-        await chat_store.insert_events(conn, [row])
+        # Its agents, followers and the visitor hear of it (domain/audience.participation_audience).
+        (event,) = await append_events(
+            conn, outbox, chat_id, [EventDraft(JOINED, data={"agent": _agent(actor)})], now=now, agents=(actor.id,)
+        )
         # A participant handled the chat (store/access_store.py): they still read it after leaving.
         await log_routing(
             conn, kind="joined", chat_id=chat_id, department_id=chat.department_id, agent_id=actor.id, now=now
         )
-        topics = audience.participation_audience(
-            chat_id=chat_id, visitor_id=chat.visitor_id, assignee_id=chat.assignee_id, agent_ids=(actor.id,)
-        )
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
         await _participants_frame(conn, outbox, chat)
-    return event_payload(SimpleNamespace(**row))
+    return event_payload(event)
 
 
 async def do_leave(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
@@ -193,20 +187,16 @@ async def do_leave(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str
         require(actor.role, "chat.join")
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
+            raise not_found()
         if not await supervision_store.remove_participant(conn, chat_id, actor.id):
             raise ChatRuleError("conflict", "You are not in this chat.")
         if chat.status == ChatStatus.CLOSED:
             return {"chat_id": chat_id, "left": True}
-        locked = await chat_store.advance_seq(conn, chat_id)
-        row = event_row(chat_id, locked.last_seq, LEFT, now, data={"agent": _agent(actor)})
-        await chat_store.insert_events(conn, [row])
-        topics = audience.participation_audience(
-            chat_id=chat_id, visitor_id=chat.visitor_id, assignee_id=chat.assignee_id, agent_ids=(actor.id,)
+        (event,) = await append_events(
+            conn, outbox, chat_id, [EventDraft(LEFT, data={"agent": _agent(actor)})], now=now, agents=(actor.id,)
         )
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
         await _participants_frame(conn, outbox, chat)
-    return event_payload(SimpleNamespace(**row))
+    return event_payload(event)
 
 
 async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
@@ -226,13 +216,19 @@ async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict
             raise ChatRuleError("conflict", "This chat is already yours.")
         previous = None
         if chat.assignee_id is not None:
-            name = (await conn.execute(select(User.name).where(User.id == chat.assignee_id))).scalar_one_or_none()
-            previous = {"id": chat.assignee_id, "name": name}
+            previous = {"id": chat.assignee_id, "name": await supervision_store.user_name(conn, chat.assignee_id)}
         await supervision_store.remove_participant(conn, chat_id, actor.id)  # the assignee now
-        locked = await chat_store.advance_seq(conn, chat_id, values={"assignee_id": actor.id, "assigned_at": now})
         data = {"from_agent": previous, "to_agent": _agent(actor), "agent": _agent(actor)}
-        row = event_row(chat_id, locked.last_seq, TAKEN_OVER, now, data=data)
-        await chat_store.insert_events(conn, [row])
+        # The chat's new agent, the one who lost it, followers and the visitor hear of it.
+        (event,) = await append_events(
+            conn,
+            outbox,
+            chat_id,
+            [EventDraft(TAKEN_OVER, data=data)],
+            now=now,
+            chat_values={"assignee_id": actor.id, "assigned_at": now},
+            agents=(chat.assignee_id,),
+        )
         await log_routing(
             conn,
             kind="taken_over",
@@ -243,24 +239,7 @@ async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict
             from_agent_id=chat.assignee_id,
         )
         await record_audit(conn, actor, "chat.take_over", ("chat", chat_id), {"from_agent_id": chat.assignee_id})
-        topics = audience.participation_audience(
-            chat_id=chat_id,
-            visitor_id=chat.visitor_id,
-            assignee_id=actor.id,
-            agent_ids=tuple(a for a in (chat.assignee_id,) if a is not None),
-        )
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
         summary_row = await publish_summary(conn, outbox, chat_id, previous_assignee_id=chat.assignee_id)
         await _participants_frame(conn, outbox, chat)
     ctx.router.kick(chat.department_id)  # the previous agent has room again
-    return {**event_payload(SimpleNamespace(**row)), "chat": chat_summary(summary_row) if summary_row else None}
-
-
-async def may_write_as_participant(conn, chat: Any, actor: AgentActor) -> bool:  # type: ignore[no-untyped-def]
-    """A supervisor who joined an active chat writes to its visitor like its agent does."""
-    return (
-        chat.status == ChatStatus.ACTIVE
-        and chat.assignee_id != actor.id
-        and allowed(actor.role, "chat.join")
-        and await supervision_store.is_participant(conn, chat.id, actor.id)
-    )
+    return {**event_payload(event), "chat": chat_summary(summary_row) if summary_row else None}

@@ -17,7 +17,9 @@ client: each node's hub closes the matching sockets with 4001 (realtime/hub.Hub.
 
 from __future__ import annotations
 
-from frontdesk.domain.chat_rules import ChatStatus
+from collections.abc import Iterable
+
+from frontdesk.domain.chat_rules import INTERNAL_KINDS, PARTICIPATION_KINDS, ChatStatus, EventKind
 
 
 def visitor_topic(visitor_id: str) -> str:
@@ -72,6 +74,72 @@ def chat_event_audience(
     if not internal:
         topics.append(visitor_topic(visitor_id))
     return topics
+
+
+def event_audience(
+    *,
+    kind: str,
+    chat_id: int,
+    visitor_id: str,
+    status: str,
+    assignee_id: int | None,
+    department_id: int,
+    author_id: int | None = None,
+    agent_ids: Iterable[int | None] = (),
+) -> list[str]:
+    """Who hears a stored chat event, decided from its kind and the chat (`status`,
+    `assignee_id`, `department_id`: the chat as the caller says the event should be seen —
+    usually as it is after the event). `agent_ids`: agents who hear of it beyond the chat's
+    own (the agent who lost the chat, the one it was offered to, an internal event's author).
+
+    A whisper goes to the chat's agent, its author and followers; joining, leaving and taking
+    over to the chat's agents, followers and the visitor; every other kind to the chat's
+    agents (its assignee, or its queue while waiting), followers and — unless internal — its
+    visitor. Internal kinds (chat_rules.INTERNAL_KINDS) never reach a visitor."""
+    extra = sorted({a for a in agent_ids if a is not None}) if agent_ids else ()  # no allocation when none
+    if kind == EventKind.WHISPER:
+        topics = whisper_audience(chat_id=chat_id, assignee_id=assignee_id, author_id=author_id)  # type: ignore[arg-type]
+    elif kind in PARTICIPATION_KINDS:
+        return participation_audience(
+            chat_id=chat_id, visitor_id=visitor_id, assignee_id=assignee_id, agent_ids=tuple(extra)
+        )
+    else:
+        topics = chat_event_audience(
+            internal=kind in INTERNAL_KINDS,
+            visitor_id=visitor_id,
+            status=status,
+            assignee_id=assignee_id,
+            department_id=department_id,
+            chat_id=chat_id,
+        )
+    for agent_id in extra:
+        topic = agent_topic(agent_id)
+        if topic not in topics:
+            topics.append(topic)
+    return topics
+
+
+def transfer_audience(
+    *,
+    chat_id: int,
+    visitor_id: str,
+    internal: bool,
+    status: str,
+    assignee_id: int | None,
+    department_id: int,
+    previous_assignee_id: int | None,
+) -> list[str]:
+    """A transfer (and its note): the chat's agents as it now is (its new assignee, or its new
+    department's queue), the agent who had it, followers, and — unless internal — the visitor."""
+    return event_audience(
+        kind=EventKind.NOTE if internal else EventKind.CHAT_TRANSFERRED,
+        chat_id=chat_id,
+        visitor_id=visitor_id,
+        status=status,
+        assignee_id=assignee_id,
+        department_id=department_id,
+        agent_ids=(previous_assignee_id,),
+    )
 
 
 def whisper_audience(*, chat_id: int, assignee_id: int | None, author_id: int) -> list[str]:

@@ -13,10 +13,29 @@ class ChatStatus(StrEnum):
 
 
 class EventKind(StrEnum):
-    MESSAGE = "message"
+    """Every kind of stored chat event (docs/protocol.md, `event`)."""
+
+    MESSAGE = "message"  # a visitor's or an agent's message (a file: data.attachment)
     CHAT_STARTED = "chat.started"
     CHAT_ASSIGNED = "chat.assigned"
     CHAT_CLOSED = "chat.closed"
+    CHAT_TRANSFERRED = "chat.transferred"
+    CHAT_ESCALATED = "chat.escalated"
+    CHAT_JOINED = "chat.joined"  # a supervisor joined as a visible participant
+    CHAT_LEFT = "chat.left"
+    CHAT_TAKEN_OVER = "chat.taken_over"
+    NOTE = "note"  # internal
+    WHISPER = "whisper"  # internal: a supervisor to the chat's agent
+
+    @property
+    def internal(self) -> bool:
+        return self in INTERNAL_KINDS
+
+
+# Kinds for agents only: never published to a visitor's topic, never in their sync or transcript.
+INTERNAL_KINDS: frozenset[str] = frozenset({EventKind.NOTE, EventKind.WHISPER})
+# Kinds that change who is in the chat: its agents, followers and the visitor hear them.
+PARTICIPATION_KINDS: frozenset[str] = frozenset({EventKind.CHAT_JOINED, EventKind.CHAT_LEFT, EventKind.CHAT_TAKEN_OVER})
 
 
 class AuthorType(StrEnum):

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.domain.events import ChatEvent
 from frontdesk.store.models import Chat, Department, DepartmentMember, Message, User, Visitor
 from frontdesk.store.tag_store import chat_tags_column
 
@@ -159,8 +161,66 @@ async def advance_seq(
     return (await conn.execute(stmt)).first()
 
 
-async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    await conn.execute(insert(Message), rows)
+def event_values(event: ChatEvent) -> dict[str, Any]:
+    """A ChatEvent as the values of its `messages` row."""
+    return {
+        "chat_id": event.chat_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "author_type": event.author_type,
+        "agent_id": event.agent_id,
+        "author_name": event.author_name,
+        "body": event.body,
+        "client_id": event.client_id,
+        "data": event.data,
+        "created_at": event.created_at,
+        "internal": event.internal,
+    }
+
+
+async def insert_events(conn: AsyncConnection, events: Sequence[ChatEvent | dict[str, Any]]) -> None:
+    """Insert stored events (one multi-row INSERT). Dict rows: transitional, for callers that
+    do not use actions/chat_events.append_events yet."""
+    await conn.execute(insert(Message), [e if isinstance(e, dict) else event_values(e) for e in events])
+
+
+async def lock_chats(conn: AsyncConnection, chat_ids: Sequence[int]) -> dict[int, Any]:
+    """The group-commit writer's chats, locked until commit, by id: (id, last_seq, status,
+    visitor_id, assignee_id, department_id)."""
+    stmt = (
+        select(Chat.id, Chat.last_seq, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id)
+        .where(Chat.id.in_(chat_ids))
+        .with_for_update(key_share=True)  # SQLite: no-op; BEGIN IMMEDIATE holds the lock
+    )
+    return {row.id: row for row in (await conn.execute(stmt)).all()}
+
+
+async def events_by_client_ids(conn: AsyncConnection, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+    """Stored events by (chat id, client id), for the retries in a batch."""
+    if conn.dialect.name == "sqlite":
+        # (chat = ? AND client_id = ?) OR …: one unique-index probe per send (SQLite scans the
+        # whole table for a row-value IN).
+        condition = or_(*(and_(Message.chat_id == c, Message.client_id == k) for c, k in pairs))
+    else:  # PostgreSQL probes the index for a row-value IN.
+        condition = tuple_(Message.chat_id, Message.client_id).in_(pairs)
+    rows = (await conn.execute(select(*MESSAGE_COLUMNS).where(condition))).all()
+    return {(row.chat_id, row.client_id): row for row in rows}
+
+
+async def set_last_seqs(conn: AsyncConnection, chats: Sequence[tuple[int, int, datetime, str, str]]) -> None:
+    """The group-commit writer's seqs, already counted under the lock of `lock_chats`: per
+    chat (id, last_seq, last message at, its preview, its author), in one executemany."""
+    await conn.execute(
+        update(Chat)
+        .where(Chat.id == bindparam("b_id"))
+        .values(
+            last_seq=bindparam("b_seq"),
+            last_message_at=bindparam("b_at"),
+            last_message_text=bindparam("b_text"),
+            last_message_author=bindparam("b_author"),
+        ),
+        [{"b_id": cid, "b_seq": seq, "b_at": at, "b_text": text, "b_author": who} for cid, seq, at, text, who in chats],
+    )
 
 
 async def event_by_client_id(conn: AsyncConnection, chat_id: int, client_id: str) -> Any | None:

@@ -25,6 +25,11 @@ from frontdesk.store.models import (
 # -- participants --------------------------------------------------------------------------
 
 
+async def user_name(conn: AsyncConnection, user_id: int) -> str | None:
+    """The name of a user (the agent a supervisor takes a chat from)."""
+    return (await conn.execute(select(User.name).where(User.id == user_id))).scalar_one_or_none()
+
+
 async def is_participant(conn: AsyncConnection, chat_id: int, user_id: int) -> bool:
     stmt = select(ChatParticipant.user_id).where(ChatParticipant.chat_id == chat_id, ChatParticipant.user_id == user_id)
     return (await conn.execute(stmt)).first() is not None
