@@ -23,7 +23,7 @@ from frontdesk.store.db import Database
 from frontdesk.store.migrate import upgrade
 
 
-async def _with_ctx(settings: Settings, fn):  # type: ignore[no-untyped-def]
+async def _with_ctx(settings: Settings, fn):
     db = Database(settings.resolved_database_url(), busy_timeout_ms=settings.busy_timeout_ms)
     # With Redis, what a command publishes (a revocation: password, token revoke) reaches every
     # node's sockets; without it there is no bus to reach a running server through.

@@ -11,6 +11,7 @@ import gc
 import hmac
 import ipaddress
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -82,7 +83,7 @@ class Metrics:
 FORWARDED_HEADERS = (b"x-forwarded-for", b"x-real-ip", b"forwarded")
 
 
-def metrics_refusal(scope: dict[str, Any], token: str | None) -> tuple[int, str, str] | None:
+def metrics_refusal(scope: Mapping[str, Any], token: str | None) -> tuple[int, str, str] | None:
     """Who may read /metrics: with FRONTDESK_METRICS_TOKEN set, whoever sends it as a Bearer
     token; without one, only a direct request from this machine (a loopback peer and no
     forwarding header: a request through a proxy, even one on loopback, carries one). Returns

@@ -149,7 +149,7 @@ async def transcript_json(
     return await _transcript_file(ctx, actor, chat_id, "json", internal)
 
 
-async def _export(ctx: Context, actor: AgentActor, query: archive.ArchiveQuery, fmt: str, internal: bool):  # type: ignore[no-untyped-def]
+async def _export(ctx: Context, actor: AgentActor, query: archive.ArchiveQuery, fmt: str, internal: bool):
     chunks = await archive.open_export(ctx=ctx, actor=actor, query=query, fmt=fmt, internal=internal)
     media_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     filename = archive.export_filename(fmt, query)

@@ -41,6 +41,12 @@ def doc_limits(default: Any = ..., **schema: Any) -> Any:
     return Field(default, json_schema_extra=schema)
 
 
+def unsent(**field: Any) -> Any:
+    """A patch field that is None when the client did not send it (null itself is not accepted):
+    `Field(None, ...)` typed as Any, so the attribute keeps its non-optional type."""
+    return Field(None, **field)
+
+
 # An id in a body (the action refuses one outside the database's range with a 400 naming it).
 ID_DOC: dict[str, Any] = {"minimum": 1, "maximum": MAX_ID}
 SMALL_ID_DOC: dict[str, Any] = {"minimum": 1, "maximum": MAX_SMALL_ID}  # INTEGER keys: users, departments...
@@ -212,7 +218,7 @@ class AgentCard(AgentRef):
 
 
 # A message's client_id (chat_rules.check_client_id: a wrong one is a 400 naming client_id).
-CLIENT_ID_DOC = {"pattern": "^[A-Za-z0-9_-]{8,64}$"}
+CLIENT_ID_DOC: dict[str, Any] = {"pattern": "^[A-Za-z0-9_-]{8,64}$"}
 
 
 class Checked(In):
@@ -325,8 +331,8 @@ class DepartmentPatch(Patch):
     offline_message: str | None = doc_limits(None, maxLength=500)
     email: str | None = doc_limits(None, maxLength=254, description="an e-mail address; null or empty: none")
     fallback_department_id: SmallBodyId | None = None
-    scripted: bool = Field(None, description="level-1 agents may send only canned responses")
-    sneak_peek: bool = Field(None, description="agents see what the visitor is typing")
+    scripted: bool = unsent(description="level-1 agents may send only canned responses")
+    sneak_peek: bool = unsent(description="agents see what the visitor is typing")
     reply_alert_seconds: int = doc_limits(None, minimum=10, maximum=3600)
 
 
@@ -397,9 +403,9 @@ class PrechatIn(In):
 
 
 class RatingSettingsIn(In):
-    enabled: bool = Field(None, description="ask for a rating after a chat")
+    enabled: bool = unsent(description="ask for a rating after a chat")
     scale: str = doc_limits(None, enum=["thumbs", "stars"])
-    transcript: bool = Field(None, description="offer the transcript by e-mail")
+    transcript: bool = unsent(description="offer the transcript by e-mail")
 
 
 class WidgetSettingsBody(Patch):
@@ -408,5 +414,5 @@ class WidgetSettingsBody(Patch):
     title: str = doc_limits(None, minLength=1, maxLength=60)
     greeting: str = doc_limits(None, minLength=1, maxLength=300)
     accent_color: str = doc_limits(None, pattern="^#[0-9a-fA-F]{6}$")
-    prechat: PrechatIn = Field(None)
-    rating: RatingSettingsIn = Field(None)
+    prechat: PrechatIn = unsent()
+    rating: RatingSettingsIn = unsent()

@@ -278,7 +278,7 @@ async def take_over(
 
 
 @router.get("/chats/{chat_id}/annotations", response_model=Annotations)
-async def annotations(
+async def annotations(  # type: ignore[no-redef]  # the route keeps its name (operationId); rebinds __future__'s
     chat_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return await quality.list_annotations(ctx=ctx, actor=actor, chat_id=chat_id)

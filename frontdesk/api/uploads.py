@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -19,6 +19,9 @@ from starlette.requests import ClientDisconnect, Request
 from frontdesk.actions.attachments import Upload, too_large
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.store.files import create_private
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FIELD_LIMIT = 200  # bytes of a text field (client_id)
 OVERHEAD = 16 * 1024  # boundaries, part headers and small fields around the file
@@ -63,7 +66,7 @@ class _Receiver:
         self._part: str | None = None  # "file" | a field name | "" (ignored)
         self._value = bytearray()
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": lambda d, s, e: self._append_header("_header_name", d[s:e]),

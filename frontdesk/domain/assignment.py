@@ -32,7 +32,7 @@ def choose_agent(
     escalated chat's tier); ties go to the longest idle, then the lowest id (so the choice is
     deterministic)."""
     best: AgentLoad | None = None
-    best_key: tuple | None = None
+    best_key: tuple[int, float, int] | None = None
     for agent in agents:
         if agent.room <= 0 or agent.agent_id in exclude or agent.level < min_level:
             continue

@@ -12,6 +12,8 @@ last-seen seq) may also be 0.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from frontdesk.domain.chat_rules import ChatRuleError
 
 MAX_ID = 2**63 - 1  # BIGINT
@@ -44,7 +46,7 @@ def max_id(field: str) -> int:
     return MAX_SMALL_ID if name in SMALL_ID_FIELDS else MAX_ID
 
 
-def is_id(value: object, *, minimum: int = 1, field: str = "") -> bool:
+def is_id(value: object, *, minimum: int = 1, field: str = "") -> TypeGuard[int]:
     """A whole number (not a bool) in minimum .. the field's largest id."""
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= max_id(field)
 
@@ -57,4 +59,4 @@ def check_id(value: object, field: str, *, minimum: int = 1, optional: bool = Fa
         raise ChatRuleError(
             "bad_request", f"{field}: must be a whole number from {minimum} to {max_id(field)}", field=field
         )
-    return value  # type: ignore[return-value]
+    return value

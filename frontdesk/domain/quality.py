@@ -94,7 +94,7 @@ def weighted_score(snapshot: list[dict[str, Any]]) -> float:
     total = sum(float(s["weight"]) for s in snapshot)
     if total <= 0:
         return 0.0
-    return round(sum(float(s["weight"]) * s["score"] for s in snapshot) / total, 2)
+    return round(sum(float(s["weight"]) * float(s["score"]) for s in snapshot) / total, 2)
 
 
 def check_comment(text: object, *, field: str = "comment", max_chars: int = MAX_COMMENT, required: bool = False) -> str:

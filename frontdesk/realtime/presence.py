@@ -8,6 +8,7 @@ Redis (bus/redis.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 
@@ -81,11 +82,9 @@ class RedisPresence(Presence):
         self._agents_key = f"fd:presence:agents:{node}"
         self._visitors_key = f"fd:presence:visitors:{node}"
         self._cache: tuple[float, set[int], set[str]] | None = None
-        self._task = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        import asyncio
-
         await self._publish()
         self._task = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
 
@@ -101,7 +100,6 @@ class RedisPresence(Presence):
         await self._redis.aclose()
 
     async def _heartbeat(self) -> None:
-        import asyncio
         import logging
 
         while True:
@@ -118,7 +116,7 @@ class RedisPresence(Presence):
                 pipe.hset(self._agents_key, mapping={str(k): v for k, v in self._agents.items()})
                 pipe.expire(self._agents_key, int(self.ttl))
             if self._visitors:
-                pipe.hset(self._visitors_key, mapping=dict(self._visitors))
+                pipe.hset(self._visitors_key, mapping={k: v for k, v in self._visitors.items()})
                 pipe.expire(self._visitors_key, int(self.ttl))
             await pipe.execute()
         self._cache = None
@@ -144,7 +142,7 @@ class RedisPresence(Presence):
             await self._safe(self._redis.hdel(self._visitors_key, visitor_id))
         self._cache = None
 
-    async def _safe(self, awaitable) -> None:  # type: ignore[no-untyped-def]
+    async def _safe(self, awaitable) -> None:
         try:
             await awaitable
         except Exception:  # the heartbeat republishes everything once Redis is back
@@ -164,7 +162,7 @@ class RedisPresence(Presence):
                 if name.startswith("fd:presence:agents:"):
                     agents.update(int(k) for k in await self._redis.hkeys(key))
                 elif name.startswith("fd:presence:visitors:"):
-                    visitors.update(k.decode() for k in await self._redis.hkeys(key))
+                    visitors.update(k.decode() if isinstance(k, bytes) else k for k in await self._redis.hkeys(key))
         except Exception:  # Redis away: this node's own view is the best there is
             return agents, visitors
         self._cache = (now, agents, visitors)

@@ -37,7 +37,7 @@ TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve now (database down);
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def dumps(frame: dict[str, Any]) -> str:
+def dumps(frame: Mapping[str, Any]) -> str:
     return orjson.dumps(frame).decode()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import false, or_, select, union_all
+from sqlalchemy import ColumnElement, false, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.store.models import Chat, ChatParticipant, RoutingLog
@@ -48,7 +48,7 @@ def scope_condition(departments: Iterable[int], user_id: int | None, *, queued_a
     """`chats` rows a scoped user may read: their departments' chats, chats assigned to them or
     that they handled, and (`queued_anywhere`) waiting chats of any department."""
     mine = sorted(departments)
-    parts = [Chat.department_id.in_(mine) if mine else false()]
+    parts: list[ColumnElement[bool]] = [Chat.department_id.in_(mine) if mine else false()]
     if user_id is not None:
         parts += [Chat.assignee_id == user_id, Chat.id.in_(handled_chat_ids(user_id))]
     if queued_anywhere:

@@ -84,13 +84,13 @@ class _minutes_open(FunctionElement):  # noqa: N801 — a SQL expression, named 
 
 
 @compiles(_minutes_open, "sqlite")
-def _minutes_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _minutes_sqlite(element, compiler, **kw):
     end = compiler.process(element.clauses.clauses[0], **kw)
     return f"((julianday(coalesce(chats.closed_at, {end})) - julianday(chats.created_at)) * 1440.0)"
 
 
 @compiles(_minutes_open, "postgresql")
-def _minutes_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _minutes_postgresql(element, compiler, **kw):
     end = compiler.process(element.clauses.clauses[0], **kw)
     return f"(extract(epoch from (coalesce(chats.closed_at, {end}) - chats.created_at)) / 60.0)"
 
@@ -266,7 +266,7 @@ class SqliteArchiveSearch(ArchiveSearch):
 
 
 def _pg_matches(column: Any, query: str) -> Any:
-    document = literal_column(PG_DOCUMENT.replace("(body,", f"({column},"))
+    document: Any = literal_column(PG_DOCUMENT.replace("(body,", f"({column},"))
     # The query goes in as a literal (escaped by the dialect), not a parameter: with a prepared
     # statement PostgreSQL switches to a generic plan after five runs, which cannot know how
     # common the words are, and a plan right for one word is ruinous for another.

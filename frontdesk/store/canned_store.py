@@ -28,7 +28,7 @@ CANNED_COLUMNS = (
 )
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select():
     return select(*CANNED_COLUMNS).outerjoin(Department, Department.id == CannedResponse.department_id)
 
 

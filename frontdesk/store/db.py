@@ -79,7 +79,7 @@ class Database:
         busy = self.busy_timeout_ms
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _on_connect(dbapi_connection, _record):
             # Let SQLAlchemy, not the driver, decide when transactions begin.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -90,7 +90,7 @@ class Database:
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(conn):  # type: ignore[no-untyped-def]
+        def _on_begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine

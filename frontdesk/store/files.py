@@ -129,6 +129,6 @@ def storage_at(root: Path) -> DiskStorage:
     return DiskStorage(root)
 
 
-def storage_for(settings) -> DiskStorage:  # type: ignore[no-untyped-def]
+def storage_for(settings) -> DiskStorage:
     """The storage behind a node's settings: `<data_dir>/attachments`."""
     return storage_at(Path(settings.data_dir).resolve() / "attachments")

@@ -23,7 +23,7 @@ def alembic_config(url: str | None = None) -> Config:
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema to `revision` inside one write transaction."""
 
-    def _upgrade(sync_conn) -> None:  # type: ignore[no-untyped-def]
+    def _upgrade(sync_conn) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)

@@ -61,7 +61,7 @@ async def anonymise_chats(conn: AsyncConnection, chat_ids: list[int], *, removed
 
 
 # ---- visitors ---------------------------------------------------------------------------------
-def _last_seen():  # type: ignore[no-untyped-def]
+def _last_seen():
     return func.coalesce(Visitor.last_seen_at, Visitor.created_at)
 
 

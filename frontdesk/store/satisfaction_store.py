@@ -35,7 +35,7 @@ async def store_rating(
     )
 
 
-def _aggregates(good_from: int):  # type: ignore[no-untyped-def]
+def _aggregates(good_from: int):
     return (
         func.count(Chat.rating).label("count"),
         func.avg(Chat.rating).label("average"),
@@ -43,7 +43,7 @@ def _aggregates(good_from: int):  # type: ignore[no-untyped-def]
     )
 
 
-def _rated(since: datetime, until: datetime, department_ids: list[int] | None):  # type: ignore[no-untyped-def]
+def _rated(since: datetime, until: datetime, department_ids: list[int] | None):
     conditions = [Chat.rating.is_not(None), Chat.closed_at >= since, Chat.closed_at < until]
     if department_ids is not None:
         conditions.append(Chat.department_id.in_(department_ids))
@@ -79,7 +79,7 @@ async def report(
             .order_by(Department.name)
         )
     ).all()
-    return {"total": total, "agents": agents, "departments": departments}
+    return {"total": list(total), "agents": list(agents), "departments": list(departments)}
 
 
 # -- the transcript e-mail (actions/satisfaction.do_email_transcript) ----------------------------

@@ -24,16 +24,16 @@ class _tag_array(FunctionElement):  # noqa: N801 — a SQL function, named like 
 
 
 @compiles(_tag_array, "sqlite")
-def _tag_array_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _tag_array_sqlite(element, compiler, **kw):
     return "json_group_array(json_object('id', tags.id, 'name', tags.name, 'colour', tags.colour))"
 
 
 @compiles(_tag_array, "postgresql")
-def _tag_array_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _tag_array_postgresql(element, compiler, **kw):
     return "coalesce(json_agg(json_build_object('id', tags.id, 'name', tags.name, 'colour', tags.colour)), '[]')"
 
 
-def chat_tags_column():  # type: ignore[no-untyped-def]
+def chat_tags_column():
     """The chat's tags as one column of a chat query (a correlated subquery: one index probe
     per chat), so every chat summary carries its tags without a second round trip."""
     return (
