@@ -32,8 +32,15 @@ const TITLE = 'frontdesk console';
 
 /** What a view may ask of the App (see docs/architecture/frontend.md). */
 const VIEW_ACTIONS = [
-  'openChat', 'accept', 'acceptOffer', 'declineOffer', 'offerExpired', 'openTicket', 'setTab', 'setDeptFilter',
-  'loadTickets', 'loadHistory', 'showArchive', 'showPage', 'toggleSettings', 'setMyStatus', 'logout', 'toast',
+  // lists and navigation
+  'openChat', 'closeTab', 'accept', 'acceptOffer', 'declineOffer', 'offerExpired', 'openTicket', 'setTab',
+  'setDeptFilter', 'loadTickets', 'loadHistory', 'showArchive', 'showPage', 'showSettings', 'toggleSettings',
+  'toggleDetails', 'closeSettings', 'leaveScreen', 'setMyStatus', 'logout', 'toast',
+  // one conversation
+  'loadConv', 'markRead', 'sendMessage', 'retrySend', 'discardSend', 'typingInput', 'stopTyping', 'addNote',
+  'closeChat', 'transferred', 'refreshSummary', 'forgetVisitor', 'connected',
+  // an answer that carries a summary or a stored event (uploads, tags), the socket, a redraw
+  'upsert', 'onFrame', 'requestSync', 'send', 'scheduleRender',
 ];
 
 class App {
@@ -86,7 +93,6 @@ class App {
     this.showDetails = localStorage.getItem('fd.console.details') !== '0';
     this.settings = null;
     this.lastChime = 0;
-    this.supervision = new Supervision(this); // watching, whispers, join, take over, reviews
     this.monitorPage = null;
     this.reviewsPage = null;
     // what views get instead of the App: the data they show and the callbacks they may call
@@ -95,6 +101,7 @@ class App {
       tickets: this.tickets, history: this.history, nav: this.nav,
     };
     this.act = this.viewActions();
+    this.supervision = new Supervision(this.data, this.act); // watching, whispers, join, take over, reviews
   }
 
   /** The callbacks views may call (VIEW_ACTIONS), bound to this App; nothing else of it. */
@@ -638,7 +645,7 @@ class App {
     const current = this.activeConv();
     if (current && current !== conv && current.view) current.view.detach();
     this.activeId = id;
-    if (!conv.view) conv.view = new ConversationView(conv, this);
+    if (!conv.view) conv.view = new ConversationView(conv, this.data, this.act, this.supervision);
     if (!conv.view.attached) {
       this.stage.replaceChildren();
       conv.view.attach(this.stage);
@@ -1068,7 +1075,7 @@ class App {
       && !SETTINGS_SECTIONS.some((x) => String(route).startsWith(x.id) && x.visible(this.me))) {
       route = 'canned'; // agents manage their own canned responses only
     }
-    if (!this.settings) this.settings = new SettingsPage(this);
+    if (!this.settings) this.settings = new SettingsPage(this.data, this.act);
     const fresh = !this.screen || this.screen.kind !== 'settings';
     this.enterScreen({ kind: 'settings', route });
     const hash = `#settings/${route}`;
@@ -1091,8 +1098,8 @@ class App {
       return;
     }
     const page = kind === 'monitor'
-      ? (this.monitorPage = this.monitorPage || new MonitorPage(this))
-      : (this.reviewsPage = this.reviewsPage || new ReviewsPage(this));
+      ? (this.monitorPage = this.monitorPage || new MonitorPage(this.data, this.act))
+      : (this.reviewsPage = this.reviewsPage || new ReviewsPage(this.data, this.act));
     this.enterScreen({ kind });
     this.main.classList.add('on-settings');
     if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
@@ -1103,7 +1110,7 @@ class App {
 
   /** The Archive page (archive.js): search, read and export past conversations. */
   showArchive(chatId = null, q = null) {
-    this.archivePage = this.archivePage || new ArchivePage(this);
+    this.archivePage = this.archivePage || new ArchivePage(this.data, this.act);
     this.enterScreen({ kind: 'archive' });
     this.main.classList.add('on-settings');
     const hash = chatId != null ? `#archive/${chatId}` : '#archive';

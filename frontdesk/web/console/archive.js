@@ -76,8 +76,10 @@ function minutesBetween(a, b) {
 }
 
 export class ArchivePage {
-  constructor(app) {
-    this.app = app;
+  /** @param {object} data  the data modules  @param {object} act  the App's callbacks (App.viewActions) */
+  constructor(data, act) {
+    this.data = data;
+    this.act = act;
     this.results = [];
     this.nextBefore = null;
     this.loading = false;
@@ -91,10 +93,10 @@ export class ArchivePage {
     this.build();
   }
 
-  isLead() { return !!this.app.me && LEADS.includes(this.app.me.role); }
+  isLead() { return !!this.data.session.me && LEADS.includes(this.data.session.me.role); }
 
   build() {
-    const app = this.app;
+    const { data, act } = this;
     this.q = h('input', {
       class: 'input arch-q', type: 'search', name: 'q', placeholder: 'Words, "a phrase", or a prefix*',
       'aria-label': 'Search messages', autocomplete: 'off', maxlength: '500',
@@ -157,7 +159,7 @@ export class ArchivePage {
           h('span', { class: 'settings-icon' }, icon('archive', 18)),
           h('div', null, h('h1', null, 'Archive'),
             h('p', { class: 'arch-scope' }))),
-        h('button', { class: 'btn btn-secondary btn-sm arch-back', type: 'button', onclick: () => app.leaveScreen(true) },
+        h('button', { class: 'btn btn-secondary btn-sm arch-back', type: 'button', onclick: () => act.leaveScreen(true) },
           icon('arrowLeft', 15), 'Back to chats')),
       h('div', { class: 'arch-body' },
         h('div', { class: 'arch-side' }, form,
@@ -169,7 +171,7 @@ export class ArchivePage {
   /** Shown (again): fill the filter lists, search (`q` from the sidebar's box, if given; the
    *  last search otherwise), open `chatId` if given. */
   async show(chatId = null, q = null) {
-    const me = this.app.me || {};
+    const me = this.data.session.me || {};
     const scope = this.root.querySelector('.arch-scope');
     scope.textContent = me.role === 'admin' || me.role === 'manager'
       ? 'Every conversation, with internal notes. Search, read and export.'
@@ -182,7 +184,7 @@ export class ArchivePage {
   }
 
   async fillFilters() {
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     const [departments, users, tags] = await Promise.all([
       dir.loadDepartments().catch(() => dir.departments),
       dir.loadUsers().catch(() => dir.users),

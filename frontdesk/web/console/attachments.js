@@ -108,7 +108,7 @@ function upload(view, list, file) {
     try { data = JSON.parse(xhr.responseText); } catch { data = null; }
     if (xhr.status >= 200 && xhr.status < 300 && data && data.event) {
       row.remove();
-      view.app.onFrame({ type: 'event', ...data.event });
+      view.act.onFrame({ type: 'event', ...data.event });
       return;
     }
     const message = (data && data.error && data.error.message) || (xhr.status ? `The server answered ${xhr.status}.` : 'Cannot reach the server.');

@@ -62,7 +62,7 @@ export class CannedPicker {
   /** @param {import('./conversation.js').ConversationView} view */
   constructor(view) {
     this.view = view;
-    this.app = view.app;
+    this.data = view.data;
     this.input = view.input;
     this.open = false;
     this.items = [];
@@ -235,19 +235,19 @@ export class CannedPicker {
   /** Whether this agent may only send canned responses in this chat (the server decides; this
    * only tells them beforehand, from the departments and levels the console knows). */
   scripted() {
-    const app = this.app;
+    const { data } = this;
     const s = this.view.conv.summary;
-    const role = app.me && app.me.role;
+    const role = data.session.me && data.session.me.role;
     if (!s || !s.department || role === 'admin' || role === 'supervisor' || role === 'manager') return false;
-    const dept = app.directory.department(s.department.id);
+    const dept = data.directory.department(s.department.id);
     if (!dept || !dept.scripted) return false;
-    const me = app.directory.user(app.me.id);
+    const me = data.directory.user(data.session.me.id);
     const mine = me && (me.departments || []).find((d) => d && typeof d === 'object' && Number(d.id) === Number(dept.id));
     return !(mine && Number(mine.level) >= 2);
   }
 
   updateScripted() {
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     if (!dir.state.users.loaded && !this.usersAsked) { // levels come with the users
       this.usersAsked = true;
       dir.loadUsers().then(() => this.updateScripted());

@@ -11,7 +11,8 @@ const SCOPES = [['global', 'Everyone'], ['department', 'One department'], ['pers
 export class CannedSettings {
   constructor(page) {
     this.page = page;
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     this.items = [];
     this.variables = [];
     this.loaded = false;
@@ -37,7 +38,7 @@ export class CannedSettings {
   }
 
   lead() {
-    const role = this.app.me && this.app.me.role;
+    const role = this.data.session.me && this.data.session.me.role;
     return role === 'admin' || role === 'supervisor' || role === 'manager';
   }
 
@@ -142,7 +143,7 @@ export class CannedSettings {
     else this.items.push(item);
     this.items.sort((a, b) => String(a.shortcut).localeCompare(String(b.shortcut)));
     this.page.dirty = false;
-    this.app.toast(wasNew ? `#${item.shortcut} created` : `#${item.shortcut} saved`, 'success');
+    this.act.toast(wasNew ? `#${item.shortcut} created` : `#${item.shortcut} saved`, 'success');
     if (wasNew) this.page.go('canned', item.id);
     else this.renderList();
   }
@@ -152,7 +153,7 @@ export class CannedSettings {
     this.items = this.items.filter((c) => Number(c.id) !== Number(item.id));
     this.page.dirty = false;
     this.selected = null;
-    this.app.toast(`#${item.shortcut} deleted`, 'success');
+    this.act.toast(`#${item.shortcut} deleted`, 'success');
     this.page.go('canned');
   }
 }
@@ -167,7 +168,8 @@ function scopeTag(c) {
 class CannedEditor {
   constructor(list, item) {
     this.list = list;
-    this.app = list.app;
+    this.data = list.data;
+    this.act = list.act;
     this.item = item;
     this.isNew = !item;
     this.readOnly = !!item && !item.editable;
@@ -199,7 +201,7 @@ class CannedEditor {
       SCOPES.map(([v, l]) => h('option', { value: v }, l)));
     this.scope.value = c.scope;
     this.department = h('select', { id: 'cr-department', class: 'input', disabled: ro || !this.list.lead() },
-      [...this.app.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)))
+      [...this.data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)))
         .map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
     if (c.department) this.department.value = String(c.department.id);
     this.body = h('textarea', {

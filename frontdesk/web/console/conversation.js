@@ -18,10 +18,17 @@ const MAX_CHARS = 4000;
 const STATUS_LABEL = { queued: 'Waiting', active: 'Active', closed: 'Closed' };
 
 export class ConversationView {
-  /** @param {import('./store.js').Conv} conv @param {object} app */
-  constructor(conv, app) {
+  /**
+   * @param {import('./data/conv.js').Conv} conv  the conversation shown
+   * @param {object} data  the data modules (session, directory, …), read only
+   * @param {object} act  the App's callbacks (App.viewActions): send, accept, close, …
+   * @param {import('./supervise.js').Supervision} supervision  watching, whispers, joins
+   */
+  constructor(conv, data, act, supervision) {
     this.conv = conv;
-    this.app = app;
+    this.data = data;
+    this.act = act;
+    this.supervision = supervision;
     this.dirty = true;
     this.closeArmed = false;
     this.closeTimer = null;
@@ -38,7 +45,7 @@ export class ConversationView {
     this.actionsEl = h('div', { class: 'conv-actions' });
     this.detailsBtn = h('button', {
       class: 'btn btn-icon btn-ghost details-toggle', type: 'button', title: 'Show details',
-      'aria-label': 'Toggle details', onclick: () => this.app.toggleDetails(),
+      'aria-label': 'Toggle details', onclick: () => this.act.toggleDetails(),
     }, icon('panel', 18));
 
     this.head = h('header', { class: 'conv-head' },
@@ -137,7 +144,7 @@ export class ConversationView {
 
   canReply() {
     const s = this.conv.summary;
-    return !!s && s.status === 'active' && (this.app.isMine(s) || this.app.supervision.isParticipant(this.conv));
+    return !!s && s.status === 'active' && (this.data.session.isMine(s) || this.supervision.isParticipant(this.conv));
   }
 
   // ---- header, notice, footer, details ---------------------------------------------------
@@ -162,7 +169,7 @@ export class ConversationView {
         `Waiting ${duration(Date.now() - (since || Date.now()))}`));
     } else if (status === 'active' && s.assignee) {
       meta.push(h('span', { class: 'meta-item' },
-        this.app.isMine(s) ? 'Assigned to you' : `Assigned to ${s.assignee.name || 'another agent'}`));
+        this.data.session.isMine(s) ? 'Assigned to you' : `Assigned to ${s.assignee.name || 'another agent'}`));
     } else if (status === 'closed' && s.closed_at) {
       meta.push(h('span', { class: 'meta-item' }, `Closed ${fullTime(parseTime(s.closed_at))}`));
     }
@@ -170,13 +177,13 @@ export class ConversationView {
     replaceChildren(this.metaEl, meta);
 
     // actions (rebuilt only when they change, so a click in progress is never lost)
-    const mine = this.app.isMine(s);
-    const role = this.app.me && this.app.me.role;
+    const mine = this.data.session.isMine(s);
+    const role = this.data.session.me && this.data.session.me.role;
     const manager = role === 'admin' || role === 'manager' || role === 'supervisor';
     const canTransfer = status === 'active' && (mine || manager);
     const canEscalate = status === 'active' && mine;
-    const escalation = canEscalate ? nextLevel(this.app, s) : null;
-    const joined = this.app.supervision.isParticipant(c); // a supervisor in the chat may leave it
+    const escalation = canEscalate ? nextLevel(this.data, s) : null;
+    const joined = this.supervision.isParticipant(c); // a supervisor in the chat may leave it
     const actSig = `${status}|${mine}|${c.busy}|${this.closeArmed}|${canTransfer}|${escalation && escalation.possible}|${joined}`;
     if (actSig !== this.actSig) {
       this.actSig = actSig;
@@ -185,7 +192,7 @@ export class ConversationView {
         this.actionsEl.append(h('button', {
           class: 'btn btn-secondary', type: 'button', disabled: !!c.busy,
           title: 'Hand this chat to another agent or department', 'aria-haspopup': 'dialog',
-          onclick: () => openTransferDialog(this.app, c),
+          onclick: () => openTransferDialog(this.data, this.act, c),
         }, icon('transfer', 16), 'Transfer'));
       }
       if (canEscalate) {
@@ -194,19 +201,19 @@ export class ConversationView {
           class: 'btn btn-secondary btn-escalate', type: 'button', disabled: !!c.busy || top, 'aria-haspopup': 'dialog',
           title: top ? 'You are at the top level of this department: there is no higher level'
             : `Pass this chat to a level ${escalation.level || 'higher'} agent, with a reason`,
-          onclick: () => openEscalateDialog(this.app, c),
+          onclick: () => openEscalateDialog(this.data, this.act, c),
         }, icon('escalate', 16), 'Escalate'));
       }
       if (joined) {
         this.actionsEl.append(h('button', {
           class: 'btn btn-secondary', type: 'button', disabled: !!c.busy, title: 'Leave the chat (the visitor sees it)',
-          onclick: () => this.app.supervision.leave(c),
+          onclick: () => this.supervision.leave(c),
         }, icon('logout', 16), 'Leave chat'));
       }
       if (status === 'queued') {
         this.actionsEl.append(h('button', {
           class: 'btn btn-primary', type: 'button', disabled: c.busy === 'accept',
-          onclick: () => this.app.accept(c.id),
+          onclick: () => this.act.accept(c.id),
         }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept'));
       } else if (status === 'active' && mine) {
         const armed = this.closeArmed;
@@ -244,16 +251,16 @@ export class ConversationView {
     }
     clearTimeout(this.closeTimer);
     this.closeArmed = false;
-    this.app.closeChat(this.conv.id);
+    this.act.closeChat(this.conv.id);
   }
 
   renderFooter() {
     const c = this.conv;
     const s = c.summary;
     const status = s && s.status;
-    const sup = this.app.supervision;
+    const sup = this.supervision;
     const joined = sup.isParticipant(c);
-    const footSig = s ? `${status}|${this.app.isMine(s)}|${c.busy}|${s.assignee ? s.assignee.name : ''}|${joined}|${sup.lead}` : 'none';
+    const footSig = s ? `${status}|${this.data.session.isMine(s)}|${c.busy}|${s.assignee ? s.assignee.name : ''}|${joined}|${sup.lead}` : 'none';
     if (footSig === this.footSig) {
       if (this.footer.firstChild === this.composer) { this.placeholder(); this.updateCounter(); }
       return;
@@ -269,9 +276,9 @@ export class ConversationView {
           h('span', null, 'Accept the chat to reply. It moves to My chats.')),
         h('button', {
           class: 'btn btn-primary btn-lg', type: 'button', disabled: c.busy === 'accept',
-          onclick: () => this.app.accept(c.id),
+          onclick: () => this.act.accept(c.id),
         }, icon('check', 16), c.busy === 'accept' ? 'Accepting…' : 'Accept chat'));
-    } else if (status === 'active' && (this.app.isMine(s) || joined)) {
+    } else if (status === 'active' && (this.data.session.isMine(s) || joined)) {
       content = this.composer;
       this.placeholder();
       this.updateCounter();
@@ -330,17 +337,17 @@ export class ConversationView {
           s.department ? row('Department', s.department.name || s.department.slug) : null,
           row('Started', created ? fullTime(created) : null),
           row('Waited', created ? duration((assigned || closed || Date.now()) - created) : null),
-          row('Agent', s.assignee ? (this.app.isMine(s) ? `${s.assignee.name || 'You'} (you)` : s.assignee.name) : 'Unassigned'),
+          row('Agent', s.assignee ? (this.data.session.isMine(s) ? `${s.assignee.name || 'You'} (you)` : s.assignee.name) : 'Unassigned'),
           closed ? row('Closed', fullTime(closed)) : null,
           row('Messages', String(c.messageCount())))),
-      tagsSection(this.app, c),
-      this.app.supervision.reviewSection(this),
+      tagsSection(this.data, this.act, c),
+      this.supervision.reviewSection(this),
       h('div', { class: 'details-section' },
         h('a', {
           class: 'btn btn-secondary btn-block', href: `/api/v1/chats/${c.id}/transcript.txt`,
           download: `chat-${c.id}.txt`,
         }, icon('download', 16), 'Download transcript')),
-      visitorDataSection(this.app, c));
+      visitorDataSection(this.data, this.act, c));
   }
 
   renderTyping() {
@@ -371,7 +378,7 @@ export class ConversationView {
     const cache = this.nodes;
     const s = c.summary;
     const visitorLabel = visitorName(s);
-    const online = this.app.connected();
+    const online = this.act.connected();
     const canReply = this.canReply();
     let prev = null;
     let lastDay = null;
@@ -392,12 +399,12 @@ export class ConversationView {
           && ts != null && prev.ts != null && ts - prev.ts < GROUP_WINDOW;
         const p = item.pending;
         const sig = [grouped, visitorLabel, p ? `${p.status}|${p.error || ''}|${online}|${canReply}` : '',
-          clockTime(ts), item.seq ? this.app.supervision.annotationSig(c.id, item.seq) : ''].join('\u0001');
+          clockTime(ts), item.seq ? this.supervision.annotationSig(c.id, item.seq) : ''].join('\u0001');
         nodes.push(cache.get(key, sig, () => this.messageNode(item, grouped)));
       } else if (item.kind === 'note') {
         nodes.push(cache.get(key, `note\u0001${clockTime(ts)}`, () => this.noteNode(item)));
       } else if (item.kind === 'whisper') {
-        nodes.push(cache.get(key, `whisper\u0001${clockTime(ts)}`, () => this.app.supervision.whisperNode(this, item)));
+        nodes.push(cache.get(key, `whisper\u0001${clockTime(ts)}`, () => this.supervision.whisperNode(this, item)));
       } else {
         const node = cache.get(key, `${visitorLabel}\u0001${clockTime(ts)}`, () => this.systemNode(item) || h('span', { hidden: true }));
         nodes.push(node);
@@ -409,7 +416,7 @@ export class ConversationView {
       nodes.push(cache.get('status:loading', '', () => h('div', { class: 'thread-status' }, h('span', { class: 'spinner' }), 'Loading conversation…')));
     } else if (c.loadError && events.length === 0) {
       nodes.push(cache.get('status:error', c.loadError, () => h('div', { class: 'thread-status error' }, icon('alert', 16), c.loadError,
-        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => this.app.loadConv(c, true) }, 'Try again'))));
+        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => this.act.loadConv(c, true) }, 'Try again'))));
     }
     for (const ev of events) {
       add({
@@ -419,7 +426,7 @@ export class ConversationView {
     }
     for (const p of c.pending.values()) {
       add({
-        kind: 'message', author: { type: 'agent', id: this.app.me.id, name: this.app.me.name },
+        kind: 'message', author: { type: 'agent', id: this.data.session.me.id, name: this.data.session.me.name },
         text: p.text, ts: p.at, pending: p,
       });
     }
@@ -441,7 +448,7 @@ export class ConversationView {
   messageNode(item, grouped) {
     const author = item.author || {};
     const isVisitor = author.type === 'visitor';
-    const mine = !isVisitor && Number(author.id) === Number(this.app.me.id);
+    const mine = !isVisitor && Number(author.id) === Number(this.data.session.me.id);
     const side = isVisitor ? 'visitor' : mine ? 'me' : 'agent';
     const s = this.conv.summary;
     const name = isVisitor ? visitorName(s) : mine ? 'You' : (author.name || 'Agent');
@@ -459,11 +466,11 @@ export class ConversationView {
       if (p.status === 'failed') {
         status = h('div', { class: 'msg-status failed' }, icon('alert', 13),
           h('span', null, p.error || 'Not sent'),
-          this.canReply() ? h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.retrySend(this.conv, p.client_id) }, 'Retry') : null,
-          h('button', { class: 'linkbtn muted', type: 'button', onclick: () => this.app.discardSend(this.conv, p.client_id) }, 'Discard'));
+          this.canReply() ? h('button', { class: 'linkbtn', type: 'button', onclick: () => this.act.retrySend(this.conv, p.client_id) }, 'Retry') : null,
+          h('button', { class: 'linkbtn muted', type: 'button', onclick: () => this.act.discardSend(this.conv, p.client_id) }, 'Discard'));
       } else {
         status = h('div', { class: 'msg-status pending' }, h('span', { class: 'spinner spinner-xs' }),
-          this.app.connected() ? 'Sending…' : 'Waiting for connection…');
+          this.act.connected() ? 'Sending…' : 'Waiting for connection…');
       }
     }
 
@@ -480,12 +487,12 @@ export class ConversationView {
       dataset: item.seq ? { seq: String(item.seq) } : { pending: item.pending.client_id },
     }, av, h('div', { class: 'msg-body' }, meta, h('div', { class: 'bubble-row' }, bubble,
       grouped && item.ts != null ? h('time', { class: 'msg-hover-time', title: fullTime(item.ts) }, clockTime(item.ts)) : null),
-    status, this.app.supervision.messageExtras(this, item)));
+    status, this.supervision.messageExtras(this, item)));
   }
 
   noteNode(item) {
     const author = item.author || {};
-    const mine = Number(author.id) === Number(this.app.me.id);
+    const mine = Number(author.id) === Number(this.data.session.me.id);
     const text = h('div', { class: 'note-text' });
     text.textContent = String(item.text ?? ''); // always text, never HTML
     return h('div', { class: 'note', dataset: { seq: String(item.seq) } },
@@ -509,7 +516,7 @@ export class ConversationView {
         break;
       case 'chat.assigned': {
         const agent = d.agent || {};
-        const mine = Number(agent.id) === Number(this.app.me.id);
+        const mine = Number(agent.id) === Number(this.data.session.me.id);
         text = mine ? 'You joined the chat' : `${agent.name || 'An agent'} joined the chat`;
         ic = 'user';
         break;
@@ -524,14 +531,14 @@ export class ConversationView {
         break;
       }
       case 'chat.escalated': {
-        const me = this.app.me.id;
+        const me = this.data.session.me.id;
         const from = d.from_agent ? (Number(d.from_agent.id) === Number(me) ? 'you' : d.from_agent.name || 'an agent') : null;
         text = `Escalated to level ${d.to_level || '?'}${from ? ` by ${from}` : ''} — the visitor was told a specialist is coming`;
         ic = 'escalate';
         break;
       }
       case 'chat.transferred': {
-        const me = this.app.me.id;
+        const me = this.data.session.me.id;
         const who = (a) => (a && Number(a.id) === Number(me) ? 'you' : (a && a.name) || 'an agent');
         const from = d.from_agent ? ` by ${who(d.from_agent)}` : '';
         if (d.to_agent) text = `Transferred to ${who(d.to_agent)}${from}`;
@@ -543,7 +550,7 @@ export class ConversationView {
       case 'chat.joined':
       case 'chat.left':
       case 'chat.taken_over':
-        [text, ic] = this.app.supervision.systemText(item);
+        [text, ic] = this.supervision.systemText(item);
         break;
       default:
         if (typeof item.text === 'string' && item.text) {
@@ -577,7 +584,7 @@ export class ConversationView {
     if (this.atBottom()) {
       this.conv.unseenBelow = 0;
       this.jumpBtn.hidden = true;
-      this.app.markRead(this.conv);
+      this.act.markRead(this.conv);
     }
   }
 
@@ -599,7 +606,7 @@ export class ConversationView {
     this.autosize();
     this.updateCounter();
     // a note is for agents only: never tell the visitor someone is typing it
-    if (!this.conv.noteMode) this.app.typingInput(this.conv, this.input.value.trim().length > 0);
+    if (!this.conv.noteMode) this.act.typingInput(this.conv, this.input.value.trim().length > 0);
   }
 
   setNoteMode(on, { quiet = false } = {}) {
@@ -611,8 +618,8 @@ export class ConversationView {
     this.noteHintEl.hidden = !on;
     this.sendBtn.firstChild.textContent = on ? 'Add note' : 'Send';
     this.input.setAttribute('aria-label', on ? 'Internal note' : 'Reply');
-    if (on) this.app.stopTyping(this.conv);
-    else if (this.input.value.trim()) this.app.typingInput(this.conv, true);
+    if (on) this.act.stopTyping(this.conv);
+    else if (this.input.value.trim()) this.act.typingInput(this.conv, true);
     this.placeholder();
     if (!quiet) this.input.focus();
   }
@@ -641,7 +648,7 @@ export class ConversationView {
     this.conv.draft = '';
     this.autosize();
     this.updateCounter();
-    this.app.sendMessage(this.conv, text.replace(/\s+$/, ''), cannedId ? { canned_id: cannedId } : undefined);
+    this.act.sendMessage(this.conv, text.replace(/\s+$/, ''), cannedId ? { canned_id: cannedId } : undefined);
     this.scrollToBottom(false);
     this.input.focus();
   }
@@ -651,7 +658,7 @@ export class ConversationView {
     this.noteBusy = true;
     this.input.readOnly = true;
     this.updateCounter();
-    const ok = await this.app.addNote(this.conv, text.replace(/\s+$/, ''));
+    const ok = await this.act.addNote(this.conv, text.replace(/\s+$/, ''));
     this.noteBusy = false;
     this.input.readOnly = false;
     if (ok && this.input.value === text) {

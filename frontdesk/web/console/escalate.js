@@ -19,29 +19,29 @@ export async function escalationReasons() {
 }
 
 /** My level in a department and the highest level anyone works at there (from the agents list). */
-export function levelsIn(app, departmentId) {
+export function levelsIn(data, departmentId) {
   let mine = null;
   let top = 0;
-  for (const u of app.directory.users || []) {
+  for (const u of data.directory.users || []) {
     for (const d of u.departments || []) {
       if (!d || typeof d !== 'object' || Number(d.id) !== Number(departmentId)) continue;
       const level = Number(d.level) || 1;
       top = Math.max(top, level);
-      if (app.me && Number(u.id) === Number(app.me.id)) mine = level;
+      if (data.session.me && Number(u.id) === Number(data.session.me.id)) mine = level;
     }
   }
   return { mine, top };
 }
 
 /** The level an escalation of this chat would need, and whether anyone works there (null: unknown). */
-export function nextLevel(app, s) {
-  if (!s || !s.department || !app.directory.state.users.loaded) return { level: null, possible: null };
-  const { mine, top } = levelsIn(app, s.department.id);
+export function nextLevel(data, s) {
+  if (!s || !s.department || !data.directory.state.users.loaded) return { level: null, possible: null };
+  const { mine, top } = levelsIn(data, s.department.id);
   const level = Math.max(Number(s.required_level) || 1, mine || 1) + 1;
   return { level, possible: level <= top };
 }
 
-export function openEscalateDialog(app, conv) {
+export function openEscalateDialog(data, act, conv) {
   const s = conv.summary || { id: conv.id };
   const name = visitorName(s);
   let busy = false;
@@ -78,7 +78,7 @@ export function openEscalateDialog(app, conv) {
   dialog.addEventListener('close', () => dialog.remove());
   dialog.addEventListener('click', (e) => { if (e.target === dialog && !busy) dialog.close(); });
 
-  const { level, possible } = nextLevel(app, s);
+  const { level, possible } = nextLevel(data, s);
   levelNote.textContent = level
     ? `${name} goes back to the queue for a level ${level} agent of ${(s.department && s.department.name) || 'this department'}, ahead of newer chats.`
     : `${name} goes back to the queue for an agent of the next level, ahead of newer chats.`;
@@ -119,10 +119,10 @@ export function openEscalateDialog(app, conv) {
       const r = await post(`/api/v1/chats/${conv.id}/escalate`, body);
       busy = false;
       dialog.close();
-      app.toast(`Escalated to level ${r.to_level}: the chat waits for a specialist`, 'success');
-      app.refreshSummary(conv.id);
-      app.directory.loadUsers(true);
-      app.closeTab(conv.id);
+      act.toast(`Escalated to level ${r.to_level}: the chat waits for a specialist`, 'success');
+      act.refreshSummary(conv.id);
+      data.directory.loadUsers(true);
+      act.closeTab(conv.id);
     } catch (err) {
       busy = false;
       cancel.disabled = false;

@@ -11,7 +11,8 @@ export const MAIL_SECTION = {
 
 class MailPage {
   constructor(page) {
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     this.body = h('tbody', null);
     this.msg = h('div', { class: 'mail-msg', role: 'status' });
     this.root = h('div', { class: 'privacy-page' },

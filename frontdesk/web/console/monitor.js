@@ -9,8 +9,10 @@ import { MonitorBoard, waitStart } from './data/monitor.js';
 import { isLead, reviewCard } from './supervise.js';
 
 export class MonitorPage {
-  constructor(app) {
-    this.app = app;
+  /** @param {object} data  the data modules  @param {object} act  the App's callbacks (App.viewActions) */
+  constructor(data, act) {
+    this.data = data;
+    this.act = act;
     this.board = new MonitorBoard(); // the data (data/monitor.js)
     this.board.subscribe(() => this.render());
     this.nodes = new NodeCache();
@@ -25,8 +27,8 @@ export class MonitorPage {
         h('div', { class: 'settings-title' },
           h('span', { class: 'settings-icon' }, icon('eye', 18)),
           h('div', null, h('h1', null, 'Monitor'), this.countEl)),
-        h('span', { class: 'stabs' }, this.filterSel, pageTabs(app, 'monitor')),
-        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => app.leaveScreen(true) },
+        h('span', { class: 'stabs' }, this.filterSel, pageTabs(data, act, 'monitor')),
+        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => act.leaveScreen(true) },
           icon('arrowLeft', 15), 'Back to chats')),
       h('div', { class: 'monitor-body' },
         h('table', { class: 'monitor-table' },
@@ -40,10 +42,10 @@ export class MonitorPage {
   /** Shown: ask the socket for the list and live updates (again after a reconnect). */
   start() {
     this.board.loading();
-    if (!this.app.send({ type: 'monitor.start' })) this.loadOverHttp(); // the socket catches up on welcome
+    if (!this.act.send({ type: 'monitor.start' })) this.loadOverHttp(); // the socket catches up on welcome
   }
 
-  stop() { this.app.send({ type: 'monitor.stop' }); }
+  stop() { this.act.send({ type: 'monitor.stop' }); }
 
   async loadOverHttp() {
     try {
@@ -55,7 +57,7 @@ export class MonitorPage {
 
   /** Frames while shown; true when the frame was only for this page. */
   onFrame(f) {
-    return this.board.applyFrame(f, (id) => this.app.conversations.has(id) || this.app.chats.has(id));
+    return this.board.applyFrame(f, (id) => this.data.conversations.has(id) || this.data.chats.has(id));
   }
 
   render() {
@@ -92,8 +94,8 @@ export class MonitorPage {
     return h('tr', {
       class: `monitor-row st-${c.status}`, tabindex: '0', dataset: { chat: String(c.id) },
       title: 'Open and follow this chat (read-only)',
-      onclick: () => this.app.openChat(c.id, c),
-      onkeydown: (e) => { if (e.key === 'Enter') this.app.openChat(c.id, c); },
+      onclick: () => this.act.openChat(c.id, c),
+      onkeydown: (e) => { if (e.key === 'Enter') this.act.openChat(c.id, c); },
     },
     h('td', null, h('span', { class: 'monitor-visitor' }, avatar(name, c.visitor && c.visitor.id, 'sm'), h('span', null, name))),
     h('td', null, (c.department && c.department.name) || '—'),
@@ -119,11 +121,11 @@ export class MonitorPage {
 }
 
 /** Leads switch between the Monitor and Reviews pages here. */
-function pageTabs(app, current) {
-  if (!isLead(app.me)) return null;
+function pageTabs(data, act, current) {
+  if (!isLead(data.session.me)) return null;
   const tab = (kind, label, ic) => h('button', {
     class: `stab${kind === current ? ' active' : ''}`, type: 'button', role: 'tab', 'aria-selected': String(kind === current),
-    onclick: () => { if (kind !== current) app.showPage(kind); },
+    onclick: () => { if (kind !== current) act.showPage(kind); },
   }, icon(ic, 15), label);
   return h('nav', { class: 'page-tabs', role: 'tablist', 'aria-label': 'Supervision' },
     tab('monitor', 'Live chats', 'eye'), tab('reviews', 'Reviews', 'star'));
@@ -132,17 +134,19 @@ function pageTabs(app, current) {
 
 // ===== Reviews ===================================================================================
 export class ReviewsPage {
-  constructor(app) {
-    this.app = app;
+  /** @param {object} data  the data modules  @param {object} act  the App's callbacks (App.viewActions) */
+  constructor(data, act) {
+    this.data = data;
+    this.act = act;
     this.body = h('div', { class: 'reviews-body' });
     this.root = h('section', { class: 'settings reviews', 'aria-label': 'Reviews' },
       h('header', { class: 'settings-head' },
         h('div', { class: 'settings-title' },
           h('span', { class: 'settings-icon' }, icon('star', 18)),
           h('div', null, h('h1', null, 'Reviews'),
-            h('p', null, isLead(app.me) ? 'Your reviews, your team’s average scores and the scorecards.' : 'What reviewers said about your chats.'))),
-        h('span', { class: 'stabs' }, pageTabs(app, 'reviews')),
-        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => app.leaveScreen(true) },
+            h('p', null, isLead(data.session.me) ? 'Your reviews, your team’s average scores and the scorecards.' : 'What reviewers said about your chats.'))),
+        h('span', { class: 'stabs' }, pageTabs(data, act, 'reviews')),
+        h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => act.leaveScreen(true) },
           icon('arrowLeft', 15), 'Back to chats')),
       this.body);
     this.mine = null;
@@ -152,15 +156,15 @@ export class ReviewsPage {
 
   async start() {
     this.render();
-    const lead = isLead(this.app.me);
+    const lead = isLead(this.data.session.me);
     const jobs = [get('/api/v1/reviews/mine').then((r) => { this.mine = r; }, (e) => { this.mine = { error: e.message }; })];
     if (lead) {
       jobs.push(get('/api/v1/reports/review-scores').then((r) => { this.report = r; }, (e) => { this.report = { error: e.message }; }));
-      jobs.push(this.app.directory.loadDepartments(true));
+      jobs.push(this.data.directory.loadDepartments(true));
     }
     await Promise.all(jobs);
     if (lead && !this.card) {
-      const first = this.app.directory.departments[0];
+      const first = this.data.directory.departments[0];
       if (first) await this.loadCard(first.id);
     }
     this.render();
@@ -177,7 +181,7 @@ export class ReviewsPage {
   }
 
   render() {
-    const lead = isLead(this.app.me);
+    const lead = isLead(this.data.session.me);
     const sections = [this.mineSection()];
     if (lead) sections.unshift(this.reportSection(), this.cardSection());
     replaceChildren(this.body, h('div', { class: 'reviews-grid' }, sections));
@@ -195,7 +199,7 @@ export class ReviewsPage {
         h('p', { class: 'reviews-avg' }, 'Average ', h('strong', null, `${avg.toFixed(2)} / 5`), ` over ${m.reviews.length} review${m.reviews.length === 1 ? '' : 's'}`),
         m.reviews.map((r) => h('div', { class: 'my-review' },
           h('div', { class: 'my-review-head' },
-            h('button', { class: 'linkbtn', type: 'button', onclick: () => this.app.openChat(r.chat_id) }, `Chat #${r.chat_id}`),
+            h('button', { class: 'linkbtn', type: 'button', onclick: () => this.act.openChat(r.chat_id) }, `Chat #${r.chat_id}`),
             h('span', { class: 'muted small' }, `${r.chat.department || ''} · ${fullTime(Date.parse(r.chat.created_at))}`)),
           reviewCard(r))),
       ];
@@ -228,7 +232,7 @@ export class ReviewsPage {
   }
 
   cardSection() {
-    const depts = this.app.directory.departments;
+    const depts = this.data.directory.departments;
     const card = this.card;
     const sel = h('select', {
       class: 'mini-select', 'aria-label': 'Scorecard of department',
@@ -250,11 +254,11 @@ export class ReviewsPage {
           const body = { criteria: card.draft.map((c) => ({ ...(c.id ? { id: c.id } : {}), name: c.name, weight: Number(c.weight) })) };
           const r = await api('PUT', `/api/v1/departments/${card.department.id}/scorecard`, body);
           this.card = { ...r, draft: r.criteria.map((c) => ({ ...c })) };
-          this.app.toast('Scorecard saved', 'success');
+          this.act.toast('Scorecard saved', 'success');
           this.render();
         } catch (err) {
           save.disabled = false;
-          if (err.status !== 401) this.app.toast(err.message, 'error');
+          if (err.status !== 401) this.act.toast(err.message, 'error');
         }
       },
     }, 'Save scorecard');

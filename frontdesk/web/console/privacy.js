@@ -74,9 +74,10 @@ export function onRated({ toast, openChat }, f) {
 }
 
 /** Admins only: delete everything about this chat's visitor (refused while a chat is open). */
-export function visitorDataSection(app, conv) {
+export function visitorDataSection(data, act, conv) {
   const s = conv.summary;
-  if (!app.me || app.me.role !== 'admin' || !s || !s.visitor || s.visitor.id == null) return null;
+  const me = data.session.me;
+  if (!me || me.role !== 'admin' || !s || !s.visitor || s.visitor.id == null) return null;
   const msg = h('div', { class: 'field-msg', role: 'alert', hidden: true });
   const btn = h('button', { class: 'btn btn-danger-ghost btn-block', type: 'button' }, icon('trash', 15), h('span', null, 'Delete this visitor’s data'));
   let armed = false;
@@ -95,8 +96,8 @@ export function visitorDataSection(app, conv) {
     try {
       const r = await api('DELETE', `/api/v1/visitors/${encodeURIComponent(s.visitor.id)}`);
       const n = (r && r.deleted && r.deleted.chats) || 0;
-      app.toast(`Visitor data deleted: ${n} chat${n === 1 ? '' : 's'} and everything in them.`, 'success');
-      app.forgetVisitor(s.visitor.id);
+      act.toast(`Visitor data deleted: ${n} chat${n === 1 ? '' : 's'} and everything in them.`, 'success');
+      act.forgetVisitor(s.visitor.id);
     } catch (err) {
       armed = false;
       btn.disabled = false;
@@ -139,7 +140,8 @@ function isoDay(d) { return d.toISOString().slice(0, 10); }
 
 class SatisfactionPage {
   constructor(page) {
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     const today = new Date();
     this.from = h('input', { type: 'date', class: 'input input-date', id: 'sat-from', value: isoDay(new Date(today - 29 * 864e5)) });
     this.to = h('input', { type: 'date', class: 'input input-date', id: 'sat-to', value: isoDay(today) });
@@ -157,7 +159,7 @@ class SatisfactionPage {
 
   show() {
     this.load();
-    if (this.app.me.role === 'admin') this.loadSettings();
+    if (this.data.session.me.role === 'admin') this.loadSettings();
   }
 
   async load() {
@@ -218,7 +220,7 @@ class SatisfactionPage {
       save.disabled = true;
       try {
         await api('PUT', '/api/v1/settings/widget', { rating: { enabled: enabled.checked, scale: scale ? scale.value : 'thumbs', transcript: transcript.checked } });
-        this.app.toast('Rating settings saved', 'success');
+        this.act.toast('Rating settings saved', 'success');
       } catch (err) {
         if (err.status !== 401) errorAt(form, err.message);
       } finally { save.disabled = false; }
@@ -233,7 +235,8 @@ function stat(value, label) {
 
 class PrivacyPage {
   constructor(page) {
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     this.root = h('div', { class: 'privacy-page' });
   }
 
@@ -268,7 +271,7 @@ class PrivacyPage {
       try {
         const r = await api('PUT', '/api/v1/settings/privacy', { retention_days: Number(days.value), mode: mode ? mode.value : p.mode });
         p = r.privacy;
-        this.app.toast(p.retention_days ? `Chats are kept for ${p.retention_days} days, then ${p.mode === 'delete' ? 'deleted' : 'anonymised'}.` : 'Chats are kept forever.', 'success');
+        this.act.toast(p.retention_days ? `Chats are kept for ${p.retention_days} days, then ${p.mode === 'delete' ? 'deleted' : 'anonymised'}.` : 'Chats are kept forever.', 'success');
       } catch (err) {
         if (err.status !== 401) errorAt(err.field === 'retention_days' ? daysField : form, err.message);
       } finally { save.disabled = false; }
@@ -296,7 +299,8 @@ function detailsText(details) {
 
 class AuditPage {
   constructor(page) {
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     this.filter = h('select', { class: 'input input-kind', 'aria-label': 'Show' },
       AUDIT_FILTERS.map(([value, label]) => h('option', { value }, label)));
     this.filter.addEventListener('change', () => this.load(true));
@@ -318,13 +322,13 @@ class AuditPage {
 
   show() {
     this.load(true);
-    this.app.directory.loadUsers();
+    this.data.directory.loadUsers();
   }
 
   /** "user 4" reads better as the user's name when the directory knows them. */
   target(t) {
     if (!t) return '—';
-    const user = t.type === 'user' && this.app.directory.user(Number(t.id));
+    const user = t.type === 'user' && this.data.directory.user(Number(t.id));
     if (user) return h('span', null, user.name, h('span', { class: 'mono-sm muted-cell' }, ` #${t.id}`));
     return h('span', { class: 'mono-sm' }, `${t.type} ${t.id}`);
   }

@@ -82,15 +82,17 @@ class FieldErrors {
 }
 
 export class SettingsPage {
-  constructor(app) {
-    this.app = app;
+  /** @param {object} data  the data modules  @param {object} act  the App's callbacks (App.viewActions) */
+  constructor(data, act) {
+    this.data = data;
+    this.act = act;
     this.section = 'departments';
     this.selected = null; // department id, 'new' or null
     this.editor = null;
     this.dirty = false;
     this.agentsState = new Map(); // user id -> {busy, error, saved}
     this.closeBtn = h('button', {
-      class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => app.closeSettings(),
+      class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => act.closeSettings(),
     }, icon('arrowLeft', 15), 'Back to chats');
     this.navDepts = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('departments') }, icon('layers', 15), 'Departments');
     this.navAgents = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('agents') }, icon('users', 15), 'Agents');
@@ -98,7 +100,7 @@ export class SettingsPage {
     // agents see only their canned responses here (canned_settings.js)
     this.navDepts.hidden = this.navAgents.hidden = !this.canMembers();
     // sections of privacy.js (satisfaction, privacy, audit log), each for the roles it names
-    this.extras = [...SETTINGS_SECTIONS, ...DESK_SECTIONS].filter((x) => x.visible(app.me)).map((x) => ({
+    this.extras = [...SETTINGS_SECTIONS, ...DESK_SECTIONS].filter((x) => x.visible(data.session.me)).map((x) => ({
       ...x, nav: h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go(x.id) }, icon(x.icon, 15), x.label),
     }));
     this.body = h('div', { class: 'settings-body' });
@@ -115,15 +117,15 @@ export class SettingsPage {
       this.body);
   }
 
-  isAdmin() { return this.app.me && this.app.me.role === 'admin'; }
-  canMembers() { return this.app.me && ['admin', 'manager', 'supervisor'].includes(this.app.me.role); }
+  isAdmin() { return this.data.session.me && this.data.session.me.role === 'admin'; }
+  canMembers() { return this.data.session.me && ['admin', 'manager', 'supervisor'].includes(this.data.session.me.role); }
 
   /** Opens a section (and a department): `departments`, `departments/3`, `departments/new`, `agents`. */
   show(route) {
     route = String(route || 'departments');
     if (this.dirty && route === this.route && this.body.firstChild) {
       // back from a chat with unsaved edits: keep them, refresh only the live numbers
-      this.app.directory.loadDepartments(true);
+      this.data.directory.loadDepartments(true);
       return;
     }
     this.route = route;
@@ -137,13 +139,13 @@ export class SettingsPage {
     }
     this.editor = null;
     this.render();
-    Promise.all([this.app.directory.loadDepartments(true), this.app.directory.loadUsers(true)]);
+    Promise.all([this.data.directory.loadDepartments(true), this.data.directory.loadUsers(true)]);
   }
 
   go(section, sub) {
     if (this.dirty && !this.confirmDiscard()) return;
     this.dirty = false;
-    this.app.showSettings(sub != null ? `${section}/${sub}` : section);
+    this.act.showSettings(sub != null ? `${section}/${sub}` : section);
   }
 
   confirmDiscard() {
@@ -213,7 +215,7 @@ export class SettingsPage {
   // ===== departments =======================================================================
   renderDeptList() {
     if (!this.listEl) return;
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     const st = dir.state.departments;
     if (!st.loaded) {
       replaceChildren(this.listEl, h('div', { class: 'aside-empty' }, st.error
@@ -257,7 +259,7 @@ export class SettingsPage {
 
   renderEditor() {
     if (!this.editorEl) return;
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     if (!dir.state.departments.loaded && this.selected !== 'new') {
       replaceChildren(this.editorEl, h('div', { class: 'thread-status' }, h('span', { class: 'spinner' }), 'Loading…'));
       return;
@@ -282,7 +284,7 @@ export class SettingsPage {
   // ===== agents =============================================================================
   renderAgents() {
     if (!this.agentsEl) return;
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     const st = dir.state.users;
     const canEdit = this.canMembers();
     let table;
@@ -334,9 +336,9 @@ export class SettingsPage {
   }
 
   agentRow(u, canEdit) {
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     const status = availability(u);
-    const me = Number(u.id) === Number(this.app.me.id);
+    const me = Number(u.id) === Number(this.data.session.me.id);
     const state = this.agentsState.get(u.id) || {};
     const max = h('input', {
       type: 'number', class: 'input input-num', min: '1', max: '50', step: '1',
@@ -411,7 +413,7 @@ export class SettingsPage {
         try {
           const r = await post(`/api/v1/users/${u.id}/${active ? 'deactivate' : 'reactivate'}`);
           this.agentsState.delete(u.id);
-          this.app.directory.putUser({ ...u, active: r.user.active, status: active ? 'offline' : u.status });
+          this.data.directory.putUser({ ...u, active: r.user.active, status: active ? 'offline' : u.status });
         } catch (err) {
           this.agentsState.set(u.id, { error: err.message, value: u.max_chats });
           this.renderAgents();
@@ -421,7 +423,7 @@ export class SettingsPage {
   }
 
   addAgentCard() {
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     const formErrorText = h('span');
     const formError = h('div', { class: 'form-error', role: 'alert', hidden: true }, icon('alert', 16), formErrorText);
     const errors = new FieldErrors({ el: formError, text: formErrorText });
@@ -471,7 +473,7 @@ export class SettingsPage {
           departments: deptBoxes.filter(({ box }) => box.checked).map(({ d }) => d.slug),
         });
         const user = r && (r.user || (r.id != null ? r : null));
-        this.app.toast(`${name.value.trim()} can now sign in`, 'success');
+        this.act.toast(`${name.value.trim()} can now sign in`, 'success');
         for (const el of [name, email, password]) el.value = '';
         submit.disabled = false;
         submit.lastChild.textContent = 'Add agent';
@@ -491,7 +493,8 @@ export class SettingsPage {
 class DeptEditor {
   constructor(page, dept) {
     this.page = page;
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     this.dept = dept;
     this.isNew = !dept;
     this.admin = page.isAdmin();
@@ -509,14 +512,14 @@ class DeptEditor {
     const map = new Map(); // user id -> level
     const d = this.dept;
     if (!d) return map;
-    if (!this.app.directory.state.users.loaded) {
+    if (!this.data.directory.state.users.loaded) {
       for (const m of Array.isArray(d.members) ? d.members : []) {
         const id = typeof m === 'object' && m ? (m.user_id ?? m.id) : m;
         if (id != null) map.set(Number(id), Number(m && m.level) || 1);
       }
       return map;
     }
-    for (const u of this.app.directory.users) {
+    for (const u of this.data.directory.users) {
       for (const x of u.departments || []) {
         const match = typeof x === 'string' ? x === d.slug
           : typeof x === 'number' ? x === Number(d.id)
@@ -582,7 +585,7 @@ class DeptEditor {
 
     this.fallback = h('select', { id: `${p}-fallback`, class: 'input', disabled: ro });
     this.fallback.appendChild(h('option', { value: '' }, 'None — close waiting chats as missed'));
-    for (const x of [...this.app.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
+    for (const x of [...this.data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
       if (Number(x.id) === Number(d.id)) continue;
       this.fallback.appendChild(h('option', { value: String(x.id) }, x.name || x.slug));
     }
@@ -658,7 +661,7 @@ class DeptEditor {
   refreshMembers() { this.renderMembers(); }
 
   renderMembers() {
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     const st = dir.state.users;
     if (!st.loaded) {
       replaceChildren(this.membersEl, h('div', { class: 'aside-empty' }, st.error
@@ -748,7 +751,7 @@ class DeptEditor {
     this.saveBtn.disabled = true;
     const label = this.saveBtn.lastChild.textContent;
     this.saveBtn.lastChild.textContent = 'Saving…';
-    const dir = this.app.directory;
+    const dir = this.data.directory;
     let dept = this.dept;
     try {
       if (this.admin) {
@@ -773,8 +776,8 @@ class DeptEditor {
             // the department exists now: open it, then show what went wrong with the members
             this.page.dirty = false;
             this.page.selected = dept.id;
-            this.app.toast(`Department created, but its members were not saved: ${err.message}`, 'error');
-            this.app.showSettings(`departments/${dept.id}`);
+            this.act.toast(`Department created, but its members were not saved: ${err.message}`, 'error');
+            this.act.showSettings(`departments/${dept.id}`);
             return;
           }
           throw err;
@@ -784,10 +787,10 @@ class DeptEditor {
       this.dirtyEl.hidden = true;
       this.saveBtn.disabled = false;
       this.saveBtn.lastChild.textContent = label;
-      this.app.toast(this.isNew ? `Department “${dept.name}” created` : this.admin ? 'Department saved' : 'Members saved', 'success');
+      this.act.toast(this.isNew ? `Department “${dept.name}” created` : this.admin ? 'Department saved' : 'Members saved', 'success');
       this.busy = false;
       await Promise.all([dir.loadDepartments(true), dir.loadUsers(true)]);
-      if (this.isNew) this.app.showSettings(`departments/${dept.id}`);
+      if (this.isNew) this.act.showSettings(`departments/${dept.id}`);
     } catch (err) {
       this.busy = false;
       this.saveBtn.disabled = false;
@@ -816,12 +819,12 @@ class DeptEditor {
     this.deleteBtn.lastChild.textContent = 'Deleting…';
     try {
       await api('DELETE', `/api/v1/departments/${this.dept.id}`);
-      this.app.toast(`Department “${this.dept.name}” deleted`, 'success');
+      this.act.toast(`Department “${this.dept.name}” deleted`, 'success');
       this.page.dirty = false;
-      this.app.directory.removeDepartment(this.dept.id);
+      this.data.directory.removeDepartment(this.dept.id);
       this.page.selected = null;
-      this.app.showSettings('departments');
-      this.app.directory.loadDepartments(true);
+      this.act.showSettings('departments');
+      this.data.directory.loadDepartments(true);
     } catch (err) {
       this.deleteBtn.disabled = false;
       this.deleteArmed = false;

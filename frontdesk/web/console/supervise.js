@@ -12,39 +12,41 @@ const LIFECYCLE = ['chat.assigned', 'chat.closed', 'chat.transferred', 'chat.tak
 export function isLead(me) { return !!me && LEADS.includes(me.role); }
 
 export class Supervision {
-  constructor(app) {
-    this.app = app;
+  /** @param {object} data  the data modules  @param {object} act  the App's callbacks (App.viewActions) */
+  constructor(data, act) {
+    this.data = data;
+    this.act = act;
     this.watching = new Set(); // chat ids this tab asked to follow
     this.annotations = new Map(); // chat id -> {items: [...], loading, loaded, error}
     this.reviews = new Map(); // chat id -> {data, loading, error, open}
     this.participantCache = new Map(); // chat id -> [version, bool]
   }
 
-  get lead() { return isLead(this.app.me); }
+  get lead() { return isLead(this.data.session.me); }
 
   // ---- following ----------------------------------------------------------------------
   /** A chat opened in a tab: a lead follows it live unless it is theirs. */
   maybeWatch(conv) {
     if (!this.lead || !conv) return;
     const s = conv.summary;
-    if (s && this.app.isMine(s)) return;
+    if (s && this.data.session.isMine(s)) return;
     if (s && s.status === 'closed') return;
     if (this.watching.has(conv.id)) return;
     this.watching.add(conv.id);
-    this.app.send({ type: 'watch', chat_id: conv.id, ref: randomId('w') });
+    this.act.send({ type: 'watch', chat_id: conv.id, ref: randomId('w') });
   }
 
   unwatch(id) {
     if (!this.watching.delete(id)) return;
-    this.app.send({ type: 'unwatch', chat_id: id, ref: randomId('u') });
+    this.act.send({ type: 'unwatch', chat_id: id, ref: randomId('u') });
   }
 
   onWelcome() {
     const ids = [...this.watching];
     this.watching.clear();
     for (const id of ids) {
-      const conv = this.app.convs.get(id);
-      if (conv && this.app.openIds.includes(id)) this.maybeWatch(conv);
+      const conv = this.data.conversations.get(id);
+      if (conv && this.data.nav.isOpen(id)) this.maybeWatch(conv);
     }
   }
 
@@ -52,9 +54,9 @@ export class Supervision {
   onFrame(f) {
     switch (f.type) {
       case 'watching': {
-        const conv = this.app.convs.get(f.chat_id);
-        if (conv && f.chat) this.app.upsert(f.chat);
-        if (conv && conv.loaded) this.app.requestSync(conv, true); // what was published before we followed
+        const conv = this.data.conversations.get(f.chat_id);
+        if (conv && f.chat) this.act.upsert(f.chat);
+        if (conv && conv.loaded) this.act.requestSync(conv, true); // what was published before we followed
         return true;
       }
       case 'unwatched': return true;
@@ -74,29 +76,29 @@ export class Supervision {
   afterEvent(conv, ev) {
     if (!conv || !LIFECYCLE.includes(ev.kind)) return;
     this.participantCache.delete(conv.id);
-    if (conv.summary && !this.app.isMine(conv.summary)) this.app.refreshSummary(conv.id);
-    if (ev.kind === 'chat.taken_over' && ev.data && ev.data.from_agent && this.app.me
-        && Number(ev.data.from_agent.id) === Number(this.app.me.id)) {
+    if (conv.summary && !this.data.session.isMine(conv.summary)) this.act.refreshSummary(conv.id);
+    if (ev.kind === 'chat.taken_over' && ev.data && ev.data.from_agent && this.data.session.me
+        && Number(ev.data.from_agent.id) === Number(this.data.session.me.id)) {
       const who = (ev.data.to_agent && ev.data.to_agent.name) || 'A supervisor';
       conv.notice = { kind: 'warn', text: `${who} took over this chat.` };
-      this.app.toast(`${who} took over a chat of yours`, 'warn');
+      this.act.toast(`${who} took over a chat of yours`, 'warn');
       if (conv.view) conv.view.update();
     }
   }
 
   /** Whether I joined this chat (and have not left it): I may write to its visitor. */
   isParticipant(conv) {
-    if (!conv || !this.app.me) return false;
+    if (!conv || !this.data.session.me) return false;
     const cached = this.participantCache.get(conv.id);
     if (cached && cached[0] === conv.version) return cached[1];
     let inside = false;
     for (const ev of conv.sorted()) {
-      const who = ev.data && ev.data.agent && Number(ev.data.agent.id) === Number(this.app.me.id);
+      const who = ev.data && ev.data.agent && Number(ev.data.agent.id) === Number(this.data.session.me.id);
       if (ev.kind === 'chat.joined' && who) inside = true;
       else if ((ev.kind === 'chat.left' || ev.kind === 'chat.taken_over') && who) inside = false;
     }
     const s = conv.summary;
-    const result = inside && !!s && s.status === 'active' && !this.app.isMine(s);
+    const result = inside && !!s && s.status === 'active' && !this.data.session.isMine(s);
     this.participantCache.set(conv.id, [conv.version, result]);
     return result;
   }
@@ -110,7 +112,7 @@ export class Supervision {
       if (r && r.event) { conv.addEvent({ ...r.event }); if (conv.view) conv.view.renderThread(); }
       return true;
     } catch (err) {
-      if (err.status !== 401) this.app.toast(`Could not whisper: ${err.message}`, 'error');
+      if (err.status !== 401) this.act.toast(`Could not whisper: ${err.message}`, 'error');
       return false;
     }
   }
@@ -134,20 +136,20 @@ export class Supervision {
     try {
       const r = await post(`/api/v1/chats/${conv.id}/${what}`);
       if (r && r.event && r.event.seq != null) conv.addEvent({ ...r.event });
-      if (r && r.chat) this.app.upsert(r.chat);
-      else this.app.refreshSummary(conv.id);
+      if (r && r.chat) this.act.upsert(r.chat);
+      else this.act.refreshSummary(conv.id);
       this.participantCache.delete(conv.id);
-      this.app.toast(done, 'success');
+      this.act.toast(done, 'success');
       if (what === 'take-over') this.unwatch(conv.id); // my own chat now: it comes to my agent topic
       return true;
     } catch (err) {
-      if (err.status !== 401) this.app.toast(err.message || `Could not ${what.replace('-', ' ')}`, 'error');
-      this.app.refreshSummary(conv.id);
+      if (err.status !== 401) this.act.toast(err.message || `Could not ${what.replace('-', ' ')}`, 'error');
+      this.act.refreshSummary(conv.id);
       return false;
     } finally {
       conv.busy = null;
       if (conv.view) { conv.view.update(); conv.view.renderThread(); conv.view.focusComposer(); }
-      this.app.scheduleRender();
+      this.act.scheduleRender();
     }
   }
 
@@ -206,7 +208,7 @@ export class Supervision {
 
   whisperNode(view, item) {
     const author = item.author || {};
-    const mine = this.app.me && Number(author.id) === Number(this.app.me.id);
+    const mine = this.data.session.me && Number(author.id) === Number(this.data.session.me.id);
     const text = h('div', { class: 'note-text' });
     text.textContent = String(item.text ?? '');
     return h('div', { class: 'note whisper', dataset: { seq: String(item.seq) } },
@@ -221,7 +223,7 @@ export class Supervision {
   /** Text for the supervision events in the transcript. */
   systemText(item) {
     const d = item.data || {};
-    const me = this.app.me && this.app.me.id;
+    const me = this.data.session.me && this.data.session.me.id;
     const who = (a) => (a && Number(a.id) === Number(me) ? 'You' : (a && a.name) || 'A supervisor');
     if (item.kind === 'chat.joined') return [`${who(d.agent)} joined the chat`, 'users'];
     if (item.kind === 'chat.left') return [`${who(d.agent)} left the chat`, 'users'];
@@ -275,7 +277,7 @@ export class Supervision {
   }
 
   refreshThread(chatId) {
-    const conv = this.app.convs.get(chatId);
+    const conv = this.data.conversations.get(chatId);
     if (conv && conv.view) conv.view.renderThread();
   }
 
@@ -299,7 +301,7 @@ export class Supervision {
       notes.map((n) => {
         const text = h('span', { class: 'annotation-text' });
         text.textContent = String(n.text ?? '');
-        const mine = this.app.me && n.author && Number(n.author.id) === Number(this.app.me.id);
+        const mine = this.data.session.me && n.author && Number(n.author.id) === Number(this.data.session.me.id);
         return h('div', { class: 'annotation', dataset: { annotation: String(n.id) } },
           icon('note', 12),
           h('span', { class: 'annotation-author' }, mine ? 'You' : (n.author && n.author.name) || 'Supervisor'),
@@ -331,7 +333,7 @@ export class Supervision {
         this.annotationAdded(r.annotation);
       } catch (err) {
         save.disabled = false;
-        if (err.status !== 401) this.app.toast(`Could not save the annotation: ${err.message}`, 'error');
+        if (err.status !== 401) this.act.toast(`Could not save the annotation: ${err.message}`, 'error');
       }
     });
     setTimeout(() => input.focus(), 0);
@@ -343,7 +345,7 @@ export class Supervision {
       await api('DELETE', `/api/v1/annotations/${id}`);
       this.annotationDeleted(chatId, id);
     } catch (err) {
-      if (err.status !== 401) this.app.toast(`Could not delete the annotation: ${err.message}`, 'error');
+      if (err.status !== 401) this.act.toast(`Could not delete the annotation: ${err.message}`, 'error');
     }
   }
 
@@ -369,7 +371,7 @@ export class Supervision {
       r.error = err.status === 403 ? 'hidden' : err.message;
     } finally {
       r.loading = false;
-      const conv = this.app.convs.get(chatId);
+      const conv = this.data.conversations.get(chatId);
       if (conv && conv.view) conv.view.renderDetails();
     }
   }
@@ -385,7 +387,7 @@ export class Supervision {
     if (st.loading && !st.data) body.push(h('div', { class: 'muted small' }, 'Loading reviews…'));
     else if (st.error) body.push(h('div', { class: 'muted small' }, st.error));
     const data = st.data || { reviews: [], criteria: [], can_review: false };
-    const me = this.app.me;
+    const me = this.data.session.me;
     const mineReview = data.reviews.find((x) => me && x.reviewer && Number(x.reviewer.id) === Number(me.id));
     for (const rv of data.reviews) {
       if (rv === mineReview && data.can_review) continue;
@@ -435,11 +437,11 @@ export class Supervision {
         try {
           const scores = data.criteria.map((c) => ({ criterion_id: c.id, score: draft.scores.get(c.id) }));
           await api('PUT', `/api/v1/chats/${conv.id}/review`, { scores, comment: draft.comment });
-          this.app.toast('Review saved', 'success');
+          this.act.toast('Review saved', 'success');
           st.draft = null;
           await this.loadReviews(conv.id);
         } catch (err) {
-          if (err.status !== 401) this.app.toast(`Could not save the review: ${err.message}`, 'error');
+          if (err.status !== 401) this.act.toast(`Could not save the review: ${err.message}`, 'error');
         } finally {
           st.saving = false;
           view.renderDetails();

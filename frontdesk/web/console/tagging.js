@@ -79,7 +79,7 @@ function safeColour(c) {
 }
 
 /** The Tags block of a chat's details: its tags (removable) and a picker to add one. */
-export function tagsSection(app, conv) {
+export function tagsSection(data, act, conv) {
   const list = tagList();
   const s = conv.summary || { id: conv.id };
   const tags = Array.isArray(s.tags) ? s.tags : [];
@@ -91,10 +91,10 @@ export function tagsSection(app, conv) {
     if (conv.view) conv.view.renderDetails();
     try {
       const r = await api(on ? 'PUT' : 'DELETE', `/api/v1/chats/${conv.id}/tags/${tagId}`);
-      if (r && r.chat) app.upsert(r.chat);
+      if (r && r.chat) act.upsert(r.chat);
     } catch (err) {
       if (err.status === 404) list.load(true);
-      if (err.status !== 401) app.toast(`Could not ${on ? 'add' : 'remove'} the tag: ${err.message}`, 'error');
+      if (err.status !== 401) act.toast(`Could not ${on ? 'add' : 'remove'} the tag: ${err.message}`, 'error');
     } finally {
       conv.tagBusy = false;
       if (conv.view) conv.view.renderDetails();
@@ -113,15 +113,16 @@ export function tagsSection(app, conv) {
       ? h('div', { class: 'tag-row' }, tags.map((t) => tagChip(t, { onRemove: busy ? null : () => change(t.id, false) })))
       : h('p', { class: 'muted small tag-empty' }, 'No tags. Tags help reports and the archive.'),
     picker,
-    !list.items.length && list.loaded && LEADS.includes(app.me && app.me.role)
-      ? h('button', { class: 'linkbtn small', type: 'button', onclick: () => app.showSettings('tags') }, 'Create tags in Settings')
+    !list.items.length && list.loaded && LEADS.includes(data.session.me && data.session.me.role)
+      ? h('button', { class: 'linkbtn small', type: 'button', onclick: () => act.showSettings('tags') }, 'Create tags in Settings')
       : null);
 }
 
 // ===== Settings → Tags ========================================================================
 class TagsPage {
   constructor(page) {
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     this.list = tagList();
     this.listEl = h('div', { class: 'tag-admin-list' });
     this.name = h('input', { id: 'tag-new-name', class: 'input', maxlength: '40', placeholder: 'e.g. Refund' });
@@ -194,7 +195,7 @@ class TagsPage {
         await api('PATCH', `/api/v1/tags/${t.id}`, { name: name.value, colour: colour.value });
         await this.list.load(true);
         this.render();
-        this.app.scheduleRender();
+        this.act.scheduleRender();
       } catch (err) { fail(err); }
     });
     del.addEventListener('click', async () => {
@@ -219,7 +220,8 @@ class TagsPage {
 // ===== Settings → Escalations (report) =======================================================
 class EscalationsPage {
   constructor(page) {
-    this.app = page.app;
+    this.data = page.data;
+    this.act = page.act;
     const today = new Date();
     const day = (d) => d.toISOString().slice(0, 10);
     this.from = h('input', { type: 'date', class: 'input input-date', id: 'esc-from', value: day(new Date(today - 29 * 864e5)) });
@@ -240,7 +242,7 @@ class EscalationsPage {
   }
 
   show() {
-    const depts = [...this.app.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const depts = [...this.data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
     const keep = this.dept.value;
     replaceChildren(this.dept, h('option', { value: '' }, 'All departments'), depts.map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
     this.dept.value = keep;

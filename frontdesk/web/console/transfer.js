@@ -9,7 +9,7 @@ import {
 
 const REASONS = { closed: 'Closed now', no_agents: 'No agent online', queue_full: 'Queue full' };
 
-export function openTransferDialog(app, conv) {
+export function openTransferDialog(data, act, conv) {
   const s = conv.summary || { id: conv.id };
   const name = visitorName(s);
   let mode = localStorage.getItem('fd.console.transferMode') === 'department' ? 'department' : 'agent';
@@ -72,7 +72,7 @@ export function openTransferDialog(app, conv) {
   }
 
   function renderList() {
-    const dir = app.directory;
+    const dir = data.directory;
     const what = mode === 'agent' ? 'users' : 'departments';
     const st = dir.state[what];
     submit.disabled = !choice || busy;
@@ -84,7 +84,7 @@ export function openTransferDialog(app, conv) {
       return;
     }
     if (mode === 'agent') {
-      const me = app.me;
+      const me = data.session.me;
       const assigneeId = s.assignee && s.assignee.id;
       const rank = { online: 0, away: 1, offline: 2 };
       const users = dir.users
@@ -167,7 +167,7 @@ export function openTransferDialog(app, conv) {
 
   async function reload(force) {
     renderList();
-    await Promise.all([app.directory.loadUsers(force), app.directory.loadDepartments(force)]);
+    await Promise.all([data.directory.loadUsers(force), data.directory.loadDepartments(force)]);
     if (dialog.isConnected) renderList();
   }
 
@@ -182,12 +182,12 @@ export function openTransferDialog(app, conv) {
     submit.lastChild.textContent = 'Transferring…';
     const body = choice.kind === 'agent' ? { to_agent_id: Number(choice.id) } : { to_department_id: Number(choice.id) };
     if (note.value.trim()) body.note = note.value.trim();
-    const wasMine = app.isMine(conv.summary); // before the chat.updated that may beat the answer
+    const wasMine = data.session.isMine(conv.summary); // before the chat.updated that may beat the answer
     try {
       const r = await post(`/api/v1/chats/${conv.id}/transfer`, body);
       busy = false;
       dialog.close();
-      app.transferred(conv, r, choice, wasMine);
+      act.transferred(conv, r, choice, wasMine);
     } catch (err) {
       busy = false;
       cancel.disabled = false;
