@@ -11,17 +11,28 @@ import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.frames import Side, frame_problem
+
+# Every frame a test socket receives is checked against the frame catalogue (tests/frames.py);
+# what is wrong is kept here and in the socket, and fails the test (Socket.wait_for, and
+# tests/conftest.py after each test). A benchmark reusing these clients may turn it off.
+CHECK_FRAMES = True
+FRAME_PROBLEMS: list[str] = []
+
 
 def new_client_id() -> str:
     return uuid.uuid4().hex
 
 
 class Socket:
-    """A WebSocket with a buffer of received frames and helpers to wait for one."""
+    """A WebSocket with a buffer of received frames and helpers to wait for one. Each frame
+    is checked against the catalogue for its `side` (visitor, agent; None: either)."""
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, side: Side | None = None) -> None:
         self.ws = ws
+        self.side = side
         self.frames: list[dict[str, Any]] = []
+        self.problems: list[str] = []
         self._new = asyncio.Condition()
         self._reader = asyncio.create_task(self._read())
         self.closed_code: int | None = None
@@ -30,6 +41,10 @@ class Socket:
         try:
             async for raw in self.ws:
                 frame = orjson.loads(raw)
+                problem = frame_problem(frame, self.side) if CHECK_FRAMES else None
+                if problem:
+                    self.problems.append(problem)
+                    FRAME_PROBLEMS.append(problem)
                 async with self._new:
                     self.frames.append(frame)
                     self._new.notify_all()
@@ -52,6 +67,8 @@ class Socket:
         async def find() -> dict[str, Any]:
             async with self._new:
                 while True:
+                    if self.problems:
+                        raise AssertionError(f"a frame off the catalogue: {self.problems[0]}")
                     for i, frame in enumerate(self.frames):
                         if predicate(frame):
                             return self.frames.pop(i)
@@ -97,7 +114,7 @@ class VisitorClient:
             await self.register()
         headers = {"Origin": self.origin} if self.origin else {}
         ws = await connect(self.ws_url, additional_headers=headers, max_size=2**22)
-        self.socket = Socket(ws)
+        self.socket = Socket(ws, "visitor")
         await self.socket.send({"type": "hello", "v": 1, "token": self.token, "page": page or {}})
         self.welcome = await self.socket.wait_type("welcome")
         return self.welcome
@@ -136,7 +153,7 @@ class AgentClient:
     async def connect(self) -> dict[str, Any]:
         cookie = self.http.cookies.get("fd_session")
         ws = await connect(self.ws_url, additional_headers={"Cookie": f"fd_session={cookie}"}, max_size=2**22)
-        self.socket = Socket(ws)
+        self.socket = Socket(ws, "agent")
         return await self.socket.wait_type("welcome")
 
     async def send(self, chat_id: int, text: str, client_id: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -183,3 +183,15 @@ async def server(
     await proc.start()
     yield proc
     await proc.stop()
+
+
+@pytest.fixture(autouse=True)
+def _frames_match_the_catalogue() -> Iterator[None]:
+    """Every frame the tests' socket clients received during the test (and its fixtures) is in
+    the frame catalogue and matches its schema (tests/clients.py, tests/frames.py)."""
+    from tests import clients
+
+    yield
+    problems = list(clients.FRAME_PROBLEMS)
+    clients.FRAME_PROBLEMS.clear()
+    assert not problems, "frames off the catalogue (frontdesk/wire/frames.py):\n" + "\n".join(problems)

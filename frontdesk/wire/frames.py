@@ -14,10 +14,15 @@ docs/protocol.md, then the client's handler (console: web/console, widget: web/w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired
 
-from frontdesk.wire.payloads import Author, ChatSummary, EventPayload, event_payload
+from typing_extensions import TypedDict  # not typing.TypedDict: pydantic (the tests' checks) needs this one before 3.12
+
+from frontdesk.wire.payloads import Author, ChatSummary, event_payload
+
+Payload = Mapping[str, Any]  # what wire.payloads builds (an EventPayload, a ChatSummary...)
 
 PROTOCOL_VERSION = 1
 
@@ -40,12 +45,12 @@ class EventFrame(TypedDict):
 def event_frame(row: Any) -> EventFrame:
     """A stored chat event: `row` is any object with a `messages` row's attributes (the
     stored event type, a database row)."""
-    return {"type": "event", **event_payload(row)}
+    return {"type": "event", **event_payload(row)}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
 
 
-def event_payload_frame(event: EventPayload) -> EventFrame:
+def event_payload_frame(event: Payload) -> EventFrame:
     """An event already serialised (`event_payload`: a sync page, an action's result) as a frame."""
-    return {"type": "event", **event}
+    return {"type": "event", **event}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
 
 
 class AckFrame(TypedDict):
@@ -57,7 +62,7 @@ class AckFrame(TypedDict):
     event: EventFrame
 
 
-def ack_frame(event: EventPayload, duplicate: bool | None = None) -> AckFrame:
+def ack_frame(event: Payload, duplicate: bool | None = None) -> AckFrame:
     """The answer to `message.send` (and `whisper.send`, without `duplicate`)."""
     if duplicate is None:
         return {
@@ -65,7 +70,7 @@ def ack_frame(event: EventPayload, duplicate: bool | None = None) -> AckFrame:
             "ref": event["client_id"],
             "chat_id": event["chat_id"],
             "seq": event["seq"],
-            "event": {"type": "event", **event},
+            "event": {"type": "event", **event},  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
         }
     return {
         "type": "ack",
@@ -73,7 +78,7 @@ def ack_frame(event: EventPayload, duplicate: bool | None = None) -> AckFrame:
         "chat_id": event["chat_id"],
         "seq": event["seq"],
         "duplicate": duplicate,
-        "event": {"type": "event", **event},
+        "event": {"type": "event", **event},  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
     }
 
 
@@ -173,9 +178,9 @@ class ChatRatedForVisitor(TypedDict):
     rating: dict[str, Any]
 
 
-def chat_rated_agent_frame(chat_id: int, chat: ChatSummary, *, changed: bool) -> ChatRatedForAgent:
+def chat_rated_agent_frame(chat_id: int, chat: Payload, *, changed: bool) -> ChatRatedForAgent:
     """To the agent who handled the chat: its summary with the rating."""
-    return {"type": "chat.rated", "chat_id": chat_id, "changed": changed, "chat": chat}
+    return {"type": "chat.rated", "chat_id": chat_id, "changed": changed, "chat": chat}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
 
 
 def chat_rated_visitor_frame(chat_id: Any, rating: dict[str, Any], *, ref: Any = ...) -> ChatRatedForVisitor:
@@ -244,8 +249,8 @@ class ChatUpdatedFrame(TypedDict):
     chat: ChatSummary
 
 
-def chat_updated_frame(chat: ChatSummary) -> ChatUpdatedFrame:
-    return {"type": "chat.updated", "chat": chat}
+def chat_updated_frame(chat: Payload) -> ChatUpdatedFrame:
+    return {"type": "chat.updated", "chat": chat}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
 
 
 class ChatOfferedFrame(TypedDict):
@@ -254,8 +259,8 @@ class ChatOfferedFrame(TypedDict):
     expires_at: str | None
 
 
-def chat_offered_frame(chat: ChatSummary, expires_at: str | None) -> ChatOfferedFrame:
-    return {"type": "chat.offered", "chat": chat, "expires_at": expires_at}
+def chat_offered_frame(chat: Payload, expires_at: str | None) -> ChatOfferedFrame:
+    return {"type": "chat.offered", "chat": chat, "expires_at": expires_at}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
 
 
 class AgentStatusFrame(TypedDict):
@@ -300,8 +305,8 @@ class WatchingFrame(TypedDict):
     chat: ChatSummary
 
 
-def watching_frame(ref: Any, chat_id: int, chat: ChatSummary) -> WatchingFrame:
-    return {"type": "watching", "ref": ref, "chat_id": chat_id, "chat": chat}
+def watching_frame(ref: Any, chat_id: int, chat: Payload) -> WatchingFrame:
+    return {"type": "watching", "ref": ref, "chat_id": chat_id, "chat": chat}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
 
 
 class UnwatchedFrame(TypedDict):
@@ -404,7 +409,7 @@ class FrameSpec:
     """One frame type: its schema (a TypedDict, or several for the audiences' variants) and who
     receives it: `visitor` (widget), `agent` (console), `both`, or `bus` (never sent to a client)."""
 
-    type: str
+    name: str
     schemas: tuple[type, ...]
     audience: Audience
 

@@ -1,10 +1,13 @@
 """How chats and events look on the wire: one serializer each, shared by HTTP and sockets.
 
-The TypedDicts say what each serializer returns; frames (frontdesk/wire/frames.py) embed them."""
+The TypedDicts say what each serializer returns (the schema frames embed: frontdesk/wire/frames.py);
+the serializers are annotated `dict[str, Any]`, as the actions and HTTP routes pass them on."""
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict  # not typing.TypedDict: pydantic (the tests' checks) needs this one before 3.12
 
 from frontdesk.clock import iso
 from frontdesk.store.tag_store import decode_tags
@@ -92,9 +95,10 @@ class ChatSummary(TypedDict):
     tags: list[Tag]
 
 
-def event_payload(row: Any) -> EventPayload:
-    """A stored chat event (a `messages` row, or any object with its attributes) as clients see it."""
-    author: Author = {"type": row.author_type}
+def event_payload(row: Any) -> dict[str, Any]:
+    """A stored chat event (a `messages` row, or any object with its attributes) as clients
+    see it: an `EventPayload`."""
+    author: dict[str, Any] = {"type": row.author_type}
     if row.author_type == "agent":
         author["id"] = row.agent_id
         author["name"] = row.author_name
@@ -112,8 +116,9 @@ def event_payload(row: Any) -> EventPayload:
     }
 
 
-def chat_summary(row: Any) -> ChatSummary:
-    last: LastMessage | None = None
+def chat_summary(row: Any) -> dict[str, Any]:
+    """A chat for agents' lists: a `ChatSummary`."""
+    last: dict[str, Any] | None = None
     if row.last_message_at is not None:
         last = {
             "text": row.last_message_text,
@@ -144,11 +149,11 @@ def chat_summary(row: Any) -> ChatSummary:
         "missed": bool(row.missed),
         "rating": rating_payload(row),
         "required_level": row.required_level,  # above 1: escalated, for agents of that level
-        "tags": cast("list[Tag]", decode_tags(row.tags_json)),  # agents only: summaries never reach a visitor
+        "tags": decode_tags(row.tags_json),  # agents only: summaries never reach a visitor
     }
 
 
-def rating_payload(row: Any) -> Rating | None:
+def rating_payload(row: Any) -> dict[str, Any] | None:
     """A chat's satisfaction rating (1–5; thumbs: good 5, bad 1), or None when not rated."""
     if row.rating is None:
         return None

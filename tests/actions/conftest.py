@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from frontdesk.actions.context import Context
+from frontdesk.actions.context import Context, Outbox
 from frontdesk.actions.group_commit import GroupCommitWriter
+from tests.frames import publish_problem
 
 
 @pytest.fixture(params=["direct", "group"])
@@ -33,6 +35,26 @@ async def sctx(ctx: Context, send_path: str) -> AsyncIterator[Context]:
     if started is not None:
         await started.stop()
     ctx.writer = original
+
+
+@pytest.fixture(autouse=True)
+def _published_frames_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every frame an action queues for the bus matches its schema in the frame catalogue, and
+    nothing for agents only (internal events, summaries, annotations) goes to a visitor's
+    topic. Checked where frames are queued (`Outbox.add`): the app pays nothing for it."""
+    problems: list[str] = []
+    add = Outbox.add
+
+    def checked_add(self: Outbox, topics: list[str], frame: Mapping[str, Any]) -> None:
+        problem = publish_problem(topics, frame)
+        if problem:
+            problems.append(problem)
+            raise AssertionError(f"published frame off the catalogue: {problem}")
+        add(self, topics, frame)
+
+    monkeypatch.setattr(Outbox, "add", checked_add)
+    yield
+    assert not problems, "published frames off the catalogue:\n" + "\n".join(problems)
 
 
 @pytest.fixture(autouse=True)
