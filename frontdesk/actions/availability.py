@@ -3,13 +3,12 @@ connecting, or by the system (an offer that expired, a lost connection, a deacti
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.offers import do_withdraw_offers
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.store import routing_store
+from frontdesk.wire import agent_status_frame
 
 AGENT_STATUSES = ("online", "away", "offline")
 
@@ -28,10 +27,7 @@ async def do_set_agent_status(ctx: Context, agent_id: int, status: str, *, reaso
             raise ChatRuleError("not_found", "No such user.")
         if previous != status:
             await routing_store.set_agent_status(conn, agent_id, status)
-        frame: dict[str, Any] = {"type": "agent.status", "status": status}
-        if reason:
-            frame["reason"] = reason
-        outbox.add([audience.agent_topic(agent_id)], frame)
+        outbox.add([audience.agent_topic(agent_id)], agent_status_frame(status, reason))
     if status != "online":
         await do_withdraw_offers(ctx, agent_id)
     ctx.router.kick(None)  # someone online (or not) changes who can be offered chats, and every wait estimate

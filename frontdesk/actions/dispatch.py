@@ -23,7 +23,7 @@ from frontdesk.domain.assignment import AgentLoad, estimate_wait_seconds, plan_a
 from frontdesk.domain.chat_rules import ChatStatus, EventKind
 from frontdesk.store import chat_store, department_store, routing_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import chat_summary, event_frame
+from frontdesk.wire import chat_offered_frame, chat_summary, event_frame, queue_frame
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ async def do_dispatch(ctx: Context, department_id: int) -> list[tuple[int, int]]
             row = await publish_summary(conn, outbox, chat_id)
             outbox.add(
                 [audience.agent_topic(agent_id)],
-                {"type": "chat.offered", "chat": chat_summary(row), "expires_at": iso(expires)},
+                chat_offered_frame(chat_summary(row), iso(expires)),
             )
             made.append((chat_id, agent_id))
     return made
@@ -107,13 +107,7 @@ async def do_publish_queue_positions(ctx: Context, department_id: int) -> None:
                 first_estimates.append((chat.id, round(estimate + waited, 1)))
             outbox.add(
                 [audience.visitor_topic(chat.visitor_id)],
-                {
-                    "type": "queue",
-                    "chat_id": chat.id,
-                    "department": dept.slug,
-                    "position": position,
-                    "estimated_wait_seconds": None if estimate is None else round(estimate),
-                },
+                queue_frame(chat.id, dept.slug, position, None if estimate is None else round(estimate)),
             )
         await routing_store.set_wait_estimates(conn, first_estimates)
 
