@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from frontdesk.actions.context import AgentActor
+from frontdesk.actions.context import AgentActor, VisitorActor
 from frontdesk.domain.access import may_read_chat, may_write_note
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, can_reply
 from frontdesk.permissions import allowed, department_scoped, require
@@ -145,4 +145,21 @@ async def writable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type: 
     if chat is None:
         raise not_found()
     check_reply(chat, actor, participant=await may_write_as_participant(conn, chat, actor))
+    return chat
+
+
+async def closable_chat(conn, actor: AgentActor | VisitorActor, chat_id: int) -> Any:  # type: ignore[no-untyped-def]
+    """The chat (locked) its visitor, its agent or a supervisor is about to close: 404 for a
+    chat that does not exist or is another visitor's; an agent closes a chat that is theirs or
+    nobody's, and `chat.close_any` any chat."""
+    chat = await chat_store.chat_status(conn, chat_id, lock=True)
+    if chat is None:
+        raise not_found()
+    if isinstance(actor, VisitorActor):
+        if chat.visitor_id != actor.visitor_id:
+            raise not_found()
+        return chat
+    require(actor.role, "chat.close")
+    if chat.assignee_id not in (None, actor.id) and not allowed(actor.role, "chat.close_any"):
+        raise ChatRuleError("forbidden", "Only the assigned agent or a supervisor can close this chat.")
     return chat

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from frontdesk.actions.access import NOT_FOUND, may_write_as_participant, writable_chat
+from frontdesk.actions.access import NOT_FOUND, closable_chat, may_write_as_participant, writable_chat
 from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
 from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
 from frontdesk.actions.context import (
@@ -282,17 +282,7 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
     now = utcnow()
     by = "visitor" if isinstance(actor, VisitorActor) else "agent"
     async with unit_of_work(ctx) as (conn, outbox):
-        current = await chat_store.chat_status(conn, chat_id, lock=True)  # decide on what we change
-        if current is None:
-            raise ChatRuleError("not_found", NOT_FOUND)
-        if isinstance(actor, VisitorActor):
-            if current.visitor_id != actor.visitor_id:
-                raise ChatRuleError("not_found", NOT_FOUND)
-        else:
-            require(actor.role, "chat.close")
-            mine = current.assignee_id in (None, actor.id)
-            if not mine and not allowed(actor.role, "chat.close_any"):
-                raise ChatRuleError("forbidden", "Only the assigned agent or a supervisor can close this chat.")
+        current = await closable_chat(conn, actor, chat_id)  # locked: decide on what we change
         can_close(current.status)
         # A visitor who gives up while waiting is a missed chat.
         missed = by == "visitor" and current.status == ChatStatus.QUEUED
