@@ -25,6 +25,7 @@ from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
 from frontdesk.store.db import Database
 from frontdesk.store.migrate import upgrade
+from tests.databases import migrated_database_url
 from tests.services import postgres_url
 
 BACKENDS = ["sqlite"] + (["postgres"] if postgres_url() else [])
@@ -58,9 +59,8 @@ async def fresh_postgres_url() -> str:
 
 
 async def database_url(backend: str, tmp_path: Path) -> str:
-    if backend == "postgres":
-        return await fresh_postgres_url()
-    return f"sqlite:///{tmp_path / 'frontdesk.db'}"
+    """A new database at the schema's head (a copy of one migrated per process: tests/databases.py)."""
+    return await migrated_database_url(backend, tmp_path)
 
 
 @pytest.fixture(params=BACKENDS)
