@@ -87,6 +87,16 @@ test("synced skips the seqs the visitor never sees and releases what was held ab
   assert.equal(core.addEvent(chat, event(7)).gap, false);
 });
 
+test("synced also releases events held beyond its last_seq that are now contiguous", () => {
+  const chat = newChat();
+  core.addEvent(chat, event(1));
+  core.addEvent(chat, event(3)); // sent with the sync's answer
+  core.addEvent(chat, event(4)); // arrived live just after it
+  core.addEvent(chat, event(6)); // above a real gap: still held
+  assert.deepEqual(seqs(core.skipHidden(chat, 3)), [3, 4]);
+  assert.equal(chat.last, 4);
+});
+
 test("an ack carries the stored send; its chat and seq may come on the frame", () => {
   const stored = { kind: "message", seq: 4, chat_id: 7, client_id: "c1", author: { type: "visitor" } };
   assert.equal(core.eventOf({ type: "ack", ref: "c1", event: stored }), stored);
