@@ -9,8 +9,9 @@ import io
 import pytest
 
 from frontdesk.store.db import Database
+from tests.accounts import make_agent
 from tests.actions.archive_support import XSS, bulk_chats
-from tests.clients import AgentClient, VisitorClient, make_agent
+from tests.clients import AgentClient, VisitorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests import files
-from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

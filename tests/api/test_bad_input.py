@@ -8,7 +8,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.clients import AgentClient, Socket, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, Socket, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

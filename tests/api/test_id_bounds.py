@@ -25,7 +25,8 @@ from frontdesk.app import create_app
 from frontdesk.config import Settings
 from frontdesk.domain.ids import max_id
 from frontdesk.permissions import AGENT_FRAME_RULES
-from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
+from tests.accounts import api_token, make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -152,15 +153,13 @@ def check_routes(base_url: str, token: str) -> list[str]:
 
 
 async def test_ids_out_of_range_are_a_400_naming_the_field_on_every_route(server):
-    email, _ = make_agent(server, "admin")
-    token = server.cli("token", "create", "--user", email).strip().splitlines()[-1].strip()
+    _email, token = await api_token(server, "admin")
     wrong = await asyncio.to_thread(check_routes, server.base_url, token)
     assert not wrong, "\n".join(wrong)
 
 
 async def test_a_bad_export_filter_is_refused_before_the_download_starts(server):
-    email, _ = make_agent(server, "admin")
-    token = server.cli("token", "create", "--user", email).strip().splitlines()[-1].strip()
+    _email, token = await api_token(server, "admin")
     conn = RawConnection(server.base_url)
     try:
         for target, field in (

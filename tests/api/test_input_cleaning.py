@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -40,7 +40,8 @@ from schemathesis.specs.openapi.checks import (
 
 from frontdesk.api.openapi import CREDENTIAL_CHECKED, VISITOR_TOKEN
 from frontdesk.permissions import ROUTE_RULES, RULES
-from tests.clients import VisitorClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import VisitorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -18,7 +18,8 @@ from frontdesk.permissions import AGENT_FRAME_RULES, ROLES, ROUTE_RULES, RULES, 
 from frontdesk.realtime.agent_socket import AgentSession
 from frontdesk.realtime.hub import Hub
 from frontdesk.store.db import Database
-from tests.clients import AgentClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, new_client_id
 
 # A body each route accepts as well-formed, so the answer is about permission, not shape.
 BODIES = {

@@ -8,7 +8,8 @@ import random
 import pytest
 import pytest_asyncio
 
-from tests.clients import AgentClient, Socket, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, Socket, VisitorClient, new_client_id
 from tests.conftest import BACKENDS, ServerProcess, database_url
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

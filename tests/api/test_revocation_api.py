@@ -7,7 +7,6 @@ socket is closed with 4001 (the widget starts over)."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 
 import httpx
@@ -17,32 +16,15 @@ from websockets.asyncio.client import connect
 
 from frontdesk.store.db import Database
 from frontdesk.store.models import AuthSession
-from tests.clients import AgentClient, Socket, VisitorClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient, Socket, VisitorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 REVOKED = 4001
 
 
-_creator: dict[str, tuple[str, str]] = {}  # per server: an admin made with the CLI, who makes the rest
-
-
-async def new_user(server, role: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """A user made through the API (the CLI's process start is slow on a busy machine)."""
-    if server.base_url not in _creator:
-        _creator[server.base_url] = make_agent(server, "admin")
-    maker = AgentClient(server.base_url)
-    await maker.login(*_creator[server.base_url])
-    email, password = f"{role}-{secrets.token_hex(5)}@example.com", "pw-" + secrets.token_urlsafe(12)
-    r = await maker.post(
-        "/api/v1/users", json={"email": email, "name": f"{role} user", "role": role, "password": password}
-    )
-    assert r.status_code == 201, r.text
-    await maker.close()
-    return email, password
-
-
 async def login(server, role: str = "agent", creds: tuple[str, str] | None = None) -> AgentClient:  # type: ignore[no-untyped-def]
-    email, password = creds or await new_user(server, role)
+    email, password = creds or make_agent(server, role)
     client = AgentClient(server.base_url)
     await client.login(email, password)
     client.email, client.password = email, password  # type: ignore[attr-defined]

@@ -11,7 +11,8 @@ from sqlalchemy import delete, insert, select
 
 from frontdesk.store.db import Database
 from frontdesk.store.models import MailOutbox
-from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

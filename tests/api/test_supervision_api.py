@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

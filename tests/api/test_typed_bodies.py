@@ -8,7 +8,8 @@ import secrets
 
 import pytest
 
-from tests.clients import AgentClient, VisitorClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -23,7 +23,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.clients import VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import VisitorClient, new_client_id
 from tests.cluster.chatting import (
     Participant,
     aim,

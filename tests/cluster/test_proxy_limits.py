@@ -14,7 +14,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.clients import AgentClient, VisitorClient, make_agent, new_client_id
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 from tests.cluster.harness import Nginx, nginx_binary
 from tests.conftest import ServerProcess
 

@@ -11,7 +11,8 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.clients import AgentClient, Socket, VisitorClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient, Socket, VisitorClient
 from tests.cluster.harness import Cluster, needs_cluster
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_cluster]

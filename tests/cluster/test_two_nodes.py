@@ -10,7 +10,8 @@ import subprocess
 import httpx
 import pytest
 
-from tests.clients import AgentClient, VisitorClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient
 from tests.cluster.harness import NGINX_SAMPLE, Cluster, needs_cluster, nginx_binary
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_cluster]

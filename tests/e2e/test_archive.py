@@ -9,7 +9,8 @@ import io
 import pytest
 from playwright.async_api import expect
 
-from tests.clients import AgentClient, VisitorClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

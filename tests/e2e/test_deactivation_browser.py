@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.clients import make_agent
+from tests.accounts import make_agent
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

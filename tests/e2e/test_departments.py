@@ -14,7 +14,8 @@ import pytest_asyncio
 from aiosmtpd.controller import Controller
 from playwright.async_api import expect
 
-from tests.clients import AgentClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient
 from tests.conftest import ServerProcess, free_port
 from tests.e2e.conftest import shop_page_with, wait_until_online
 

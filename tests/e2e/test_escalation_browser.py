@@ -11,7 +11,8 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.clients import AgentClient, make_agent
+from tests.accounts import make_agent
+from tests.clients import AgentClient
 from tests.e2e.conftest import shop_page_with, wait_until_online
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
