@@ -33,6 +33,7 @@ from frontdesk.api import satisfaction as satisfaction_api
 from frontdesk.api import supervision as supervision_api
 from frontdesk.api.clean import refuse_nul
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
+from frontdesk.api.route_log import RouteLog, route_log_dir
 from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
@@ -190,4 +191,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WidgetCORS, prefix="/api/v1/widget", origins=settings.allowed_origins)
     app.add_middleware(BodyLimit)
+    if (route_log := route_log_dir()) is not None:  # the test suite's route coverage; unset in production
+        app.add_middleware(RouteLog, directory=route_log, routes=app.router.routes)
     return app

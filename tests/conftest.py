@@ -28,6 +28,9 @@ from frontdesk.store.migrate import upgrade
 from tests.databases import migrated_database_url
 from tests.services import postgres_url
 
+# Route coverage: FRONTDESK_TEST_ROUTE_LOG for every server, the check last (tests/route_coverage.py).
+pytest_plugins = ["tests.route_coverage"]
+
 BACKENDS = ["sqlite"] + (["postgres"] if postgres_url() else [])
 
 
