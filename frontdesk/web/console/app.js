@@ -95,6 +95,7 @@ class App {
     this.lastChime = 0;
     this.monitorPage = null;
     this.reviewsPage = null;
+    this.archivePage = null; // pages hold this session's data and callbacks: made again per session
     // what views get instead of the App: the data they show and the callbacks they may call
     this.data = {
       session: this.session, directory: this.directory, chats: this.chats, conversations: this.conversations,
