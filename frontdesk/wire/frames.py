@@ -6,10 +6,12 @@ builder is a plain function returning a dict literal: no validation and no model
 frame, so the message hot path (`event_frame`, `ack_frame`) costs what a hand-written dict
 costs. The TypedDicts are the schema: `CATALOGUE` maps each frame type to its TypedDict and to
 who may receive it; tests validate frames against them (tests/frames.py, with pydantic's
-TypeAdapter) and docs/protocol.md lists exactly these types (tests/domain/test_frame_catalogue.py).
+TypeAdapter) and docs/protocol.md lists exactly these types (tests/wire/test_frame_catalogue.py).
 
-Adding a frame type: a TypedDict, a builder, an entry in `CATALOGUE`, a line in
-docs/protocol.md, then the client's handler (console: web/console, widget: web/widget.js).
+Adding a frame type (docs/contributing.md walks through it): a TypedDict, a builder, an entry
+in `CATALOGUE`, the export in wire/__init__.py, a row in docs/protocol.md's catalogue table, a
+call of the builder in tests/wire/test_frame_catalogue.py (`one_of_each`: every builder's frame
+must pass its own schema), then the client's handler (console: web/console, widget: web/widget.js).
 """
 
 from __future__ import annotations
