@@ -17,15 +17,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
-
 from frontdesk.actions import availability, dispatch, mail, offers, retention, users
-from frontdesk.actions.context import Context
+from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
-from frontdesk.store import chat_store
-from frontdesk.store.models import Lease
+from frontdesk.store import chat_store, lease_store
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 10.0
@@ -37,23 +33,11 @@ async def take_lease(ctx: Context, name: str, holder: str, seconds: float = LEAS
     """True when `holder` holds the lease now (renewed, taken over after expiry, or new)."""
     now = utcnow()
     until = now + timedelta(seconds=seconds)
-    async with ctx.db.write() as conn:
-        result = await conn.execute(
-            update(Lease)
-            .where(Lease.name == name, (Lease.holder == holder) | (Lease.expires_at < now))
-            .values(holder=holder, expires_at=until)
-        )
-        if result.rowcount == 1:
+    async with unit_of_work(ctx) as (conn, _outbox):
+        if await lease_store.renew_lease(conn, name, holder, now=now, until=until):
             return True
-    async with ctx.db.write() as conn:  # a new lease; ON CONFLICT: somebody else holds it
-        dialect = sqlite if ctx.db.is_sqlite else postgresql
-        result = await conn.execute(
-            dialect.insert(Lease)
-            .values(name=name, holder=holder, expires_at=until)
-            .on_conflict_do_nothing(index_elements=["name"])
-            .returning(Lease.name)
-        )
-        return result.first() is not None
+    async with unit_of_work(ctx) as (conn, _outbox):  # a new lease; ON CONFLICT: somebody else holds it
+        return await lease_store.create_lease(conn, name, holder, until=until, is_sqlite=ctx.db.is_sqlite)
 
 
 class Jobs:
@@ -87,7 +71,7 @@ class Jobs:
             await self._job("offer expiry", offers.do_expire_offers, ctx)
             await self._job("mail", mail.send_due_mail, ctx)
             await self._job("retention", self._retention)
-            await self._job("expired credentials", users.end_expired_credentials, ctx)
+            await self._job("expired credentials", users.do_end_expired_credentials, ctx)
             if self.passes % 5 == 0:
                 # a safety net: nothing waits because a kick was lost
                 await self._job("routing kick", self._kick)
@@ -115,7 +99,7 @@ class Jobs:
         if now < self.retention_due:
             return
         self.retention_due = now + RETENTION_EVERY  # a failing run is not retried every second
-        report = await retention.run_retention(self.ctx, max_batches=RETENTION_BATCHES_PER_PASS)
+        report = await retention.do_run_retention(self.ctx, max_batches=RETENTION_BATCHES_PER_PASS)
         if not report.done:
             self.retention_due = now
 

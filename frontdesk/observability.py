@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import text
 
 from frontdesk.actions.context import Context
 from frontdesk.store import department_store
+from frontdesk.store.db import ping
 
 LAG_TOPIC = "_lag"
 
@@ -124,7 +124,7 @@ async def readiness(ctx: Context) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     try:
         async with ctx.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
+            await ping(conn)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"

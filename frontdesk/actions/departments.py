@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.audit import record_audit
@@ -22,8 +21,7 @@ from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, EventKind
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
 from frontdesk.permissions import department_scoped, in_scope, require
-from frontdesk.store import chat_store, department_store, routing_store
-from frontdesk.store.models import Department, User
+from frontdesk.store import chat_store, department_store, routing_store, user_store
 from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import event_frame
 
@@ -253,10 +251,7 @@ async def do_create_department(*, ctx: Context, actor: AgentActor, data: dict[st
     try:
         async with unit_of_work(ctx) as (conn, _outbox):
             await _check_fallback(conn, values, None)
-            result = await conn.execute(
-                insert(Department).values(created_at=utcnow(), **values).returning(Department.id)
-            )
-            department_id = int(result.scalar_one())
+            department_id = await department_store.insert_department(conn, {"created_at": utcnow(), **values})
             row = await department_store.department(conn, department_id)
             await record_audit(conn, actor, "department.create", ("department", department_id), {"slug": row.slug})
     except IntegrityError:
@@ -277,7 +272,7 @@ async def do_update_department(
                 raise ChatRuleError("not_found", "No such department.")
             await _check_fallback(conn, values, department_id)
             if values:
-                await conn.execute(update(Department).where(Department.id == department_id).values(**values))
+                await department_store.update_department(conn, department_id, values)
                 await record_audit(
                     conn, actor, "department.update", ("department", department_id), {"changed": sorted(values)}
                 )
@@ -300,8 +295,7 @@ async def _check_supervisor_members(  # type: ignore[no-untyped-def]
     current = {m.id: m.level for m in await department_store.members(conn, dept.id)}
     others = sorted(set(current) - set(roles))
     if others:
-        found = await conn.execute(select(User.id, User.role).where(User.id.in_(others)))
-        roles = {**roles, **{r[0]: r[1] for r in found}}
+        roles = {**roles, **await user_store.roles(conn, others)}
     refused = member_change_refused(actor_id=actor.id, current=current, wanted=pairs, roles=roles)
     if refused is not None:
         raise ChatRuleError("forbidden", refused, field="members")
@@ -325,7 +319,7 @@ async def do_set_members(
         dept = await department_store.department(conn, department_id, lock=True)
         if dept is None:
             raise ChatRuleError("not_found", "No such department.")
-        roles = {r[0]: r[1] for r in await conn.execute(select(User.id, User.role).where(User.id.in_(list(pairs))))}
+        roles = await user_store.roles(conn, pairs)
         missing = sorted(set(pairs) - set(roles))
         if missing:
             raise ChatRuleError("bad_request", f"members: no user {missing[0]}", field="members")

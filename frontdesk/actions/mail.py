@@ -11,15 +11,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-
-from frontdesk.actions.context import AgentActor, Context
+from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.config import Settings
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.text import parse_email_address, strip_controls
 from frontdesk.permissions import require
-from frontdesk.store.models import MailOutbox
+from frontdesk.store import mail_store
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -31,16 +29,15 @@ async def enqueue_mail(  # type: ignore[no-untyped-def]
     """Queue one e-mail in the caller's transaction. The addresses go through the one parser
     (frontdesk.domain.text.parse_email_address): a bad one is a 400 naming `to` or `email`."""
     now = utcnow()
-    await conn.execute(
-        insert(MailOutbox).values(
-            to_addr=parse_email_address(to, "to"),
-            subject=" ".join(strip_controls(subject).split())[:300],  # our own text: folded, never refused
-            body=strip_controls(body, multiline=True),
-            reply_to=None if reply_to is None else parse_email_address(reply_to, "email"),
-            created_at=now,
-            next_attempt_at=now,
-            kind=kind,  # `transcript` e-mails are counted by their site-wide budget
-        )
+    await mail_store.insert_mail(
+        conn,
+        to_addr=parse_email_address(to, "to"),
+        subject=" ".join(strip_controls(subject).split())[:300],  # our own text: folded, never refused
+        body=strip_controls(body, multiline=True),
+        reply_to=None if reply_to is None else parse_email_address(reply_to, "email"),
+        created_at=now,
+        next_attempt_at=now,
+        kind=kind,  # `transcript` e-mails are counted by their site-wide budget
     )
 
 
@@ -91,19 +88,7 @@ async def send_due_mail(ctx: Context, *, limit: int = 20) -> int:
         return 0
     now = utcnow()
     async with ctx.db.read() as conn:
-        due = (
-            await conn.execute(
-                select(MailOutbox)
-                .where(
-                    MailOutbox.sent_at.is_(None),
-                    MailOutbox.failed_at.is_(None),
-                    MailOutbox.next_attempt_at <= now,
-                    MailOutbox.attempts < MAX_ATTEMPTS,
-                )
-                .order_by(MailOutbox.id)
-                .limit(limit)
-            )
-        ).all()
+        due = await mail_store.due_mail(conn, now, max_attempts=MAX_ATTEMPTS, limit=limit)
     sent = 0
     for row in due:
         try:
@@ -144,8 +129,9 @@ async def _deliver(ctx: Context, row: Any) -> int:
 
 
 async def _mark(row_id: int, ctx: Context, **values: Any) -> None:
-    async with ctx.db.write() as conn:
-        await conn.execute(update(MailOutbox).where(MailOutbox.id == row_id).values(**values))
+    """One row's outcome, in its own transaction (nothing to publish)."""
+    async with unit_of_work(ctx) as (conn, _outbox):
+        await mail_store.update_mail(conn, row_id, **values)
 
 
 # ---- failed mail, for admins (GET /api/v1/mail/failed) -------------------------------------------
@@ -165,14 +151,7 @@ async def list_failed_mail(*, ctx: Context, actor: AgentActor, limit: int = 100)
     """E-mail given up on, newest first: what it was, to whom, and why."""
     require(actor.role, "mail.read")
     async with ctx.db.read() as conn:
-        rows = (
-            await conn.execute(
-                select(MailOutbox)
-                .where(MailOutbox.failed_at.is_not(None), MailOutbox.sent_at.is_(None))
-                .order_by(MailOutbox.failed_at.desc(), MailOutbox.id.desc())
-                .limit(limit)
-            )
-        ).all()
+        rows = await mail_store.failed_mail(conn, limit)
     return [failed_payload(r) for r in rows]
 
 
@@ -180,13 +159,8 @@ async def do_retry_mail(*, ctx: Context, actor: AgentActor, mail_id: int) -> dic
     """Queue a failed e-mail again (e.g. after the SMTP settings were fixed): a fresh set of
     attempts. A row that cannot be built fails again at once, with its reason."""
     require(actor.role, "mail.manage")
-    async with ctx.db.write() as conn:
-        result = await conn.execute(
-            update(MailOutbox)
-            .where(MailOutbox.id == mail_id, MailOutbox.failed_at.is_not(None), MailOutbox.sent_at.is_(None))
-            .values(failed_at=None, attempts=0, next_attempt_at=utcnow())
-        )
-        if result.rowcount == 0:
+    async with unit_of_work(ctx) as (conn, _outbox):
+        if not await mail_store.requeue_failed(conn, mail_id, utcnow()):
             raise ChatRuleError("not_found", "No such failed e-mail.")
     return {"id": mail_id, "queued": True}
 
@@ -194,12 +168,7 @@ async def do_retry_mail(*, ctx: Context, actor: AgentActor, mail_id: int) -> dic
 async def do_discard_mail(*, ctx: Context, actor: AgentActor, mail_id: int) -> dict[str, Any]:
     """Delete a failed e-mail (it may hold a transcript: no reason to keep it)."""
     require(actor.role, "mail.manage")
-    async with ctx.db.write() as conn:
-        result = await conn.execute(
-            delete(MailOutbox).where(
-                MailOutbox.id == mail_id, MailOutbox.failed_at.is_not(None), MailOutbox.sent_at.is_(None)
-            )
-        )
-        if result.rowcount == 0:
+    async with unit_of_work(ctx) as (conn, _outbox):
+        if not await mail_store.delete_failed(conn, mail_id):
             raise ChatRuleError("not_found", "No such failed e-mail.")
     return {"id": mail_id, "deleted": True}

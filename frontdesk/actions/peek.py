@@ -16,12 +16,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from frontdesk.actions.context import Context, Outbox, VisitorActor
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
-from frontdesk.store.models import Chat, Department
+from frontdesk.store import visitor_store
 from frontdesk.wire import typing_frame, visitor_author
 
 LOOKUP_TTL_SECONDS = 1.5
@@ -61,15 +59,7 @@ class VisitorTyping:
 
 async def _open_chat(ctx: Context, visitor_id: str) -> ChatLookup | None:
     async with ctx.db.read() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    Chat.id, Chat.visitor_id, Chat.status, Chat.assignee_id, Chat.department_id, Department.sneak_peek
-                )
-                .join(Department, Department.id == Chat.department_id)
-                .where(Chat.visitor_id == visitor_id, Chat.status != "closed")
-            )
-        ).first()
+        row = await visitor_store.open_chat_for_typing(conn, visitor_id)
     return None if row is None else ChatLookup(*row)
 
 

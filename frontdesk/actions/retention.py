@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
@@ -20,9 +18,8 @@ from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.retention import DEFAULT, REMOVED, check_privacy_settings, cutoff
 from frontdesk.permissions import require
-from frontdesk.store import attachment_store, privacy_store
+from frontdesk.store import attachment_store, privacy_store, setting_store
 from frontdesk.store.files import storage_for
-from frontdesk.store.models import Setting
 from frontdesk.wire import revoke_frame, visitor_forgotten_frame
 
 log = logging.getLogger(__name__)
@@ -34,7 +31,7 @@ VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # ---- settings ---------------------------------------------------------------------------------
 async def privacy_settings(*, ctx: Context) -> dict[str, Any]:
     async with ctx.db.read() as conn:
-        stored = (await conn.execute(select(Setting.value).where(Setting.key == KEY))).scalar_one_or_none()
+        stored = await setting_store.setting(conn, KEY)
     return {**DEFAULT, **(stored if isinstance(stored, dict) else {})}
 
 
@@ -47,15 +44,10 @@ async def do_update_privacy_settings(*, ctx: Context, actor: AgentActor, data: o
     require(actor.role, "privacy.manage")
     values = check_privacy_settings(data)
     async with unit_of_work(ctx) as (conn, _outbox):
-        stored = (
-            await conn.execute(select(Setting.value).where(Setting.key == KEY).with_for_update())
-        ).scalar_one_or_none()
+        stored = await setting_store.setting(conn, KEY, lock=True)
         before = {**DEFAULT, **(stored if isinstance(stored, dict) else {})}
         after = {**before, **values}
-        if stored is None:
-            await conn.execute(insert(Setting).values(key=KEY, value=after))
-        else:
-            await conn.execute(update(Setting).where(Setting.key == KEY).values(value=after))
+        await setting_store.put_setting(conn, KEY, after, exists=stored is not None)
         changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
         if changed:
             await record_audit(conn, actor, "settings.update", ("settings", KEY), {"changed": changed})
@@ -93,7 +85,7 @@ class RetentionReport:
             setattr(self, key, getattr(self, key) + value)
 
 
-async def run_retention(
+async def do_run_retention(
     ctx: Context, *, now: datetime | None = None, batch_size: int = BATCH, max_batches: int = 20
 ) -> RetentionReport:
     """Delete or anonymise what is older than the retention period, one batch per transaction.

@@ -23,6 +23,7 @@ from frontdesk.domain.satisfaction import (
 )
 from frontdesk.domain.text import parse_email_address
 from frontdesk.permissions import department_scoped, require
+from frontdesk.presenters.transcripts import visitor_transcript
 from frontdesk.store import chat_store, department_store, satisfaction_store
 from frontdesk.wire import chat_rated_agent_frame, chat_rated_visitor_frame, chat_summary
 
@@ -102,30 +103,6 @@ async def _check_mail_budget(conn, per_hour: int) -> None:  # type: ignore[no-un
             "We are sending too many transcripts right now; please try again later.",
             retry_after=float(max(1, round(wait))),
         )
-
-
-def visitor_transcript(chat: Any, events: list[Any]) -> str:
-    """The transcript as the visitor saw it. `events` are already without internal ones (notes,
-    whispers); only kinds the visitor is shown are written, so a new internal kind stays out."""
-    lines = [f"Your chat #{chat.id} with {chat.department_name}", f"Started {_when(chat.created_at)} (UTC)", ""]
-    for e in events:
-        if getattr(e, "internal", False):  # never, by the query: a second lock on the door
-            continue
-        at = _when(e.created_at)[11:]
-        if e.kind == "message" and e.author_type in ("visitor", "agent"):
-            who = "You" if e.author_type == "visitor" else (e.author_name or "Support")
-            lines.append(f"[{at}] {who}: {e.body}")
-        elif e.kind == "chat.assigned":
-            lines.append(f"[{at}] — {((e.data or {}).get('agent') or {}).get('name') or 'An agent'} joined the chat")
-        elif e.kind == "chat.closed":
-            lines.append(f"[{at}] — the chat ended")
-    lines += ["", "This transcript was sent because you asked for it in the chat window."]
-    return "\n".join(lines) + "\n"
-
-
-def _when(value: datetime | None) -> str:
-    moment = as_utc(value)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: object, email: object) -> dict[str, Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from frontdesk.actions.context import AgentActor, Context, VisitorActor, unit_of_work
 from frontdesk.actions.mail import enqueue_mail
 from frontdesk.clock import iso, utcnow
@@ -13,8 +11,7 @@ from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError, check_message_text
 from frontdesk.domain.text import clean_line, clean_optional_line, clean_text, parse_email_address
 from frontdesk.permissions import require
-from frontdesk.store import department_store
-from frontdesk.store.models import Department, OfflineTicket
+from frontdesk.store import department_store, ticket_store
 from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import ticket_created_frame
 
@@ -43,21 +40,6 @@ def ticket_payload(row: Any) -> dict[str, Any]:
     }
 
 
-def _ticket_select():  # type: ignore[no-untyped-def]
-    return select(
-        OfflineTicket.id,
-        OfflineTicket.department_id,
-        OfflineTicket.name,
-        OfflineTicket.email,
-        OfflineTicket.body,
-        OfflineTicket.status,
-        OfflineTicket.created_at,
-        OfflineTicket.done_at,
-        Department.slug,
-        Department.name.label("dept_name"),
-    ).outerjoin(Department, Department.id == OfflineTicket.department_id)
-
-
 async def do_leave_offline_message(
     *, ctx: Context, department: object, name: object, email: object, text: object, visitor: VisitorActor | None
 ) -> dict[str, Any]:
@@ -72,19 +54,15 @@ async def do_leave_offline_message(
             dept = None
         if dept is None:
             raise ChatRuleError("bad_request", "department: no such department", field="department")
-        result = await conn.execute(
-            insert(OfflineTicket)
-            .values(
-                department_id=dept.id,
-                visitor_id=visitor.visitor_id if visitor else None,
-                name=clean_name,
-                email=clean_email,
-                body=body,
-                created_at=now,
-            )
-            .returning(OfflineTicket.id)
+        ticket_id = await ticket_store.insert_ticket(
+            conn,
+            department_id=dept.id,
+            visitor_id=visitor.visitor_id if visitor else None,
+            name=clean_name,
+            email=clean_email,
+            body=body,
+            created_at=now,
         )
-        ticket_id = int(result.scalar_one())
         if dept.email:
             who = f"{clean_name} <{clean_email}>" if clean_name else clean_email
             await enqueue_mail(
@@ -98,7 +76,7 @@ async def do_leave_offline_message(
         await log_routing(
             conn, kind="offline_ticket", chat_id=None, department_id=dept.id, now=now, ticket_id=ticket_id
         )
-        row = (await conn.execute(_ticket_select().where(OfflineTicket.id == ticket_id))).first()
+        row = await ticket_store.ticket(conn, ticket_id)
         outbox.add([audience.queue_topic(dept.id)], ticket_created_frame(ticket_payload(row)))
     return ticket_payload(row)
 
@@ -110,23 +88,14 @@ async def list_tickets(
     if status not in ("open", "done"):
         raise ChatRuleError("bad_request", "status: must be open or done", field="status")
     async with ctx.db.read() as conn:
-        rows = (
-            await conn.execute(
-                _ticket_select().where(OfflineTicket.status == status).order_by(OfflineTicket.id.desc()).limit(limit)
-            )
-        ).all()
+        rows = await ticket_store.tickets(conn, status, limit)
     return [ticket_payload(r) for r in rows]
 
 
 async def do_mark_ticket_done(*, ctx: Context, actor: AgentActor, ticket_id: int) -> dict[str, Any]:
     require(actor.role, "ticket.update")
     async with unit_of_work(ctx) as (conn, _outbox):
-        result = await conn.execute(
-            update(OfflineTicket)
-            .where(OfflineTicket.id == ticket_id)
-            .values(status="done", done_at=utcnow(), done_by=actor.id)
-        )
-        if result.rowcount == 0:
+        if not await ticket_store.mark_done(conn, ticket_id, now=utcnow(), by=actor.id):
             raise ChatRuleError("not_found", "No such offline message.")
-        row = (await conn.execute(_ticket_select().where(OfflineTicket.id == ticket_id))).first()
+        row = await ticket_store.ticket(conn, ticket_id)
     return ticket_payload(row)

@@ -15,7 +15,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions import availability
@@ -29,8 +28,7 @@ from frontdesk.domain.text import check_no_nul, clean_line, parse_email_address,
 from frontdesk.permissions import ROLES, allowed, require
 from frontdesk.security.passwords import hash_password, verify_password
 from frontdesk.security.tokens import hash_secret, new_secret
-from frontdesk.store import department_store
-from frontdesk.store.models import AuthSession, DepartmentMember, User
+from frontdesk.store import department_store, session_store, user_store
 from frontdesk.wire import revoke_frame
 
 log = logging.getLogger(__name__)
@@ -63,12 +61,7 @@ async def end_credentials(
     """Delete the user's credentials of `kinds` (or the one `token_hash`) and have every node
     close the sockets opened with them (all of the user's sockets with `close_all_sockets`).
     Returns their public ids. Inside the caller's unit of work: published after commit."""
-    where = [AuthSession.user_id == user_id, AuthSession.kind.in_(kinds)]
-    if token_hash is not None:
-        where.append(AuthSession.token_hash == token_hash)
-    hashes = [r[0] for r in (await conn.execute(select(AuthSession.token_hash).where(*where))).all()]
-    if hashes:
-        await conn.execute(delete(AuthSession).where(AuthSession.token_hash.in_(hashes)))
+    hashes = await session_store.delete_credentials(conn, user_id, kinds=kinds, token_hash=token_hash)
     ids = [_public_id(h) for h in hashes]
     if close_all_sockets:
         outbox.add([audience.agent_topic(user_id)], revoke_frame(None))
@@ -104,13 +97,10 @@ async def do_create_user(
     except ValueError as exc:
         raise ChatRuleError("bad_request", str(exc), field="password") from None
     try:
-        async with ctx.db.write() as conn:
-            result = await conn.execute(
-                insert(User)
-                .values(email=email, name=name, role=role, password_hash=password_hash, created_at=utcnow())
-                .returning(User.id)
+        async with unit_of_work(ctx) as (conn, _outbox):
+            user_id = await user_store.insert_user(
+                conn, email=email, name=name, role=role, password_hash=password_hash, created_at=utcnow()
             )
-            user_id = int(result.scalar_one())
             if departments:
                 for slug in departments:
                     dept = await department_store.department_by_slug(conn, clean_line(slug, "departments"))
@@ -137,15 +127,19 @@ def _new_password_hash(password: object) -> str:
 
 
 async def _set_password(
-    ctx: Context, where: Any, password_hash: str, *, keep_tokens: bool, actor: AgentActor | None
+    ctx: Context, who: int | str, password_hash: str, *, keep_tokens: bool, actor: AgentActor | None
 ) -> dict[str, Any]:
-    """A new password ends every console session of the user and, unless `keep_tokens`, every
-    API token; the sockets opened with them close at once, on every node."""
+    """A new password (for the user of that id, or that e-mail) ends every console session of
+    the user and, unless `keep_tokens`, every API token; the sockets opened with them close at
+    once, on every node."""
     async with unit_of_work(ctx) as (conn, outbox):
-        user_id = (await conn.execute(select(User.id).where(where))).scalar_one_or_none()
+        if isinstance(who, str):
+            user_id = await user_store.user_id_by_email(conn, who)
+        else:
+            user_id = who if await user_store.user_exists(conn, who) else None
         if user_id is None:
             raise ChatRuleError("not_found", "No such user.")
-        await conn.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+        await user_store.set_password_hash(conn, user_id, password_hash)
         kinds = ("session",) if keep_tokens else ("session", "api")
         ended = await end_credentials(conn, outbox, user_id, kinds=kinds)
         await record_audit(conn, actor, "user.password", ("user", user_id), {"kept_tokens": keep_tokens})
@@ -156,9 +150,7 @@ async def do_set_password(*, ctx: Context, email: str, password: str, keep_token
     """The CLI's `frontdesk user password`."""
     password_hash = _new_password_hash(password)
     try:
-        return await _set_password(
-            ctx, User.email == email.strip().lower(), password_hash, keep_tokens=keep_tokens, actor=None
-        )
+        return await _set_password(ctx, email.strip().lower(), password_hash, keep_tokens=keep_tokens, actor=None)
     except ChatRuleError as exc:
         if exc.code == "not_found":
             raise ChatRuleError("not_found", f"no user with e-mail {email}") from None
@@ -177,12 +169,12 @@ async def do_set_user_password(
     if not isinstance(keep_tokens, bool):
         raise ChatRuleError("bad_request", "keep_tokens: must be true or false", field="keep_tokens")
     password_hash = _new_password_hash(data.get("password"))
-    return await _set_password(ctx, User.id == user_id, password_hash, keep_tokens=keep_tokens, actor=actor)
+    return await _set_password(ctx, user_id, password_hash, keep_tokens=keep_tokens, actor=actor)
 
 
 async def count_users(*, ctx: Context) -> int:
     async with ctx.db.read() as conn:
-        return len((await conn.execute(select(User.id).limit(1))).all())
+        return 1 if await user_store.any_user(conn) else 0
 
 
 def login_email(value: str) -> str:
@@ -200,13 +192,7 @@ async def authenticate(*, ctx: Context, email: object, password: object) -> Agen
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
         return None
     async with ctx.db.read() as conn:
-        row = (
-            await conn.execute(
-                select(User.id, User.name, User.role, User.password_hash, User.active).where(
-                    User.email == login_email(email)
-                )
-            )
-        ).first()
+        row = await user_store.login_row(conn, login_email(email))
     if not verify_password(row.password_hash if row else None, password) or row is None:
         return None
     if not row.active:  # told only to whoever knows the password: they learn why, nobody else does
@@ -218,16 +204,15 @@ async def do_start_session(*, ctx: Context, actor: AgentActor) -> tuple[str, str
     """A console login: returns (cookie secret, CSRF token)."""
     secret, csrf = new_secret(), secrets.token_urlsafe(24)
     now = utcnow()
-    async with ctx.db.write() as conn:
-        await conn.execute(
-            insert(AuthSession).values(
-                token_hash=hash_secret(secret),
-                kind="session",
-                user_id=actor.id,
-                csrf_token=csrf,
-                created_at=now,
-                expires_at=now + timedelta(days=ctx.settings.session_days),
-            )
+    async with unit_of_work(ctx) as (conn, _outbox):
+        await session_store.insert_credential(
+            conn,
+            token_hash=hash_secret(secret),
+            kind="session",
+            user_id=actor.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + timedelta(days=ctx.settings.session_days),
         )
         await record_audit(conn, actor, "auth.login", ("user", actor.id))
     return secret, csrf
@@ -238,11 +223,7 @@ async def do_end_session(*, ctx: Context, secret: str) -> None:
     separately, and API tokens, stay)."""
     token_hash = hash_secret(secret)
     async with unit_of_work(ctx) as (conn, outbox):
-        user_id = (
-            await conn.execute(
-                select(AuthSession.user_id).where(AuthSession.token_hash == token_hash, AuthSession.kind == "session")
-            )
-        ).scalar_one_or_none()
+        user_id = await session_store.session_user_id(conn, token_hash)
         if user_id is not None:
             await end_credentials(conn, outbox, user_id, kinds=("session",), token_hash=token_hash)
 
@@ -265,10 +246,14 @@ async def _insert_token(conn: Any, user_id: int, label: str | None, expires_days
     secret = "fdt_" + new_secret()
     now = utcnow()
     expires = now + timedelta(days=expires_days) if expires_days else None
-    await conn.execute(
-        insert(AuthSession).values(
-            token_hash=hash_secret(secret), kind="api", user_id=user_id, label=label, created_at=now, expires_at=expires
-        )
+    await session_store.insert_credential(
+        conn,
+        token_hash=hash_secret(secret),
+        kind="api",
+        user_id=user_id,
+        label=label,
+        created_at=now,
+        expires_at=expires,
     )
     return secret, now
 
@@ -278,24 +263,12 @@ async def do_create_api_token(
 ) -> str:
     """The CLI's `frontdesk token create`: the secret, shown once."""
     label, expires_days = check_token_fields(label, expires_days)
-    async with ctx.db.write() as conn:
-        user_id = (await conn.execute(select(User.id).where(User.email == email.strip().lower()))).scalar_one_or_none()
+    async with unit_of_work(ctx) as (conn, _outbox):
+        user_id = await user_store.user_id_by_email(conn, email.strip().lower())
         if user_id is None:
             raise ChatRuleError("not_found", f"no user with e-mail {email}")
         secret, _now = await _insert_token(conn, user_id, label, expires_days)
     return secret
-
-
-_TOKEN_COLUMNS = (
-    AuthSession.token_hash,
-    AuthSession.user_id,
-    AuthSession.label,
-    AuthSession.created_at,
-    AuthSession.expires_at,
-    AuthSession.last_used_at,
-    User.email,
-    User.name,
-)
 
 
 def _token(row: Any) -> dict[str, Any]:
@@ -329,31 +302,25 @@ async def do_create_token(*, ctx: Context, actor: AgentActor, data: dict[str, An
     user_id = _check_token_owner(actor, data.get("user_id"))
     label, expires_days = check_token_fields(data.get("label"), data.get("expires_days"))
     async with unit_of_work(ctx) as (conn, _outbox):
-        owner = (await conn.execute(select(User.id, User.active).where(User.id == user_id))).first()
+        owner = await user_store.owner(conn, user_id)
         if owner is None:
             raise ChatRuleError("not_found", "No such user.", field="user_id")
         if not owner.active:
             raise ChatRuleError("conflict", "That user is deactivated.", field="user_id")
         secret, _now = await _insert_token(conn, user_id, label, expires_days)
         await record_audit(conn, actor, "token.create", ("user", user_id), {"token": credential_id(secret)})
-        row = (
-            await conn.execute(
-                select(*_TOKEN_COLUMNS)
-                .join(User, User.id == AuthSession.user_id)
-                .where(AuthSession.token_hash == hash_secret(secret))
-            )
-        ).one()
+        row = await session_store.api_token(conn, hash_secret(secret))
     return {**_token(row), "secret": secret}
 
 
 async def list_tokens(*, ctx: Context, actor: AgentActor, user_id: object = None) -> list[dict[str, Any]]:
     """API tokens (never their secrets): your own; admins everyone's, or one user's."""
     require(actor.role, "token.manage_own")
-    stmt = select(*_TOKEN_COLUMNS).join(User, User.id == AuthSession.user_id).where(AuthSession.kind == "api")
+    owner = None
     if user_id is not None or not allowed(actor.role, "token.manage"):
-        stmt = stmt.where(AuthSession.user_id == _check_token_owner(actor, user_id))
+        owner = _check_token_owner(actor, user_id)
     async with ctx.db.read() as conn:
-        rows = (await conn.execute(stmt.order_by(AuthSession.created_at, AuthSession.token_hash))).all()
+        rows = await session_store.api_tokens(conn, user_id=owner)
     return [_token(r) for r in rows]
 
 
@@ -361,13 +328,7 @@ async def _revoke_token(ctx: Context, actor: AgentActor | None, token_id: object
     if not isinstance(token_id, str) or not TOKEN_ID.match(token_id):
         raise ChatRuleError("bad_request", "token_id: must be a token's id (16 hex digits)", field="token_id")
     async with unit_of_work(ctx) as (conn, outbox):
-        rows = (
-            await conn.execute(
-                select(AuthSession.token_hash, AuthSession.user_id).where(
-                    AuthSession.kind == "api", AuthSession.token_hash.startswith(token_id)
-                )
-            )
-        ).all()
+        rows = await session_store.api_tokens_by_prefix(conn, token_id)
         # Someone else's token is "not found" unless you may manage everyone's.
         if actor is not None and not allowed(actor.role, "token.manage"):
             rows = [r for r in rows if r.user_id == actor.id]
@@ -394,26 +355,22 @@ async def do_revoke_token_cli(*, ctx: Context, token_id: str) -> dict[str, Any]:
 
 async def list_tokens_cli(*, ctx: Context, email: str | None = None) -> list[dict[str, Any]]:
     """The CLI's `frontdesk token list`: every API token, or one user's."""
-    stmt = select(*_TOKEN_COLUMNS).join(User, User.id == AuthSession.user_id).where(AuthSession.kind == "api")
-    if email:
-        stmt = stmt.where(User.email == email.strip().lower())
     async with ctx.db.read() as conn:
-        rows = (await conn.execute(stmt.order_by(AuthSession.created_at, AuthSession.token_hash))).all()
+        rows = await session_store.api_tokens(conn, email=email.strip().lower() if email else None)
     return [_token(r) for r in rows]
 
 
-async def end_expired_credentials(ctx: Context, *, limit: int = 500) -> int:
+async def do_end_expired_credentials(ctx: Context, *, limit: int = 500) -> int:
     """A job: delete sessions and API tokens past their expiry and close their sockets."""
     now = utcnow()
-    due = select(AuthSession.token_hash, AuthSession.user_id).where(AuthSession.expires_at < now).limit(limit)
     async with ctx.db.read() as conn:  # most passes find nothing: no write transaction for them
-        if not (await conn.execute(due)).first():
+        if not await session_store.expired_credentials(conn, now, 1):
             return 0
     async with unit_of_work(ctx) as (conn, outbox):
-        rows = (await conn.execute(due)).all()
+        rows = await session_store.expired_credentials(conn, now, limit)
         if not rows:
             return 0
-        await conn.execute(delete(AuthSession).where(AuthSession.token_hash.in_([r.token_hash for r in rows])))
+        await session_store.delete_by_hash(conn, [r.token_hash for r in rows])
         by_user: dict[int, list[str]] = defaultdict(list)
         for token_hash, user_id in rows:
             by_user[user_id].append(_public_id(token_hash))
@@ -427,15 +384,8 @@ async def _touch_token(ctx: Context, token_hash: str, last_used: datetime | None
     if last_used is not None and now - last_used < TOUCH_EVERY:
         return
     try:
-        async with ctx.db.write() as conn:
-            await conn.execute(
-                update(AuthSession)
-                .where(
-                    AuthSession.token_hash == token_hash,
-                    (AuthSession.last_used_at.is_(None)) | (AuthSession.last_used_at < now - TOUCH_EVERY),
-                )
-                .values(last_used_at=now)
-            )
+        async with unit_of_work(ctx) as (conn, _outbox):
+            await session_store.touch_token(conn, token_hash, now, TOUCH_EVERY)
     except Exception as exc:  # a timestamp is not worth failing the request for
         log.info("could not record an API token's use: %s", type(exc).__name__)
 
@@ -446,21 +396,7 @@ async def resolve_credential(*, ctx: Context, secret: str, kind: str) -> tuple[A
         return None
     token_hash = hash_secret(secret)
     async with ctx.db.read() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    User.id,
-                    User.name,
-                    User.role,
-                    User.active,
-                    AuthSession.csrf_token,
-                    AuthSession.expires_at,
-                    AuthSession.last_used_at,
-                )
-                .join(User, User.id == AuthSession.user_id)
-                .where(AuthSession.token_hash == token_hash, AuthSession.kind == kind)
-            )
-        ).first()
+        row = await session_store.credential(conn, token_hash, kind)
     if row is None or not row.active:
         return None
     now = utcnow()
@@ -475,17 +411,9 @@ async def resolve_credential(*, ctx: Context, secret: str, kind: str) -> tuple[A
 async def list_users(*, ctx: Context, actor: AgentActor) -> list[dict[str, Any]]:
     require(actor.role, "user.list")
     async with ctx.db.read() as conn:
-        rows = (
-            await conn.execute(
-                select(User.id, User.email, User.name, User.role, User.status, User.max_chats, User.active).order_by(
-                    User.id
-                )
-            )
-        ).all()
+        rows = await user_store.all_users(conn)
         held = await department_store.loads(conn, [r.id for r in rows])
-        memberships = (
-            await conn.execute(select(DepartmentMember.user_id, DepartmentMember.department_id, DepartmentMember.level))
-        ).all()
+        memberships = await department_store.memberships(conn)
     connected = await ctx.presence.connected_agents()
     depts: dict[int, list[dict[str, int]]] = {}
     for user_id, dept_id, level in memberships:
@@ -547,17 +475,12 @@ async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data:
         if not 1 <= len(name) <= 100:
             raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
         values["name"] = name
-    async with ctx.db.write() as conn:
+    async with unit_of_work(ctx) as (conn, _outbox):
         if values:
-            result = await conn.execute(update(User).where(User.id == user_id).values(**values))
-            if result.rowcount == 0:
+            if not await user_store.update_user(conn, user_id, values):
                 raise ChatRuleError("not_found", "No such user.")
             await record_audit(conn, actor, "user.update", ("user", user_id), {"changed": values})
-        row = (
-            await conn.execute(
-                select(User.id, User.email, User.name, User.role, User.max_chats).where(User.id == user_id)
-            )
-        ).first()
+        row = await user_store.user_settings(conn, user_id)
     if row is None:
         raise ChatRuleError("not_found", "No such user.")
     ctx.router.kick(None)  # more room may let waiting chats move
@@ -574,23 +497,15 @@ async def do_set_user_active(*, ctx: Context, actor: AgentActor, user_id: int, a
         raise ChatRuleError("conflict", "You cannot deactivate yourself.")
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
-        target = (
-            await conn.execute(select(User.id, User.role, User.active).where(User.id == user_id).with_for_update())
-        ).first()
+        target = await user_store.user_for_activation(conn, user_id)
         if target is None:
             raise ChatRuleError("not_found", "No such user.")
         if bool(target.active) != active:
             if not active and target.role == "admin":
-                admins = (
-                    await conn.execute(
-                        select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
-                    )
-                ).all()
+                admins = await user_store.active_admin_ids(conn)
                 if len(admins) <= 1:
                     raise ChatRuleError("conflict", "This is the last active admin; make someone else admin first.")
-            await conn.execute(
-                update(User).where(User.id == user_id).values(active=active, deactivated_at=None if active else now)
-            )
+            await user_store.set_active(conn, user_id, active, now)
             if not active:
                 await end_credentials(conn, outbox, user_id, close_all_sockets=True)
             await record_audit(conn, actor, "user.reactivate" if active else "user.deactivate", ("user", user_id))
@@ -600,13 +515,7 @@ async def do_set_user_active(*, ctx: Context, actor: AgentActor, user_id: int, a
         # theirs for a lead to transfer (availability.do_set_agent_status).
         await availability.do_set_agent_status(ctx, user_id, "offline", reason="deactivated")
     async with ctx.db.read() as conn:
-        row = (
-            await conn.execute(
-                select(User.id, User.email, User.name, User.role, User.active, User.deactivated_at).where(
-                    User.id == user_id
-                )
-            )
-        ).one()
+        row = await user_store.user_activity(conn, user_id)
     return {
         "id": row.id,
         "email": row.email,

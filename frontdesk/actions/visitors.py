@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
-from frontdesk.actions.context import Context, VisitorActor
+from frontdesk.actions.context import Context, VisitorActor, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.text import clean_optional_line, parse_email_address, scrub
 from frontdesk.security.tokens import new_visitor_id, sign_visitor
-from frontdesk.store.models import Visitor
+from frontdesk.store import visitor_store
 from frontdesk.wire import visitor_payload
 
 
 async def do_create_visitor(*, ctx: Context, user_agent: str | None = None) -> tuple[dict[str, Any], str]:
     visitor_id = new_visitor_id()
-    async with ctx.db.write() as conn:
-        await conn.execute(
-            insert(Visitor).values(id=visitor_id, created_at=utcnow(), user_agent=scrub(user_agent, max_chars=500))
-        )
+    async with unit_of_work(ctx) as (conn, _outbox):
+        await visitor_store.create_visitor(conn, visitor_id, now=utcnow(), user_agent=scrub(user_agent, max_chars=500))
     return {"id": visitor_id, "name": None, "email": None}, sign_visitor(visitor_id, ctx.settings.signing_key)
 
 
@@ -38,10 +34,9 @@ def check_visitor_update(fields: dict[str, object]) -> dict[str, str | None]:
 
 async def do_update_visitor(*, ctx: Context, actor: VisitorActor, fields: dict[str, object]) -> dict[str, Any]:
     values = check_visitor_update({k: v for k, v in fields.items() if k in ("name", "email")})
-    async with ctx.db.write() as conn:
-        if values:
-            await conn.execute(update(Visitor).where(Visitor.id == actor.visitor_id).values(**values))
-        row = (await conn.execute(select(Visitor).where(Visitor.id == actor.visitor_id))).first()
+    async with unit_of_work(ctx) as (conn, _outbox):
+        await visitor_store.update_visitor(conn, actor.visitor_id, values)
+        row = await visitor_store.visitor_row(conn, actor.visitor_id)
     if row is None:
         raise ChatRuleError("not_found", "Unknown visitor.")
     return visitor_payload(row)
@@ -59,12 +54,12 @@ async def do_record_visit(*, ctx: Context, actor: VisitorActor, page: object) ->
             value = page.get(key)
             if isinstance(value, str):  # sent by the browser, not typed: cleaned silently, never refused
                 values[column] = scrub(value, max_chars=limit)
-    async with ctx.db.write() as conn:
-        await conn.execute(update(Visitor).where(Visitor.id == actor.visitor_id).values(**values))
-        row = (await conn.execute(select(Visitor).where(Visitor.id == actor.visitor_id))).first()
+    async with unit_of_work(ctx) as (conn, _outbox):
+        await visitor_store.update_visitor(conn, actor.visitor_id, values)
+        row = await visitor_store.visitor_row(conn, actor.visitor_id)
     return None if row is None else visitor_payload(row)
 
 
 async def visitor_name(*, ctx: Context, actor: VisitorActor) -> str | None:
     async with ctx.db.read() as conn:
-        return (await conn.execute(select(Visitor.name).where(Visitor.id == actor.visitor_id))).scalar_one_or_none()
+        return await visitor_store.visitor_name(conn, actor.visitor_id)

@@ -6,16 +6,13 @@ import copy
 import re
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from frontdesk.actions.audit import record_audit
-from frontdesk.actions.context import AgentActor, Context
+from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.satisfaction import DEFAULT_RATING_SETTINGS, check_rating_settings
 from frontdesk.domain.text import clean_line, clean_text
 from frontdesk.permissions import require
-from frontdesk.store import department_store
-from frontdesk.store.models import Setting
+from frontdesk.store import department_store, setting_store
 
 DEFAULT_WIDGET: dict[str, Any] = {
     "title": "Chat with us",
@@ -37,7 +34,7 @@ DEFAULT_WIDGET: dict[str, Any] = {
 
 async def widget_config(*, ctx: Context) -> dict[str, Any]:
     async with ctx.db.read() as conn:
-        stored = (await conn.execute(select(Setting.value).where(Setting.key == "widget"))).scalar_one_or_none()
+        stored = await setting_store.setting(conn, "widget")
     config = copy.deepcopy(DEFAULT_WIDGET)
     if isinstance(stored, dict):
         config.update({k: v for k, v in stored.items() if k in DEFAULT_WIDGET})
@@ -104,15 +101,10 @@ def check_widget_settings(data: object) -> dict[str, Any]:
 async def do_update_widget_settings(*, ctx: Context, actor: AgentActor, data: object) -> dict[str, Any]:
     require(actor.role, "settings.manage")
     values = check_widget_settings(data)
-    async with ctx.db.write() as conn:
-        stored = (
-            await conn.execute(select(Setting.value).where(Setting.key == "widget").with_for_update())
-        ).scalar_one_or_none()
+    async with unit_of_work(ctx) as (conn, _outbox):
+        stored = await setting_store.setting(conn, "widget", lock=True)
         merged = {**(stored if isinstance(stored, dict) else {}), **values}
-        if stored is None:
-            await conn.execute(insert(Setting).values(key="widget", value=merged))
-        else:
-            await conn.execute(update(Setting).where(Setting.key == "widget").values(value=merged))
+        await setting_store.put_setting(conn, "widget", merged, exists=stored is not None)
         await record_audit(conn, actor, "settings.update", ("settings", "widget"), {"changed": sorted(values)})
     return await widget_config(ctx=ctx)
 

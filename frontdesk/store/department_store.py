@@ -169,3 +169,19 @@ async def delete_department(conn: AsyncConnection, department_id: int, *, chats_
     await conn.execute(update(Chat).where(Chat.department_id == department_id).values(department_id=chats_to))
     await conn.execute(update(RoutingLog).where(RoutingLog.department_id == department_id).values(department_id=None))
     await conn.execute(delete(Department).where(Department.id == department_id))
+
+
+async def insert_department(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    """A new department; a slug in use raises IntegrityError (the unique index)."""
+    result = await conn.execute(insert(Department).values(**values).returning(Department.id))
+    return int(result.scalar_one())
+
+
+async def update_department(conn: AsyncConnection, department_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(Department).where(Department.id == department_id).values(**values))
+
+
+async def memberships(conn: AsyncConnection) -> list[Any]:
+    """(user_id, department_id, level) of every membership."""
+    stmt = select(DepartmentMember.user_id, DepartmentMember.department_id, DepartmentMember.level)
+    return list((await conn.execute(stmt)).all())

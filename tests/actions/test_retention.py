@@ -145,7 +145,7 @@ async def world(ctx: Context) -> dict[str, Any]:
 async def test_delete_mode_removes_exactly_what_is_older_than_the_period(ctx):
     w = await world(ctx)
     await retention.do_update_privacy_settings(ctx=ctx, actor=w["admin"], data={"mode": "delete"})
-    report = await retention.run_retention(ctx)
+    report = await retention.do_run_retention(ctx)
     assert report.done and (report.chats, report.visitors, report.tickets, report.mails) == (2, 2, 1, 1)
     assert report.attachments == 1 and report.messages >= 10
     async with ctx.db.read() as conn:
@@ -170,14 +170,14 @@ async def test_delete_mode_removes_exactly_what_is_older_than_the_period(ctx):
     assert sum(e["details"].get("chats", 0) for e in audit) == 2
     assert sum(e["details"].get("visitors", 0) for e in audit) == 2
 
-    again = await retention.run_retention(ctx)  # idempotent: nothing left to do, nothing logged
+    again = await retention.do_run_retention(ctx)  # idempotent: nothing left to do, nothing logged
     assert (again.chats, again.visitors, again.tickets, again.mails, again.batches) == (0, 0, 0, 0, 0)
     assert len((await list_audit(ctx=ctx, actor=w["admin"], action="retention.run"))["entries"]) == len(audit)
 
 
 async def test_anonymise_mode_keeps_metadata_and_removes_what_people_wrote(ctx):
     w = await world(ctx)
-    report = await retention.run_retention(ctx)  # anonymise is the default mode
+    report = await retention.do_run_retention(ctx)  # anonymise is the default mode
     assert report.done and report.chats == 2 and report.mails == 1
     async with ctx.db.read() as conn:
         chats = {c.id: c for c in (await conn.execute(select(Chat))).all()}
@@ -208,17 +208,17 @@ async def test_anonymise_mode_keeps_metadata_and_removes_what_people_wrote(ctx):
     assert not storage_for(ctx.settings).exists(w["file"])
     assert storage_for(ctx.settings).exists(w["recent_file"])
 
-    again = await retention.run_retention(ctx)
+    again = await retention.do_run_retention(ctx)
     assert again.batches == 0 and (again.chats, again.visitors, again.tickets) == (0, 0, 0)
 
 
 async def test_a_run_stopped_midway_resumes_where_it_left_off(ctx):
     w = await world(ctx)
     await retention.do_update_privacy_settings(ctx=ctx, actor=w["admin"], data={"mode": "delete"})
-    first = await retention.run_retention(ctx, batch_size=1, max_batches=1)
+    first = await retention.do_run_retention(ctx, batch_size=1, max_batches=1)
     assert not first.done and first.chats == 1
     assert await count(ctx, Chat, Chat.id.in_([w["ann_chat"], w["bob_old"]])) == 1
-    rest = await retention.run_retention(ctx, batch_size=1)
+    rest = await retention.do_run_retention(ctx, batch_size=1)
     assert rest.done and rest.chats == 1 and rest.visitors == 2
     assert await count(ctx, Chat, Chat.id.in_([w["ann_chat"], w["bob_old"]])) == 0
 
@@ -226,7 +226,7 @@ async def test_a_run_stopped_midway_resumes_where_it_left_off(ctx):
 async def test_keep_forever_touches_nothing(ctx):
     w = await world(ctx)
     await retention.do_update_privacy_settings(ctx=ctx, actor=w["admin"], data={"retention_days": 0})
-    report = await retention.run_retention(ctx)
+    report = await retention.do_run_retention(ctx)
     assert report.cutoff is None and report.batches == 0
     assert await count(ctx, Chat, Chat.id == w["ann_chat"]) == 1
 

@@ -165,9 +165,9 @@ async def test_expired_tokens_are_refused_then_swept_with_their_sockets(ctx):
         )
     assert await users.resolve_credential(ctx=ctx, secret=token, kind="api") is None
     ctx.published.clear()
-    assert await users.end_expired_credentials(ctx) == 1
+    assert await users.do_end_expired_credentials(ctx) == 1
     assert revocations(ctx, agent.id) == [[users.credential_id(token)]]
-    assert await users.end_expired_credentials(ctx) == 0
+    assert await users.do_end_expired_credentials(ctx) == 0
     assert await users.list_tokens(ctx=ctx, actor=agent) == []
 
 

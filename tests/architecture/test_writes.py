@@ -22,27 +22,10 @@ WRITE_ELSEWHERE: dict[tuple[str, str], str] = {
 }
 
 # Today's offenders (file, function): to be moved into unit_of_work. Only remove entries.
-WRITE_RATCHET: set[tuple[str, str]] = {
-    ("frontdesk/actions/mail.py", "_mark"),
-    ("frontdesk/actions/mail.py", "do_retry_mail"),
-    ("frontdesk/actions/mail.py", "do_discard_mail"),
-    ("frontdesk/actions/users.py", "do_create_user"),
-    ("frontdesk/actions/users.py", "do_start_session"),
-    ("frontdesk/actions/users.py", "do_create_api_token"),
-    ("frontdesk/actions/users.py", "_touch_token"),
-    ("frontdesk/actions/users.py", "do_update_user"),
-    ("frontdesk/actions/visitors.py", "do_create_visitor"),
-    ("frontdesk/actions/visitors.py", "do_update_visitor"),
-    ("frontdesk/actions/visitors.py", "do_record_visit"),
-    ("frontdesk/actions/widget_settings.py", "do_update_widget_settings"),
-    ("frontdesk/jobs.py", "take_lease"),
-}
+WRITE_RATCHET: set[tuple[str, str]] = set()
 
 # Today's writers in frontdesk/actions not named do_* (file, function). Only remove entries.
-WRITER_RATCHET: set[tuple[str, str]] = {
-    ("frontdesk/actions/retention.py", "run_retention"),
-    ("frontdesk/actions/users.py", "end_expired_credentials"),
-}
+WRITER_RATCHET: set[tuple[str, str]] = set()
 # unit_of_work is the one public async function of actions/ that writes by definition.
 WRITER_EXEMPT = {("frontdesk/actions/context.py", "unit_of_work")}
 
