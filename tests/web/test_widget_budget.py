@@ -6,7 +6,9 @@ import gzip
 from pathlib import Path
 
 WIDGET = Path(__file__).resolve().parents[2] / "frontdesk" / "web" / "widget.js"
-BUDGET_GZIPPED = 20 * 1024
+# 20 KB, plus the 407 bytes (gzipped) that readable names cost widget.js (issue 11, measured by
+# renaming the previous file's identifiers alone).
+BUDGET_GZIPPED = 20 * 1024 + 407
 
 
 def test_widget_stays_within_its_size_budget():
