@@ -2,6 +2,7 @@
 source with `ast`: nothing is imported, so a test cannot pass or fail by an import's side effects.
 
 - frontdesk/domain: plain rules - no SQLAlchemy, no web framework, no store, actions or transport.
+- frontdesk/presenters: rendering for people (transcripts): like domain, no I/O.
 - frontdesk/store: SQL and files - never the layers above it (actions, realtime, api).
 - transport (frontdesk/api, frontdesk/realtime): goes through frontdesk/actions, never the store
   (the few exceptions are listed in TRANSPORT_USES_STORE, each with its reason; an entry that no
@@ -16,6 +17,15 @@ from tests.architecture.source import imports_of, python_files, rel, within
 
 RULES: dict[str, tuple[str, ...]] = {
     "frontdesk/domain": (
+        "sqlalchemy",
+        "starlette",
+        "fastapi",
+        "frontdesk.store",
+        "frontdesk.actions",
+        "frontdesk.api",
+        "frontdesk.realtime",
+    ),
+    "frontdesk/presenters": (
         "sqlalchemy",
         "starlette",
         "fastapi",
