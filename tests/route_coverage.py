@@ -6,9 +6,10 @@ How: this plugin (tests/conftest.py loads it) sets FRONTDESK_TEST_ROUTE_LOG to a
 before any test runs. Every `frontdesk serve` the tests start inherits it (tests.conftest.ServerProcess
 copies os.environ), and so does every app built in-process; `create_app` then adds
 frontdesk/api/route_log.py's middleware, which appends "METHOD /template STATUS" lines to one
-file per process. tests/test_route_coverage.py, moved to the end of the run, reads them - only in
-the full run (`make test` sets FRONTDESK_FULL_RUN=1; a run with paths, -k, -m, --lf or --deselect
-is not full).
+file per process. tests/test_route_coverage.py, moved to the end of the run, reads them (under
+pytest-xdist the controller does, at session end: pytest_sessionfinish below) - only in
+the full run (`make test` sets FRONTDESK_FULL_RUN=1; a run with paths, -k, -m, --lf, --deselect or
+--ignore is not full).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def not_full_run(config: pytest.Config) -> str | None:
         return "-k or -m selects some tests"
     if getattr(opt, "deselect", None) or getattr(opt, "lf", False):
         return "--deselect or --lf leaves tests out"
+    if getattr(opt, "ignore", None) or getattr(opt, "ignore_glob", None):
+        return "--ignore leaves tests out"
     root = Path(config.rootpath)
     paths = [Path(a.split("::")[0]) for a in config.args]
     if any((root / p).resolve() != (root / "tests").resolve() for p in paths):
@@ -109,3 +112,49 @@ def answered(directory: Path) -> set[str]:
 
 def missing(routes: list[BaseRoute], directory: Path) -> list[str]:
     return sorted(expected_routes(routes) - answered(directory) - UNREACHABLE.keys())
+
+
+def app_routes(data_dir: Path) -> list[BaseRoute]:
+    """Every route of the app as `frontdesk serve` builds it (the API explorer included)."""
+    from frontdesk.app import create_app
+    from frontdesk.config import Settings
+
+    return create_app(Settings(data_dir=data_dir, secret_key="test-secret", api_docs=True)).router.routes
+
+
+def problems(data_dir: Path) -> list[str]:
+    """What the check reports: stale UNREACHABLE entries, then routes that never answered 2xx."""
+    routes = app_routes(data_dir)
+    stale = sorted(UNREACHABLE.keys() - expected_routes(routes))
+    if stale:
+        return ["no such route any more - delete from UNREACHABLE: " + ", ".join(stale)]
+    never = missing(routes, Path(os.environ[ENV]))
+    if never:
+        return [
+            f"{len(never)} route(s) never answered 2xx in the whole run - add a test that calls each "
+            "(or, if it truly cannot be reached, an UNREACHABLE entry with the reason):",
+            *(f"  {route}" for route in never),
+        ]
+    return []
+
+
+def under_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With pytest-xdist (-n), tests/test_route_coverage.py cannot know the other workers are
+    done, so the controller checks here, after all of them, and fails the run."""
+    config = session.config
+    if under_xdist_worker(config) or not config.pluginmanager.hasplugin("dsession"):
+        return
+    if not_full_run(config) is not None:
+        return
+    found = problems(Path(tempfile.mkdtemp(prefix="frontdesk-routes-app-")))
+    if found:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "route coverage (tests/route_coverage.py)", red=True)
+            for line in found:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -277,8 +277,9 @@ async def take_over(
     return {"event": result, "chat": chat}
 
 
-@router.get("/chats/{chat_id}/annotations", response_model=Annotations)
-async def annotations(  # type: ignore[no-redef]  # the route keeps its name (operationId); rebinds __future__'s
+# The route keeps its name (and so its operationId); it rebinds the name `from __future__ import annotations` bound.
+@router.get("/chats/{chat_id}/annotations", response_model=Annotations)  # type: ignore[no-redef]
+async def annotations(
     chat_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return await quality.list_annotations(ctx=ctx, actor=actor, chat_id=chat_id)

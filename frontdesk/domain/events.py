@@ -92,7 +92,13 @@ class EventDraft:
 
 
 def agent_draft(
-    kind: str, agent_id: int, name: str, *, body: str = "", client_id: str | None = None, data: dict | None = None
+    kind: str,
+    agent_id: int,
+    name: str,
+    *,
+    body: str = "",
+    client_id: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> EventDraft:
     """An event an agent wrote (a message, note or whisper)."""
     return EventDraft(kind, AuthorType.AGENT, agent_id, name, body, client_id, data if data is not None else {})

@@ -97,10 +97,10 @@ class AgentSession(SocketSession):
         chat_id = int_field(frame, "chat_id", minimum=1)
         result = await chats.do_send_agent_message(
             ctx=self.ctx,
-            actor=self.actor,
+            actor=self.actor,  # type: ignore[arg-type]
             chat_id=chat_id,
             text=frame.get("text"),
-            client_id=frame.get("client_id"),  # type: ignore[arg-type]
+            client_id=frame.get("client_id"),
             canned_id=frame.get("canned_id"),
             via=self.channel.id,
         )

@@ -60,7 +60,7 @@ CHAT_COLUMNS = (
 )
 
 
-def _chat_select():  # type: ignore[no-untyped-def]
+def _chat_select():
     return (
         select(*CHAT_COLUMNS)
         .join(Visitor, Visitor.id == Chat.visitor_id)

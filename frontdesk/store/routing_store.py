@@ -39,7 +39,8 @@ async def refusals(conn: AsyncConnection, chat_ids: list[int]) -> dict[int, froz
     )
     out: dict[int, set[int]] = {}
     for chat_id, agent_id in rows:
-        out.setdefault(chat_id, set()).add(agent_id)
+        if chat_id is not None and agent_id is not None:  # always set for these kinds
+            out.setdefault(chat_id, set()).add(agent_id)
     return {k: frozenset(v) for k, v in out.items()}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from frontdesk.store.models import Department, OfflineTicket
 
 
-def _ticket_select():  # type: ignore[no-untyped-def]
+def _ticket_select():
     return select(
         OfflineTicket.id,
         OfflineTicket.department_id,
