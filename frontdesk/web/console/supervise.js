@@ -118,18 +118,19 @@ export class Supervision {
   }
 
   async join(conv) {
-    return this.act(conv, 'join', 'You joined the chat — the visitor sees you now');
+    return this.changeMembership(conv, 'join', 'You joined the chat — the visitor sees you now');
   }
 
   async leave(conv) {
-    return this.act(conv, 'leave', 'You left the chat');
+    return this.changeMembership(conv, 'leave', 'You left the chat');
   }
 
   async takeOver(conv) {
-    return this.act(conv, 'take-over', 'The chat is yours now');
+    return this.changeMembership(conv, 'take-over', 'The chat is yours now');
   }
 
-  async act(conv, what, done) {
+  /** Join, leave or take over (POST /chats/{id}/{what}). */
+  async changeMembership(conv, what, done) {
     if (conv.busy) return false;
     conv.busy = what;
     if (conv.view) conv.view.update();
