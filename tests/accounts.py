@@ -1,16 +1,19 @@
 """Users for tests against a real server, made quickly: one CLI call per server, then the API.
 
 `tests.clients.make_agent` runs `frontdesk user create`: a new Python process that spends ~3.5 s
-of CPU (more wall time on a busy machine) importing the app before it writes one row. Here each
-server's first user is still made with that real CLI (a private admin, "the maker", that no test
-sees), and every other user is a `POST /api/v1/users` by the maker: the same action
-(`users.do_create_user`), role and default department, at the cost of one password hash. Every
-call makes a new user with a unique e-mail, so tests sharing a module's server never share users.
-Plain helper module: no fixtures.
+of CPU (more wall time on a busy machine) importing the app before it writes one row. Here every
+user is a `POST /api/v1/users` by a private admin of the server, "the maker", that no test sees:
+the same action (`users.do_create_user`), role and default department, at the cost of one
+password hash. The maker is the admin `frontdesk serve` creates on its first start and prints to
+its log (read back from the log: this also proves that first start), or, where the log shows
+none (a cluster's second node) or a test ended that admin's access, an admin made with the real
+CLI. Every call makes a new user with a unique e-mail, so tests sharing a module's server never
+share users. Plain helper module: no fixtures.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import httpx
@@ -19,13 +22,29 @@ from tests.clients import AgentClient
 from tests.clients import make_agent as make_agent_with_cli
 
 
-class _Maker:
-    """The server's private admin, logged in once (a cookie session)."""
+def _first_start_admin(server) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    """The admin `frontdesk serve` made on its first start, as it printed it to the server's log
+    (tests.conftest.ServerProcess keeps stdout there); None if this server printed none."""
+    log = getattr(server, "log_path", None)
+    if log is None or not log.exists():
+        return None
+    text = log.read_text(errors="replace")
+    email = re.search(r"^\s*E-mail:\s+(\S+)\s*$", text, re.M)
+    password = re.search(r"^\s*Password:\s+(\S+)\s*$", text, re.M)
+    return (email.group(1), password.group(1)) if email and password else None
 
-    def __init__(self, server) -> None:  # type: ignore[no-untyped-def]
-        email, password = make_agent_with_cli(server, "admin")
+
+class _Maker:
+    """The server's private admin, logged in once (a cookie session): the admin the server made
+    on its first start when its log shows one that still logs in, else one made with the CLI."""
+
+    def __init__(self, server, first_start: bool = True) -> None:  # type: ignore[no-untyped-def]
         self.http = httpx.Client(base_url=server.base_url, timeout=30)
-        r = self.http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        found = _first_start_admin(server) if first_start else None
+        r = self.http.post("/api/v1/auth/login", json={"email": found[0], "password": found[1]}) if found else None
+        if r is None or r.status_code != 200:
+            email, password = make_agent_with_cli(server, "admin")
+            r = self.http.post("/api/v1/auth/login", json={"email": email, "password": password})
         r.raise_for_status()
         self.csrf = r.json()["csrf_token"]
 
@@ -38,7 +57,7 @@ def _maker(server, fresh: bool = False) -> _Maker:  # type: ignore[no-untyped-de
     if maker is None or fresh:
         if maker is not None:
             maker.http.close()
-        maker = _Maker(server)
+        maker = _Maker(server, first_start=not fresh)
         server._test_maker = maker
     return maker
 
