@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.canned import forget_scripted
-from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
-from frontdesk.domain import audience
 from frontdesk.domain.access import member_change_refused
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, EventKind
+from frontdesk.domain.events import EventDraft
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
 from frontdesk.permissions import department_scoped, in_scope, require
-from frontdesk.store import chat_store, department_store, routing_store, user_store
+from frontdesk.store import department_store, routing_store, user_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import event_frame
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 ROUTING_MODES = ("auto", "pick")
@@ -362,28 +360,18 @@ async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id
         if home is None:
             raise ChatRuleError("conflict", "The last department cannot be deleted.")
         rows = await department_store.open_chats(conn, department_id)
-        for chat_id, status, visitor_id in rows:
-            if status == ChatStatus.QUEUED and fallback is None:
-                locked = await chat_store.advance_seq(
+        for row in rows:
+            chat_id = row.id
+            if row.status == ChatStatus.QUEUED and fallback is None:
+                # Seen as the chat was: the deleted department's queue, followers, the visitor.
+                await append_events(
                     conn,
+                    outbox,
                     chat_id,
-                    values={**routing_store.closed_as_missed(now), "department_id": home},
-                )
-                row = event_row(
-                    chat_id,
-                    locked.last_seq,
-                    EventKind.CHAT_CLOSED,
-                    now,
-                    data={"by": "system", "reason": "department_deleted"},
-                )
-                await chat_store.insert_events(conn, [row])
-                outbox.add(
-                    [
-                        audience.visitor_topic(visitor_id),
-                        audience.queue_topic(department_id),
-                        audience.chat_topic(chat_id),
-                    ],
-                    event_frame(SimpleNamespace(**row)),
+                    [EventDraft(EventKind.CHAT_CLOSED, data={"by": "system", "reason": "department_deleted"})],
+                    now=now,
+                    chat_values={**routing_store.closed_as_missed(now), "department_id": home},
+                    seen_as=row,
                 )
                 await log_routing(
                     conn, kind="missed", chat_id=chat_id, department_id=None, now=now, reason="department_deleted"

@@ -13,17 +13,17 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from types import SimpleNamespace
 
-from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.clock import as_utc, iso, utcnow
 from frontdesk.domain import audience
 from frontdesk.domain.assignment import AgentLoad, estimate_wait_seconds, plan_assignments, typical_handle_seconds
 from frontdesk.domain.chat_rules import ChatStatus, EventKind
+from frontdesk.domain.events import EventDraft
 from frontdesk.store import chat_store, department_store, routing_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import chat_offered_frame, chat_summary, event_frame, queue_frame
+from frontdesk.wire import chat_offered_frame, chat_summary, queue_frame
 
 log = logging.getLogger(__name__)
 
@@ -119,26 +119,20 @@ async def do_mark_missed(ctx: Context, chat_id: int) -> bool:
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None or chat.status != ChatStatus.QUEUED:
             return False
-        locked = await chat_store.advance_seq(
+        # Seen as the chat was: the queue it waited in, followers and the visitor.
+        await append_events(
             conn,
+            outbox,
             chat_id,
-            values=routing_store.closed_as_missed(now),
+            [EventDraft(EventKind.CHAT_CLOSED, data={"by": "system", "reason": "missed"})],
+            now=now,
+            chat_values=routing_store.closed_as_missed(now),
+            seen_as=chat,
         )
-        row = event_row(chat_id, locked.last_seq, EventKind.CHAT_CLOSED, now, data={"by": "system", "reason": "missed"})
-        await chat_store.insert_events(conn, [row])
         waited = (now - as_utc(chat.queued_at)).total_seconds() if chat.queued_at else None
         await log_routing(
             conn, kind="missed", chat_id=chat_id, department_id=chat.department_id, now=now, waited_seconds=waited
         )
-        topics = audience.chat_event_audience(
-            internal=False,
-            visitor_id=chat.visitor_id,
-            status=ChatStatus.QUEUED,
-            assignee_id=None,
-            department_id=chat.department_id,
-            chat_id=chat_id,
-        )
-        outbox.add(topics, event_frame(SimpleNamespace(**row)))
         await publish_summary(
             conn,
             outbox,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from frontdesk.actions.access import NOT_FOUND, check_note
-from frontdesk.actions.chat_events import store_agent_message
+from frontdesk.actions.chat_events import append_agent_message
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import utcnow
-from frontdesk.domain.chat_rules import ChatRuleError, check_client_id, check_message_text
+from frontdesk.domain.chat_rules import ChatRuleError, EventKind, check_client_id, check_message_text
 from frontdesk.permissions import require
 from frontdesk.store import chat_store
 from frontdesk.wire import event_payload
@@ -34,7 +33,7 @@ async def do_add_note(
         existing = await chat_store.event_by_client_id(conn, chat_id, cid)
         if existing is not None:
             return event_payload(existing)
-        row = await store_agent_message(
-            conn, outbox, chat, actor, client_id=cid, body=body, now=now, kind="note", internal=True, require_open=False
+        event = await append_agent_message(
+            conn, outbox, chat_id, actor, client_id=cid, body=body, now=now, kind=EventKind.NOTE, require_open=False
         )
-    return event_payload(SimpleNamespace(**row))
+    return event_payload(event)

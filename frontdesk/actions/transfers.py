@@ -3,20 +3,18 @@ optional internal note for whoever takes it."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-from frontdesk.actions.chat_events import event_row, publish_summary
+from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.departments import department_availability
 from frontdesk.clock import utcnow
-from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, ChatStatus, check_message_text
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, EventKind, check_message_text
+from frontdesk.domain.events import EventDraft, agent_draft
 from frontdesk.domain.ids import is_id
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, user_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import event_frame
 
 
 async def do_transfer_chat(
@@ -67,9 +65,7 @@ async def do_transfer_chat(
                 raise ChatRuleError(
                     "conflict", f"{target.name} has no room ({held} of {target.max_chats} chats).", field="to_agent_id"
                 )
-            locked = await chat_store.advance_seq(
-                conn, chat_id, count=2 if note_text else 1, values={"assignee_id": target.id, "assigned_at": now}
-            )
+            values: dict[str, Any] = {"assignee_id": target.id, "assigned_at": now}
             to_agent = await attachment_store.agent_card(conn, target.id, target.name)  # the visitor sees who
             data = {"from_agent": from_agent, "to_agent": to_agent, "to_department": None}
             new_status, new_assignee, new_department = ChatStatus.ACTIVE, target.id, chat.department_id
@@ -89,45 +85,32 @@ async def do_transfer_chat(
                     f"Cannot transfer to {dept.name}: {why.get(live.reason, live.reason)}.",
                     field="to_department_id",
                 )
-            locked = await chat_store.advance_seq(
-                conn,
-                chat_id,
-                count=2 if note_text else 1,
-                values={
-                    "status": "queued",
-                    "assignee_id": None,
-                    "department_id": dept.id,
-                    "queued_at": now,
-                    "offered_to": None,
-                    "offer_expires_at": None,
-                    "wait_estimate_seconds": None,
-                    # Levels are per department: another department starts it at its first level.
-                    "required_level": chat.required_level if dept.id == chat.department_id else 1,
-                },
-            )
+            values = {
+                "status": "queued",
+                "assignee_id": None,
+                "department_id": dept.id,
+                "queued_at": now,
+                "offered_to": None,
+                "offer_expires_at": None,
+                "wait_estimate_seconds": None,
+                # Levels are per department: another department starts it at its first level.
+                "required_level": chat.required_level if dept.id == chat.department_id else 1,
+            }
             data = {
                 "from_agent": from_agent,
                 "to_agent": None,
                 "to_department": {"id": dept.id, "slug": dept.slug, "name": dept.name},
             }
             new_status, new_assignee, new_department = ChatStatus.QUEUED, None, dept.id
-        first = locked.last_seq - (1 if note_text else 0)
-        rows = [event_row(chat_id, first, "chat.transferred", now, data=data)]
+        drafts = [EventDraft(EventKind.CHAT_TRANSFERRED, data=data)]
         if note_text:
-            rows.append(
-                event_row(
-                    chat_id,
-                    first + 1,
-                    "note",
-                    now,
-                    author_type=AuthorType.AGENT,
-                    agent_id=actor.id,
-                    author_name=actor.name,
-                    body=note_text,
-                    internal=True,
-                )
-            )
-        await chat_store.insert_events(conn, rows)
+            drafts.append(agent_draft(EventKind.NOTE, actor.id, actor.name, body=note_text))
+        # Heard by the chat's agents as it now is (its new assignee, or its new department's
+        # queue), the agent who had it and followers; the visitor hears the transfer, never the
+        # note (domain/audience.event_audience).
+        events = await append_events(
+            conn, outbox, chat_id, drafts, now=now, chat_values=values, agents=(chat.assignee_id,)
+        )
         await log_routing(
             conn,
             kind="transferred",
@@ -138,12 +121,6 @@ async def do_transfer_chat(
             from_agent_id=chat.assignee_id,
             from_department_id=chat.department_id,
         )
-        followers = audience.agents_of_chat(new_status, new_assignee, new_department)
-        previous = [audience.agent_topic(chat.assignee_id)] if chat.assignee_id else []
-        agent_topics = followers + [t for t in previous if t not in followers] + [audience.chat_topic(chat_id)]
-        outbox.add(agent_topics + [audience.visitor_topic(chat.visitor_id)], event_frame(SimpleNamespace(**rows[0])))
-        if note_text:
-            outbox.add(agent_topics, event_frame(SimpleNamespace(**rows[1])))  # internal: never the visitor
         await publish_summary(
             conn,
             outbox,
@@ -153,4 +130,4 @@ async def do_transfer_chat(
             queue_changed=new_status == ChatStatus.QUEUED,
         )
     ctx.router.kick(None)
-    return {"chat_id": chat_id, "seq": rows[0]["seq"], **data}
+    return {"chat_id": chat_id, "seq": events[0].seq, **data}

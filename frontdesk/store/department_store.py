@@ -146,9 +146,10 @@ async def max_chats(conn: AsyncConnection, user_id: int) -> int:
 
 
 async def open_chats(conn: AsyncConnection, department_id: int) -> list[Any]:
-    """(id, status, visitor_id) of the department's chats that have not ended, locked."""
+    """(id, status, visitor_id, assignee_id, department_id) of the department's chats that have
+    not ended, locked."""
     rows = await conn.execute(
-        select(Chat.id, Chat.status, Chat.visitor_id)
+        select(Chat.id, Chat.status, Chat.visitor_id, Chat.assignee_id, Chat.department_id)
         .where(Chat.department_id == department_id, Chat.status != "closed")
         .with_for_update(key_share=True)
     )
