@@ -1,0 +1,106 @@
+"""Routes that no other test saw succeed (the full run's route-coverage check found them: the
+permission walk only proves refusals): declining an offer, leaving a joined chat, deleting an
+annotation and marking an offline message done, each over HTTP against a real server."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+
+from tests.accounts import make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def login(server, role: str = "agent") -> AgentClient:
+    email, password = make_agent(server, role)
+    client = AgentClient(server.base_url)
+    await client.login(email, password)
+    return client
+
+
+async def department(admin: AgentClient, members: list[AgentClient], routing: str) -> dict:
+    slug = f"d{secrets.token_hex(3)}"
+    r = await admin.post("/api/v1/departments", json={"slug": slug, "name": slug.title(), "routing": routing})
+    assert r.status_code == 201, r.text
+    dept = r.json()["department"]
+    r = await admin.http.put(
+        f"/api/v1/departments/{dept['id']}/members",
+        json={"members": [{"user_id": m.user["id"], "level": 1} for m in members]},
+        headers={"X-CSRF-Token": admin.csrf},
+    )
+    assert r.status_code == 200, r.text
+    return dept
+
+
+async def start_chat(server, dept: dict, text: str) -> tuple[VisitorClient, int]:
+    visitor = VisitorClient(server.base_url)
+    await visitor.connect()
+    cid = new_client_id()
+    await visitor.socket.send({"type": "message.send", "text": text, "client_id": cid, "department": dept["slug"]})
+    ack = await visitor.socket.wait_for(lambda f: f.get("ref") == cid, timeout=10)
+    assert ack["type"] == "ack", ack
+    return visitor, ack["chat_id"]
+
+
+async def test_an_agent_declines_an_offer(server):
+    admin, ann = await login(server, "admin"), await login(server)
+    dept = await department(admin, [ann], "auto")
+    await ann.connect()
+    visitor, chat_id = await start_chat(server, dept, "Anyone there?")
+    offer = await ann.socket.wait_for(
+        lambda f: f.get("type") == "chat.offered" and f["chat"]["id"] == chat_id, timeout=10
+    )
+    assert offer["chat"]["status"] == "queued"
+    r = await ann.post(f"/api/v1/chats/{chat_id}/decline")
+    assert r.status_code == 200, r.text
+    again = await ann.post(f"/api/v1/chats/{chat_id}/decline")  # the offer is gone now
+    assert again.status_code >= 400, again.text
+    for client in (visitor, ann, admin):
+        await client.close()
+
+
+async def test_a_supervisor_joins_leaves_and_deletes_an_annotation(server):
+    admin = await login(server, "admin")
+    ann, sam = await login(server), await login(server, "supervisor")
+    dept = await department(admin, [ann, sam], "pick")
+    await ann.connect()
+    visitor, chat_id = await start_chat(server, dept, "Hello")
+    assert (await ann.post(f"/api/v1/chats/{chat_id}/accept")).status_code == 200
+    reply = await ann.send(chat_id, "Hi! How can I help?")
+    assert reply["type"] == "ack", reply
+
+    r = await sam.post(f"/api/v1/chats/{chat_id}/join")
+    assert r.status_code == 200, r.text
+    r = await sam.post(f"/api/v1/chats/{chat_id}/leave")
+    assert r.status_code == 200, r.text
+    assert r.json()["event"]["kind"] == "chat.left"
+
+    r = await sam.post(f"/api/v1/chats/{chat_id}/annotations", json={"seq": reply["seq"], "text": "Greet by name"})
+    assert r.status_code == 201, r.text
+    annotation_id = r.json()["annotation"]["id"]
+    r = await sam.http.delete(f"/api/v1/annotations/{annotation_id}", headers={"X-CSRF-Token": sam.csrf or ""})
+    assert r.status_code == 204, r.text
+    left = (await sam.http.get(f"/api/v1/chats/{chat_id}/annotations")).json()["annotations"]
+    assert left == []
+    for client in (visitor, ann, sam, admin):
+        await client.close()
+
+
+async def test_an_offline_message_is_marked_done(server):
+    admin = await login(server, "admin")
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        r = await http.post(
+            "/api/v1/widget/offline", json={"name": "Jane Doe", "email": "jane@example.com", "text": "Call me back"}
+        )
+    assert r.status_code == 201, r.text
+    ticket_id = r.json()["ticket"]["id"]
+    r = await admin.post(f"/api/v1/tickets/{ticket_id}/done")
+    assert r.status_code == 200, r.text
+    assert r.json()["ticket"]["status"] == "done" and r.json()["ticket"]["done_at"]
+    done = (await admin.http.get("/api/v1/tickets", params={"status": "done"})).json()["tickets"]
+    assert ticket_id in [t["id"] for t in done]
+    await admin.close()
