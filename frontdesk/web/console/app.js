@@ -126,10 +126,6 @@ class App {
 
   set screen(screen) { this.nav.screen = screen; }
 
-  get convs() { return this.conversations; }
-
-  get offers() { return this.chats.offers; }
-
   /** What the frame dispatch (dispatch.js) asks of the views. */
   frameUi() {
     return {
@@ -476,8 +472,6 @@ class App {
   /** A summary from a fetch or an action's answer (frames go through dispatch.js). */
   upsert(s, { live = false } = {}) { this.dispatch.applySummary(s, { live }); }
 
-  isMine(s) { return this.session.isMine(s); }
-
   chimeOnce(kind) {
     if (Date.now() - this.lastChime < 1500) return;
     this.lastChime = Date.now();
@@ -605,8 +599,6 @@ class App {
   // ===== lists (data/chats.js) ================================================================
   waitingChats() { return this.chats.waiting(); }
 
-  filteredWaiting() { return this.chats.filteredWaiting(); }
-
   myChats() { return this.chats.mine(); }
 
   setDeptFilter(value) {
@@ -618,8 +610,6 @@ class App {
   }
 
   unreadOf(id) { return this.conversations.unreadOf(id, this.chats.get(id)); }
-
-  isVisitorTyping(id) { return this.conversations.isVisitorTyping(id); }
 
   markRead(conv) {
     if (!conv || conv.id !== this.activeId || !conv.loaded) return;
