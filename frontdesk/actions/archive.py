@@ -21,7 +21,7 @@ import orjson
 from frontdesk.actions.access import check_readable
 from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context
-from frontdesk.clock import iso, utcnow
+from frontdesk.clock import utcnow
 from frontdesk.domain.archive_query import SearchText, highlight, parse_search
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
 from frontdesk.domain.dates import parse_bound
@@ -292,5 +292,5 @@ def export_filename(kind: str, query: ArchiveQuery) -> str:
         day = (value or "")[:10]
         if len(day) == 10 and all(c.isdigit() or c == "-" for c in day):
             parts.append(day)
-    name = "-to-".join(parts[1:]) if len(parts) > 1 else iso(utcnow())[:10]
+    name = "-to-".join(parts[1:]) if len(parts) > 1 else utcnow().strftime("%Y-%m-%d")
     return f"chats-{name}.{kind}"

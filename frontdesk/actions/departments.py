@@ -251,7 +251,9 @@ async def do_create_department(*, ctx: Context, actor: AgentActor, data: dict[st
             await _check_fallback(conn, values, None)
             department_id = await department_store.insert_department(conn, {"created_at": utcnow(), **values})
             row = await department_store.department(conn, department_id)
-            await record_audit(conn, actor, "department.create", ("department", department_id), {"slug": row.slug})
+            await record_audit(
+                conn, actor, "department.create", ("department", department_id), {"slug": values["slug"]}
+            )
     except IntegrityError:
         raise ChatRuleError("conflict", f"slug: a department {values['slug']!r} exists already", field="slug") from None
     if values.get("scripted"):

@@ -42,7 +42,7 @@ async def enqueue_mail(  # type: ignore[no-untyped-def]
 
 
 def _send_blocking(settings: Settings, message: EmailMessage) -> None:
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=15) as smtp:  # set: see send_due_mail
         if settings.smtp_starttls:
             smtp.starttls()
         if settings.smtp_username:

@@ -214,7 +214,7 @@ async def _reviewed_agent(conn, chat: Any, actor: AgentActor) -> int:  # type: i
     if chat.assignee_id is None:
         raise ChatRuleError("conflict", "No agent answered this chat: there is nothing to review.")
     if chat.assignee_id != actor.id:
-        return chat.assignee_id
+        return int(chat.assignee_id)
     previous = await supervision_store.taken_from(conn, chat.id, actor.id)
     if previous is None or previous == actor.id:
         raise ChatRuleError("conflict", "You cannot review a chat you handled yourself.")
@@ -308,8 +308,8 @@ async def score_report(
         }
 
     return {
-        "from": start.isoformat(),  # type: ignore[union-attr]
-        "to": end.isoformat(),  # type: ignore[union-attr]
+        "from": start.isoformat(),  # type: ignore[attr-defined]  # a date: check_range accepted it
+        "to": end.isoformat(),  # type: ignore[attr-defined]
         "scale": {"min": 0, "max": 5},
         "agents": sorted(
             ({"agent": {"id": r.key, "name": users.get(r.key)}, **figures(r)} for r in agents),

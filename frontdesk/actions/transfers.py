@@ -38,7 +38,7 @@ async def do_transfer_chat(
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
         if to_agent_id is not None:
-            await department_store.lock_users(conn, [to_agent_id])  # lock order: agents, then chats
+            await department_store.lock_users(conn, [to_agent_id])  # type: ignore[list-item]  # an id: checked above
         else:  # the target's queue is counted under its lock, so max_queue holds
             await department_store.department(conn, to_department_id, lock=True)  # type: ignore[arg-type]
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
@@ -50,8 +50,7 @@ async def do_transfer_chat(
             raise ChatRuleError("forbidden", "Only the chat's agent or a supervisor can transfer it.")
         from_agent = None
         if chat.assignee_id is not None:
-            name = await user_store.user_name(conn, chat.assignee_id)
-            from_agent = {"id": chat.assignee_id, "name": name}
+            from_agent = {"id": chat.assignee_id, "name": await user_store.user_name(conn, chat.assignee_id)}
         if to_agent_id is not None:
             target = await user_store.agent_capacity(conn, to_agent_id)  # type: ignore[arg-type]
             if target is None:
@@ -80,9 +79,10 @@ async def do_transfer_chat(
                     "no_agents": "nobody is online there",
                     "queue_full": "its queue is full",
                 }
+                reason = live.reason or ""
                 raise ChatRuleError(
                     "conflict",
-                    f"Cannot transfer to {dept.name}: {why.get(live.reason, live.reason)}.",
+                    f"Cannot transfer to {dept.name}: {why.get(reason, reason)}.",
                     field="to_department_id",
                 )
             values = {

@@ -239,7 +239,7 @@ def check_token_fields(label: object, expires_days: object) -> tuple[str | None,
         raise ChatRuleError(
             "bad_request", f"expires_days: must be a whole number from 1 to {MAX_TOKEN_DAYS}", field="expires_days"
         )
-    return label, expires_days  # type: ignore[return-value]
+    return label, expires_days
 
 
 async def _insert_token(conn: Any, user_id: int, label: str | None, expires_days: int | None) -> tuple[str, Any]:
