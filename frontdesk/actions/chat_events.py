@@ -30,19 +30,18 @@ def event_topics(
 ) -> list[str]:
     """The topics of a stored event. `chat` has visitor_id, status, assignee_id, department_id:
     the chat as the event should be seen (domain/audience.event_audience)."""
-    topics = audience.event_audience(
-        kind=event.kind,
-        chat_id=event.chat_id,
-        visitor_id=chat.visitor_id,
-        status=chat.status,
-        assignee_id=chat.assignee_id,
-        department_id=chat.department_id,
-        author_id=event.agent_id,
-        agent_ids=agents,
+    topics = audience.event_audience(  # positional: once per message on the hot path
+        event.kind,
+        event.chat_id,
+        chat.visitor_id,
+        chat.status,
+        chat.assignee_id,
+        chat.department_id,
+        event.agent_id,
+        agents,
     )
-    for topic in extra_topics:
-        if topic not in topics:
-            topics.append(topic)
+    if extra_topics:
+        topics += [t for t in extra_topics if t not in topics]
     return topics
 
 
@@ -161,58 +160,3 @@ async def publish_summary(
     topics += [t for t in extra_topics if t not in topics]
     outbox.add(topics, chat_updated_frame(chat_summary(row)))
     return row
-
-
-# ---- transitional: routing.py and departments.py until they call append_events ----------------
-
-
-def event_row(
-    chat_id: int, seq: int, kind: str, now: datetime, *, author_type: str = AuthorType.SYSTEM, **extra: Any
-) -> dict[str, Any]:
-    """A `messages` row as a dict (transitional: use append_events)."""
-    row = {
-        "chat_id": chat_id,
-        "seq": seq,
-        "kind": kind,
-        "author_type": author_type,
-        "agent_id": None,
-        "author_name": None,
-        "body": "",
-        "client_id": None,
-        "data": {},
-        "created_at": now,
-        "internal": False,
-    }
-    row.update(extra)
-    return row
-
-
-async def store_agent_message(
-    conn,  # type: ignore[no-untyped-def]
-    outbox: Outbox,
-    chat: Any,
-    actor: Any,
-    *,
-    client_id: str | None,
-    body: str,
-    now: datetime,
-    kind: str = EventKind.MESSAGE,
-    data: dict[str, Any] | None = None,
-    internal: bool = False,
-    require_open: bool = True,
-    topics: list[str] | None = None,
-) -> dict[str, Any]:
-    """Transitional (use append_agent_message): the stored event as a dict."""
-    event = await append_agent_message(
-        conn,
-        outbox,
-        chat.id,
-        actor,
-        body=body,
-        now=now,
-        client_id=client_id,
-        kind=kind,
-        data=data,
-        require_open=require_open,
-    )
-    return chat_store.event_values(event)

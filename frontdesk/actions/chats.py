@@ -242,7 +242,8 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
                 "conflict", f"You already have {held} chats, your maximum; close one before accepting another."
             )
         card = await attachment_store.agent_card(conn, actor.id, actor.name)  # name, title, photo
-        # The visitor and the new assignee hear of it, and so does the queue the chat leaves.
+        # The visitor and the new assignee hear of it, and so does the queue the chat leaves
+        # (domain/audience.event_audience).
         (event,) = await append_events(
             conn,
             outbox,
@@ -257,7 +258,6 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
                 "offer_expires_at": None,
             },
             only_unassigned=True,
-            extra_topics=[audience.queue_topic(current.department_id)],
             gone=ChatRuleError("conflict", "Another agent took this chat."),  # someone else won the race
         )
         waited = (now - as_utc(current.queued_at)).total_seconds() if current.queued_at else None

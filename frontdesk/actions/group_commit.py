@@ -44,7 +44,7 @@ from frontdesk.domain.chat_rules import (
 )
 from frontdesk.domain.events import ChatEvent, chat_event
 from frontdesk.store import chat_store
-from frontdesk.wire import event_frame, event_payload
+from frontdesk.wire import event_payload, event_payload_frame
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ class GroupCommitWriter:
             stored = await chat_store.events_by_client_ids(conn, pairs)
             next_seq = {cid: row.last_seq for cid, row in chats.items()}
             new_rows: list[ChatEvent] = []
+            payloads: dict[int, dict[str, Any]] = {}  # id(row) -> its event payload
             skip_sender: dict[int, tuple[str, str]] = {}
             fresh: dict[tuple[int, str], int] = {}  # (chat, client id) -> index into batch
             last_message: dict[int, tuple[Any, str, str]] = {}
@@ -159,16 +160,16 @@ class GroupCommitWriter:
                     continue
                 next_seq[item.chat_id] += 1
                 is_agent = isinstance(item.actor, AgentActor)
-                row = chat_event(
+                row = chat_event(  # positional: chat, seq, kind, time, author type, agent, name, body, client id
                     item.chat_id,
                     next_seq[item.chat_id],
                     MESSAGE,
                     now,
-                    author_type=AGENT if is_agent else VISITOR,
-                    agent_id=item.actor.id if is_agent else None,  # type: ignore[union-attr]
-                    author_name=item.author_name,
-                    body=item.body,
-                    client_id=item.client_id,
+                    AGENT if is_agent else VISITOR,
+                    item.actor.id if is_agent else None,  # type: ignore[union-attr]
+                    item.author_name,
+                    item.body,
+                    item.client_id,
                 )
                 fresh[key] = i
                 new_rows.append(row)
@@ -191,7 +192,9 @@ class GroupCommitWriter:
                     sender = skip_sender.get(id(row))
                     if sender is not None:
                         topics = [sender[1] if topic == sender[0] else topic for topic in topics]
-                    outbox.add(topics, event_frame(row))
+                    # Serialised once: the frame (dumped now) and the sender's ack share the payload.
+                    payload = payloads[id(row)] = event_payload(row)
+                    outbox.add(topics, event_payload_frame(payload))
         # Committed and published: acknowledge.
         self.batches += 1
         self.messages += len(new_rows)
@@ -203,11 +206,11 @@ class GroupCommitWriter:
                 metrics.messages.labels(row.author_type).inc()
         for i, item in enumerate(batch):
             result = results[i]
-            if isinstance(result, tuple) and result and result[0] == "same-batch":
+            if isinstance(result, ChatEvent):  # (a tuple too: test it first)
+                result = SendResult(event=payloads[id(result)], duplicate=False)
+            elif isinstance(result, tuple) and result and result[0] == "same-batch":
                 original = results[result[1]]
-                result = SendResult(event=event_payload(original), duplicate=True)
-            elif isinstance(result, ChatEvent):
-                result = SendResult(event=event_payload(result), duplicate=False)
+                result = SendResult(event=payloads[id(original)], duplicate=True)
             _settle(item, result)
 
 

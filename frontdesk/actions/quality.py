@@ -15,7 +15,7 @@ from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.supervision import check_scope, departments_in_scope
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, EventKind
 from frontdesk.domain.ids import is_id
 from frontdesk.domain.quality import (
     MAX_ANNOTATION,
@@ -29,7 +29,7 @@ from frontdesk.store import chat_store, department_store, supervision_store
 from frontdesk.wire import annotation_added_frame, annotation_deleted_frame
 
 MAX_RANGE_DAYS = 366
-ANNOTATABLE = ("message", "whisper", "note")
+ANNOTATABLE = (EventKind.MESSAGE, EventKind.WHISPER, EventKind.NOTE)
 
 
 def annotation_payload(row: Any) -> dict[str, Any]:

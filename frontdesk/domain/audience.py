@@ -68,16 +68,31 @@ def chat_event_audience(
     """A stored chat event. Internal events (notes, whispers) never reach the visitor. With
     `chat_id`, also everyone following the chat (participants, watchers): one more topic per
     event, which costs a dictionary miss on a node where nobody follows it."""
-    topics = agents_of_chat(status, assignee_id, department_id)
+    return _chat_event_topics(internal, visitor_id, status, assignee_id, department_id, chat_id)
+
+
+def _chat_event_topics(
+    internal: bool, visitor_id: str, status: str, assignee_id: int | None, department_id: int, chat_id: int | None
+) -> list[str]:
+    # Positional: on the message hot path (once per message of a group commit).
+    if assignee_id is not None:
+        topics = [f"agent:{assignee_id}"]
+    elif status == ChatStatus.QUEUED:
+        topics = [f"queue:{department_id}"]
+    else:
+        topics = []
     if chat_id is not None:
-        topics.append(chat_topic(chat_id))
+        topics.append(f"chat:{chat_id}")
     if not internal:
-        topics.append(visitor_topic(visitor_id))
+        topics.append(f"visitor:{visitor_id}")
     return topics
 
 
+# Kinds with an audience of their own (beyond the chat's agents, followers and visitor).
+_BY_KIND = frozenset({EventKind.WHISPER, EventKind.CHAT_ASSIGNED, *PARTICIPATION_KINDS})
+
+
 def event_audience(
-    *,
     kind: str,
     chat_id: int,
     visitor_id: str,
@@ -95,8 +110,11 @@ def event_audience(
     A whisper goes to the chat's agent, its author and followers; joining, leaving and taking
     over to the chat's agents, followers and the visitor; every other kind to the chat's
     agents (its assignee, or its queue while waiting), followers and — unless internal — its
-    visitor. Internal kinds (chat_rules.INTERNAL_KINDS) never reach a visitor."""
-    extra = sorted({a for a in agent_ids if a is not None}) if agent_ids else ()  # no allocation when none
+    visitor; `chat.assigned` also to the department's queue, which the chat leaves. Internal
+    kinds (chat_rules.INTERNAL_KINDS) never reach a visitor."""
+    if not agent_ids and kind not in _BY_KIND:  # the common case, and the hot path's: one call
+        return _chat_event_topics(kind in INTERNAL_KINDS, visitor_id, status, assignee_id, department_id, chat_id)
+    extra = sorted({a for a in agent_ids if a is not None})
     if kind == EventKind.WHISPER:
         topics = whisper_audience(chat_id=chat_id, assignee_id=assignee_id, author_id=author_id)  # type: ignore[arg-type]
     elif kind in PARTICIPATION_KINDS:
@@ -104,14 +122,9 @@ def event_audience(
             chat_id=chat_id, visitor_id=visitor_id, assignee_id=assignee_id, agent_ids=tuple(extra)
         )
     else:
-        topics = chat_event_audience(
-            internal=kind in INTERNAL_KINDS,
-            visitor_id=visitor_id,
-            status=status,
-            assignee_id=assignee_id,
-            department_id=department_id,
-            chat_id=chat_id,
-        )
+        topics = _chat_event_topics(kind in INTERNAL_KINDS, visitor_id, status, assignee_id, department_id, chat_id)
+        if kind == EventKind.CHAT_ASSIGNED and queue_topic(department_id) not in topics:
+            topics.append(queue_topic(department_id))
     for agent_id in extra:
         topic = agent_topic(agent_id)
         if topic not in topics:

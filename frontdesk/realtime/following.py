@@ -18,7 +18,7 @@ import orjson
 
 from frontdesk.actions import supervision
 from frontdesk.domain import audience
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import PARTICIPATION_KINDS, ChatRuleError, EventKind
 from frontdesk.permissions import allowed
 from frontdesk.realtime.session import int_field
 from frontdesk.wire import (
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from frontdesk.realtime.agent_socket import AgentSession
 
 _SUMMARY = '{"type":"chat.updated"'
-_PARTICIPATION = ('"kind":"chat.joined"', '"kind":"chat.left"', '"kind":"chat.taken_over"')
+_GONE = (EventKind.CHAT_LEFT, EventKind.CHAT_TAKEN_OVER)  # left, or now its assignee
+_PARTICIPATION = tuple(f'"kind":"{kind}"' for kind in sorted(PARTICIPATION_KINDS))
 
 
 class Following:
@@ -161,9 +162,9 @@ class Following:
         me = self.session.actor.id  # type: ignore[union-attr]
         data = frame.get("data") or {}
         chat_id = frame["chat_id"]
-        if frame.get("kind") == "chat.joined" and (data.get("agent") or {}).get("id") == me:
+        if frame.get("kind") == EventKind.CHAT_JOINED and (data.get("agent") or {}).get("id") == me:
             self.joined.add(chat_id)
-        elif frame.get("kind") in ("chat.left", "chat.taken_over") and (data.get("agent") or {}).get("id") == me:
+        elif frame.get("kind") in _GONE and (data.get("agent") or {}).get("id") == me:
             self.joined.discard(chat_id)  # left, or now its assignee (agent topic)
         else:
             return

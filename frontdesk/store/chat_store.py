@@ -178,10 +178,10 @@ def event_values(event: ChatEvent) -> dict[str, Any]:
     }
 
 
-async def insert_events(conn: AsyncConnection, events: Sequence[ChatEvent | dict[str, Any]]) -> None:
-    """Insert stored events (one multi-row INSERT). Dict rows: transitional, for callers that
-    do not use actions/chat_events.append_events yet."""
-    await conn.execute(insert(Message), [e if isinstance(e, dict) else event_values(e) for e in events])
+async def insert_events(conn: AsyncConnection, events: Sequence[ChatEvent]) -> None:
+    """Insert stored events (one executemany INSERT): actions/chat_events.append_events and the
+    group-commit writer."""
+    await conn.execute(insert(Message), [event_values(e) for e in events])
 
 
 async def lock_chats(conn: AsyncConnection, chat_ids: Sequence[int]) -> dict[int, Any]:

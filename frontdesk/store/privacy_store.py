@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.domain.chat_rules import EventKind
 from frontdesk.store.models import Chat, MailOutbox, Message, OfflineTicket, Visitor
 
 MAIL_GAVE_UP = 8  # actions.mail.MAX_ATTEMPTS: mail that will not be retried
@@ -46,7 +47,7 @@ async def anonymise_chats(conn: AsyncConnection, chat_ids: list[int], *, removed
         return 0
     in_chats = Message.chat_id.in_(chat_ids)
     await conn.execute(update(Message).where(in_chats, Message.body != "").values(body=removed))
-    await conn.execute(update(Message).where(in_chats, Message.kind == "message").values(data={}))
+    await conn.execute(update(Message).where(in_chats, Message.kind == EventKind.MESSAGE.value).values(data={}))
     await conn.execute(update(Message).where(in_chats, Message.author_type == "visitor").values(author_name=None))
     await conn.execute(
         update(Chat)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.domain.chat_rules import EventKind
 from frontdesk.store.models import Chat, Department, MailOutbox, Message, User, Visitor
 
 
@@ -111,7 +112,7 @@ async def agent_answered(conn: AsyncConnection, chat_id: int) -> bool:
     """Whether an agent wrote to the visitor in the chat (a message, not a note or a whisper)."""
     stmt = select(Message.seq).where(
         Message.chat_id == chat_id,
-        Message.kind == "message",
+        Message.kind == EventKind.MESSAGE.value,
         Message.author_type == "agent",
         Message.internal.is_(False),
     )

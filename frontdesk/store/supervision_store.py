@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.domain.chat_rules import EventKind
 from frontdesk.store.chat_store import _chat_select
 from frontdesk.store.models import (
     Annotation,
@@ -277,7 +278,7 @@ async def taken_from(conn: AsyncConnection, chat_id: int, user_id: int) -> int |
     """The agent this user last took the chat over from, if they did."""
     stmt = (
         select(Message.data)
-        .where(Message.chat_id == chat_id, Message.kind == "chat.taken_over")
+        .where(Message.chat_id == chat_id, Message.kind == EventKind.CHAT_TAKEN_OVER.value)
         .order_by(Message.seq.desc())
     )
     for (data,) in await conn.execute(stmt):

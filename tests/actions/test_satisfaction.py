@@ -10,13 +10,13 @@ from sqlalchemy import select, update
 
 from frontdesk.actions import satisfaction, visitors, widget_settings
 from frontdesk.actions.audit import list_audit, record_audit
-from frontdesk.actions.chat_events import event_row
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message, do_send_visitor_message
 from frontdesk.actions.context import unit_of_work
 from frontdesk.actions.mail import enqueue_mail
 from frontdesk.actions.notes import do_add_note
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.events import ChatEvent
 from frontdesk.domain.satisfaction import CHANGE_WINDOW, check_range
 from frontdesk.store import chat_store
 from frontdesk.store.models import AuditEntry, Chat, MailOutbox
@@ -146,16 +146,18 @@ async def test_the_transcript_email_holds_the_conversation_but_never_internal_no
         await chat_store.insert_events(
             conn,
             [
-                event_row(
+                ChatEvent(
                     chat_id,
                     locked.last_seq,
                     "message",
+                    "agent",
+                    agent.id,
+                    agent.name,
+                    "WHISPERED to the agent",
+                    None,
+                    {},
                     utcnow(),
-                    author_type="agent",
-                    agent_id=agent.id,
-                    author_name=agent.name,
-                    body="WHISPERED to the agent",
-                    internal=True,
+                    True,  # internal, though its kind is not
                 )
             ],
         )

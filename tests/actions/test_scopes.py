@@ -8,10 +8,10 @@ from sqlalchemy import update
 
 from frontdesk.actions import archive, notes, quality, reads
 from frontdesk.actions.archive import ArchiveQuery
-from frontdesk.actions.chat_events import event_row
 from frontdesk.actions.chats import do_accept_chat, do_close_chat, do_send_agent_message
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.events import ChatEvent
 from frontdesk.store import access_store, chat_store
 from frontdesk.store.models import Chat
 from tests.actions.routing_support import first_message, make_admin, make_agent, make_department, new_cid, staff
@@ -81,10 +81,7 @@ async def test_a_note_is_not_handling(ctx):
     # ...and a note she wrote anyway (say, before this rule) makes her no handler of it.
     async with ctx.db.write() as conn:
         locked = await chat_store.advance_seq(conn, chat_id, require_open=False)
-        row = event_row(
-            chat_id, locked.last_seq, "note", utcnow(), author_type="agent", agent_id=cat.id, author_name="Cat",
-            body="old note", internal=True,
-        )  # fmt: skip
+        row = ChatEvent(chat_id, locked.last_seq, "note", "agent", cat.id, "Cat", "old note", None, {}, utcnow(), True)
         await chat_store.insert_events(conn, [row])
     async with ctx.db.read() as conn:
         assert not await access_store.handled(conn, chat_id, cat.id)

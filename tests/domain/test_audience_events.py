@@ -98,3 +98,9 @@ def test_a_transfer_reaches_the_new_and_the_previous_agent(internal, previous, t
     expected |= set() if previous is None else {agent_topic(previous)}
     expected |= set() if internal else {visitor_topic(V)}
     assert set(topics) == expected and len(topics) == len(expected)
+
+
+@given(assignee=ids)
+def test_an_assignment_reaches_the_queue_the_chat_leaves(assignee):
+    topics = audience_of(EventKind.CHAT_ASSIGNED, ChatStatus.ACTIVE, assignee)
+    assert sorted(topics) == sorted([agent_topic(assignee), chat_topic(C), visitor_topic(V), queue_topic(D)])
