@@ -86,7 +86,7 @@ async def _readable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type:
 async def list_annotations(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
     async with ctx.db.read() as conn:
         await _readable_chat(conn, actor, chat_id)
-        rows = await supervision_store.annotations(conn, chat_id)
+        rows = await supervision_store.chat_annotations(conn, chat_id)
     return {"annotations": [annotation_payload(r) for r in rows]}
 
 
@@ -127,6 +127,8 @@ async def do_delete_annotation(*, ctx: Context, actor: AgentActor, annotation_id
         if row is None:
             raise ChatRuleError("not_found", "No such annotation.")
         chat = await chat_store.chat_status(conn, row.chat_id)
+        if chat is None:  # not after the annotation was found (it goes with its chat); for the type
+            raise ChatRuleError("not_found", "No such annotation.")
         await check_scope(conn, actor, "chat.annotate", chat.department_id)
         if row.author_id != actor.id and actor.role not in ("admin", "manager"):
             raise ChatRuleError("forbidden", "Only its author (or a manager) can delete an annotation.")

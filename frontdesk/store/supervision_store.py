@@ -116,7 +116,7 @@ async def add_annotation(conn: AsyncConnection, **values: Any) -> Any:
     return result.first()
 
 
-async def annotations(conn: AsyncConnection, chat_id: int) -> list[Any]:
+async def chat_annotations(conn: AsyncConnection, chat_id: int) -> list[Any]:
     stmt = (
         select(*ANNOTATION_COLUMNS).where(Annotation.chat_id == chat_id).order_by(Annotation.message_seq, Annotation.id)
     )
