@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests import files
 from tests.accounts import make_agent
 from tests.clients import AgentClient, VisitorClient, new_client_id
 
@@ -93,6 +94,25 @@ async def test_watch_whisper_join_and_take_over(server):
     await visitor.socket.wait_for(
         lambda f: f.get("type") == "event" and f.get("text") == "Hello, I'm Ann's supervisor."
     )
+    # A joined supervisor may also send a canned response and a file (actions/access.writable_chat).
+    r = await sam.post("/api/v1/canned", json={"title": "Sorry", "shortcut": "sorry", "body": "Sorry about that."})
+    assert r.status_code == 201, r.text
+    cid = new_client_id()
+    await sam.socket.send(
+        {"type": "message.send", "chat_id": chat_id, "client_id": cid, "canned_id": r.json()["canned"]["id"]}
+    )
+    ack = await sam.socket.wait_for(lambda f: f.get("ref") == cid and f.get("type") in ("ack", "error"), timeout=10)
+    assert ack["type"] == "ack" and ack["event"]["text"] == "Sorry about that.", ack
+    r = await sam.http.post(
+        f"/api/v1/chats/{chat_id}/attachments",
+        files={"file": ("label.pdf", files.pdf(), "application/pdf")},
+        headers={"X-CSRF-Token": sam.csrf},
+    )
+    assert r.status_code == 201, r.text
+    seen = await visitor.socket.wait_for(
+        lambda f: f.get("type") == "event" and f.get("seq") == r.json()["event"]["seq"]
+    )
+    assert seen["author"]["id"] == sam.user["id"] and seen["data"]["attachment"]["name"] == "label.pdf"
 
     # Take over: Ann is told, the visitor sees the new agent, Sam replies as the chat's agent.
     r = await sam.post(f"/api/v1/chats/{chat_id}/take-over")
