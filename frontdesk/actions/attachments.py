@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.access import readable_chat, writable_chat
 from frontdesk.actions.chat_events import append_events
@@ -256,7 +257,7 @@ def _last_message(checked: CheckedFile, author: str) -> dict[str, Any]:
 
 
 async def _store(
-    conn,  # type: ignore[no-untyped-def]
+    conn: AsyncConnection,
     outbox: Outbox,
     chat_id: int,
     checked: CheckedFile,

@@ -103,7 +103,7 @@ def _may_manage(actor: AgentActor, scope: str, owner_id: int | None) -> bool:
 
 def _visible(actor: AgentActor, row: Any) -> bool:
     """Someone else's personal responses do not exist as far as you can tell."""
-    return row.scope != Scope.PERSONAL or row.owner_id == actor.id
+    return bool(row.scope != Scope.PERSONAL or row.owner_id == actor.id)
 
 
 def usable_in_chat(row: Any, *, actor: AgentActor, department_id: int) -> bool:
@@ -111,8 +111,8 @@ def usable_in_chat(row: Any, *, actor: AgentActor, department_id: int) -> bool:
     if row.scope == Scope.GLOBAL:
         return True
     if row.scope == Scope.DEPARTMENT:
-        return row.department_id == department_id
-    return row.owner_id == actor.id
+        return bool(row.department_id == department_id)
+    return bool(row.owner_id == actor.id)
 
 
 # ---- payloads ----------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def canned_payload(row: Any, *, actor: AgentActor, rendered: str | None = None) 
     return out
 
 
-def variable_list() -> list[dict[str, str]]:
+def variable_list() -> list[dict[str, str | bool]]:
     return [{"name": name, "description": text, "fallback": name not in ALWAYS_SET} for name, text in VARIABLES.items()]
 
 
@@ -258,7 +258,8 @@ async def do_update_canned(*, ctx: Context, actor: AgentActor, canned_id: int, d
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
-        raise _duplicate(values.get("shortcut") or row.shortcut) from None
+        shortcut = values.get("shortcut") or (row.shortcut if row is not None else "")
+        raise _duplicate(shortcut) from None
     return canned_payload(row, actor=actor)
 
 

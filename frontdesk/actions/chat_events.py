@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.context import Outbox
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, EventKind, preview
@@ -46,7 +48,7 @@ def event_topics(
 
 
 async def append_events(
-    conn,  # type: ignore[no-untyped-def]
+    conn: AsyncConnection,
     outbox: Outbox,
     chat_id: int,
     drafts: Sequence[EventDraft],
@@ -95,7 +97,7 @@ async def append_events(
 
 
 async def append_agent_message(
-    conn,  # type: ignore[no-untyped-def]
+    conn: AsyncConnection,
     outbox: Outbox,
     chat_id: int,
     actor: Any,
@@ -135,7 +137,7 @@ async def append_agent_message(
 
 
 async def publish_summary(
-    conn,  # type: ignore[no-untyped-def]
+    conn: AsyncConnection,
     outbox: Outbox,
     chat_id: int,
     *,

@@ -6,7 +6,7 @@ publish their events after commit (see actions.context.unit_of_work)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 
@@ -86,7 +86,7 @@ async def do_send_visitor_message(
     if chat_id is not None and ctx.writer is not None:
         result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, visitor_name, via=via))
         if result is not FALLBACK:
-            return result
+            return cast(SendResult, result)
     for _attempt in range(3):
         try:
             result = await _visitor_send_once(ctx, actor, body, cid, visitor_name, department)
@@ -186,20 +186,17 @@ async def do_send_agent_message(
     `via`: the sending socket's id. Its ack carries the stored event, so on the group-commit
     path the event is published to everyone of the sender's topic except that socket."""
     require(actor.role, "chat.reply")
-    if check_canned_id(canned_id) is not None:
+    canned = check_canned_id(canned_id)
+    if canned is not None:
         return await do_send_canned_response(
-            ctx=ctx,
-            actor=actor,
-            chat_id=chat_id,
-            canned_id=canned_id,
-            client_id=client_id,  # type: ignore[arg-type]
+            ctx=ctx, actor=actor, chat_id=chat_id, canned_id=canned, client_id=client_id
         )
     body = check_message_text(text, max_chars=ctx.settings.max_message_chars)
     cid = check_client_id(client_id)
     if ctx.writer is not None:
         result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, actor.name, via=via))
         if result is not FALLBACK:
-            return result
+            return cast(SendResult, result)
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
         chat = await writable_chat(conn, actor, chat_id)

@@ -62,7 +62,7 @@ class PendingSend:
     body: str
     client_id: str
     author_name: str | None
-    future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     via: str | None = None  # the sending socket's id: its ack carries the event, so no event frame
 
 
@@ -149,8 +149,10 @@ class GroupCommitWriter:
                     if key in fresh:
                         results[i] = ("same-batch", fresh[key])
                         continue
+                    assert chat is not None  # _check_owner refused a missing chat
                     _check_status(item, chat)
-                    if scripted and (chat.department_id, _agent_id(item.actor)) in scripted:
+                    agent_id = _agent_id(item.actor)
+                    if scripted and agent_id is not None and (chat.department_id, agent_id) in scripted:
                         raise ChatRuleError("scripted", SCRIPTED_MESSAGE)
                 except ChatRuleError as exc:
                     results[i] = exc
