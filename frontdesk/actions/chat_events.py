@@ -28,11 +28,10 @@ def event_topics(
     chat: Any,
     *,
     agents: Iterable[int | None] = (),
-    extra_topics: Sequence[str] = (),
 ) -> list[str]:
     """The topics of a stored event. `chat` has visitor_id, status, assignee_id, department_id:
     the chat as the event should be seen (domain/audience.event_audience)."""
-    topics = audience.event_audience(  # positional: once per message on the hot path
+    return audience.event_audience(  # positional: once per message on the hot path
         event.kind,
         event.chat_id,
         chat.visitor_id,
@@ -42,9 +41,6 @@ def event_topics(
         event.agent_id,
         agents,
     )
-    if extra_topics:
-        topics += [t for t in extra_topics if t not in topics]
-    return topics
 
 
 async def append_events(
@@ -60,7 +56,6 @@ async def append_events(
     only_unassigned: bool = False,
     seen_as: Any = None,
     agents: Iterable[int | None] = (),
-    extra_topics: Sequence[str] = (),
     gone: BaseException | None = None,
 ) -> list[ChatEvent]:
     """Store `drafts` as the chat's next events, in order, and queue each for its audience
@@ -73,7 +68,8 @@ async def append_events(
 
     The audience is the chat as the UPDATE left it, or `seen_as` (an object with visitor_id,
     status, assignee_id, department_id) when the event should be seen as the chat was; plus
-    `agents` (agent ids) and `extra_topics`."""
+    `agents`: ids of agents who hear of it beyond the chat's own. Callers never list topics:
+    `domain/audience.event_audience` decides them."""
     drafts = list(drafts)
     locked = await chat_store.advance_seq(
         conn,
@@ -92,7 +88,7 @@ async def append_events(
     state = locked if seen_as is None else seen_as
     agents = tuple(agents)
     for event in events:
-        outbox.add(event_topics(event, state, agents=agents, extra_topics=extra_topics), event_frame(event))
+        outbox.add(event_topics(event, state, agents=agents), event_frame(event))
     return events
 
 
