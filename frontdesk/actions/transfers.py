@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.actions.access import not_found
 from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.departments import department_availability
@@ -43,7 +44,7 @@ async def do_transfer_chat(
             await department_store.department(conn, to_department_id, lock=True)  # type: ignore[arg-type]
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
-            raise ChatRuleError("not_found", "That chat does not exist.")
+            raise not_found()  # actions/access: the one not-found answer
         if chat.status != ChatStatus.ACTIVE:
             raise ChatRuleError("conflict", "Only a chat in progress can be transferred.")
         if chat.assignee_id != actor.id and not allowed(actor.role, "chat.transfer_any"):
