@@ -105,7 +105,9 @@ class Floor:
                 target = rng.choice(active)
                 owner = next(a for a in self.agents if a.id == target.assignee_id)
                 if rng.random() < 0.5:
-                    ops.append(transfers.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_agent_id=agent.id))
+                    ops.append(
+                        transfers.do_transfer_chat(ctx=ctx, actor=owner, chat_id=target.id, to_agent_id=agent.id)
+                    )
                 else:
                     dest = rng.choice([self.rush, self.desk])
                     ops.append(

@@ -210,7 +210,9 @@ async def test_transfer_to_a_department_that_cannot_take_it_is_refused(ctx, setu
     assert error.field == "to_department_id"
     row = await chat(ctx, w.chat_id)
     assert (row.status, row.assignee_id, row.department_id, row.last_seq) == ("active", w.a.id, w.sales["id"], seq)
-    await refused(transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=99_999), "not_found")
+    await refused(
+        transfers.do_transfer_chat(ctx=ctx, actor=w.a, chat_id=w.chat_id, to_department_id=99_999), "not_found"
+    )
 
 
 def _dates():
