@@ -42,10 +42,13 @@ check: lint-all mypy js-test
 # Everything: the quick ones, then the whole pytest suite. Installs Debian
 # chromium/postgresql/redis/nodejs when missing (as root), starts throw-away PostgreSQL and Redis
 # on loopback, then runs the suite against them. Without PYTEST_ARGS this is the full run, and
-# FRONTDESK_FULL_RUN=1 turns on the checks that need every test (tests/test_zz_route_coverage.py).
+# FRONTDESK_FULL_RUN=1 turns on the checks that need every test (tests/test_route_coverage.py).
+# PYTEST_WORKERS pytest-xdist processes run whole modules side by side (a module's servers stay
+# on one worker); the suite mostly waits on servers and browsers. PYTEST_WORKERS=0 runs it serially.
+PYTEST_WORKERS ?= 2
 test: lint-all mypy js-test
 	FRONTDESK_FULL_RUN=$(if $(strip $(PYTEST_ARGS)),,1) \
-	bash scripts/test-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash scripts/test-services.sh $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

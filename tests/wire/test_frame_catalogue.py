@@ -165,3 +165,13 @@ def test_the_catalogue_has_a_json_schema_per_frame_type() -> None:
     event = schemas["event"][0]
     assert event["properties"]["type"] == {"const": "event", "title": "Type", "type": "string"}
     assert event["additionalProperties"] is False
+
+
+def test_the_protocol_doc_lists_exactly_the_event_kinds() -> None:
+    """The `event` frame's kind table in docs/protocol.md names every EventKind, and only those."""
+    from frontdesk.domain.chat_rules import EventKind
+
+    doc = DOC.read_text()
+    table = doc[doc.index("| kind | meaning | `data` |") :].split("\n\n", 1)[0]
+    kinds = {line.split("`")[1] for line in table.splitlines()[2:] if line.startswith("| `")}
+    assert kinds == {k.value for k in EventKind}
