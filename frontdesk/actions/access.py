@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.context import AgentActor, VisitorActor
 from frontdesk.domain.access import may_read_chat, may_write_note
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, can_reply
@@ -42,11 +44,11 @@ class ReadScope:
         return access_store.scope_condition(self.departments, self.user_id, queued_anywhere=self.queued_anywhere)
 
 
-async def my_departments(conn, actor: AgentActor) -> frozenset[int]:  # type: ignore[no-untyped-def]
+async def my_departments(conn: AsyncConnection, actor: AgentActor) -> frozenset[int]:
     return frozenset(await department_store.departments_of_user(conn, actor.id))
 
 
-async def check_readable(conn, actor: AgentActor, chat: Any) -> None:  # type: ignore[no-untyped-def]
+async def check_readable(conn: AsyncConnection, actor: AgentActor, chat: Any) -> None:
     """404 (as if the chat did not exist) unless the actor may read it. `chat` needs
     id, department_id, assignee_id and status."""
     require(actor.role, "chat.read")
@@ -70,7 +72,7 @@ async def check_readable(conn, actor: AgentActor, chat: Any) -> None:  # type: i
         raise ChatRuleError("not_found", NOT_FOUND)
 
 
-async def readable_chat(conn, actor: AgentActor, chat_id: int, *, lock: bool = False) -> Any:  # type: ignore[no-untyped-def]
+async def readable_chat(conn: AsyncConnection, actor: AgentActor, chat_id: int, *, lock: bool = False) -> Any:
     """The chat's state (`chat_store.chat_status`) if the actor may read it; otherwise 404."""
     require(actor.role, "chat.read")
     chat = await chat_store.chat_status(conn, chat_id, lock=lock)
@@ -80,12 +82,12 @@ async def readable_chat(conn, actor: AgentActor, chat_id: int, *, lock: bool = F
     return chat
 
 
-async def handled(conn, actor: AgentActor, chat: Any) -> bool:  # type: ignore[no-untyped-def]
+async def handled(conn: AsyncConnection, actor: AgentActor, chat: Any) -> bool:
     """The actor holds the chat or handled it before (not: wrote a note in it)."""
     return chat.assignee_id == actor.id or await access_store.handled(conn, chat.id, actor.id)
 
 
-async def check_note(conn, actor: AgentActor, chat: Any) -> None:  # type: ignore[no-untyped-def]
+async def check_note(conn: AsyncConnection, actor: AgentActor, chat: Any) -> None:
     """A note needs a readable chat (404 otherwise) that is the actor's, or one they handled or
     lead (403 otherwise): see domain/access.may_write_note."""
     require(actor.role, "chat.note")
@@ -104,7 +106,7 @@ async def check_note(conn, actor: AgentActor, chat: Any) -> None:  # type: ignor
         )
 
 
-async def read_scope(conn, actor: AgentActor) -> ReadScope:  # type: ignore[no-untyped-def]
+async def read_scope(conn: AsyncConnection, actor: AgentActor) -> ReadScope:
     require(actor.role, "chat.read")
     if not department_scoped(actor.role, "chat.read"):
         return ReadScope(None, None)
@@ -119,7 +121,7 @@ def not_found() -> ChatRuleError:
     return ChatRuleError("not_found", NOT_FOUND)
 
 
-async def may_write_as_participant(conn, chat: Any, actor: AgentActor) -> bool:  # type: ignore[no-untyped-def]
+async def may_write_as_participant(conn: AsyncConnection, chat: Any, actor: AgentActor) -> bool:
     """A supervisor who joined an active chat writes to its visitor like its agent does."""
     return (
         chat.status == ChatStatus.ACTIVE
@@ -136,7 +138,7 @@ def check_reply(chat: Any, actor: AgentActor, *, participant: bool) -> None:
         can_reply(chat.status, chat.assignee_id, actor.id)
 
 
-async def writable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type: ignore[no-untyped-def]
+async def writable_chat(conn: AsyncConnection, actor: AgentActor, chat_id: int) -> Any:
     """The chat (`chat_store.chat_status`, locked until the transaction ends) an agent is about
     to reply in with text, a canned response or a file: 404 when it does not exist; refused
     unless the agent holds it or joined it as a supervisor."""
@@ -148,7 +150,7 @@ async def writable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type: 
     return chat
 
 
-async def closable_chat(conn, actor: AgentActor | VisitorActor, chat_id: int) -> Any:  # type: ignore[no-untyped-def]
+async def closable_chat(conn: AsyncConnection, actor: AgentActor | VisitorActor, chat_id: int) -> Any:
     """The chat (locked) its visitor, its agent or a supervisor is about to close: 404 for a
     chat that does not exist or is another visitor's; an agent closes a chat that is theirs or
     nobody's, and `chat.close_any` any chat."""

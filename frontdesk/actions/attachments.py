@@ -12,7 +12,7 @@ import contextlib
 import logging
 import secrets
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,10 @@ from frontdesk.wire import event_payload
 log = logging.getLogger(__name__)
 
 NO_FILE = "No such file in this chat."
+
+# A send's work inside its transaction: the new ChatEvent, or the stored row of a send retried
+# with the same client_id (then nothing new is stored).
+Writer = Callable[[AsyncConnection, Outbox, str], Awaitable[ChatEvent | Any]]
 
 
 @dataclass
@@ -192,7 +196,7 @@ async def do_send_visitor_file(*, ctx: Context, actor: VisitorActor, upload: Upl
             max_pixels=ctx.settings.image_max_pixels,
         )
 
-        async def write(conn, outbox, file_id: str):  # type: ignore[no-untyped-def]
+        async def write(conn: AsyncConnection, outbox: Outbox, file_id: str) -> ChatEvent | Any:
             existing = await chat_store.visitor_event_by_client_id(conn, actor.visitor_id, cid)
             if existing is not None:
                 return existing
@@ -229,7 +233,7 @@ async def do_send_agent_file(*, ctx: Context, actor: AgentActor, chat_id: int, u
             max_pixels=ctx.settings.image_max_pixels,
         )
 
-        async def write(conn, outbox, file_id: str):  # type: ignore[no-untyped-def]
+        async def write(conn: AsyncConnection, outbox: Outbox, file_id: str) -> ChatEvent | Any:
             chat = await writable_chat(conn, actor, chat_id)
             existing = await chat_store.event_by_client_id(conn, chat_id, cid)
             if existing is not None:
@@ -295,7 +299,7 @@ async def _store(
     return event
 
 
-async def _send(ctx: Context, upload: Upload, write) -> SendResult:  # type: ignore[no-untyped-def]
+async def _send(ctx: Context, upload: Upload, write: Writer) -> SendResult:
     """Run `write` in one transaction; the file is kept under its id just before the commit,
     and deleted again when the commit does not happen."""
     files = storage(ctx)

@@ -9,6 +9,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.access import NOT_FOUND as CHAT_NOT_FOUND
 from frontdesk.actions.access import writable_chat
@@ -187,7 +188,7 @@ async def list_canned(*, ctx: Context, actor: AgentActor, chat_id: int | None = 
 # ---- writes ------------------------------------------------------------------------------
 
 
-async def _placement(conn, actor: AgentActor, scope: str, department_id: int | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _placement(conn: AsyncConnection, actor: AgentActor, scope: str, department_id: int | None) -> dict[str, Any]:
     """Where a response lives (scope, department, owner), checked against who saves it."""
     if scope == Scope.DEPARTMENT:
         if department_id is None:
@@ -338,7 +339,7 @@ def forget_scripted(ctx: Context) -> None:
     _scripted.pop(ctx.db, None)
 
 
-async def scripted_departments(ctx: Context, conn) -> frozenset[int]:  # type: ignore[no-untyped-def]
+async def scripted_departments(ctx: Context, conn: AsyncConnection) -> frozenset[int]:
     now = time.monotonic()
     generation = _generation.get(ctx.db, 0)
     hit = _scripted.get(ctx.db)
@@ -350,7 +351,7 @@ async def scripted_departments(ctx: Context, conn) -> frozenset[int]:  # type: i
     return ids
 
 
-async def check_free_text_reply(ctx: Context, conn, actor: AgentActor, department_id: int) -> None:  # type: ignore[no-untyped-def]
+async def check_free_text_reply(ctx: Context, conn: AsyncConnection, actor: AgentActor, department_id: int) -> None:
     """The one-message path's scripted check: may this agent send free text in this department?"""
     if allowed(actor.role, "chat.reply_unscripted"):
         return
@@ -360,7 +361,9 @@ async def check_free_text_reply(ctx: Context, conn, actor: AgentActor, departmen
     check_free_text_allowed(scripted=True, exempt=False, level=levels.get((department_id, actor.id)))
 
 
-async def scripted_refusals(ctx: Context, conn, sends: Iterable[tuple[Any, Any]]) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
+async def scripted_refusals(
+    ctx: Context, conn: AsyncConnection, sends: Iterable[tuple[Any, Any]]
+) -> set[tuple[int, int]]:
     """The group commit's scripted check, for a batch of (actor, locked chat row): the
     (department id, agent id) pairs whose free text is refused.
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.access import NOT_FOUND, closable_chat, may_write_as_participant, writable_chat
 from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
@@ -153,7 +154,7 @@ async def _visitor_send_once(
     )
 
 
-async def _department_for_new_chat(ctx: Context, conn, slug: str | None) -> Any:  # type: ignore[no-untyped-def]
+async def _department_for_new_chat(ctx: Context, conn: AsyncConnection, slug: str | None) -> Any:
     slug = clean_line(slug, "department") if slug else None  # NUL: a 400 naming the field
     dept = (
         await department_store.department_by_slug(conn, slug)

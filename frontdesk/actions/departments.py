@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.canned import forget_scripted
@@ -146,7 +147,7 @@ def availability(row: Any, *, online_agents: int, queue_length: int) -> Availabi
     return Availability(reason is None, reason, open_now, online_agents, queue_length, next_opening)
 
 
-async def _live(ctx: Context, conn) -> tuple[dict[int, int], dict[int, int]]:  # type: ignore[no-untyped-def]
+async def _live(ctx: Context, conn: AsyncConnection) -> tuple[dict[int, int], dict[int, int]]:
     """(online and connected members, queue length) per department."""
     connected = await ctx.presence.connected_agents()
     online: dict[int, int] = {}
@@ -199,7 +200,7 @@ async def list_departments(*, ctx: Context, actor: AgentActor) -> list[dict[str,
     return out
 
 
-async def department_availability(ctx: Context, conn, row: Any) -> Availability:  # type: ignore[no-untyped-def]
+async def department_availability(ctx: Context, conn: AsyncConnection, row: Any) -> Availability:
     online, queues = await _live(ctx, conn)
     return availability(row, online_agents=online.get(row.id, 0), queue_length=queues.get(row.id, 0))
 
@@ -228,7 +229,7 @@ async def widget_departments(*, ctx: Context, slug: str | None = None) -> list[d
     return out
 
 
-async def _check_fallback(conn, values: dict[str, Any], department_id: int | None) -> None:  # type: ignore[no-untyped-def]
+async def _check_fallback(conn: AsyncConnection, values: dict[str, Any], department_id: int | None) -> None:
     fallback = values.get("fallback_department_id")
     if fallback is None:
         return
@@ -284,8 +285,8 @@ async def do_update_department(
     return department_payload(row)
 
 
-async def _check_supervisor_members(  # type: ignore[no-untyped-def]
-    conn, actor: AgentActor, dept: Any, pairs: dict[int, int], roles: dict[int, str]
+async def _check_supervisor_members(
+    conn: AsyncConnection, actor: AgentActor, dept: Any, pairs: dict[int, int], roles: dict[int, str]
 ) -> None:
     """Supervisors set the members of their own departments only, and change only agents'
     memberships (domain/access.member_change_refused); managers and admins any."""

@@ -11,6 +11,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.config import Settings
@@ -23,8 +25,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-async def enqueue_mail(  # type: ignore[no-untyped-def]
-    conn, *, to: str, subject: str, body: str, reply_to: str | None = None, kind: str | None = None
+async def enqueue_mail(
+    conn: AsyncConnection, *, to: str, subject: str, body: str, reply_to: str | None = None, kind: str | None = None
 ) -> None:
     """Queue one e-mail in the caller's transaction. The addresses go through the one parser
     (frontdesk.domain.text.parse_email_address): a bad one is a 400 naming `to` or `email`."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.access import handled, readable_chat
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.supervision import check_scope, departments_in_scope
@@ -62,7 +64,7 @@ def criterion_payload(row: Any) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "description": row.description, "weight": row.weight}
 
 
-async def _readable_chat(conn, actor: AgentActor, chat_id: int) -> Any:  # type: ignore[no-untyped-def]
+async def _readable_chat(conn: AsyncConnection, actor: AgentActor, chat_id: int) -> Any:
     """The chat, if the actor may read its reviews and annotations: in a department they
     supervise, or one they handled (held, or joined; never: wrote a note in). A chat they may
     not read at all is not found (actions/access.py)."""
@@ -210,7 +212,7 @@ async def do_review(
     return {**review_payload(row), "created": existing is None}
 
 
-async def _reviewed_agent(conn, chat: Any, actor: AgentActor) -> int:  # type: ignore[no-untyped-def]
+async def _reviewed_agent(conn: AsyncConnection, chat: Any, actor: AgentActor) -> int:
     """Whose work a review scores: the chat's agent — or, when the reviewer took the chat over,
     the agent they took it from (a supervisor stepping in still reviews the agent's part)."""
     if chat.assignee_id is None:

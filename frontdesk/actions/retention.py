@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
@@ -55,7 +57,7 @@ async def do_update_privacy_settings(*, ctx: Context, actor: AgentActor, data: o
 
 
 # ---- files ----------------------------------------------------------------------------------------
-async def _forget_files(ctx: Context, conn, chat_ids: list[int]) -> list[str]:  # type: ignore[no-untyped-def]
+async def _forget_files(ctx: Context, conn: AsyncConnection, chat_ids: list[int]) -> list[str]:
     """Delete the chats' attachment files before their rows: if the transaction then fails, the
     next run finds the rows again (their files already gone), never a file nobody can find."""
     file_ids = await attachment_store.chat_file_ids(conn, chat_ids)
@@ -126,7 +128,9 @@ async def do_run_retention(
     return report
 
 
-async def _chat_batch(ctx, conn, limit_at, batch_size, anonymise, now) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _chat_batch(
+    ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
+) -> dict[str, int]:
     ids = await privacy_store.due_chat_ids(conn, limit_at, batch_size, anonymise=anonymise)
     if not ids:
         return {"chats": 0}
@@ -141,7 +145,9 @@ async def _chat_batch(ctx, conn, limit_at, batch_size, anonymise, now) -> dict[s
     return {"chats": len(ids), "messages": messages, "attachments": len(files)}
 
 
-async def _visitor_batch(ctx, conn, limit_at, batch_size, anonymise, now) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _visitor_batch(
+    ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
+) -> dict[str, int]:
     # Visitors with no chat left go in either mode; in anonymise mode the others lose their data.
     gone = await privacy_store.idle_visitor_ids_without_chats(conn, limit_at, batch_size)
     if gone:
@@ -152,14 +158,18 @@ async def _visitor_batch(ctx, conn, limit_at, batch_size, anonymise, now) -> dic
     return {"visitors": 0}
 
 
-async def _ticket_batch(ctx, conn, limit_at, batch_size, anonymise, now) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _ticket_batch(
+    ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
+) -> dict[str, int]:
     ids = await privacy_store.due_ticket_ids(conn, limit_at, batch_size, removed=REMOVED if anonymise else None)
     if anonymise:
         return {"tickets": await privacy_store.anonymise_tickets(conn, ids, removed=REMOVED)}
     return {"tickets": await privacy_store.delete_tickets(conn, ids)}
 
 
-async def _mail_batch(ctx, conn, limit_at, batch_size, anonymise, now) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _mail_batch(
+    ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
+) -> dict[str, int]:
     return {"mails": await privacy_store.delete_old_mail(conn, limit_at, batch_size)}
 
 

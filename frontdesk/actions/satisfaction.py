@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context, VisitorActor, unit_of_work
 from frontdesk.actions.mail import enqueue_mail
@@ -79,7 +81,7 @@ def check_transcript_email(value: object) -> str:
     return parse_email_address(value, "email")
 
 
-async def _transcript_address(conn, actor: VisitorActor, asked: str | None) -> str:  # type: ignore[no-untyped-def]
+async def _transcript_address(conn: AsyncConnection, actor: VisitorActor, asked: str | None) -> str:
     """The visitor's stored address; a request naming another one is refused."""
     stored = await satisfaction_store.visitor_email(conn, actor.visitor_id)
     if not stored:
@@ -91,7 +93,7 @@ async def _transcript_address(conn, actor: VisitorActor, asked: str | None) -> s
     return stored.strip()
 
 
-async def _check_mail_budget(conn, per_hour: int) -> None:  # type: ignore[no-untyped-def]
+async def _check_mail_budget(conn: AsyncConnection, per_hour: int) -> None:
     """At most `per_hour` transcript e-mails for the whole site in the last hour."""
     await satisfaction_store.lock_mail_budget(conn)
     now = utcnow()

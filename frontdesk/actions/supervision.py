@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from frontdesk.actions.access import not_found, readable_chat
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
@@ -31,7 +33,7 @@ LEFT = EventKind.CHAT_LEFT
 TAKEN_OVER = EventKind.CHAT_TAKEN_OVER
 
 
-async def departments_in_scope(conn, actor: AgentActor, action: str) -> list[int] | None:  # type: ignore[no-untyped-def]
+async def departments_in_scope(conn: AsyncConnection, actor: AgentActor, action: str) -> list[int] | None:
     """The departments where the actor may do `action`: None means all of them."""
     require(actor.role, action)
     if not department_scoped(actor.role, action):
@@ -39,7 +41,7 @@ async def departments_in_scope(conn, actor: AgentActor, action: str) -> list[int
     return await department_store.departments_of_user(conn, actor.id)
 
 
-async def check_scope(conn, actor: AgentActor, action: str, department_id: int) -> None:  # type: ignore[no-untyped-def]
+async def check_scope(conn: AsyncConnection, actor: AgentActor, action: str, department_id: int) -> None:
     """Refuse a supervisor acting on a chat or department outside their own departments."""
     mine = await department_store.departments_of_user(conn, actor.id) if department_scoped(actor.role, action) else ()
     if not in_scope(actor.role, action, department_id, mine):
@@ -48,7 +50,9 @@ async def check_scope(conn, actor: AgentActor, action: str, department_id: int) 
         raise ChatRuleError("forbidden", f"You supervise only your own departments; this is {name}.")
 
 
-async def _chat_in_scope(conn, actor: AgentActor, action: str, chat_id: int, *, lock: bool = False) -> Any:  # type: ignore[no-untyped-def]
+async def _chat_in_scope(
+    conn: AsyncConnection, actor: AgentActor, action: str, chat_id: int, *, lock: bool = False
+) -> Any:
     """The chat if the actor may do `action` there: 404 when they may not even read it
     (actions/access.py), 403 when they may read it but not supervise its department."""
     require(actor.role, action)
@@ -143,7 +147,7 @@ def _agent(actor: AgentActor) -> dict[str, Any]:
     return {"id": actor.id, "name": actor.name}
 
 
-async def _participants_frame(conn, outbox: Outbox, chat: Any) -> None:  # type: ignore[no-untyped-def]
+async def _participants_frame(conn: AsyncConnection, outbox: Outbox, chat: Any) -> None:
     """Monitor pages show who is in each chat."""
     people = await supervision_store.participants(conn, chat.id)
     outbox.add(
