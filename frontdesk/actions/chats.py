@@ -72,7 +72,7 @@ async def do_send_visitor_message(
     client_id: object,
     visitor_name: str | None = None,
     chat_id: int | None = None,
-    department: str | None = None,
+    department: object = None,  # a slug, checked here
     via: str | None = None,
 ) -> SendResult:
     """Store a visitor's message in their open chat, opening one (queued) when there is none —

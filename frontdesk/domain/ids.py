@@ -12,7 +12,7 @@ last-seen seq) may also be 0.
 
 from __future__ import annotations
 
-from typing import TypeGuard
+from typing import Literal, TypeGuard, overload
 
 from frontdesk.domain.chat_rules import ChatRuleError
 
@@ -51,6 +51,10 @@ def is_id(value: object, *, minimum: int = 1, field: str = "") -> TypeGuard[int]
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= max_id(field)
 
 
+@overload
+def check_id(value: object, field: str, *, minimum: int = 1, optional: Literal[False] = False) -> int: ...
+@overload
+def check_id(value: object, field: str, *, minimum: int = 1, optional: bool) -> int | None: ...
 def check_id(value: object, field: str, *, minimum: int = 1, optional: bool = False) -> int | None:
     """`value` as an id, or a bad_request naming `field`; None passes when `optional`."""
     if value is None and optional:

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from frontdesk.actions import availability, chats, offers, reads, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.realtime.following import Following
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
@@ -54,6 +55,14 @@ class AgentSession(SocketSession):
         self.following = Following(self)  # supervisors: watched, joined and monitored chats
         self.handlers.update(self.following.handlers())
 
+    @property
+    def agent(self) -> AgentActor:
+        """The logged-in agent: start() sets it before the first frame is handled."""
+        actor = self.actor
+        if actor is None:  # a frame before login: run() starts after it, so never today
+            raise ChatRuleError("unauthorized", "Log in first.")
+        return actor
+
     async def start(self) -> None:
         cookie = self.ws.cookies.get(SESSION_COOKIE)
         await self.ws.accept()
@@ -68,7 +77,7 @@ class AgentSession(SocketSession):
             token = hello.get("token") if hello else None
             secret, kind = (token if isinstance(token, str) else None), "api"
         found = await users.resolve_credential(ctx=self.ctx, secret=secret, kind=kind) if secret else None
-        if found is None:
+        if not secret or found is None:
             await self.close(UNAUTHORIZED, "log in again")
             return
         self.actor = found[0]
@@ -76,9 +85,9 @@ class AgentSession(SocketSession):
         # The credential is resolved once: revoking it later is pushed to the agent's topic, which
         # closes this socket (realtime/hub.Hub.revoke). Subscribed first, then resolved once more,
         # so a revocation committed meanwhile is not missed.
-        self.channel.credential = users.credential_id(secret)  # type: ignore[arg-type]
+        self.channel.credential = users.credential_id(secret)
         self.hub.subscribe(self.channel, audience.agent_topic(self.actor.id))
-        if await users.resolve_credential(ctx=self.ctx, secret=secret, kind=kind) is None:  # type: ignore[arg-type]
+        if await users.resolve_credential(ctx=self.ctx, secret=secret, kind=kind) is None:
             self.hub.drop(self.channel)
             await self.close(UNAUTHORIZED, "log in again")
             return
@@ -97,7 +106,7 @@ class AgentSession(SocketSession):
         chat_id = int_field(frame, "chat_id", minimum=1)
         result = await chats.do_send_agent_message(
             ctx=self.ctx,
-            actor=self.actor,  # type: ignore[arg-type]
+            actor=self.agent,
             chat_id=chat_id,
             text=frame.get("text"),
             client_id=frame.get("client_id"),
@@ -113,27 +122,27 @@ class AgentSession(SocketSession):
         if typing and now - self.last_typing.get(chat_id, 0.0) < 1.0:
             return
         self.last_typing[chat_id] = now if typing else 0.0
-        await chats.relay_typing(ctx=self.ctx, actor=self.actor, chat_id=chat_id, typing=typing)  # type: ignore[arg-type]
+        await chats.relay_typing(ctx=self.ctx, actor=self.agent, chat_id=chat_id, typing=typing)
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
         await self.send_events_after(frame, reads.events_for_agent)
 
     async def on_accept(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
-        event = await chats.do_accept_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        event = await chats.do_accept_chat(ctx=self.ctx, actor=self.agent, chat_id=chat_id)
         self.send(accepted_frame(frame.get("ref"), chat_id, event["seq"]))
 
     async def on_close(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
-        event = await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        event = await chats.do_close_chat(ctx=self.ctx, actor=self.agent, chat_id=chat_id)
         self.send(closed_frame(frame.get("ref"), chat_id, event["seq"]))
 
     async def on_decline(self, frame: dict[str, Any]) -> None:
         chat_id = int_field(frame, "chat_id", minimum=1)
-        await offers.do_decline_offer(ctx=self.ctx, actor=self.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        await offers.do_decline_offer(ctx=self.ctx, actor=self.agent, chat_id=chat_id)
 
     async def on_status(self, frame: dict[str, Any]) -> None:
-        await availability.do_set_my_status(ctx=self.ctx, actor=self.actor, status=frame.get("status"))  # type: ignore[arg-type]
+        await availability.do_set_my_status(ctx=self.ctx, actor=self.agent, status=frame.get("status"))
 
     async def on_disconnect(self) -> None:
         if self.connected and self.actor is not None:

@@ -77,7 +77,7 @@ class Following:
         chat_id = int_field(frame, "chat_id", minimum=1)
         # Check, then subscribe: never a frame before the check. What was published in between
         # the client gets with the `sync` it sends after `watching` (clients render by seq).
-        summary = await supervision.check_watch(ctx=self.session.ctx, actor=self.session.actor, chat_id=chat_id)  # type: ignore[arg-type]
+        summary = await supervision.check_watch(ctx=self.session.ctx, actor=self.session.agent, chat_id=chat_id)
         self.watched.add(chat_id)
         self._sync(chat_id)
         self.session.send(watching_frame(frame.get("ref"), chat_id, summary))
@@ -89,11 +89,11 @@ class Following:
         self.session.send(unwatched_frame(frame.get("ref"), chat_id))
 
     async def on_monitor_start(self, frame: dict[str, Any]) -> None:
-        ctx, actor = self.session.ctx, self.session.actor
+        ctx, actor = self.session.ctx, self.session.agent
         wanted = frame.get("department_id")
         if wanted is not None:
             wanted = int_field(frame, "department_id", minimum=1)
-        departments = await supervision.monitored_departments(ctx=ctx, actor=actor)  # type: ignore[arg-type]
+        departments = await supervision.monitored_departments(ctx=ctx, actor=actor)
         if wanted is not None:
             if wanted not in departments:
                 raise ChatRuleError("forbidden", "You supervise only your own departments.", field="department_id")
@@ -104,7 +104,7 @@ class Following:
             self.session.hub.subscribe(self.session.channel, audience.monitor_topic(department_id))
             self.departments.add(department_id)
         try:
-            page = await supervision.monitor_chats(ctx=ctx, actor=actor, department_id=wanted)  # type: ignore[arg-type]
+            page = await supervision.monitor_chats(ctx=ctx, actor=actor, department_id=wanted)
         except Exception:
             self._stop_monitor()
             raise
@@ -130,7 +130,7 @@ class Following:
         chat_id = int_field(frame, "chat_id", minimum=1)
         event = await supervision.do_whisper(
             ctx=self.session.ctx,
-            actor=self.session.actor,  # type: ignore[arg-type]
+            actor=self.session.agent,
             chat_id=chat_id,
             text=frame.get("text"),
             client_id=frame.get("client_id"),
@@ -159,7 +159,7 @@ class Following:
     def _on_participation(self, frame: dict[str, Any]) -> None:
         if frame.get("type") != "event":
             return
-        me = self.session.actor.id  # type: ignore[union-attr]
+        me = self.session.agent.id  # set: inspect is installed only for a logged-in lead (start)
         data = frame.get("data") or {}
         chat_id = frame["chat_id"]
         if frame.get("kind") == EventKind.CHAT_JOINED and (data.get("agent") or {}).get("id") == me:

@@ -62,7 +62,7 @@ def parse_frame(text: str) -> dict[str, Any]:
 def int_field(frame: dict[str, Any], name: str, *, minimum: int = 0) -> int:
     """An id (or with minimum=0 a seq cursor) from a frame: 1 .. 2**63 - 1 like every id
     (domain/ids.py), else an error frame naming the field; the socket stays open."""
-    return check_id(frame.get(name), name, minimum=minimum)  # type: ignore[return-value]
+    return check_id(frame.get(name), name, minimum=minimum)
 
 
 class SocketSession:

@@ -51,6 +51,14 @@ class VisitorSession(SocketSession):
             }
         )
 
+    @property
+    def visitor(self) -> VisitorActor:
+        """The visitor: start() sets it before the first frame is handled."""
+        actor = self.actor
+        if actor is None:  # a frame before the hello: run() starts after it, so never today
+            raise ChatRuleError("unauthorized", "Send hello with your visitor token first.")
+        return actor
+
     async def start(self) -> None:
         origin = self.ws.headers.get("origin")
         await self.ws.accept()
@@ -63,7 +71,9 @@ class VisitorSession(SocketSession):
             await self.close(UNAUTHORIZED, "bad visitor token")
             return
         self.actor = VisitorActor(visitor_id)
-        visitor = await visitors.do_record_visit(ctx=self.ctx, actor=self.actor, page=hello.get("page"))  # type: ignore[union-attr]
+        visitor = await visitors.do_record_visit(
+            ctx=self.ctx, actor=self.actor, page=hello.get("page") if hello else None
+        )
         if visitor is None:  # signed by us but deleted since (retention, privacy request)
             await self.close(UNAUTHORIZED, "unknown visitor")
             return
@@ -86,7 +96,7 @@ class VisitorSession(SocketSession):
         """The pre-chat form: who the visitor is, which department, and their first question."""
         await widget_settings.check_prechat(ctx=self.ctx, frame=frame)
         if "name" in frame or "email" in frame:
-            visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.actor, fields=frame)  # type: ignore[arg-type]
+            visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.visitor, fields=frame)
             self.name = visitor["name"]
         await self._send(frame, department=frame.get("department"))
 
@@ -95,12 +105,12 @@ class VisitorSession(SocketSession):
         try:
             result = await chats.do_send_visitor_message(
                 ctx=self.ctx,
-                actor=self.actor,  # type: ignore[arg-type]
+                actor=self.visitor,
                 text=frame.get("text"),
                 client_id=frame.get("client_id"),
                 visitor_name=self.name,
                 chat_id=self.chat_id,
-                department=department,  # type: ignore[arg-type]
+                department=department,
                 via=self.channel.id,
             )
         except chats.OfflineError as exc:
@@ -115,7 +125,7 @@ class VisitorSession(SocketSession):
         # With the draft (`text`) for sneak peek; throttled and never stored (actions/peek.py).
         await peek.relay_visitor_typing(
             ctx=self.ctx,
-            actor=self.actor,  # type: ignore[arg-type]
+            actor=self.visitor,
             state=self.typing,
             typing=bool(frame.get("typing")),
             draft=frame.get("text"),
@@ -125,24 +135,24 @@ class VisitorSession(SocketSession):
         await self.send_events_after(frame, reads.events_for_visitor)
 
     async def on_visitor_update(self, frame: dict[str, Any]) -> None:
-        visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.actor, fields=frame)  # type: ignore[arg-type]
+        visitor = await visitors.do_update_visitor(ctx=self.ctx, actor=self.visitor, fields=frame)
         self.name = visitor["name"]
         self.send(visitor_frame(visitor, frame.get("ref")))
 
     async def on_chat_close(self, frame: dict[str, Any]) -> None:
-        chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)  # type: ignore[arg-type]
+        chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.visitor)
         if chat is None:
             raise ChatRuleError("chat_closed", "There is no open chat to close.")
-        await chats.do_close_chat(ctx=self.ctx, actor=self.actor, chat_id=chat["id"])  # type: ignore[arg-type]
+        await chats.do_close_chat(ctx=self.ctx, actor=self.visitor, chat_id=chat["id"])
         self.chat_id = None
         self.typing.forget()
 
     async def on_chat_rate(self, frame: dict[str, Any]) -> None:
         """Rate one of the visitor's ended chats (actions/satisfaction.py decides what is allowed)."""
-        limited(satisfaction_frames, self.actor.visitor_id, "You are rating too often; wait a moment.")  # type: ignore[union-attr]
+        limited(satisfaction_frames, self.visitor.visitor_id, "You are rating too often; wait a moment.")
         rating = await satisfaction.do_rate_chat(
             ctx=self.ctx,
-            actor=self.actor,  # type: ignore[arg-type]
+            actor=self.visitor,
             chat_id=frame.get("chat_id"),
             rating=frame.get("rating"),
             comment=frame.get("comment"),
@@ -150,10 +160,10 @@ class VisitorSession(SocketSession):
         self.send(chat_rated_visitor_frame(frame.get("chat_id"), rating, ref=frame.get("ref")))
 
     async def on_transcript_email(self, frame: dict[str, Any]) -> None:
-        limited(transcript_mails, self.actor.visitor_id, "You have asked for several transcripts; try again later.")  # type: ignore[union-attr]
+        limited(transcript_mails, self.visitor.visitor_id, "You have asked for several transcripts; try again later.")
         sent = await satisfaction.do_email_transcript(
             ctx=self.ctx,
-            actor=self.actor,  # type: ignore[arg-type]
+            actor=self.visitor,
             chat_id=frame.get("chat_id"),
             email=frame.get("email"),
         )
