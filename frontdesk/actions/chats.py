@@ -46,7 +46,7 @@ from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, tier_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import agent_author, event_payload, typing_frame, visitor_author
+from frontdesk.wire import Author, agent_author, event_payload, typing_frame, visitor_author
 
 OFFLINE_REASONS = {
     "closed": "{name} is closed right now.",
@@ -338,7 +338,11 @@ async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_i
         return
     if isinstance(actor, AgentActor) and chat.assignee_id != actor.id and not joined:
         raise ChatRuleError("forbidden", "This chat is assigned to another agent.")
-    from_visitor = isinstance(actor, VisitorActor)
+    author: Author
+    if isinstance(actor, VisitorActor):
+        from_visitor, author = True, visitor_author()
+    else:
+        from_visitor, author = False, agent_author(actor.id, actor.name)
     topics = audience.typing_audience(
         from_visitor=from_visitor,
         visitor_id=chat.visitor_id,
@@ -346,7 +350,6 @@ async def relay_typing(*, ctx: Context, actor: AgentActor | VisitorActor, chat_i
         assignee_id=chat.assignee_id,
         department_id=chat.department_id,
     )
-    author = visitor_author() if from_visitor else agent_author(actor.id, actor.name)  # type: ignore[union-attr]
     outbox = Outbox()
     outbox.add(topics, typing_frame(chat.id, author, bool(typing)))
     await ctx.bus.publish(outbox.messages())

@@ -161,14 +161,13 @@ class GroupCommitWriter:
                     results[i] = FALLBACK
                     continue
                 next_seq[item.chat_id] += 1
-                is_agent = isinstance(item.actor, AgentActor)
                 row = chat_event(  # positional: chat, seq, kind, time, author type, agent, name, body, client id
                     item.chat_id,
                     next_seq[item.chat_id],
                     MESSAGE,
                     now,
-                    AGENT if is_agent else VISITOR,
-                    item.actor.id if is_agent else None,  # type: ignore[union-attr]
+                    AGENT if agent_id is not None else VISITOR,
+                    agent_id,  # _agent_id above: the agent's id, None for a visitor
                     item.author_name,
                     item.body,
                     item.client_id,
@@ -176,10 +175,11 @@ class GroupCommitWriter:
                 fresh[key] = i
                 new_rows.append(row)
                 if item.via is not None:
+                    actor = item.actor
                     own = (
-                        audience.agent_topic(item.actor.id)  # type: ignore[union-attr]
-                        if is_agent
-                        else audience.visitor_topic(item.actor.visitor_id)  # type: ignore[union-attr]
+                        audience.agent_topic(actor.id)
+                        if isinstance(actor, AgentActor)
+                        else audience.visitor_topic(actor.visitor_id)
                     )
                     skip_sender[id(row)] = (own, audience.except_socket(own, item.via))
                 results[i] = row

@@ -267,17 +267,21 @@ async def my_reviews(*, ctx: Context, actor: AgentActor, before: int | None = No
     }
 
 
+def _day(value: object, name: str) -> date:
+    if not isinstance(value, date):
+        raise ChatRuleError("bad_request", f"{name}: must be a date (YYYY-MM-DD)", field=name)
+    return value
+
+
 def check_range(start: object, end: object) -> tuple[datetime, datetime]:
     """[start, end] as whole days (UTC), end included; at most a year."""
-    for name, value in (("from", start), ("to", end)):
-        if not isinstance(value, date):
-            raise ChatRuleError("bad_request", f"{name}: must be a date (YYYY-MM-DD)", field=name)
-    if end < start:  # type: ignore[operator]
+    first_day, last_day = _day(start, "from"), _day(end, "to")
+    if last_day < first_day:
         raise ChatRuleError("bad_request", "to: must not be before from", field="to")
-    if (end - start).days > MAX_RANGE_DAYS:  # type: ignore[operator]
+    if (last_day - first_day).days > MAX_RANGE_DAYS:
         raise ChatRuleError("bad_request", f"to: at most {MAX_RANGE_DAYS} days after from", field="to")
-    first = datetime.combine(start, time.min, tzinfo=UTC)  # type: ignore[arg-type]
-    after = datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1)  # type: ignore[arg-type]
+    first = datetime.combine(first_day, time.min, tzinfo=UTC)
+    after = datetime.combine(last_day, time.min, tzinfo=UTC) + timedelta(days=1)
     return first, after
 
 
@@ -312,8 +316,8 @@ async def score_report(
         }
 
     return {
-        "from": start.isoformat(),  # type: ignore[attr-defined]  # a date: check_range accepted it
-        "to": end.isoformat(),  # type: ignore[attr-defined]
+        "from": _day(start, "from").isoformat(),  # a date: check_range accepted it
+        "to": _day(end, "to").isoformat(),
         "scale": {"min": 0, "max": 5},
         "agents": sorted(
             ({"agent": {"id": r.key, "name": users.get(r.key)}, **figures(r)} for r in agents),

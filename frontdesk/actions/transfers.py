@@ -29,19 +29,16 @@ async def do_transfer_chat(
 ) -> dict[str, Any]:
     require(actor.role, "chat.transfer")
     if (to_agent_id is None) == (to_department_id is None):
-        raise ChatRuleError(
-            "bad_request", "Transfer to exactly one of to_agent_id or to_department_id.", field="to_agent_id"
-        )
-    for name, value in (("to_agent_id", to_agent_id), ("to_department_id", to_department_id)):
-        if value is not None and not is_id(value, field=name):
-            raise ChatRuleError("bad_request", f"{name}: must be an id", field=name)
+        raise _exactly_one()
+    agent_target = _target_id(to_agent_id, "to_agent_id")
+    department_target = _target_id(to_department_id, "to_department_id")
     note_text = None if note in (None, "") else check_message_text(note, max_chars=ctx.settings.max_message_chars)
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
-        if to_agent_id is not None:
-            await department_store.lock_users(conn, [to_agent_id])  # type: ignore[list-item]  # an id: checked above
-        else:  # the target's queue is counted under its lock, so max_queue holds
-            await department_store.department(conn, to_department_id, lock=True)  # type: ignore[arg-type]
+        if agent_target is not None:
+            await department_store.lock_users(conn, [agent_target])
+        elif department_target is not None:  # the target's queue is counted under its lock, so max_queue holds
+            await department_store.department(conn, department_target, lock=True)
         chat = await chat_store.chat_status(conn, chat_id, lock=True)
         if chat is None:
             raise not_found()  # actions/access: the one not-found answer
@@ -52,8 +49,8 @@ async def do_transfer_chat(
         from_agent = None
         if chat.assignee_id is not None:
             from_agent = {"id": chat.assignee_id, "name": await user_store.user_name(conn, chat.assignee_id)}
-        if to_agent_id is not None:
-            target = await user_store.agent_capacity(conn, to_agent_id)  # type: ignore[arg-type]
+        if agent_target is not None:
+            target = await user_store.agent_capacity(conn, agent_target)
             if target is None:
                 raise ChatRuleError("not_found", "No such agent.", field="to_agent_id")
             if target.id == chat.assignee_id:
@@ -70,7 +67,9 @@ async def do_transfer_chat(
             data = {"from_agent": from_agent, "to_agent": to_agent, "to_department": None}
             new_status, new_assignee, new_department = ChatStatus.ACTIVE, target.id, chat.department_id
         else:
-            dept = await department_store.department(conn, to_department_id)  # type: ignore[arg-type]
+            if department_target is None:  # ruled out above: exactly one target
+                raise _exactly_one()
+            dept = await department_store.department(conn, department_target)
             if dept is None:
                 raise ChatRuleError("not_found", "No such department.", field="to_department_id")
             live = await department_availability(ctx, conn, dept)
@@ -132,3 +131,18 @@ async def do_transfer_chat(
         )
     ctx.router.kick(None)
     return {"chat_id": chat_id, "seq": events[0].seq, **data}
+
+
+def _exactly_one() -> ChatRuleError:
+    return ChatRuleError(
+        "bad_request", "Transfer to exactly one of to_agent_id or to_department_id.", field="to_agent_id"
+    )
+
+
+def _target_id(value: object, name: str) -> int | None:
+    """A transfer target's id as given, or None when not given; a 400 naming it otherwise."""
+    if value is None:
+        return None
+    if not is_id(value, field=name):
+        raise ChatRuleError("bad_request", f"{name}: must be an id", field=name)
+    return value
