@@ -13,6 +13,8 @@ checks that with `in_scope()` once it knows the department.
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from frontdesk.domain.chat_rules import ChatRuleError
 
 ROLES = ("admin", "manager", "supervisor", "agent")
@@ -105,13 +107,13 @@ def department_scoped(role: str, action: str) -> bool:
     return allowed(role, action) and role not in RULES[action]
 
 
-def in_scope(role: str, action: str, department_id: int | None, my_departments: object) -> bool:
+def in_scope(role: str, action: str, department_id: int | None, my_departments: Container[int]) -> bool:
     """The department check of a scoped rule; `my_departments` holds the actor's departments."""
     if not allowed(role, action):
         return False
     if not department_scoped(role, action):
         return True
-    return department_id is not None and department_id in my_departments  # type: ignore[operator]
+    return department_id is not None and department_id in my_departments
 
 
 def require(role: str, action: str) -> None:

@@ -116,7 +116,7 @@ def event_audience(
         return _chat_event_topics(kind in INTERNAL_KINDS, visitor_id, status, assignee_id, department_id, chat_id)
     extra = sorted({a for a in agent_ids if a is not None})
     if kind == EventKind.WHISPER:
-        topics = whisper_audience(chat_id=chat_id, assignee_id=assignee_id, author_id=author_id)  # type: ignore[arg-type]
+        topics = whisper_audience(chat_id=chat_id, assignee_id=assignee_id, author_id=author_id)
     elif kind in PARTICIPATION_KINDS:
         return participation_audience(
             chat_id=chat_id, visitor_id=visitor_id, assignee_id=assignee_id, agent_ids=tuple(extra)
@@ -155,10 +155,10 @@ def transfer_audience(
     )
 
 
-def whisper_audience(*, chat_id: int, assignee_id: int | None, author_id: int) -> list[str]:
+def whisper_audience(*, chat_id: int, assignee_id: int | None, author_id: int | None) -> list[str]:
     """A whisper: the chat's agent, whoever follows the chat, and its author's other tabs —
     never the visitor, never the queue."""
-    topics = [agent_topic(a) for a in sorted({assignee_id, author_id} - {None})]  # type: ignore[type-var,arg-type]
+    topics = [agent_topic(a) for a in sorted({a for a in (assignee_id, author_id) if a is not None})]
     topics.append(chat_topic(chat_id))
     return topics
 
@@ -168,8 +168,8 @@ def participation_audience(
 ) -> list[str]:
     """A supervisor joining, leaving or taking over a chat: its agents (`agent_ids`: the one who
     joined, the agent who lost it), followers, and the visitor, who sees who is in the chat."""
-    ids = sorted({assignee_id, *agent_ids} - {None})  # type: ignore[type-var]
-    return [*(agent_topic(a) for a in ids), chat_topic(chat_id), visitor_topic(visitor_id)]  # type: ignore[arg-type]
+    ids = sorted({a for a in (assignee_id, *agent_ids) if a is not None})
+    return [*(agent_topic(a) for a in ids), chat_topic(chat_id), visitor_topic(visitor_id)]
 
 
 def chat_summary_audience(
@@ -188,8 +188,8 @@ def chat_summary_audience(
         topics.append(queue_topic(department_id))
         if previous_department_id is not None and previous_department_id != department_id:
             topics.append(queue_topic(previous_department_id))
-    for agent_id in sorted({assignee_id, previous_assignee_id} - {None}):  # type: ignore[type-var]
-        topics.append(agent_topic(agent_id))  # type: ignore[arg-type]
+    for agent_id in sorted({a for a in (assignee_id, previous_assignee_id) if a is not None}):
+        topics.append(agent_topic(agent_id))
     # Monitor pages see every change of an ongoing chat, including it leaving their department;
     # whoever follows the chat (a watcher, a participant) sees it too.
     topics.append(monitor_topic(department_id))

@@ -97,7 +97,9 @@ def shown_inline(kind: str | None, width: int | None, height: int | None, max_pi
     size is known and at most `max_pixels` (width × height). A browser decodes an image to 4
     bytes a pixel whatever the file's size: a 1 MB PNG of 20,000 × 20,000 is 1.6 GB decoded.
     Larger images are kept, as files to download."""
-    return kind in IMAGE_KINDS and bool(width) and bool(height) and width * height <= max_pixels  # type: ignore[operator]
+    if kind not in IMAGE_KINDS or not width or not height:
+        return False
+    return width * height <= max_pixels
 
 
 def _image(kind: str, size: tuple[int, int] | None) -> Sniffed:
