@@ -46,7 +46,7 @@ from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store, tier_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import Author, agent_author, event_payload, typing_frame, visitor_author
+from frontdesk.wire import Author, EventPayload, agent_author, event_payload, typing_frame, visitor_author
 
 OFFLINE_REASONS = {
     "closed": "{name} is closed right now.",
@@ -211,7 +211,7 @@ async def do_send_agent_message(
     return SendResult(event=event_payload(event), duplicate=False)
 
 
-async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> EventPayload:
     """Take a waiting chat: a conditional write with the chat and the agent locked, so exactly one
     agent wins and nobody exceeds their maximum."""
     require(actor.role, "chat.accept")
@@ -276,7 +276,7 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> di
     return event_payload(event)
 
 
-async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_id: int) -> dict[str, Any]:
+async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_id: int) -> EventPayload:
     now = utcnow()
     by = "visitor" if isinstance(actor, VisitorActor) else "agent"
     async with unit_of_work(ctx) as (conn, outbox):

@@ -24,6 +24,7 @@ from frontdesk.bus.base import EventBus
 from frontdesk.config import Settings
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.store.db import Database
+from frontdesk.wire.payloads import EventPayload
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class VisitorActor:
 class SendResult:
     """A stored (or, for a retried client id, previously stored) message."""
 
-    event: dict[str, Any]
+    event: EventPayload
     duplicate: bool
     chat_started: bool = False
 

@@ -44,7 +44,7 @@ from frontdesk.domain.chat_rules import (
 )
 from frontdesk.domain.events import ChatEvent, chat_event
 from frontdesk.store import chat_store
-from frontdesk.wire import event_payload, event_payload_frame
+from frontdesk.wire import EventPayload, event_payload, event_payload_frame
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class GroupCommitWriter:
             stored = await chat_store.events_by_client_ids(conn, pairs)
             next_seq = {cid: row.last_seq for cid, row in chats.items()}
             new_rows: list[ChatEvent] = []
-            payloads: dict[int, dict[str, Any]] = {}  # id(row) -> its event payload
+            payloads: dict[int, EventPayload] = {}  # id(row) -> its event payload
             skip_sender: dict[int, tuple[str, str]] = {}
             fresh: dict[tuple[int, str], int] = {}  # (chat, client id) -> index into batch
             last_message: dict[int, tuple[Any, str, str]] = {}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions.access import NOT_FOUND, check_note
 from frontdesk.actions.chat_events import append_agent_message
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
@@ -11,12 +9,12 @@ from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError, EventKind, check_client_id, check_message_text
 from frontdesk.permissions import require
 from frontdesk.store import chat_store
-from frontdesk.wire import event_payload
+from frontdesk.wire import EventPayload, event_payload
 
 
 async def do_add_note(
     *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object
-) -> dict[str, Any]:
+) -> EventPayload:
     """An internal note in a chat: agents see it, the visitor never does. Scoped like replies
     (domain/access.may_write_note): the chat's agent and those who handled it, also once it has
     ended, and the leads of its department; a chat the actor may not read is not found. Writing

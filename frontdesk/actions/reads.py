@@ -10,7 +10,7 @@ from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
 from frontdesk.permissions import allowed, require
 from frontdesk.store import attachment_store, chat_store, department_store
-from frontdesk.wire import chat_summary, event_payload
+from frontdesk.wire import ChatSummary, chat_summary, event_payload
 
 MAX_PAGE = 500
 
@@ -59,7 +59,7 @@ async def list_chats(
     }
 
 
-async def get_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+async def get_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> ChatSummary:
     async with ctx.db.read() as conn:
         await readable_chat(conn, actor, chat_id)
         row = await chat_store.chat_row(conn, chat_id)

@@ -27,7 +27,7 @@ from frontdesk.domain.text import parse_email_address
 from frontdesk.permissions import department_scoped, require
 from frontdesk.presenters.transcripts import visitor_transcript
 from frontdesk.store import chat_store, department_store, satisfaction_store
-from frontdesk.wire import chat_rated_agent_frame, chat_rated_visitor_frame, chat_summary
+from frontdesk.wire import TranscriptSent, chat_rated_agent_frame, chat_rated_visitor_frame, chat_summary
 
 TRANSCRIPT_PAGE = 500
 TRANSCRIPT_MAIL = "transcript"  # mail_outbox.kind
@@ -107,7 +107,7 @@ async def _check_mail_budget(conn: AsyncConnection, per_hour: int) -> None:
         )
 
 
-async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: object, email: object) -> dict[str, Any]:
+async def do_email_transcript(*, ctx: Context, actor: VisitorActor, chat_id: object, email: object) -> TranscriptSent:
     """Queue the transcript of the visitor's own ended chat (the mail outbox sends it) — never an
     open relay: only a chat an agent answered, only to the address the visitor gave before
     (pre-chat form or identify; `email` may repeat it or be left out), and within the site-wide

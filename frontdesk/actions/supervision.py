@@ -22,7 +22,7 @@ from frontdesk.domain.events import EventDraft
 from frontdesk.permissions import department_scoped, in_scope, require
 from frontdesk.store import chat_store, department_store, supervision_store
 from frontdesk.store.routing_store import log_routing
-from frontdesk.wire import chat_summary, event_payload, monitor_participants_frame
+from frontdesk.wire import ChatSummary, EventPayload, chat_summary, event_payload, monitor_participants_frame
 
 MONITOR_LIMIT = 1000
 
@@ -91,7 +91,7 @@ async def monitored_departments(*, ctx: Context, actor: AgentActor) -> list[int]
         return scope
 
 
-async def check_watch(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+async def check_watch(*, ctx: Context, actor: AgentActor, chat_id: int) -> ChatSummary:
     """May the actor follow this chat live (read-only)? Returns its summary."""
     async with ctx.db.read() as conn:
         await _chat_in_scope(conn, actor, "chat.monitor", chat_id)
@@ -115,9 +115,7 @@ async def participants(*, ctx: Context, actor: AgentActor, chat_id: int) -> list
 # -- whisper -------------------------------------------------------------------------------
 
 
-async def do_whisper(
-    *, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object
-) -> dict[str, Any]:
+async def do_whisper(*, ctx: Context, actor: AgentActor, chat_id: int, text: object, client_id: object) -> EventPayload:
     """A message to the chat's agent that the visitor never sees: stored internal, kind
     `whisper`, published to the agents of the chat only."""
     require(actor.role, "chat.whisper")
@@ -156,7 +154,7 @@ async def _participants_frame(conn: AsyncConnection, outbox: Outbox, chat: Any) 
     )
 
 
-async def do_join(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+async def do_join(*, ctx: Context, actor: AgentActor, chat_id: int) -> EventPayload:
     """The supervisor becomes a visible participant: the visitor sees them join, and they may
     write to the visitor beside the chat's agent (actions/chats.do_send_agent_message)."""
     now = utcnow()
@@ -184,7 +182,7 @@ async def do_join(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str,
     return event_payload(event)
 
 
-async def do_leave(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict[str, Any]:
+async def do_leave(*, ctx: Context, actor: AgentActor, chat_id: int) -> EventPayload | dict[str, Any]:
     """A participant leaves the chat (the visitor sees it). Closing a chat does not need this."""
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):

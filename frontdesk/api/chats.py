@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
@@ -61,7 +62,7 @@ async def list_chats(
 @router.get("/{chat_id}", response_model=ChatSummary)
 async def get_chat(
     chat_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
-) -> dict:
+) -> Mapping[str, Any]:  # a wire.ChatSummary
     return await reads.get_chat(ctx=ctx, actor=actor, chat_id=chat_id)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ def archive_event(row: Any) -> dict[str, Any]:
     return {**event_payload(row), "internal": bool(row.internal)}
 
 
-def transcript_plain(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
+def transcript_plain(chat: Mapping[str, Any], events: list[dict[str, Any]]) -> str:
     """Plain text a person can read or paste into an e-mail; internal events marked."""
     lines = [f"Chat #{chat['id']} with {visitor_label(chat)} — started {chat['created_at']}", ""]
     for event in events:
@@ -38,12 +39,12 @@ def transcript_plain(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def visitor_label(chat: dict[str, Any]) -> str:
+def visitor_label(chat: Mapping[str, Any]) -> str:
     visitor = chat["visitor"]
     return visitor.get("name") or f"Visitor {str(visitor['id'])[:8]}"
 
 
-def describe(event: dict[str, Any], chat: dict[str, Any]) -> tuple[str | None, str]:
+def describe(event: dict[str, Any], chat: Mapping[str, Any]) -> tuple[str | None, str]:
     """(who, what) of an event for a person to read: who is None for lifecycle events."""
     kind, data, author = event["kind"], event.get("data") or {}, event["author"]
     if event["text"]:
@@ -84,7 +85,7 @@ time{color:#9aa0aa;font-size:12px;margin-left:6px}
 """
 
 
-def transcript_html(chat: dict[str, Any], events: list[dict[str, Any]]) -> str:
+def transcript_html(chat: Mapping[str, Any], events: list[dict[str, Any]]) -> str:
     """A standalone page: every value escaped, no script, styles inline."""
     e = html.escape
     department = (chat.get("department") or {}).get("name") or ""
@@ -128,7 +129,7 @@ def csv_line(values: Any) -> bytes:
 
 
 def csv_chat(row: Any, events: list[Any]) -> bytes:
-    chat = chat_summary(row)
+    chat: Mapping[str, Any] = chat_summary(row)
     rating = (chat.get("rating") or {}).get("score")
     tags = ", ".join(t["name"] for t in chat.get("tags") or [])
     head = [

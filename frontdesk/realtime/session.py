@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -20,7 +20,7 @@ from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.ids import check_id
 from frontdesk.domain.rate_limit import TokenBucket
 from frontdesk.realtime.hub import Hub, SocketChannel
-from frontdesk.wire import error_frame, event_payload_frame, pong_frame, synced_frame
+from frontdesk.wire import ErrorDetails, error_frame, event_payload_frame, pong_frame, synced_frame
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class SocketSession:
     def send(self, frame: Mapping[str, Any]) -> None:
         self.channel.offer(dumps(frame))
 
-    def send_error(self, code: str, message: str, ref: object = None, **extra: Any) -> None:
+    def send_error(self, code: str, message: str, ref: object = None, **extra: Unpack[ErrorDetails]) -> None:
         self.send(error_frame(code, message, ref, **extra))
 
     async def close(self, code: int, reason: str = "") -> None:
@@ -168,7 +168,7 @@ class SocketSession:
         try:
             await handler(frame)
         except ChatRuleError as exc:
-            extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+            extra: ErrorDetails = {"field": exc.field} if exc.field else {}
             if exc.retry_after is not None:
                 extra["retry_after"] = round(exc.retry_after, 2)
             if exc.code == "bad_request":

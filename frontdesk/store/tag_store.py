@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from sqlalchemy import JSON, delete, func, insert, select, update
@@ -46,15 +46,23 @@ def chat_tags_column():
     )
 
 
-def decode_tags(value: Any) -> list[dict[str, Any]]:
+class TagItem(TypedDict):
+    """A chat's tag as decode_tags gives it (the shape of wire.payloads.Tag)."""
+
+    id: int
+    name: str
+    colour: str | None
+
+
+def decode_tags(value: Any) -> list[TagItem]:
     """The column above as a list sorted by name (drivers hand back a string or a list)."""
     if value is None:
         return []
     items = orjson.loads(value) if isinstance(value, str | bytes) else value
-    return sorted(
-        ({"id": t["id"], "name": t["name"], "colour": t["colour"]} for t in items if t and t.get("id") is not None),
-        key=lambda t: (t["name"].lower(), t["id"]),
-    )
+    tags: list[TagItem] = [
+        {"id": t["id"], "name": t["name"], "colour": t["colour"]} for t in items if t and t.get("id") is not None
+    ]
+    return sorted(tags, key=lambda t: (t["name"].lower(), t["id"]))
 
 
 async def all_tags(conn: AsyncConnection) -> list[Any]:

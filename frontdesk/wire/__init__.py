@@ -5,6 +5,7 @@
 from frontdesk.wire.frames import (
     CATALOGUE,
     PROTOCOL_VERSION,
+    ErrorDetails,
     FrameSpec,
     accepted_frame,
     ack_frame,
@@ -42,6 +43,7 @@ from frontdesk.wire.payloads import (
     Author,
     ChatSummary,
     EventPayload,
+    TranscriptSent,
     chat_summary,
     event_payload,
     rating_payload,
@@ -50,10 +52,12 @@ from frontdesk.wire.payloads import (
 
 __all__ = [
     "CATALOGUE",
+    "ErrorDetails",
     "PROTOCOL_VERSION",
     "Author",
     "ChatSummary",
     "EventPayload",
+    "TranscriptSent",
     "FrameSpec",
     "accepted_frame",
     "ack_frame",

@@ -16,15 +16,12 @@ must pass its own schema), then the client's handler (console: web/console, widg
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NotRequired
+from typing import Any, Literal, NotRequired, Unpack
 
 from typing_extensions import TypedDict  # not typing.TypedDict: pydantic (the tests' checks) needs this one before 3.12
 
-from frontdesk.wire.payloads import Author, ChatSummary, event_payload
-
-Payload = Mapping[str, Any]  # what wire.payloads builds (an EventPayload, a ChatSummary...)
+from frontdesk.wire.payloads import Author, ChatSummary, EventPayload, TranscriptSent, event_payload
 
 PROTOCOL_VERSION = 1
 
@@ -47,12 +44,12 @@ class EventFrame(TypedDict):
 def event_frame(row: Any) -> EventFrame:
     """A stored chat event: `row` is any object with a `messages` row's attributes (the
     stored event type, a database row)."""
-    return {"type": "event", **event_payload(row)}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+    return {"type": "event", **event_payload(row)}
 
 
-def event_payload_frame(event: Payload) -> EventFrame:
+def event_payload_frame(event: EventPayload) -> EventFrame:
     """An event already serialised (`event_payload`: a sync page, an action's result) as a frame."""
-    return {"type": "event", **event}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+    return {"type": "event", **event}
 
 
 class AckFrame(TypedDict):
@@ -64,7 +61,7 @@ class AckFrame(TypedDict):
     event: EventFrame
 
 
-def ack_frame(event: Payload, duplicate: bool | None = None) -> AckFrame:
+def ack_frame(event: EventPayload, duplicate: bool | None = None) -> AckFrame:
     """The answer to `message.send` (and `whisper.send`, without `duplicate`)."""
     if duplicate is None:
         return {
@@ -72,7 +69,7 @@ def ack_frame(event: Payload, duplicate: bool | None = None) -> AckFrame:
             "ref": event["client_id"],
             "chat_id": event["chat_id"],
             "seq": event["seq"],
-            "event": {"type": "event", **event},  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+            "event": {"type": "event", **event},
         }
     return {
         "type": "ack",
@@ -80,7 +77,7 @@ def ack_frame(event: Payload, duplicate: bool | None = None) -> AckFrame:
         "chat_id": event["chat_id"],
         "seq": event["seq"],
         "duplicate": duplicate,
-        "event": {"type": "event", **event},  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+        "event": {"type": "event", **event},
     }
 
 
@@ -95,13 +92,23 @@ class ErrorFrame(TypedDict):
     department: NotRequired[str | None]  # `offline`: the department's slug
 
 
-def error_frame(code: str, message: str, ref: object = None, **extra: Any) -> ErrorFrame:
+class ErrorDetails(TypedDict, total=False):
+    """The optional fields of an error frame after `ref`, as `error_frame` takes them."""
+
+    field: str
+    retry_after: float | None
+    reason: str
+    department: str | None
+
+
+class _Ref(TypedDict, total=False):
+    ref: str | int
+
+
+def error_frame(code: str, message: str, ref: object = None, **extra: Unpack[ErrorDetails]) -> ErrorFrame:
     """A refused request; `ref` echoes the request's `ref`/`client_id` when it had one."""
-    frame: ErrorFrame = {"type": "error", "code": code, "message": message}
-    if isinstance(ref, str | int):
-        frame["ref"] = ref
-    frame.update(extra)  # type: ignore[typeddict-item]
-    return frame
+    echo: _Ref = {"ref": ref} if isinstance(ref, str | int) else {}
+    return {"type": "error", "code": code, "message": message, **echo, **extra}
 
 
 class SyncedFrame(TypedDict):
@@ -180,9 +187,9 @@ class ChatRatedForVisitor(TypedDict):
     rating: dict[str, Any]
 
 
-def chat_rated_agent_frame(chat_id: int, chat: Payload, *, changed: bool) -> ChatRatedForAgent:
+def chat_rated_agent_frame(chat_id: int, chat: ChatSummary, *, changed: bool) -> ChatRatedForAgent:
     """To the agent who handled the chat: its summary with the rating."""
-    return {"type": "chat.rated", "chat_id": chat_id, "changed": changed, "chat": chat}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+    return {"type": "chat.rated", "chat_id": chat_id, "changed": changed, "chat": chat}
 
 
 def chat_rated_visitor_frame(chat_id: Any, rating: dict[str, Any], *, ref: Any = ...) -> ChatRatedForVisitor:
@@ -212,9 +219,9 @@ class TranscriptQueuedFrame(TypedDict):
     email: str
 
 
-def transcript_queued_frame(ref: Any, sent: dict[str, Any]) -> TranscriptQueuedFrame:
-    """`sent`: {chat_id, email} (actions/satisfaction.do_email_transcript)."""
-    return {"type": "transcript.queued", "ref": ref, **sent}  # type: ignore[typeddict-item]
+def transcript_queued_frame(ref: Any, sent: TranscriptSent) -> TranscriptQueuedFrame:
+    """`sent`: what actions/satisfaction.do_email_transcript returns."""
+    return {"type": "transcript.queued", "ref": ref, **sent}
 
 
 class QueueFrame(TypedDict):
@@ -251,8 +258,8 @@ class ChatUpdatedFrame(TypedDict):
     chat: ChatSummary
 
 
-def chat_updated_frame(chat: Payload) -> ChatUpdatedFrame:
-    return {"type": "chat.updated", "chat": chat}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+def chat_updated_frame(chat: ChatSummary) -> ChatUpdatedFrame:
+    return {"type": "chat.updated", "chat": chat}
 
 
 class ChatOfferedFrame(TypedDict):
@@ -261,8 +268,8 @@ class ChatOfferedFrame(TypedDict):
     expires_at: str | None
 
 
-def chat_offered_frame(chat: Payload, expires_at: str | None) -> ChatOfferedFrame:
-    return {"type": "chat.offered", "chat": chat, "expires_at": expires_at}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+def chat_offered_frame(chat: ChatSummary, expires_at: str | None) -> ChatOfferedFrame:
+    return {"type": "chat.offered", "chat": chat, "expires_at": expires_at}
 
 
 class AgentStatusFrame(TypedDict):
@@ -307,8 +314,8 @@ class WatchingFrame(TypedDict):
     chat: ChatSummary
 
 
-def watching_frame(ref: Any, chat_id: int, chat: Payload) -> WatchingFrame:
-    return {"type": "watching", "ref": ref, "chat_id": chat_id, "chat": chat}  # type: ignore[typeddict-item]  # a payload of wire.payloads, checked by the tests
+def watching_frame(ref: Any, chat_id: int, chat: ChatSummary) -> WatchingFrame:
+    return {"type": "watching", "ref": ref, "chat_id": chat_id, "chat": chat}
 
 
 class UnwatchedFrame(TypedDict):

@@ -1,7 +1,9 @@
 """How chats and events look on the wire: one serializer each, shared by HTTP and sockets.
 
-The TypedDicts say what each serializer returns (the schema frames embed: frontdesk/wire/frames.py);
-the serializers are annotated `dict[str, Any]`, as the actions and HTTP routes pass them on."""
+The TypedDicts say what each serializer returns (the schema frames embed: frontdesk/wire/frames.py):
+`event_payload` returns an `EventPayload`, `chat_summary` a `ChatSummary`, `rating_payload` a
+`Rating`, so frame builders, actions and `SendResult` carry them typed; `visitor_payload` returns
+a plain dict."""
 
 from __future__ import annotations
 
@@ -95,10 +97,17 @@ class ChatSummary(TypedDict):
     tags: list[Tag]
 
 
-def event_payload(row: Any) -> dict[str, Any]:
+class TranscriptSent(TypedDict):
+    """A queued transcript e-mail (actions/satisfaction.do_email_transcript): which chat, to whom."""
+
+    chat_id: int
+    email: str
+
+
+def event_payload(row: Any) -> EventPayload:
     """A stored chat event (a `messages` row, or any object with its attributes) as clients
     see it: an `EventPayload`."""
-    author: dict[str, Any] = {"type": row.author_type}
+    author: Author = {"type": row.author_type}
     if row.author_type == "agent":
         author["id"] = row.agent_id
         author["name"] = row.author_name
@@ -116,9 +125,9 @@ def event_payload(row: Any) -> dict[str, Any]:
     }
 
 
-def chat_summary(row: Any) -> dict[str, Any]:
+def chat_summary(row: Any) -> ChatSummary:
     """A chat for agents' lists: a `ChatSummary`."""
-    last: dict[str, Any] | None = None
+    last: LastMessage | None = None
     if row.last_message_at is not None:
         last = {
             "text": row.last_message_text,
@@ -153,7 +162,7 @@ def chat_summary(row: Any) -> dict[str, Any]:
     }
 
 
-def rating_payload(row: Any) -> dict[str, Any] | None:
+def rating_payload(row: Any) -> Rating | None:
     """A chat's satisfaction rating (1–5; thumbs: good 5, bad 1), or None when not rated."""
     if row.rating is None:
         return None
