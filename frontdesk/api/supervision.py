@@ -277,9 +277,10 @@ async def take_over(
     return {"event": result, "chat": chat}
 
 
-# The route keeps its name (and so its operationId); it rebinds the name `from __future__ import annotations` bound.
-@router.get("/chats/{chat_id}/annotations", response_model=Annotations)  # type: ignore[no-redef]
-async def annotations(
+# `name` keeps the route's name, and so its operationId, without rebinding the name `annotations`
+# (`from __future__ import annotations` binds it).
+@router.get("/chats/{chat_id}/annotations", response_model=Annotations, name="annotations")
+async def chat_annotations(
     chat_id: PathId, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
 ) -> dict:
     return await quality.list_annotations(ctx=ctx, actor=actor, chat_id=chat_id)

@@ -106,7 +106,7 @@ class _Receiver:
             self.size += end - start
             if self.size > self.max_bytes:
                 raise too_large(self.max_bytes)
-            self.file.write(data[start:end])  # type: ignore[union-attr]
+            self._open_file().write(data[start:end])
         elif self._part:
             self._value += data[start:end]
             if len(self._value) > FIELD_LIMIT:
@@ -114,9 +114,16 @@ class _Receiver:
 
     def part_end(self) -> None:
         if self._part == "file":
-            self.file.close()  # type: ignore[union-attr]
+            self._open_file().close()
         elif self._part:
             self.fields[self._part] = self._value.decode("utf-8", "replace")
+
+    def _open_file(self) -> IO[bytes]:
+        """The file part's file: headers_finished opens it before `_part` becomes "file"."""
+        file = self.file
+        if file is None:  # a file part without its headers: cannot happen with the parser's callbacks
+            raise ChatRuleError("bad_request", "file: the upload is malformed", field="file")
+        return file
 
     def cleanup(self) -> None:
         if self.file is not None:
