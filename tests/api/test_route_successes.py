@@ -104,3 +104,64 @@ async def test_an_offline_message_is_marked_done(server):
     done = (await admin.http.get("/api/v1/tickets", params={"status": "done"})).json()["tickets"]
     assert ticket_id in [t["id"] for t in done]
     await admin.close()
+
+
+async def failed_mail(server, count: int) -> list[int]:
+    """`count` e-mails the server has given up on, written into its database the way
+    actions/mail.send_due_mail leaves one (failed_at and last_error set): nothing reachable over
+    HTTP fails a mail at once, and waiting out eight refused deliveries would take minutes."""
+    from frontdesk.clock import utcnow
+    from frontdesk.store import mail_store
+    from frontdesk.store.db import Database
+
+    db = Database(server.env["FRONTDESK_DATABASE_URL"])
+    subject = f"Failed {secrets.token_hex(4)}"
+    try:
+        async with db.write() as conn:
+            for _ in range(count):
+                now = utcnow()
+                await mail_store.insert_mail(
+                    conn,
+                    to_addr="jane@example.com",
+                    subject=subject,
+                    body="Your transcript",
+                    created_at=now,
+                    next_attempt_at=now,
+                    attempts=8,
+                    last_error="refused: 550 mailbox unavailable",
+                    failed_at=now,
+                )
+    finally:
+        await db.dispose()
+    admin_view = await login(server, "admin")
+    try:
+        r = await admin_view.http.get("/api/v1/mail/failed")
+        assert r.status_code == 200, r.text
+        ids = [m["id"] for m in r.json()["failed"] if m["subject"] == subject]
+    finally:
+        await admin_view.close()
+    assert len(ids) == count, r.json()
+    return ids
+
+
+async def test_an_admin_retries_and_discards_failed_mail(server):
+    retried, discarded = await failed_mail(server, 2)
+    admin = await login(server, "admin")
+    r = await admin.post(f"/api/v1/mail/{retried}/retry")
+    assert r.status_code == 200, r.text
+    r = await admin.http.delete(f"/api/v1/mail/{discarded}", headers={"X-CSRF-Token": admin.csrf})
+    assert r.status_code == 200, r.text
+    r = await admin.http.get("/api/v1/mail/failed")
+    left = {m["id"] for m in r.json()["failed"]}
+    assert retried not in left and discarded not in left  # one queued again, one gone
+    r = await admin.post(f"/api/v1/mail/{retried}/retry")
+    assert r.status_code == 404, r.text  # no longer failed: nothing to retry
+    await admin.close()
+
+
+async def test_the_console_address_redirects_to_the_page(server):
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        r = await client.get("/console")
+        assert r.status_code == 307 and r.headers["location"] == "/console/"
+        r = await client.get("/console", follow_redirects=True)
+        assert r.status_code == 200 and "<html" in r.text.lower()
