@@ -29,16 +29,10 @@ PROTOCOL_VERSION = 1
 # ---- frames for both sockets --------------------------------------------------------------
 
 
-class EventFrame(TypedDict):
+class EventFrame(EventPayload):
+    """`event`: the stored event's payload (wire/payloads.EventPayload) and its type."""
+
     type: Literal["event"]
-    chat_id: int
-    seq: int
-    kind: str
-    author: Author
-    text: str
-    client_id: str | None
-    data: dict[str, Any]
-    created_at: str | None
 
 
 def event_frame(row: Any) -> EventFrame:

@@ -9,17 +9,10 @@ import secrets
 import pytest
 
 from frontdesk.domain.canned import SCRIPTED_MESSAGE
-from tests.accounts import make_agent
+from tests.accounts import login
 from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-async def login(server, role: str = "agent") -> AgentClient:
-    email, password = make_agent(server, role)
-    client = AgentClient(server.base_url)
-    await client.login(email, password)
-    return client
 
 
 async def patch(client: AgentClient, path: str, body: dict):

@@ -10,19 +10,12 @@ import secrets
 import orjson
 import pytest
 
-from tests.accounts import make_agent
+from tests.accounts import login
 from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 DETAIL = "order 5521 needs a manual refund"
-
-
-async def login(server, role: str = "agent") -> AgentClient:
-    email, password = make_agent(server, role)
-    client = AgentClient(server.base_url)
-    await client.login(email, password)
-    return client
 
 
 async def write(client: AgentClient, method: str, path: str, json=None):  # type: ignore[no-untyped-def]

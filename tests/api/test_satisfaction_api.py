@@ -11,17 +11,10 @@ from sqlalchemy import delete, insert, select
 
 from frontdesk.store.db import Database
 from frontdesk.store.models import MailOutbox
-from tests.accounts import make_agent
+from tests.accounts import login
 from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-async def login(server, role: str = "agent") -> AgentClient:  # type: ignore[no-untyped-def]
-    email, password = make_agent(server, role)
-    client = AgentClient(server.base_url)
-    await client.login(email, password)
-    return client
 
 
 async def ended_chat(  # type: ignore[no-untyped-def]

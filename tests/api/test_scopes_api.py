@@ -10,18 +10,11 @@ import httpx
 import pytest
 
 from tests import files
-from tests.accounts import make_agent
+from tests.accounts import login
 from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 NOT_FOUND = "That chat does not exist or is not yours."
-
-
-async def login(server, role: str = "agent") -> AgentClient:  # type: ignore[no-untyped-def]
-    email, password = make_agent(server, role)
-    client = AgentClient(server.base_url)
-    await client.login(email, password)
-    return client
 
 
 async def put_members(

@@ -4,47 +4,16 @@ that never reach the visitor, join, take over, department scope, annotations and
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime
 
 import pytest
 
 from tests import files
-from tests.accounts import make_agent
-from tests.clients import AgentClient, VisitorClient, new_client_id
+from tests.accounts import login
+from tests.api.support import department, start_chat
+from tests.clients import new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-async def login(server, role: str = "agent") -> AgentClient:
-    email, password = make_agent(server, role)
-    client = AgentClient(server.base_url)
-    await client.login(email, password)
-    return client
-
-
-async def department(admin: AgentClient, members: list[AgentClient]) -> dict:
-    slug = f"d{secrets.token_hex(3)}"
-    r = await admin.post("/api/v1/departments", json={"slug": slug, "name": slug.title(), "routing": "pick"})
-    assert r.status_code == 201, r.text
-    dept = r.json()["department"]
-    r = await admin.http.put(
-        f"/api/v1/departments/{dept['id']}/members",
-        json={"members": [{"user_id": m.user["id"], "level": 1} for m in members]},
-        headers={"X-CSRF-Token": admin.csrf},
-    )
-    assert r.status_code == 200, r.text
-    return dept
-
-
-async def start_chat(server, dept: dict, text: str) -> tuple[VisitorClient, int]:
-    visitor = VisitorClient(server.base_url)
-    await visitor.connect()
-    cid = new_client_id()
-    await visitor.socket.send({"type": "message.send", "text": text, "client_id": cid, "department": dept["slug"]})
-    ack = await visitor.socket.wait_for(lambda f: f.get("ref") == cid, timeout=10)
-    assert ack["type"] == "ack", ack
-    return visitor, ack["chat_id"]
 
 
 async def answer(socket, frame: dict) -> dict:

@@ -8,17 +8,10 @@ import secrets
 
 import pytest
 
-from tests.accounts import make_agent
+from tests.accounts import login
 from tests.clients import AgentClient, VisitorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-async def login(server, role: str = "agent") -> AgentClient:  # type: ignore[no-untyped-def]
-    email, password = make_agent(server, role)
-    client = AgentClient(server.base_url)
-    await client.login(email, password)
-    return client
 
 
 async def write(client: AgentClient, method: str, path: str, json=None):  # type: ignore[no-untyped-def]
