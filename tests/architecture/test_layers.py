@@ -15,25 +15,20 @@ import pytest
 
 from tests.architecture.source import imports_of, python_files, rel, within
 
+# Pure layers: rules and rendering, no I/O, no framework.
+PURE = (
+    "sqlalchemy",
+    "starlette",
+    "fastapi",
+    "frontdesk.store",
+    "frontdesk.actions",
+    "frontdesk.api",
+    "frontdesk.realtime",
+)
+
 RULES: dict[str, tuple[str, ...]] = {
-    "frontdesk/domain": (
-        "sqlalchemy",
-        "starlette",
-        "fastapi",
-        "frontdesk.store",
-        "frontdesk.actions",
-        "frontdesk.api",
-        "frontdesk.realtime",
-    ),
-    "frontdesk/presenters": (
-        "sqlalchemy",
-        "starlette",
-        "fastapi",
-        "frontdesk.store",
-        "frontdesk.actions",
-        "frontdesk.api",
-        "frontdesk.realtime",
-    ),
+    "frontdesk/domain": PURE,
+    "frontdesk/presenters": PURE,
     "frontdesk/store": ("frontdesk.actions", "frontdesk.realtime", "frontdesk.api"),
     "frontdesk/api": ("frontdesk.store",),
     "frontdesk/realtime": ("frontdesk.store",),
