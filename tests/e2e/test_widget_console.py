@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.clients import make_agent
+from tests.clients import VisitorClient, make_agent
 from tests.e2e.conftest import shop_page, wait_until_online
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -75,3 +75,34 @@ async def test_visitor_and_agent_chat_in_real_browsers(browser, web_server, shop
     assert not errors, errors
     await visitor_ctx.close()
     await agent_ctx.close()
+
+
+async def test_a_click_on_a_waiting_chat_survives_a_live_update(browser, web_server):
+    """Mouse down on a waiting chat, a new message re-renders the item, mouse up: the chat opens.
+
+    The list updates items in place (dom.morph), so the press and the release land on the same
+    element; replacing the item's node in between would swallow the click (a CI failure once)."""
+    email, password = make_agent(web_server)
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 860})
+    console = await ctx.new_page()
+    await console.goto(f"{web_server.base_url}/console/")
+    await console.fill("#login-email", email)
+    await console.fill("#login-password", password)
+    await console.press("#login-password", "Enter")
+    await wait_until_online(web_server.base_url)
+
+    visitor = VisitorClient(web_server.base_url)
+    await visitor.connect()
+    await visitor.send("First question about my order")
+    item = console.locator("button.item-waiting", has_text="First question about my order")
+    await expect(item).to_be_visible(timeout=10_000)
+    box = await item.bounding_box()
+    assert box is not None
+    await console.mouse.move(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
+    await console.mouse.down()
+    await visitor.send("Second line, while the agent is clicking")
+    await expect(console.locator("button.item-waiting")).to_contain_text("Second line", timeout=10_000)
+    await console.mouse.up()
+    await expect(console.get_by_role("log").get_by_text("First question about my order")).to_be_visible()
+    await visitor.close()
+    await ctx.close()

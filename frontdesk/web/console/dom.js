@@ -53,14 +53,41 @@ export function reconcile(parent, nodes) {
   }
 }
 
+/**
+ * Makes `old` look like `fresh` while keeping every element of `old` whose tag still matches, so
+ * a click that is half done (mouse down, a live update, mouse up) lands on the same element and
+ * still fires. Listeners stay those of `old`: only morph nodes whose handlers depend on the
+ * node's identity (a chat id), not on the data it showed. Returns the node now in place.
+ */
+export function morph(old, fresh) {
+  if (old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName
+    || (old.nodeType !== Node.ELEMENT_NODE && old.nodeType !== Node.TEXT_NODE)) {
+    if (old.parentNode) old.parentNode.replaceChild(fresh, old);
+    return fresh;
+  }
+  if (old.nodeType === Node.TEXT_NODE) {
+    if (old.data !== fresh.data) old.data = fresh.data;
+    return old;
+  }
+  for (const a of [...old.attributes]) if (!fresh.hasAttribute(a.name)) old.removeAttribute(a.name);
+  for (const a of fresh.attributes) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+  const was = [...old.childNodes];
+  const now = [...fresh.childNodes];
+  now.forEach((child, i) => { if (i < was.length) morph(was[i], child); else old.appendChild(child); });
+  for (const extra of was.slice(now.length)) old.removeChild(extra);
+  return old;
+}
+
 /** A cache of built nodes keyed by identity and rebuilt only when their signature changes. */
 export class NodeCache {
   constructor() { this.map = new Map(); this.used = new Set(); }
-  get(key, sig, build) {
+  /** With `{ morph: true }` a changed node is updated in place (see morph) instead of replaced. */
+  get(key, sig, build, opts = null) {
     this.used.add(key);
     const hit = this.map.get(key);
     if (hit && hit.sig === sig) return hit.node;
-    const node = build();
+    const built = build();
+    const node = hit && opts && opts.morph ? morph(hit.node, built) : built;
     this.map.set(key, { sig, node });
     return node;
   }

@@ -231,7 +231,7 @@ export class Sidebar {
         data.chats.offers.has(s.id), s.missed, s.queued_at,
         // the desk: tags, level, how long the visitor has waited for an answer, Alt+n
         s.tags, s.required_level, replyWaitSince(data, s), replyAlertMs(data, s), kind === 'm' && data.chats.mine().indexOf(s)]);
-      return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s));
+      return this.nodes.get(`${kind}:${s.id}`, sig, () => build(s), { morph: true }); // clicks survive updates
     };
     const empty = (key, text) => this.nodes.get(key, text, () => h('li', { class: 'empty' }, text));
     const filterName = data.chats.deptFilter ? (data.directory.department(data.chats.deptFilter) || {}).name : null;
@@ -286,7 +286,7 @@ export class Sidebar {
     const open = data.nav.isOpen(s.id);
     return h('li', null, h('button', {
       class: `item${selected ? ' selected' : ''}${open ? ' open' : ''}${extraClass ? ` ${extraClass}` : ''}`,
-      type: 'button', dataset: { chat: String(s.id) }, onclick: () => act.openChat(s.id, s),
+      type: 'button', dataset: { chat: String(s.id) }, onclick: () => act.openChat(s.id, data.chats.get(s.id) || s),
       'aria-current': selected ? 'true' : null,
     },
     avatar(name, s.visitor && s.visitor.id, 'md'),
