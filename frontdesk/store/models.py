@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -48,6 +49,8 @@ class User(Base):
     # Deactivated users (0009) keep their history but cannot log in; their credentials end at once.
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Greeters (0010): agents who may see the live visitors view and invite visitors to chat.
+    greeter: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class AuthSession(Base):
@@ -77,6 +80,9 @@ class Visitor(Base):
     page_title: Mapped[str | None] = mapped_column(String(300))
     referrer: Mapped[str | None] = mapped_column(String(2000))
     user_agent: Mapped[str | None] = mapped_column(String(500))
+    # Tracking (0010): how many visits they made, and the latest one (no FK: visits point here).
+    visits: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_visit_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class Department(Base):
@@ -138,6 +144,11 @@ class Chat(Base):
     rating_comment: Mapped[str | None] = mapped_column(String(1000))
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by retention
+    # The invitation the visitor accepted to start this chat (0010).
+    # use_alter: chats and invitations point at each other (a cycle create_all must break).
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL", name="fk_chats_invitation", use_alter=True)
+    )
 
     __table_args__ = (
         Index("ix_chats_status_id", "status", "id"),
@@ -410,3 +421,108 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_attachments_chat", "chat_id"),)
+
+
+class Visit(Base):
+    """One visit of a visitor to the site (0010): it ends after 30 minutes without activity; the
+    next connection starts visit `number` + 1. Live view rows: left_at and ended_at are NULL."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1 = first visit
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # NULL while it lasts
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # NULL while connected
+    ip: Mapped[str | None] = mapped_column(String(45))  # truncated (/24, /48) unless configured
+    country: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(100))
+    browser: Mapped[str | None] = mapped_column(String(60))
+    os: Mapped[str | None] = mapped_column(String(60))
+    device: Mapped[str | None] = mapped_column(String(10))  # desktop | phone | tablet | bot | other
+    language: Mapped[str | None] = mapped_column(String(35))
+    screen: Mapped[str | None] = mapped_column(String(10))  # phone | tablet | desktop
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    landing_url: Mapped[str | None] = mapped_column(String(2000))
+    page_url: Mapped[str | None] = mapped_column(String(2000))
+    page_title: Mapped[str | None] = mapped_column(String(300))
+    page_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pages: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    visible_ms: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_visits_visitor", "visitor_id", "id"),
+        Index("ix_visits_ended_seen", "ended_at", "last_seen_at"),
+        Index("ix_visits_started_at", "started_at"),
+    )
+
+
+class PageView(Base):
+    """One page a visitor saw during a visit (0010); visible_ms is filled when the next view or
+    the end of the visit arrives."""
+
+    __tablename__ = "page_views"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(String(300))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    visible_ms: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_page_views_visit", "visit_id", "id"),
+        Index("ix_page_views_at", "at"),
+        Index("ix_page_views_visitor", "visitor_id"),
+    )
+
+
+class InvitationRule(Base):
+    """A department's rule that invites matching visitors to chat (0010), tried in `position` order."""
+
+    __tablename__ = "invitation_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    conditions: Mapped[list] = mapped_column(JSON, server_default="[]")  # [{field, op, value}]
+    gates: Mapped[dict] = mapped_column(JSON, server_default="{}")
+    action: Mapped[dict] = mapped_column(JSON, server_default="{}")  # {text, as, agent_id, delay_s}
+    caps: Mapped[dict] = mapped_column(JSON, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (Index("ix_invitation_rules_department", "department_id", "position"),)
+
+
+class Invitation(Base):
+    """An invitation to chat shown (or meant to be shown) to a visitor (0010), by a rule or an agent.
+    outcome: pending | shown | accepted | dismissed | expired | blocked."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("invitation_rules.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(10), server_default="pending")
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_reason: Mapped[str | None] = mapped_column(String(40))
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_invitations_visitor", "visitor_id", "id"),
+        Index("ix_invitations_created_at", "created_at"),
+        Index("ix_invitations_rule_created", "rule_id", "created_at"),
+        Index("ix_invitations_outcome_expires", "outcome", "expires_at"),
+    )
