@@ -31,6 +31,7 @@ from frontdesk.api import privacy as privacy_api
 from frontdesk.api import profile as profile_api
 from frontdesk.api import satisfaction as satisfaction_api
 from frontdesk.api import supervision as supervision_api
+from frontdesk.api import vendor as vendor_api
 from frontdesk.api.clean import refuse_nul
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
 from frontdesk.api.route_log import RouteLog, route_log_dir
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(refuse_nul)])  # NUL in a path or query: a 400
     if settings.api_docs:
         app.include_router(docs_api.router)
+    app.include_router(vendor_api.router)  # plotly.js for the console's charts
     app.add_api_websocket_route("/api/v1/widget/ws", visitor_socket)
     app.add_api_websocket_route("/api/v1/agent/ws", agent_socket)
 
