@@ -8,6 +8,8 @@ import { openShortcuts, typingInField } from './desk.js';
 import { Directory } from './directory.js';
 import { MonitorPage, ReviewsPage } from './monitor.js';
 import { ArchivePage } from './archive.js';
+import { VisitorsPage } from './visitors.js';
+import { mayViewVisitors } from './data/visitors.js';
 import {
   h, icon, oneLine, randomId, replaceChildren, STATUS_LABELS, visitorName,
 } from './dom.js';
@@ -95,6 +97,7 @@ class App {
     this.lastChime = 0;
     this.monitorPage = null;
     this.reviewsPage = null;
+    this.visitorsPage = null;
     this.archivePage = null; // pages hold this session's data and callbacks: made again per session
     // what views get instead of the App: the data they show and the callbacks they may call
     this.data = {
@@ -130,7 +133,8 @@ class App {
   frameUi() {
     return {
       route: (f) => this.supervision.onFrame(f)
-        || !!(this.screen && this.screen.kind === 'monitor' && this.monitorPage && this.monitorPage.onFrame(f)),
+        || !!(this.screen && this.screen.kind === 'monitor' && this.monitorPage && this.monitorPage.onFrame(f))
+        || !!(this.screen && this.screen.kind === 'visitors' && this.visitorsPage && this.visitorsPage.onFrame(f)),
       render: () => this.scheduleRender(),
       renderConv: (conv) => { if (conv.view) conv.view.update(); },
       renderThread: (conv) => { if (conv.view) conv.view.renderThread(); },
@@ -256,7 +260,7 @@ class App {
     this.loadTickets(true);
     if (route && route.kind === 'settings') this.showSettings(route.route);
     else if (route && route.kind === 'ticket') this.openTicket(route.id);
-    else if (route && (route.kind === 'monitor' || route.kind === 'reviews')) this.showPage(route.kind);
+    else if (route && (route.kind === 'monitor' || route.kind === 'reviews' || route.kind === 'visitors')) this.showPage(route.kind);
     else if (route && route.kind === 'archive') this.showArchive(route.id);
     this.socket = new AgentSocket({
       onFrame: (f) => this.onFrame(f),
@@ -467,6 +471,7 @@ class App {
     if (!statusKnown) this.refreshMyStatus();
     this.supervision.onWelcome();
     if (this.screen && this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.start();
+    if (this.screen && this.screen.kind === 'visitors' && this.visitorsPage) this.visitorsPage.start();
   }
 
   /** A summary from a fetch or an action's answer (frames go through dispatch.js). */
@@ -1034,6 +1039,7 @@ class App {
   // ===== screens (ticket, settings) =========================================================
   enterScreen(screen) {
     if (this.screen && this.screen.kind === 'monitor' && screen.kind !== 'monitor' && this.monitorPage) this.monitorPage.stop();
+    if (this.screen && this.screen.kind === 'visitors' && screen.kind !== 'visitors' && this.visitorsPage) this.visitorsPage.stop();
     const current = this.activeConv();
     if (current && current.view) current.view.detach();
     if (this.activeId != null) this.lastActive = this.activeId;
@@ -1047,6 +1053,7 @@ class App {
   leaveScreen(restore = false) {
     if (!this.screen) return;
     if (this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.stop();
+    if (this.screen.kind === 'visitors' && this.visitorsPage) this.visitorsPage.stop();
     this.screen = null;
     this.ticketSig = null;
     this.main.classList.remove('on-settings');
@@ -1082,15 +1089,20 @@ class App {
     this.leaveScreen(true);
   }
 
-  /** The Monitor (leads) and Reviews pages (monitor.js). */
+  /** The Monitor (leads) and Reviews pages (monitor.js), the Visitors page (visitors.js). */
   showPage(kind) {
     if (kind === 'monitor' && !(this.me && ['admin', 'manager', 'supervisor'].includes(this.me.role))) {
       this.toast('Only supervisors, managers and admins can monitor chats.', 'warn');
       return;
     }
+    if (kind === 'visitors' && !mayViewVisitors(this.me)) {
+      this.toast('Only admins, managers, supervisors and greeters can see the visitors.', 'warn');
+      return;
+    }
     const page = kind === 'monitor'
       ? (this.monitorPage = this.monitorPage || new MonitorPage(this.data, this.act))
-      : (this.reviewsPage = this.reviewsPage || new ReviewsPage(this.data, this.act));
+      : kind === 'visitors' ? (this.visitorsPage = this.visitorsPage || new VisitorsPage(this.data, this.act))
+        : (this.reviewsPage = this.reviewsPage || new ReviewsPage(this.data, this.act));
     this.enterScreen({ kind });
     this.main.classList.add('on-settings');
     if (location.hash !== `#${kind}`) history.replaceState(null, '', `#${kind}`);
@@ -1135,7 +1147,7 @@ function parseHash() {
 function parseRoute() {
   const t = /^#ticket\/(\d+)$/.exec(location.hash);
   if (t) return { kind: 'ticket', id: Number(t[1]) };
-  if (location.hash === '#monitor' || location.hash === '#reviews') return { kind: location.hash.slice(1) };
+  if (location.hash === '#monitor' || location.hash === '#reviews' || location.hash === '#visitors') return { kind: location.hash.slice(1) };
   const a = /^#archive(?:\/(\d+))?$/.exec(location.hash);
   if (a) return { kind: 'archive', id: a[1] ? Number(a[1]) : null };
   const m = /^#settings(?:\/([a-z]+(?:\/(?:\d+|new))?))?$/.exec(location.hash);

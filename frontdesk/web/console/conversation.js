@@ -11,6 +11,7 @@ import { ratingChip, ratingSection, visitorDataSection } from './privacy.js';
 import { nextLevel, openEscalateDialog } from './escalate.js';
 import { tagsSection } from './tagging.js';
 import { openTransferDialog } from './transfer.js';
+import { journeySection } from './visitors.js';
 
 const GROUP_WINDOW = 5 * 60 * 1000;
 const MAX_CHARS = 4000;
@@ -340,6 +341,8 @@ export class ConversationView {
           row('Agent', s.assignee ? (this.data.session.isMine(s) ? `${s.assignee.name || 'You'} (you)` : s.assignee.name) : 'Unassigned'),
           closed ? row('Closed', fullTime(closed)) : null,
           row('Messages', String(c.messageCount())))),
+      // on the site: this visit's pages with times, earlier visits and chats, place and device
+      journeySection(this.data, this.act, c, () => { if (this.details.isConnected) this.renderDetails(); }),
       tagsSection(this.data, this.act, c),
       this.supervision.reviewSection(this),
       h('div', { class: 'details-section' },

@@ -9,6 +9,7 @@ import {
 import {
   openShortcuts, replyAlertMs, replyWaitBadge, replyWaitSince, shortcutHint, tickReplyWaits,
 } from './desk.js';
+import { mayViewVisitors } from './data/visitors.js';
 import { OfferCards } from './offers.js';
 import { loadMyProfile, openProfileDialog } from './profile.js';
 import { tagChips } from './tagging.js';
@@ -117,12 +118,17 @@ export class Sidebar {
       class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Your reviews', 'aria-label': 'Reviews',
       onclick: () => act.showPage(this.qualityBtn.dataset.page || 'reviews'),
     }, icon('star', 17));
+    // the Visitors page (visitors.js): admins, managers, supervisors and greeter agents
+    this.visitorsBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Visitors on the site now', 'aria-label': 'Visitors',
+      hidden: true, onclick: () => act.showPage('visitors'),
+    }, icon('users', 17));
 
     this.root = h('aside', { class: 'sidebar' },
       h('div', { class: 'side-head' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat', 16)),
           h('span', { class: 'brand-name' }, 'frontdesk')),
-        h('div', { class: 'side-head-right' }, this.connEl, this.qualityBtn,
+        h('div', { class: 'side-head-right' }, this.connEl, this.visitorsBtn, this.qualityBtn,
           h('button', {
             class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Keyboard shortcuts (?)',
             'aria-label': 'Keyboard shortcuts', 'aria-keyshortcuts': '?', onclick: () => openShortcuts(),
@@ -150,6 +156,7 @@ export class Sidebar {
           h('div', { class: 'me-name', title: `${me.name || me.email} · ${me.role ? cap(me.role) : 'Agent'}` }, me.name || me.email || 'Agent'),
           this.statusCtl));
       this.settingsBtn.hidden = false; // agents too: their canned responses live there
+      this.visitorsBtn.hidden = !mayViewVisitors(me);
       const lead = ['admin', 'manager', 'supervisor'].includes(me.role);
       if (lead !== (this.qualityBtn.dataset.page === 'monitor')) {
         this.qualityBtn.dataset.page = lead ? 'monitor' : 'reviews';
@@ -201,6 +208,7 @@ export class Sidebar {
     this.tickets.hidden = tab !== 'tickets';
     this.settingsBtn.classList.toggle('active', data.nav.on('settings'));
     this.qualityBtn.classList.toggle('active', (data.nav.on('monitor') || data.nav.on('reviews')));
+    this.visitorsBtn.classList.toggle('active', data.nav.on('visitors'));
     this.offers.render();
 
     const openTickets = data.tickets.openCount();

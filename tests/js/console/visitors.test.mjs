@@ -39,6 +39,10 @@ test('start asks for the first page; filter, sort and page changes ask again wit
   assert.deepEqual(frames.at(-1).filter, {
     url: '/pricing', country: 'FR', referrer: 'google', returning: true, state: 'chatting', department: 2,
   });
+  b.setFilter('country', 'f'); // one letter: not a country code yet, left out
+  assert.equal(wire.take()[0].filter.country, undefined);
+  b.setFilter('country', 'fr');
+  wire.take();
   b.setFilter('url', ' /pricing '); // unchanged: no new ask
   b.setFilter('nonsense', 'x');
   assert.equal(wire.take().length, 0);

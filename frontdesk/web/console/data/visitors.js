@@ -55,12 +55,12 @@ export class VisitorBoard extends Observable {
     return `${this.sort.desc ? '-' : ''}${s.key}`;
   }
 
-  /** The filter as sent: empty fields left out, `returning` a boolean. */
+  /** The filter as sent: empty fields left out, `returning` a boolean, a country only once it has two letters. */
   filterParam() {
     const out = {};
     for (const k of FILTER_KEYS) {
       const v = String(this.filter[k] ?? '').trim();
-      if (!v) continue;
+      if (!v || (k === 'country' && !/^[a-z]{2}$/i.test(v))) continue;
       if (k === 'returning') out[k] = v === 'true' || v === 'yes';
       else if (k === 'department') out[k] = Number(v);
       else out[k] = k === 'country' ? v.toUpperCase() : v;
