@@ -146,11 +146,27 @@ def typing_frame(chat_id: int, author: Author, typing: bool, text: str | None = 
     return frame
 
 
+class InvitationAgent(TypedDict):
+    name: str | None
+    avatar_url: str | None
+
+
+class InvitationPayload(TypedDict):
+    """An invitation as the visitor's widget shows it (actions/invitations.invitation_payload)."""
+
+    id: int
+    text: str
+    agent: InvitationAgent | None  # None: from the team
+    department_id: int
+    expires_at: str | None
+
+
 class VisitorWelcome(TypedDict):
     type: Literal["welcome"]
     v: int
     visitor: dict[str, Any]
     chat: dict[str, Any] | None
+    invitation: InvitationPayload | None  # a pending invitation to show again (a reload, another tab)
 
 
 class AgentWelcome(TypedDict):
@@ -159,8 +175,10 @@ class AgentWelcome(TypedDict):
     agent: dict[str, Any]
 
 
-def visitor_welcome_frame(visitor: dict[str, Any], chat: dict[str, Any] | None) -> VisitorWelcome:
-    return {"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat}
+def visitor_welcome_frame(
+    visitor: dict[str, Any], chat: dict[str, Any] | None, invitation: InvitationPayload | None = None
+) -> VisitorWelcome:
+    return {"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat, "invitation": invitation}
 
 
 def agent_welcome_frame(agent: dict[str, Any]) -> AgentWelcome:
@@ -238,6 +256,29 @@ def queue_frame(chat_id: int, department: str, position: int, estimated_wait_sec
 
 class VisitorForgottenFrame(TypedDict):
     type: Literal["visitor.forgotten"]
+
+
+class InvitationFrame(TypedDict):
+    type: Literal["invitation"]
+    invitation: InvitationPayload
+
+
+def invitation_frame(invitation: InvitationPayload) -> InvitationFrame:
+    """An invitation to chat, for the visitor's widget (published to `visitor:{id}`)."""
+    return {"type": "invitation", "invitation": invitation}
+
+
+class InvitationClosedFrame(TypedDict):
+    type: Literal["invitation.closed"]
+    invitation_id: int
+    reason: Literal["expired", "withdrawn", "accepted", "dismissed"]
+
+
+def invitation_closed_frame(
+    invitation_id: int, reason: Literal["expired", "withdrawn", "accepted", "dismissed"]
+) -> InvitationClosedFrame:
+    """The invitation is over: every tab of the visitor hides its bubble."""
+    return {"type": "invitation.closed", "invitation_id": invitation_id, "reason": reason}
 
 
 def visitor_forgotten_frame() -> VisitorForgottenFrame:
@@ -402,6 +443,17 @@ def revoke_frame(credentials: list[str] | None = None) -> RevokeFrame:
     return {"type": "revoke", "credentials": credentials}
 
 
+class InvitationRulesChangedFrame(TypedDict):
+    type: Literal["invitation_rules.changed"]
+    department_id: int
+
+
+def invitation_rules_changed_frame(department_id: int) -> InvitationRulesChangedFrame:
+    """Published to `invitation_rules` when a department's rules change: every node forgets its
+    cached copy (actions/invitations.py), never sent to a client."""
+    return {"type": "invitation_rules.changed", "department_id": department_id}
+
+
 # ---- the catalogue --------------------------------------------------------------------------
 
 Audience = Literal["both", "visitor", "agent", "bus"]
@@ -435,6 +487,8 @@ CATALOGUE: dict[str, FrameSpec] = dict(
         _spec("transcript.queued", "visitor", TranscriptQueuedFrame),
         _spec("queue", "visitor", QueueFrame),
         _spec("visitor.forgotten", "visitor", VisitorForgottenFrame),
+        _spec("invitation", "visitor", InvitationFrame),
+        _spec("invitation.closed", "visitor", InvitationClosedFrame),
         _spec("chat.updated", "agent", ChatUpdatedFrame),
         _spec("chat.offered", "agent", ChatOfferedFrame),
         _spec("agent.status", "agent", AgentStatusFrame),
@@ -449,5 +503,6 @@ CATALOGUE: dict[str, FrameSpec] = dict(
         _spec("annotation.deleted", "agent", AnnotationDeletedFrame),
         _spec("ticket.created", "agent", TicketCreatedFrame),
         _spec("revoke", "bus", RevokeFrame),
+        _spec("invitation_rules.changed", "bus", InvitationRulesChangedFrame),
     ]
 )
