@@ -6,7 +6,7 @@
  *   <script>
  *     (function (w, f) {
  *       f = w.Frontdesk = w.Frontdesk || {q: []};
- *       "open close on sendMessage setVisitor setDepartment endChat".split(" ").forEach(function (m) {
+ *       "open close on sendMessage setVisitor setDepartment endChat consent".split(" ").forEach(function (m) {
  *         f[m] = f[m] || function () {
  *           var a = arguments;
  *           return new Promise(function (r, j) { f.q.push([m, a, r, j]); });
@@ -30,6 +30,13 @@
  *   endChat()                    → Promise; closes the visitor's open chat
  *   on(name, cb)                 "message" (both directions), "chat:started", "chat:assigned",
  *                                "chat:closed"; cb gets the event; returns an unsubscribe function
+ *   consent(yes)                 the visitor's answer to the site's consent banner, remembered:
+ *                                true lets a site in "consent" tracking mode send page views;
+ *                                false stops them in every mode
+ *
+ * Tracking (the site's mode in /api/v1/widget/config: on, respect_dnt, consent, off): when
+ * allowed, the widget connects at load and sends page views (SPA navigation too) and the visible
+ * time; an agent's invitation shows as a bubble by the launcher.
  *
  * When a chat has ended the window asks for a rating (thumbs or stars, as the widget settings
  * say) with an optional comment, and offers the transcript by e-mail (frames chat.rate and
@@ -74,7 +81,7 @@
     // Send or resend an entry, always with its client_id (the server dedupes); none while failed.
     messageFrame: function (entry, slug) {
       return entry.fail ? null : Object.assign({type: entry.start ? "chat.start" : "message.send",
-        client_id: entry.client_id, text: entry.text}, entry.start || {department: slug || undefined});
+        client_id: entry.client_id, text: entry.text, invitation_id: entry.inv}, entry.start || {department: slug || undefined});
     },
     resendFrames: function (outbox, slug) { // after a (re)connect, in the order written
       return outbox.map(function (entry) { return core.messageFrame(entry, slug); }).filter(Boolean);
@@ -84,8 +91,48 @@
     },
     settle: function (outbox, clientId) {
       return outbox.filter(function (entry) { return entry.client_id !== clientId; });
+    },
+
+    // ---- tracking (docs/architecture/visitors.md). May this page send page views? The site's
+    // mode, the browser's DNT / GPC, the page's consent (true; false: refused, in any mode; undefined).
+    tracks: function (mode, dnt, gpc, consent) {
+      return consent !== false && (mode === "on" || mode === "respect_dnt" && !dnt && !gpc || mode === "consent" && consent === true);
+    },
+    // By the screen's short side (a phone held sideways is still a phone) and long side.
+    screenClass: function (width, height) {
+      var s = Math.min(width, height), l = Math.max(width, height);
+      return s < 500 ? "phone" : l < 1200 ? "tablet" : "desktop";
+    },
+    // Visible time on a page, t = {ms: counted, on: visible since (0: hidden)}, told each change.
+    seen: function (t, visible, now) {
+      if (t.on) t.ms += Math.max(0, now - t.on);
+      t.on = visible ? now : 0;
+      return t;
+    },
+    visibleMs: function (t, now) { return Math.round(t.ms + (t.on ? Math.max(0, now - t.on) : 0)); },
+    // The visit count {n, at: last activity}: a new visit after 30 minutes without activity.
+    visit: function (v, now) {
+      return {n: !v || !v.n ? 1 : now - v.at > 18e5 ? v.n + 1 : v.n, at: now};
+    },
+    // A page as sent (hello, page.view): bounded as the server stores it.
+    page: function (url, title, referrer) {
+      return {url: cut(url, 2000), title: cut(title, 300), referrer: cut(referrer, 2000)};
+    },
+    pageView: function (url, title, referrer, prevVisibleMs) {
+      return Object.assign({type: "page.view"}, core.page(url, title, referrer), {prev_visible_ms: prevVisibleMs});
+    },
+    // A new page: the path or query changed (or a #/ or #! route), not an anchor.
+    samePage: function (a, b) {
+      var key = function (u) { return String(u).replace(/#(?![/!]).*$/, ""); };
+      return key(a) === key(b);
+    },
+    // The hello's `track`: languages (at most 5), screen class, DNT/GPC, the visit count.
+    track: function (nav, width, height, visits) {
+      return {languages: [].concat(nav.languages || nav.language || []).slice(0, 5).map(function (l) { return cut(l, 35); }),
+        screen: core.screenClass(width, height), dnt: nav.doNotTrack === "1" || !!nav.globalPrivacyControl, visits: visits, spa: false};
     }
   };
+  function cut(s, n) { return String(s == null ? "" : s).slice(0, n); }
   // Tests load this file in a bare node vm context: no document, so they get the core through
   // `module.exports` and nothing below runs. A page always has a document (and its own global
   // `module`, if any, is never touched).
@@ -153,6 +200,7 @@
     down: '<svg class="i2" viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
     chev: '<svg viewBox="0 0 24 24"><path d="M6 9l6 6 6-6"/></svg>',
     ok: '<svg viewBox="0 0 24 24"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>',
+    x: '<svg viewBox="0 0 24 24"><path d="M6 6l12 12M18 6L6 18"/></svg>',
     send: '<svg viewBox="0 0 24 24"><path d="M5 12h13M12 5l7 7-7 7"/></svg>',
     clip: '<svg viewBox="0 0 24 24"><path d="M20.5 11.5l-8.6 8.6a5.3 5.3 0 0 1-7.5-7.5l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a1.8 1.8 0 0 1-2.5-2.5l7.9-7.9"/></svg>',
     up: '<svg viewBox="0 0 24 24"><path d="M7 22V11l4-9a3 3 0 0 1 3 3v4h5.7a2 2 0 0 1 2 2.3l-1.4 9a2 2 0 0 1-2 1.7zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3"/></svg>',
@@ -247,6 +295,13 @@
     ".tx{margin-top:14px;padding-top:14px;border-top:1px solid #eceef2;text-align:left}.tx p{margin:0;text-align:center;color:#3d4350}" +
     ".tx label{display:block;margin-bottom:5px;font-size:13px;font-weight:600}.tx div{display:flex;gap:8px}" +
     ".tx .bt{width:auto;padding:9px 14px}" +
+    ".iv{position:absolute;right:0;bottom:76px;width:320px;max-width:calc(100vw - 40px);padding:14px 14px 12px;border-radius:16px;background:#fff;" +
+    "box-shadow:0 12px 40px rgba(17,24,39,.2),0 2px 6px rgba(17,24,39,.08);animation:fdi .25s both}.l .iv{right:auto;left:0}" +
+    "@keyframes fdi{from{opacity:0;transform:translateY(10px)}}.ih{display:flex;align-items:center;gap:10px}" +
+    ".iv .av{width:36px;height:36px;margin:0;background:var(--a);color:#fff;box-shadow:none;font-size:14px}.iv .t{flex:1;font-size:14px}" +
+    ".ic{display:grid;place-items:center;width:28px;height:28px;border-radius:8px;color:#6b7180}.ic:hover{background:#f0f1f4}.ic svg{width:18px;height:18px}" +
+    ".ix{margin:10px 2px 12px;max-height:40vh;overflow-y:auto;white-space:pre-wrap;overflow-wrap:anywhere;color:#2f3441}" +
+    ".ir{display:flex;gap:8px}.ir .in{flex:1;min-width:0;padding:8px 14px;border-radius:19px}" +
     "@media (max-width:480px){.win{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.open .ln{display:none}.cm textarea,.in{font-size:16px}}" +
     "@media (prefers-reduced-motion:reduce){*{transition:none!important}}";
   var HTML = '<div class="fd"><section class="win" role="dialog" aria-modal="false">' +
@@ -263,7 +318,7 @@
     '<button class="go" type="submit" aria-label="Send message" disabled>' + ICON.send + '</button></form>' +
     '<div class="er" role="alert"></div><div class="pw">Powered by frontdesk</div></section>' +
     '<button type="button" class="ln" aria-label="Open chat" aria-expanded="false">' + ICON.chat + ICON.down +
-    '<span class="bd" aria-hidden="true"></span></button></div>';
+    '<span class="bd" aria-hidden="true"></span></button><div class="iv" role="dialog" aria-live="polite" hidden></div></div>';
 
   var host, root, $ = function (s) { return root.querySelector(s); };
   var widgetEl, windowEl, logEl, chatsEl, pendingEl, textarea, sendButton, typingEl, endedEl, statusEl, subtitleEl, endButton;
@@ -391,6 +446,7 @@
     textarea.disabled = !!stopped;
     sendButton.disabled = stopped || !textarea.value.trim();
     drawRating();
+    drawInvitation();
   }
   function showStatus(t, bad) {
     if (!statusEl) return;
@@ -411,6 +467,45 @@
     if (!root) return;
     if (open) { unread = 0; openedAt = Date.now(); loadConfig(); scrollToBottom(); setTimeout(focusWindow, 50); }
     render();
+  }
+  // ---- the invitation bubble: an `invitation` frame shows it by the launcher (window closed, no
+  // open chat); a reply starts the chat with invitation_id, × sends invitation.dismiss.
+  var invitation, invitationsShown = {};
+  function drawInvitation() {
+    var bubble = $(".iv"), inv = invitation, on = inv && !state.open && !isOpenChat() && !stopped, a, h, f, i, b;
+    bubble.hidden = !on;
+    if (!on || bubble.k === inv.id) return;
+    bubble.k = inv.id;
+    bubble.textContent = "";
+    a = inv.agent || {name: config.title || options.title || "Our team"};
+    bubble.setAttribute("aria-label", "Message from " + a.name);
+    h = bubble.appendChild(el("div", "ih"));
+    drawFace(h.appendChild(el("div", "av", initials(a.name) || "?")), a);
+    h.appendChild(el("b", "t", a.name));
+    button(h, "ic", null, function () {
+      sendFrame({type: "invitation.dismiss", invitation_id: inv.id});
+      invitation = 0;
+      render();
+    });
+    h.lastChild.innerHTML = ICON.x;
+    h.lastChild.setAttribute("aria-label", "Dismiss");
+    bubble.appendChild(el("p", "ix", inv.text));
+    f = bubble.appendChild(el("form", "ir"));
+    i = f.appendChild(el("input", "in"));
+    i.maxLength = MAX_CHARS;
+    i.placeholder = "Write a reply…";
+    i.setAttribute("aria-label", "Reply");
+    b = f.appendChild(el("button", "go"));
+    b.innerHTML = ICON.send;
+    b.setAttribute("aria-label", "Send reply");
+    f.onsubmit = function (e) {
+      e.preventDefault();
+      if (!i.value.trim()) return i.focus();
+      invitation = 0;
+      sendMessage(i.value, 0, inv.id).catch(function () {});
+      showWindow(1);
+    };
+    if (!invitationsShown[inv.id]) sendFrame({type: "invitation.shown", invitation_id: invitationsShown[inv.id] = inv.id});
   }
   function focusWindow(n) {
     n = n || panelEl.querySelector(".in,.bt");
@@ -440,7 +535,7 @@
       }
       return r.ok && r.json();
     }).then(function (c) {
-      if (c) { c.dept = d; config = c; configLoadedAt = Date.now(); storage(KEY + "config", JSON.stringify(c)); }
+      if (c) { c.dept = d; config = c; configLoadedAt = Date.now(); storage(KEY + "config", JSON.stringify(c)); setMode(c.tracking); }
     }).catch(function () {}).then(function () {
       configRequest = 0;
       if (d === department) { configLoaded = 1; render(); } else loadConfig();
@@ -692,6 +787,8 @@
       core.resendFrames(outbox, department).forEach(sendFrame);
       queuedFrames.splice(0).forEach(sendFrame);
       if (identity) sendFrame(identity);
+      if (m.tracking) setMode(m.tracking);
+      invitation = m.invitation || 0;
       save();
       render();
     } else if (e) { // an event, or the ack of the visitor's own send
@@ -705,6 +802,8 @@
     else if (t === "visitor") identity = null;
     else if (t === "queue" && m.chat_id) { c = chat(m.chat_id); c.q = m; c.dept = m.department; save(); render(); }
     else if (t === "error") onError(m);
+    else if (t === "invitation") { invitation = m.invitation || 0; render(); }
+    else if (t === "invitation.closed") { if (invitation && invitation.id === m.invitation_id) invitation = 0; render(); }
     else if (t === "chat.rated") { chat(m.chat_id).rt = m.rating; save(); render(); } // from another tab
     else if (t === "visitor.forgotten") { // their data was deleted: nothing of it is kept or sent again
       outbox = [];
@@ -840,7 +939,9 @@
     showStatus(attempt ? "Reconnecting…" : "Connecting…");
     s.onopen = function () {
       lastReceivedAt = Date.now();
-      sendFrame({type: "hello", v: 1, token: token, page: {url: location.href, title: document.title, referrer: document.referrer}});
+      helloTracked = tracking;
+      sendFrame({type: "hello", v: 1, token: token, page: core.page(location.href, document.title, pageReferrer),
+        track: tracking ? core.track(navigator, screen.width, screen.height, visitCount().n) : undefined});
     };
     s.onmessage = function (ev) {
       var m;
@@ -889,6 +990,78 @@
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = 0; connect(); }
   });
 
+  // ---- tracking: when core.tracks allows, the widget connects at load (the hello's page is this
+  // page view); an SPA navigation sends page.view; page.time the visible time, at most every 15 s
+  // and only while visible. The site's mode: /api/v1/widget/config (kept an hour), each welcome.
+  var tracking, helloTracked, siteMode, pageTimer, navTimer, pageTimeSent = 0, pageTimeMs = -1;
+  var pageUrl = location.href, pageReferrer = document.referrer, seenTime = core.seen({ms: 0}, !document.hidden, Date.now());
+  var trackMode = loadStored("trk", {});
+  if (Date.now() - trackMode.at < 36e5) siteMode = trackMode.m;
+  function visitCount() {
+    var v = core.visit(loadStored("visit"), Date.now());
+    storage(KEY + "visit", JSON.stringify(v));
+    return v;
+  }
+  function setMode(m) {
+    m = m && m.mode || m;
+    if (typeof m != "string") return;
+    storage(KEY + "trk", JSON.stringify({m: m, at: Date.now()}));
+    siteMode = m;
+    decide();
+  }
+  function decide() {
+    var c = storage(KEY + "consent"), was = tracking, s = socket;
+    tracking = core.tracks(siteMode, navigator.doNotTrack === "1", !!navigator.globalPrivacyControl, c ? c === "1" : undefined);
+    onVisibility();
+    if (tracking && ready && !helloTracked) { onLost(4000); s.close(); } // a hello with `track` this time
+    else if (tracking) connect();
+    else if (was && !isOpenChat() && !outbox.length) { // opened for tracking alone: hang up
+      clearTimeout(retryTimer);
+      socket = retryTimer = ready = 0;
+      if (s) s.close();
+    }
+  }
+  function sendPageTime() {
+    var now = Date.now(), ms = core.visibleMs(seenTime, now);
+    if (!ready || !tracking || now - pageTimeSent < 14e3 || ms === pageTimeMs) return;
+    pageTimeSent = now;
+    sendFrame({type: "page.time", visible_ms: pageTimeMs = ms});
+    visitCount();
+  }
+  function onVisibility() { // a timer only while tracking and visible
+    core.seen(seenTime, !document.hidden, Date.now());
+    clearInterval(pageTimer);
+    pageTimer = tracking && !document.hidden && setInterval(sendPageTime, 15e3);
+    if (document.hidden) sendPageTime(); // what it was visible for, when it may be leaving
+  }
+  document.addEventListener("visibilitychange", onVisibility);
+  function navigated() { // pushState, replaceState, popstate: one page.view once it settles
+    clearTimeout(navTimer);
+    navTimer = setTimeout(function () {
+      var url = location.href, now = Date.now(), ms = core.visibleMs(seenTime, now);
+      if (core.samePage(url, pageUrl)) return;
+      seenTime = core.seen({ms: 0}, !document.hidden, now);
+      if (tracking && ready) {
+        sendFrame(core.pageView(url, document.title, pageUrl, ms));
+        pageTimeSent = now;
+        pageTimeMs = 0;
+        visitCount();
+        onVisibility();
+      }
+      pageReferrer = pageUrl;
+      pageUrl = url;
+    }, 300);
+  }
+  ["pushState", "replaceState"].forEach(function (k) {
+    var f = history[k];
+    if (f) history[k] = function () { var r = f.apply(this, arguments); navigated(); return r; };
+  });
+  window.addEventListener("popstate", navigated);
+  function consent(yes) {
+    storage(KEY + "consent", yes ? "1" : "0");
+    decide();
+  }
+
   // ---- sending ----------------------------------------------------------------------------------
   function transmit(o) {
     var f = ready && core.messageFrame(o, department);
@@ -914,13 +1087,14 @@
     }
     typingStopTimer = setTimeout(sendTyping, 3000, false);
   }
-  function sendMessage(text, start) {
+  function sendMessage(text, start, inv) {
     text = String(text == null ? "" : text).trim();
     if (stopped) return Promise.reject(apiError("forbidden", "Chat unavailable on this site"));
     if (!text) return Promise.reject(apiError("bad_request", "text: must not be blank"));
     if (Array.from(text).length > MAX_CHARS) return Promise.reject(apiError("too_large", "text: at most 4000 characters"));
     var o = {client_id: randomId(), text: text};
     if (start) o.start = start;
+    if (inv) o.inv = inv;
     chatStarted = 1;
     sendTyping(false);
     outbox.push(o);
@@ -1116,10 +1290,12 @@
     document.body.appendChild(host);
     render();
     scrollToBottom();
-    if (state.open) loadConfig();
-    // A returning visitor (or one with unsent messages) reconnects at once; a new one gets a
-    // token only when they first send something or are identified with setVisitor().
-    if (token || outbox.length) connect();
+    // Tracking allowed: connect now (a new visitor gets a token first). Else only a visitor with an
+    // open chat or unsent messages connects; a new one gets a token when they first send something
+    // or are identified with setVisitor().
+    if (siteMode) decide();
+    if (!siteMode || state.open) loadConfig();
+    if (outbox.length || token && isOpenChat()) connect();
   }
   function runQueued(c) {
     var r;
@@ -1130,7 +1306,7 @@
   var api = {
     open: function () { showWindow(1); }, close: function () { showWindow(0); },
     sendMessage: function (t) { return sendMessage(t); }, setVisitor: setVisitor, setDepartment: setDepartment,
-    endChat: endChat, on: on
+    endChat: endChat, on: on, consent: consent
   };
   Object.keys(api).forEach(function (k) { Frontdesk[k] = api[k]; });
   // Replay calls queued by the stub, in order, then route late stub calls straight through.

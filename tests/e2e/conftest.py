@@ -19,7 +19,7 @@ from tests.services import artifacts_dir, chromium_path
 SNIPPET = """<script>
   (function (w, f) {
     f = w.Frontdesk = w.Frontdesk || {q: []};
-    "open close on sendMessage setVisitor setDepartment endChat".split(" ").forEach(function (m) {
+    "open close on sendMessage setVisitor setDepartment endChat consent".split(" ").forEach(function (m) {
       f[m] = f[m] || function () {
         var a = arguments;
         return new Promise(function (r, j) { f.q.push([m, a, r, j]); });

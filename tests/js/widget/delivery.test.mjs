@@ -15,7 +15,8 @@ const plain = (value) => JSON.parse(JSON.stringify(value));
 
 test("the core loads without a window or a document and starts nothing", () => {
   assert.deepEqual(Object.keys(core).sort(), [
-    "addEvent", "eventOf", "messageFrame", "resendFrames", "settle", "settledBy", "skipHidden", "syncFrame",
+    "addEvent", "eventOf", "messageFrame", "page", "pageView", "resendFrames", "samePage", "screenClass", "seen", "settle",
+    "settledBy", "skipHidden", "syncFrame", "track", "tracks", "visibleMs", "visit",
   ]);
 });
 
