@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         25_000_000, ge=1, le=400_000_000, description="Larger images (width × height) are kept as downloads, not shown."
     )
 
+    # Tracking (docs/architecture/visitors.md): a city database for the live view's locations.
+    geoip_city_db: str | None = Field(
+        None, description="A MaxMind/DB-IP City .mmdb file: visitors' cities (countries need no file)."
+    )
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
