@@ -126,10 +126,10 @@
       var key = function (u) { return String(u).replace(/#(?![/!]).*$/, ""); };
       return key(a) === key(b);
     },
-    // The hello's `track`: languages (at most 5), screen class, DNT/GPC, the visit count.
-    track: function (nav, width, height, visits) {
+    // The hello's `track`: languages (at most 5), screen class, DNT/GPC, the visit count, consent.
+    track: function (nav, width, height, visits, consent) {
       return {languages: [].concat(nav.languages || nav.language || []).slice(0, 5).map(function (l) { return cut(l, 35); }),
-        screen: core.screenClass(width, height), dnt: nav.doNotTrack === "1" || !!nav.globalPrivacyControl, visits: visits, spa: false};
+        screen: core.screenClass(width, height), dnt: nav.doNotTrack === "1" || !!nav.globalPrivacyControl, visits: visits, spa: false, consent: consent};
     }
   };
   function cut(s, n) { return String(s == null ? "" : s).slice(0, n); }
@@ -941,7 +941,7 @@
       lastReceivedAt = Date.now();
       helloTracked = tracking;
       sendFrame({type: "hello", v: 1, token: token, page: core.page(location.href, document.title, pageReferrer),
-        track: tracking ? core.track(navigator, screen.width, screen.height, visitCount().n) : undefined});
+        track: tracking ? core.track(navigator, screen.width, screen.height, visitCount().n, consented()) : undefined});
     };
     s.onmessage = function (ev) {
       var m;
@@ -1009,9 +1009,10 @@
     siteMode = m;
     decide();
   }
+  function consented() { var c = storage(KEY + "consent"); return c ? c === "1" : undefined; }
   function decide() {
-    var c = storage(KEY + "consent"), was = tracking, s = socket;
-    tracking = core.tracks(siteMode, navigator.doNotTrack === "1", !!navigator.globalPrivacyControl, c ? c === "1" : undefined);
+    var was = tracking, s = socket;
+    tracking = core.tracks(siteMode, navigator.doNotTrack === "1", !!navigator.globalPrivacyControl, consented());
     onVisibility();
     if (tracking && ready && !helloTracked) { onLost(4000); s.close(); } // a hello with `track` this time
     else if (tracking) connect();

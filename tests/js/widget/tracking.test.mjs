@@ -100,11 +100,12 @@ test("a navigation is a new page when the path or query changes, not for an anch
   assert.equal(core.samePage("https://s.test/#!/cart", "https://s.test/#!/"), false);
 });
 
-test("the hello's track: at most 5 bounded languages, the screen class, DNT or GPC, the visit count", () => {
+test("the hello's track: at most 5 bounded languages, the screen class, DNT or GPC, the visit count, consent", () => {
   const nav = { languages: ["de-CH", "de", "en", "fr", "it", "rm", "x".repeat(80)], doNotTrack: "1" };
   assert.deepEqual(plain(core.track(nav, 390, 844, 3)), {
     languages: ["de-CH", "de", "en", "fr", "it"], screen: "phone", dnt: true, visits: 3, spa: false,
-  });
+  }); // consent not asked: no key at all
+  assert.equal(core.track(nav, 390, 844, 3, true).consent, true);
   const gpc = plain(core.track({ languages: ["x".repeat(80)], globalPrivacyControl: true }, 1920, 1080, 1));
   assert.equal(gpc.languages[0].length, 35);
   assert.equal(gpc.dnt, true);
