@@ -120,7 +120,7 @@ export class Sidebar {
     }, icon('star', 17));
     // the Visitors page (visitors.js): admins, managers, supervisors and greeter agents
     this.visitorsBtn = h('button', {
-      class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Visitors on the site now', 'aria-label': 'Visitors',
+      class: 'btn btn-icon btn-ghost btn-head btn-visitors', type: 'button', title: 'Visitors on the site now', 'aria-label': 'Visitors',
       hidden: true, onclick: () => act.showPage('visitors'),
     }, icon('users', 17));
 

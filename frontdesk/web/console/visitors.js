@@ -39,6 +39,11 @@ function who(v) {
   return `Visitor #${id.replace(/^V(?=.{8})/, '').slice(0, 6)}`;
 }
 
+/** The host of a URL ("shop.example"), or the text itself. */
+function hostOf(url) {
+  try { return new URL(String(url)).host; } catch { return String(url ?? ''); }
+}
+
 function ticking(since, cls = '') {
   return h('span', { class: `vis-tick ${cls}`.trim(), dataset: { since: String(since ?? '') } }, since == null ? '—' : clockText(Date.now() - since));
 }
@@ -88,7 +93,7 @@ export class VisitorsPage {
     this.deptSel = select('department', 'Department', [['', 'All departments']]);
     this.inputs = {
       url: text('url', 'Page URL contains', 'Page URL contains…', { maxlength: '200' }),
-      country: text('country', 'Country code', 'Country (FR)', { maxlength: '2', size: '4' }),
+      country: text('country', 'Country code', 'Country', { maxlength: '2', size: '4', title: 'A two-letter country code, e.g. FR' }),
       referrer: text('referrer', 'Referrer contains', 'Referrer contains…', { maxlength: '200' }),
       returning: select('returning', 'New or returning', [['', 'New and returning'], ['false', 'New visitors'], ['true', 'Returning visitors']]),
       state: select('state', 'Chat state', [['', 'Any chat state'], ...STATES.map((s) => [s, STATE_LABEL[s]])]),
@@ -101,14 +106,14 @@ export class VisitorsPage {
     const filters = h('div', { class: 'vis-filters', role: 'search', 'aria-label': 'Filter visitors' },
       FILTER_KEYS.map((k) => h('span', { class: `vis-f vis-f-${k}` }, this.inputs[k])), this.clearBtn);
 
-    const th = (label, column) => {
-      if (!column) return h('th', { scope: 'col' }, label);
+    const th = (label, column, cls = null) => {
+      if (!column) return h('th', { scope: 'col', class: cls }, label);
       const btn = h('button', { class: 'vis-sort', type: 'button', onclick: () => b.setSort(column) }, label, h('span', { class: 'vis-sort-mark', 'aria-hidden': 'true' }));
-      return h('th', { scope: 'col', dataset: { sort: column } }, btn);
+      return h('th', { scope: 'col', class: cls, dataset: { sort: column } }, btn);
     };
     this.headRow = h('tr', null,
-      th('Visitor', 'visit'), th('Current page', 'page'), th('Location', 'country'), th('Referrer'), th('Device'),
-      th('On site', 'time'), th('Pages', 'pages'), th('Chat'), th(''));
+      th('Visitor', 'visit'), th('Current page', 'page'), th('From', 'country', 'vis-place'), th('Referrer', null, 'vis-col-ref'),
+      th('On site', 'time', 'vis-num'), th('Pages', 'pages', 'vis-num vis-col-pages'), th('Chat'));
     this.rows = h('tbody');
     this.emptyEl = h('div', { class: 'vis-empty', hidden: true });
     this.prevBtn = h('button', { class: 'btn btn-secondary btn-sm', type: 'button', onclick: () => b.goTo(b.page - 1) }, 'Previous');
@@ -211,19 +216,18 @@ export class VisitorsPage {
     },
     h('td', { class: 'vis-who' }, h('span', { class: 'vis-name' }, who(v)), h('span', { class: 'vis-sub' }, visitText(v))),
     h('td', { class: 'vis-page' },
-      h('span', { class: 'vis-title', title: page.title || '' }, page.title || pathOf(page.url) || '—'),
-      h('span', { class: 'vis-url', title: page.url || '' }, page.url || ''),
+      h('span', { class: 'vis-title', title: page.title || page.url || '' }, page.title || pathOf(page.url) || '—'),
+      h('span', { class: 'vis-url', title: page.url || '' }, page.title ? pathOf(page.url) : hostOf(page.url)),
       pageSince != null ? h('span', { class: 'vis-sub' }, 'for ', ticking(pageSince)) : null),
-    h('td', { class: 'vis-place' }, placeText(v, countryName)),
-    h('td', { class: 'vis-ref', title: v.referrer || 'No referrer' }, referrerText(v.referrer)),
-    h('td', { class: 'vis-device' }, deviceText(v)),
-    h('td', { class: 'vis-num' }, ticking(since)),
-    h('td', { class: 'vis-num' }, String(v.pages ?? 0)),
-    h('td', null, state === 'none' ? h('span', { class: 'muted' }, '—') : h('span', { class: `vis-state vis-state-${state}` }, stateText(v))),
-    h('td', { class: 'vis-act' }, state === 'none' ? h('button', {
+    h('td', { class: 'vis-place', dataset: { label: 'From' } }, h('span', { class: 'vis-line' }, placeText(v, countryName)),
+      h('span', { class: 'vis-sub', title: 'Browser · system · device' }, deviceText(v))),
+    h('td', { class: 'vis-ref vis-col-ref', title: v.referrer || 'No referrer', dataset: { label: 'Referrer' } }, referrerText(v.referrer)),
+    h('td', { class: 'vis-num', dataset: { label: 'On site' } }, ticking(since)),
+    h('td', { class: 'vis-num vis-col-pages', dataset: { label: 'Pages' } }, String(v.pages ?? 0)),
+    h('td', { class: 'vis-chat' }, state === 'none' ? h('button', {
       class: 'btn btn-secondary btn-sm', type: 'button', 'aria-label': `Invite ${who(v)}`,
       onclick: (e) => { e.stopPropagation(); this.openJourney(v, { invite: true }); },
-    }, 'Invite') : null));
+    }, 'Invite') : h('span', { class: `vis-state vis-state-${state}` }, stateText(v))));
   }
 
   tick() {
