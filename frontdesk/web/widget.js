@@ -1016,7 +1016,7 @@
     onVisibility();
     if (tracking && ready && !helloTracked) { onLost(4000); s.close(); } // a hello with `track` this time
     else if (tracking) connect();
-    else if (was && !isOpenChat() && !outbox.length) { // opened for tracking alone: hang up
+    else if (was && !isOpenChat() && !outbox.length && !Object.keys(requests).length) { // open for tracking alone: hang up
       clearTimeout(retryTimer);
       socket = retryTimer = ready = 0;
       if (s) s.close();
