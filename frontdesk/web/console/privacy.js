@@ -6,6 +6,7 @@
 import { api, get } from './api.js';
 import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
 import { MAIL_SECTION } from './mail.js';
+import { trackingCard } from './tracking_settings.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const SHAPES = {
@@ -278,7 +279,8 @@ class PrivacyPage {
     });
     replaceChildren(this.root, card('Retention', 'How long transcripts and visitor data are kept.', form),
       card('Deleting one visitor’s data', null,
-        h('p', { class: 'card-sub' }, 'When a visitor asks, open one of their chats and use “Delete this visitor’s data” in its details. It removes the visitor, their chats, messages, files and offline messages, and is refused while they have an open chat.')));
+        h('p', { class: 'card-sub' }, 'When a visitor asks, open one of their chats and use “Delete this visitor’s data” in its details. It removes the visitor, their chats, messages, files and offline messages, and is refused while they have an open chat.')),
+      trackingCard(this.act));
   }
 }
 

@@ -9,6 +9,7 @@ import {
   avatar, deptTag, h, hueFor, icon, plural, replaceChildren, STATUS_LABELS, statusDot,
 } from './dom.js';
 import { HoursEditor } from './hours.js';
+import { INVITE_SECTIONS } from './invite_rules.js';
 import { SETTINGS_SECTIONS } from './privacy.js';
 import { DESK_SECTIONS } from './tagging.js';
 import { availability } from './transfer.js';
@@ -99,8 +100,8 @@ export class SettingsPage {
     this.navCanned = h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go('canned') }, icon('reply', 15), 'Canned responses');
     // agents see only their canned responses here (canned_settings.js)
     this.navDepts.hidden = this.navAgents.hidden = !this.canMembers();
-    // sections of privacy.js (satisfaction, privacy, audit log), each for the roles it names
-    this.extras = [...SETTINGS_SECTIONS, ...DESK_SECTIONS].filter((x) => x.visible(data.session.me)).map((x) => ({
+    // sections of privacy.js (satisfaction, privacy, audit log), tagging.js and invite_rules.js, each for the roles it names
+    this.extras = [...SETTINGS_SECTIONS, ...DESK_SECTIONS, ...INVITE_SECTIONS].filter((x) => x.visible(data.session.me)).map((x) => ({
       ...x, nav: h('button', { class: 'stab', type: 'button', role: 'tab', onclick: () => this.go(x.id) }, icon(x.icon, 15), x.label),
     }));
     this.body = h('div', { class: 'settings-body' });
