@@ -32,6 +32,7 @@ from frontdesk.api import profile as profile_api
 from frontdesk.api import satisfaction as satisfaction_api
 from frontdesk.api import supervision as supervision_api
 from frontdesk.api import vendor as vendor_api
+from frontdesk.api import visitors_live as visitors_live_api
 from frontdesk.api.clean import refuse_nul
 from frontdesk.api.middleware import BodyLimit, SecurityHeaders, WidgetCORS
 from frontdesk.api.route_log import RouteLog, route_log_dir
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         satisfaction_api.router,
         supervision_api.router,
         archive_api.router,
+        visitors_live_api.router,
         widget.router,
     ):
         app.include_router(router, dependencies=[Depends(refuse_nul)])  # NUL in a path or query: a 400

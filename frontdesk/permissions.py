@@ -8,7 +8,10 @@ always filtering on the token's visitor id.
 
 A rule is the set of roles allowed. A role written `role@own-departments` (`own_departments()`)
 is allowed only for chats and departments of the departments it is a member of: the action
-checks that with `in_scope()` once it knows the department.
+checks that with `in_scope()` once it knows the department. A role written `role@greeter`
+(`greeters()`) is allowed only to users of that role marked as greeters (`users.greeter`), in
+their own departments too: `allowed()` says no for it, and the action that knows the user asks
+`greeter_rule()` (actions/live.visitor_scope).
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ SCOPED = "@own-departments"
 def own_departments(*roles: str) -> frozenset[str]:
     """Roles allowed only within the departments they are members of."""
     return frozenset(role + SCOPED for role in roles)
+
+
+GREETER = "@greeter"
+
+
+def greeters(*roles: str) -> frozenset[str]:
+    """Roles allowed only to users marked as greeters, within their own departments."""
+    return frozenset(role + GREETER for role in roles)
 
 
 _ALL = frozenset(ROLES)
@@ -62,6 +73,7 @@ RULES: dict[str, frozenset[str]] = {
     "report.satisfaction": _MANAGERS | own_departments("supervisor"),  # ratings per agent, department
     "privacy.manage": frozenset({"admin"}),  # the retention period and mode
     "visitor.delete": frozenset({"admin"}),  # one visitor's data, on their request
+    "tracking.manage": frozenset({"admin"}),  # the tracking mode and IP truncation (issue 13)
     "audit.read": _MANAGERS,  # the audit log
     "mail.read": frozenset({"admin"}),  # e-mail the server gave up on, with the reason
     "mail.manage": frozenset({"admin"}),  # queue a failed e-mail again, or discard it
@@ -90,6 +102,10 @@ RULES: dict[str, frozenset[str]] = {
     "archive.search": _MANAGERS | own_departments("supervisor", "agent"),  # search, read a transcript
     "archive.export": _MANAGERS | own_departments("supervisor"),  # chats of a date range as CSV / JSONL
     "archive.export_internal": _MANAGERS | own_departments("supervisor"),  # notes, whispers in exports
+    # live visitors (issue 13): agents marked as greeters too (users.greeter; actions/live.py)
+    "visitor.view": _MANAGERS | own_departments("supervisor") | greeters("agent"),  # the live view, journeys
+    "visitor.invite": _MANAGERS | own_departments("supervisor") | greeters("agent"),  # invite one to chat
+    "user.greeter": _MANAGERS,  # mark an agent as a greeter (PATCH /api/v1/users/{id} `greeter`)
 }
 
 
@@ -100,6 +116,11 @@ def allowed(role: str, action: str) -> bool:
     except KeyError:
         raise LookupError(f"no permission rule for {action!r}") from None
     return role in rule or role + SCOPED in rule
+
+
+def greeter_rule(role: str, action: str) -> bool:
+    """Whether the role may do the action only when the user is marked as a greeter."""
+    return not allowed(role, action) and role + GREETER in RULES[action]
 
 
 def department_scoped(role: str, action: str) -> bool:
@@ -132,6 +153,7 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("GET", "/console/"): "public",
     ("HEAD", "/console/"): "public",
     ("GET", "/console/static"): "public",
+    ("GET", "/console/vendor/plotly.min.js"): "public",  # api/vendor.py: the charts' library
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
     ("GET", "/metrics"): "public",  # direct loopback requests only, or FRONTDESK_METRICS_TOKEN
@@ -152,7 +174,6 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/chats/{chat_id}/close"): "chat.close",
     ("POST", "/api/v1/chats/{chat_id}/transfer"): "chat.transfer",
     ("POST", "/api/v1/chats/{chat_id}/notes"): "chat.note",
-    ("GET", "/console/vendor/plotly.min.js"): "public",  # api/vendor.py: the charts' library
     ("GET", "/api/v1/departments"): "department.read",
     ("POST", "/api/v1/departments"): "department.manage",
     ("PATCH", "/api/v1/departments/{department_id}"): "department.manage",
@@ -206,6 +227,8 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/satisfaction"): "report.satisfaction",
     ("GET", "/api/v1/settings/privacy"): "privacy.manage",
     ("PUT", "/api/v1/settings/privacy"): "privacy.manage",
+    ("GET", "/api/v1/settings/tracking"): "tracking.manage",
+    ("PUT", "/api/v1/settings/tracking"): "tracking.manage",
     ("DELETE", "/api/v1/visitors/{visitor_id}"): "visitor.delete",
     ("GET", "/api/v1/audit"): "audit.read",
     ("GET", "/api/v1/mail/failed"): "mail.read",
@@ -228,6 +251,9 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/chats/{chat_id}/review"): "review.write",
     ("GET", "/api/v1/reviews/mine"): "review.mine",
     ("GET", "/api/v1/reports/review-scores"): "report.quality",
+    # live visitors (issue 13; api/visitors_live.py)
+    ("GET", "/api/v1/visitors/live"): "visitor.view",
+    ("GET", "/api/v1/visitors/{visitor_id}/journey"): "chat.read",  # visitor.view, or one of their chats readable
 }
 
 # Frames on the agent socket and the action each one needs (the visitor socket reaches only the
@@ -247,4 +273,7 @@ AGENT_FRAME_RULES: dict[str, str] = {
     "watch": "chat.monitor",
     "unwatch": "authenticated",
     "whisper.send": "chat.whisper",
+    # live visitors (issue 13; realtime/live_visitors.py)
+    "visitors.watch": "visitor.view",
+    "visitors.unwatch": "authenticated",
 }

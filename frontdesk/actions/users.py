@@ -433,6 +433,7 @@ async def list_users(*, ctx: Context, actor: AgentActor) -> list[dict[str, Any]]
             "active_chats": held.get(r.id, 0),
             "departments": depts.get(r.id, []),
             "active": bool(r.active),  # deactivated: cannot log in, offered nothing, no transfers to them
+            "greeter": bool(r.greeter),  # agents: may see the live view and invite visitors
         }
         for r in rows
     ]
@@ -461,12 +462,14 @@ async def do_create_user_as(*, ctx: Context, actor: AgentActor, data: dict[str, 
 
 async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data: dict[str, Any]) -> dict[str, Any]:
     require(actor.role, "user.update")
-    unknown = set(data) - {"max_chats", "name"}
+    unknown = set(data) - {"max_chats", "name", "greeter"}
     if unknown:
         name = sorted(unknown)[0]
         raise ChatRuleError("bad_request", f"{name}: cannot be changed here", field=name)
     if "name" in data:  # the name visitors see: only admins rename others (your own: /api/v1/profile)
         require(actor.role, "user.rename")
+    if "greeter" in data:  # an agent who may see the live view and invite visitors
+        require(actor.role, "user.greeter")
     values: dict[str, Any] = {}
     if "max_chats" in data:
         value = data["max_chats"]
@@ -478,7 +481,19 @@ async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data:
         if not 1 <= len(name) <= 100:
             raise ChatRuleError("bad_request", "name: must be 1 to 100 characters", field="name")
         values["name"] = name
+    if "greeter" in data:
+        if not isinstance(data["greeter"], bool):
+            raise ChatRuleError("bad_request", "greeter: must be true or false", field="greeter")
+        values["greeter"] = data["greeter"]
     async with unit_of_work(ctx) as (conn, _outbox):
+        if values.get("greeter"):
+            target = await user_store.user_settings(conn, user_id)
+            if target is not None and target.role != "agent":
+                raise ChatRuleError(
+                    "bad_request",
+                    "greeter: only agents are marked as greeters (leads see the visitors anyway)",
+                    field="greeter",
+                )
         if values:
             if not await user_store.update_user(conn, user_id, values):
                 raise ChatRuleError("not_found", "No such user.")
@@ -487,7 +502,14 @@ async def do_update_user(*, ctx: Context, actor: AgentActor, user_id: int, data:
     if row is None:
         raise ChatRuleError("not_found", "No such user.")
     ctx.router.kick(None)  # more room may let waiting chats move
-    return {"id": row.id, "email": row.email, "name": row.name, "role": row.role, "max_chats": row.max_chats}
+    return {
+        "id": row.id,
+        "email": row.email,
+        "name": row.name,
+        "role": row.role,
+        "max_chats": row.max_chats,
+        "greeter": bool(row.greeter),
+    }
 
 
 async def do_set_user_active(*, ctx: Context, actor: AgentActor, user_id: int, active: bool) -> dict[str, Any]:

@@ -182,6 +182,10 @@ class Me(Out):
     id: int
     name: str
     role: str
+    greeter: bool | None = Field(None, description="GET /api/v1/auth/me: an agent marked as a greeter")
+    may_view_visitors: bool | None = Field(
+        None, description="GET /api/v1/auth/me: the live view is open to you (visitor.view; agents: greeters)"
+    )
 
 
 class Membership(Out):
@@ -200,6 +204,7 @@ class UserListed(Out):
     active_chats: int
     departments: list[Membership]
     active: bool | None = Field(None, description="false: deactivated")
+    greeter: bool | None = Field(None, description="an agent who may see the live view and invite visitors")
 
 
 class UserRecord(Out):
@@ -208,6 +213,7 @@ class UserRecord(Out):
     name: str
     role: str
     max_chats: int | None = None
+    greeter: bool | None = None
 
 
 class AgentCard(AgentRef):

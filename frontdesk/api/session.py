@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Request, Response
 from pydantic import Field
 
-from frontdesk.actions import availability, users
+from frontdesk.actions import availability, live, users
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import (
     SESSION_COOKIE,
@@ -81,7 +81,8 @@ async def logout(
 @router.get("/me", response_model=Session)
 async def me(request: Request, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
     found = await users.resolve_credential(ctx=ctx, secret=request.cookies.get(SESSION_COOKIE, ""), kind="session")
-    return {"user": _user(actor), "csrf_token": found[1] if found else None}
+    user = {**_user(actor), **await live.visitor_flags(ctx=ctx, actor=actor)}
+    return {"user": user, "csrf_token": found[1] if found else None}
 
 
 class StatusBody(In):

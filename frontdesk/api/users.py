@@ -29,6 +29,7 @@ class UserPatch(Patch):
 
     max_chats: int = doc_limits(None, minimum=1, maximum=50)
     name: str = doc_limits(None, minLength=1, maxLength=100, description="admins only")
+    greeter: bool = doc_limits(None, description="an agent who may see the live view and invite (admins, managers)")
 
 
 class UserList(Out):

@@ -10,6 +10,10 @@ Topics name audiences, not sockets:
                  check, so internal events (notes, whispers) go there too.
   monitor:{dept} every supervisor's Monitor page for that department: chat summaries when a
                  chat starts, is assigned, moves or ends (never per message)
+  visitors       the live view (realtime/live_visitors.py): no socket subscribes to it; each
+                 node's hub hands what arrives to its LiveVisitors, which re-reads the pages of
+                 its watching sockets (at most once a second each). Announced when visits change
+                 (tracking), and by every chat summary (a visitor's chat state changes with it).
 
 A revocation (`wire.revoke_frame()`) published to `agent:{id}` or `visitor:{id}` is not sent to the
 client: each node's hub closes the matching sockets with 4001 (realtime/hub.Hub.revoke).
@@ -40,6 +44,10 @@ def chat_topic(chat_id: int) -> str:
 
 def monitor_topic(department_id: int) -> str:
     return f"monitor:{department_id}"
+
+
+def visitors_topic() -> str:
+    return "visitors"
 
 
 def except_socket(topic: str, socket_id: str) -> str:
@@ -191,10 +199,12 @@ def chat_summary_audience(
     for agent_id in sorted({a for a in (assignee_id, previous_assignee_id) if a is not None}):
         topics.append(agent_topic(agent_id))
     # Monitor pages see every change of an ongoing chat, including it leaving their department;
-    # whoever follows the chat (a watcher, a participant) sees it too.
+    # whoever follows the chat (a watcher, a participant) sees it too, and so does the live view
+    # (the visitor's chat state: waiting, chatting with whom, none once it ends).
     topics.append(monitor_topic(department_id))
     if chat_id is not None:
         topics.append(chat_topic(chat_id))
+        topics.append(visitors_topic())
     if previous_department_id is not None and previous_department_id != department_id:
         topics.append(monitor_topic(previous_department_id))
     return topics

@@ -14,6 +14,7 @@ from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.realtime.following import Following
 from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.live_visitors import VisitorsWatch
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
     UNAUTHORIZED,
@@ -54,6 +55,8 @@ class AgentSession(SocketSession):
         )
         self.following = Following(self)  # supervisors: watched, joined and monitored chats
         self.handlers.update(self.following.handlers())
+        self.visitors = VisitorsWatch(self)  # the live view: visitors.watch / unwatch
+        self.handlers.update(self.visitors.handlers())
 
     @property
     def agent(self) -> AgentActor:
@@ -145,6 +148,7 @@ class AgentSession(SocketSession):
         await availability.do_set_my_status(ctx=self.ctx, actor=self.agent, status=frame.get("status"))
 
     async def on_disconnect(self) -> None:
+        self.visitors.stop()
         if self.connected and self.actor is not None:
             self.connected = False
             if await self.ctx.presence.agent_disconnected(self.actor.id):

@@ -59,7 +59,9 @@ async def owner(conn: AsyncConnection, user_id: int) -> Any | None:
 
 
 async def all_users(conn: AsyncConnection) -> list[Any]:
-    stmt = select(User.id, User.email, User.name, User.role, User.status, User.max_chats, User.active).order_by(User.id)
+    stmt = select(
+        User.id, User.email, User.name, User.role, User.status, User.max_chats, User.active, User.greeter
+    ).order_by(User.id)
     return list((await conn.execute(stmt)).all())
 
 
@@ -70,8 +72,8 @@ async def update_user(conn: AsyncConnection, user_id: int, values: dict[str, Any
 
 
 async def user_settings(conn: AsyncConnection, user_id: int) -> Any | None:
-    """(id, email, name, role, max_chats) of a user, or None."""
-    stmt = select(User.id, User.email, User.name, User.role, User.max_chats).where(User.id == user_id)
+    """(id, email, name, role, max_chats, greeter) of a user, or None."""
+    stmt = select(User.id, User.email, User.name, User.role, User.max_chats, User.greeter).where(User.id == user_id)
     return (await conn.execute(stmt)).first()
 
 

@@ -21,7 +21,15 @@ from typing import Any, Literal, NotRequired, Unpack
 
 from typing_extensions import TypedDict  # not typing.TypedDict: pydantic (the tests' checks) needs this one before 3.12
 
-from frontdesk.wire.payloads import Author, ChatSummary, EventPayload, TranscriptSent, event_payload
+from frontdesk.wire.payloads import (
+    Author,
+    ChatSummary,
+    EventPayload,
+    LiveCounters,
+    LiveVisitor,
+    TranscriptSent,
+    event_payload,
+)
 
 PROTOCOL_VERSION = 1
 
@@ -427,6 +435,31 @@ def ticket_created_frame(ticket: dict[str, Any]) -> TicketCreatedFrame:
     return {"type": "ticket.created", "ticket": ticket}
 
 
+class VisitorsPageFrame(TypedDict):
+    """The live view's page (`visitors.watch`): sent at once, then again while it changes."""
+
+    type: Literal["visitors.page"]
+    ref: Any
+    counters: LiveCounters
+    total: int
+    page: int
+    page_size: int
+    items: list[LiveVisitor]
+
+
+def visitors_page_frame(ref: Any, page: dict[str, Any]) -> VisitorsPageFrame:
+    """`page`: {counters, total, page, page_size, items} (actions/live.live_page)."""
+    return {
+        "type": "visitors.page",
+        "ref": ref,
+        "counters": page["counters"],
+        "total": page["total"],
+        "page": page["page"],
+        "page_size": page["page_size"],
+        "items": page["items"],
+    }
+
+
 # ---- through the bus only -------------------------------------------------------------------
 
 
@@ -452,6 +485,17 @@ def invitation_rules_changed_frame(department_id: int) -> InvitationRulesChanged
     """Published to `invitation_rules` when a department's rules change: every node forgets its
     cached copy (actions/invitations.py), never sent to a client."""
     return {"type": "invitation_rules.changed", "department_id": department_id}
+
+
+class VisitorsChangedFrame(TypedDict):
+    type: Literal["visitors.changed"]
+
+
+def visitors_changed_frame() -> VisitorsChangedFrame:
+    """Published to `visitors` when visits started, moved or ended on a node (actions/tracking,
+    at most one every 250 ms per node): every node's live view re-reads its watchers' pages.
+    Never sent to a client."""
+    return {"type": "visitors.changed"}
 
 
 # ---- the catalogue --------------------------------------------------------------------------
@@ -502,7 +546,9 @@ CATALOGUE: dict[str, FrameSpec] = dict(
         _spec("annotation.added", "agent", AnnotationAddedFrame),
         _spec("annotation.deleted", "agent", AnnotationDeletedFrame),
         _spec("ticket.created", "agent", TicketCreatedFrame),
+        _spec("visitors.page", "agent", VisitorsPageFrame),
         _spec("revoke", "bus", RevokeFrame),
+        _spec("visitors.changed", "bus", VisitorsChangedFrame),
         _spec("invitation_rules.changed", "bus", InvitationRulesChangedFrame),
     ]
 )

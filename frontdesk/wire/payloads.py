@@ -104,6 +104,81 @@ class TranscriptSent(TypedDict):
     email: str
 
 
+class LivePage(TypedDict):
+    url: str | None
+    title: str | None
+    since: str | None
+
+
+class LiveAgent(TypedDict):
+    id: int
+    name: str | None
+
+
+class LiveVisitor(TypedDict):
+    """A visitor on the site now, as the live view shows them (`visitors.page`, GET
+    /api/v1/visitors/live): store/live_store.live_visitors' row. Everything here but the ids,
+    counts and times comes from the visitor's browser: clients render it as text."""
+
+    visitor_id: str
+    name: str | None
+    visit_id: int
+    visit_number: int
+    returning: bool
+    page: LivePage
+    referrer: str | None
+    country: str | None
+    city: str | None
+    browser: str | None
+    os: str | None
+    device: str | None
+    language: str | None
+    screen: str | None
+    started_at: str | None
+    pages: int
+    visible_ms: int
+    state: str  # none | invited | waiting | chatting
+    chat_id: int | None
+    agent: LiveAgent | None
+    invitation_id: int | None
+    department_id: int | None
+
+
+class LiveCounters(TypedDict):
+    online: int
+    chatting: int
+    waiting: int
+    invited: int
+
+
+def live_visitor(row: Any) -> LiveVisitor:
+    """One row of the live view (store/live_store.live_visitors) as a `LiveVisitor`."""
+    return {
+        "visitor_id": row.visitor_id,
+        "name": row.name,
+        "visit_id": row.id,
+        "visit_number": row.number,
+        "returning": row.number > 1,
+        "page": {"url": row.page_url, "title": row.page_title, "since": iso(row.page_since)},
+        "referrer": row.referrer,
+        "country": row.country,
+        "city": row.city,
+        "browser": row.browser,
+        "os": row.os,
+        "device": row.device,
+        "language": row.language,
+        "screen": row.screen,
+        "started_at": iso(row.started_at),
+        "pages": row.pages or 0,
+        "visible_ms": row.visible_ms or 0,
+        "state": row.state,
+        "chat_id": row.chat_id,
+        "agent": None if row.agent_id is None else {"id": row.agent_id, "name": row.agent_name},
+        "invitation_id": row.invitation_id,  # a pending invitation (shown or not yet)
+        "department_id": row.department_id,
+    }
+
+
 def event_payload(row: Any) -> EventPayload:
     """A stored chat event (a `messages` row, or any object with its attributes) as clients
     see it: an `EventPayload`."""

@@ -31,6 +31,7 @@ BODIES = {
     ("PUT", "/api/v1/departments/{department_id}/members"): {"members": []},
     ("PUT", "/api/v1/settings/widget"): {"title": "Hello"},
     ("PUT", "/api/v1/settings/privacy"): {"retention_days": 0},
+    ("PUT", "/api/v1/settings/tracking"): {"mode": "on"},
     ("POST", "/api/v1/users"): {"email": "perm@example.com", "name": "P", "password": "short"},
     ("PATCH", "/api/v1/users/{user_id}"): {"max_chats": 3},
     ("PUT", "/api/v1/users/{user_id}/password"): {"password": "perm-test-password"},
@@ -56,6 +57,8 @@ FRAMES: dict[str, dict] = {
     "monitor.start": {},
     "monitor.stop": {},
     "whisper.send": {"chat_id": 999999, "text": "psst"},
+    "visitors.watch": {"filter": {}, "page_size": 10},
+    "visitors.unwatch": {},
 }
 
 
@@ -179,10 +182,11 @@ async def test_every_agent_socket_frame_with_every_role(server):
 
 def test_the_documented_table_says_what_the_rules_say():
     """docs/permissions.md has a row for every rule, with ✓ (every department), `own` (their
-    own departments) or nothing for each role, as RULES has it."""
+    own departments), `greeter` (users marked as greeters) or nothing for each role, as RULES
+    has it."""
     from pathlib import Path
 
-    from frontdesk.permissions import SCOPED
+    from frontdesk.permissions import GREETER, SCOPED
 
     doc = (Path(__file__).parents[2] / "docs" / "permissions.md").read_text()
     header = "| action | " + " | ".join(ROLES) + " | notes |"
@@ -197,5 +201,8 @@ def test_the_documented_table_says_what_the_rules_say():
     assert set(RULES) - set(documented) == set(), "rules missing from docs/permissions.md"
     assert set(documented) - set(RULES) == set(), "documented rules that do not exist"
     for action, rule in RULES.items():
-        expected = ["✓" if r in rule else "own" if r + SCOPED in rule else "" for r in ROLES]
+        expected = [
+            "✓" if r in rule else "own" if r + SCOPED in rule else "greeter" if r + GREETER in rule else ""
+            for r in ROLES
+        ]
         assert documented[action] == expected, (action, documented[action], expected)

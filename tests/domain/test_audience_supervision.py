@@ -92,6 +92,7 @@ def test_every_summary_reaches_the_departments_monitor_and_the_one_it_left(statu
         chat_id=9,
     )
     assert chat_topic(9) in followed and not any(t.startswith("visitor:") for t in followed)
+    assert followed.count("visitors") == 1  # the live view hears of every change of a chat's state
 
 
 def test_topic_names():

@@ -96,6 +96,34 @@ _INVITATION: wire.InvitationPayload = {
 }
 
 
+VISIT = SimpleNamespace(
+    id=41,
+    visitor_id="Vx1",
+    number=2,
+    started_at=NOW,
+    page_url="https://shop.example/pricing",
+    page_title="Pricing",
+    page_since=NOW,
+    referrer=None,
+    country="DE",
+    city=None,
+    browser="Firefox",
+    os="Linux",
+    device="desktop",
+    language="de-DE",
+    screen="desktop",
+    pages=3,
+    visible_ms=81000,
+    name=None,
+    chat_id=12,
+    agent_id=3,
+    agent_name="Ada",
+    invitation_id=None,
+    state="chatting",
+    department_id=1,
+)
+
+
 def one_of_each() -> list[dict]:
     """A frame from every builder, as the code calls them."""
     event = wire.event_payload(ROW)
@@ -139,7 +167,18 @@ def one_of_each() -> list[dict]:
         wire.annotation_added_frame({"id": 1, "chat_id": 12, "seq": 5, "text": "ok"}),
         wire.annotation_deleted_frame(12, 1),
         wire.ticket_created_frame({"id": 1}),
+        wire.visitors_page_frame(
+            "v1",
+            {
+                "counters": {"online": 1, "chatting": 1, "waiting": 0, "invited": 0},
+                "total": 1,
+                "page": 1,
+                "page_size": 50,
+                "items": [wire.live_visitor(VISIT)],
+            },
+        ),
         wire.revoke_frame(["abcd"]),
+        wire.visitors_changed_frame(),
         wire.invitation_rules_changed_frame(3),
     ]
 

@@ -1,0 +1,143 @@
+"""The live view on the agent socket: `visitors.watch` / `visitors.unwatch` (docs/protocol.md,
+docs/architecture/visitors.md "Live view").
+
+`visitors.watch {ref, filter, sort, page, page_size}` is checked (domain/live_view: a bad field is
+an error frame naming it, `filter.state`...) and answered at once with a `visitors.page` read from
+the database, which every node shares: visitors connected to any node are in it. After that the
+socket is sent its page again whenever it changed, at most once a second:
+
+- the node's `LiveVisitors` (one per hub) receives everything published to the bus topic
+  `visitors` (domain/audience.visitors_topic: visits that start, move or end, announced by the
+  tracking actions, coalesced per node; and every chat summary, since a visitor's chat state
+  changes with their chat) and marks each watching socket of this node changed;
+- each watching socket's task waits for that mark, re-reads its page (two queries: counters and
+  the page, store/live_store.py) at most once a second, and sends it only when it differs from
+  the page it sent last. Nothing is read while nothing is announced, except one re-read every
+  15 s: a visitor whose node died is announced by nobody, and drops out once their visit is no
+  longer refreshed (domain/live_view.ONLINE_WITHIN).
+
+Nothing here is stored: a watch lives with its socket (`stop` on unwatch and on disconnect)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from frontdesk.actions import live
+from frontdesk.actions.live import Scope
+from frontdesk.domain import audience
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.live_view import LiveQuery, check_live_query
+from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.session import dumps
+from frontdesk.wire import visitors_page_frame
+
+if TYPE_CHECKING:
+    from frontdesk.realtime.agent_socket import AgentSession
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 1.0  # seconds between two pages sent to one socket
+REFRESH_EVERY = 15.0  # a re-read without an announcement (visitors of a node that died)
+
+
+class LiveVisitors:
+    """This node's watching sockets; the `visitors` topic of the bus marks them changed."""
+
+    def __init__(self) -> None:
+        self.watches: set[VisitorsWatch] = set()
+        self.announcements = 0
+
+    def announced(self, _payload: str) -> None:
+        self.announcements += 1
+        for watch in self.watches:
+            watch.changed.set()
+
+
+_BY_HUB: weakref.WeakKeyDictionary[Hub, LiveVisitors] = weakref.WeakKeyDictionary()
+
+
+def live_visitors(hub: Hub) -> LiveVisitors:
+    """The hub's LiveVisitors, made (and given the `visitors` topic) on first use."""
+    found = _BY_HUB.get(hub)
+    if found is None:
+        found = _BY_HUB[hub] = LiveVisitors()
+        hub.special[audience.visitors_topic()] = found.announced
+    return found
+
+
+class VisitorsWatch:
+    """One agent socket's watch of the live view (at most one per socket: a new
+    `visitors.watch` replaces it, e.g. for another page or filter)."""
+
+    def __init__(self, session: AgentSession) -> None:
+        self.session = session
+        self.changed = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.query: LiveQuery | None = None
+        self.scope: Scope = None
+        self.ref: Any = None
+        self.last: str | None = None
+
+    def handlers(self) -> dict[str, Any]:
+        return {"visitors.watch": self.on_watch, "visitors.unwatch": self.on_unwatch}
+
+    async def on_watch(self, frame: dict[str, Any]) -> None:
+        filters = frame.get("filter")
+        if filters is None:
+            filters = {}
+        if not isinstance(filters, dict):
+            raise ChatRuleError("bad_request", "filter: must be an object", field="filter")
+        query = check_live_query(
+            filters, frame.get("sort"), frame.get("page"), frame.get("page_size"), prefix="filter."
+        )
+        scope = await live.visitor_scope(ctx=self.session.ctx, actor=self.session.agent)
+        self.stop()
+        self.query, self.scope, self.ref = query, scope, frame.get("ref")
+        registry = live_visitors(self.session.hub)
+        registry.watches.add(self)  # before reading: what is announced meanwhile is read again
+        try:
+            await self._send_page()
+        except BaseException:
+            self.stop()
+            raise
+        self.task = asyncio.create_task(self._run(), name=f"visitors-watch {self.session.channel.label}")
+
+    async def on_unwatch(self, frame: dict[str, Any]) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        live_visitors(self.session.hub).watches.discard(self)
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self.query, self.last = None, None
+        self.changed.clear()
+
+    async def _send_page(self) -> None:
+        query = self.query
+        if query is None:
+            return
+        page = await live.live_page(ctx=self.session.ctx, query=query, scope=self.scope)
+        text = dumps(visitors_page_frame(self.ref, page))
+        if text != self.last:  # nothing changed for this page: nothing sent
+            self.last = text
+            self.session.channel.offer(text)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(MIN_INTERVAL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), REFRESH_EVERY)
+            self.changed.clear()
+            try:
+                await self._send_page()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: try again at the next change
+                log.warning("live view re-read failed: %s", type(exc).__name__)
+                self.changed.set()
+                await asyncio.sleep(REFRESH_EVERY / 3)
