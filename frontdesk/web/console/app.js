@@ -257,6 +257,7 @@ class App {
     this.restoreOpen();
     this.directory.loadDepartments();
     this.refreshMyStatus();
+    if (user.may_view_visitors === undefined) this.loadVisitorFlags(); // the login answer lacks them
     this.loadTickets(true);
     if (route && route.kind === 'settings') this.showSettings(route.route);
     else if (route && route.kind === 'ticket') this.openTicket(route.id);
@@ -276,6 +277,17 @@ class App {
     });
     this.socket.start();
     this.refreshLists();
+  }
+
+  /** /auth/me's flags for the Visitors page (greeter, may_view_visitors) into the session. */
+  async loadVisitorFlags() {
+    const me = this.me;
+    try {
+      const u = userFrom(await api('GET', '/api/v1/auth/me'));
+      if (!u || me !== this.me) return;
+      Object.assign(me, { greeter: u.greeter, may_view_visitors: u.may_view_visitors });
+      this.session.notify('me');
+    } catch { /* the nav keeps the role's default */ }
   }
 
   stopSession() {

@@ -131,6 +131,8 @@ test('who may see the page', () => {
   assert.equal(mayViewVisitors({ role: 'agent' }), false);
   assert.equal(mayViewVisitors({ role: 'agent', greeter: true }), true);
   assert.equal(mayViewVisitors(null), false);
+  assert.equal(mayViewVisitors({ role: 'agent', greeter: false, may_view_visitors: true }), true); // the server's word wins
+  assert.equal(mayViewVisitors({ role: 'supervisor', may_view_visitors: false }), false);
 });
 
 test('plain words for a visitor', () => {

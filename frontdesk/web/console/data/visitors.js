@@ -19,9 +19,14 @@ export const SORTS = {
   visit: { key: 'visit_number', desc: true },
 };
 
-/** Who may open the Visitors page: admins, managers, supervisors, agents marked as greeters. */
+/**
+ * Who may open the Visitors page: the server's word (`may_view_visitors` in /auth/me) when
+ * given, else admins, managers, supervisors and agents marked as greeters.
+ */
 export function mayViewVisitors(me) {
-  return !!me && (['admin', 'manager', 'supervisor'].includes(me.role) || me.greeter === true);
+  if (!me) return false;
+  if (typeof me.may_view_visitors === 'boolean') return me.may_view_visitors;
+  return ['admin', 'manager', 'supervisor'].includes(me.role) || me.greeter === true;
 }
 
 function emptyFilter() { return Object.fromEntries(FILTER_KEYS.map((k) => [k, ''])); }
