@@ -208,7 +208,9 @@ export class VisitorsPage {
     const since = parseTime(v.started_at);
     const pageSince = parseTime(page.since);
     const state = v.state || 'none';
-    const open = () => this.openJourney(v);
+    // rows are morphed in place (their listeners stay): handlers read the visitor's current row
+    const current = () => this.board.items.find((x) => x.visitor_id === v.visitor_id) || v;
+    const open = () => this.openJourney(current());
     return h('tr', {
       class: `vis-row st-${state}${this.open && this.open.id === v.visitor_id ? ' selected' : ''}`, tabindex: '0',
       dataset: { visitor: String(v.visitor_id) }, title: 'Open this visitor’s journey',
@@ -226,7 +228,7 @@ export class VisitorsPage {
     h('td', { class: 'vis-num vis-col-pages', dataset: { label: 'Pages' } }, String(v.pages ?? 0)),
     h('td', { class: 'vis-chat' }, state === 'none' ? h('button', {
       class: 'btn btn-secondary btn-sm', type: 'button', 'aria-label': `Invite ${who(v)}`,
-      onclick: (e) => { e.stopPropagation(); this.openJourney(v, { invite: true }); },
+      onclick: (e) => { e.stopPropagation(); this.openJourney(current(), { invite: true }); },
     }, 'Invite') : h('span', { class: `vis-state vis-state-${state}` }, stateText(v))));
   }
 
@@ -336,7 +338,8 @@ export class VisitorsPage {
     const inv = o.invite;
     const body = inv.canned ? { canned_id: inv.canned.id } : { text: inv.text.trim() };
     if (!inv.canned && !body.text) { inv.error = 'Write a message, or pick a canned response.'; this.renderPanel(); return; }
-    if (this.board.filter.department) body.department_id = Number(this.board.filter.department);
+    const dept = this.board.filter.department ? Number(this.board.filter.department) : o.row.department_id;
+    if (dept != null) body.department_id = dept;
     inv.busy = true;
     inv.error = null;
     this.renderPanel();
@@ -461,5 +464,10 @@ export function journeySection(data, act, conv, redraw) {
     return h('div', { class: 'details-section vis-onsite', dataset: { section: 'journey' } },
       h('h3', null, 'On the site'), h('p', { class: 'details-muted' }, entry.error || 'Loading…'));
   }
-  return h('div', { class: 'vis-onsite', dataset: { section: 'journey' } }, journeyParts(entry.journey, act, { compact: true, excludeChat: conv.id }));
+  const j = entry.journey;
+  if (!j.visits.length && !j.chats.some((x) => x.id !== conv.id)) {
+    return h('div', { class: 'details-section vis-onsite', dataset: { section: 'journey' } },
+      h('h3', null, 'On the site'), h('p', { class: 'details-muted' }, 'No visits of theirs are known (tracking may be off).'));
+  }
+  return h('div', { class: 'vis-onsite', dataset: { section: 'journey' } }, journeyParts(j, act, { compact: true, excludeChat: conv.id }));
 }
