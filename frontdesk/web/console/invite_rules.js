@@ -70,11 +70,19 @@ async function drawBars(el, { traces, summary, stacked = false, horizontal = fal
     marker: { color: t.color || '#4054d6' }, hovertemplate: `%{${horizontal ? 'y' : 'x'}}: %{${horizontal ? 'x' : 'y'}}<extra>${traces.length > 1 ? t.name : ''}</extra>`,
   }));
   const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
+  const categories = traces.length ? traces[0].x : [];
+  const every = Math.max(1, Math.ceil(categories.length / 8)); // at most about 8 labels along x
   const layout = {
     height, barmode: stacked ? 'stack' : 'group', bargap: 0.25, font: CHART_FONT,
     margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
-    showlegend: traces.length > 1, legend: { orientation: 'h', y: -0.18, x: 0 },
-    xaxis: { ...axis, ...(horizontal ? { rangemode: 'tozero' } : { type: 'category', tickangle: 0 }) },
+    showlegend: traces.length > 1, legend: { orientation: 'h', y: -0.18, x: 0, traceorder: 'normal' },
+    xaxis: {
+      ...axis,
+      ...(horizontal ? { rangemode: 'tozero' } : {
+        type: 'category', tickangle: 0, tickmode: 'array',
+        tickvals: categories.filter((_, i) => i % every === 0), ticktext: categories.filter((_, i) => i % every === 0),
+      }),
+    },
     yaxis: { ...axis, ...(horizontal ? { type: 'category', autorange: 'reversed' } : { rangemode: 'tozero' }) },
   };
   replaceChildren(el);
@@ -668,8 +676,8 @@ class RuleEditor {
       h('div', { class: 'sim-head' },
         h('h3', null, `If this rule had been on for the last ${v.days} days`),
         h('p', { class: 'card-sub' }, 'Replayed from the stored page views of those days, as the draft is now (not saved). Change the rule and test again to compare.')),
-      h('div', { class: 'sim-body' }, figures,
-        h('figure', { class: 'sim-plot' }, h('figcaption', null, v.chartTitle), chart)));
+      h('div', { class: 'sim-body' },
+        h('figure', { class: 'sim-plot' }, h('figcaption', null, v.chartTitle), chart), figures));
     if (old) this.simOut.classList.add('stale');
     const total = v.perHour.reduce((x, y) => x + y, 0);
     drawBars(chart, {
