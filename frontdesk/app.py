@@ -18,6 +18,7 @@ from frontdesk import __version__
 from frontdesk.actions.context import Context
 from frontdesk.actions.dispatch import Router
 from frontdesk.actions.group_commit import GroupCommitWriter
+from frontdesk.actions.tracking import tracker_of
 from frontdesk.api import accounts as accounts_api
 from frontdesk.api import archive as archive_api
 from frontdesk.api import attachments as attachments_api
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await jobs.stop()
             await ctx.router.stop()
             await ctx.writer.stop()
+            await tracker_of(ctx).close()  # the page views still buffered (actions/tracking.py)
             if hasattr(presence, "close"):
                 await presence.close()
             await bus.close()

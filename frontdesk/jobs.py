@@ -1,5 +1,5 @@
 """Background jobs: offer expiry, e-mail delivery, retention, expired sessions and API tokens
-(their sockets closed), presence sweeps and a routing sweep.
+(their sockets closed), visits idle for 30 minutes (ended), presence sweeps and a routing sweep.
 
 Jobs that act on the shared database run on one node of a cluster at a time: the holder of the
 `jobs` lease, renewed on every pass and taken over when it lapses. Jobs that act on this node's
@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from frontdesk.actions import availability, dispatch, mail, offers, retention, users
+from frontdesk.actions import availability, dispatch, mail, offers, retention, tracking, users
 from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 10.0
 RETENTION_EVERY = 600.0
 RETENTION_BATCHES_PER_PASS = 4
+IDLE_VISITS_EVERY = 30  # passes: visits idle for 30 minutes end within half a minute
 
 
 async def take_lease(ctx: Context, name: str, holder: str, seconds: float = LEASE_SECONDS) -> bool:
@@ -72,6 +73,8 @@ class Jobs:
             await self._job("mail", mail.send_due_mail, ctx)
             await self._job("retention", self._retention)
             await self._job("expired credentials", users.do_end_expired_credentials, ctx)
+            if self.passes % IDLE_VISITS_EVERY == 0:
+                await self._job("idle visits", tracking.do_end_idle_visits, ctx)
             if self.passes % 5 == 0:
                 # a safety net: nothing waits because a kick was lost
                 await self._job("routing kick", self._kick)

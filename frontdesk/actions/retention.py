@@ -20,7 +20,7 @@ from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.retention import DEFAULT, REMOVED, check_privacy_settings, cutoff
 from frontdesk.permissions import require
-from frontdesk.store import attachment_store, privacy_store, setting_store
+from frontdesk.store import attachment_store, privacy_store, setting_store, tracking_store
 from frontdesk.store.files import storage_for
 from frontdesk.wire import revoke_frame, visitor_forgotten_frame
 
@@ -76,6 +76,8 @@ class RetentionReport:
     messages: int = 0
     attachments: int = 0
     visitors: int = 0
+    visits: int = 0
+    page_views: int = 0
     tickets: int = 0
     mails: int = 0
     batches: int = 0
@@ -102,10 +104,11 @@ async def do_run_retention(
         return report
     anonymise = settings["mode"] == "anonymise"
     run = uuid.uuid4().hex[:12]
-    # Chats first: visitors whose last chat went are then due themselves.
+    # Chats first: visitors whose last chat went are then due themselves. Visits (with their page
+    # views) over before the cutoff go in both modes: they are what the visitor browsed.
     # Each kind on its own: a batch that fails (its transaction rolls back) is logged and the
     # run goes on with the next kind, so e.g. one undeletable file never keeps old e-mail.
-    for step in (_chat_batch, _visitor_batch, _ticket_batch, _mail_batch):
+    for step in (_chat_batch, _visit_batch, _visitor_batch, _ticket_batch, _mail_batch):
         while True:
             if report.batches >= max_batches:
                 report.done = False
@@ -145,6 +148,14 @@ async def _chat_batch(
     return {"chats": len(ids), "messages": messages, "attachments": len(files)}
 
 
+async def _visit_batch(
+    ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
+) -> dict[str, int]:
+    ids = await tracking_store.old_visit_ids(conn, limit_at, batch_size)
+    visits, views = await tracking_store.delete_visits(conn, ids)
+    return {"visits": visits, "page_views": views}
+
+
 async def _visitor_batch(
     ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
 ) -> dict[str, int]:
@@ -176,7 +187,7 @@ async def _mail_batch(
 # ---- one visitor's data, on request -------------------------------------------------------------
 async def do_delete_visitor_data(*, ctx: Context, actor: AgentActor, visitor_id: object) -> dict[str, Any]:
     """Remove a visitor and everything about them: chats (with messages, tags, reviews),
-    attachments, offline messages (by token or e-mail) and e-mail to them. Refused while they
+    attachments, visits and page views, offline messages (by token or e-mail) and e-mail to them. Refused while they
     have an open chat: an agent is talking to them (close it first)."""
     require(actor.role, "visitor.delete")
     if not isinstance(visitor_id, str) or not VISITOR_ID.fullmatch(visitor_id):
@@ -189,12 +200,15 @@ async def do_delete_visitor_data(*, ctx: Context, actor: AgentActor, visitor_id:
         if any(c.status != "closed" for c in chats):
             raise ChatRuleError("conflict", "This visitor has an open chat; close it before deleting their data.")
         ids = [c.id for c in chats]
+        visits, page_views = await tracking_store.count_of_visitor(conn, visitor_id)
         counts = {
             "chats": len(ids),
             "messages": await privacy_store.count_messages(conn, ids),
             "attachments": len(await _forget_files(ctx, conn, ids)),
             "tickets": await privacy_store.delete_tickets_of_visitor(conn, visitor_id, visitor.email),
             "mails": await privacy_store.delete_mail_to(conn, visitor.email) if visitor.email else 0,
+            "visits": visits,  # with their page views, by ON DELETE CASCADE with the visitor
+            "page_views": page_views,
         }
         await privacy_store.delete_chats(conn, ids)
         await privacy_store.delete_visitors(conn, [visitor_id])

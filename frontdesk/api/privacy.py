@@ -1,4 +1,5 @@
-"""Privacy (`/api/v1/settings/privacy`, `/api/v1/visitors/...`) and the audit log (`/api/v1/audit`)."""
+"""Privacy (`/api/v1/settings/privacy`, `/api/v1/settings/tracking`, `/api/v1/visitors/...`) and the
+audit log (`/api/v1/audit`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 from fastapi import Depends, Query
 from pydantic import Field
 
-from frontdesk.actions import audit, retention
+from frontdesk.actions import audit, retention, tracking
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
 from frontdesk.api.params import Before, SmallQueryId
 from frontdesk.api.schemas import Checked, Out, doc_limits, typed_router
 from frontdesk.domain.dates import DAY_OR_MOMENT_PATTERN, parse_bound
 from frontdesk.domain.retention import MAX_DAYS
+from frontdesk.domain.tracking import MODES as TRACKING_MODES
 
 router = typed_router(prefix="/api/v1", tags=["privacy"])
 
@@ -34,12 +36,30 @@ class PrivacyOut(Out):
     privacy: PrivacySettings
 
 
+class TrackingSettings(Out):
+    mode: str = Field(description="on, respect_dnt (not for DNT / GPC browsers), consent (once the page agrees), off")
+    truncate_ip: bool = Field(description="visits keep the address's /24 (IPv4) or /48 (IPv6) network only")
+
+
+class TrackingBody(Checked):
+    """Only the settings sent change."""
+
+    mode: str = doc_limits(None, enum=list(TRACKING_MODES))
+    truncate_ip: bool = doc_limits(None)
+
+
+class TrackingOut(Out):
+    tracking: TrackingSettings
+
+
 class DeletedCounts(Out):
     chats: int
     messages: int
     attachments: int
     tickets: int
     mails: int
+    visits: int
+    page_views: int
 
 
 class VisitorDeleted(Out):
@@ -82,6 +102,19 @@ async def put_privacy(
 ) -> dict:
     data = body.model_dump(exclude_unset=True)
     return {"privacy": await retention.do_update_privacy_settings(ctx=ctx, actor=actor, data=data)}
+
+
+@router.get("/settings/tracking", response_model=TrackingOut)
+async def get_tracking(ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)) -> dict:
+    return {"tracking": await tracking.read_tracking_settings(ctx=ctx, actor=actor)}
+
+
+@router.put("/settings/tracking", response_model=TrackingOut)
+async def put_tracking(
+    body: TrackingBody, ctx: Context = Depends(get_ctx), actor: AgentActor = Depends(current_agent)
+) -> dict:
+    data = body.model_dump(exclude_unset=True)
+    return {"tracking": await tracking.do_update_tracking_settings(ctx=ctx, actor=actor, data=data)}
 
 
 @router.delete("/visitors/{visitor_id}", response_model=VisitorDeleted)

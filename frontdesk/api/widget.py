@@ -7,7 +7,7 @@ import time
 from fastapi import Depends, Query, Request
 from pydantic import Field
 
-from frontdesk.actions import attachments, departments, tickets, visitors, widget_settings
+from frontdesk.actions import attachments, departments, tickets, tracking, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.api.auth import get_ctx
 from frontdesk.api.schemas import In, Out, WidgetSettings, typed_router
@@ -48,6 +48,9 @@ class WidgetConfig(WidgetSettings):
     departments: list[WidgetDepartment]
     online: bool = Field(description="some department takes chats now")
     attachments: AttachmentLimits
+    tracking: str = Field(
+        description="the site's tracking mode: on, respect_dnt, consent or off (docs/architecture/visitors.md)"
+    )
 
 
 class TicketRef(Out):
@@ -89,6 +92,7 @@ async def widget_config(department: str | None = Query(None, max_length=40), ctx
         raise ChatRuleError("not_found", f"No department {department!r}.", field="department")
     config["online"] = any(d["accepting_chats"] for d in config["departments"])
     config["attachments"] = attachments.limits(ctx)  # checked again by the server
+    config["tracking"] = (await tracking.tracking_settings(ctx=ctx))["mode"]  # the widget caches it an hour
     return config
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import warnings
 from typing import Any
 
 from frontdesk.enrichment import NOWHERE, Place, PlaceSource
@@ -35,7 +36,9 @@ class CountryData:
 
     def load(self) -> None:
         if self._geo is None:
-            from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
+            with warnings.catch_warnings():  # its module has regexes in plain strings (SyntaxWarning)
+                warnings.simplefilter("ignore")
+                from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
 
             self._geo = GeoIP2Fast(geoip2fast_data_file=self.data_file)
 

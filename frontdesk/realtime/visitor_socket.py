@@ -9,9 +9,11 @@ from starlette.websockets import WebSocket
 
 from frontdesk.actions import chats, peek, reads, satisfaction, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
+from frontdesk.actions.tracking import do_leave_visit, do_open_visit, do_page_time, do_page_view
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.rate_limit import KeyedLimiter
+from frontdesk.domain.tracking import VisitState, check_page_view, check_visible_ms
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
     ORIGIN_REFUSED,
@@ -38,6 +40,7 @@ class VisitorSession(SocketSession):
         self.chat_id: int | None = None  # the open chat, as far as this socket knows
         self.connected = False
         self.typing = peek.VisitorTyping()  # its chat, cached: no query per typing frame
+        self.visit: VisitState | None = None  # the visit this socket tracks (None: not tracked)
         self.handlers.update(
             {
                 "message.send": self.on_message_send,
@@ -48,6 +51,8 @@ class VisitorSession(SocketSession):
                 "chat.start": self.on_chat_start,
                 "chat.rate": self.on_chat_rate,
                 "transcript.email": self.on_transcript_email,
+                "page.view": self.on_page_view,
+                "page.time": self.on_page_time,
             }
         )
 
@@ -82,6 +87,18 @@ class VisitorSession(SocketSession):
         self.hub.subscribe(self.channel, audience.visitor_topic(visitor_id))
         await self.ctx.presence.visitor_connected(visitor_id)
         self.connected = True
+        # Tracking (actions/tracking.py): the hello's page is this page load's page view; the
+        # client address is the socket's (uvicorn applies the trusted proxies' X-Forwarded-For).
+        headers = self.ws.headers
+        self.visit = await do_open_visit(
+            ctx=self.ctx,
+            actor=self.actor,
+            hello=hello or {},
+            ip=self.ws.client.host if self.ws.client else None,
+            user_agent=headers.get("user-agent"),
+            dnt_header=headers.get("dnt"),
+            gpc_header=headers.get("sec-gpc"),
+        )
         chat = await reads.open_chat_for_visitor(ctx=self.ctx, actor=self.actor)
         self.chat_id = chat["id"] if chat else None
         if chat and chat["status"] == "queued":
@@ -169,7 +186,28 @@ class VisitorSession(SocketSession):
         )
         self.send(transcript_queued_frame(frame.get("ref"), sent))
 
+    async def on_page_view(self, frame: dict[str, Any]) -> None:
+        """A single-page-app navigation (a full page load's view is its hello's page)."""
+        visit = self.tracked()
+        page, prev_visible_ms = check_page_view(frame)
+        await do_page_view(ctx=self.ctx, state=visit, page=page, prev_visible_ms=prev_visible_ms)
+
+    async def on_page_time(self, frame: dict[str, Any]) -> None:
+        visit = self.tracked()
+        await do_page_time(ctx=self.ctx, state=visit, visible_ms=check_visible_ms(frame.get("visible_ms")))
+
+    def tracked(self) -> VisitState:
+        """This socket's visit, within the page-frame rate; refused when it is not tracked (the
+        site's mode, Do-Not-Track, or a hello without consent)."""
+        if self.visit is None:
+            raise ChatRuleError("forbidden", "Page views are not recorded for this page (tracking is off or declined).")
+        limited(page_frames, self.visitor.visitor_id, "Too many page views; wait a moment.")
+        return self.visit
+
     async def on_disconnect(self) -> None:
+        if self.visit is not None:
+            do_leave_visit(ctx=self.ctx, state=self.visit)
+            self.visit = None
         if self.connected and self.actor is not None:
             self.connected = False
             await self.ctx.presence.visitor_disconnected(self.actor.visitor_id)
@@ -178,6 +216,8 @@ class VisitorSession(SocketSession):
 # Per visitor (not per socket: a second tab gets no second allowance).
 satisfaction_frames = KeyedLimiter(rate=1 / 6, burst=10)
 transcript_mails = KeyedLimiter(rate=1 / 600, burst=3)  # e-mail costs us reputation: a few an hour
+# page.view and page.time together: a navigation every second or two, bursts of clicks allowed.
+page_frames = KeyedLimiter(rate=1.0, burst=30)
 
 
 def limited(limiter: KeyedLimiter, key: str, message: str) -> None:

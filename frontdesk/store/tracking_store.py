@@ -101,7 +101,7 @@ async def insert_page_views(conn: AsyncConnection, rows: Sequence[dict[str, Any]
 
 async def update_visits(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Each visit's latest snapshot, in one executemany: dicts with b_id, b_seen, b_url, b_title,
-    b_since, b_pages, b_ms. Never touches a visit that has ended meanwhile."""
+    b_since, b_pages, b_ms, b_left (None while connected). Never touches a visit that has ended."""
     if not rows:
         return
     await conn.execute(
@@ -114,16 +114,22 @@ async def update_visits(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -
             page_since=bindparam("b_since"),
             pages=bindparam("b_pages"),
             visible_ms=bindparam("b_ms"),
+            left_at=bindparam("b_left"),
         ),
         list(rows),
     )
 
 
 async def touch_visits(conn: AsyncConnection, visit_ids: Sequence[int], now: datetime) -> int:
-    """The heartbeat: visits of connected visitors were seen now (one UPDATE per node and beat)."""
+    """The heartbeat: visits of connected visitors were seen now and are not left (one UPDATE per
+    node and beat; a tab on another node that closed may have set left_at)."""
     if not visit_ids:
         return 0
-    stmt = update(Visit).where(Visit.id.in_(list(visit_ids)), Visit.ended_at.is_(None)).values(last_seen_at=now)
+    stmt = (
+        update(Visit)
+        .where(Visit.id.in_(list(visit_ids)), Visit.ended_at.is_(None))
+        .values(last_seen_at=now, left_at=None)
+    )
     return (await conn.execute(stmt)).rowcount or 0
 
 
