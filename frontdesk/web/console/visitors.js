@@ -345,7 +345,6 @@ export class VisitorsPage {
     this.renderPanel();
     try {
       inv.sent = await api('POST', `/api/v1/visitors/${encodeURIComponent(o.id)}/invitations`, body);
-      this.act.toast('Invitation sent', 'success');
     } catch (err) {
       if (err.status === 401) return;
       inv.error = inviteErrorText(err);
