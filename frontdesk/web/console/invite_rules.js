@@ -11,8 +11,9 @@
 
 import { api, get, post } from './api.js';
 import {
-  actionText, blankCondition, CONDITIONS, DAYS, draftFromRule, dropped, moved, newDraft, OUTCOMES, ordered,
-  plainMessage, rateText, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule, simulationView,
+  actionText, blankCondition, CONDITIONS, DAYS, draftFromRule, dropped, FINAL_OUTCOMES, moved, newDraft, OUTCOMES,
+  ordered, plainMessage, RATE_DEFINITION, rateText, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule,
+  simulationView,
 } from './data/invite_rules.js';
 import { h, icon, replaceChildren } from './dom.js';
 
@@ -46,7 +47,7 @@ export function loadPlotly() {
 }
 
 const CHART_FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
-const OUTCOME_COLORS = { shown: '#8b95c9', accepted: '#16894a', dismissed: '#d08a1e', expired: '#aab0bb', blocked: '#c8372d' };
+const OUTCOME_COLORS = { accepted: '#16894a', dismissed: '#d08a1e', expired: '#aab0bb', pending: '#8b95c9', blocked: '#c8372d' };
 
 /**
  * Draws a bar chart in `el` (a `.chart` box). `traces`: [{name, x, y, color}]. `summary` is the
@@ -316,7 +317,7 @@ class InvitationRulesPage {
     this.rules = ids.map((id, i) => ({ ...byId.get(Number(id)), position: i + 1 }));
     this.renderList();
     try {
-      const r = await post(`${RULES_API}/reorder`, { department_id: this.department, ids: ids.map(Number) });
+      const r = await post(`${RULES_API}/reorder`, { department_id: this.department, rule_ids: ids.map(Number) });
       const list = Array.isArray(r) ? r : r && (r.rules || r.items);
       if (Array.isArray(list)) this.rules = ordered(list);
     } catch (err) {
@@ -630,6 +631,7 @@ class RuleEditor {
     const label = this.saveBtn.lastChild.textContent;
     this.saveBtn.lastChild.textContent = 'Saving…';
     const body = ruleFromDraft(this.draft);
+    if (!this.isNew) delete body.department_id; // a rule stays in its department
     try {
       const r = this.isNew ? await post(RULES_API, body) : await api('PUT', `${RULES_API}/${this.draft.id}`, body);
       const rule = (r && (r.rule || (r.id != null ? r : null))) || { ...body, id: this.draft.id };
@@ -675,7 +677,8 @@ class RuleEditor {
     replaceChildren(this.simOut,
       h('div', { class: 'sim-head' },
         h('h3', null, `If this rule had been on for the last ${v.days} days`),
-        h('p', { class: 'card-sub' }, 'Replayed from the stored page views of those days, as the draft is now (not saved). Change the rule and test again to compare.')),
+        h('p', { class: 'card-sub' }, 'Replayed from the stored page views of those days, as the draft is now (not saved). Change the rule and test again to compare.'),
+        v.truncated ? h('p', { class: 'sim-note' }, icon('info', 14), 'Those days held more page views than the simulator reads at once: the figures cover part of them, so the real numbers are higher.') : null),
       h('div', { class: 'sim-body' },
         h('figure', { class: 'sim-plot' }, h('figcaption', null, v.chartTitle), chart), figures));
     if (old) this.simOut.classList.add('stale');
@@ -717,7 +720,7 @@ class InvitationReportPage {
       card('Invitations', 'What became of the invitations sent in this period, automatic (by rule) and from the live view (by agent).', form, this.out),
       card('What the columns mean', null, h('dl', { class: 'outcome-defs' },
         OUTCOMES.map(([, label, def]) => h('div', null, h('dt', null, label), h('dd', null, def))),
-        h('div', null, h('dt', null, 'Acceptance rate'), h('dd', null, 'Accepted, out of those shown.')))));
+        h('div', null, h('dt', null, 'Acceptance rate'), h('dd', null, RATE_DEFINITION)))));
   }
 
   async show() {
@@ -756,15 +759,17 @@ class InvitationReportPage {
       h('div', { class: 'live-stats sat-stats inv-stats' },
         OUTCOMES.map(([k, label]) => stat(String(total[k]), label, k)),
         stat(rateText(total.rate), 'Acceptance rate', 'rate')),
-      t.rules.length ? h('figure', { class: 'report-plot' }, h('figcaption', null, 'Outcomes by rule'), chart) : null,
+      t.rules.length ? h('figure', { class: 'report-plot' }, h('figcaption', null, 'What became of each rule’s invitations'), chart) : null,
       table('Rule', t.rules, 'No invitations in this period.'),
       table('Agent', t.agents, 'No invitations shown as an agent in this period.'),
       table('Department', t.departments, 'No invitations in this period.'));
     if (t.rules.length) {
       const labels = t.rules.map((x) => x.label);
       drawBars(chart, {
-        traces: OUTCOMES.map(([k, label]) => ({ name: label, x: labels, y: t.rules.map((x) => x[k]), color: OUTCOME_COLORS[k] })),
-        summary: `Outcomes by rule: ${t.rules.map((x) => `${x.label}: ${x.shown} shown, ${x.accepted} accepted`).join('; ')}.`,
+        traces: FINAL_OUTCOMES.map((k) => ({
+          name: OUTCOMES.find(([key]) => key === k)[1], x: labels, y: t.rules.map((x) => x[k]), color: OUTCOME_COLORS[k],
+        })),
+        summary: `Outcomes by rule: ${t.rules.map((x) => `${x.label}: ${x.sent} sent, ${x.accepted} accepted, ${x.blocked} blocked`).join('; ')}.`,
         stacked: true, horizontal: true, height: Math.max(180, 70 + 38 * labels.length),
       });
     }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  codeList, CONDITIONS, draftFromRule, dropped, fieldName, moved, newDraft, ordered, plainMessage, rateText,
-  reportRow, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule, simulationView, wholeNumber,
+  codeList, CONDITIONS, draftFromRule, dropped, fieldName, FINAL_OUTCOMES, moved, newDraft, ordered, OUTCOMES,
+  plainMessage, rateText, reportRow, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule, simulationView,
+  wholeNumber,
 } from '../../../frontdesk/web/console/data/invite_rules.js';
 
 // A rule as the API stores and returns it (domain/invitation_rules.py's docstring).
@@ -139,40 +140,58 @@ test('a rule in words for the list', () => {
   assert.equal(rulePlainText({ conditions: [] }), 'every visitor');
 });
 
-test('the simulator: figures with their definitions and 24 hourly bars', () => {
+test('the simulator: figures with their definitions and 24 hourly bars (averages per day)', () => {
   const per = Array(24).fill(0);
-  per[14] = 9;
-  per[9] = 3;
-  const v = simulationView({ days: 7, visits: 400, matched_visits: 30, invitations: 12, per_hour: per, peak_per_hour: 4 });
+  per[14] = 1.29;
+  per[9] = 0.43;
+  const v = simulationView({ days: 7, visits: 400, matched_visits: 30, invitations: 12, per_hour: per, peak_per_hour: 4, truncated: false });
   assert.deepEqual(v.figures.map((f) => [f.key, f.value]), [['visits', '400'], ['matched', '30'], ['invitations', '12'], ['peak', '4']]);
   assert.equal(v.figures[1].sub, '7.5 % of visits');
   assert.equal(v.figures[2].sub, 'about 1.7 a day');
-  assert.equal(v.figures[3].sub, 'most at 14:00–15:00');
+  assert.equal(v.figures[3].sub, 'most often 14:00–15:00');
   assert.ok(v.figures.every((f) => f.definition.length > 20));
+  assert.match(v.figures[2].definition, /gates open/);
   assert.equal(v.hours.length, 24);
   assert.equal(v.hours[9], '09:00');
   assert.deepEqual(v.perHour, per);
-  const none = simulationView({ days: 7, visits: 0, matched_visits: 0, invitations: 0, per_hour: [], peak_per_hour: 0 });
+  assert.equal(v.truncated, false);
+  const none = simulationView({ days: 7, visits: 0, matched_visits: 0, invitations: 0, per_hour: [], peak_per_hour: 0, truncated: true });
   assert.equal(none.figures[1].sub, null);
   assert.equal(none.figures[3].sub, null);
   assert.equal(none.perHour.length, 24);
+  assert.equal(none.truncated, true);
 });
 
-test('report rows: counts, acceptance rate of those shown, names', () => {
-  assert.equal(reportRow({ shown: 10, accepted: 3 }).rate, 0.3);
-  assert.equal(reportRow({ shown: 0, accepted: 0, blocked: 4 }).rate, null);
-  assert.equal(reportRow({ shown: 4, accepted: 1, acceptance_rate: 25 }).rate, 0.25); // a percentage from the server
+test('report rows: counts, acceptance rate of those sent, names; the final outcomes split every invitation', () => {
+  assert.equal(reportRow({ sent: 10, accepted: 3 }).rate, 0.3);
+  assert.equal(reportRow({ sent: 0, accepted: 0, blocked: 4 }).rate, null);
+  assert.equal(reportRow({ sent: 4, accepted: 1, acceptance_rate: 0.3333 }).rate, 0.3333); // the server's own
   assert.equal(rateText(0.3), '30 %');
   assert.equal(rateText(0.025), '2.5 %');
   assert.equal(rateText(null), '—');
+  // as actions/invitations.invitation_report answers
+  const counts = (sent, shown, accepted, dismissed, expired, pending, blocked) => ({
+    sent, shown, accepted, dismissed, expired, pending, blocked, acceptance_rate: sent ? accepted / sent : null,
+  });
   const t = reportTables({
-    rules: [{ rule: { id: 7, name: 'Pricing' }, shown: 5, accepted: 2, dismissed: 1, expired: 2, blocked: 3 }, { rule_id: null, shown: 1 }],
-    agents: [{ agent_id: 4, shown: 1, accepted: 1 }, { agent: null, agent_id: null, shown: 5 }],
-    departments: [{ department: { id: 2, name: 'Sales' }, shown: 6, accepted: 3 }],
+    total: counts(9, 8, 3, 2, 2, 2, 3),
+    rules: [{ rule_id: 7, name: 'Pricing', blocked_reasons: { no_free_slot: 3 }, ...counts(6, 6, 2, 1, 2, 1, 3) },
+      { rule_id: null, name: null, blocked_reasons: {}, ...counts(3, 2, 1, 1, 0, 1, 0) }],
+    agents: [{ agent_id: 4, name: null, ...counts(3, 2, 1, 1, 0, 1, 0) }, { agent_id: null, name: null, ...counts(6, 6, 2, 1, 2, 1, 3) }],
+    departments: [{ department_id: 2, name: 'Sales', ...counts(9, 8, 3, 2, 2, 2, 3) }],
   }, { agentName: (id) => (id === 4 ? 'Ada' : null) });
-  assert.deepEqual(t.rules.map((r) => r.label), ['Pricing', 'Manual (from the live view)']);
+  assert.deepEqual(t.rules.map((r) => r.label), ['Pricing', 'No rule: by hand, or a deleted rule']);
   assert.deepEqual(t.agents.map((r) => r.label), ['Ada', 'The team']);
   assert.equal(t.departments[0].label, 'Sales');
-  assert.equal(t.total.shown, 6); // no total from the server: the departments added up
-  assert.equal(t.total.rate, 0.5);
+  assert.equal(t.total.sent, 9);
+  assert.equal(t.total.rate, 3 / 9);
+  for (const row of [...t.rules, t.total]) {
+    const split = FINAL_OUTCOMES.reduce((n, k) => n + row[k], 0);
+    assert.equal(split, row.sent + row.blocked, row.label); // each invitation in exactly one final outcome
+  }
+  assert.deepEqual(OUTCOMES.map(([k]) => k), ['sent', 'shown', 'accepted', 'dismissed', 'expired', 'pending', 'blocked']);
+  const summed = reportTables({ departments: [{ department_id: 1, ...counts(2, 2, 1, 1, 0, 0, 0) }, { department_id: 3, ...counts(2, 1, 0, 0, 1, 1, 5) }] });
+  assert.equal(summed.total.sent, 4); // no total from the server: the departments added up
+  assert.equal(summed.total.blocked, 5);
+  assert.equal(summed.total.rate, 0.25);
 });

@@ -319,8 +319,9 @@ export function actionText(rule, agentName = () => null) {
 // ---- the simulator ------------------------------------------------------------------------
 
 /**
- * The simulator's answer (POST /api/v1/invitation-rules/simulate) as the figures the editor
- * shows, each with its definition, and the 24 hourly bars.
+ * The simulator's answer (POST /api/v1/invitation-rules/simulate; how it is computed:
+ * domain/invitation_rules.simulate) as the figures the editor shows, each with its definition,
+ * and the 24 hourly bars (the average per day of each hour, in the department's time zone).
  */
 export function simulationView(r) {
   const days = Number(r.days) || 7;
@@ -332,18 +333,28 @@ export function simulationView(r) {
   return {
     days,
     figures: [
-      { key: 'visits', label: 'Visits', value: String(visits), definition: `Every visit to the site in the last ${days} days (a visit ends after 30 minutes without activity).` },
+      {
+        key: 'visits', label: 'Visits', value: String(visits),
+        definition: `Visits of the last ${days} days to this department’s pages (pages that name no department count for the default one). A visit ends after 30 minutes without activity.`,
+      },
       {
         key: 'matched', label: 'Matched', value: String(matched),
         sub: share == null ? null : `${share < 10 && share > 0 ? share.toFixed(1) : Math.round(share)} % of visits`,
-        definition: 'Visits in which all the rule’s conditions held at one of their page views, as the visitor’s pages, times, place, device and language were recorded.',
+        definition: 'Visits it would have invited: at one of their page views every condition held while the visitor was still on that page (times counted from when the page opened), and “once every N days” let it through.',
       },
-      { key: 'invitations', label: 'Invitations', value: String(sent), sub: `about ${perDay(sent, days)} a day`, definition: 'What the rule would have sent: the matched visits left after its frequency caps (once per visit, days between invitations). Capacity gates are not replayed: they depend on who was online then.' },
-      { key: 'peak', label: 'Busiest hour', value: String(Number(r.peak_per_hour) || 0), sub: peakHourLabel(perHour), definition: 'The most invitations it would have sent within one hour of one day.' },
+      {
+        key: 'invitations', label: 'Invitations', value: String(sent), sub: `about ${perDay(sent, days)} a day`,
+        definition: 'What it would have sent: one per matched visit with “once per visit”, else up to one per page view. Capacity gates and “not right after a chat” are not replayed (who was online then is not stored): these are the figures with the gates open.',
+      },
+      {
+        key: 'peak', label: 'Busiest hour', value: String(Number(r.peak_per_hour) || 0), sub: peakHourLabel(perHour),
+        definition: `The most invitations it would have sent within one clock hour of the ${days} days.`,
+      },
     ],
     hours: perHour.map((_, h) => `${String(h).padStart(2, '0')}:00`),
     perHour,
-    chartTitle: `Invitations by hour of the day, last ${days} days`,
+    chartTitle: `Invitations per hour of the day: the average of the last ${days} days, in the department’s time`,
+    truncated: !!r.truncated,
   };
 }
 
@@ -355,29 +366,38 @@ function perDay(n, days) {
 function peakHourLabel(perHour) {
   let best = -1;
   perHour.forEach((v, h) => { if (v > 0 && (best < 0 || v > perHour[best])) best = h; });
-  return best < 0 ? null : `most at ${String(best).padStart(2, '0')}:00–${String((best + 1) % 24).padStart(2, '0')}:00`;
+  return best < 0 ? null : `most often ${String(best).padStart(2, '0')}:00–${String((best + 1) % 24).padStart(2, '0')}:00`;
 }
 
 // ---- the report ---------------------------------------------------------------------------
 
+/**
+ * The report's columns (GET /api/v1/reports/invitations, actions/invitations.invitation_report):
+ * [key, label, definition]. `sent` and `shown` overlap the final outcomes; `accepted`,
+ * `dismissed`, `expired`, `pending` and `blocked` split every invitation into one each.
+ */
 export const OUTCOMES = [
-  ['shown', 'Shown', 'The widget showed the invitation to the visitor.'],
-  ['accepted', 'Accepted', 'The visitor answered it: a chat started from it.'],
+  ['sent', 'Sent', 'Invitations that reached the visitor’s browser: all but the blocked ones.'],
+  ['shown', 'Shown', 'Those the widget showed on screen, whatever came of them.'],
+  ['accepted', 'Accepted', 'The visitor answered: a chat started from it.'],
   ['dismissed', 'Dismissed', 'The visitor closed it.'],
-  ['expired', 'Expired', 'Nobody answered before it ran out.'],
-  ['blocked', 'Blocked', 'A rule matched but a capacity gate stopped it (department not accepting chats, no free slot, wait too long).'],
+  ['expired', 'Expired', 'Nobody answered before it ran out, or the visitor left.'],
+  ['pending', 'Open', 'Still on the visitor’s screen (or on its way).'],
+  ['blocked', 'Blocked', 'A rule matched but a capacity gate was shut (department not accepting chats, no free slot, or the wait too long): the visitor was not invited.'],
 ];
+/** The outcomes that split the invitations (the chart's stacked bars). */
+export const FINAL_OUTCOMES = ['accepted', 'dismissed', 'expired', 'pending', 'blocked'];
+export const RATE_DEFINITION = 'Accepted, out of those sent.';
 
 /**
- * A report row with its counts as numbers and the acceptance rate (accepted of those shown,
- * as a fraction, or null when none was shown); the server's own rate is used when it sends one.
+ * A report row with its counts as numbers and the acceptance rate (accepted of those sent, a
+ * fraction, or null when none was sent); the server's own rate is used when it sends one.
  */
 export function reportRow(x) {
-  const n = (k) => Number(x[k]) || 0;
-  const row = { ...x, shown: n('shown'), accepted: n('accepted'), dismissed: n('dismissed'), expired: n('expired'), blocked: n('blocked') };
+  const row = { ...x };
+  for (const [k] of OUTCOMES) row[k] = Number(x[k]) || 0;
   const serverRate = x.acceptance_rate;
-  row.rate = serverRate != null && Number.isFinite(Number(serverRate)) ? Number(serverRate) : (row.shown ? row.accepted / row.shown : null);
-  if (row.rate != null && row.rate > 1) row.rate /= 100; // a percentage
+  row.rate = serverRate != null && Number.isFinite(Number(serverRate)) ? Number(serverRate) : (row.sent ? row.accepted / row.sent : null);
   return row;
 }
 
@@ -388,26 +408,24 @@ export function rateText(rate) {
   return `${p > 0 && p < 10 ? p.toFixed(1) : Math.round(p)} %`;
 }
 
-/** The report's three tables' rows, each with a display name. */
+/** The report's three tables' rows, each with a display name, and the total. */
 export function reportTables(r, { agentName = () => null, departmentName = () => null } = {}) {
   const name = {
-    rules: (x) => (x.rule && x.rule.name) || x.name || (x.rule_id == null ? 'Manual (from the live view)' : `Rule ${x.rule_id}`),
-    agents: (x) => (x.agent && x.agent.name) || x.name || (x.agent_id == null ? 'The team' : agentName(x.agent_id) || `Agent ${x.agent_id}`),
-    departments: (x) => (x.department && x.department.name) || x.name || departmentName(x.department_id) || `Department ${x.department_id}`,
+    rules: (x) => x.name || (x.rule_id == null ? 'No rule: by hand, or a deleted rule' : `Rule ${x.rule_id}`),
+    agents: (x) => x.name || (x.agent_id == null ? 'The team' : agentName(x.agent_id) || `Agent ${x.agent_id}`),
+    departments: (x) => x.name || departmentName(x.department_id) || `Department ${x.department_id}`,
   };
   const out = {};
   for (const key of ['rules', 'agents', 'departments']) {
-    const list = (r && (r[key] || (key === 'rules' ? r.by_rule : key === 'agents' ? r.by_agent : r.by_department))) || [];
-    out[key] = list.map((x) => ({ ...reportRow(x), label: name[key](x) }));
+    out[key] = ((r && r[key]) || []).map((x) => ({ ...reportRow(x), label: name[key](x) }));
   }
-  const t = reportRow((r && r.total) || sum(out.departments.length ? out.departments : out.rules));
-  out.total = t;
+  out.total = reportRow((r && r.total) || sum(out.departments));
   return out;
 }
 
 function sum(rows) {
-  const t = { shown: 0, accepted: 0, dismissed: 0, expired: 0, blocked: 0 };
-  for (const r of rows) for (const k of Object.keys(t)) t[k] += Number(r[k]) || 0;
+  const t = {};
+  for (const [k] of OUTCOMES) t[k] = rows.reduce((n, r) => n + (Number(r[k]) || 0), 0);
   return t;
 }
 
