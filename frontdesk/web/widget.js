@@ -787,6 +787,8 @@
       core.resendFrames(outbox, department).forEach(sendFrame);
       queuedFrames.splice(0).forEach(sendFrame);
       if (identity) sendFrame(identity);
+      if (helloTracked) countedUrl = helloTracked;
+      sendPageView();
       if (m.tracking) setMode(m.tracking);
       invitation = m.invitation || 0;
       save();
@@ -939,8 +941,9 @@
     showStatus(attempt ? "Reconnecting…" : "Connecting…");
     s.onopen = function () {
       lastReceivedAt = Date.now();
-      helloTracked = tracking;
-      sendFrame({type: "hello", v: 1, token: token, page: core.page(location.href, document.title, pageReferrer),
+      // A tracked reconnect on a page the server already counted sends no page (no second view).
+      var url = helloTracked = tracking && location.href;
+      sendFrame({type: "hello", v: 1, token: token, page: url && url === countedUrl ? undefined : core.page(location.href, document.title, pageReferrer),
         track: tracking ? core.track(navigator, screen.width, screen.height, visitCount().n, consented()) : undefined});
     };
     s.onmessage = function (ev) {
@@ -993,7 +996,7 @@
   // ---- tracking: when core.tracks allows, the widget connects at load (the hello's page is this
   // page view); an SPA navigation sends page.view; page.time the visible time, at most every 15 s
   // and only while visible. The site's mode: /api/v1/widget/config (kept an hour), each welcome.
-  var tracking, helloTracked, siteMode, pageTimer, navTimer, pageTimeSent = 0, pageTimeMs = -1;
+  var tracking, helloTracked, countedUrl, pendingView, siteMode, pageTimer, navTimer, pageTimeSent = 0, pageTimeMs = -1;
   var pageUrl = location.href, pageReferrer = document.referrer, seenTime = core.seen({ms: 0}, !document.hidden, Date.now());
   var trackMode = loadStored("trk", {});
   if (Date.now() - trackMode.at < 36e5) siteMode = trackMode.m;
@@ -1042,16 +1045,22 @@
       var url = location.href, now = Date.now(), ms = core.visibleMs(seenTime, now);
       if (core.samePage(url, pageUrl)) return;
       seenTime = core.seen({ms: 0}, !document.hidden, now);
-      if (tracking && ready) {
-        sendFrame(core.pageView(url, document.title, pageUrl, ms));
-        pageTimeSent = now;
-        pageTimeMs = 0;
-        visitCount();
-        onVisibility();
-      }
+      pendingView = tracking && [url, core.pageView(url, document.title, pageUrl, ms)];
+      if (ready) sendPageView();
       pageReferrer = pageUrl;
       pageUrl = url;
     }, 300);
+  }
+  function sendPageView() { // once connected; a hello sent after the navigation carried it already
+    var v = pendingView;
+    pendingView = 0;
+    if (!v || !tracking || v[0] === countedUrl) return;
+    sendFrame(v[1]);
+    countedUrl = v[0];
+    pageTimeSent = Date.now();
+    pageTimeMs = 0;
+    visitCount();
+    onVisibility();
   }
   ["pushState", "replaceState"].forEach(function (k) {
     var f = history[k];
