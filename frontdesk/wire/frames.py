@@ -175,6 +175,7 @@ class VisitorWelcome(TypedDict):
     visitor: dict[str, Any]
     chat: dict[str, Any] | None
     invitation: InvitationPayload | None  # a pending invitation to show again (a reload, another tab)
+    tracking: str | None  # the site's tracking mode (on, respect_dnt, consent, off): the widget caches it
 
 
 class AgentWelcome(TypedDict):
@@ -184,9 +185,20 @@ class AgentWelcome(TypedDict):
 
 
 def visitor_welcome_frame(
-    visitor: dict[str, Any], chat: dict[str, Any] | None, invitation: InvitationPayload | None = None
+    visitor: dict[str, Any],
+    chat: dict[str, Any] | None,
+    invitation: InvitationPayload | None = None,
+    *,
+    tracking: str | None = None,
 ) -> VisitorWelcome:
-    return {"type": "welcome", "v": PROTOCOL_VERSION, "visitor": visitor, "chat": chat, "invitation": invitation}
+    return {
+        "type": "welcome",
+        "v": PROTOCOL_VERSION,
+        "visitor": visitor,
+        "chat": chat,
+        "invitation": invitation,
+        "tracking": tracking,
+    }
 
 
 def agent_welcome_frame(agent: dict[str, Any]) -> AgentWelcome:
