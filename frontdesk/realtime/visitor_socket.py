@@ -9,7 +9,7 @@ from starlette.websockets import WebSocket
 
 from frontdesk.actions import chats, peek, reads, satisfaction, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
-from frontdesk.actions.tracking import do_leave_visit, do_open_visit, do_page_time, do_page_view
+from frontdesk.actions.tracking import do_leave_visit, do_open_visit, do_page_time, do_page_view, tracking_settings
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.rate_limit import KeyedLimiter
@@ -103,7 +103,8 @@ class VisitorSession(SocketSession):
         self.chat_id = chat["id"] if chat else None
         if chat and chat["status"] == "queued":
             self.ctx.router.kick(chat["department_id"])  # so they hear their position again
-        self.send(visitor_welcome_frame(visitor, chat))
+        mode = (await tracking_settings(ctx=self.ctx))["mode"]  # the widget caches the site's mode
+        self.send(visitor_welcome_frame(visitor, chat, tracking=mode))
         await self.run()
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
