@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from starlette.staticfiles import StaticFiles
 
 from frontdesk import __version__
+from frontdesk.actions import invitations
 from frontdesk.actions.context import Context
 from frontdesk.actions.dispatch import Router
 from frontdesk.actions.group_commit import GroupCommitWriter
@@ -26,6 +27,7 @@ from frontdesk.api import canned as canned_api
 from frontdesk.api import chats, departments, errors, session, tickets, users, widget
 from frontdesk.api import desk as desk_api
 from frontdesk.api import docs as docs_api
+from frontdesk.api import invitations as invitations_api
 from frontdesk.api import mail as mail_api
 from frontdesk.api import openapi as openapi_document
 from frontdesk.api import privacy as privacy_api
@@ -40,6 +42,7 @@ from frontdesk.api.route_log import RouteLog, route_log_dir
 from frontdesk.bus.base import EventBus
 from frontdesk.bus.memory import InProcessBus
 from frontdesk.config import Settings
+from frontdesk.domain.invitation_rules import RULES_TOPIC
 from frontdesk.jobs import Jobs
 from frontdesk.observability import LAG_TOPIC, Metrics, metrics_refusal, readiness, render_metrics
 from frontdesk.realtime.agent_socket import agent_socket
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bus.start(hub.deliver)
         presence = await make_presence(settings)
         ctx = app.state.ctx = Context(db=db, settings=settings, bus=bus, presence=presence, metrics=metrics)
+        # A department's invitation rules changed (on any node): this node forgets its copy.
+        hub.special[RULES_TOPIC] = invitations.rules_changed_receiver(ctx)
         app.state.metrics = metrics
         ctx.writer = GroupCommitWriter(ctx)
         ctx.router = Router(ctx)
@@ -138,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         satisfaction_api.router,
         supervision_api.router,
         archive_api.router,
+        invitations_api.router,
         visitors_live_api.router,
         widget.router,
     ):

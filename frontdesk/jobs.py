@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from frontdesk.actions import availability, dispatch, mail, offers, retention, tracking, users
+from frontdesk.actions import availability, dispatch, invitations, mail, offers, retention, tracking, users
 from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
@@ -73,6 +73,7 @@ class Jobs:
             await self._job("mail", mail.send_due_mail, ctx)
             await self._job("retention", self._retention)
             await self._job("expired credentials", users.do_end_expired_credentials, ctx)
+            await self._job("invitation expiry", invitations.do_expire_invitations, ctx)
             if self.passes % IDLE_VISITS_EVERY == 0:
                 await self._job("idle visits", tracking.do_end_idle_visits, ctx)
             if self.passes % 5 == 0:

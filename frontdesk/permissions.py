@@ -102,6 +102,9 @@ RULES: dict[str, frozenset[str]] = {
     "archive.search": _MANAGERS | own_departments("supervisor", "agent"),  # search, read a transcript
     "archive.export": _MANAGERS | own_departments("supervisor"),  # chats of a date range as CSV / JSONL
     "archive.export_internal": _MANAGERS | own_departments("supervisor"),  # notes, whispers in exports
+    # invitations (issue 13): a department's automatic rules, and the outcomes of invitations
+    "invitation_rule.manage": _SUPERVISE,  # create, change, order, simulate the rules
+    "invitation.report": _SUPERVISE,  # shown, accepted, dismissed, expired, blocked per rule/agent/department
     # live visitors (issue 13): agents marked as greeters too (users.greeter; actions/live.py)
     "visitor.view": _MANAGERS | own_departments("supervisor") | greeters("agent"),  # the live view, journeys
     "visitor.invite": _MANAGERS | own_departments("supervisor") | greeters("agent"),  # invite one to chat
@@ -251,6 +254,16 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/chats/{chat_id}/review"): "review.write",
     ("GET", "/api/v1/reviews/mine"): "review.mine",
     ("GET", "/api/v1/reports/review-scores"): "report.quality",
+    # invitations (issue 13; api/invitations.py)
+    ("POST", "/api/v1/visitors/{visitor_id}/invitations"): "visitor.invite",  # 409 visitor_gone: they left
+    ("GET", "/api/v1/invitation-rules"): "invitation_rule.manage",
+    ("POST", "/api/v1/invitation-rules"): "invitation_rule.manage",
+    ("POST", "/api/v1/invitation-rules/reorder"): "invitation_rule.manage",
+    ("POST", "/api/v1/invitation-rules/simulate"): "invitation_rule.manage",
+    ("GET", "/api/v1/invitation-rules/{rule_id}"): "invitation_rule.manage",
+    ("PUT", "/api/v1/invitation-rules/{rule_id}"): "invitation_rule.manage",
+    ("DELETE", "/api/v1/invitation-rules/{rule_id}"): "invitation_rule.manage",
+    ("GET", "/api/v1/reports/invitations"): "invitation.report",
     # live visitors (issue 13; api/visitors_live.py)
     ("GET", "/api/v1/visitors/live"): "visitor.view",
     ("GET", "/api/v1/visitors/{visitor_id}/journey"): "chat.read",  # visitor.view, or one of their chats readable

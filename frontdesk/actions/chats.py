@@ -6,11 +6,13 @@ publish their events after commit (see actions.context.unit_of_work)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from frontdesk.actions import invitations
 from frontdesk.actions.access import NOT_FOUND, closable_chat, may_write_as_participant, writable_chat
 from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
 from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
@@ -41,10 +43,10 @@ from frontdesk.domain.chat_rules import (
     check_retry_is_yours,
     preview,
 )
-from frontdesk.domain.events import EventDraft
+from frontdesk.domain.events import EventDraft, agent_draft
 from frontdesk.domain.text import clean_line
 from frontdesk.permissions import allowed, require
-from frontdesk.store import attachment_store, chat_store, department_store, tier_store
+from frontdesk.store import attachment_store, chat_store, department_store, routing_store, tier_store
 from frontdesk.store.routing_store import log_routing
 from frontdesk.wire import Author, EventPayload, agent_author, event_payload, typing_frame, visitor_author
 
@@ -74,9 +76,14 @@ async def do_send_visitor_message(
     chat_id: int | None = None,
     department: object = None,  # a slug, checked here
     via: str | None = None,
+    invitation_id: object = None,  # answering an invitation (actions/invitations.py), checked here
 ) -> SendResult:
     """Store a visitor's message in their open chat, opening one (queued) when there is none —
     in `department` (a slug) or the default one, if it can take a chat now.
+
+    `invitation_id`: the first message answers that invitation (the visitor's own, still open):
+    the new chat starts with the invitation's text and goes to the inviting agent when they have
+    room (`_chat_from_invitation`). With a chat already open it changes nothing.
 
     `chat_id` is the open chat the caller believes the visitor has; with it the send can join a
     group commit, and anything unexpected (closed meanwhile) takes the full path below."""
@@ -84,13 +91,14 @@ async def do_send_visitor_message(
     cid = check_client_id(client_id)
     if department is not None and not isinstance(department, str):
         raise ChatRuleError("bad_request", "department: must be a department's slug", field="department")
+    invitation = invitations.check_invitation_id(invitation_id)
     if chat_id is not None and ctx.writer is not None:
         result = await ctx.writer.submit(PendingSend(actor, chat_id, body, cid, visitor_name, via=via))
         if result is not FALLBACK:
             return cast(SendResult, result)
     for _attempt in range(3):
         try:
-            result = await _visitor_send_once(ctx, actor, body, cid, visitor_name, department)
+            result = await _visitor_send_once(ctx, actor, body, cid, visitor_name, department, invitation)
         except Retry:
             continue
         except IntegrityError as exc:  # two first messages raced to open the chat
@@ -111,7 +119,13 @@ class _Sent:
 
 
 async def _visitor_send_once(
-    ctx: Context, actor: VisitorActor, body: str, cid: str, name: str | None, department: str | None
+    ctx: Context,
+    actor: VisitorActor,
+    body: str,
+    cid: str,
+    name: str | None,
+    department: str | None,
+    invitation_id: int | None = None,
 ) -> _Sent:
     now = utcnow()
     async with unit_of_work(ctx) as (conn, outbox):
@@ -125,7 +139,16 @@ async def _visitor_send_once(
         chat = await chat_store.open_chat_of_visitor(conn, actor.visitor_id)
         values = {"last_message_at": now, "last_message_text": preview(body), "last_message_author": "visitor"}
         message = EventDraft(EventKind.MESSAGE, AuthorType.VISITOR, None, name, body, cid)
-        if chat is None:
+        invited = (
+            None
+            if chat is not None or invitation_id is None
+            else await invitations.accept_invitation(conn, outbox, actor.visitor_id, invitation_id, now)
+        )
+        if invited is not None:
+            chat_id, department_id, events = await _chat_from_invitation(
+                ctx, conn, outbox, actor, invited, message, values, now
+            )
+        elif chat is None:
             dept = await _department_for_new_chat(ctx, conn, department)
             department_id = dept.id
             chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, department_id=dept.id, now=now)
@@ -152,6 +175,68 @@ async def _visitor_send_once(
         chat_started=chat is None,
         department_id=department_id,
     )
+
+
+async def _chat_from_invitation(
+    ctx: Context,
+    conn: AsyncConnection,
+    outbox: Outbox,
+    actor: VisitorActor,
+    invited: Any,
+    message: EventDraft,
+    values: dict[str, Any],
+    now: datetime,
+) -> tuple[int, int, list[Any]]:
+    """A chat started by answering an invitation: its text is the first agent-side event (the
+    inviting agent's, or the team's), then the visitor's message; assigned to the inviting agent
+    when they are online, connected and have room, else queued in the department as usual."""
+    dept = await department_store.department(conn, invited.department_id)
+    if dept is None:  # deleted meanwhile: the default department takes it
+        dept = await _department_for_new_chat(ctx, conn, None)
+    inviter = invited.agent_id
+    assign_to = None
+    if inviter is not None:
+        await department_store.lock_users(conn, [inviter])  # lock order: agents, then chats
+        online = await routing_store.agent_status(conn, inviter) == "online"
+        if online and inviter in await ctx.presence.connected_agents():
+            held = (await department_store.loads(conn, [inviter]))[inviter]
+            if held < await department_store.max_chats(conn, inviter):
+                assign_to = inviter
+    if assign_to is None:
+        if dept.max_queue:  # count the queue with the department locked, so it cannot overfill
+            await department_store.department(conn, dept.id, lock=True)
+        live = await department_availability(ctx, conn, dept)
+        if not live.accepting:
+            raise OfflineError(dept, live.reason or "closed")
+    chat_id = await chat_store.create_chat(conn, visitor_id=actor.visitor_id, department_id=dept.id, now=now)
+    data = {"invitation_id": invited.id}
+    opening = (
+        agent_draft(EventKind.MESSAGE, inviter, invited.agent_name or "", body=invited.text, data=data)
+        if inviter is not None
+        else EventDraft(EventKind.MESSAGE, AuthorType.AGENT, None, dept.name, invited.text, None, data)
+    )
+    drafts = [EventDraft(EventKind.CHAT_STARTED), opening, message]
+    chat_values = {**values, "invitation_id": invited.id}
+    if assign_to is not None:
+        card = await attachment_store.agent_card(conn, assign_to, invited.agent_name)
+        drafts.append(EventDraft(EventKind.CHAT_ASSIGNED, data={"agent": card}))
+        chat_values.update(status=ChatStatus.ACTIVE, assignee_id=assign_to, assigned_at=now)
+    events = await append_events(conn, outbox, chat_id, drafts, now=now, chat_values=chat_values)
+    await log_routing(conn, kind="queued", chat_id=chat_id, department_id=dept.id, now=now)
+    if assign_to is not None:
+        await routing_store.note_assigned(conn, assign_to, now)
+        await log_routing(
+            conn,
+            kind="assigned",
+            chat_id=chat_id,
+            department_id=dept.id,
+            agent_id=assign_to,
+            now=now,
+            waited_seconds=0.0,
+        )
+    await publish_summary(conn, outbox, chat_id, queue_changed=assign_to is None)
+    await invitations.close_accepted(conn, outbox, actor.visitor_id, invited.id, chat_id, now)
+    return chat_id, dept.id, events[:3]  # the visitor's message last: the ack carries it
 
 
 async def _department_for_new_chat(ctx: Context, conn: AsyncConnection, slug: str | None) -> Any:

@@ -24,6 +24,7 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
     "chat_closed": 409,
+    "visitor_gone": 409,  # an invitation to a visitor who has left the site
     "too_large": 413,
     "rate_limited": 429,
     "unavailable": 503,

@@ -37,9 +37,9 @@ whole URL. Globs are never regular expressions: a pattern is split at its `*` in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -533,11 +533,11 @@ def condition_holds(cond: Condition, visit: Visit, now: datetime, zone: ZoneInfo
     if name == "title":
         return str(value) in visit.title.lower()
     if name == "time_on_page":
-        return _seconds(now, visit.page_since) >= value
+        return bool(_seconds(now, visit.page_since) >= value)
     if name == "time_on_site":
-        return _seconds(now, visit.started_at) >= value
+        return bool(_seconds(now, visit.started_at) >= value)
     if name == "pages":
-        return visit.pages >= value
+        return bool(visit.pages >= value)
     if name == "returning":
         return visit.returning is value
     if name == "referrer_domain":
@@ -559,9 +559,9 @@ def condition_holds(cond: Condition, visit: Visit, now: datetime, zone: ZoneInfo
 def _time_left(cond: Condition, visit: Visit, now: datetime) -> float | None:
     """Seconds until a time condition holds (None: not a time condition)."""
     if cond.field == "time_on_page":
-        return cond.value - _seconds(now, visit.page_since)
+        return float(cond.value) - _seconds(now, visit.page_since)
     if cond.field == "time_on_site":
-        return cond.value - _seconds(now, visit.started_at)
+        return float(cond.value) - _seconds(now, visit.started_at)
     return None
 
 
@@ -660,5 +660,107 @@ def matches_conditions(rule: Rule, visit: Visit, now: datetime, timezone: str | 
     return all(condition_holds(c, visit, now, zone) for c in rule.conditions)
 
 
-def hourly(counts: Mapping[int, int]) -> list[int]:
-    return [int(counts.get(h, 0)) for h in range(24)]
+# ---- the simulator -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SimPage:
+    at: datetime
+    url: str
+    title: str
+    visible_ms: int | None  # time visible on that page, when it was recorded
+
+
+@dataclass(frozen=True, slots=True)
+class SimVisit:
+    visitor_id: str
+    number: int
+    started_at: datetime
+    referrer: str
+    country: str | None
+    device: str | None
+    language: str | None
+    pages: tuple[SimPage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    visits: int
+    matched_visits: int
+    invitations: int
+    per_hour: list[float]  # average invitations in each hour of the day (department's time), 0-23
+    peak_per_hour: int  # the busiest single clock hour of the period
+
+
+def _time_needed(rule: Rule) -> tuple[float, float]:
+    on_page = max((c.value for c in rule.conditions if c.field == "time_on_page"), default=0)
+    on_site = max((c.value for c in rule.conditions if c.field == "time_on_site"), default=0)
+    return float(on_page), float(on_site)
+
+
+def simulate(rule: Rule, visits: Sequence[SimVisit], *, days: int, timezone: str | None = None) -> Simulation:
+    """What the rule would have done over stored visits: for each page view, the first moment
+    every condition holds (time ones from when the page was opened: at + time_on_page, and
+    started_at + time_on_site) — if the visitor was still on that page then (until the next
+    page view, or for the last page its recorded visible time) — plus the action's delay.
+    Caps: once per visit (else once per page view), at most once every min_days_between per
+    visitor. Gates and quiet-after-chat are not replayed (the department's capacity at the
+    time is not stored): the counts are what the rule would have sent with its gates open."""
+    zone = _zone(timezone)
+    on_page, on_site = _time_needed(rule)
+    static = Rule(
+        rule.id,
+        rule.department_id,
+        rule.position,
+        rule.name,
+        True,
+        tuple(c for c in rule.conditions if c.field not in ("time_on_page", "time_on_site")),
+        rule.gates,
+        rule.action,
+        rule.caps,
+    )
+    last_invited: dict[str, datetime] = {}
+    hours: dict[int, int] = {}
+    clock_hours: dict[tuple[int, int, int, int], int] = {}
+    matched = invitations = 0
+    for v in sorted(visits, key=lambda v: v.started_at):
+        hit = False
+        for i, page in enumerate(v.pages):
+            if i + 1 < len(v.pages):
+                until = v.pages[i + 1].at
+            else:
+                until = page.at + timedelta(milliseconds=page.visible_ms or 0)
+            when = max(page.at + timedelta(seconds=on_page), v.started_at + timedelta(seconds=on_site))
+            if when > until or (when == until and (on_page or on_site)):
+                continue
+            facts = Visit(
+                page.url,
+                page.title,
+                page.at,
+                v.started_at,
+                i + 1,
+                v.number > 1,
+                v.referrer,
+                v.country,
+                v.device,
+                v.language,
+            )
+            if not matches_conditions(static, facts, when, timezone):
+                continue
+            previous = last_invited.get(v.visitor_id)
+            days_cap = rule.caps.min_days_between * 86_400
+            if previous is not None and days_cap and (when - previous).total_seconds() < days_cap:
+                continue
+            hit = True
+            invitations += 1
+            sent = when + timedelta(seconds=rule.action.delay_s)
+            last_invited[v.visitor_id] = sent
+            local = sent.astimezone(zone) if zone is not None else sent
+            hours[local.hour] = hours.get(local.hour, 0) + 1
+            key = (local.year, local.month, local.day, local.hour)
+            clock_hours[key] = clock_hours.get(key, 0) + 1
+            if rule.caps.once_per_visit:
+                break
+        matched += hit
+    per_hour = [round(hours.get(h, 0) / max(1, days), 2) for h in range(24)]
+    return Simulation(len(visits), matched, invitations, per_hour, max(clock_hours.values(), default=0))

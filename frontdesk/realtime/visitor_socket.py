@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from frontdesk.actions import chats, peek, reads, satisfaction, visitors, widget_settings
+from frontdesk.actions import chats, invitations, peek, reads, satisfaction, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.actions.tracking import do_leave_visit, do_open_visit, do_page_time, do_page_view, tracking_settings
 from frontdesk.domain import audience
@@ -53,6 +53,8 @@ class VisitorSession(SocketSession):
                 "transcript.email": self.on_transcript_email,
                 "page.view": self.on_page_view,
                 "page.time": self.on_page_time,
+                "invitation.shown": self.on_invitation_shown,
+                "invitation.dismiss": self.on_invitation_dismiss,
             }
         )
 
@@ -104,7 +106,8 @@ class VisitorSession(SocketSession):
         if chat and chat["status"] == "queued":
             self.ctx.router.kick(chat["department_id"])  # so they hear their position again
         mode = (await tracking_settings(ctx=self.ctx))["mode"]  # the widget caches the site's mode
-        self.send(visitor_welcome_frame(visitor, chat, tracking=mode))
+        invitation = None if chat else await invitations.pending_invitation(ctx=self.ctx, actor=self.actor)
+        self.send(visitor_welcome_frame(visitor, chat, invitation, tracking=mode))
         await self.run()
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
@@ -130,6 +133,7 @@ class VisitorSession(SocketSession):
                 chat_id=self.chat_id,
                 department=department,
                 via=self.channel.id,
+                invitation_id=frame.get("invitation_id"),
             )
         except chats.OfflineError as exc:
             self.send_error(exc.code, exc.message, frame.get("client_id"), reason=exc.reason, department=exc.department)
@@ -186,6 +190,17 @@ class VisitorSession(SocketSession):
             email=frame.get("email"),
         )
         self.send(transcript_queued_frame(frame.get("ref"), sent))
+
+    async def on_invitation_shown(self, frame: dict[str, Any]) -> None:
+        await invitations.do_invitation_shown(
+            ctx=self.ctx, actor=self.visitor, invitation_id=frame.get("invitation_id")
+        )
+
+    async def on_invitation_dismiss(self, frame: dict[str, Any]) -> None:
+        # Every tab of the visitor (this one too) hears `invitation.closed` through the bus.
+        await invitations.do_dismiss_invitation(
+            ctx=self.ctx, actor=self.visitor, invitation_id=frame.get("invitation_id")
+        )
 
     async def on_page_view(self, frame: dict[str, Any]) -> None:
         """A single-page-app navigation (a full page load's view is its hello's page)."""

@@ -44,6 +44,15 @@ BODIES = {
     ("POST", "/api/v1/chats/{chat_id}/escalate"): {"reason": "billing"},
     ("POST", "/api/v1/tags"): {"name": "perm-test"},
     ("PATCH", "/api/v1/tags/{tag_id}"): {"name": "perm-test-2"},
+    ("POST", "/api/v1/visitors/{visitor_id}/invitations"): {"text": "Hello"},
+    # department 999999 does not exist: a scoped role gets 400 (not 403) once allowed at all
+    ("POST", "/api/v1/invitation-rules"): {"department_id": 999999, "name": "perm", "action": {"text": "Hi"}},
+    ("PUT", "/api/v1/invitation-rules/{rule_id}"): {"name": "perm"},
+    ("POST", "/api/v1/invitation-rules/reorder"): {"department_id": 999999, "rule_ids": []},
+    ("POST", "/api/v1/invitation-rules/simulate"): {
+        "department_id": 999999,
+        "rule": {"name": "perm", "action": {"text": "Hi"}},
+    },
 }
 
 # A frame each agent socket handler accepts as well-formed (on a chat that does not exist), so

@@ -27,6 +27,7 @@ ALLOWED_TOPIC_CALLS: dict[tuple[str, str], str] = {
     ("frontdesk/actions/quality.py", "chat_topic"): "annotations: for the chat's followers (agents only)",
     ("frontdesk/actions/dispatch.py", "visitor_topic"): "queue positions for one waiting visitor",
     ("frontdesk/actions/group_commit.py", "visitor_topic"): "the sender's own topic, minus its socket (except_socket)",
+    ("frontdesk/actions/invitations.py", "visitor_topic"): "an invitation for one visitor, on whichever node they are",
 }
 TOPIC_FUNCTIONS = {"visitor_topic", "queue_topic", "chat_topic"}
 
