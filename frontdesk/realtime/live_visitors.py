@@ -11,10 +11,10 @@ socket is sent its page again whenever it changed, at most once a second:
   tracking actions, coalesced per node; and every chat summary, since a visitor's chat state
   changes with their chat) and marks each watching socket of this node changed;
 - each watching socket's task waits for that mark, re-reads its page (two queries: counters and
-  the page, store/live_store.py) at most once a second, and sends it only when it differs from
-  the page it sent last. Nothing is read while nothing is announced, except one re-read every
-  15 s: a visitor whose node died is announced by nobody, and drops out once their visit is no
-  longer refreshed (domain/live_view.ONLINE_WITHIN).
+  the page, store/live_store.py) at once if its last read is a second old, else when it is, and
+  sends it only when it differs from the page it sent last. Nothing is read while nothing is
+  announced, except one re-read every 15 s: a visitor whose node died is announced by nobody,
+  and drops out once their visit is no longer refreshed (domain/live_view.ONLINE_WITHIN).
 
 Nothing here is stored: a watch lives with its socket (`stop` on unwatch and on disconnect)."""
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,7 @@ class VisitorsWatch:
         self.scope: Scope = None
         self.ref: Any = None
         self.last: str | None = None
+        self.read_at = 0.0  # time.monotonic() of the last read
 
     def handlers(self) -> dict[str, Any]:
         return {"visitors.watch": self.on_watch, "visitors.unwatch": self.on_unwatch}
@@ -121,6 +123,7 @@ class VisitorsWatch:
         query = self.query
         if query is None:
             return
+        self.read_at = time.monotonic()
         page = await live.live_page(ctx=self.session.ctx, query=query, scope=self.scope)
         text = dumps(visitors_page_frame(self.ref, page))
         if text != self.last:  # nothing changed for this page: nothing sent
@@ -129,9 +132,11 @@ class VisitorsWatch:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(MIN_INTERVAL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), REFRESH_EVERY)
+            wait = self.read_at + MIN_INTERVAL - time.monotonic()
+            if wait > 0:  # read less than a second ago: what changes meanwhile waits for the next read
+                await asyncio.sleep(wait)
             self.changed.clear()
             try:
                 await self._send_page()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import time
 
 import httpx
 import pytest
 
 from tests.accounts import make_agent
-from tests.clients import AgentClient, VisitorClient
+from tests.clients import AgentClient, VisitorClient, new_client_id
 from tests.cluster.harness import NGINX_SAMPLE, Cluster, needs_cluster, nginx_binary
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), needs_cluster]
@@ -141,4 +142,40 @@ async def test_sockets_resync_after_redis_drops_subscribers(nodes_up: Cluster):
     await visitor.connect()
     assert (await visitor.send("still here"))["type"] == "ack"
     await visitor.close()
+    await agent.close()
+
+
+async def test_a_visitor_on_node_b_appears_in_a_managers_live_view_on_node_a(nodes_up: Cluster):
+    """The live view reads visits from the shared database; the change is announced on the bus
+    topic `visitors` (realtime/live_visitors.py), so node A re-reads its watcher's page within
+    about a second of node B storing the visit. Then the visitor's chat state follows too."""
+    a, b, _ = nodes_up.nodes
+    email, password = make_agent(a, "manager")
+    manager = AgentClient(a.base_url)
+    await manager.login(email, password)
+    await manager.connect()
+    agent_email, agent_password = make_agent(a)  # on duty, so the visitor can start a chat
+    agent = AgentClient(b.base_url)
+    await agent.login(agent_email, agent_password)
+    await agent.connect()
+    url = f"https://shop.example/cluster?probe={new_client_id()}"
+    await manager.socket.send({"type": "visitors.watch", "ref": "live", "filter": {"url": url}})
+    first = await manager.socket.wait_type("visitors.page", ref="live")
+    assert first["total"] == 0
+    visitor = VisitorClient(b.base_url)
+    started = time.monotonic()
+    await visitor.connect({"url": url, "title": "Cluster", "referrer": ""})
+    seen = await manager.socket.wait_for(lambda f: f.get("type") == "visitors.page" and f.get("total") == 1, 10)
+    took = time.monotonic() - started
+    assert took < 2.5, f"a visitor on node B showed in the live view on node A after {took:.2f} s"
+    assert seen["items"][0]["visitor_id"] == visitor.visitor["id"] and seen["items"][0]["state"] == "none"
+    assert (await visitor.send("hello from node B"))["type"] == "ack"
+    waiting = await manager.socket.wait_for(
+        lambda f: f.get("type") == "visitors.page" and f["items"] and f["items"][0]["state"] == "waiting", 10
+    )
+    assert waiting["counters"]["waiting"] >= 1
+    await visitor.close()
+    gone = await manager.socket.wait_for(lambda f: f.get("type") == "visitors.page" and f.get("total") == 0, 10)
+    assert gone["items"] == []
+    await manager.close()
     await agent.close()
