@@ -161,3 +161,36 @@ async def test_visitors_page_live_sort_filter_journey_invite(browser, web_server
     await a_ctx.close()
     await ctx.close()
     await admin_api.close()
+
+
+async def test_the_visitors_button_shows_for_greeters_only(browser, web_server):
+    server = web_server
+    admin_api = await login(server, "admin")
+    email, password = make_agent(server, "agent")
+    users = (await admin_api.http.get("/api/v1/users")).json()["users"]
+    agent_id = next(u["id"] for u in users if u.get("email") == email)
+
+    ctx = await browser.new_context(viewport={"width": 1366, "height": 800})
+    console = await ctx.new_page()
+    await console.goto(f"{server.base_url}/console/")
+    await console.fill("#login-email", email)
+    await console.fill("#login-password", password)
+    await console.press("#login-password", "Enter")
+    await expect(console.get_by_label("Your availability")).to_be_visible(timeout=15_000)
+    visitors = console.get_by_role("button", name="Visitors", exact=True)
+    await expect(visitors).to_be_hidden()
+    await console.goto(f"{server.base_url}/console/#visitors")  # a typed address: refused in words
+    await expect(
+        console.get_by_text("Only admins, managers, supervisors and greeters can see the visitors.")
+    ).to_be_visible()
+
+    r = await admin_api.http.patch(
+        f"/api/v1/users/{agent_id}", json={"greeter": True}, headers={"X-CSRF-Token": admin_api.csrf or ""}
+    )
+    assert r.status_code == 200, r.text
+    await console.reload()
+    await expect(visitors).to_be_visible(timeout=15_000)
+    await visitors.click()
+    await expect(console.get_by_text("Who is on the site now — live")).to_be_visible(timeout=10_000)
+    await ctx.close()
+    await admin_api.close()

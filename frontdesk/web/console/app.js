@@ -738,7 +738,7 @@ class App {
       else if (route.id != null && this.archivePage && route.id !== this.archivePage.chatId) this.archivePage.open(route.id);
       return;
     }
-    if (route && (route.kind === 'monitor' || route.kind === 'reviews')) {
+    if (route && (route.kind === 'monitor' || route.kind === 'reviews' || route.kind === 'visitors')) {
       if (!this.screen || this.screen.kind !== route.kind) this.showPage(route.kind);
       return;
     }

@@ -11,7 +11,7 @@ import { ratingChip, ratingSection, visitorDataSection } from './privacy.js';
 import { nextLevel, openEscalateDialog } from './escalate.js';
 import { tagsSection } from './tagging.js';
 import { openTransferDialog } from './transfer.js';
-import { journeySection } from './visitors.js';
+import { journeySection, tickClocks } from './visitors.js';
 
 const GROUP_WINDOW = 5 * 60 * 1000;
 const MAX_CHARS = 4000;
@@ -678,6 +678,7 @@ export class ConversationView {
   tick() {
     const el = this.metaEl.querySelector('[data-since]');
     if (el && el.dataset.since) el.textContent = `Waiting ${duration(Date.now() - Number(el.dataset.since))}`;
+    tickClocks(this.details); // the visitor's time on their current page (visitors.js)
   }
 }
 

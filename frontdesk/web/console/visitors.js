@@ -44,6 +44,14 @@ function hostOf(url) {
   try { return new URL(String(url)).host; } catch { return String(url ?? ''); }
 }
 
+/** Moves the ticking clocks (time on the site, on a page) under `root` to now. */
+export function tickClocks(root, now = Date.now()) {
+  for (const el of root.querySelectorAll('.vis-tick[data-since]')) {
+    const since = Number(el.dataset.since);
+    if (el.dataset.since !== '' && Number.isFinite(since)) el.textContent = clockText(now - since);
+  }
+}
+
 function ticking(since, cls = '') {
   return h('span', { class: `vis-tick ${cls}`.trim(), dataset: { since: String(since ?? '') } }, since == null ? '—' : clockText(Date.now() - since));
 }
@@ -233,12 +241,7 @@ export class VisitorsPage {
   }
 
   tick() {
-    if (!this.root.isConnected) return;
-    const now = Date.now();
-    for (const el of this.root.querySelectorAll('.vis-tick[data-since]')) {
-      const since = Number(el.dataset.since);
-      if (el.dataset.since !== '' && Number.isFinite(since)) el.textContent = clockText(now - since);
-    }
+    if (this.root.isConnected) tickClocks(this.root);
   }
 
   // ---- the journey and the invitation ---------------------------------------------------
