@@ -182,9 +182,9 @@ class Me(Out):
     id: int
     name: str
     role: str
-    greeter: bool | None = Field(None, description="GET /api/v1/auth/me: an agent marked as a greeter")
+    greeter: bool | None = Field(None, description="login and /auth/me: an agent marked as a greeter")
     may_view_visitors: bool | None = Field(
-        None, description="GET /api/v1/auth/me: the live view is open to you (visitor.view; agents: greeters)"
+        None, description="login and /auth/me: the live view is open to you (visitor.view; agents: greeters)"
     )
 
 

@@ -61,7 +61,7 @@ async def login(body: LoginBody, request: Request, response: Response, ctx: Cont
         max_age=ctx.settings.session_days * 86400,
         path="/",
     )
-    return {"user": _user(actor), "csrf_token": csrf}
+    return {"user": {**_user(actor), **await live.visitor_flags(ctx=ctx, actor=actor)}, "csrf_token": csrf}
 
 
 @router.post("/logout", response_model=Ok)

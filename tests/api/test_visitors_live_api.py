@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.accounts import login
-from tests.clients import VisitorClient, new_client_id
+from tests.accounts import login, make_agent
+from tests.clients import AgentClient, VisitorClient, new_client_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -72,7 +72,10 @@ async def test_the_live_view_and_a_journey_over_http(server):
 async def test_greeters_are_marked_by_managers_and_then_see_the_live_view(server):
     manager = await login(server, "manager")
     supervisor = await login(server, "supervisor")
-    agent = await login(server)
+    email, password = make_agent(server)
+    agent_credentials = {"email": email, "password": password}
+    agent = AgentClient(server.base_url)
+    await agent.login(email, password)
     try:
         assert agent.user is not None
         r = await agent.http.get("/api/v1/visitors/live")
@@ -95,6 +98,9 @@ async def test_greeters_are_marked_by_managers_and_then_see_the_live_view(server
         assert [u["greeter"] for u in listed if u["id"] == agent.user["id"]] == [True]
         me = (await agent.http.get("/api/v1/auth/me")).json()["user"]
         assert (me["greeter"], me["may_view_visitors"]) == (True, True)
+        assert (agent.user["greeter"], agent.user["may_view_visitors"]) == (False, False)  # as they logged in
+        again = await agent.http.post("/api/v1/auth/login", json=agent_credentials)
+        assert (again.json()["user"]["greeter"], again.json()["user"]["may_view_visitors"]) == (True, True)
         r = await agent.http.get("/api/v1/visitors/live")
         assert r.status_code == 200, r.text
         await agent.connect()
