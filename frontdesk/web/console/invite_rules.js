@@ -51,9 +51,10 @@ const OUTCOME_COLORS = { accepted: '#16894a', dismissed: '#d08a1e', expired: '#a
 
 /**
  * Draws a bar chart in `el` (a `.chart` box). `traces`: [{name, x, y, color}]. `summary` is the
- * chart in words, for screen readers (the figures are also in text next to it).
+ * chart in words, for screen readers (the figures are also in text next to it). `integer`: the
+ * values are counts (whole-number ticks).
  */
-async function drawBars(el, { traces, summary, stacked = false, horizontal = false, height = 260 }) {
+async function drawBars(el, { traces, summary, stacked = false, horizontal = false, integer = false, height = 260 }) {
   el.setAttribute('role', 'img');
   el.setAttribute('aria-label', summary);
   el.classList.add('chart-loading');
@@ -72,19 +73,23 @@ async function drawBars(el, { traces, summary, stacked = false, horizontal = fal
   }));
   const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
   const categories = traces.length ? traces[0].x : [];
-  const every = Math.max(1, Math.ceil(categories.length / 8)); // at most about 8 labels along x
+  const fit = Math.max(3, Math.floor((el.clientWidth || 600) / 64)); // x labels that fit side by side
+  const every = [1, 2, 3, 4, 6, 8, 12].find((n) => categories.length / n <= fit) || Math.ceil(categories.length / fit);
+  const most = Math.max(0, ...traces.map((t) => (stacked ? 0 : Math.max(0, ...t.y))),
+    ...(stacked ? categories.map((_, i) => traces.reduce((n, t) => n + (Number(t.y[i]) || 0), 0)) : []));
+  const counts = integer ? { tick0: 0, dtick: Math.max(1, Math.ceil(most / 5)), tickformat: 'd' } : {}; // no 0.2 of an invitation
   const layout = {
     height, barmode: stacked ? 'stack' : 'group', bargap: 0.25, font: CHART_FONT,
     margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
     showlegend: traces.length > 1, legend: { orientation: 'h', y: -0.18, x: 0, traceorder: 'normal' },
     xaxis: {
       ...axis,
-      ...(horizontal ? { rangemode: 'tozero' } : {
+      ...(horizontal ? { rangemode: 'tozero', ...counts } : {
         type: 'category', tickangle: 0, tickmode: 'array',
         tickvals: categories.filter((_, i) => i % every === 0), ticktext: categories.filter((_, i) => i % every === 0),
       }),
     },
-    yaxis: { ...axis, ...(horizontal ? { type: 'category', autorange: 'reversed' } : { rangemode: 'tozero' }) },
+    yaxis: { ...axis, ...(horizontal ? { type: 'category', autorange: 'reversed' } : { rangemode: 'tozero', ...counts }) },
   };
   replaceChildren(el);
   await Plotly.newPlot(el, data, layout, { displayModeBar: false, responsive: true });
@@ -150,6 +155,13 @@ function loading(text = 'Loading…') { return h('div', { class: 'aside-empty' }
 
 function failure(err) { return h('div', { class: 'field-msg', role: 'alert' }, icon('alert', 13), h('span', null, err.message)); }
 
+/** On a phone the Settings tabs scroll sideways (invite_rules.css): this section's tab in view. */
+function activeTabInView() {
+  const tab = document.querySelector('.settings .stab.active');
+  const strip = tab && tab.parentNode;
+  if (strip && strip.scrollWidth > strip.clientWidth) strip.scrollLeft = tab.offsetLeft - (strip.clientWidth - tab.offsetWidth) / 2;
+}
+
 function departmentsFor(data) {
   const me = data.session.me;
   const all = [...data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
@@ -193,6 +205,7 @@ class InvitationRulesPage {
   }
 
   async show(sub) {
+    activeTabInView();
     replaceChildren(this.listEl, loading());
     const depts = departmentsFor(this.data).length ? departmentsFor(this.data) : (await this.data.directory.loadDepartments(), departmentsFor(this.data));
     replaceChildren(this.deptSelect, ...depts.map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
@@ -682,10 +695,10 @@ class RuleEditor {
       h('div', { class: 'sim-body' },
         h('figure', { class: 'sim-plot' }, h('figcaption', null, v.chartTitle), chart), figures));
     if (old) this.simOut.classList.add('stale');
-    const total = v.perHour.reduce((x, y) => x + y, 0);
+    const sent = v.figures[2];
     drawBars(chart, {
-      traces: [{ name: 'Invitations', x: v.hours, y: v.perHour, color: '#4054d6' }],
-      summary: `${v.chartTitle}: ${total} in all${total ? `; ${v.figures[3].sub}` : ''}.`,
+      traces: [{ name: 'Invitations a day', x: v.hours, y: v.perHour, color: '#4054d6' }],
+      summary: `${v.chartTitle}. ${sent.value} invitation${sent.value === '1' ? '' : 's'} in ${v.days} days, ${sent.sub}${v.figures[3].sub ? `, ${v.figures[3].sub}` : ''}.`,
       height: 220,
     });
   }
@@ -724,6 +737,7 @@ class InvitationReportPage {
   }
 
   async show() {
+    activeTabInView();
     await this.data.directory.loadDepartments();
     const keep = this.dept.value;
     replaceChildren(this.dept, h('option', { value: '' }, 'All departments'),
@@ -770,7 +784,7 @@ class InvitationReportPage {
           name: OUTCOMES.find(([key]) => key === k)[1], x: labels, y: t.rules.map((x) => x[k]), color: OUTCOME_COLORS[k],
         })),
         summary: `Outcomes by rule: ${t.rules.map((x) => `${x.label}: ${x.sent} sent, ${x.accepted} accepted, ${x.blocked} blocked`).join('; ')}.`,
-        stacked: true, horizontal: true, height: Math.max(180, 70 + 38 * labels.length),
+        stacked: true, horizontal: true, integer: true, height: Math.max(180, 70 + 38 * labels.length),
       });
     }
   }
