@@ -59,6 +59,17 @@ async def wait_for_visits(admin: AgentClient, department_id: int, visits: int) -
     raise AssertionError(f"the simulator never saw {visits} visits: {r.text}")
 
 
+async def eventually(read, expected, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    """Until `await read()` equals `expected` (the console saves in the background)."""
+    got = None
+    for _ in range(int(timeout * 10)):
+        got = await read()
+        if got == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{got!r} != {expected!r}")
+
+
 async def open_console(browser, server, email: str, password: str, width: int, height: int, errors: list[str]) -> Page:  # type: ignore[no-untyped-def]
     ctx = await browser.new_context(viewport={"width": width, "height": height})
     page = await ctx.new_page()
@@ -149,6 +160,50 @@ async def test_admin_writes_tests_and_saves_a_rule_and_reads_the_report(browser,
         assert rules[0]["caps"] == {"once_per_visit": True, "min_days_between": 0, "quiet_after_chat_min": 30}
         await page.locator(".invite-page").evaluate("el => el.scrollTo(0, 0)")
         await page.screenshot(path=str(shots / "e2e-invitation-rules.png"))
+
+        # The list: a second rule (made over the API) moved to the top, the first paused, then deleted.
+        r = await admin.post(
+            "/api/v1/invitation-rules",
+            json={
+                "department_id": dept["id"],
+                "name": "Returning visitors",
+                "conditions": [{"field": "returning", "op": "is", "value": True}],
+                "action": {"text": "Welcome back!"},
+            },
+        )
+        assert r.status_code == 201, r.text
+        second = r.json()["rule"]
+        await page.reload()
+        await expect(page.locator(".rule-row")).to_have_count(2)
+        await page.get_by_role("button", name="Move Returning visitors up").click()
+        await expect(page.locator(".rule-row").first).to_contain_text("Returning visitors")
+
+        async def listed() -> list[tuple[str, bool]]:
+            rules = (await admin.http.get(f"/api/v1/invitation-rules?department={dept['id']}")).json()["rules"]
+            return [(x["name"], x["enabled"]) for x in sorted(rules, key=lambda x: x["position"])]
+
+        await eventually(listed, [("Returning visitors", True), ("Pricing pages", True)])
+        await page.get_by_role("checkbox", name="Enabled: Pricing pages").uncheck()
+        await expect(page.locator(".rule-row").nth(1)).to_contain_text("Paused")
+        await eventually(listed, [("Returning visitors", True), ("Pricing pages", False)])
+        delete = page.get_by_role("button", name="Delete Returning visitors")
+        await delete.click()  # armed: a second click deletes
+        await page.locator(f'.rule-row[data-rule="{second["id"]}"] .btn-danger-ghost').click()
+        await expect(page.locator(".rule-row")).to_have_count(1)
+        await eventually(listed, [("Pricing pages", False)])
+
+        # Tracking, in Settings → Privacy (admins): respect Do-Not-Track, IP addresses shortened.
+        await page.goto(f"{server.base_url}/console/#settings/privacy")
+        tracking = page.locator("#tracking-settings")
+        await expect(tracking.locator("#tracking-on")).to_be_checked()
+        await expect(tracking).to_contain_text("Global Privacy Control")
+        await tracking.locator("label[for=tracking-respect_dnt]").click()
+        await tracking.get_by_role("button", name="Save").click()
+        await expect(page.locator(".toast").last).to_contain_text("Visitor tracking: Respect Do-Not-Track")
+        saved = (await admin.http.get("/api/v1/settings/tracking")).json()["tracking"]
+        assert (saved["mode"], saved["truncate_ip"]) == ("respect_dnt", True)
+        await tracking.scroll_into_view_if_needed()
+        await page.screenshot(path=str(shots / "e2e-tracking-settings.png"))
 
         # The report: a manual invitation to the visitor on the pricing page, counted as sent by hand.
         r = await admin.post(
