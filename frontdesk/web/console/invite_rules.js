@@ -246,6 +246,7 @@ class InvitationRulesPage {
   }
 
   renderList() {
+    if (this.editor) this.editor.refreshPlace();
     if (!this.rules.length) {
       replaceChildren(this.listEl, h('p', { class: 'empty-note rules-empty' }, 'No rules yet. Visitors are invited only by hand, from the live view. Create a rule to greet them automatically.'));
       return;
@@ -315,6 +316,7 @@ class InvitationRulesPage {
       const res = await api('PUT', `${RULES_API}/${r.id}`, { enabled: box.checked });
       Object.assign(r, (res && (res.rule || (res.id != null ? res : null))) || { enabled: box.checked });
       this.act.toast(r.enabled ? `“${r.name}” is on` : `“${r.name}” is paused`, 'success');
+      if (this.editor && Number(this.editor.draft.id) === Number(r.id)) this.editor.enabledChanged(r.enabled);
     } catch (err) {
       box.checked = !box.checked;
       if (err.status !== 401) this.act.toast(`Not changed: ${err.message}`, 'error');
@@ -414,6 +416,22 @@ class RuleEditor {
   }
 
   focus() { try { this.name.focus({ preventScroll: true }); } catch { /* gone */ } }
+
+  /** The rule was paused or switched on from the list: the same here, without unsaved changes. */
+  enabledChanged(enabled) {
+    this.draft.enabled = this.saved.enabled = enabled;
+    this.enabled.checked = enabled;
+  }
+
+  /** "General · rule 2 of 3": where the rule is in the list (which can change while editing). */
+  placeText() {
+    const dept = this.data.directory.department(this.draft.department_id);
+    const rules = this.list.rules;
+    const at = rules.findIndex((x) => Number(x.id) === Number(this.draft.id));
+    return `${dept ? dept.name : 'Department'} · ${this.isNew || at < 0 ? 'added at the end of the list' : `rule ${at + 1} of ${rules.length}`}`;
+  }
+
+  refreshPlace() { if (this.placeEl) this.placeEl.textContent = this.placeText(); }
 
   build() {
     const d = this.draft;
@@ -529,7 +547,7 @@ class RuleEditor {
     this.root = h('form', { class: 'card form-card rule-form', novalidate: true, 'aria-label': this.isNew ? 'New rule' : `Rule ${d.name}` },
       h('div', { class: 'card-head' },
         h('div', null, h('h2', null, this.isNew ? 'New rule' : d.name || 'Rule'),
-          h('p', { class: 'card-sub' }, `${dept ? dept.name : 'Department'} · ${this.isNew ? 'added at the end of the list' : `rule ${this.list.rules.findIndex((x) => Number(x.id) === Number(d.id)) + 1} of ${this.list.rules.length}`}`))),
+          this.placeEl = h('p', { class: 'card-sub' }, this.placeText()))),
       h('div', { class: 'form-grid rule-top' }, nameField, enabledField),
       section('When', 'Every condition must hold. Times count only while the page is visible.', condBox),
       section('Only if someone can answer', 'Capacity gates: a rule that matches while a gate is shut is recorded as blocked, and the visitor is not invited. With a free slot and a short wait both ticked, either is enough.',
