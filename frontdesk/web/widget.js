@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 22799 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 22806 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -943,7 +943,7 @@
       lastReceivedAt = Date.now();
       // A tracked reconnect on a page the server already counted sends no page (no second view).
       var url = helloTracked = tracking && location.href;
-      sendFrame({type: "hello", v: 1, token: token, page: url && url === countedUrl ? undefined : core.page(location.href, document.title, pageReferrer),
+      sendFrame({type: "hello", v: 1, token: token, page: url && core.samePage(url, countedUrl) ? undefined : core.page(location.href, document.title, pageReferrer),
         track: tracking ? core.track(navigator, screen.width, screen.height, visitCount().n, consented()) : undefined});
     };
     s.onmessage = function (ev) {
@@ -1054,7 +1054,7 @@
   function sendPageView() { // once connected; a hello sent after the navigation carried it already
     var v = pendingView;
     pendingView = 0;
-    if (!v || !tracking || v[0] === countedUrl) return;
+    if (!v || !tracking || core.samePage(v[0], countedUrl)) return;
     sendFrame(v[1]);
     countedUrl = v[0];
     pageTimeSent = Date.now();

@@ -26,6 +26,14 @@ Object.defineProperty(Navigator.prototype, "doNotTrack", {get: () => "1"});
 Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: () => true});
 """
 
+# The page keeps the sockets it opens, so a test can drop the widget's connection.
+KEEP_SOCKETS = """
+window.__sockets = [];
+window.WebSocket = class extends WebSocket {
+  constructor(...args) { super(...args); window.__sockets.push(this); }
+};
+"""
+
 
 class Watched:
     """A page whose widget sockets and frames are recorded: what the browser really sent."""
@@ -111,6 +119,7 @@ async def new_visitor(
     )
     if dnt:
         await ctx.add_init_script(DNT_SCRIPT)
+    await ctx.add_init_script(KEEP_SOCKETS)
     return ctx, Watched(await ctx.new_page())
 
 
@@ -153,6 +162,18 @@ async def test_a_page_view_and_a_pushstate_navigation_reach_the_server(browser, 
         (shop.url + "/pricing", "Pricing - Acme Bikes"),
     ]
     assert rows[0][3] == rows[1][3] == await visitor.visitor_id()
+
+    # The connection drops and comes back on the same page: no second page view of it.
+    await visitor.page.evaluate("window.__sockets.at(-1).close()")
+    hellos = await visitor.wait_sent("hello", 2)
+    assert "page" not in hellos[1] and hellos[1]["track"]
+    # It drops again and the visitor navigates meanwhile: that hello carries the new page.
+    await visitor.page.evaluate("window.__sockets.at(-1).close(); history.pushState({}, '', '/pricing/teams')")
+    hellos = await visitor.wait_sent("hello", 3)
+    assert hellos[2]["page"]["url"] == shop.url + "/pricing/teams"
+    rows = await wait_stored(web_server, shop.url, 3)
+    assert [url for url, *_ in rows] == [home + "?from=newsletter", shop.url + "/pricing", shop.url + "/pricing/teams"]
+    assert len(visitor.sent_of("page.view")) == 1
     assert not [f for f in visitor.received if f.get("type") == "error"], visitor.received
     assert not visitor.errors, visitor.errors
     await ctx.close()
