@@ -21,7 +21,7 @@ from frontdesk.domain.events import EventDraft
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.text import clean_text, parse_email_address, strip_controls
 from frontdesk.permissions import department_scoped, in_scope, require
-from frontdesk.store import department_store, routing_store, user_store
+from frontdesk.store import department_store, invitation_store, routing_store, user_store
 from frontdesk.store.routing_store import log_routing
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
@@ -387,6 +387,7 @@ async def do_delete_department(*, ctx: Context, actor: AgentActor, department_id
                 )
                 moved.append(chat_id)
             await publish_summary(conn, outbox, chat_id, previous_department_id=department_id, queue_changed=True)
+        await invitation_store.move_department(conn, department_id, home)  # their history moves with the chats
         await department_store.delete_department(conn, department_id, chats_to=home)
         await record_audit(
             conn,

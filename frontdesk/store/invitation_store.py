@@ -60,6 +60,13 @@ async def set_positions(conn: AsyncConnection, positions: Iterable[tuple[int, in
         )
 
 
+async def move_department(conn: AsyncConnection, department_id: int, to_department_id: int) -> None:
+    """A department is deleted: its invitations (history for reports) move with its chats."""
+    await conn.execute(
+        update(Invitation).where(Invitation.department_id == department_id).values(department_id=to_department_id)
+    )
+
+
 async def user_exists(conn: AsyncConnection, user_id: int) -> bool:
     return (await conn.execute(select(User.id).where(User.id == user_id))).first() is not None
 

@@ -489,3 +489,17 @@ async def test_the_report_counts_outcomes_per_rule_agent_and_department(ctx: Con
     agent_only = await new_agent(ctx, "agent")
     with pytest.raises(ChatRuleError):
         await invitations.invitation_report(ctx=ctx, actor=agent_only, since=None, until=None)
+
+
+async def test_a_department_with_invitations_can_be_deleted(ctx: Context) -> None:
+    """invitations.department_id has no ON DELETE: they move with the department's chats."""
+    admin = await new_agent(ctx, "admin")
+    dept = await departments.do_create_department(ctx=ctx, actor=admin, data={"slug": "gone-soon", "name": "Gone"})
+    visitor, _ = await connected_visitor(ctx)
+    record = await invitations.do_invite(
+        ctx=ctx, actor=admin, visitor_id=visitor.visitor_id, text="Hi", department_id=dept["id"]
+    )
+    await invitations.do_create_rule(ctx=ctx, actor=admin, data=rule_data(dept["id"]))
+    result = await departments.do_delete_department(ctx=ctx, actor=admin, department_id=dept["id"])
+    assert (await invitation_row(ctx, record["id"])).department_id == result["moved_to"]
+    assert await invitations.list_rules(ctx=ctx, actor=admin, department_id=dept["id"]) == []
