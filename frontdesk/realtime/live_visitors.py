@@ -15,6 +15,7 @@ socket is sent its page again whenever it changed, at most once a second:
   sends it only when it differs from the page it sent last. Nothing is read while nothing is
   announced, except one re-read every 15 s: a visitor whose node died is announced by nobody,
   and drops out once their visit is no longer refreshed (domain/live_view.ONLINE_WITHIN).
+  Sockets of this node asking the same question share one read (`LiveVisitors.page`).
 
 Nothing here is stored: a watch lives with its socket (`stop` on unwatch and on disconnect)."""
 
@@ -28,6 +29,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from frontdesk.actions import live
+from frontdesk.actions.context import Context
 from frontdesk.actions.live import Scope
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -46,16 +48,39 @@ REFRESH_EVERY = 15.0  # a re-read without an announcement (visitors of a node th
 
 
 class LiveVisitors:
-    """This node's watching sockets; the `visitors` topic of the bus marks them changed."""
+    """This node's watching sockets; the `visitors` topic of the bus marks them changed.
+
+    Watchers asking the same question (query and scope: three managers on the first page) share
+    one read: `page` hands out the read in flight, or done less than MIN_INTERVAL ago, for the
+    same question and no announcement since."""
 
     def __init__(self) -> None:
         self.watches: set[VisitorsWatch] = set()
         self.announcements = 0
+        self.reads: dict[tuple[LiveQuery, Scope], tuple[int, float, asyncio.Future[dict[str, Any]]]] = {}
+        self.shared = 0  # reads saved
 
     def announced(self, _payload: str) -> None:
         self.announcements += 1
         for watch in self.watches:
             watch.changed.set()
+
+    async def page(self, ctx: Context, query: LiveQuery, scope: Scope) -> dict[str, Any]:
+        key, now = (query, scope), time.monotonic()
+        found = self.reads.get(key)
+        if found is not None and found[0] == self.announcements and now - found[1] < MIN_INTERVAL:
+            self.shared += 1
+            return await asyncio.shield(found[2])
+        for stale in [k for k, (_, at, _f) in self.reads.items() if now - at >= MIN_INTERVAL]:
+            del self.reads[stale]
+        read = asyncio.ensure_future(live.live_page(ctx=ctx, query=query, scope=scope))
+        self.reads[key] = (self.announcements, now, read)
+        try:
+            return await asyncio.shield(read)
+        except BaseException:
+            if self.reads.get(key, (0, 0.0, None))[2] is read:
+                del self.reads[key]
+            raise
 
 
 _BY_HUB: weakref.WeakKeyDictionary[Hub, LiveVisitors] = weakref.WeakKeyDictionary()
@@ -124,7 +149,7 @@ class VisitorsWatch:
         if query is None:
             return
         self.read_at = time.monotonic()
-        page = await live.live_page(ctx=self.session.ctx, query=query, scope=self.scope)
+        page = await live_visitors(self.session.hub).page(self.session.ctx, query, self.scope)
         text = dumps(visitors_page_frame(self.ref, page))
         if text != self.last:  # nothing changed for this page: nothing sent
             self.last = text

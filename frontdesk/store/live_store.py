@@ -3,9 +3,10 @@ one visitor's journey (docs/architecture/visitors.md, "Live view").
 
 Online: a `visits` row with `left_at` and `ended_at` NULL whose `last_seen_at` is recent
 (domain/live_view.ONLINE_WITHIN): the `ix_visits_ended_seen (ended_at, last_seen_at)` index is a
-range scan over exactly those. Each row is joined to its visitor, the visitor's open chat (at
-most one: `uq_chats_visitor_open`, whose partial index the `status != 'closed'` join uses), that
-chat's agent, and the visitor's newest pending invitation (`ix_invitations_visitor`).
+range scan over exactly those. Each row is joined to the visitor's open chat (at most one:
+`uq_chats_visitor_open`, whose partial index the `status != 'closed'` join uses) and their
+newest pending invitation; the page's rows (not the counters) also to the visitor (their name)
+and the chat's agent.
 
 A visitor's state: `chatting` (open chat, active), `waiting` (open chat, queued), `invited` (an
 invitation `pending` or `shown` that has not expired), else `none`. Their department: their open
@@ -64,7 +65,6 @@ class _View:
     def joined(self, stmt: Any) -> Any:
         return (
             stmt.select_from(Visit)
-            .join(Visitor, Visitor.id == Visit.visitor_id)
             .outerjoin(Chat, and_(Chat.visitor_id == Visit.visitor_id, Chat.status != "closed"))
             .outerjoin(self.pending, self.pending.c.visitor_id == Visit.visitor_id)
         )
@@ -165,6 +165,7 @@ async def live_visitors(
                 view.department.label("department_id"),
             )
         )
+        .join(Visitor, Visitor.id == Visit.visitor_id)
         .outerjoin(User, User.id == Chat.assignee_id)
         .where(view.online, view.scope(departments), view.filters(query))
         .order_by(*view.order(query))

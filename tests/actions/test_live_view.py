@@ -3,6 +3,7 @@ paging, counters, chat states, who may look (department scope, greeters) and jou
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from frontdesk.actions.users import do_update_user
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.live_view import check_live_query
+from frontdesk.realtime.live_visitors import LiveVisitors
 from frontdesk.store.models import Invitation, PageView, Visit
 from tests.actions.routing_support import first_message, make_admin, make_agent, make_department, staff
 from tests.actions.support import new_visitor
@@ -273,3 +275,19 @@ async def test_a_journey_shows_visits_pages_and_chats_to_who_may_see_them(ctx):
     assert (await live.journey(ctx=ctx, actor=ann, visitor_id=stranger.visitor_id))["chats"] == []
     with pytest.raises(ChatRuleError):
         await live.journey(ctx=ctx, actor=ann, visitor_id=visitor.visitor_id)  # billing's visitor
+
+
+async def test_watchers_asking_the_same_question_share_one_read_until_something_changes(ctx):
+    """realtime/live_visitors.LiveVisitors.page: the node's watchers of one query and scope (three
+    managers on the first page) cost one read; an announcement, or a second, ends the sharing."""
+    await put_visit(ctx)
+    node = LiveVisitors()
+    query = check_live_query({})
+    pages = await asyncio.gather(*(node.page(ctx, query, None) for _ in range(3)))
+    assert node.shared == 2 and pages[0] == pages[1] == pages[2] and pages[0]["total"] == 1
+    await node.page(ctx, check_live_query({"country": "DE"}), None)  # another question: its own read
+    await node.page(ctx, query, frozenset({1}))  # another scope: its own read
+    assert node.shared == 2
+    await put_visit(ctx)
+    node.announced("{}")
+    assert (await node.page(ctx, query, None))["total"] == 2 and node.shared == 2
