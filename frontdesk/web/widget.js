@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 22806 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 22805 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -298,7 +298,7 @@
     ".iv{position:absolute;right:0;bottom:76px;width:320px;max-width:calc(100vw - 40px);padding:14px 14px 12px;border-radius:16px;background:#fff;" +
     "box-shadow:0 12px 40px rgba(17,24,39,.2),0 2px 6px rgba(17,24,39,.08);animation:fdi .25s both}.l .iv{right:auto;left:0}" +
     "@keyframes fdi{from{opacity:0;transform:translateY(10px)}}.ih{display:flex;align-items:center;gap:10px}" +
-    ".iv .av{width:36px;height:36px;margin:0;background:var(--a);color:#fff;box-shadow:none;font-size:14px}.iv .t{flex:1;font-size:14px}" +
+    ".iv .av{width:36px;height:36px;margin:0;background:var(--a);color:#fff;box-shadow:none;font-size:14px}.iv .t{flex:1;min-width:0;font-size:14px}" +
     ".ic{display:grid;place-items:center;width:28px;height:28px;border-radius:8px;color:#6b7180}.ic:hover{background:#f0f1f4}.ic svg{width:18px;height:18px}" +
     ".ix{margin:10px 2px 12px;max-height:40vh;overflow-y:auto;white-space:pre-wrap;overflow-wrap:anywhere;color:#2f3441}" +
     ".ir{display:flex;gap:8px}.ir .in{flex:1;min-width:0;padding:8px 14px;border-radius:19px}" +

@@ -103,6 +103,21 @@ async def wait_stored(server, url_prefix: str, count: int, timeout: float = 10) 
     raise AssertionError(f"the server stored {rows}, expected {count} page views")
 
 
+async def invitation_outcome(server, invitation_id: int, expected: str, timeout: float = 10) -> str | None:  # type: ignore[no-untyped-def]
+    outcome = None
+    for _ in range(int(timeout * 10)):
+        db = sqlite3.connect(f"file:{server.data_dir / 'frontdesk.db'}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT outcome FROM invitations WHERE id = ?", (invitation_id,)).fetchone()
+        finally:
+            db.close()
+        outcome = row[0] if row else None
+        if outcome == expected:
+            break
+        await asyncio.sleep(0.1)
+    return outcome
+
+
 async def set_tracking(admin: AgentClient, mode: str) -> None:
     r = await admin.http.put(
         "/api/v1/settings/tracking", json={"mode": mode}, headers={"X-CSRF-Token": admin.csrf or ""}
@@ -243,25 +258,31 @@ async def test_the_invitation_bubble_on_a_phone_and_a_laptop(browser, web_server
     await wait_until_online(web_server.base_url)
     text = "Hi! Looking at our pricing? I can help you pick the right plan — just reply here."
 
-    async def invited(width: int, height: int) -> tuple[BrowserContext, Watched, dict[str, Any]]:
-        ctx, visitor = await new_visitor(browser, width, height)
-        await visitor.page.goto(page_url)
-        visitor_id = await visitor.visitor_id()
-        r = await manager.post(f"/api/v1/visitors/{visitor_id}/invitations", json={"text": text})
+    async def invite(visitor: Watched, text: str, count: int = 1) -> dict[str, Any]:
+        r = await manager.post(f"/api/v1/visitors/{await visitor.visitor_id()}/invitations", json={"text": text})
         assert r.status_code == 201, r.text
         bubble = visitor.page.get_by_role("dialog", name="Message from " + manager.user["name"])
         await expect(bubble).to_be_visible(timeout=10_000)
         await expect(bubble.get_by_text(text)).to_be_visible()
-        (shown,) = await visitor.wait_sent("invitation.shown")
-        return ctx, visitor, shown
+        return (await visitor.wait_sent("invitation.shown", count))[-1]
 
-    # A phone: the visitor dismisses it.
+    async def invited(width: int, height: int) -> tuple[BrowserContext, Watched, dict[str, Any]]:
+        ctx, visitor = await new_visitor(browser, width, height)
+        await visitor.page.goto(page_url)
+        return ctx, visitor, await invite(visitor, text)
+
+    # A phone: the visitor dismisses it, and the server records it.
     ctx, phone, shown = await invited(390, 844)
     await phone.page.screenshot(path=str(shots / "widget-invitation-390.png"))
     await phone.page.get_by_role("button", name="Dismiss").click()
     await expect(phone.page.get_by_role("dialog", name="Message from " + manager.user["name"])).to_be_hidden()
     (dismissed,) = await phone.wait_sent("invitation.dismiss")
     assert dismissed["invitation_id"] == shown["invitation_id"]
+    assert await invitation_outcome(web_server, shown["invitation_id"], "dismissed") == "dismissed"
+    # Markup in an invitation is shown as text, never run.
+    markup = 'Our <b>new</b> plans <img src=x onerror="window.__xss=1">'
+    await invite(phone, markup, 2)
+    assert await phone.page.evaluate("window.__xss") is None
     assert not phone.errors, phone.errors
     await ctx.close()
 
@@ -276,6 +297,7 @@ async def test_the_invitation_bubble_on_a_phone_and_a_laptop(browser, web_server
     await expect(log.get_by_text("Yes please, we are 12 people.")).to_be_visible(timeout=10_000)
     await expect(log.get_by_text(text)).to_be_visible(timeout=10_000)
     await laptop.page.screenshot(path=str(shots / "widget-invitation-accepted-1280.png"))
+    assert await invitation_outcome(web_server, shown["invitation_id"], "accepted") == "accepted"
     assert not laptop.errors, laptop.errors
     await ctx.close()
     await manager.close()
