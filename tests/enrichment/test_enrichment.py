@@ -9,6 +9,7 @@ from frontdesk.enrichment import Client, Place, enricher_from_settings
 from frontdesk.enrichment.geo import CityDatabase, GeoChain
 from frontdesk.enrichment.standard import StandardEnricher
 from frontdesk.enrichment.useragent import UaParserClients
+from tests.enrichment.mmdb import write_city_db
 
 CHROME_ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -85,3 +86,12 @@ def test_a_missing_city_database_leaves_countries_working(tmp_path):
     enricher.load()  # logged, not raised
     assert enricher.place("8.8.8.8").country == "US"
     assert isinstance(GeoChain([CityDatabase(str(tmp_path / "missing.mmdb"))]).place("8.8.8.8"), Place)
+
+
+def test_the_city_comes_from_the_operators_mmdb_file_and_countries_still_from_the_bundled_data(tmp_path):
+    path = write_city_db(tmp_path / "city.mmdb", "81.2.69.0/24", country="GB", city="London")
+    enricher = enricher_from_settings(Settings(geoip_city_db=str(path)))
+    enricher.load()
+    assert enricher.place("81.2.69.160") == Place(country="GB", city="London")
+    assert enricher.place("8.8.8.8") == Place(country="US")  # not in the file: geoip2fast answers
+    assert enricher.place("10.0.0.1") == Place()
