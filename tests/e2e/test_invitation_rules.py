@@ -183,9 +183,15 @@ async def test_admin_writes_tests_and_saves_a_rule_and_reads_the_report(browser,
             return [(x["name"], x["enabled"]) for x in sorted(rules, key=lambda x: x["position"])]
 
         await eventually(listed, [("Returning visitors", True), ("Pricing pages", True)])
+        # dragged back by its grip onto the top half of the first row: before it
+        await (
+            page.locator(".rule-row").nth(1).drag_to(page.locator(".rule-row").first, target_position={"x": 60, "y": 4})
+        )
+        await expect(page.locator(".rule-row").first).to_contain_text("Pricing pages")
+        await eventually(listed, [("Pricing pages", True), ("Returning visitors", True)])
         await page.get_by_role("checkbox", name="Enabled: Pricing pages").uncheck()
-        await expect(page.locator(".rule-row").nth(1)).to_contain_text("Paused")
-        await eventually(listed, [("Returning visitors", True), ("Pricing pages", False)])
+        await expect(page.locator(".rule-row").first).to_contain_text("Paused")
+        await eventually(listed, [("Pricing pages", False), ("Returning visitors", True)])
         delete = page.get_by_role("button", name="Delete Returning visitors")
         await delete.click()  # armed: a second click deletes
         await page.locator(f'.rule-row[data-rule="{second["id"]}"] .btn-danger-ghost').click()

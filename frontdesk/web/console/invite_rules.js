@@ -15,6 +15,7 @@ import {
   ordered, plainMessage, RATE_DEFINITION, rateText, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule,
   simulationView,
 } from './data/invite_rules.js';
+import { userDepartments } from './directory.js';
 import { h, icon, replaceChildren } from './dom.js';
 
 const LEADS = ['admin', 'manager', 'supervisor'];
@@ -497,7 +498,12 @@ class RuleEditor {
     this.asSelect = h('select', { class: 'input', id: 'rule-as' },
       h('option', { value: 'team' }, `The team (${dept ? dept.name : 'the department'})`));
     const agents = [...(this.data.directory.users || [])].sort((x, y) => String(x.name).localeCompare(String(y.name)));
-    for (const u of agents) this.asSelect.appendChild(h('option', { value: `agent:${u.id}` }, u.name || u.email));
+    const member = (u) => userDepartments(u, this.data.directory).some((x) => Number(x.id) === Number(d.department_id));
+    const option = (u) => h('option', { value: `agent:${u.id}` }, u.name || u.email);
+    const members = agents.filter(member);
+    if (members.length) this.asSelect.appendChild(h('optgroup', { label: `In ${dept ? dept.name : 'this department'}` }, members.map(option)));
+    const others = agents.filter((u) => !member(u));
+    if (others.length) this.asSelect.appendChild(h('optgroup', { label: members.length ? 'Others' : 'Agents' }, others.map(option)));
     if (a.as === 'agent' && a.agent_id != null && !agents.some((u) => Number(u.id) === Number(a.agent_id))) {
       this.asSelect.appendChild(h('option', { value: `agent:${a.agent_id}` }, `Agent ${a.agent_id}`));
     }
