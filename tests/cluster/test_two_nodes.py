@@ -179,3 +179,32 @@ async def test_a_visitor_on_node_b_appears_in_a_managers_live_view_on_node_a(nod
     assert gone["items"] == []
     await manager.close()
     await agent.close()
+
+
+async def test_an_invitation_from_node_a_reaches_a_visitor_on_node_b(nodes_up: Cluster):
+    """The invitation is published to `visitor:{id}` through Redis, so it reaches the visitor's
+    socket on whichever node holds it; presence is the cluster's, so node A knows they are there
+    (and answers 409 visitor_gone once they have left node B)."""
+    a, b, _ = nodes_up.nodes
+    email, password = make_agent(a, "manager")
+    manager = AgentClient(a.base_url)
+    await manager.login(email, password)
+    visitor = VisitorClient(b.base_url)
+    await visitor.connect({"url": "https://shop.example/pricing", "title": "Pricing", "referrer": ""})
+    path = f"/api/v1/visitors/{visitor.visitor['id']}/invitations"
+    r = await manager.post(path, json={"text": "Hello from node A"})
+    assert r.status_code == 201, r.text
+    sent = r.json()["invitation"]
+    frame = await visitor.socket.wait_type("invitation", timeout=10)
+    assert frame["invitation"]["id"] == sent["id"] and frame["invitation"]["text"] == "Hello from node A"
+    await visitor.socket.send({"type": "invitation.dismiss", "invitation_id": sent["id"]})
+    closed = await visitor.socket.wait_type("invitation.closed", timeout=10)
+    assert closed["reason"] == "dismissed"
+    await visitor.close()
+    for _ in range(100):  # node B's presence in Redis drops the visitor
+        r = await manager.post(path, json={"text": "Still there?"})
+        if r.status_code == 409:
+            break
+        await asyncio.sleep(0.1)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "visitor_gone", r.text
+    await manager.close()
