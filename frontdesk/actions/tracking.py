@@ -142,6 +142,7 @@ class Tracker:
         self.last_beat = time.monotonic()
         self.flushes = 0
         self.dropped = 0
+        self.closed = False  # the app is shutting down: no new loop
 
     # -- enrichment --------------------------------------------------------------------------
     async def enricher(self) -> Enricher:
@@ -205,6 +206,8 @@ class Tracker:
         return sum(len(r) for r in self.rows.values()) + len(self.finishes) + len(self.dirty)
 
     def _ensure_running(self) -> None:
+        if self.closed:
+            return
         if self._task is None or self._task.done():
             with contextlib.suppress(RuntimeError):  # no running loop (a synchronous caller)
                 self._task = asyncio.get_running_loop().create_task(self._run(), name="tracking-writer")
@@ -289,7 +292,9 @@ class Tracker:
             return await tracking_store.touch_visits(conn, ids, now)
 
     async def close(self) -> None:
-        """Stop the loop and write what is buffered (the app's shutdown)."""
+        """Stop the loop and write what is buffered (the app's shutdown). Sockets that close
+        after it are not written: their visits end by the idle job."""
+        self.closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
