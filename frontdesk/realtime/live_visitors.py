@@ -137,7 +137,9 @@ class VisitorsWatch:
         self.stop()
 
     def stop(self) -> None:
-        live_visitors(self.session.hub).watches.discard(self)
+        node = _BY_HUB.get(self.session.hub)  # None: nobody on this node ever watched
+        if node is not None:
+            node.watches.discard(self)
         if self.task is not None:
             self.task.cancel()
             self.task = None
