@@ -1,4 +1,4 @@
-/*! frontdesk chat widget (served at /widget.js) · size: 22805 bytes gzipped (gzip -9 -c widget.js | wc -c)
+/*! frontdesk chat widget (served at /widget.js) · size: 22911 bytes gzipped (gzip -9 -c widget.js | wc -c)
  *
  * Embed it with this snippet. The stub queues calls made before the script has loaded; every
  * stub method returns a Promise that settles with the real method's result once it has.
@@ -984,8 +984,10 @@
     showStatus("Chat unavailable on this site", 1);
     render();
   }
+  // No pings from a hidden page without an open chat (the server's own protocol pings keep the
+  // connection checked); the silence clock restarts when the page is shown again.
   setInterval(function () {
-    if (!ready) return;
+    if (!ready || document.hidden && !isOpenChat()) return;
     if (Date.now() - lastReceivedAt > 65000) { var s = socket; onLost(1006); s.close(); return; } // silent socket
     sendFrame({type: "ping"});
   }, 25000);
@@ -1032,11 +1034,12 @@
     sendFrame({type: "page.time", visible_ms: pageTimeMs = ms});
     visitCount();
   }
-  function onVisibility() { // a timer only while tracking and visible
+  function onVisibility(shown) { // a timer only while tracking and visible
     core.seen(seenTime, !document.hidden, Date.now());
     clearInterval(pageTimer);
     pageTimer = tracking && !document.hidden && setInterval(sendPageTime, 15e3);
     if (document.hidden) sendPageTime(); // what it was visible for, when it may be leaving
+    else if (shown) lastReceivedAt = Date.now(); // shown again (the event): the silence clock restarts
   }
   document.addEventListener("visibilitychange", onVisibility);
   function navigated() { // pushState, replaceState, popstate: one page.view once it settles

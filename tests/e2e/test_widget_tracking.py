@@ -301,3 +301,40 @@ async def test_the_invitation_bubble_on_a_phone_and_a_laptop(browser, web_server
     assert not laptop.errors, laptop.errors
     await ctx.close()
     await manager.close()
+
+
+# The page's visibility, switched by the test the way a browser switches tabs.
+VISIBILITY = """
+window.__hidden = false;
+Object.defineProperty(Document.prototype, "hidden", {get: () => window.__hidden});
+Object.defineProperty(Document.prototype, "visibilityState", {get: () => (window.__hidden ? "hidden" : "visible")});
+window.__show = (shown) => { window.__hidden = !shown; document.dispatchEvent(new Event("visibilitychange")); };
+"""
+
+
+async def test_visible_time_counts_only_while_the_page_is_visible(browser, web_server, shop, admin):
+    await set_tracking(admin, "on")
+    page_url = shop.write("index.html", shop_page(f"{web_server.base_url}/widget.js"))
+    ctx, visitor = await new_visitor(browser)
+    await ctx.add_init_script(VISIBILITY)
+    await visitor.page.goto(page_url)
+    await visitor.visitor_id()  # connected
+    await visitor.page.wait_for_timeout(500)
+
+    # Hidden (another tab): the visible time so far goes out at once, then nothing while hidden.
+    await visitor.page.evaluate("window.__show(false)")
+    (time_frame,) = await visitor.wait_sent("page.time")
+    visible_before = time_frame["visible_ms"]
+    assert 300 <= visible_before < 10_000
+    await visitor.page.wait_for_timeout(4000)
+    assert len(visitor.sent_of("page.time")) == 1
+
+    # Shown again for a moment, then an SPA navigation: the previous page's visible time leaves
+    # out the 4 s it was hidden.
+    await visitor.page.evaluate("window.__show(true)")
+    await visitor.page.wait_for_timeout(500)
+    await visitor.page.evaluate("history.pushState({}, '', '/pricing')")
+    (view,) = await visitor.wait_sent("page.view")
+    assert visible_before + 500 <= view["prev_visible_ms"] < visible_before + 3000
+    assert not visitor.errors, visitor.errors
+    await ctx.close()

@@ -9,7 +9,7 @@ WIDGET = Path(__file__).resolve().parents[2] / "frontdesk" / "web" / "widget.js"
 # 20 KB, plus the 407 bytes (gzipped) that readable names cost widget.js (issue 11, measured by
 # renaming the previous file's identifiers alone), plus 3 KB for issue 13: tracking on every page
 # (page views, SPA navigation, visible time, the DNT / consent decision, Frontdesk.consent) and the
-# invitation bubble measured +3,151 bytes (19,655 -> 22,806); the rest is headroom as before.
+# invitation bubble measured +3,256 bytes (19,655 -> 22,911); the rest is headroom as before.
 BUDGET_GZIPPED = 20 * 1024 + 407 + 3 * 1024
 
 
