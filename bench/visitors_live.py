@@ -49,12 +49,14 @@ import random
 import resource
 import secrets
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +161,12 @@ class BrowseWorker:
         where = f"w{v.tag}/" if v.tag is not None else ""
         return f"https://shop.bench/{where}v{v.i}/p{v.n}"
 
-    async def register(self) -> dict[str, Any]:
+    async def register(self, tokens: list[str] | None) -> dict[str, Any]:
         t0 = time.monotonic()
+        if tokens:  # seeded in the database by the orchestrator
+            for v, token in zip(self.visitors, tokens, strict=False):
+                v.token = token
+            return {"registered": sum(v.token is not None for v in self.visitors), "seconds": 0.0, "seeded": True}
         gate = asyncio.Semaphore(self.spec.parallel)
         limits = httpx.Limits(max_connections=self.spec.parallel, max_keepalive_connections=self.spec.parallel)
         async with httpx.AsyncClient(
@@ -185,7 +191,7 @@ class BrowseWorker:
 
             await asyncio.gather(*(one(v) for v in self.visitors))
         registered = sum(v.token is not None for v in self.visitors)
-        return {"registered": registered, "seconds": round(time.monotonic() - t0, 1)}
+        return {"registered": registered, "seconds": round(time.monotonic() - t0, 1), "seeded": False}
 
     def on_frame(self, v: Browser, data: bytes) -> None:
         if data.startswith(WELCOME):
@@ -324,7 +330,7 @@ class BrowseWorker:
             for _ in range(100):
                 command, arg = await self.loop.run_in_executor(None, self.conn.recv)
                 if command == "register":
-                    self.conn.send(("registered", await self.register()))
+                    self.conn.send(("registered", await self.register(arg)))
                 elif command == "connect":
                     self.conn.send(("connected", await self.connect()))
                 elif command == "browse":
@@ -490,7 +496,7 @@ def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, An
             "count": int(count),
             "total_ms": round(1000 * total, 1),
             "mean_ms": round(1000 * total / count, 2) if count else None,
-            "longest": longest,
+            "longest": longest if count else None,
             "longest_bound_s": upper if count else 0.0,
         }
     return out
@@ -540,6 +546,46 @@ def live_latency(sampled: dict[str, float], managers: list[Manager]) -> dict[str
 
 
 # -- the run --------------------------------------------------------------------------------------
+async def seed_visitors(server: FrontdeskProcess, db_url: str, count: int) -> list[str]:
+    """`count` visitors written straight into the database, with tokens signed by the server's
+    key: what `POST /api/v1/widget/visitors` returns, minus thousands of requests during setup
+    (bench/cluster_stack.seed_visitors does the same for the cluster). Sockets and hellos stay real."""
+    from sqlalchemy.engine import make_url
+
+    from frontdesk.security.tokens import new_visitor_id, sign_visitor
+
+    key = server.env["FRONTDESK_SECRET_KEY"].encode()
+    ids = [new_visitor_id() for _ in range(count)]
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        # One visitor through the API shows how this database stores a creation time.
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            (await client.post(server.base_url + "/api/v1/widget/visitors", json={})).raise_for_status()
+
+        def write() -> None:
+            with contextlib.closing(sqlite3.connect(str(url.database), timeout=60)) as db, db:
+                (created,) = db.execute("SELECT created_at FROM visitors ORDER BY created_at DESC LIMIT 1").fetchone()
+                rows = [(i, created, "bench-seeded") for i in ids]
+                db.executemany("INSERT INTO visitors (id, created_at, user_agent) VALUES (?, ?, ?)", rows)
+
+        await asyncio.to_thread(write)
+    else:
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            host=url.host, port=url.port or 5432, user=url.username or "postgres", password=url.password,
+            database=url.database,
+        )  # fmt: skip
+        try:
+            now = datetime.now(UTC)
+            await conn.copy_records_to_table(
+                "visitors", records=[(i, now, "bench-seeded") for i in ids], columns=["id", "created_at", "user_agent"]
+            )
+        finally:
+            await conn.close()
+    return [sign_visitor(i, key) for i in ids]
+
+
 async def make_managers(server: FrontdeskProcess, count: int) -> list[tuple[str, str]]:
     made = []
     for k in range(count):
@@ -661,8 +707,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             BrowseSpec("127.0.0.1", server.port, args.visitors, args.managers, args.interval, not args.no_page_time)
         )
         await browse.answer("ready", 60)
-        reg = await browse.ask("register", None, "registered", 900)
-        print(f"  {reg['registered']} visitors registered in {reg['seconds']}s", flush=True)
+        t_reg = time.monotonic()
+        tokens = await seed_visitors(server, db_url, args.visitors) if args.register == "db" else None
+        reg = await browse.ask("register", tokens, "registered", 900)
+        how = "seeded in the database" if reg["seeded"] else "registered over HTTP"
+        print(f"  {reg['registered']} visitors {how} in {time.monotonic() - t_reg:.1f}s", flush=True)
         con = await browse.ask("connect", None, "connected", 900)
         print(
             f"  {con['connected']} visitors connected in {con['seconds']}s "
@@ -762,7 +811,17 @@ async def main_async(args: argparse.Namespace) -> int:
         "loadavg_before": os.getloadavg(),
         "settings": {
             k: getattr(args, k)
-            for k in ("visitors", "interval", "chats", "rate", "managers", "seconds", "idle_seconds", "warmup")
+            for k in (
+                "visitors",
+                "interval",
+                "chats",
+                "rate",
+                "managers",
+                "seconds",
+                "idle_seconds",
+                "warmup",
+                "register",
+            )
         }
         | {"page_time": not args.no_page_time},
     }
@@ -804,6 +863,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--idle-seconds", type=float, default=10.0, help="measured window of the idle phase")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of load before each window")
     p.add_argument("--quiet-wait", type=float, default=5.0, help="wait up to this long for other jobs to go idle")
+    p.add_argument(
+        "--register",
+        choices=["db", "http"],
+        default="db",
+        help="visitors seeded in the database with signed tokens (fast), or each made by POST /api/v1/widget/visitors",
+    )
     p.add_argument("--smoke", action="store_true", help="a small run: 300 visitors, 20 chats at 50 msg/s, 8 s phases")
     p.add_argument("--keep", action="store_true", help="keep the temp dir with the server log")
     args = p.parse_args(argv)
