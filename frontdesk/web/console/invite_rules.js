@@ -11,7 +11,7 @@
 
 import { api, get, post } from './api.js';
 import {
-  actionText, blankCondition, CONDITIONS, DAYS, draftFromRule, dropped, FINAL_OUTCOMES, moved, newDraft, OUTCOMES,
+  actionText, blankCondition, blockedText, CONDITIONS, DAYS, draftFromRule, dropped, FINAL_OUTCOMES, moved, newDraft, OUTCOMES,
   ordered, plainMessage, RATE_DEFINITION, rateText, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule,
   simulationView,
 } from './data/invite_rules.js';
@@ -75,10 +75,11 @@ async function drawBars(el, { traces, summary, stacked = false, horizontal = fal
   const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
   const categories = traces.length ? traces[0].x : [];
   const fit = Math.max(3, Math.floor((el.clientWidth || 600) / 64)); // x labels that fit side by side
+  const narrow = (el.clientWidth || 600) < 520;
   const every = [1, 2, 3, 4, 6, 8, 12].find((n) => categories.length / n <= fit) || Math.ceil(categories.length / fit);
   const most = Math.max(0, ...traces.map((t) => (stacked ? 0 : Math.max(0, ...t.y))),
     ...(stacked ? categories.map((_, i) => traces.reduce((n, t) => n + (Number(t.y[i]) || 0), 0)) : []));
-  const counts = integer ? { tick0: 0, dtick: Math.max(1, Math.ceil(most / 5)), tickformat: 'd' } : {}; // no 0.2 of an invitation
+  const counts = integer ? { tick0: 0, dtick: niceStep(most / 5), tickformat: 'd' } : {}; // no 0.2 of an invitation
   const layout = {
     height, barmode: stacked ? 'stack' : 'group', bargap: 0.25, font: CHART_FONT,
     margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
@@ -90,10 +91,24 @@ async function drawBars(el, { traces, summary, stacked = false, horizontal = fal
         tickvals: categories.filter((_, i) => i % every === 0), ticktext: categories.filter((_, i) => i % every === 0),
       }),
     },
-    yaxis: { ...axis, ...(horizontal ? { type: 'category', autorange: 'reversed' } : { rangemode: 'tozero', ...counts }) },
+    yaxis: {
+      ...axis,
+      ...(horizontal ? {
+        type: 'category', autorange: 'reversed', tickmode: 'array', tickvals: categories,
+        ticktext: categories.map((c) => (narrow && c.length > 18 ? `${c.slice(0, 17)}…` : c)), // the full name is in the table
+      } : { rangemode: 'tozero', ...counts }),
+    },
   };
+  if (narrow && traces.length > 1) layout.height += 24 * Math.ceil(traces.length / 2); // the legend wraps
   replaceChildren(el);
   await Plotly.newPlot(el, data, layout, { displayModeBar: false, responsive: true });
+}
+
+/** A whole tick step of 1, 2 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw) {
+  if (!(raw > 1)) return 1;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * pow).find((step) => step >= raw);
 }
 
 // ===== field errors ================================================================================
@@ -823,7 +838,7 @@ function table(title, rows, empty) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table inv-table', 'aria-label': `By ${title.toLowerCase()}` },
     h('thead', null, h('tr', null, h('th', { scope: 'col' }, title), cols.map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
     h('tbody', null, rows.length
-      ? rows.map((x) => h('tr', null, h('td', null, x.label), OUTCOMES.map(([k]) => h('td', { class: 'num' }, String(x[k]))), h('td', { class: 'num' }, rateText(x.rate))))
+      ? rows.map((x) => h('tr', null, h('td', null, x.label, blockedText(x.blocked_reasons) ? h('span', { class: 'inv-why' }, `Blocked: ${blockedText(x.blocked_reasons)}`) : null), OUTCOMES.map(([k]) => h('td', { class: 'num' }, String(x[k]))), h('td', { class: 'num' }, rateText(x.rate))))
       : h('tr', null, h('td', { colspan: String(cols.length + 1), class: 'muted-cell' }, empty)))));
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  codeList, CONDITIONS, draftFromRule, dropped, fieldName, FINAL_OUTCOMES, moved, newDraft, ordered, OUTCOMES,
+  blockedText, codeList, CONDITIONS, draftFromRule, dropped, fieldName, FINAL_OUTCOMES, moved, newDraft, ordered, OUTCOMES,
   plainMessage, rateText, reportRow, reportTables, resolveField, ruleFromDraft, rulePlainText, sameRule, simulationView,
   wholeNumber,
 } from '../../../frontdesk/web/console/data/invite_rules.js';
@@ -189,6 +189,9 @@ test('report rows: counts, acceptance rate of those sent, names; the final outco
     const split = FINAL_OUTCOMES.reduce((n, k) => n + row[k], 0);
     assert.equal(split, row.sent + row.blocked, row.label); // each invitation in exactly one final outcome
   }
+  assert.equal(blockedText(t.rules[0].blocked_reasons), 'no free slot 3');
+  assert.equal(blockedText({ wait_too_long: 1, department_closed: 4, no_free_slot: 0 }), 'not accepting chats 4 · wait too long 1');
+  assert.equal(blockedText({}), '');
   assert.deepEqual(OUTCOMES.map(([k]) => k), ['sent', 'shown', 'accepted', 'dismissed', 'expired', 'pending', 'blocked']);
   const summed = reportTables({ departments: [{ department_id: 1, ...counts(2, 2, 1, 1, 0, 0, 0) }, { department_id: 3, ...counts(2, 1, 0, 0, 1, 1, 5) }] });
   assert.equal(summed.total.sent, 4); // no total from the server: the departments added up

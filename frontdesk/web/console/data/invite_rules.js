@@ -401,6 +401,17 @@ export function reportRow(x) {
   return row;
 }
 
+const BLOCKED_WORDS = {
+  department_closed: 'not accepting chats', no_free_slot: 'no free slot', wait_too_long: 'wait too long',
+};
+
+/** Why a rule's invitations were blocked, in words: "no free slot 3 · wait too long 1" ('' for none). */
+export function blockedText(reasons) {
+  return Object.entries(reasons || {}).filter(([, n]) => Number(n) > 0)
+    .sort((a, b) => Number(b[1]) - Number(a[1]))
+    .map(([k, n]) => `${BLOCKED_WORDS[k] || k.replace(/_/g, ' ')} ${n}`).join(' · ');
+}
+
 /** "37 %" or "—". */
 export function rateText(rate) {
   if (rate == null) return '—';
