@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import BrowserContext, Page, WebSocket, expect
+from playwright.async_api import Browser, BrowserContext, Page, WebSocket, expect
 
 from tests.accounts import login
 from tests.clients import AgentClient
+from tests.conftest import ServerProcess
 from tests.e2e.conftest import shop_page, wait_until_online
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -81,7 +82,7 @@ def _frame(payload: str | bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def stored_page_views(server, url_prefix: str) -> list[tuple[str, str, str | None, str]]:  # type: ignore[no-untyped-def]
+def stored_page_views(server: ServerProcess, url_prefix: str) -> list[tuple[str, str, str | None, str]]:
     """(url, title, referrer, visitor_id) of the page views the server stored for one shop."""
     db = sqlite3.connect(f"file:{server.data_dir / 'frontdesk.db'}?mode=ro", uri=True)
     try:
@@ -93,7 +94,7 @@ def stored_page_views(server, url_prefix: str) -> list[tuple[str, str, str | Non
         db.close()
 
 
-async def wait_stored(server, url_prefix: str, count: int, timeout: float = 10) -> list[tuple]:  # type: ignore[no-untyped-def]
+async def wait_stored(server: ServerProcess, url_prefix: str, count: int, timeout: float = 10) -> list[tuple]:
     rows: list[tuple] = []
     for _ in range(int(timeout * 10)):
         rows = stored_page_views(server, url_prefix)
@@ -103,7 +104,9 @@ async def wait_stored(server, url_prefix: str, count: int, timeout: float = 10) 
     raise AssertionError(f"the server stored {rows}, expected {count} page views")
 
 
-async def invitation_outcome(server, invitation_id: int, expected: str, timeout: float = 10) -> str | None:  # type: ignore[no-untyped-def]
+async def invitation_outcome(
+    server: ServerProcess, invitation_id: int, expected: str, timeout: float = 10
+) -> str | None:
     outcome = None
     for _ in range(int(timeout * 10)):
         db = sqlite3.connect(f"file:{server.data_dir / 'frontdesk.db'}?mode=ro", uri=True)
@@ -126,8 +129,8 @@ async def set_tracking(admin: AgentClient, mode: str) -> None:
 
 
 async def new_visitor(
-    browser, width: int = 1280, height: int = 800, dnt: bool = False
-) -> tuple[BrowserContext, Watched]:  # type: ignore[no-untyped-def]
+    browser: Browser, width: int = 1280, height: int = 800, dnt: bool = False
+) -> tuple[BrowserContext, Watched]:
     ctx = await browser.new_context(
         viewport={"width": width, "height": height},
         extra_http_headers={"DNT": "1", "Sec-GPC": "1"} if dnt else {},
@@ -256,12 +259,13 @@ async def test_the_invitation_bubble_on_a_phone_and_a_laptop(browser, web_server
     manager = await login(web_server, "manager")
     await manager.connect()  # someone online: the department takes chats
     await wait_until_online(web_server.base_url)
+    name = (manager.user or {})["name"]
     text = "Hi! Looking at our pricing? I can help you pick the right plan — just reply here."
 
     async def invite(visitor: Watched, text: str, count: int = 1) -> dict[str, Any]:
         r = await manager.post(f"/api/v1/visitors/{await visitor.visitor_id()}/invitations", json={"text": text})
         assert r.status_code == 201, r.text
-        bubble = visitor.page.get_by_role("dialog", name="Message from " + manager.user["name"])
+        bubble = visitor.page.get_by_role("dialog", name="Message from " + name)
         await expect(bubble).to_be_visible(timeout=10_000)
         await expect(bubble.get_by_text(text)).to_be_visible()
         return (await visitor.wait_sent("invitation.shown", count))[-1]
@@ -275,7 +279,7 @@ async def test_the_invitation_bubble_on_a_phone_and_a_laptop(browser, web_server
     ctx, phone, shown = await invited(390, 844)
     await phone.page.screenshot(path=str(shots / "widget-invitation-390.png"))
     await phone.page.get_by_role("button", name="Dismiss").click()
-    await expect(phone.page.get_by_role("dialog", name="Message from " + manager.user["name"])).to_be_hidden()
+    await expect(phone.page.get_by_role("dialog", name="Message from " + name)).to_be_hidden()
     (dismissed,) = await phone.wait_sent("invitation.dismiss")
     assert dismissed["invitation_id"] == shown["invitation_id"]
     assert await invitation_outcome(web_server, shown["invitation_id"], "dismissed") == "dismissed"
