@@ -105,20 +105,21 @@ async def test_admin_writes_tests_and_saves_a_rule_and_reads_the_report(browser,
         await page.get_by_role("button", name="New rule").click()
         form = page.locator("form.rule-form")
         await expect(form).to_be_visible()
-        await page.fill("#rule-name", "Pricing pages")
-        await page.fill("#rule-text", "Questions about our plans? We are happy to help.")
         url_input = form.locator('.cond[data-index="0"] input.cond-value-input')
         await url_input.fill(TOO_MANY_STARS)
         # the time condition of a new draft goes: the test's visitors spent no real time on a page
         await form.get_by_role("button", name=re.compile(r"Remove condition 2")).click()
 
-        # Testing the draft: the server's refusal lands at that condition's pattern, in plain words.
+        # Testing the draft (no name or message needed yet): the server's refusal lands at that
+        # condition's pattern, in plain words.
         await form.get_by_role("button", name="Test this rule").click()
         message = form.locator('.cond[data-index="0"] .field-msg')
         await expect(message).to_have_text("At most 10 * wildcards.")
         await expect(url_input).to_have_attribute("aria-invalid", "true")
         await expect(form.locator(".sim-figure")).to_have_count(0)
-        # Saving it: refused the same way, and nothing is saved.
+        # Saving it (now named, with its message): refused the same way, and nothing is saved.
+        await page.fill("#rule-name", "Pricing pages")
+        await page.fill("#rule-text", "Questions about our plans? We are happy to help.")
         await form.get_by_role("button", name="Create rule").click()
         await expect(message).to_have_text("At most 10 * wildcards.")
         await expect(url_input).to_be_focused()

@@ -707,7 +707,11 @@ class RuleEditor {
     this.simOut.classList.remove('stale');
     replaceChildren(this.simOut, loading('Replaying the last 7 days of visits…'));
     try {
-      const r = await post(`${RULES_API}/simulate`, { department_id: this.draft.department_id, rule: ruleFromDraft(this.draft) });
+      const rule = ruleFromDraft(this.draft);
+      // the replay needs neither a name nor the message: a draft may be tested before it has them
+      if (!rule.name) rule.name = 'Draft';
+      if (!rule.action.text.trim()) rule.action.text = 'Draft';
+      const r = await post(`${RULES_API}/simulate`, { department_id: this.draft.department_id, rule });
       this.simulation = r;
       this.renderSimulation(r);
     } catch (err) {
