@@ -246,6 +246,17 @@ async def test_admin_writes_tests_and_saves_a_rule_and_reads_the_report(browser,
         assert errors == []
         await phone.context.close()
         await page.context.close()
+
+        # A supervisor sees the rules of their own department only.
+        r = await admin.post("/api/v1/departments", json={"slug": "sales", "name": "Sales"})
+        assert r.status_code == 201, r.text
+        sup_email, sup_password = make_agent(server, "supervisor", departments=["sales"])
+        lead = await open_console(browser, server, sup_email, sup_password, 1366, 800, errors)
+        await lead.goto(f"{server.base_url}/console/#settings/invitations")
+        await expect(lead.locator(".rules-card")).to_contain_text("No rules yet")
+        assert await lead.locator("#invite-dept option").all_text_contents() == ["Sales"]
+        assert errors == []
+        await lead.context.close()
     finally:
         await pricing.close()
         await about.close()

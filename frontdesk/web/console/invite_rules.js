@@ -182,9 +182,10 @@ function departmentsFor(data) {
   const me = data.session.me;
   const all = [...data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)));
   if (!me || me.role !== 'supervisor') return all;
-  const mine = new Set(((me && me.departments) || []).map((d) => (typeof d === 'object' ? Number(d.id) : typeof d === 'number' ? d : null)).filter((x) => x != null));
-  const slugs = new Set(((me && me.departments) || []).filter((d) => typeof d === 'string'));
-  const own = all.filter((d) => mine.has(Number(d.id)) || slugs.has(d.slug));
+  // a supervisor manages the rules and reads the report of their own departments
+  const listed = me.departments ? me : data.directory.user(me.id);
+  const mine = new Set(userDepartments(listed, data.directory).map((d) => Number(d.id)));
+  const own = all.filter((d) => mine.has(Number(d.id)));
   return own.length ? own : all;
 }
 
@@ -223,7 +224,8 @@ class InvitationRulesPage {
   async show(sub) {
     activeTabInView();
     replaceChildren(this.listEl, loading());
-    const depts = departmentsFor(this.data).length ? departmentsFor(this.data) : (await this.data.directory.loadDepartments(), departmentsFor(this.data));
+    await Promise.all([this.data.directory.loadDepartments(), this.data.directory.loadUsers()]);
+    const depts = departmentsFor(this.data);
     replaceChildren(this.deptSelect, ...depts.map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
     if (!depts.length) {
       this.newBtn.disabled = true;
@@ -232,7 +234,6 @@ class InvitationRulesPage {
     }
     if (this.department == null || !depts.some((d) => Number(d.id) === this.department)) this.department = Number(depts[0].id);
     this.deptSelect.value = String(this.department);
-    this.data.directory.loadUsers();
     await this.load();
     if (sub === 'new') this.edit(null);
     else if (sub && /^\d+$/.test(sub)) this.edit(Number(sub));
@@ -781,12 +782,11 @@ class InvitationReportPage {
 
   async show() {
     activeTabInView();
-    await this.data.directory.loadDepartments();
+    await Promise.all([this.data.directory.loadDepartments(), this.data.directory.loadUsers()]);
     const keep = this.dept.value;
     replaceChildren(this.dept, h('option', { value: '' }, 'All departments'),
       ...departmentsFor(this.data).map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
     this.dept.value = keep;
-    this.data.directory.loadUsers();
     this.load();
   }
 
