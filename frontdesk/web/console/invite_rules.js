@@ -47,6 +47,7 @@ export function loadPlotly() {
   return plotly;
 }
 
+const drawn = new Set(); // chart elements plotly.js draws and listens for
 const CHART_FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
 const OUTCOME_COLORS = { accepted: '#16894a', dismissed: '#d08a1e', expired: '#aab0bb', pending: '#8b95c9', blocked: '#c8372d' };
 
@@ -100,8 +101,12 @@ async function drawBars(el, { traces, summary, stacked = false, horizontal = fal
     },
   };
   if (narrow && traces.length > 1) layout.height += 24 * Math.ceil(traces.length / 2); // the legend wraps
+  for (const old of drawn) { // charts no longer on the page: drop their resize listeners
+    if (!old.isConnected) { Plotly.purge(old); drawn.delete(old); }
+  }
   replaceChildren(el);
   await Plotly.newPlot(el, data, layout, { displayModeBar: false, responsive: true });
+  drawn.add(el);
 }
 
 /** A whole tick step of 1, 2 or 5 times a power of ten, at least `raw`. */
