@@ -123,16 +123,32 @@ def compile_glob(pattern: object, path: str = "pattern") -> Glob:
 
 
 def _segment_at(subject: str, segment: str, at: int) -> bool:
+    if "?" not in segment:
+        return subject.startswith(segment, at)
     if at + len(segment) > len(subject):
         return False
     return all(p == "?" or p == subject[at + i] for i, p in enumerate(segment))
 
 
 def _find(subject: str, segment: str, start: int, end: int) -> int:
-    """The leftmost position >= start where `segment` matches and ends by `end`, or -1."""
-    for at in range(start, end - len(segment) + 1):
-        if _segment_at(subject, segment, at):
-            return at
+    """The leftmost position >= start where `segment` matches and ends by `end`, or -1.
+    Literal text is found by str.find; a segment with `?` is anchored on its longest literal
+    piece, each candidate checked once."""
+    if "?" not in segment:
+        return subject.find(segment, start, end)
+    offset, anchor, at = 0, "", 0
+    for piece in segment.split("?"):
+        if len(piece) > len(anchor):
+            offset, anchor = at, piece
+        at += len(piece) + 1
+    if not anchor:  # only ?s: any characters will do
+        return start if start + len(segment) <= end else -1
+    tail = len(segment) - offset - len(anchor)
+    pos = subject.find(anchor, start + offset, end - tail)
+    while pos >= 0:
+        if _segment_at(subject, segment, pos - offset):
+            return pos - offset
+        pos = subject.find(anchor, pos + 1, end - tail)
     return -1
 
 
