@@ -17,8 +17,8 @@ from frontdesk.actions import availability, chats, departments, invitations
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.domain.invitation_rules import RULES_TOPIC
-from frontdesk.store.models import AuditEntry, Chat, Invitation, PageView, Visit, Visitor
+from frontdesk.domain.invitation_rules import RULES_TOPIC, check_rule
+from frontdesk.store.models import AuditEntry, Chat, Invitation, InvitationRule, PageView, Visit, Visitor
 from tests.actions.support import new_agent, new_cid, new_visitor, stored_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -503,3 +503,45 @@ async def test_a_department_with_invitations_can_be_deleted(ctx: Context) -> Non
     result = await departments.do_delete_department(ctx=ctx, actor=admin, department_id=dept["id"])
     assert (await invitation_row(ctx, record["id"])).department_id == result["moved_to"]
     assert await invitations.list_rules(ctx=ctx, actor=admin, department_id=dept["id"]) == []
+
+
+async def test_another_nodes_rule_change_reaches_this_nodes_cache_through_the_bus(ctx: Context) -> None:
+    """A rule written elsewhere (another node) is not seen until `invitation_rules.changed`
+    arrives: the hub hands it to rules_changed_receiver, which forgets this node's copy."""
+    admin = await new_agent(ctx, "admin")
+    dept = await default_department(ctx)
+    visitor, visit_id = await connected_visitor(ctx)
+    state = visit_state(visitor, visit_id)
+    await invitations.on_activity(ctx, state)  # no rules: cached as none
+    now = utcnow()
+    async with ctx.db.write() as conn:  # as another node's do_create_rule would
+        values = check_rule(rule_data(dept["id"]))
+        await conn.execute(
+            insert(InvitationRule).values(
+                **values, department_id=dept["id"], position=0, created_at=now, updated_at=now, created_by=admin.id
+            )
+        )
+    await invitations.on_activity(ctx, state)
+    assert frames(ctx, "invitation") == []  # still the cached copy
+    receiver = invitations.rules_changed_receiver(ctx)
+    receiver(orjson.dumps({"type": "invitation_rules.changed", "department_id": dept["id"]}).decode())
+    await invitations.on_activity(ctx, state)
+    assert len(frames(ctx, "invitation")) == 2
+
+
+async def test_a_rules_delay_holds_the_invitation_back(ctx: Context) -> None:
+    admin = await new_agent(ctx, "admin")
+    dept = await default_department(ctx)
+    await invitations.do_create_rule(
+        ctx=ctx, actor=admin, data=rule_data(dept["id"], action={"text": "Later", "delay_s": 1})
+    )
+    visitor, visit_id = await connected_visitor(ctx)
+    started = asyncio.get_running_loop().time()
+    await invitations.on_activity(ctx, visit_state(visitor, visit_id))
+    assert frames(ctx, "invitation") == []
+    for _ in range(60):
+        await asyncio.sleep(0.05)
+        if frames(ctx, "invitation"):
+            break
+    assert frames(ctx, "invitation"), "the delayed invitation never came"
+    assert asyncio.get_running_loop().time() - started >= 1.0

@@ -195,3 +195,32 @@ async def test_report_bad_input(server):
     r = await manager.post("/api/v1/invitation-rules/reorder", json={"department_id": 1, "rule_ids": [1, 1]})
     assert r.status_code == 400 and r.json()["error"]["field"] == "rule_ids"
     await manager.close()
+
+
+async def test_a_rule_invites_a_browsing_visitor_after_time_on_the_page(server):
+    """Tracking's page view (the hello's page) reaches the rules (actions/tracking ->
+    invitations.on_activity); "time on page 1 s" fires a second later without another frame."""
+    admin = await login(server, "admin")
+    departments = (await admin.http.get("/api/v1/departments")).json()["departments"]
+    probe = secrets.token_hex(4)
+    rule = {
+        "department_id": departments[0]["id"],  # the default department: the page sets none
+        "name": f"Probe {probe}",
+        "conditions": [{"field": "url", "value": f"/auto-{probe}*"}, {"field": "time_on_page", "value": 1}],
+        "gates": {"accepting": False},
+        "action": {"text": f"Hello {probe}"},
+    }
+    r = await admin.post("/api/v1/invitation-rules", json=rule)
+    assert r.status_code == 201, r.text
+    rule_id = r.json()["rule"]["id"]
+    visitor = VisitorClient(server.base_url)
+    started = asyncio.get_running_loop().time()
+    await visitor.connect({"url": f"https://shop.example/auto-{probe}/pricing", "title": "Pricing", "referrer": ""})
+    frame = await visitor.socket.wait_type("invitation", timeout=10)
+    assert frame["invitation"]["text"] == f"Hello {probe}" and frame["invitation"]["agent"] is None
+    assert asyncio.get_running_loop().time() - started >= 1.0
+    r = await admin.http.get("/api/v1/reports/invitations")
+    (mine,) = [x for x in r.json()["rules"] if x["rule_id"] == rule_id]
+    assert (mine["name"], mine["sent"], mine["pending"]) == (f"Probe {probe}", 1, 1)
+    await visitor.close()
+    await admin.close()
