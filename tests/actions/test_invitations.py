@@ -13,7 +13,7 @@ import orjson
 import pytest
 from sqlalchemy import insert, select, update
 
-from frontdesk.actions import availability, chats, departments, invitations
+from frontdesk.actions import availability, canned, chats, departments, invitations, visitors
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
@@ -545,3 +545,22 @@ async def test_a_rules_delay_holds_the_invitation_back(ctx: Context) -> None:
             break
     assert frames(ctx, "invitation"), "the delayed invitation never came"
     assert asyncio.get_running_loop().time() - started >= 1.0
+
+
+async def test_a_canned_invitation_is_rendered_for_the_visitor(ctx: Context) -> None:
+    manager = await new_agent(ctx, "manager")
+    response = await canned.do_create_canned(
+        ctx=ctx,
+        actor=manager,
+        data={"title": "Greet", "shortcut": "greet", "body": "Hi {{visitor.name}}, {{agent.name}} here. Need help?"},
+    )
+    visitor, _ = await connected_visitor(ctx)
+    await visitors.do_update_visitor(ctx=ctx, actor=visitor, fields={"name": "Sam"})
+    record = await invitations.do_invite(
+        ctx=ctx, actor=manager, visitor_id=visitor.visitor_id, canned_id=response["id"], text="ignored"
+    )
+    assert record["text"] == f"Hi Sam, {manager.name} here. Need help?"
+    other = await new_agent(ctx, "manager")  # someone else's personal response does not exist for them
+    with pytest.raises(ChatRuleError) as caught:
+        await invitations.do_invite(ctx=ctx, actor=other, visitor_id=visitor.visitor_id, canned_id=response["id"])
+    assert caught.value.field == "canned_id"
