@@ -205,7 +205,7 @@ async def test_admin_writes_tests_and_saves_a_rule_and_reads_the_report(browser,
         await expect(tracking.locator("#tracking-on")).to_be_checked()
         await expect(tracking).to_contain_text("Global Privacy Control")
         await tracking.locator("label[for=tracking-respect_dnt]").click()
-        await tracking.get_by_role("button", name="Save").click()
+        await tracking.get_by_role("button", name="Save tracking").click()
         await expect(page.locator(".toast").last).to_contain_text("Visitor tracking: Respect Do-Not-Track")
         saved = (await admin.http.get("/api/v1/settings/tracking")).json()["tracking"]
         assert (saved["mode"], saved["truncate_ip"]) == ("respect_dnt", True)

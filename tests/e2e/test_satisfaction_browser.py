@@ -211,11 +211,11 @@ async def test_admin_pages_and_deleting_a_visitors_data(browser, mail_server, sh
     days = console.get_by_label("Keep chats for (days)")
     await expect(days).to_have_value("0")
     await days.fill("-3")
-    await console.get_by_role("button", name="Save").click()
+    await console.get_by_role("button", name="Save", exact=True).click()
     await expect(console.get_by_role("alert").filter(has_text="retention_days")).to_be_visible()
     await days.fill("365")
     await console.get_by_role("radio", name=re.compile("^Delete")).check()
-    await console.get_by_role("button", name="Save").click()
+    await console.get_by_role("button", name="Save", exact=True).click()
     await expect(console.get_by_text("Chats are kept for 365 days, then deleted.")).to_be_visible()
     await console.screenshot(path=str(shots / "satisfaction-8-privacy.png"))
 

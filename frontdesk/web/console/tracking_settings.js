@@ -45,7 +45,7 @@ async function load(act, body) {
   const truncateField = h('label', { class: 'check', for: 'tracking-truncate' }, truncate, h('span', null,
     h('strong', null, 'Keep IP addresses shortened'),
     h('span', { class: 'check-sub' }, 'Visits store only the network part (the first three numbers of an IPv4 address, the first 48 bits of IPv6): enough for the country, not for the household.')));
-  const save = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save');
+  const save = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save tracking');
   const form = h('form', { class: 'form-stack', novalidate: true }, modes, truncateField,
     h('p', { class: 'card-sub' }, 'Page views are kept as long as chats (Retention, above) and go with “Delete this visitor’s data”. Changes are in the audit log.'),
     h('div', { class: 'form-actions' }, save));
