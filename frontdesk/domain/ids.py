@@ -36,6 +36,8 @@ SMALL_ID_FIELDS = frozenset(
         "tag_id",
         "tag_ids",
         "criterion_id",
+        "rule_id",  # invitation rules
+        "rule_ids",
     }
 )
 

@@ -205,6 +205,9 @@ VISITOR_FRAME_IDS: dict[str, list[str]] = {
     "sync": ["chat_id", "after"],
     "chat.rate": ["chat_id"],
     "transcript.email": ["chat_id"],
+    "invitation.shown": ["invitation_id"],
+    "invitation.dismiss": ["invitation_id"],
+    "message.send": ["invitation_id"],
 }
 
 
