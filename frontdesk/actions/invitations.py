@@ -29,7 +29,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.actions import tracking
+from frontdesk.actions import live, tracking
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.canned import chat_variable_values, check_canned_id, usable_in_chat
 from frontdesk.actions.context import AgentActor, Context, Outbox, VisitorActor, unit_of_work
@@ -124,8 +124,6 @@ def _check_text(text: object) -> str:
 async def _invite_scope(conn: AsyncConnection, actor: AgentActor) -> frozenset[int] | None:
     """None: every department; else the departments the actor may invite for (`visitor.invite`:
     supervisors and greeters their own; actions/live.scope_in)."""
-    from frontdesk.actions import live  # the live view's reads; imported here, it imports us not
-
     return await live.scope_in(conn, actor, "visitor.invite")
 
 
