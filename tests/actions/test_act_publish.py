@@ -159,8 +159,9 @@ async def test_an_assigned_chat_reaches_only_its_assignee_and_visitor(sctx):
     first = await do_send_visitor_message(ctx=sctx, actor=visitor, text="hello", client_id=new_cid())
     chat_id = first.event["chat_id"]
     queued_topics = {t for t, p in sctx.published if frame_chat_id(frames([(t, p)])[0]) == chat_id}
-    # A queued chat: the queue hears, and so do its followers and the department's monitors.
-    assert queued_topics == {"queue:1", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}", "monitor:1"}
+    # A queued chat: the queue hears, and so do its followers, the department's monitors and the
+    # live view of visitors (its chat state: waiting).
+    assert queued_topics == {"queue:1", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}", "monitor:1", "visitors"}
 
     await do_accept_chat(ctx=sctx, actor=agent, chat_id=chat_id)
     mark = len(sctx.published)
@@ -188,7 +189,7 @@ async def test_accept_and_close_announcements(ctx):
         ["queue:1", f"agent:{agent.id}", f"visitor:{visitor.visitor_id}", f"chat:{chat_id}"]
     )
     summaries = {t: f["chat"] for t, f in accepted if f["type"] == "chat.updated"}
-    assert set(summaries) == {"queue:1", f"agent:{agent.id}", "monitor:1", f"chat:{chat_id}"}
+    assert set(summaries) == {"queue:1", f"agent:{agent.id}", "monitor:1", f"chat:{chat_id}", "visitors"}
     assert all(s["status"] == "active" and s["assignee"]["id"] == agent.id for s in summaries.values())
 
     mark = len(ctx.published)

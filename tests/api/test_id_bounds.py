@@ -200,6 +200,8 @@ AGENT_FRAME_IDS: dict[str, list[str]] = {
     "watch": ["chat_id"],
     "unwatch": ["chat_id"],
     "whisper.send": ["chat_id"],
+    "visitors.watch": ["page", "page_size"],  # filter.department past its range: test_visitors_live_api
+    "visitors.unwatch": [],
 }
 VISITOR_FRAME_IDS: dict[str, list[str]] = {
     "sync": ["chat_id", "after"],

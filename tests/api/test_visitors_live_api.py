@@ -33,6 +33,9 @@ async def answer(socket, frame: dict) -> dict:
         ("country=DEU", "country"),
         ("returning=maybe", "returning"),
         ("department=0", "department"),
+        ("department=2147483648", "department"),  # past the INTEGER key
+        ("department=18446744073709551616", "department"),
+        ("page=18446744073709551616", "page"),
         ("url=" + "x" * 201, "url"),
     ],
 )
