@@ -71,7 +71,7 @@ async def test_files_both_ways_and_the_agents_face(browser, web_server, shop, sh
     waiting = console.get_by_role("button", name=re.compile(r"^Visitor #")).first
     await expect(waiting).to_be_visible(timeout=10_000)
     await waiting.click()
-    await console.get_by_role("button", name="Accept").first.click()
+    await console.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
 
     # The widget shows who joined: name, job title and photo, in the header and on the join line.
     widget = visitor.locator("frontdesk-widget")

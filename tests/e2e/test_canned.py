@@ -100,7 +100,7 @@ async def test_two_chats_shortcut_fills_name_and_scripted_refusal(browser, web_s
         entry = console.get_by_role("button", name=re.compile(f"^{name}")).first
         await expect(entry).to_be_visible(timeout=10_000)
         await entry.click()
-        await console.get_by_role("button", name="Accept").first.click()
+        await console.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
         await expect(console.get_by_label("Reply")).to_be_enabled(timeout=10_000)
 
     # In Maria's chat: "#wel" opens the picker, the preview already has her name; Enter inserts.

@@ -105,7 +105,7 @@ async def test_rating_and_transcript_after_the_agent_closes_the_chat(browser, ma
     waiting = console.get_by_role("button", name=re.compile(r"^Mia")).first
     await expect(waiting).to_be_visible(timeout=10_000)
     await waiting.click()
-    await console.get_by_role("button", name="Accept").first.click()
+    await console.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
     reply = console.get_by_label("Reply")
     await expect(reply).to_be_enabled(timeout=10_000)
     await reply.fill("Yes, within 60 days if it is unused.")
@@ -174,7 +174,7 @@ async def test_rating_and_transcript_after_the_agent_closes_the_chat(browser, ma
     waiting = console.get_by_role("button", name=re.compile(r"^Noah")).first
     await expect(waiting).to_be_visible(timeout=10_000)
     await waiting.click()
-    await console.get_by_role("button", name="Accept").first.click()
+    await console.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
     await expect(second.get_by_text(re.compile("joined the chat"))).to_be_visible(timeout=10_000)
     await second.get_by_role("button", name="End chat").click()
     await second.get_by_role("button", name="End chat").click()  # "End chat?": the second click ends it

@@ -76,7 +76,7 @@ async def test_supervisor_watches_whispers_takes_over_annotates_and_scores(brows
     waiting = ann.get_by_role("button", name=re.compile(r"^Visitor #")).first
     await expect(waiting).to_be_visible(timeout=15_000)
     await waiting.click()
-    await ann.get_by_role("button", name="Accept").first.click()
+    await ann.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
     reply = ann.get_by_label("Reply")
     await expect(reply).to_be_enabled(timeout=10_000)
     await reply.fill("Sorry to hear that! Let me check the tracking.")
@@ -201,7 +201,7 @@ async def test_supervisor_joins_replies_beside_the_agent_and_leaves(browser, web
     waiting = ann.get_by_role("button", name=re.compile(r"^Visitor #")).first
     await expect(waiting).to_be_visible(timeout=15_000)
     await waiting.click()
-    await ann.get_by_role("button", name="Accept").first.click()
+    await ann.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
     await expect(ann.get_by_label("Reply")).to_be_enabled(timeout=10_000)
 
     sam_ctx, sam = await console_login(browser, base, *make_agent(web_server, "manager"), errors)

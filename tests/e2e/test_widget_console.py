@@ -46,7 +46,7 @@ async def test_visitor_and_agent_chat_in_real_browsers(browser, web_server, shop
     await expect(waiting).to_be_visible(timeout=10_000)
     await waiting.click()
     await expect(console.get_by_text("Do you have 29er tyres in stock?")).to_be_visible()
-    await console.get_by_role("button", name="Accept").first.click()
+    await console.get_by_role("main").get_by_role("button", name="Accept", exact=True).click()
     reply = console.get_by_label("Reply")
     await expect(reply).to_be_enabled(timeout=10_000)
     await reply.fill("Yes — Schwalbe and Maxxis, both in stock.")
