@@ -1027,9 +1027,9 @@
       if (s) s.close();
     }
   }
-  function sendPageTime() {
+  function sendPageTime(leaving) { // every 15 s while visible; at once when hidden (it may be leaving)
     var now = Date.now(), ms = core.visibleMs(seenTime, now);
-    if (!ready || !tracking || now - pageTimeSent < 14e3 || ms === pageTimeMs) return;
+    if (!ready || !tracking || (!leaving && now - pageTimeSent < 14e3) || ms === pageTimeMs) return;
     pageTimeSent = now;
     sendFrame({type: "page.time", visible_ms: pageTimeMs = ms});
     visitCount();
@@ -1038,7 +1038,7 @@
     core.seen(seenTime, !document.hidden, Date.now());
     clearInterval(pageTimer);
     pageTimer = tracking && !document.hidden && setInterval(sendPageTime, 15e3);
-    if (document.hidden) sendPageTime(); // what it was visible for, when it may be leaving
+    if (document.hidden) sendPageTime(1); // what it was visible for: the tab may be closing
     else if (shown) lastReceivedAt = Date.now(); // shown again (the event): the silence clock restarts
   }
   document.addEventListener("visibilitychange", onVisibility);

@@ -340,5 +340,12 @@ async def test_visible_time_counts_only_while_the_page_is_visible(browser, web_s
     await visitor.page.evaluate("history.pushState({}, '', '/pricing')")
     (view,) = await visitor.wait_sent("page.view")
     assert visible_before + 500 <= view["prev_visible_ms"] < visible_before + 3000
+
+    # Hidden again a second after the navigation (the tab closing, say): the new page's visible
+    # time still goes out at once, though the last report is under 15 s old.
+    await visitor.page.wait_for_timeout(1000)
+    await visitor.page.evaluate("window.__show(false)")
+    times = await visitor.wait_sent("page.time", count=2, timeout=3)
+    assert 800 <= times[1]["visible_ms"] < 5000, times
     assert not visitor.errors, visitor.errors
     await ctx.close()
