@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,15 +264,16 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
 
 # -- workers ------------------------------------------------------------------------------------
 class Workers:
-    """The load generator processes (spawned fresh: no inherited event loop)."""
+    """The load generator processes (spawned fresh: no inherited event loop), each running
+    target(spec, conn): bench.load's worker, or a wrapper of it."""
 
-    def __init__(self, specs: list[WorkerSpec]) -> None:
+    def __init__(self, specs: list[WorkerSpec], target: Callable[[WorkerSpec, Any], None] = run_worker) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.procs = []
         self.conns = []
         for spec in specs:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=run_worker, args=(spec, child), daemon=True)
+            proc = ctx.Process(target=target, args=(spec, child), daemon=True)
             proc.start()
             child.close()
             self.procs.append(proc)

@@ -10,6 +10,9 @@ from the orchestrator (bench.cluster_load) over a pipe:
 - `connect`: open every socket, send `hello`, wait for `welcome`;
 - `status`: how many are still open, close codes seen, frames received since `connect`;
 - `stop`: close them all.
+
+bench.visitors_live's browsing visitors register, say hello and run their process with the same
+functions (take_tokens, create_visitors, connect_visitor, run_visitors).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import resource
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -52,9 +56,87 @@ class Idle:
         self.welcome: asyncio.Future[None] | None = None
 
 
+V = TypeVar("V", bound=Idle)
+
+
 def cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def take_tokens(visitors: Sequence[Idle], tokens: list[str] | None) -> bool:
+    """Give the visitors the tokens the orchestrator seeded, if it did (True); False: none given."""
+    if not tokens:
+        return False
+    for v, token in zip(visitors, tokens, strict=False):
+        v.token = token
+    return True
+
+
+async def create_visitors(
+    visitors: Sequence[Idle], host: str, port: int, parallel: int, address: Callable[[int], str], errors: Counter[str]
+) -> None:
+    """Create each visitor over HTTP (`POST /api/v1/widget/visitors`, `parallel` at a time) from
+    its own address(i) behind the trusted proxy (X-Forwarded-For), up to ATTEMPTS tries each;
+    failures are counted in `errors`."""
+    gate = asyncio.Semaphore(parallel)
+    limits = httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
+    async with httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=30.0, limits=limits) as http:
+
+        async def one(v: Idle) -> None:
+            async with gate:
+                for attempt in range(ATTEMPTS):
+                    try:
+                        r = await http.post(
+                            "/api/v1/widget/visitors", json={}, headers={"X-Forwarded-For": address(v.i)}
+                        )
+                    except httpx.HTTPError as exc:
+                        errors[f"register:{type(exc).__name__}"] += 1
+                    else:
+                        if r.status_code == 201:
+                            v.token = r.json()["visitor_token"]
+                            return
+                        errors[f"register:{r.status_code}"] += 1
+                    await asyncio.sleep(0.2 * (attempt + 1))
+
+        await asyncio.gather(*(one(v) for v in visitors))
+
+
+async def connect_visitor(
+    v: V,
+    host: str,
+    port: int,
+    hello: bytes,
+    on_frame: Callable[[V, bytes], None],
+    errors: Counter[str],
+    closed: Counter[int],
+    headers: dict[str, str] | None = None,
+) -> float | None:
+    """Open visitor v's widget socket, send `hello` and wait for the welcome (on_frame resolves
+    v.welcome), up to ATTEMPTS tries; then v.ws is the socket and its close code goes to `closed`.
+    The seconds from connecting to the welcome of the try that worked, or None (each failure
+    counted in `errors`)."""
+    loop = asyncio.get_running_loop()
+    for attempt in range(ATTEMPTS):
+        t = time.monotonic()
+        ws: WSClient | None = None
+        try:
+            ws = await WSClient.connect(
+                host, port, "/api/v1/widget/ws", lambda d: on_frame(v, d), headers=headers, wait_s=REPLY_TIMEOUT
+            )
+            v.welcome = loop.create_future()
+            ws.send(hello)
+            await asyncio.wait_for(asyncio.shield(v.welcome), REPLY_TIMEOUT)
+        except (OSError, TimeoutError, ConnectionError) as exc:
+            errors[f"connect:{type(exc).__name__}"] += 1
+            if ws is not None:
+                ws.close()
+            await asyncio.sleep(0.2 * (attempt + 1))
+            continue
+        v.ws = ws
+        ws.closed.add_done_callback(lambda f: closed.update([f.result()]))
+        return time.monotonic() - t
+    return None
 
 
 class IdleWorker:
@@ -73,33 +155,10 @@ class IdleWorker:
 
     async def register(self, tokens: list[str] | None) -> dict[str, Any]:
         t0, c0 = time.monotonic(), cpu_seconds()
-        if tokens:
-            for v, token in zip(self.visitors, tokens, strict=False):
-                v.token = token
+        if take_tokens(self.visitors, tokens):
             return {"registered": sum(v.token is not None for v in self.visitors), "seconds": 0.0, "seeded": True}
-        gate = asyncio.Semaphore(self.spec.parallel)
-        limits = httpx.Limits(max_connections=self.spec.parallel, max_keepalive_connections=self.spec.parallel)
-        async with httpx.AsyncClient(
-            base_url=f"http://{self.spec.host}:{self.spec.port}", timeout=30.0, limits=limits
-        ) as http:
-
-            async def one(v: Idle) -> None:
-                async with gate:
-                    for attempt in range(ATTEMPTS):
-                        try:
-                            r = await http.post(
-                                "/api/v1/widget/visitors", json={}, headers={"X-Forwarded-For": self.address(v.i)}
-                            )
-                        except httpx.HTTPError as exc:
-                            self.errors[f"register:{type(exc).__name__}"] += 1
-                        else:
-                            if r.status_code == 201:
-                                v.token = r.json()["visitor_token"]
-                                return
-                            self.errors[f"register:{r.status_code}"] += 1
-                        await asyncio.sleep(0.2 * (attempt + 1))
-
-            await asyncio.gather(*(one(v) for v in self.visitors))
+        spec = self.spec
+        await create_visitors(self.visitors, spec.host, spec.port, spec.parallel, self.address, self.errors)
         return {
             "registered": sum(v.token is not None for v in self.visitors),
             "seconds": round(time.monotonic() - t0, 2),
@@ -121,34 +180,18 @@ class IdleWorker:
     async def connect(self) -> dict[str, Any]:
         t0, c0 = time.monotonic(), cpu_seconds()
         gate = asyncio.Semaphore(self.spec.parallel)
-        path = "/api/v1/widget/ws"
         hello_ms: list[float] = []
 
         async def one(v: Idle) -> None:
             if v.token is None:
                 return
+            hello = {"type": "hello", "v": 1, "token": v.token, "page": {"url": "https://bench/idle"}}
             async with gate:
-                for attempt in range(ATTEMPTS):
-                    t = time.monotonic()
-                    ws: WSClient | None = None
-                    try:
-                        ws = await WSClient.connect(
-                            self.spec.host, self.spec.port, path, lambda d: self.on_frame(v, d), wait_s=REPLY_TIMEOUT
-                        )
-                        v.welcome = self.loop.create_future()
-                        hello = {"type": "hello", "v": 1, "token": v.token, "page": {"url": "https://bench/idle"}}
-                        ws.send(orjson.dumps(hello))
-                        await asyncio.wait_for(asyncio.shield(v.welcome), REPLY_TIMEOUT)
-                    except (OSError, TimeoutError, ConnectionError) as exc:
-                        self.errors[f"connect:{type(exc).__name__}"] += 1
-                        if ws is not None:
-                            ws.close()
-                        await asyncio.sleep(0.2 * (attempt + 1))
-                        continue
-                    v.ws = ws
-                    ws.closed.add_done_callback(lambda f: self.closed.update([f.result()]))
-                    hello_ms.append(1000 * (time.monotonic() - t))
-                    return
+                took = await connect_visitor(
+                    v, self.spec.host, self.spec.port, orjson.dumps(hello), self.on_frame, self.errors, self.closed
+                )
+            if took is not None:
+                hello_ms.append(1000 * took)
 
         await asyncio.gather(*(one(v) for v in self.visitors))
         hello_ms.sort()
@@ -229,8 +272,9 @@ def run_chat_worker(spec: Any, conn: Any) -> None:
     run_worker(spec, conn)
 
 
-def run_idle(spec: IdleSpec, conn: Any) -> None:
-    """Process entry point."""
+def run_visitors(worker: Callable[[Any, Any], Any], spec: Any, conn: Any) -> None:
+    """A visitors process's body: no garbage collector (quiet_gc), room for spec.visitors
+    sockets in the open files limit, then worker(spec, conn).main() on uvloop."""
     import uvloop
 
     quiet_gc()
@@ -241,6 +285,11 @@ def run_idle(spec: IdleSpec, conn: Any) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
     async def go() -> None:
-        await IdleWorker(spec, conn).main()
+        await worker(spec, conn).main()
 
     uvloop.run(go())
+
+
+def run_idle(spec: IdleSpec, conn: Any) -> None:
+    """Process entry point."""
+    run_visitors(IdleWorker, spec, conn)

@@ -40,7 +40,6 @@ import asyncio
 import contextlib
 import json
 import math
-import multiprocessing
 import os
 import shutil
 import sys
@@ -60,77 +59,19 @@ from bench.cluster_stack import (
     make_agents,
     metric,
     others_cpu,
-    raise_nofile,
-    rss_kib,
     scrape,
     seed_visitors,
     start_stack,
     stop_stack,
 )
 from bench.load import SEND_CAP_PER_S, WorkerSpec
-from bench.procs import REPO, CpuMeter, session_priority
+from bench.procs import REPO, CpuMeter, PipeProcess, raise_nofile, rss_kib, session_priority
 
 RESULTS = REPO / "bench" / "results"
 GOAL_P99_MS = 100.0
 SETUP_TIMEOUT = 300.0
 STALL_MS = 250.0  # a second of the window whose ack p99 exceeds this is reported as stalled
 NOISY_PCT = 30.0  # a phase during which CPU outside our processes exceeded this (% of a core) is noisy
-
-
-class ChatWorkers(Workers):
-    """bench.chat_throughput's load generator processes, started through a wrapper that turns
-    their garbage collector off (bench/cluster_idle.py: quiet_gc)."""
-
-    def __init__(self, specs: list[WorkerSpec]) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.procs = []
-        self.conns = []
-        for spec in specs:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=run_chat_worker, args=(spec, child), daemon=True)
-            proc.start()
-            child.close()
-            self.procs.append(proc)
-            self.conns.append(parent)
-
-
-# -- the idle visitors' process -------------------------------------------------------------------
-class IdleProcess:
-    def __init__(self, spec: IdleSpec) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=run_idle, args=(spec, child), daemon=True)
-        self.proc.start()
-        child.close()
-
-    @property
-    def pid(self) -> int:
-        assert self.proc.pid is not None
-        return self.proc.pid
-
-    async def call(self, command: str, answer: str, wait_s: float, arg: Any = None) -> Any:
-        if command:
-            self.conn.send((command, arg))
-
-        def get() -> Any:
-            if not self.conn.poll(wait_s):
-                raise TimeoutError(f"idle visitors did not answer {answer!r} within {wait_s:.0f}s")
-            return self.conn.recv()
-
-        got, arg = await asyncio.to_thread(get)
-        if got == "error":
-            raise RuntimeError(f"idle visitors failed:\n{arg}")
-        if got != answer:
-            raise RuntimeError(f"idle visitors answered {got!r}, expected {answer!r}")
-        return arg
-
-    async def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(("stop", None))
-        await asyncio.to_thread(self.proc.join, 15)
-        if self.proc.is_alive():
-            self.proc.terminate()
-            await asyncio.to_thread(self.proc.join, 5)
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -184,7 +125,7 @@ async def run_phase(
     args: argparse.Namespace,
     stack: Stack,
     workers: Workers,
-    idle: IdleProcess,
+    idle: PipeProcess,
     name: str,
     kind: str,
     seconds: float,
@@ -285,7 +226,7 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
     out["server_code"] = server_code()
     out["nginx_conf"] = stack.nginx.conf_info
     workers: Workers | None = None
-    idle: IdleProcess | None = None
+    idle: PipeProcess | None = None
     try:
         print(
             f"== {label}: cluster up in {time.monotonic() - t0:.1f}s (nginx {stack.url}, "
@@ -304,9 +245,10 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
         # no socket open yet.
         t1 = time.monotonic()
         tokens = await seed_visitors(stack, args.idle_visitors) if args.register == "db" else None
-        idle = IdleProcess(IdleSpec(host="127.0.0.1", port=stack.nginx.port, visitors=args.idle_visitors, index=1))
-        await idle.call("", "ready", 60)
-        reg = await idle.call("register", "registered", SETUP_TIMEOUT, tokens)
+        idle_spec = IdleSpec(host="127.0.0.1", port=stack.nginx.port, visitors=args.idle_visitors, index=1)
+        idle = PipeProcess(run_idle, idle_spec, "idle visitors", join_s=15.0)
+        await idle.answer("ready", 60)
+        reg = await idle.ask("register", tokens, "registered", SETUP_TIMEOUT)
         how = "seeded in the database" if reg.get("seeded") else "registered over HTTP"
         print(
             f"  {reg['registered']} idle visitors {how} in {time.monotonic() - t1:.1f}s "
@@ -328,7 +270,7 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
             text_chars=args.text_chars,
             verify_sample=args.verify_sample,
         )
-        workers = ChatWorkers([spec])
+        workers = Workers([spec], run_chat_worker)  # without a garbage collector (cluster_idle.quiet_gc)
         setup = (await workers.expect("ready", SETUP_TIMEOUT))[0]
         print(
             f"  {args.chats} chats set up in {time.monotonic() - t2:.1f}s "
@@ -340,7 +282,7 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
         conns["chats_up"] = [connections(s) for s in await scrape(stack)]
 
         # 3. The idle sockets.
-        con = await idle.call("connect", "connected", SETUP_TIMEOUT)
+        con = await idle.ask("connect", None, "connected", SETUP_TIMEOUT)
         print(
             f"  {con['connected']} idle sockets up in {con['seconds']}s (connect+hello p50 "
             f"{con['connect_hello_ms']['p50']} ms, p99 {con['connect_hello_ms']['p99']} ms; "
@@ -385,7 +327,7 @@ async def run_size(args: argparse.Namespace, size: int, tmp: Path, paced_rate: f
             await measure(f"paced_{int(paced_rate)}", "paced", args.paced_seconds, paced_rate)
         out["paced_rate"] = paced_rate
         memory["rss_kib"]["after_run"] = rss_all(stack)
-        out["idle_after_run"] = await idle.call("status", "status", 30)
+        out["idle_after_run"] = await idle.ask("status", None, "status", 30)
 
         # 5. Verification through nginx.
         workers.send("verify")

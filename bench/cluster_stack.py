@@ -8,7 +8,7 @@ that is not enough for the sockets a run opens, `BenchNginx` writes the same top
 with a larger `worker_connections` (and `worker_rlimit_nofile` to match). The site config, and
 so everything `deploy/nginx.conf` says about proxying, is the harness's, unchanged.
 
-Plus what the benchmark reads from the processes: RSS from /proc/PID/status, the PIDs of
+Plus what the benchmark reads from the processes (RSS: bench.procs.rss_kib): the PIDs of
 PostgreSQL's and nginx's children (for CPU accounting), each node's /metrics, and the warnings
 and errors in the logs.
 """
@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import os
 import re
-import resource
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -272,28 +271,6 @@ def command_line(pid: int, limit: int = 90) -> str | None:
     except OSError:
         return None
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:limit] or None
-
-
-def rss_kib(pid: int) -> int | None:
-    """VmRSS of a process, KiB (None if it is gone)."""
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
-
-
-def raise_nofile(need: int) -> dict[str, int]:
-    """Raise this process's soft limit on open files (children inherit it) towards `need`."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        print(f"  (open files limited to {soft}; {need} wanted: sockets may fail)")
-    return {"soft": soft, "hard": hard, "needed": need}
 
 
 # -- /metrics -------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""Processes under test (frontdesk, the echo server), fresh databases, and CPU accounting."""
+"""Processes under test (frontdesk, the echo server), load processes driven over a pipe, fresh
+databases, and CPU and memory accounting."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
+import resource
 import secrets
 import socket
 import sqlite3
@@ -12,8 +15,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -29,7 +33,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# -- CPU accounting from /proc (no psutil) -------------------------------------------------------
+# -- CPU and memory from /proc (no psutil), the open files limit -------------------------------
 def proc_cpu_seconds(pid: int, tid: int | None = None) -> float | None:
     """User + system CPU seconds of a process (all its threads) or of one of its threads (its
     main thread, the event loop, has tid == pid), or None if it is gone."""
@@ -41,6 +45,28 @@ def proc_cpu_seconds(pid: int, tid: int | None = None) -> float | None:
         return None
     fields = stat[stat.rindex(b")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def rss_kib(pid: int) -> int | None:
+    """VmRSS of a process, KiB (None if it is gone)."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def raise_nofile(need: int) -> dict[str, int]:
+    """Raise this process's soft limit on open files (children inherit it) towards `need`."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        print(f"  (open files limited to {soft}; {need} wanted: sockets may fail)")
+    return {"soft": soft, "hard": hard, "needed": need}
 
 
 @contextlib.contextmanager
@@ -184,6 +210,57 @@ def cli_supports(option: str, src: Path | None = None) -> bool:
     """Whether `frontdesk user create` knows an option (without paying a CLI start-up)."""
     path = src / "frontdesk" / "cli.py" if src else Path(frontdesk_cli.__file__)
     return option in path.read_text()
+
+
+# -- load processes driven over a pipe ---------------------------------------------------------
+class PipeProcess:
+    """A load process (spawned fresh: no inherited event loop) running target(spec, conn), driven
+    over a pipe: commands go as (command, arg), answers come back as (answer, arg), and
+    ("error", traceback) when it failed. `name` says who it is in errors ("idle visitors")."""
+
+    def __init__(self, target: Callable[[Any, Any], None], spec: Any, name: str, join_s: float = 10.0) -> None:
+        self.name, self.join_s = name, join_s
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=target, args=(spec, child), daemon=True)
+        self.proc.start()
+        child.close()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc.pid is not None
+        return self.proc.pid
+
+    def send(self, command: str, arg: Any = None) -> None:
+        self.conn.send((command, arg))
+
+    async def ask(self, command: str, arg: Any, expect: str, wait_s: float) -> Any:
+        """Send a command and wait for its answer."""
+        self.send(command, arg)
+        return await self.answer(expect, wait_s)
+
+    async def answer(self, expect: str, wait_s: float) -> Any:
+        """The next answer's arg; it must be `expect` and come within wait_s."""
+
+        def get() -> Any:
+            if not self.conn.poll(wait_s):
+                raise TimeoutError(f"{self.name} did not answer {expect!r} within {wait_s:.0f}s")
+            return self.conn.recv()
+
+        got, arg = await asyncio.to_thread(get)
+        if got == "error":
+            raise RuntimeError(f"{self.name} failed:\n{arg}")
+        if got != expect:
+            raise RuntimeError(f"{self.name} answered {got!r}, expected {expect!r}")
+        return arg
+
+    async def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send("stop")
+        await asyncio.to_thread(self.proc.join, self.join_s)
+        if self.proc.is_alive():
+            self.proc.terminate()
+            await asyncio.to_thread(self.proc.join, 5)
 
 
 # -- processes --------------------------------------------------------------------------------

@@ -40,14 +40,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import math
-import multiprocessing
 import os
 import random
 import re
-import resource
 import secrets
 import shutil
 import sqlite3
@@ -65,15 +62,19 @@ import httpx
 import orjson
 
 from bench.chat_throughput import Workers, machine, merge_phase, wait_for_quiet
+from bench.cluster_idle import Idle, connect_visitor, create_visitors, run_visitors, take_tokens
 from bench.load import WorkerSpec
 from bench.procs import (
     REPO,
     CpuMeter,
     FrontdeskProcess,
+    PipeProcess,
     drop_postgres_database,
     fresh_postgres_url,
     postgres_backend_pids,
     postgres_server_url,
+    raise_nofile,
+    rss_kib,
     session_priority,
 )
 from bench.wsclient import WSClient
@@ -130,14 +131,11 @@ def public_address(i: int) -> str:
     return f"{first}.{rnd.randrange(1, 255)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
 
 
-class Browser:
-    __slots__ = ("i", "token", "ws", "welcome", "tag", "n", "page_at", "timer", "url")
+class Browser(Idle):
+    __slots__ = ("tag", "n", "page_at", "timer", "url")
 
     def __init__(self, i: int, tag: int | None) -> None:
-        self.i = i
-        self.token: str | None = None
-        self.ws: WSClient | None = None
-        self.welcome: asyncio.Future[None] | None = None
+        super().__init__(i)
         self.tag = tag  # the filtering manager following this visitor, or None
         self.n = 0  # page views so far
         self.page_at = 0.0
@@ -165,33 +163,10 @@ class BrowseWorker:
 
     async def register(self, tokens: list[str] | None) -> dict[str, Any]:
         t0 = time.monotonic()
-        if tokens:  # seeded in the database by the orchestrator
-            for v, token in zip(self.visitors, tokens, strict=False):
-                v.token = token
+        if take_tokens(self.visitors, tokens):  # seeded in the database by the orchestrator
             return {"registered": sum(v.token is not None for v in self.visitors), "seconds": 0.0, "seeded": True}
-        gate = asyncio.Semaphore(self.spec.parallel)
-        limits = httpx.Limits(max_connections=self.spec.parallel, max_keepalive_connections=self.spec.parallel)
-        async with httpx.AsyncClient(
-            base_url=f"http://{self.spec.host}:{self.spec.port}", timeout=30.0, limits=limits
-        ) as http:
-
-            async def one(v: Browser) -> None:
-                async with gate:
-                    for attempt in range(5):
-                        try:
-                            r = await http.post(
-                                "/api/v1/widget/visitors", json={}, headers={"X-Forwarded-For": public_address(v.i)}
-                            )
-                        except httpx.HTTPError as exc:
-                            self.errors[f"register:{type(exc).__name__}"] += 1
-                        else:
-                            if r.status_code == 201:
-                                v.token = r.json()["visitor_token"]
-                                return
-                            self.errors[f"register:{r.status_code}"] += 1
-                        await asyncio.sleep(0.2 * (attempt + 1))
-
-            await asyncio.gather(*(one(v) for v in self.visitors))
+        spec = self.spec
+        await create_visitors(self.visitors, spec.host, spec.port, spec.parallel, public_address, self.errors)
         registered = sum(v.token is not None for v in self.visitors)
         return {"registered": registered, "seconds": round(time.monotonic() - t0, 1), "seeded": False}
 
@@ -210,43 +185,25 @@ class BrowseWorker:
         async def one(v: Browser) -> None:
             if v.token is None:
                 return
+            v.url = self.url_of(v)
+            phone = v.i % len(UAS) in (1, 2)
+            track = {
+                "languages": ["en-GB", "en"] if v.i % 3 else ["de-DE", "de", "en"],
+                "screen": "phone" if phone else "desktop",
+                "dnt": False,
+                "visits": 1,
+                "spa": False,
+            }
+            page = {"url": v.url, "title": f"Product {v.i}", "referrer": "https://www.google.com/"}
+            hello = orjson.dumps({"type": "hello", "v": 1, "token": v.token, "page": page, "track": track})
+            headers = {"X-Forwarded-For": public_address(v.i), "User-Agent": UAS[v.i % len(UAS)]}
             async with gate:
-                for attempt in range(5):
-                    t = time.monotonic()
-                    ws: WSClient | None = None
-                    try:
-                        ws = await WSClient.connect(
-                            self.spec.host,
-                            self.spec.port,
-                            "/api/v1/widget/ws",
-                            lambda d: self.on_frame(v, d),
-                            headers={"X-Forwarded-For": public_address(v.i), "User-Agent": UAS[v.i % len(UAS)]},
-                            wait_s=20.0,
-                        )
-                        v.welcome = self.loop.create_future()
-                        v.url = self.url_of(v)
-                        phone = v.i % len(UAS) in (1, 2)
-                        track = {
-                            "languages": ["en-GB", "en"] if v.i % 3 else ["de-DE", "de", "en"],
-                            "screen": "phone" if phone else "desktop",
-                            "dnt": False,
-                            "visits": 1,
-                            "spa": False,
-                        }
-                        page = {"url": v.url, "title": f"Product {v.i}", "referrer": "https://www.google.com/"}
-                        ws.send(orjson.dumps({"type": "hello", "v": 1, "token": v.token, "page": page, "track": track}))
-                        await asyncio.wait_for(asyncio.shield(v.welcome), 20.0)
-                    except (OSError, TimeoutError, ConnectionError) as exc:
-                        self.errors[f"connect:{type(exc).__name__}"] += 1
-                        if ws is not None:
-                            ws.close()
-                        await asyncio.sleep(0.2 * (attempt + 1))
-                        continue
-                    v.ws = ws
-                    v.page_at = time.monotonic()
-                    ws.closed.add_done_callback(lambda f: self.closed.update([f.result()]))
-                    lat.append(time.monotonic() - t)
-                    return
+                took = await connect_visitor(
+                    v, self.spec.host, self.spec.port, hello, self.on_frame, self.errors, self.closed, headers
+                )
+            if took is not None:
+                v.page_at = time.monotonic()
+                lat.append(took)
 
         await asyncio.gather(*(one(v) for v in self.visitors))
         lat.sort()
@@ -349,54 +306,8 @@ class BrowseWorker:
 
 
 def run_browsers(spec: BrowseSpec, conn: Any) -> None:
-    """Process entry point: no garbage collector (see bench.cluster_idle.quiet_gc)."""
-    import uvloop
-
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = spec.visitors + 1024
-    if soft < need and (hard == resource.RLIM_INFINITY or hard >= need):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
-
-    async def go() -> None:
-        await BrowseWorker(spec, conn).main()
-
-    uvloop.run(go())
-
-
-class BrowseProcess:
-    def __init__(self, spec: BrowseSpec) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=run_browsers, args=(spec, child), daemon=True)
-        self.proc.start()
-        child.close()
-
-    async def ask(self, command: str, arg: Any, expect: str, wait_s: float) -> Any:
-        self.conn.send((command, arg))
-        return await self.answer(expect, wait_s)
-
-    async def answer(self, expect: str, wait_s: float) -> Any:
-        def get() -> Any:
-            if not self.conn.poll(wait_s):
-                raise TimeoutError(f"the browsing visitors did not answer {expect!r} within {wait_s:.0f}s")
-            return self.conn.recv()
-
-        got, arg = await asyncio.to_thread(get)
-        if got == "error":
-            raise RuntimeError(f"browsing visitors failed:\n{arg}")
-        if got != expect:
-            raise RuntimeError(f"browsing visitors answered {got!r}, expected {expect!r}")
-        return arg
-
-    async def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(("stop", None))
-        await asyncio.to_thread(self.proc.join, 10)
-        if self.proc.is_alive():
-            self.proc.terminate()
+    """Process entry point (bench.cluster_idle.run_visitors: no garbage collector)."""
+    run_visitors(BrowseWorker, spec, conn)
 
 
 # -- the managers (in this process) ---------------------------------------------------------------
@@ -516,14 +427,6 @@ def longest_pause(gcs: list[dict[str, Any]]) -> str:
     return worst["longest"] if worst else "none"
 
 
-def rss_kib(pid: int) -> int | None:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
-
-
 def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -635,26 +538,12 @@ def run_patient_chat_worker(spec: WorkerSpec, conn: Any) -> None:
     run_chat_worker(spec, conn)
 
 
-class ChatWorkers(Workers):
-    def __init__(self, specs: list[WorkerSpec]) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.procs = []
-        self.conns = []
-        for spec in specs:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=run_patient_chat_worker, args=(spec, child), daemon=True)
-            proc.start()
-            child.close()
-            self.procs.append(proc)
-            self.conns.append(parent)
-
-
 async def phase(
     args: argparse.Namespace,
     name: str,
     server: FrontdeskProcess,
     db_url: str,
-    browse: BrowseProcess | None,
+    browse: PipeProcess | None,
     chats: Workers | None,
     managers: list[Manager],
     seconds: float,
@@ -663,14 +552,14 @@ async def phase(
     pids: dict[str, list[int]] = {"server": [server.pid]}
     if not db_url.startswith("sqlite"):
         pids["postgres"] = await postgres_backend_pids(db_url)
-    clients = [browse.proc.pid] if browse is not None and browse.proc.pid else []
+    clients = [browse.pid] if browse is not None else []
     if chats is not None:
         clients += chats.pids
     pids["client"] = clients
     warmup = args.warmup
     start_at = time.monotonic() + 0.5
     if browse is not None:
-        browse.conn.send(("browse", {"start_at": start_at, "seconds": warmup + seconds}))
+        browse.send("browse", {"start_at": start_at, "seconds": warmup + seconds})
     if chats is not None:
         command = {"name": name, "kind": "paced", "start_at": start_at, "warmup": warmup, "seconds": seconds}
         command["rate"] = args.rate
@@ -719,15 +608,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     else:
         db_url = f"sqlite:///{data_dir / 'frontdesk.db'}"
     need = args.visitors + args.chats + 2048
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(
-                resource.RLIMIT_NOFILE, (need if hard == resource.RLIM_INFINITY else min(need, hard), hard)
-            )
+    raise_nofile(need)
     server = FrontdeskProcess(data_dir, db_url)
     server.env["FRONTDESK_MAX_CONNECTIONS"] = str(max(10_000, 2 * need))
-    browse: BrowseProcess | None = None
+    browse: PipeProcess | None = None
     chats: Workers | None = None
     managers: list[Manager] = []
     report: dict[str, Any] = {"backend": args.backend}
@@ -740,9 +624,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         print(f"  {agents_n} agents, {args.managers} managers created in {time.monotonic() - t0:.1f}s", flush=True)
         rss0 = rss_kib(server.pid)
         if args.chats:
-            chats = ChatWorkers(
-                [WorkerSpec(index=0, mode="frontdesk", port=server.port, visitors=args.chats, agents=agents)]
-            )
+            spec = WorkerSpec(index=0, mode="frontdesk", port=server.port, visitors=args.chats, agents=agents)
+            chats = Workers([spec], run_patient_chat_worker)
             setup = (await chats.expect("ready", 300))[0]
             print(f"  {args.chats} chats set up ({setup.get('visitors_s')}s)", flush=True)
         for k, (email, password) in enumerate(manager_users):
@@ -752,9 +635,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await asyncio.sleep(2.0)
         await wait_for_quiet(args.quiet_wait)
         rss_before = rss_kib(server.pid)
-        browse = BrowseProcess(
-            BrowseSpec("127.0.0.1", server.port, args.visitors, args.managers, args.interval, not args.no_page_time)
+        browse_spec = BrowseSpec(
+            "127.0.0.1", server.port, args.visitors, args.managers, args.interval, not args.no_page_time
         )
+        browse = PipeProcess(run_browsers, browse_spec, "browsing visitors", join_s=10.0)
         await browse.answer("ready", 60)
         t_reg = time.monotonic()
         tokens = await seed_visitors(server, db_url, args.visitors) if args.register == "db" else None
