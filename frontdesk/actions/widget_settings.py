@@ -10,6 +10,7 @@ from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.satisfaction import DEFAULT_RATING_SETTINGS, check_rating_settings
+from frontdesk.domain.settings import settings_object
 from frontdesk.domain.text import clean_line, clean_text
 from frontdesk.permissions import require
 from frontdesk.store import department_store, setting_store
@@ -47,12 +48,7 @@ HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 def check_widget_settings(data: object) -> dict[str, Any]:
     """Validate what an admin sends; errors name the field (`prechat.fields[1].required`)."""
-    if not isinstance(data, dict):
-        raise ChatRuleError("bad_request", "body: must be an object", field="body")
-    unknown = set(data) - set(DEFAULT_WIDGET)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ChatRuleError("bad_request", f"{name}: unknown setting", field=name)
+    data = settings_object(data, DEFAULT_WIDGET)
     out: dict[str, Any] = {}
     for key, limit in (("title", 60), ("greeting", 300)):
         if key in data:

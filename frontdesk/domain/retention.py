@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.settings import settings_object
 
 MODES = ("delete", "anonymise")
 MAX_DAYS = 3650
@@ -17,12 +18,7 @@ REMOVED = "[removed]"
 
 def check_privacy_settings(data: object) -> dict[str, Any]:
     """Validated changes; errors name the field."""
-    if not isinstance(data, dict):
-        raise ChatRuleError("bad_request", "body: must be an object", field="body")
-    unknown = set(data) - set(DEFAULT)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ChatRuleError("bad_request", f"{name}: unknown setting", field=name)
+    data = settings_object(data, DEFAULT)
     out: dict[str, Any] = {}
     if "retention_days" in data:
         days = data["retention_days"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
 from frontdesk.domain.dates import parse_bound
+from frontdesk.domain.settings import settings_object
 
 MAX_COMMENT_CHARS = 1000
 GOOD, BAD = 5, 1
@@ -68,12 +69,7 @@ def is_good(score: int) -> bool:
 
 def check_rating_settings(value: object) -> dict[str, Any]:
     """The widget's `rating` settings: whether to ask, on which scale, and the transcript offer."""
-    if not isinstance(value, dict):
-        raise ChatRuleError("bad_request", "rating: must be an object", field="rating")
-    unknown = set(value) - {"enabled", "scale", "transcript"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ChatRuleError("bad_request", f"rating.{name}: unknown setting", field=f"rating.{name}")
+    value = settings_object(value, ("enabled", "scale", "transcript"), at="rating")
     out = dict(DEFAULT_RATING_SETTINGS)
     for key in ("enabled", "transcript"):
         if key in value:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.settings import settings_object
 from frontdesk.domain.text import scrub
 
 # A visit ends after this long without activity; the visitor's next connection starts a new one.
@@ -197,12 +198,7 @@ def idle_cutoff(now: datetime) -> datetime:
 
 def check_tracking_settings(data: object) -> dict[str, Any]:
     """An admin's changes to the `tracking` setting; errors name the field."""
-    if not isinstance(data, dict):
-        raise ChatRuleError("bad_request", "body: must be an object", field="body")
-    unknown = set(data) - set(DEFAULT_TRACKING)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ChatRuleError("bad_request", f"{name}: unknown setting", field=name)
+    data = settings_object(data, DEFAULT_TRACKING)
     out: dict[str, Any] = {}
     if "mode" in data:
         if data["mode"] not in MODES:

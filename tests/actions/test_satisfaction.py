@@ -324,6 +324,10 @@ async def test_the_rating_scale_is_a_widget_setting(ctx):
         with pytest.raises(ChatRuleError) as err:
             await widget_settings.do_update_widget_settings(ctx=ctx, actor=admin, data={"rating": bad})
         assert err.value.field == field
+    for body, field in (({"title": "Help", "sparkles": 1}, "sparkles"), (["title"], "body")):  # domain/settings
+        with pytest.raises(ChatRuleError) as err:
+            await widget_settings.do_update_widget_settings(ctx=ctx, actor=admin, data=body)
+        assert err.value.field == field
     entries = (await list_audit(ctx=ctx, actor=admin, action="settings.update"))["entries"]
     assert entries[0]["actor"] == {"id": admin.id, "name": admin.name}
     assert entries[0]["target"] == {"type": "settings", "id": "widget"} and entries[0]["details"]["changed"] == [
