@@ -164,7 +164,7 @@ async def do_invite(
             raise ChatRuleError("bad_request", f"department_id: no department {dept_id}", field="department_id")
         if scope is not None and dept.id not in scope:
             raise ChatRuleError("forbidden", f"You invite visitors for your own departments only; this is {dept.name}.")
-        if not await ctx.presence.is_visitor_connected(visitor_id):
+        if not await ctx.presence.is_visitor_connected(visitor_id, fresh=True):
             raise ChatRuleError("visitor_gone", "This visitor has left the site; they can no longer be invited.")
         if (await invitation_store.visitor_history(conn, visitor_id)).open_chats:
             raise ChatRuleError("conflict", "This visitor is already in a chat.")

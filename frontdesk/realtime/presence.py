@@ -49,7 +49,8 @@ class Presence:
     async def is_agent_connected(self, agent_id: int) -> bool:
         return agent_id in self._agents
 
-    async def is_visitor_connected(self, visitor_id: str) -> bool:
+    async def is_visitor_connected(self, visitor_id: str, *, fresh: bool = False) -> bool:
+        """`fresh`: a cluster reads the other nodes' presence now, not its copy of up to 1 s ago."""
         return visitor_id in self._visitors
 
     def agents_gone_longer_than(self, seconds: float) -> list[int]:
@@ -174,5 +175,9 @@ class RedisPresence(Presence):
     async def is_agent_connected(self, agent_id: int) -> bool:
         return agent_id in (await self._cluster())[0]
 
-    async def is_visitor_connected(self, visitor_id: str) -> bool:
+    async def is_visitor_connected(self, visitor_id: str, *, fresh: bool = False) -> bool:
+        if visitor_id in self._visitors:
+            return True
+        if fresh:  # someone asks about one visitor (an invitation): no answer a second old
+            self._cache = None
         return visitor_id in (await self._cluster())[1]

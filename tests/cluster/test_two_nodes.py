@@ -189,6 +189,17 @@ async def test_an_invitation_from_node_a_reaches_a_visitor_on_node_b(nodes_up: C
     email, password = make_agent(a, "manager")
     manager = AgentClient(a.base_url)
     await manager.login(email, password)
+    # Node A has just looked at the cluster's presence (a visitor who left: 409) when the next
+    # visitor arrives on node B: the invitation must still find them (a fresh look, not A's copy).
+    early = VisitorClient(b.base_url)
+    await early.connect({"url": "https://shop.example/", "title": "Home", "referrer": ""})
+    await early.close()
+    for _ in range(100):
+        r = await manager.post(f"/api/v1/visitors/{early.visitor['id']}/invitations", json={"text": "Hi"})
+        if r.status_code == 409:
+            break
+        await asyncio.sleep(0.1)
+    assert r.status_code == 409, r.text
     visitor = VisitorClient(b.base_url)
     await visitor.connect({"url": "https://shop.example/pricing", "title": "Pricing", "referrer": ""})
     path = f"/api/v1/visitors/{visitor.visitor['id']}/invitations"
