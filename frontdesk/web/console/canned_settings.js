@@ -49,6 +49,7 @@ export class CannedSettings {
     else this.selected = null;
     this.load();
     this.renderList();
+    if (this.editor) this.editor.key = null; // navigating here opens a fresh editor
     this.renderEditor();
   }
 
@@ -67,7 +68,7 @@ export class CannedSettings {
   }
 
   onDirectory() {
-    if (this.editor && !this.page.dirty) this.renderEditor();
+    if (this.editor) this.editor.refreshDepartments();
   }
 
   edit(id) {
@@ -132,7 +133,12 @@ export class CannedSettings {
       this.editor = null;
       return;
     }
+    // A load or a directory refresh that changed nothing keeps the editor as it is: rebuilding it
+    // would drop what someone is typing (or the focus) before the first keystroke marks it dirty.
+    const key = JSON.stringify([this.selected, item || null, this.variables]);
+    if (this.editor && this.editor.key === key && this.editor.root.isConnected) return;
     this.editor = new CannedEditor(this, item);
+    this.editor.key = key;
     replaceChildren(this.editorEl, this.editor.root);
   }
 
@@ -204,6 +210,7 @@ class CannedEditor {
       [...this.data.directory.departments].sort((a, b) => String(a.name).localeCompare(String(b.name)))
         .map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
     if (c.department) this.department.value = String(c.department.id);
+    this.departmentId = c.department ? String(c.department.id) : null;
     this.body = h('textarea', {
       id: 'cr-body', class: 'input textarea canned-body-input', rows: '5', maxlength: '4000', disabled: ro,
       placeholder: 'Hi {{visitor.name}}, thanks for waiting. …',
@@ -259,6 +266,15 @@ class CannedEditor {
       ro ? null : h('div', { class: 'editor-actions' }, this.deleteBtn, h('span', { class: 'spacer' }), this.dirtyEl, this.saveBtn));
     this.root.addEventListener('submit', (e) => { e.preventDefault(); this.save(); });
     this.renderFallbacks();
+  }
+
+  /** The directory's departments changed: new options, the choice kept. */
+  refreshDepartments() {
+    const keep = this.department.value || this.departmentId;
+    replaceChildren(this.department, [...this.data.directory.departments]
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)))
+      .map((d) => h('option', { value: String(d.id) }, d.name || d.slug)));
+    if (keep) this.department.value = keep;
   }
 
   insertVariable(name) {

@@ -74,39 +74,53 @@ export function onRated({ toast, openChat }, f) {
   });
 }
 
-/** Admins only: delete everything about this chat's visitor (refused while a chat is open). */
+/** Admins only: delete everything about this chat's visitor (refused while a chat is open).
+ * The details panel is rebuilt on every update (a summary, the journey arriving), so the
+ * two-click state lives on the conversation (`conv.visitorDelete`), not in the button. */
 export function visitorDataSection(data, act, conv) {
   const s = conv.summary;
   const me = data.session.me;
   if (!me || me.role !== 'admin' || !s || !s.visitor || s.visitor.id == null) return null;
-  const msg = h('div', { class: 'field-msg', role: 'alert', hidden: true });
-  const btn = h('button', { class: 'btn btn-danger-ghost btn-block', type: 'button' }, icon('trash', 15), h('span', null, 'Delete this visitor’s data'));
-  let armed = false;
-  let timer = 0;
+  const st = conv.visitorDelete || (conv.visitorDelete = { armedUntil: 0, timer: 0, busy: false, error: null });
+  const rerender = () => {
+    if (!conv.view) return;
+    const focused = document.activeElement && document.activeElement.dataset.action === 'delete-visitor';
+    conv.view.renderDetails();
+    const again = focused && conv.view.details.querySelector('[data-action="delete-visitor"]');
+    if (again) again.focus(); // keyboard users keep their place
+  };
+  const armed = !st.busy && st.armedUntil > Date.now();
+  const msg = h('div', { class: 'field-msg', role: 'alert', hidden: !st.error },
+    st.error ? [icon('alert', 13), h('span', null, st.error)] : null);
+  const label = st.busy ? 'Deleting…' : armed ? 'Click again: delete for good' : 'Delete this visitor’s data';
+  const btn = h('button', {
+    class: `btn btn-danger-ghost btn-block${armed ? ' armed' : ''}`, type: 'button', disabled: st.busy,
+    dataset: { action: 'delete-visitor' },
+  }, icon('trash', 15), h('span', null, label));
   btn.addEventListener('click', async () => {
-    if (!armed) {
-      armed = true;
-      btn.classList.add('armed');
-      btn.lastChild.textContent = 'Click again: delete for good';
-      timer = setTimeout(() => { armed = false; btn.classList.remove('armed'); btn.lastChild.textContent = 'Delete this visitor’s data'; }, 5000);
+    if (st.busy) return;
+    if (!(st.armedUntil > Date.now())) {
+      st.armedUntil = Date.now() + 5000;
+      st.error = null;
+      clearTimeout(st.timer);
+      st.timer = setTimeout(() => { st.armedUntil = 0; rerender(); }, 5000);
+      rerender();
       return;
     }
-    clearTimeout(timer);
-    btn.disabled = true;
-    btn.lastChild.textContent = 'Deleting…';
+    clearTimeout(st.timer);
+    st.armedUntil = 0;
+    st.busy = true;
+    rerender();
     try {
       const r = await api('DELETE', `/api/v1/visitors/${encodeURIComponent(s.visitor.id)}`);
       const n = (r && r.deleted && r.deleted.chats) || 0;
       act.toast(`Visitor data deleted: ${n} chat${n === 1 ? '' : 's'} and everything in them.`, 'success');
+      st.busy = false;
       act.forgetVisitor(s.visitor.id);
     } catch (err) {
-      armed = false;
-      btn.disabled = false;
-      btn.classList.remove('armed');
-      btn.lastChild.textContent = 'Delete this visitor’s data';
-      if (err.status === 401) return;
-      msg.hidden = false;
-      replaceChildren(msg, icon('alert', 13), h('span', null, err.message));
+      st.busy = false;
+      if (err.status !== 401) st.error = err.message;
+      rerender();
     }
   });
   return h('div', { class: 'details-section', dataset: { section: 'privacy' } },
