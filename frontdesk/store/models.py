@@ -8,12 +8,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -21,6 +23,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from frontdesk.domain.metric_buckets import BUCKETS, DURATION_METRICS, bucket_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -144,6 +148,9 @@ class Chat(Base):
     rating_comment: Mapped[str | None] = mapped_column(String(1000))
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by retention
+    # The last seq the visitor has seen in the widget (0011, the `read` frame): agent messages
+    # after it are unread - a chat the visitor left then is "dropped" in the reports.
+    visitor_read_seq: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # The invitation the visitor accepted to start this chat (0010).
     # use_alter: chats and invitations point at each other (a cycle create_all must break).
     invitation_id: Mapped[int | None] = mapped_column(
@@ -526,3 +533,115 @@ class Invitation(Base):
         Index("ix_invitations_rule_created", "rule_id", "created_at"),
         Index("ix_invitations_outcome_expires", "outcome", "expires_at"),
     )
+
+
+class ChatFact(Base):
+    """One closed chat's figures (0011), computed from its events and routing log by
+    actions/facts.py when it closes (and again when a rating or review changes it): the row the
+    reports, drill-downs and the one-row-per-chat export read. Definitions: docs/metrics.md."""
+
+    __tablename__ = "chat_facts"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # credited: last assignee
+    first_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # first human reply
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # chats.created_at
+    hour_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # started_at, truncated to the UTC hour
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    missed: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    dropped: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    queue_wait_s: Mapped[float | None] = mapped_column(Float)
+    first_response_s: Mapped[float | None] = mapped_column(Float)
+    reply_n: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    reply_sum_s: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    reply_max_s: Mapped[float | None] = mapped_column(Float)
+    handle_s: Mapped[float | None] = mapped_column(Float)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    visitor_messages: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    agent_messages: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    transfers: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    escalations: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    review_score: Mapped[float | None] = mapped_column(Float)
+    invitation_id: Mapped[int | None] = mapped_column(BigId)
+    concurrency: Mapped[float | None] = mapped_column(Float)  # time-weighted chats the agent held meanwhile
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_chat_facts_hour", "hour_at"),
+        Index("ix_chat_facts_department_hour", "department_id", "hour_at"),
+        Index("ix_chat_facts_agent_hour", "agent_id", "hour_at"),
+    )
+
+
+def _metric_hour_columns() -> list[Column]:
+    cols: list[Column] = [
+        Column("hour_at", DateTime(timezone=True), primary_key=True),
+        Column("department_id", Integer, primary_key=True),  # 0: none
+        Column("agent_id", Integer, primary_key=True),  # 0: none
+    ]
+    counts = (
+        "chats",
+        "answered",
+        "missed",
+        "dropped",
+        "transfers",
+        "escalations",
+        "rated",
+        "rating_sum",
+        "rating_good",
+        "reviewed",
+        "invited",
+    )
+    cols += [Column(name, Integer, nullable=False, server_default=text("0")) for name in counts]
+    cols.append(Column("review_sum", Float, nullable=False, server_default=text("0")))
+    for metric in DURATION_METRICS:
+        cols.append(Column(f"{metric}_n", Integer, nullable=False, server_default=text("0")))
+        cols.append(Column(f"{metric}_sum", Float, nullable=False, server_default=text("0")))
+        cols += [
+            Column(bucket_column(metric, i), Integer, nullable=False, server_default=text("0")) for i in range(BUCKETS)
+        ]
+    return cols
+
+
+# Hourly roll-ups (0011): per UTC hour a chat started in, department and credited agent, the sums
+# of chat_facts (counts, sums, histogram buckets of frontdesk/domain/metric_buckets.py). Kept by
+# actions/facts.py in the transaction that writes the fact: a fact replaced subtracts its old row.
+metric_hours = Table("metric_hours", Base.metadata, *_metric_hour_columns())
+
+
+class AgentActivity(Base):
+    """Every change of an agent's status or load (0011): the agent timelines and online / chatting /
+    idle hours of the reports. reason: manual | connected | disconnected | offer_expired |
+    deactivated | assigned | closed | transferred | ... ; load: chats held after the change."""
+
+    __tablename__ = "agent_activity"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10))  # online | away | offline
+    reason: Mapped[str | None] = mapped_column(String(20))
+    load: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+    __table_args__ = (
+        Index("ix_agent_activity_agent_at", "agent_id", "at"),
+        Index("ix_agent_activity_at", "at"),
+    )
+
+
+class DepartmentGoal(Base):
+    """A department's goal (0011), drawn against the actual figure per day. metric:
+    service_level (share answered within `seconds`), missed_share, satisfaction, first_response_p90
+    (seconds), ...; target: a share 0-1 or seconds (docs/metrics.md)."""
+
+    __tablename__ = "department_goals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(30))
+    target: Mapped[float] = mapped_column(Float)
+    seconds: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (UniqueConstraint("department_id", "metric", name="uq_department_goals_metric"),)

@@ -1,5 +1,5 @@
 """The migrations build the schema models.py describes, on SQLite and PostgreSQL, and 0010
-(live visitors and invitations) goes down and up again cleanly."""
+(live visitors and invitations) and 0011 (analytics) go down and up again cleanly."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from frontdesk.store.migrate import alembic_config, upgrade
 from frontdesk.store.models import Base
 from tests.conftest import BACKENDS, fresh_postgres_url
 
-NEW_TABLES = {"visits", "page_views", "invitation_rules", "invitations"}
+NEW_TABLES = {
+    "visits",
+    "page_views",
+    "invitation_rules",
+    "invitations",  # 0010
+    "chat_facts",
+    "metric_hours",
+    "agent_activity",
+    "department_goals",  # 0011
+}
 
 
 async def _empty_url(backend: str, tmp_path: Path) -> str:
@@ -26,7 +35,7 @@ async def _empty_url(backend: str, tmp_path: Path) -> str:
 
 
 def _relevant(diff: object, dialect: str) -> bool:
-    """Differences in the tables 0010 touches (older migrations are not this test's business)."""
+    """Differences in the tables 0010 and 0011 touch (older migrations are not this test's business)."""
     text = repr(diff)
     if dialect == "sqlite" and diff[0] in ("add_fk", "remove_fk") and "invitation_id" in text:  # type: ignore[index]
         # SQLAlchemy reads ON DELETE only from FOREIGN KEY table constraints, not from the inline
@@ -36,7 +45,7 @@ def _relevant(diff: object, dialect: str) -> bool:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-async def test_0010_matches_the_models_and_downgrades(backend: str, tmp_path: Path) -> None:
+async def test_0010_and_0011_match_the_models_and_downgrade(backend: str, tmp_path: Path) -> None:
     db = Database(await _empty_url(backend, tmp_path))
     try:
         await upgrade(db)
