@@ -37,6 +37,14 @@ def greeters(*roles: str) -> frozenset[str]:
     return frozenset(role + GREETER for role in roles)
 
 
+SELF = "@self"
+
+
+def own_figures(*roles: str) -> frozenset[str]:
+    """Roles allowed only for their own figures (a report's `agent` forced to themselves)."""
+    return frozenset(role + SELF for role in roles)
+
+
 _ALL = frozenset(ROLES)
 _LEADS = frozenset({"admin", "manager", "supervisor"})
 _MANAGERS = frozenset({"admin", "manager"})
@@ -109,6 +117,9 @@ RULES: dict[str, frozenset[str]] = {
     "visitor.view": _MANAGERS | own_departments("supervisor") | greeters("agent"),  # the live view, journeys
     "visitor.invite": _MANAGERS | own_departments("supervisor") | greeters("agent"),  # invite one to chat
     "user.greeter": _MANAGERS,  # mark an agent as a greeter (PATCH /api/v1/users/{id} `greeter`)
+    # analytics (issue 14): supervisors their departments, agents only their own figures
+    # (actions/reports.report_scope turns the request into the filter, or a 403 naming the field)
+    "report.view": _MANAGERS | own_departments("supervisor") | own_figures("agent"),
 }
 
 
@@ -118,7 +129,12 @@ def allowed(role: str, action: str) -> bool:
         rule = RULES[action]
     except KeyError:
         raise LookupError(f"no permission rule for {action!r}") from None
-    return role in rule or role + SCOPED in rule
+    return role in rule or role + SCOPED in rule or role + SELF in rule
+
+
+def own_figures_only(role: str, action: str) -> bool:
+    """Whether the role may do the action only about itself (its own figures)."""
+    return role + SELF in RULES[action] and role not in RULES[action]
 
 
 def greeter_rule(role: str, action: str) -> bool:

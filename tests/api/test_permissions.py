@@ -191,11 +191,11 @@ async def test_every_agent_socket_frame_with_every_role(server):
 
 def test_the_documented_table_says_what_the_rules_say():
     """docs/permissions.md has a row for every rule, with ✓ (every department), `own` (their
-    own departments), `greeter` (users marked as greeters) or nothing for each role, as RULES
-    has it."""
+    own departments), `greeter` (users marked as greeters), `self` (their own figures only) or
+    nothing for each role, as RULES has it."""
     from pathlib import Path
 
-    from frontdesk.permissions import GREETER, SCOPED
+    from frontdesk.permissions import GREETER, SCOPED, SELF
 
     doc = (Path(__file__).parents[2] / "docs" / "permissions.md").read_text()
     header = "| action | " + " | ".join(ROLES) + " | notes |"
@@ -211,7 +211,15 @@ def test_the_documented_table_says_what_the_rules_say():
     assert set(documented) - set(RULES) == set(), "documented rules that do not exist"
     for action, rule in RULES.items():
         expected = [
-            "✓" if r in rule else "own" if r + SCOPED in rule else "greeter" if r + GREETER in rule else ""
+            "✓"
+            if r in rule
+            else "own"
+            if r + SCOPED in rule
+            else "greeter"
+            if r + GREETER in rule
+            else "self"
+            if r + SELF in rule
+            else ""
             for r in ROLES
         ]
         assert documented[action] == expected, (action, documented[action], expected)
