@@ -9,6 +9,8 @@ import { Directory } from './directory.js';
 import { MonitorPage, ReviewsPage } from './monitor.js';
 import { ArchivePage } from './archive.js';
 import { VisitorsPage } from './visitors.js';
+import { ReportsPage } from './reports.js';
+import { parseReportsRoute, reportsHash } from './data/reports.js';
 import { mayViewVisitors } from './data/visitors.js';
 import {
   h, icon, oneLine, randomId, replaceChildren, STATUS_LABELS, visitorName,
@@ -98,6 +100,7 @@ class App {
     this.monitorPage = null;
     this.reviewsPage = null;
     this.visitorsPage = null;
+    this.reportsPage = null;
     this.archivePage = null; // pages hold this session's data and callbacks: made again per session
     // what views get instead of the App: the data they show and the callbacks they may call
     this.data = {
@@ -262,6 +265,7 @@ class App {
     if (route && route.kind === 'settings') this.showSettings(route.route);
     else if (route && route.kind === 'ticket') this.openTicket(route.id);
     else if (route && (route.kind === 'monitor' || route.kind === 'reviews' || route.kind === 'visitors')) this.showPage(route.kind);
+    else if (route && route.kind === 'reports') this.showPage('reports', route.tab);
     else if (route && route.kind === 'archive') this.showArchive(route.id);
     this.socket = new AgentSocket({
       onFrame: (f) => this.onFrame(f),
@@ -742,6 +746,11 @@ class App {
       if (!this.screen || this.screen.kind !== route.kind) this.showPage(route.kind);
       return;
     }
+    if (route && route.kind === 'reports') {
+      if (!this.screen || this.screen.kind !== 'reports') this.showPage('reports', route.tab);
+      else if (this.reportsPage && this.reportsPage.tab !== route.tab) this.reportsPage.setTab(route.tab);
+      return;
+    }
     const id = parseHash();
     if (id != null && id !== this.activeId) this.openChat(id);
   }
@@ -1052,6 +1061,7 @@ class App {
   enterScreen(screen) {
     if (this.screen && this.screen.kind === 'monitor' && screen.kind !== 'monitor' && this.monitorPage) this.monitorPage.stop();
     if (this.screen && this.screen.kind === 'visitors' && screen.kind !== 'visitors' && this.visitorsPage) this.visitorsPage.stop();
+    if (this.screen && this.screen.kind === 'reports' && screen.kind !== 'reports' && this.reportsPage) this.reportsPage.stop();
     const current = this.activeConv();
     if (current && current.view) current.view.detach();
     if (this.activeId != null) this.lastActive = this.activeId;
@@ -1066,6 +1076,7 @@ class App {
     if (!this.screen) return;
     if (this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.stop();
     if (this.screen.kind === 'visitors' && this.visitorsPage) this.visitorsPage.stop();
+    if (this.screen.kind === 'reports' && this.reportsPage) this.reportsPage.stop();
     this.screen = null;
     this.ticketSig = null;
     this.main.classList.remove('on-settings');
@@ -1101,14 +1112,25 @@ class App {
     this.leaveScreen(true);
   }
 
-  /** The Monitor (leads) and Reviews pages (monitor.js), the Visitors page (visitors.js). */
-  showPage(kind) {
+  /** The Monitor (leads) and Reviews pages (monitor.js), the Visitors page (visitors.js), Reports (reports.js; `sub`: its tab). */
+  showPage(kind, sub = null) {
     if (kind === 'monitor' && !(this.me && ['admin', 'manager', 'supervisor'].includes(this.me.role))) {
       this.toast('Only supervisors, managers and admins can monitor chats.', 'warn');
       return;
     }
     if (kind === 'visitors' && !mayViewVisitors(this.me)) {
       this.toast('Only admins, managers, supervisors and greeters can see the visitors.', 'warn');
+      return;
+    }
+    if (kind === 'reports') {
+      this.reportsPage = this.reportsPage || new ReportsPage(this.data, this.act);
+      this.enterScreen({ kind });
+      this.main.classList.add('on-settings');
+      this.stage.replaceChildren(this.reportsPage.root);
+      this.reportsPage.show(sub);
+      const hash = reportsHash(this.reportsPage.tab);
+      if (location.hash !== hash) history.replaceState(null, '', hash);
+      this.scheduleRender();
       return;
     }
     const page = kind === 'monitor'
@@ -1162,6 +1184,8 @@ function parseRoute() {
   if (location.hash === '#monitor' || location.hash === '#reviews' || location.hash === '#visitors') return { kind: location.hash.slice(1) };
   const a = /^#archive(?:\/(\d+))?$/.exec(location.hash);
   if (a) return { kind: 'archive', id: a[1] ? Number(a[1]) : null };
+  const rp = parseReportsRoute(location.hash);
+  if (rp) return rp;
   const m = /^#settings(?:\/([a-z]+(?:\/(?:\d+|new))?))?$/.exec(location.hash);
   if (m) return { kind: 'settings', route: m[1] || 'departments' };
   return null;

@@ -148,6 +148,7 @@ const ICONS = {
   star: ['M12 3l2.8 5.7 6.2.9-4.5 4.4 1 6.2L12 17.3 6.5 20.2l1-6.2L3 9.6l6.2-.9Z'],
   whisper: ['M4 5h16v11H9l-5 4Z', 'M8 10h.01', 'M12 10h.01', 'M16 10h.01'],
   search: ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14Z', 'M20 20l-4-4'],
+  chart: ['M4 4v16h16', 'M8 16v-4', 'M12 16V8', 'M16 16v-6', 'M20 16V5'],
 };
 
 export function icon(name, size = 16) {

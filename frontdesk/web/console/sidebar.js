@@ -123,12 +123,17 @@ export class Sidebar {
       class: 'btn btn-icon btn-ghost btn-head btn-visitors', type: 'button', title: 'Visitors on the site now', 'aria-label': 'Visitors',
       hidden: true, onclick: () => act.showPage('visitors'),
     }, icon('users', 17));
+    // the Reports pages (reports.js): everyone (agents see their own figures)
+    this.reportsBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head btn-reports', type: 'button', title: 'Reports: volume, times, agents, goals', 'aria-label': 'Reports',
+      onclick: () => act.showPage('reports'),
+    }, icon('chart', 17));
 
     this.root = h('aside', { class: 'sidebar' },
       h('div', { class: 'side-head' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat', 16)),
           h('span', { class: 'brand-name' }, 'frontdesk')),
-        h('div', { class: 'side-head-right' }, this.connEl, this.visitorsBtn, this.qualityBtn,
+        h('div', { class: 'side-head-right' }, this.connEl, this.visitorsBtn, this.reportsBtn, this.qualityBtn,
           h('button', {
             class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Keyboard shortcuts (?)',
             'aria-label': 'Keyboard shortcuts', 'aria-keyshortcuts': '?', onclick: () => openShortcuts(),
@@ -209,6 +214,7 @@ export class Sidebar {
     this.settingsBtn.classList.toggle('active', data.nav.on('settings'));
     this.qualityBtn.classList.toggle('active', (data.nav.on('monitor') || data.nav.on('reviews')));
     this.visitorsBtn.classList.toggle('active', data.nav.on('visitors'));
+    this.reportsBtn.classList.toggle('active', data.nav.on('reports'));
     this.offers.render();
 
     const openTickets = data.tickets.openCount();
