@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     token_revoke = token.add_parser("revoke", help="revoke an API token by its id (from `token list`)")
     token_revoke.add_argument("id")
 
+    demo = sub.add_parser("demo", help="fill the database with a simulated history (reports have something to show)")
+    demo.add_argument("--weeks", type=int, default=8, help="weeks of history, ending yesterday (default 8)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same history (default 1)")
+    demo.add_argument("--force", action="store_true", help="add the demo even when the database has real chats")
+
     args = parser.parse_args(argv)
     settings = Settings()
     try:
@@ -121,6 +126,11 @@ def main(argv: list[str] | None = None) -> None:
             private_files()
             asyncio.run(migrate(settings))
             print("database is up to date")
+        elif args.command == "demo":
+            private_files()
+            asyncio.run(migrate(settings))
+            asyncio.run(ensure_admin(settings))
+            _demo(settings, args.weeks, args.seed, args.force)
         elif args.command == "serve":
             _serve(settings, args.host, args.port, args.workers)
         elif args.command == "user" and args.user_command == "create":
@@ -171,6 +181,58 @@ def main(argv: list[str] | None = None) -> None:
             print(secret)
     except ChatRuleError as exc:
         raise SystemExit(f"error: {exc.message}") from None
+
+
+class _ProgressBar:
+    """One line on stderr, redrawn in place: the phase, a bar, counts and %."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.phase: str | None = None
+        self.shown = -1
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        percent = int(share * 100)
+        if phase == self.phase and percent == self.shown and done != total:
+            return
+        if phase != self.phase and self.phase is not None:
+            sys.stderr.write("\n")
+        self.phase, self.shown = phase, percent
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        sys.stderr.write(f"\r{phase:<18} [{bar}] {done:>9,}/{total:<9,} {percent:3d}%")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.phase is not None:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _demo(settings: Settings, weeks: int, seed: int, force: bool) -> None:
+    from frontdesk.actions.demo import do_load_demo
+
+    bar = _ProgressBar()
+    try:
+        summary = asyncio.run(
+            _with_ctx(settings, lambda ctx: do_load_demo(ctx, weeks=weeks, seed=seed, force=force, progress=bar))
+        )
+    finally:
+        bar.end()
+    if summary["unchanged"]:
+        print(f"The demo history (seed {seed}, {weeks} weeks from {summary['start']}) is loaded; nothing to do.")
+    else:
+        print(
+            f"Demo history written: {summary['chats']:,} chats over {weeks} week{'' if weeks == 1 else 's'} "
+            f"({summary['start']} to {summary['end']}), {len(summary['users'])} users, "
+            f"{len(summary['departments'])} departments ({', '.join(summary['departments'])})."
+        )
+    print("Start the server (`make run` or `frontdesk serve`), open /console and log in as one of:")
+    for user in summary["users"]:
+        print(f"  {user['email']:<34} {user['role']:<10} {user['name']}")
+    print(f"Password (every demo user): {summary['password']}")
 
 
 def private_files() -> None:

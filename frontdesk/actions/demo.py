@@ -1,0 +1,144 @@
+"""`frontdesk demo`: fill the database with a simulated history (domain/simulation.py) so every
+report has something to show; then compute its figures (actions/facts.py).
+
+The demo's chats are marked (their visitors' ids start with `demo-`) and the `demo` setting holds
+{seed, weeks, start, end, chats}. Loading the same seed and weeks again changes nothing; another
+seed replaces the demo's history (its departments and users stay). A database with chats the demo
+did not make is refused unless `force`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from frontdesk.actions.context import Context, unit_of_work
+from frontdesk.actions.facts import do_update_due_facts
+from frontdesk.clock import utcnow
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.simulation import GRACE_S, SimConfig, demo_config, simulate
+from frontdesk.security.passwords import hash_password
+from frontdesk.store import demo_store, setting_store
+
+DEMO_PASSWORD = "frontdesk-demo"  # noqa: S105 - every demo user's, printed by the command (not a secret)
+SETTING = "demo"
+MAX_WEEKS = 52
+FACTS_BATCH = 500
+
+# (phase, done, total): phases are simulating, writing, computing figures.
+ProgressFn = Callable[[str, int, int], None]
+
+
+def _quiet(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+def demo_start(now: datetime, weeks: int) -> datetime:
+    """The first day (UTC midnight) of the `weeks` weeks ending yesterday; a day earlier when
+    today is too young for the simulation's last chats and shifts to have ended (GRACE_S)."""
+    today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    if (now - today).total_seconds() < GRACE_S:
+        today -= timedelta(days=1)
+    return today - timedelta(days=7 * weeks)
+
+
+def _check(weeks: object, seed: object) -> tuple[int, int]:
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or not 1 <= weeks <= MAX_WEEKS:
+        raise ChatRuleError("bad_request", f"weeks: must be a whole number from 1 to {MAX_WEEKS}", field="weeks")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ChatRuleError("bad_request", "seed: must be a whole number, 0 or more", field="seed")
+    return weeks, seed
+
+
+async def do_load_demo(
+    ctx: Context,
+    *,
+    weeks: int,
+    seed: int,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    config: SimConfig | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Write `weeks` weeks of simulated history ending yesterday; returns a summary: chats,
+    agents, departments, the users (e-mail, role) and their password, `unchanged` when the same
+    seed and weeks were loaded already."""
+    weeks, seed = _check(weeks, seed)
+    report = progress or _quiet
+    config = config or demo_config()
+    now = now or utcnow()
+    async with ctx.db.read() as conn:
+        foreign = await demo_store.foreign_chats(conn)
+        current = await setting_store.setting(conn, SETTING)
+        demo_chats = await demo_store.demo_chat_count(conn)
+    if foreign and not force:
+        raise ChatRuleError(
+            "conflict",
+            f"force: the database has {foreign} chats the demo did not make; "
+            "use --force to add the demo history beside them",
+            field="force",
+        )
+    summary: dict[str, Any] = {
+        "seed": seed,
+        "weeks": weeks,
+        "departments": [d.name for d in config.departments],
+        "users": [{"email": a.email, "name": a.name, "role": a.role} for a in config.agents],
+        "password": DEMO_PASSWORD,
+    }
+    if (
+        isinstance(current, dict)
+        and current.get("seed") == seed
+        and current.get("weeks") == weeks
+        and current.get("chats") == demo_chats
+    ):
+        return {**summary, "unchanged": True, "chats": demo_chats, "start": current.get("start"), "facts": 0}
+
+    start = demo_start(now, weeks)
+    report("simulating", 0, 1)
+    result = await asyncio.to_thread(simulate, config, start, weeks, seed)
+    report("simulating", 1, 1)
+    password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)  # once, for every demo user
+
+    total = demo_store.row_count(result)
+    written = 0
+
+    def wrote(rows: int) -> None:
+        nonlocal written
+        written += rows
+        report("writing", written, total)
+
+    report("writing", 0, total)
+    async with unit_of_work(ctx) as (conn, _outbox):
+        departments = await demo_store.ensure_departments(conn, config, now)
+        users = await demo_store.ensure_users(conn, config, departments, password_hash, now)
+        await demo_store.remove_history(conn, list(departments.values()), users)
+        counts = await demo_store.write_history(
+            conn, result, departments=departments, users=users, now=now, progress=wrote
+        )
+        value = {
+            "seed": seed,
+            "weeks": weeks,
+            "start": result.start.date().isoformat(),
+            "end": (result.end - timedelta(days=1)).date().isoformat(),
+            "chats": counts["chats"],
+        }
+        await setting_store.put_setting(conn, SETTING, value, exists=current is not None)
+
+    facts = 0
+    report("computing figures", 0, counts["chats"])
+    while True:
+        done = await do_update_due_facts(ctx, limit=FACTS_BATCH)
+        if not done:
+            break
+        facts += done
+        report("computing figures", min(facts, counts["chats"]), counts["chats"])
+    return {
+        **summary,
+        "unchanged": False,
+        "chats": counts["chats"],
+        "counts": counts,
+        "start": value["start"],
+        "end": value["end"],
+        "facts": facts,
+    }
