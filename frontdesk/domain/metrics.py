@@ -104,10 +104,11 @@ METRICS: dict[str, Metric] = dict(
             "handle",
             "Active handle time",
             "seconds",
-            "The sum of the gaps between consecutive messages while an agent held the chat (from the assignment to "
-            "the close; time back in a queue is not counted). A gap after an agent's message longer than 240 s "
-            "(waiting on the visitor), or after a visitor's message or the assignment longer than 600 s (waiting on "
-            "the agent), counts 0 s: it is left out whole, not capped.",
+            "The sum of the gaps between consecutive moments while an agent held the chat: the assignment, each "
+            "message of the visitor or an agent, and the end of the hold (the close, a transfer to a queue or an "
+            "escalation). A gap after an agent's message longer than 240 s (waiting on the visitor), or after a "
+            "visitor's message or the assignment longer than 600 s (waiting on the agent), counts 0 s: it is left "
+            "out whole, not capped. Time back in a queue is not counted.",
         ),
         _m(
             "duration",
