@@ -119,6 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same history (default 1)")
     demo.add_argument("--force", action="store_true", help="add the demo even when the database has real chats")
 
+    analytics = sub.add_parser("analytics", help="chat facts and hourly roll-ups of the reports").add_subparsers(
+        dest="analytics_command", required=True
+    )
+    analytics.add_parser("rebuild", help="clear chat_facts and metric_hours and compute them again from every chat")
+
     args = parser.parse_args(argv)
     settings = Settings()
     try:
@@ -131,6 +136,10 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(migrate(settings))
             asyncio.run(ensure_admin(settings))
             _demo(settings, args.weeks, args.seed, args.force)
+        elif args.command == "analytics":
+            private_files()
+            asyncio.run(migrate(settings))
+            _rebuild_analytics(settings)
         elif args.command == "serve":
             _serve(settings, args.host, args.port, args.workers)
         elif args.command == "user" and args.user_command == "create":
@@ -233,6 +242,19 @@ def _demo(settings: Settings, weeks: int, seed: int, force: bool) -> None:
     for user in summary["users"]:
         print(f"  {user['email']:<34} {user['role']:<10} {user['name']}")
     print(f"Password (every demo user): {summary['password']}")
+
+
+def _rebuild_analytics(settings: Settings) -> None:
+    from frontdesk.actions.facts import do_rebuild_facts
+
+    bar = _ProgressBar()
+    try:
+        done = asyncio.run(
+            _with_ctx(settings, lambda ctx: do_rebuild_facts(ctx, progress=lambda d, t: bar("chat facts", d, t)))
+        )
+    finally:
+        bar.end()
+    print(f"Rebuilt the facts and hourly roll-ups of {done:,} closed chats.")
 
 
 def private_files() -> None:

@@ -1,5 +1,6 @@
 """Background jobs: offer expiry, e-mail delivery, retention, expired sessions and API tokens
-(their sockets closed), visits idle for 30 minutes (ended), presence sweeps and a routing sweep.
+(their sockets closed), visits idle for 30 minutes (ended), the facts and hourly roll-ups of
+closed chats (the reports), presence sweeps and a routing sweep.
 
 Jobs that act on the shared database run on one node of a cluster at a time: the holder of the
 `jobs` lease, renewed on every pass and taken over when it lapses. Jobs that act on this node's
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from frontdesk.actions import availability, dispatch, invitations, mail, offers, retention, tracking, users
+from frontdesk.actions import availability, dispatch, facts, invitations, mail, offers, retention, tracking, users
 from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.clock import utcnow
 from frontdesk.observability import LAG_TOPIC
@@ -28,6 +29,11 @@ LEASE_SECONDS = 10.0
 RETENTION_EVERY = 600.0
 RETENTION_BATCHES_PER_PASS = 4
 IDLE_VISITS_EVERY = 30  # passes: visits idle for 30 minutes end within half a minute
+# Chat facts: each pass looks at chats closed in the last FACTS_RECENT (cheap, on ix_chats_closed_at);
+# every FACTS_CATCHUP_EVERY passes (and the first, and the next while a catch-up fills its batch)
+# at every closed chat without a fact.
+FACTS_RECENT = timedelta(days=1)
+FACTS_CATCHUP_EVERY = 300
 
 
 async def take_lease(ctx: Context, name: str, holder: str, seconds: float = LEASE_SECONDS) -> bool:
@@ -49,6 +55,7 @@ class Jobs:
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
         self.retention_due = 0.0  # monotonic time of the next retention run; the first pass runs it
+        self.facts_backlog = False  # the last catch-up of chat facts stopped with work left
         self.failures: dict[str, int] = {}  # job name -> how many times it raised (tests, debugging)
 
     def start(self) -> None:
@@ -74,6 +81,7 @@ class Jobs:
             await self._job("retention", self._retention)
             await self._job("expired credentials", users.do_end_expired_credentials, ctx)
             await self._job("invitation expiry", invitations.do_expire_invitations, ctx)
+            await self._job("chat facts", self._facts)
             if self.passes % IDLE_VISITS_EVERY == 0:
                 await self._job("idle visits", tracking.do_end_idle_visits, ctx)
             if self.passes % 5 == 0:
@@ -95,6 +103,13 @@ class Jobs:
 
     async def _kick(self) -> None:
         self.ctx.router.kick(None)
+
+    async def _facts(self) -> None:
+        """The facts and hourly roll-ups of chats that closed (actions/facts.py), a batch a pass."""
+        catch_up = self.facts_backlog or self.passes % FACTS_CATCHUP_EVERY == 0
+        since = None if catch_up else utcnow() - FACTS_RECENT
+        written = await facts.do_update_due_facts(self.ctx, limit=facts.BATCH, since=since)
+        self.facts_backlog = catch_up and written >= facts.BATCH  # more old chats: catch up next pass too
 
     async def _retention(self) -> None:
         """Every RETENTION_EVERY seconds; sooner while a run stopped with work left (a few
