@@ -32,6 +32,7 @@ from frontdesk.api import mail as mail_api
 from frontdesk.api import openapi as openapi_document
 from frontdesk.api import privacy as privacy_api
 from frontdesk.api import profile as profile_api
+from frontdesk.api import report_extra as report_extra_api
 from frontdesk.api import satisfaction as satisfaction_api
 from frontdesk.api import supervision as supervision_api
 from frontdesk.api import vendor as vendor_api
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_api.router,
         mail_api.router,
         satisfaction_api.router,
+        report_extra_api.router,
         supervision_api.router,
         archive_api.router,
         invitations_api.router,

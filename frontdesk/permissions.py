@@ -120,6 +120,7 @@ RULES: dict[str, frozenset[str]] = {
     # analytics (issue 14): supervisors their departments, agents only their own figures
     # (actions/reports.report_scope turns the request into the filter, or a 403 naming the field)
     "report.view": _MANAGERS | own_departments("supervisor") | own_figures("agent"),
+    "goal.manage": _MANAGERS,  # a department's goals (PUT /api/v1/departments/{id}/goals)
 }
 
 
@@ -283,6 +284,14 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     # live visitors (issue 13; api/visitors_live.py)
     ("GET", "/api/v1/visitors/live"): "visitor.view",
     ("GET", "/api/v1/visitors/{visitor_id}/journey"): "chat.read",  # visitor.view, or one of their chats readable
+    # analytics (issue 14; api/report_extra.py): dashboard, goals, export, agents' activity
+    ("GET", "/api/v1/reports/dashboard"): "report.view",
+    ("GET", "/api/v1/departments/{department_id}/goals"): "report.view",  # of your departments (agents too)
+    ("PUT", "/api/v1/departments/{department_id}/goals"): "goal.manage",
+    ("GET", "/api/v1/reports/goals"): "report.view",
+    ("GET", "/api/v1/reports/export"): "report.view",
+    ("GET", "/api/v1/reports/activity"): "report.view",
+    ("GET", "/api/v1/reports/agents/{agent_id}/timeline"): "report.view",  # agents: their own only
 }
 
 # Frames on the agent socket and the action each one needs (the visitor socket reaches only the
