@@ -33,6 +33,7 @@ from frontdesk.api import openapi as openapi_document
 from frontdesk.api import privacy as privacy_api
 from frontdesk.api import profile as profile_api
 from frontdesk.api import report_extra as report_extra_api
+from frontdesk.api import reports as reports_api
 from frontdesk.api import satisfaction as satisfaction_api
 from frontdesk.api import supervision as supervision_api
 from frontdesk.api import vendor as vendor_api
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mail_api.router,
         satisfaction_api.router,
         report_extra_api.router,
+        reports_api.router,
         supervision_api.router,
         archive_api.router,
         invitations_api.router,

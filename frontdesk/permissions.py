@@ -284,6 +284,15 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     # live visitors (issue 13; api/visitors_live.py)
     ("GET", "/api/v1/visitors/live"): "visitor.view",
     ("GET", "/api/v1/visitors/{visitor_id}/journey"): "chat.read",  # visitor.view, or one of their chats readable
+    # analytics (issue 14; api/reports.py): actions/reports.report_scope narrows each answer
+    ("GET", "/api/v1/reports/summary"): "report.view",
+    ("GET", "/api/v1/reports/volume"): "report.view",
+    ("GET", "/api/v1/reports/times"): "report.view",
+    ("GET", "/api/v1/reports/agents"): "report.view",
+    ("GET", "/api/v1/reports/departments"): "report.view",
+    ("GET", "/api/v1/reports/transfers"): "report.view",
+    ("GET", "/api/v1/reports/heatmap"): "report.view",
+    ("GET", "/api/v1/reports/chats"): "report.view",
     # analytics (issue 14; api/report_extra.py): dashboard, goals, export, agents' activity
     ("GET", "/api/v1/reports/dashboard"): "report.view",
     ("GET", "/api/v1/departments/{department_id}/goals"): "report.view",  # of your departments (agents too)

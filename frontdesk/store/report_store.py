@@ -9,10 +9,24 @@ The caller owns the transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.store.models import Department, User
+from frontdesk.store.models import (
+    Chat,
+    ChatFact,
+    Department,
+    Invitation,
+    OfflineTicket,
+    RoutingLog,
+    User,
+    Visitor,
+    metric_hours,
+)
 
 
 async def department_timezone(conn: AsyncConnection, department_id: int) -> tuple[bool, str | None]:
@@ -27,3 +41,261 @@ async def department_timezone(conn: AsyncConnection, department_id: int) -> tupl
 
 async def user_exists(conn: AsyncConnection, user_id: int) -> bool:
     return (await conn.execute(select(User.id).where(User.id == user_id))).first() is not None
+
+
+# -- filters --------------------------------------------------------------------------------------
+def _hour_filter(table: Any, hour_from: datetime, hour_to: datetime) -> list[Any]:
+    return [table.c.hour_at >= hour_from, table.c.hour_at < hour_to]
+
+
+def _scope_filter(
+    department_col: Any, agent_col: Any, department_ids: Sequence[int] | None, agent_id: int | None
+) -> list[Any]:
+    """The department / agent filter (a department filter leaves chats of no department out:
+    0 in metric_hours, NULL in chat_facts)."""
+    conditions: list[Any] = []
+    if department_ids is not None:
+        conditions.append(department_col.in_(list(department_ids)) if department_ids else false())
+    if agent_id is not None:
+        conditions.append(agent_col == agent_id)
+    return conditions
+
+
+GROUPS = ("hour_at", "department_id", "agent_id")
+
+
+# -- the roll-ups ---------------------------------------------------------------------------------
+async def rollup_sums(
+    conn: AsyncConnection,
+    *,
+    hour_from: datetime,
+    hour_to: datetime,
+    department_ids: Sequence[int] | None,
+    agent_id: int | None,
+    columns: Sequence[str],
+    group_by: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """SUM of each of `columns` over metric_hours rows in [hour_from, hour_to), grouped by any of
+    hour_at / department_id / agent_id (0 standing for none): one query, the sums in SQL."""
+    t = metric_hours
+    keys = [t.c[g] for g in group_by]
+    sums = [func.coalesce(func.sum(t.c[c]), 0).label(c) for c in columns]
+    stmt = select(*keys, *sums).where(
+        *_hour_filter(t, hour_from, hour_to),
+        *_scope_filter(t.c.department_id, t.c.agent_id, department_ids, agent_id),
+    )
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def count_chats(
+    conn: AsyncConnection,
+    *,
+    hour_from: datetime,
+    hour_to: datetime,
+    department_ids: Sequence[int] | None,
+    agent_id: int | None,
+) -> int:
+    """Chats in the range according to the roll-ups (decides exact or roll-up figures)."""
+    rows = await rollup_sums(
+        conn,
+        hour_from=hour_from,
+        hour_to=hour_to,
+        department_ids=department_ids,
+        agent_id=agent_id,
+        columns=("chats",),
+    )
+    return int(rows[0]["chats"]) if rows else 0
+
+
+# -- the per-chat rows (exact figures, drill-downs) -----------------------------------------------
+FACT_VALUES = (
+    "chat_id",
+    "hour_at",
+    "department_id",
+    "agent_id",
+    "answered",
+    "missed",
+    "dropped",
+    "queue_wait_s",
+    "first_response_s",
+    "reply_n",
+    "reply_sum_s",
+    "handle_s",
+    "duration_s",
+    "concurrency",
+    "transfers",
+    "escalations",
+    "rating",
+    "review_score",
+    "invitation_id",
+)
+
+
+async def fact_rows(
+    conn: AsyncConnection,
+    *,
+    hour_from: datetime,
+    hour_to: datetime,
+    department_ids: Sequence[int] | None,
+    agent_id: int | None,
+    columns: Sequence[str] = FACT_VALUES,
+) -> list[dict[str, Any]]:
+    """The chat_facts rows (some columns) of the chats started in [hour_from, hour_to)."""
+    t = ChatFact.__table__
+    stmt = select(*[t.c[c] for c in columns]).where(
+        *_hour_filter(t, hour_from, hour_to),
+        *_scope_filter(t.c.department_id, t.c.agent_id, department_ids, agent_id),
+    )
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def names(conn: AsyncConnection, *, user_ids: Iterable[int], department_ids: Iterable[int]) -> dict[str, Any]:
+    """{"users": {id: name}, "departments": {id: (slug, name)}} for the ids given."""
+    users = {u for u in user_ids if u}
+    depts = {d for d in department_ids if d}
+    out: dict[str, Any] = {"users": {}, "departments": {}}
+    if users:
+        rows = await conn.execute(select(User.id, User.name).where(User.id.in_(sorted(users))))
+        out["users"] = {r.id: r.name for r in rows}
+    if depts:
+        rows = await conn.execute(
+            select(Department.id, Department.slug, Department.name).where(Department.id.in_(sorted(depts)))
+        )
+        out["departments"] = {r.id: (r.slug, r.name) for r in rows}
+    return out
+
+
+# -- offline messages and invitations (the summary) -----------------------------------------------
+async def offline_message_times(
+    conn: AsyncConnection, *, start: datetime, end: datetime, department_ids: Sequence[int] | None
+) -> list[datetime]:
+    """When each offline message of the range was left (offline_tickets.created_at)."""
+    stmt = select(OfflineTicket.created_at).where(OfflineTicket.created_at >= start, OfflineTicket.created_at < end)
+    if department_ids is not None:
+        stmt = stmt.where(OfflineTicket.department_id.in_(list(department_ids)) if department_ids else false())
+    return [r[0] for r in await conn.execute(stmt)]
+
+
+async def count_offline_messages(
+    conn: AsyncConnection, *, start: datetime, end: datetime, department_ids: Sequence[int] | None
+) -> int:
+    stmt = select(func.count()).where(OfflineTicket.created_at >= start, OfflineTicket.created_at < end)
+    if department_ids is not None:
+        stmt = stmt.where(OfflineTicket.department_id.in_(list(department_ids)) if department_ids else false())
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def invitation_counts(
+    conn: AsyncConnection,
+    *,
+    start: datetime,
+    end: datetime,
+    department_ids: Sequence[int] | None,
+    agent_id: int | None,
+) -> tuple[int, int]:
+    """(sent, accepted) invitations created in [start, end); `agent_id`: the inviting agent's."""
+    stmt = select(func.count(), func.coalesce(func.sum(case((Invitation.outcome == "accepted", 1), else_=0)), 0)).where(
+        Invitation.created_at >= start, Invitation.created_at < end
+    )
+    if department_ids is not None:
+        stmt = stmt.where(Invitation.department_id.in_(list(department_ids)) if department_ids else false())
+    if agent_id is not None:
+        stmt = stmt.where(Invitation.agent_id == agent_id)
+    sent, accepted = (await conn.execute(stmt)).one()
+    return int(sent or 0), int(accepted or 0)
+
+
+# -- transfers and escalations --------------------------------------------------------------------
+async def routing_moves(conn: AsyncConnection, *, start: datetime, end: datetime) -> list[Any]:
+    """The transferred / escalated / taken_over routing_log rows of [start, end) (their data holds
+    from_agent_id, from_department_id, reason, to_level): counted in Python, JSON access differs
+    between SQLite and PostgreSQL."""
+    stmt = select(
+        RoutingLog.kind, RoutingLog.chat_id, RoutingLog.department_id, RoutingLog.agent_id, RoutingLog.data
+    ).where(
+        RoutingLog.kind.in_(("transferred", "escalated", "taken_over")),
+        RoutingLog.created_at >= start,
+        RoutingLog.created_at < end,
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+# -- the chats behind a figure --------------------------------------------------------------------
+OUTCOMES = ("all", "answered", "missed", "dropped")
+DRILL_METRICS = {
+    "queue_wait": ChatFact.queue_wait_s,
+    "first_response": ChatFact.first_response_s,
+    "reply": ChatFact.reply_max_s,  # a chat with any reply slower than min_s
+    "handle": ChatFact.handle_s,
+    "duration": ChatFact.duration_s,
+}
+
+
+async def drill_chats(
+    conn: AsyncConnection,
+    *,
+    hour_from: datetime,
+    hour_to: datetime,
+    hours: Sequence[datetime] | None,
+    department_ids: Sequence[int] | None,
+    agent_id: int | None,
+    outcome: str,
+    metric: str | None,
+    min_s: float | None,
+    before: int | None,
+    limit: int,
+) -> list[Any]:
+    """Closed chats with their facts, newest first (by id), after the filters; `hours`: only these
+    UTC hour rows (a weekday x hour cell)."""
+    f = ChatFact
+    stmt = (
+        select(
+            f.chat_id,
+            f.started_at,
+            f.ended_at,
+            f.department_id,
+            Department.slug.label("department_slug"),
+            Department.name.label("department_name"),
+            f.agent_id,
+            User.name.label("agent_name"),
+            Chat.visitor_id,
+            Visitor.name.label("visitor_name"),
+            f.answered,
+            f.missed,
+            f.dropped,
+            f.queue_wait_s,
+            f.first_response_s,
+            f.reply_n,
+            f.reply_sum_s,
+            f.reply_max_s,
+            f.handle_s,
+            f.duration_s,
+            f.transfers,
+            f.escalations,
+            f.rating,
+            f.review_score,
+        )
+        .join(Chat, Chat.id == f.chat_id)
+        .outerjoin(Visitor, Visitor.id == Chat.visitor_id)
+        .outerjoin(User, User.id == f.agent_id)
+        .outerjoin(Department, Department.id == f.department_id)
+        .where(
+            f.hour_at >= hour_from,
+            f.hour_at < hour_to,
+            *_scope_filter(f.department_id, f.agent_id, department_ids, agent_id),
+        )
+    )
+    if hours is not None:
+        stmt = stmt.where(f.hour_at.in_(list(hours)) if hours else false())
+    if outcome in ("answered", "missed", "dropped"):
+        stmt = stmt.where(getattr(f, outcome).is_(True))
+    if metric is not None:
+        column = DRILL_METRICS[metric]
+        stmt = stmt.where(column.is_not(None))
+        if min_s is not None:
+            stmt = stmt.where(column > min_s)
+    if before is not None:
+        stmt = stmt.where(f.chat_id < before)
+    return list((await conn.execute(stmt.order_by(f.chat_id.desc()).limit(limit))).all())
