@@ -19,6 +19,8 @@ import {
 } from './data/reports.js';
 
 const LEADS = ['admin', 'manager', 'supervisor'];
+/** "Answered within T seconds": T is one of the roll-ups' bucket edges (domain/metric_buckets.EDGES). */
+const SERVICE_SECONDS = [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600];
 const AGENT_TABS = ['overview', 'times', 'agents', 'heatmap', 'transfers'];
 const COLORS = { answered: '#16894a', missed: '#c8372d', dropped: '#d08a1e', previous: '#6b7280', p50: '#4054d6', p90: '#8b5cf6' };
 const FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
@@ -149,6 +151,16 @@ const rowsOf = (r, ...keys) => {
 };
 /** The figures of an answer (or of its `previous`): `figures`/`metrics`/`totals`, else the answer itself. */
 const figuresOf = (r) => (r && (r.figures || r.metrics || r.totals)) || r || {};
+/** The activity hours of an agent ({online_s, …} seconds) as hours, the leaderboard's columns. */
+function activityHours(x) {
+  const out = {};
+  for (const k of ['online', 'away', 'chatting', 'idle']) {
+    const v = x && (x[`${k}_hours`] ?? (x[`${k}_s`] != null ? x[`${k}_s`] / 3600 : undefined));
+    if (v !== undefined) out[`${k}_hours`] = v;
+  }
+  if (x && x.concurrency !== undefined) out.concurrency = x.concurrency;
+  return out;
+}
 const labelOf = (row) => String(row.label ?? row.start ?? row.day ?? row.date ?? row.at ?? '');
 
 /** A bucket's start as a short label: "Mon 3", "14:00", or the week's first day. */
@@ -427,8 +439,10 @@ export class ReportsPage {
     const today = r.today || {};
     const last = r.last_week || r.same_weekday_last_week || r.previous || {};
     const byStatus = now.agents || now.agents_online || {};
-    const goal = now.service_level_goal ?? now.goal ?? (r.goal && r.goal.target);
-    const sl = now.service_level ?? today.service_level;
+    const slNow = now.service_level && typeof now.service_level === 'object' ? now.service_level : { actual: now.service_level };
+    const goal = slNow.target ?? null;
+    const sl = slNow.actual ?? today.service_level;
+    const within = slNow.seconds != null ? ` (within ${slNow.seconds} s)` : '';
     const nowTiles = [
       ['visitors_online', 'Visitors online', now.visitors_online, 'count'],
       ['chats_in_progress', 'Chats in progress', now.chats_in_progress ?? now.active, 'count'],
@@ -439,7 +453,7 @@ export class ReportsPage {
       ? ['online', 'away', 'offline'].filter((k) => byStatus[k] != null).map((k) => `${byStatus[k]} ${k}`).join(' · ')
       : String(byStatus);
     const slTile = h('div', { class: `rep-tile rep-tile-sl${goal != null && sl != null ? (sl >= goal ? ' met' : ' missed') : ''}`, dataset: { kpi: 'service_level' } },
-      h('span', { class: 'rep-tile-label', title: this.def('service_level') }, 'Service level today'),
+      h('span', { class: 'rep-tile-label', title: this.def('service_level') }, `Service level today${within}`),
       h('strong', { class: 'rep-tile-value' }, fmtShare(sl)),
       h('span', { class: 'rep-tile-more' }, goal != null ? `goal ${fmtShare(goal)}${sl != null ? (sl >= goal ? ' · met' : ' · below the goal') : ''}` : 'no goal set'));
     const compare = [
@@ -573,7 +587,7 @@ export class ReportsPage {
       this.fetch('agents'),
       this.fetch('activity').catch(() => null), // the activity hours (REPORTS-B); the table works without
     ]);
-    const hours = new Map(rowsOf(activity && activity.r, 'agents').map((x) => [String(x.agent_id ?? x.id), x]));
+    const hours = new Map(rowsOf(activity && activity.r, 'agents').map((x) => [String((x.agent && x.agent.id) ?? x.agent_id ?? x.id), activityHours(x)]));
     this.agentRows = rowsOf(r, 'agents').map((x) => {
       const id = String(x.agent_id ?? x.id);
       const a = hours.get(id) || {};
@@ -635,11 +649,11 @@ export class ReportsPage {
     Object.assign(this.defs, (r && r.definitions) || {});
     const segs = rowsOf(r, 'segments');
     const chart = chartBox('rep-chart-timeline');
-    const hrs = r.hours || r.totals || null;
-    const totals = hrs ? h('p', { class: 'rep-foot' }, ['online', 'chatting', 'idle', 'away'].map((k) => {
-      const v = hrs[`${k}_hours`] ?? (hrs[`${k}_s`] != null ? hrs[`${k}_s`] / 3600 : null);
-      return v == null ? null : h('span', { class: 'rep-pill' }, `${k}: ${fmtNumber(v, 1)} h`);
-    })) : null;
+    const hrs = activityHours(r);
+    const totals = h('p', { class: 'rep-foot' }, ['online', 'chatting', 'idle', 'away'].map((k) => {
+      const v = hrs[`${k}_hours`];
+      return v == null ? null : h('span', { class: 'rep-pill', title: this.def(`${k}_hours`) }, `${k[0].toUpperCase()}${k.slice(1)}: ${fmtNumber(v, 1)} h`);
+    }), hrs.concurrency != null ? h('span', { class: 'rep-pill', title: this.def('concurrency') }, `Concurrency: ${fmtNumber(hrs.concurrency, 2)}`) : null);
     replaceChildren(slot, card(`${row.name} · day timeline`, { def: this.def('timeline') || 'The agent’s status and the chats they held through the day, in local time.', csv: url, extra: dayIn },
       segs.length ? chart : empty('No status changes recorded that day: the agent was offline.'), totals));
     if (!segs.length) return;
@@ -756,11 +770,12 @@ export class ReportsPage {
     const goals = rowsOf(r, 'goals', 'metrics');
     const charts = goals.map((g) => {
       const metric = g.metric;
-      const meta = GOAL_METRICS.find(([m]) => m === metric) || [metric, metric, 'share', 'min'];
+      const known = GOAL_METRICS.find(([m]) => m === metric) || [metric, metric, 'share', 'min'];
+      const meta = [metric, g.label || known[1], g.unit || known[2], g.direction || known[3]];
       const unit = meta[2];
       const days = rowsOf(g, 'days', 'series');
       const box = chartBox('rep-chart-goal');
-      const label = `${meta[1]}${metric === 'service_level' && g.seconds != null ? ` ${g.seconds} s` : ''}`;
+      const label = `${meta[1]}${metric === 'service_level' && g.seconds != null ? ` (within ${g.seconds} s)` : ''}`;
       const target = g.target;
       const scale = (v) => (v == null ? null : unit === 'share' ? v * 100 : v);
       const missed = days.filter((d) => d.met === false).length;
@@ -824,7 +839,10 @@ export class ReportsPage {
       const target = h('input', {
         class: 'input input-num', name: `goal-${metric}-target`, inputmode: 'decimal', value: d.target, 'aria-label': `${label}: target${unit === 'share' ? ' in percent' : ' in seconds'}`,
       });
-      const seconds = metric === 'service_level' ? h('input', { class: 'input input-num', name: 'goal-service_level-seconds', inputmode: 'numeric', value: d.seconds, 'aria-label': 'Answered within, seconds' }) : null;
+      const edges = [...new Set([...SERVICE_SECONDS, Number(d.seconds) || 30])].sort((a, b) => a - b);
+      const seconds = metric === 'service_level' ? h('select', { class: 'input input-num', name: 'goal-service_level-seconds', 'aria-label': 'Answered within, seconds' },
+        edges.map((n) => h('option', { value: String(n) }, String(n)))) : null;
+      if (seconds) seconds.value = String(Number(d.seconds) || 30);
       const msg = h('span', { class: 'rep-goal-msg' });
       const sync = () => { target.disabled = !on.checked; if (seconds) seconds.disabled = !on.checked; };
       on.addEventListener('change', sync);
