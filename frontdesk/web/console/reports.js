@@ -41,7 +41,7 @@ const LABELS = {
   transfers: 'Transfers', escalations: 'Escalations', service_level: 'Service level', satisfaction: 'Satisfaction',
   rating_average: 'Average rating', review_score: 'Review score', invitations_sent: 'Invitations sent',
   invitations_accepted: 'Invitations accepted', concurrency: 'Concurrency', online_hours: 'Online hours',
-  chatting_hours: 'Chatting hours', idle_hours: 'Idle hours', ...Object.fromEntries(DURATIONS),
+  chatting_hours: 'Chatting hours', idle_hours: 'Idle hours', ...Object.fromEntries(DURATIONS), taken_over: 'Taken over',
 };
 /** The drill-down that lists a KPI's chats. */
 const KPI_DRILL = {
@@ -149,6 +149,12 @@ const rowsOf = (r, ...keys) => {
   for (const k of [...keys, 'rows', 'items', 'series', 'buckets']) if (r && Array.isArray(r[k])) return r[k];
   return Array.isArray(r) ? r : [];
 };
+/** The id of a row's agent or department ({agent: {id}} or agent_id). */
+const idOf = (row, kind) => {
+  const ref = row && row[kind] && typeof row[kind] === 'object' ? row[kind] : null;
+  const id = (ref && ref.id) ?? (row && (row[`${kind}_id`] ?? row.id));
+  return id == null ? null : String(id);
+};
 /** The figures of an answer (or of its `previous`): `figures`/`metrics`/`totals`, else the answer itself. */
 const figuresOf = (r) => (r && (r.figures || r.metrics || r.totals)) || r || {};
 /** The activity hours of an agent ({online_s, …} seconds) as hours, the leaderboard's columns. */
@@ -178,9 +184,11 @@ function bucketLabel(row, interval) {
 }
 
 function nameOf(row, kind, directory) {
-  const n = row.name ?? row[`${kind}_name`];
+  const ref = row[kind] && typeof row[kind] === 'object' ? row[kind] : null;
+  if (row[kind] === null && !(`${kind}_id` in row)) return kind === 'agent' ? 'No agent (never answered)' : 'No department';
+  const n = (ref && (ref.name || ref.slug)) ?? row.name ?? row[`${kind}_name`];
   if (n) return String(n);
-  const id = row[`${kind}_id`] ?? row.id;
+  const id = (ref && ref.id) ?? row[`${kind}_id`] ?? row.id;
   const known = kind === 'agent' ? directory.user(Number(id)) : directory.department(Number(id));
   return known ? String(known.name || known.slug) : id == null ? '—' : `#${id}`;
 }
@@ -224,15 +232,24 @@ export class ReportsPage {
     this.fields = {};
     this.presetSel = h('select', { class: 'input', name: 'rep-preset', onchange: () => f.set('preset', this.presetSel.value) },
       PRESETS.map(([v, t]) => h('option', { value: v }, t)));
-    this.fromIn = h('input', { class: 'input', type: 'date', name: 'rep-from', onchange: () => this.fromIn.value && f.set('from', this.fromIn.value) });
-    this.toIn = h('input', { class: 'input', type: 'date', name: 'rep-to', onchange: () => this.toIn.value && f.set('to', this.toIn.value) });
+    // the range's dates are always shown; changing one makes the range custom (a date input fires
+    // `input` only once a whole date is typed)
+    const dateIn = (name, key) => {
+      const input = h('input', { class: 'input', type: 'date', name, required: true });
+      const apply = () => { if (input.value) f.set(key, input.value); };
+      input.addEventListener('change', apply);
+      input.addEventListener('input', apply);
+      return input;
+    };
+    this.fromIn = dateIn('rep-from', 'from');
+    this.toIn = dateIn('rep-to', 'to');
     this.deptSel = h('select', { class: 'input', name: 'rep-department', onchange: () => f.set('department', this.deptSel.value) });
     this.agentSel = h('select', { class: 'input', name: 'rep-agent', onchange: () => f.set('agent', this.agentSel.value) });
     this.tzSel = h('select', { class: 'input', name: 'rep-tz', onchange: () => f.set('tzMode', this.tzSel.value) });
-    this.filterBar = h('form', { class: 'rep-filters', role: 'search', 'aria-label': 'Report filters', onsubmit: (e) => e.preventDefault() },
+    this.filterBar = h('form', { class: 'rep-filters rep-filter', role: 'search', 'aria-label': 'Report filters', onsubmit: (e) => e.preventDefault() },
       field('preset', 'Range', this.presetSel),
-      field('from', 'From', this.fromIn, 'rep-custom'),
-      field('to', 'To', this.toIn, 'rep-custom'),
+      field('from', 'From', this.fromIn),
+      field('to', 'To', this.toIn),
       field('department', 'Department', this.deptSel),
       field('agent', 'Agent', this.agentSel),
       field('tz', 'Time zone', this.tzSel));
@@ -346,7 +363,7 @@ export class ReportsPage {
     const dash = this.tab === 'dashboard';
     const goals = this.tab === 'goals';
     this.fields.preset.box.hidden = dash;
-    for (const k of ['from', 'to']) this.fields[k].box.hidden = dash || f.preset !== 'custom';
+    for (const k of ['from', 'to']) this.fields[k].box.hidden = dash;
     this.fields.department.box.hidden = !this.isLead();
     this.fields.agent.box.hidden = !this.isLead() || dash || goals || this.tab === 'departments';
     this.statusEl.textContent = dash ? `Now and today · ${f.tz}` : `${rangeText(f)} · ${f.tz}`;
@@ -461,6 +478,26 @@ export class ReportsPage {
       ['service_level', 'Service level', 'share'], ['first_response_p50', 'First response (median)', 'seconds'],
     ];
     const pick = (o, k) => (k === 'first_response_p50' ? (o.first_response_p50 ?? (o.first_response && o.first_response.p50)) : o[k]);
+    const chart = chartBox('rep-chart-today');
+    const counts = [['chats', 'Chats'], ['answered', 'Answered'], ['missed', 'Missed']];
+    const dayName = (d, fallback) => (d ? new Date(`${d}T12:00:00Z`).toLocaleDateString('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' }) : fallback);
+    this.later(() => plot(chart, [
+      {
+        type: 'bar', name: `${dayName(last.day, 'Last week')} (same time)`, x: counts.map(([, l]) => l), y: counts.map(([k]) => Number(last[k]) || 0),
+        marker: { color: '#c4c8d0' }, hovertemplate: '%{x}: %{y}<extra>last week</extra>',
+      },
+      {
+        type: 'bar', name: `Today, ${dayName(today.day, '')}`, x: counts.map(([, l]) => l), y: counts.map(([k]) => Number(today[k]) || 0),
+        marker: { color: counts.map(([k]) => (k === 'missed' ? COLORS.missed : k === 'answered' ? COLORS.answered : COLORS.p50)) },
+        hovertemplate: '%{x}: %{y}<extra>today</extra>',
+      },
+    ], { barmode: 'group', height: 240, xaxis: { type: 'category' }, yaxis: { tickformat: 'd' }, showlegend: true }, {
+      summary: `Today so far: ${counts.map(([k, l]) => `${l.toLowerCase()} ${today[k] ?? 0}`).join(', ')}; the same weekday last week by this time: ${counts.map(([k, l]) => `${l.toLowerCase()} ${last[k] ?? 0}`).join(', ')}.`,
+      onClick: (p) => {
+        const k = counts[p.pointIndex ?? p.pointNumber];
+        if (k && p.curveNumber === 1) this.openDrill(`${k[1]} today`, { ...KPI_DRILL[k[0]] }, { today: true });
+      },
+    }));
     return [
       card('Now', { def: this.def('now'), cls: 'rep-now' },
         h('div', { class: 'rep-tiles' },
@@ -476,7 +513,7 @@ export class ReportsPage {
         h('div', { class: 'rep-tiles' }, compare.map(([k, label, unit]) => tile({
           key: k, label, value: pick(today, k), prev: pick(last, k), unit, def: this.def(k.replace('_p50', '')),
           onClick: KPI_DRILL[k] ? () => this.openDrill(`${label} today`, { ...KPI_DRILL[k] }, { today: true }) : null,
-        })))),
+        }))), chart),
       h('p', { class: 'rep-foot' }, icon('clock', 12), `Refreshed every 30 seconds · ${new Date().toLocaleTimeString()}`),
     ];
   }
@@ -489,12 +526,13 @@ export class ReportsPage {
     ]);
     const cur = figuresOf(sum);
     const prev = figuresOf(sum.previous);
-    const keys = Object.keys(LABELS).filter((k) => cur[k] !== undefined);
+    const keys = Object.keys(LABELS).filter((k) => cur[k] !== undefined && !(cur[k] === null && (k.endsWith('_hours') || k === 'concurrency' || k === 'offline_messages')));
     const tiles = keys.map((k) => {
       const unit = (sum.units && sum.units[k]) || UNITS[k] || 'count';
       const drill = KPI_DRILL[k] || (unit === 'seconds' && cur[k] && cur[k].p90 != null ? { metric: k, min_s: cur[k].p90 } : null);
       const title = unit === 'seconds' ? `${LABELS[k]}: slower than p90` : LABELS[k];
-      return tile({ key: k, label: LABELS[k], value: cur[k], prev: prev[k], unit, def: this.def(k), onClick: drill ? () => this.openDrill(title, drill) : null });
+      const label = k === 'service_level' && cur[k] && cur[k].seconds != null ? `Answered within ${cur[k].seconds} s` : LABELS[k];
+      return tile({ key: k, label, value: cur[k], prev: prev[k], unit, def: this.def(k), onClick: drill ? () => this.openDrill(title, drill) : null });
     });
     const rows = rowsOf(vol, 'buckets', 'series', 'volume');
     const prevRows = rowsOf(vol.previous || {}, 'buckets', 'series', 'volume');
@@ -589,7 +627,7 @@ export class ReportsPage {
     ]);
     const hours = new Map(rowsOf(activity && activity.r, 'agents').map((x) => [String((x.agent && x.agent.id) ?? x.agent_id ?? x.id), activityHours(x)]));
     this.agentRows = rowsOf(r, 'agents').map((x) => {
-      const id = String(x.agent_id ?? x.id);
+      const id = idOf(x, 'agent');
       const a = hours.get(id) || {};
       return { ...x, ...Object.fromEntries(Object.entries(a).filter(([k]) => !(k in x))), id, name: nameOf(x, 'agent', this.data.directory) };
     });
@@ -602,7 +640,8 @@ export class ReportsPage {
     const cols = [
       ['name', 'Agent', 'text'], ['chats', 'Chats', 'count'], ['answered', 'Answered', 'count'], ['missed', 'Missed', 'count'],
       ['first_response.p50', 'First response p50', 'seconds'], ['first_response.p90', 'p90', 'seconds'],
-      ['handle.p50', 'Handle p50', 'seconds'], ['concurrency', 'Concurrency', 'score'], ['satisfaction', 'Satisfaction', 'share'],
+      ['handle.p50', 'Handle p50', 'seconds'], ['service_level.value', 'Service level', 'share'], ['concurrency.mean', 'Concurrency', 'score'],
+      ['satisfaction', 'Satisfaction', 'share'],
       ['transfers', 'Transfers', 'count'], ['online_hours', 'Online h', 'hours'], ['chatting_hours', 'Chatting h', 'hours'],
     ];
     const pick = (row, key) => key.split('.').reduce((v, p) => (v == null ? null : v[p]), row);
@@ -619,8 +658,8 @@ export class ReportsPage {
     const table = h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table rep-leaderboard' },
       h('thead', null, h('tr', null, present.map(th))),
       h('tbody', null, rows.map((x) => h('tr', {
-        class: 'rep-row', tabindex: '0', dataset: { agent: x.id }, title: 'Open the day timeline',
-        onclick: () => this.openTimeline(x), onkeydown: (e) => { if (e.key === 'Enter') this.openTimeline(x); },
+        class: x.id == null ? 'rep-row-none' : 'rep-row', tabindex: x.id == null ? null : '0', dataset: { agent: x.id ?? '' }, title: x.id == null ? null : 'Open the day timeline',
+        onclick: () => x.id != null && this.openTimeline(x), onkeydown: (e) => { if (e.key === 'Enter' && x.id != null) this.openTimeline(x); },
       }, present.map(([k, , unit]) => h('td', { class: k === 'name' ? 'rep-name' : 'num' }, k === 'name' ? x.name : fmtValue(pick(x, k), unit))))))));
     this.timelineSlot = this.timelineSlot && this.timelineSlot.isConnected ? this.timelineSlot : h('div', { class: 'rep-timeline-slot' });
     return [
@@ -699,7 +738,7 @@ export class ReportsPage {
         onClick: (p) => {
           const row = rows[p.pointIndex ?? p.pointNumber];
           const outcome = ['answered', 'missed', 'dropped'][p.curveNumber];
-          if (row) this.openDrill(`${LABELS[outcome]} · ${row.name}`, { outcome, department: row.department_id ?? row.id });
+          if (row && idOf(row, 'department')) this.openDrill(`${LABELS[outcome]} · ${row.name}`, { outcome, department: idOf(row, 'department') });
         },
       }));
     }
@@ -711,7 +750,7 @@ export class ReportsPage {
     const table = h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Department'), cols.map(([k, label]) => h('th', { scope: 'col', class: 'num', title: this.def(k) }, label)))),
       h('tbody', null, rows.map((x) => h('tr', null, h('td', { class: 'rep-name' }, x.name),
-        cols.map(([k, , unit]) => h('td', { class: 'num' }, fmtValue(unit === 'seconds' ? headline(x[k]) : x[k], unit))))))));
+        cols.map(([k, , unit]) => h('td', { class: 'num' }, fmtValue(headline(x[k]), unit))))))));
     return [
       card('Chats by department', { def: this.def('chats'), csv: url }, rows.length ? chart : empty('No chats in this range.')),
       rows.length ? card('Department figures', { csv: url }, table) : null,
@@ -736,22 +775,24 @@ export class ReportsPage {
       const hours = Array.from({ length: 24 }, (_, i) => `${String(i).padStart(2, '0')}:00`);
       const seconds = this.heatMetric === 'wait_p90';
       this.later(() => plot(chart, [{
-        type: 'heatmap', z: grid, x: hours, y: WEEKDAYS, xgap: 2, ygap: 2, hoverongaps: false,
+        type: 'heatmap', z: grid, xgap: 2, ygap: 2, hoverongaps: false,
+        text: grid.map((row, d) => row.map((_, hr) => `${WEEKDAYS[d]} ${hours[hr]}`)),
         colorscale: this.heatMetric === 'chats' ? [[0, '#f3f4fd'], [1, '#3443bd']] : [[0, '#fff6e6'], [1, '#b02e25']],
         colorbar: { thickness: 10, outlinewidth: 0, ticksuffix: seconds ? ' s' : '' },
-        hovertemplate: `%{y} %{x}: %{z}${seconds ? ' s' : ''}<extra></extra>`,
+        hovertemplate: `%{text}: %{z}${seconds ? ' s' : ''}<extra></extra>`,
       }], {
-        height: 300, xaxis: { type: 'category', tickangle: 0, nticks: 12, gridcolor: 'rgba(0,0,0,0)' },
-        yaxis: { type: 'category', autorange: 'reversed', gridcolor: 'rgba(0,0,0,0)', rangemode: 'normal' },
+        height: 300,
+        xaxis: { tickmode: 'array', tickvals: hours.map((_, i) => i).filter((i) => i % 3 === 0), ticktext: hours.filter((_, i) => i % 3 === 0), tickangle: 0, gridcolor: 'rgba(0,0,0,0)', zeroline: false },
+        yaxis: { tickmode: 'array', tickvals: WEEKDAYS.map((_, i) => i), ticktext: WEEKDAYS, autorange: 'reversed', gridcolor: 'rgba(0,0,0,0)', rangemode: 'normal', zeroline: false },
       }, {
         summary: `${names[this.heatMetric]} by hour of the day and weekday, in ${this.filter.tz}.`,
         onClick: (p) => {
-          const wd = WEEKDAYS.indexOf(p.y);
-          const hr = parseInt(p.x, 10);
-          if (wd < 0 || !Number.isFinite(hr)) return;
+          const wd = Number(p.y);
+          const hr = Number(p.x);
+          if (!(wd >= 0 && wd < 7) || !(hr >= 0 && hr < 24)) return;
           const f = this.heatMetric === 'missed' ? { outcome: 'missed' }
             : this.heatMetric === 'wait_p90' ? { metric: 'queue_wait', min_s: p.z ?? 0 } : { outcome: 'all' };
-          this.openDrill(`${names[this.heatMetric]} · ${p.y} ${p.x}`, { ...f, weekday: wd, hour: hr });
+          this.openDrill(`${names[this.heatMetric]} · ${WEEKDAYS[wd]} ${hours[hr]}`, { ...f, weekday: wd, hour: hr });
         },
       }));
     }
@@ -762,13 +803,29 @@ export class ReportsPage {
   }
 
   // ----- Goals --------------------------------------------------------------------------------------
+  /** Goals are per department: the chosen one's, else every department's that has goals. */
   async load_goals() {
     const f = this.filter;
-    const dept = f.department || (this.departments()[0] && String(this.departments()[0].id)) || '';
-    if (!dept) return empty('Goals belong to a department: add one first.');
-    const { r, url } = await this.fetch('goals', { department: dept });
-    const goals = rowsOf(r, 'goals', 'metrics');
-    const charts = goals.map((g) => {
+    const depts = f.department ? [f.department] : this.departments().map((d) => String(d.id));
+    if (!depts.length) return empty('Goals belong to a department: add one first.');
+    const answers = await Promise.all(depts.map((d) => this.fetch('goals', { department: d })));
+    const sections = answers.map(({ r, url }, i) => {
+      const goals = rowsOf(r, 'goals');
+      if (!goals.length && !f.department) return null;
+      const name = (r.department && (r.department.name || r.department.slug)) || nameOf({ department_id: depts[i] }, 'department', this.data.directory);
+      return h('div', { class: 'rep-goal-dept', dataset: { department: depts[i] } },
+        depts.length > 1 || !f.department ? h('h2', { class: 'rep-section-title' }, name) : null,
+        goals.length ? h('div', { class: 'rep-grid' }, this.goalCharts(goals, url)) : card('Goals', {}, empty(`${name} has no goals yet.`)));
+    }).filter(Boolean);
+    return [
+      sections.length ? sections : card('Goals', {}, empty('No department has goals yet. Choose a department above to set its goals.')),
+      this.mayEditGoals() && f.department ? await this.goalForm(f.department)
+        : this.mayEditGoals() ? h('p', { class: 'rep-foot' }, icon('info', 12), 'Choose a department above to edit its goals.') : null,
+    ];
+  }
+
+  goalCharts(goals, url) {
+    return goals.map((g) => {
       const metric = g.metric;
       const known = GOAL_METRICS.find(([m]) => m === metric) || [metric, metric, 'share', 'min'];
       const meta = [metric, g.label || known[1], g.unit || known[2], g.direction || known[3]];
@@ -817,10 +874,6 @@ export class ReportsPage {
           days.length ? h('span', { class: `rep-pill ${missed ? 'tone-worse' : 'tone-better'}` }, `${missed} of ${days.length} days missed`) : null),
         days.length ? box : empty('No chats in this range to measure against the goal.'));
     });
-    return [
-      goals.length ? h('div', { class: 'rep-grid' }, charts) : card('Goals', {}, empty('This department has no goals yet.')),
-      this.mayEditGoals() ? await this.goalForm(dept) : null,
-    ];
   }
 
   async goalForm(dept) {
@@ -891,29 +944,30 @@ export class ReportsPage {
   // ----- Transfers & escalations ------------------------------------------------------------------------
   async load_transfers() {
     const { r, url } = await this.fetch('transfers');
-    const rows = rowsOf(r, 'reasons', 'by_reason');
-    const kinds = [...new Set(rows.map((x) => x.kind || 'transfer'))];
-    const reasons = [...new Set(rows.map((x) => String(x.reason ?? 'none')))];
+    const rows = rowsOf(r, 'reasons', 'by_reason').map((x) => ({ ...x, kind: x.type || x.kind || 'transfer', why: String(x.label || x.reason || 'none') }));
+    const kinds = [...new Set(rows.map((x) => x.kind))];
+    const reasons = [...new Set(rows.map((x) => x.why))];
+    const KIND = { transfer: 'Transfers', escalation: 'Escalations', take_over: 'Taken over' };
     const chart = chartBox('rep-chart-transfers');
-    const color = { transfer: '#4054d6', escalation: '#c8372d' };
+    const color = { transfer: '#4054d6', escalation: '#c8372d', take_over: '#d08a1e' };
     if (rows.length) {
       this.later(() => plot(chart, kinds.map((k) => ({
-        type: 'bar', orientation: 'h', name: k === 'escalation' ? 'Escalations' : 'Transfers', y: reasons,
-        x: reasons.map((re) => rows.filter((x) => (x.kind || 'transfer') === k && String(x.reason ?? 'none') === re).reduce((n, x) => n + (Number(x.count ?? x.n) || 0), 0)),
+        type: 'bar', orientation: 'h', name: KIND[k] || k, y: reasons,
+        x: reasons.map((re) => rows.filter((x) => x.kind === k && x.why === re).reduce((n, x) => n + (Number(x.count ?? x.n) || 0), 0)),
         marker: { color: color[k] || '#8b95c9' }, hovertemplate: '%{y}: %{x}<extra></extra>',
       })), {
         barmode: 'group', height: Math.max(180, 70 + 34 * reasons.length), yaxis: { type: 'category', autorange: 'reversed', rangemode: 'normal' }, xaxis: { tickformat: 'd' },
-      }, { summary: `Transfers and escalations by reason: ${rows.map((x) => `${x.kind || 'transfer'} ${x.reason}: ${x.count ?? x.n}`).join('; ')}.` }));
+      }, { summary: `Transfers and escalations by reason: ${rows.map((x) => `${KIND[x.kind] || x.kind} ${x.why}: ${x.count ?? x.n}`).join('; ')}.` }));
     }
     const totals = figuresOf(r);
     const prev = figuresOf(r.previous);
     return [
       totals.transfers !== undefined || totals.escalations !== undefined ? card('Totals', {}, h('div', { class: 'rep-tiles' },
-        ['transfers', 'escalations'].filter((k) => totals[k] !== undefined).map((k) => tile({ key: k, label: LABELS[k], value: totals[k], prev: prev[k], unit: 'count', def: this.def(k) })))) : null,
+        ['transfers', 'escalations', 'taken_over'].filter((k) => totals[k] !== undefined).map((k) => tile({ key: k, label: LABELS[k] || KIND.take_over, value: totals[k], prev: prev[k], unit: 'count', def: this.def(k) })))) : null,
       card('By reason', { def: this.def('transfers'), csv: url }, rows.length ? chart : empty('No transfers or escalations in this range.')),
       rows.length ? card('By reason, in figures', { csv: url }, h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num' }, 'Count'))),
-        h('tbody', null, rows.map((x) => h('tr', null, h('td', null, x.kind || 'transfer'), h('td', null, String(x.reason ?? '—')), h('td', { class: 'num' }, fmtNumber(x.count ?? x.n)))))))) : null,
+        h('tbody', null, rows.map((x) => h('tr', null, h('td', null, KIND[x.kind] || x.kind), h('td', null, x.why), h('td', { class: 'num' }, fmtNumber(x.count ?? x.n)))))))) : null,
     ];
   }
 
