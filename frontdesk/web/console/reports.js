@@ -43,6 +43,12 @@ const LABELS = {
   invitations_accepted: 'Invitations accepted', concurrency: 'Concurrency', online_hours: 'Online hours',
   chatting_hours: 'Chatting hours', idle_hours: 'Idle hours', ...Object.fromEntries(DURATIONS), taken_over: 'Taken over',
 };
+/** The Overview's tiles in reading order: volume and outcomes, speed, quality, moves, the rest. */
+const KPI_ORDER = [
+  'chats', 'answered', 'missed', 'dropped', 'service_level', 'first_response', 'queue_wait', 'reply', 'handle', 'duration',
+  'satisfaction', 'rating_average', 'review_score', 'transfers', 'escalations', 'offline_messages', 'invitations_sent',
+  'invitations_accepted', 'concurrency', 'online_hours', 'chatting_hours', 'idle_hours',
+];
 /** The drill-down that lists a KPI's chats. */
 const KPI_DRILL = {
   chats: { outcome: 'all' }, answered: { outcome: 'answered' }, missed: { outcome: 'missed' }, dropped: { outcome: 'dropped' },
@@ -117,7 +123,8 @@ function chartBox(cls = '') { return h('div', { class: `rep-chart ${cls}`.trim()
 
 const drawnCharts = new Set();
 
-async function plot(el, data, layout, { summary, onClick = null } = {}) {
+async function plot(el, data, layoutIn, { summary, onClick = null } = {}) {
+  let layout = layoutIn;
   el.setAttribute('role', 'img');
   el.setAttribute('aria-label', summary || 'Chart');
   el.classList.add('chart-loading');
@@ -134,6 +141,14 @@ async function plot(el, data, layout, { summary, onClick = null } = {}) {
   if (!el.isConnected) return;
   replaceChildren(el);
   const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
+  const cats = layout.xaxis && layout.xaxis.type === 'category' && data[0] && Array.isArray(data[0].x) ? data[0].x : null;
+  if (cats && cats.length) { // as many labels as fit side by side, never overlapping
+    const longest = Math.max(...cats.map((c) => String(c).length));
+    const fit = Math.max(2, Math.floor((el.clientWidth || 600) / (longest * 7 + 18)));
+    const every = Math.ceil(cats.length / fit);
+    const shown = cats.filter((_, i) => i % every === 0);
+    layout = { ...layout, xaxis: { tickangle: 0, ...layout.xaxis, tickmode: 'array', tickvals: shown, ticktext: shown } };
+  }
   await Plotly.newPlot(el, data, {
     font: FONT, margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
     legend: { orientation: 'h', y: -0.2, x: 0 }, hovermode: 'closest', height: 280,
@@ -170,8 +185,8 @@ function activityHours(x) {
 const labelOf = (row) => String(row.label ?? row.start ?? row.day ?? row.date ?? row.at ?? '');
 
 /** A bucket's start as a short label: "Mon 3", "14:00", or the week's first day. */
-function bucketLabel(row, interval) {
-  const raw = labelOf(row);
+function bucketLabel(row, interval, many = false) {
+  const raw = typeof row === 'string' ? row : labelOf(row);
   const d = /^\d{4}-\d{2}-\d{2}/.test(raw) ? raw.slice(0, 10) : null;
   if (interval === 'hour') {
     const m = /T(\d{2}):/.exec(raw);
@@ -179,7 +194,7 @@ function bucketLabel(row, interval) {
   }
   if (!d) return raw;
   const date = new Date(`${d}T12:00:00Z`);
-  const opts = interval === 'week' ? { day: 'numeric', month: 'short' } : { weekday: 'short', day: 'numeric', month: 'short' };
+  const opts = interval === 'week' || many ? { day: 'numeric', month: 'short' } : { weekday: 'short', day: 'numeric' };
   return (interval === 'week' ? 'wk ' : '') + date.toLocaleDateString('en-GB', { timeZone: 'UTC', ...opts });
 }
 
@@ -345,10 +360,11 @@ export class ReportsPage {
   fillZones() {
     const f = this.filter;
     const deptZone = f.department ? this.zoneOf(f.department) : null;
+    // without a department (or one without business hours) the figures are in my zone
     replaceChildren(this.tzSel,
-      h('option', { value: 'department' }, f.department ? `Department’s (${deptZone || `${f.myZone}: none set`})` : `Department’s (pick one) – ${f.myZone}`),
+      h('option', { value: 'department', disabled: !deptZone }, deptZone ? `The department’s (${deptZone})` : 'The department’s (none set)'),
       h('option', { value: 'mine' }, `Mine (${f.myZone})`));
-    this.tzSel.value = f.tzMode;
+    this.tzSel.value = deptZone ? f.tzMode : 'mine';
   }
 
   /** The inputs show the filter; fields a tab does not use are hidden. */
@@ -526,7 +542,7 @@ export class ReportsPage {
     ]);
     const cur = figuresOf(sum);
     const prev = figuresOf(sum.previous);
-    const keys = Object.keys(LABELS).filter((k) => cur[k] !== undefined && !(cur[k] === null && (k.endsWith('_hours') || k === 'concurrency' || k === 'offline_messages')));
+    const keys = KPI_ORDER.filter((k) => cur[k] !== undefined && !(cur[k] === null && (k.endsWith('_hours') || k === 'concurrency' || k === 'offline_messages')));
     const tiles = keys.map((k) => {
       const unit = (sum.units && sum.units[k]) || UNITS[k] || 'count';
       const drill = KPI_DRILL[k] || (unit === 'seconds' && cur[k] && cur[k].p90 != null ? { metric: k, min_s: cur[k].p90 } : null);
@@ -540,7 +556,7 @@ export class ReportsPage {
     const exportUrl = reportUrl('export', this.filter.query());
     const total = rows.reduce((n, x) => n + (Number(x.chats) || 0), 0);
     if (rows.length) {
-      const labels = rows.map((x) => bucketLabel(x, vol.interval || interval));
+      const labels = rows.map((x) => bucketLabel(x, vol.interval || interval, rows.length > 14));
       const bar = (k) => ({
         type: 'bar', name: LABELS[k], x: labels, y: rows.map((x) => Number(x[k]) || 0), marker: { color: COLORS[k] },
         customdata: rows.map((x) => labelOf(x)), hovertemplate: `%{x}: %{y} ${k}<extra></extra>`,
@@ -554,7 +570,7 @@ export class ReportsPage {
         });
       }
       this.later(() => plot(chart, data, {
-        barmode: 'stack', xaxis: { type: 'category', tickangle: 0, nticks: 10 }, yaxis: { tickformat: 'd' }, bargap: 0.2,
+        barmode: 'stack', xaxis: { type: 'category' }, yaxis: { tickformat: 'd' }, bargap: 0.2, legend: { orientation: 'h', y: -0.2, x: 0, traceorder: 'normal' },
       }, {
         summary: `Chats by ${vol.interval || interval}: ${total} in all; answered, missed and dropped stacked, the previous period as a dotted line.`,
         onClick: (p) => {
@@ -597,14 +613,14 @@ export class ReportsPage {
       const pts = rows.map((x) => summaryOf(x[k] || (x.metrics && x.metrics[k])));
       const any = pts.some((s) => s.p50 != null);
       if (any) {
-        const labels = rows.map((x) => bucketLabel(x, r.interval || interval));
+        const labels = rows.map((x) => bucketLabel(x, r.interval || interval, rows.length > 14));
         const line = (q, dash) => ({
           type: 'scatter', mode: 'lines+markers', name: q === 'p50' ? 'Median' : '90th percentile', x: labels,
           y: pts.map((s) => s[q]), line: { color: COLORS[q], dash, width: 2 }, marker: { size: 5 }, connectgaps: false,
           customdata: pts.map((s) => s.n ?? ''), hovertemplate: `%{x}: %{y:.0f} s (n %{customdata})<extra>${q}</extra>`,
         });
         this.later(() => plot(box, [line('p50', 'solid'), line('p90', 'dash')], {
-          height: 220, xaxis: { type: 'category', tickangle: 0, nticks: 8 }, yaxis: { title: { text: 'seconds' }, ticksuffix: ' s' },
+          height: 220, xaxis: { type: 'category' }, yaxis: { ticksuffix: ' s' },
         }, {
           summary: `${label} by ${r.interval || interval}: median and 90th percentile in seconds.`,
           onClick: (p) => {
@@ -645,7 +661,16 @@ export class ReportsPage {
       ['transfers', 'Transfers', 'count'], ['online_hours', 'Online h', 'hours'], ['chatting_hours', 'Chatting h', 'hours'],
     ];
     const pick = (row, key) => key.split('.').reduce((v, p) => (v == null ? null : v[p]), row);
-    const rows = sortRows(this.agentRows || [], this.sort.key, this.sort.desc);
+    const all = this.agentRows || [];
+    const rows = [...sortRows(all.filter((x) => x.id != null), this.sort.key, this.sort.desc), ...all.filter((x) => x.id == null)]; // missed chats (no agent) last
+    const most = Math.max(1, ...all.map((x) => Number(x.chats) || 0));
+    const cell = (x, k, unit) => {
+      if (k === 'name') return h('td', { class: 'rep-name' }, x.name);
+      if (k !== 'chats') return h('td', { class: 'num' }, fmtValue(pick(x, k), unit));
+      const bar = h('span', { class: 'rep-bar', 'aria-hidden': 'true' });
+      bar.style.setProperty('--w', `${Math.round(((Number(x.chats) || 0) / most) * 100)}%`);
+      return h('td', { class: 'num rep-chats-cell' }, bar, fmtValue(x.chats, unit));
+    };
     const present = cols.filter(([k]) => k === 'name' || rows.some((x) => pick(x, k) !== undefined));
     const th = ([key, label]) => {
       const on = this.sort.key === key;
@@ -660,7 +685,7 @@ export class ReportsPage {
       h('tbody', null, rows.map((x) => h('tr', {
         class: x.id == null ? 'rep-row-none' : 'rep-row', tabindex: x.id == null ? null : '0', dataset: { agent: x.id ?? '' }, title: x.id == null ? null : 'Open the day timeline',
         onclick: () => x.id != null && this.openTimeline(x), onkeydown: (e) => { if (e.key === 'Enter' && x.id != null) this.openTimeline(x); },
-      }, present.map(([k, , unit]) => h('td', { class: k === 'name' ? 'rep-name' : 'num' }, k === 'name' ? x.name : fmtValue(pick(x, k), unit))))))));
+      }, present.map(([k, , unit]) => cell(x, k, unit)))))));
     this.timelineSlot = this.timelineSlot && this.timelineSlot.isConnected ? this.timelineSlot : h('div', { class: 'rep-timeline-slot' });
     return [
       card('Agents', { csv: this.agentsUrl, def: 'Click a column to sort; click an agent for their day.', extra: this.activityUrl ? csvLink(this.activityUrl, 'Activity CSV') : null },
@@ -731,7 +756,7 @@ export class ReportsPage {
         type: 'bar', orientation: 'h', name: LABELS[k], y: names, x: rows.map((x) => Number(x[k]) || 0), marker: { color: COLORS[k] },
         hovertemplate: `%{y}: %{x} ${k}<extra></extra>`,
       })), {
-        barmode: 'stack', height: Math.max(180, 70 + 36 * rows.length), yaxis: { type: 'category', autorange: 'reversed', rangemode: 'normal' },
+        barmode: 'stack', legend: { orientation: 'h', y: -0.2, x: 0, traceorder: 'normal' }, height: Math.max(180, 90 + 36 * rows.length), yaxis: { type: 'category', autorange: 'reversed', rangemode: 'normal' },
         xaxis: { tickformat: 'd' },
       }, {
         summary: `Chats by department: ${rows.map((x) => `${x.name} ${x.chats ?? 0}`).join(', ')}.`,
@@ -837,7 +862,7 @@ export class ReportsPage {
       const scale = (v) => (v == null ? null : unit === 'share' ? v * 100 : v);
       const missed = days.filter((d) => d.met === false).length;
       if (days.length) {
-        const x = days.map((d) => String(d.day ?? d.date));
+        const x = days.map((d) => bucketLabel(String(d.day ?? d.date), 'day', days.length > 14));
         const actual = days.map((d) => scale(d.actual ?? d.value));
         this.later(() => plot(box, [
           {
@@ -853,7 +878,7 @@ export class ReportsPage {
             y: actual.filter((_, i) => days[i].met === false), marker: { symbol: 'x', size: 9, color: COLORS.missed }, hoverinfo: 'skip',
           },
         ], {
-          height: 230, xaxis: { type: 'category', tickangle: 0, nticks: 8 },
+          height: 230, xaxis: { type: 'category' },
           yaxis: { ticksuffix: unit === 'share' ? ' %' : ' s', ...(unit === 'share' ? { range: [0, 105] } : {}) },
         }, {
           summary: `${label}: daily figure against the goal ${fmtValue(target, unit)}; ${missed} of ${days.length} days missed it.`,
@@ -956,7 +981,7 @@ export class ReportsPage {
         x: reasons.map((re) => rows.filter((x) => x.kind === k && x.why === re).reduce((n, x) => n + (Number(x.count ?? x.n) || 0), 0)),
         marker: { color: color[k] || '#8b95c9' }, hovertemplate: '%{y}: %{x}<extra></extra>',
       })), {
-        barmode: 'group', height: Math.max(180, 70 + 34 * reasons.length), yaxis: { type: 'category', autorange: 'reversed', rangemode: 'normal' }, xaxis: { tickformat: 'd' },
+        barmode: 'stack', bargap: 0.35, legend: { orientation: 'h', y: -0.2, x: 0, traceorder: 'normal' }, height: Math.max(180, 70 + 34 * reasons.length), yaxis: { type: 'category', autorange: 'reversed', rangemode: 'normal' }, xaxis: { tickformat: 'd' },
       }, { summary: `Transfers and escalations by reason: ${rows.map((x) => `${KIND[x.kind] || x.kind} ${x.why}: ${x.count ?? x.n}`).join('; ')}.` }));
     }
     const totals = figuresOf(r);

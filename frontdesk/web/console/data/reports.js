@@ -194,6 +194,9 @@ export const BETTER = {
   handle_p50: -1,
 };
 
+/** Differences too small to show in a unit's words count as no change (half a second, 0.05 points). */
+const SAME_BELOW = { seconds: 0.5, share: 0.0005, score: 0.005 };
+
 /**
  * The change from the previous period: {diff, pct, arrow: '▲'|'▼'|'', tone: 'better'|'worse'|
  * 'same'|'none', text}. `better` is 1, -1 or 0 (BETTER); `unit` formats the difference.
@@ -204,7 +207,7 @@ export function delta(current, previous, { better = 0, unit = 'count' } = {}) {
   if (cur == null || prev == null) return { diff: null, pct: null, arrow: '', tone: 'none', text: 'no previous figure' };
   const diff = cur - prev;
   const pct = prev !== 0 ? diff / Math.abs(prev) : null;
-  if (Math.abs(diff) < 1e-9) return { diff: 0, pct: 0, arrow: '', tone: 'same', text: 'same as before' };
+  if (Math.abs(diff) < (SAME_BELOW[unit] ?? 1e-9)) return { diff: 0, pct: 0, arrow: '', tone: 'same', text: 'same as before' };
   const arrow = diff > 0 ? '▲' : '▼';
   const tone = better === 0 ? 'neutral' : Math.sign(diff) === Math.sign(better) ? 'better' : 'worse';
   const sign = diff > 0 ? '+' : '−';
@@ -213,7 +216,7 @@ export function delta(current, previous, { better = 0, unit = 'count' } = {}) {
   else if (unit === 'seconds') text = `${sign}${fmtSeconds(Math.abs(diff))}`;
   else if (unit === 'score') text = `${sign}${fmtNumber(Math.abs(diff), 2)}`;
   else text = `${sign}${fmtNumber(Math.abs(diff), Number.isInteger(diff) ? 0 : 1)}`;
-  if (pct != null && unit !== 'share') text += ` (${sign}${fmtNumber(Math.abs(pct) * 100, 0)} %)`;
+  if (pct != null && unit !== 'share' && Math.abs(pct) >= 0.005) text += ` (${sign}${fmtNumber(Math.abs(pct) * 100, 0)} %)`;
   return { diff, pct, arrow, tone, text };
 }
 
