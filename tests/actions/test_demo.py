@@ -1,0 +1,139 @@
+"""`frontdesk demo` (actions/demo.py): a week of simulated history with its figures computed, the
+same seed twice changes nothing, another seed replaces the history, a database with a real chat is
+refused unless forced. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from frontdesk.actions.chats import do_send_visitor_message
+from frontdesk.actions.context import Context
+from frontdesk.actions.demo import DEMO_PASSWORD, do_load_demo
+from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.simulation import SimConfig, demo_config
+from frontdesk.security.passwords import verify_password
+from frontdesk.store import setting_store, user_store
+from frontdesk.store.models import (
+    AgentActivity,
+    Chat,
+    ChatFact,
+    Department,
+    Invitation,
+    Message,
+    OfflineTicket,
+    RoutingLog,
+    User,
+    Visitor,
+    metric_hours,
+)
+from tests.actions.support import new_cid, new_visitor
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def small_config() -> SimConfig:
+    """The demo's desk with a tenth of its visitors: quick to write twice."""
+    config = demo_config()
+    return replace(
+        config, departments=tuple(replace(d, peak_per_hour=d.peak_per_hour / 10) for d in config.departments)
+    )
+
+
+async def table_counts(ctx: Context) -> dict[str, int]:
+    tables: dict[str, Any] = {
+        "chats": Chat,
+        "messages": Message,
+        "routing": RoutingLog,
+        "activity": AgentActivity,
+        "invitations": Invitation,
+        "offline_tickets": OfflineTicket,
+        "visitors": Visitor,
+        "facts": ChatFact,
+        "users": User,
+        "departments": Department,
+    }
+    out: dict[str, int] = {}
+    async with ctx.db.read() as conn:
+        for name, table in tables.items():
+            out[name] = int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+        rolled = (await conn.execute(select(func.coalesce(func.sum(metric_hours.c.chats), 0)))).scalar_one()
+        out["rolled_up"] = int(rolled)
+        demo = select(func.count()).select_from(Chat).where(Chat.visitor_id.like("demo-%"))
+        out["demo_chats"] = int((await conn.execute(demo)).scalar_one())
+    return out
+
+
+async def test_a_week_of_history_with_its_figures_and_the_same_seed_again_adds_nothing(ctx: Context) -> None:
+    before = await table_counts(ctx)
+    began = time.monotonic()
+    summary = await do_load_demo(ctx, weeks=1, seed=1)
+    took = time.monotonic() - began
+    assert not summary["unchanged"]
+    after = await table_counts(ctx)
+    assert 1000 < summary["chats"] == after["chats"] == after["demo_chats"]
+    # The figures are there at once: one fact per (closed) chat, each counted in the roll-ups.
+    assert summary["facts"] == after["facts"] == after["chats"] == after["rolled_up"]
+    assert after["messages"] - before["messages"] == summary["counts"]["messages"]
+    assert after["routing"] - before["routing"] == summary["counts"]["routing"]
+    assert after["activity"] - before["activity"] == summary["counts"]["activity"] > 0
+    assert after["invitations"] > 0 and after["offline_tickets"] > 0
+    async with ctx.db.read() as conn:
+        missed = (await conn.execute(select(func.count()).where(ChatFact.missed.is_(True)))).scalar_one()
+        dropped = (await conn.execute(select(func.count()).where(ChatFact.dropped.is_(True)))).scalar_one()
+        rated, invited = (
+            await conn.execute(select(func.count(ChatFact.rating), func.count(ChatFact.invitation_id)))
+        ).one()
+        login = await user_store.login_row(conn, summary["users"][0]["email"])
+        stored = await setting_store.setting(conn, "demo")
+    assert missed > 0 and dropped > 0 and rated > 0 and invited > 0
+    assert login is not None and verify_password(login.password_hash, DEMO_PASSWORD)
+    assert stored["seed"] == 1 and stored["weeks"] == 1 and stored["chats"] == summary["chats"]
+    print(f"a 1-week demo ({'sqlite' if ctx.db.is_sqlite else 'postgresql'}): {took:.1f} s")
+
+    again = await do_load_demo(ctx, weeks=1, seed=1)
+    assert again["unchanged"] and again["chats"] == summary["chats"]
+    assert await table_counts(ctx) == after
+
+
+async def test_another_seed_replaces_the_demo_history(ctx: Context) -> None:
+    first = await do_load_demo(ctx, weeks=1, seed=1, config=small_config())
+    before = await table_counts(ctx)
+    second = await do_load_demo(ctx, weeks=1, seed=2, config=small_config())
+    assert not second["unchanged"] and second["chats"] != first["chats"]
+    after = await table_counts(ctx)
+    assert after["chats"] == after["demo_chats"] == second["chats"]
+    for table in ("messages", "routing", "activity", "invitations", "offline_tickets"):
+        assert after[table] - (before[table] - first["counts"][table]) == second["counts"][table], table
+    assert after["facts"] == after["rolled_up"] == second["chats"]  # the old roll-ups went with the old chats
+    assert after["users"] == before["users"] and after["departments"] == before["departments"]  # kept
+
+
+async def test_a_database_with_a_real_chat_is_refused_unless_forced(ctx: Context) -> None:
+    visitor = await new_visitor(ctx)
+    await do_send_visitor_message(ctx=ctx, actor=visitor, text="Hello, anyone there?", client_id=new_cid())
+    before = await table_counts(ctx)
+    with pytest.raises(ChatRuleError) as refused:
+        await do_load_demo(ctx, weeks=1, seed=1, config=small_config())
+    assert refused.value.field == "force" and "1 chats the demo did not make" in refused.value.message
+    assert await table_counts(ctx) == before  # nothing written
+    summary = await do_load_demo(ctx, weeks=1, seed=1, config=small_config(), force=True)
+    after = await table_counts(ctx)
+    assert after["chats"] == summary["chats"] + 1  # the real chat is still there
+    async with ctx.db.read() as conn:
+        real = (await conn.execute(select(Chat.id).where(Chat.visitor_id == visitor.visitor_id))).all()
+    assert len(real) == 1
+
+
+@pytest.mark.parametrize(
+    ("weeks", "seed", "field"),
+    [(0, 1, "weeks"), (53, 1, "weeks"), (True, 1, "weeks"), (1, -1, "seed"), (1, "x", "seed")],
+)
+async def test_bad_weeks_or_seed_name_the_field(ctx: Context, weeks: Any, seed: Any, field: str) -> None:
+    with pytest.raises(ChatRuleError) as bad:
+        await do_load_demo(ctx, weeks=weeks, seed=seed)
+    assert bad.value.field == field
