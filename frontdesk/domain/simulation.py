@@ -14,7 +14,8 @@ The model, in simulated seconds from `start` (simpy):
 - a queued chat is offered to `choose_agent` of the department's online members with room (at its
   required level, minus the agents who let an offer of it expire); the agent accepts after a few
   seconds, or (`offer_expire_p`) lets the offer expire and is set away for a few minutes;
-- a visitor waiting gives up after an exponential patience (mean `patience_mean_s`): a missed chat;
+- a visitor waiting gives up after `patience_min_s` plus an exponential patience (mean
+  `patience_mean_s`): a missed chat;
 - an assigned chat lasts a lognormal time whose mean is `aht_by_load[k - 1]` for an agent holding
   k chats when it is assigned; its messages alternate between agent and visitor over that time;
 - a chat's end: closed (mostly by the agent), transferred (to a colleague or another department),
@@ -84,7 +85,8 @@ class SimConfig:
     aht_by_load: tuple[float, ...] = (420.0, 510.0, 620.0, 750.0)  # mean handle time, index k-1 for k chats held
     handle_sigma: float = 0.55  # lognormal spread of handle times
     first_reply_s: float = 20.0  # mean time from assignment to the agent's first reply, one chat held
-    patience_mean_s: float = 150.0  # mean time a waiting visitor stays
+    patience_min_s: float = 20.0  # nobody gives up sooner
+    patience_mean_s: float = 150.0  # mean time a waiting visitor stays beyond that (exponential)
     accept_s: tuple[float, float] = (2.0, 12.0)  # an offer is accepted after this long (uniform)
     offer_timeout_s: float = 30.0
     offer_expire_p: float = 0.01
@@ -100,8 +102,8 @@ class SimConfig:
     invitation_accept_p: float = 0.12
     offline_p: float = 0.3
     break_p: float = 0.6  # a shift has an away break
-    agent_gap_s: float = 45.0  # mean gap before an agent's message after the first reply
-    visitor_gap_s: float = 60.0  # mean gap before a visitor's message
+    agent_gap_s: float = 80.0  # mean gap before an agent's message after the first reply
+    visitor_gap_s: float = 100.0  # mean gap before a visitor's message
 
 
 @dataclass(slots=True)
@@ -412,7 +414,7 @@ class _Desk:
     def visitor_waits(self, chat: _Chat, *, first: bool) -> Iterator[simpy.Event]:
         chat.assigned = self.env.event()
         mean = self.config.patience_mean_s * (1 if first else 2)  # answered once: more patient
-        patience = self.env.timeout(self.rng.expovariate(1 / mean))
+        patience = self.env.timeout(self.config.patience_min_s + self.rng.expovariate(1 / mean))
         yield chat.assigned | patience
         if chat.status != "queued":
             return
@@ -864,15 +866,15 @@ def demo_config() -> SimConfig:
     weekend_b = day("09:00", 8, days=(5, 6), weeks=(1,))
     agents = (
         agent("Ingrid Berg", ("support",), oslo, (day("07:00", 8),), level=2, max_chats=3),
-        agent("Ola Nordmann", ("support",), oslo, (day("07:00", 8),), max_chats=3),
-        agent("Sofie Dahl", ("support",), oslo, (day("09:00", 8),), max_chats=4),
-        agent("Jonas Lie", ("support",), oslo, (day("11:00", 8),), max_chats=3),
+        agent("Ola Nordmann", ("support",), oslo, (day("07:00", 8),), max_chats=2),
+        agent("Sofie Dahl", ("support",), oslo, (day("09:00", 8),), max_chats=3),
+        agent("Jonas Lie", ("support",), oslo, (day("11:00", 8),), max_chats=2),
         agent("Lars Moen", ("support",), oslo, (day("17:00", 8),), max_chats=3),  # 17:00-01:00
-        agent("Nora Bakken", ("support",), oslo, (day("09:00", 8, (1, 2, 3)), weekend_a), max_chats=3),
+        agent("Nora Bakken", ("support",), oslo, (day("09:00", 8, (1, 2, 3)), weekend_a), max_chats=2),
         agent("Kari Solberg", ("support", "billing"), oslo, (day("13:00", 8, (0, 1, 2)), weekend_b), max_chats=2),
-        agent("Mike Johnson", ("sales",), ny, (day("08:00", 8),), max_chats=3),
+        agent("Mike Johnson", ("sales",), ny, (day("08:00", 8),), max_chats=2),
         agent("Ashley Carter", ("sales",), ny, (day("10:00", 8),), level=2, max_chats=3),
-        agent("Dan Rivera", ("sales", "support"), ny, (day("08:00", 6, (0, 1, 2, 3)),), max_chats=4),
+        agent("Dan Rivera", ("sales", "support"), ny, (day("08:00", 6, (0, 1, 2, 3)),), max_chats=3),
         agent("Priya Shah", ("billing",), london, (day("09:00", 8),), max_chats=2),
         agent("Tom Hughes", ("billing",), london, (day("09:00", 8, (0, 1, 2, 3)),), level=2, max_chats=2),
         agent(
