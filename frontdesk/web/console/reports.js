@@ -95,7 +95,7 @@ function deltaEl(cur, prev, key, unit) {
   const was = `before: ${fmtValue(prev, unit)}`;
   return h('span', { class: `rep-delta tone-${d.tone}`, title: `${d.tone === 'better' ? 'Better' : d.tone === 'worse' ? 'Worse' : 'Changed'} than the previous period (${was})` },
     d.arrow ? h('span', { class: 'rep-arrow', 'aria-hidden': 'true' }, d.arrow) : null,
-    d.tone === 'same' ? 'same as before' : d.text, h('span', { class: 'rep-was' }, ` · ${was}`));
+    d.tone === 'same' ? 'same as before' : d.text, h('span', { class: 'rep-was' }, h('span', { class: 'rep-sep' }, ' · '), was));
 }
 
 /** A KPI tile: its value, the previous period's delta, and for durations median / p90 / mean and count. */
@@ -741,7 +741,7 @@ export class ReportsPage {
       height: 260, barmode: 'overlay', showlegend: true,
       xaxis: { type: 'date', tickformat: '%H:%M', range: [segs[0].start, segs[segs.length - 1].end] },
       yaxis: { domain: [0, 0.62], title: { text: 'chats' }, tickformat: 'd', dtick: 1 },
-      yaxis2: { domain: [0.74, 1], showticklabels: true, fixedrange: true, gridcolor: 'rgba(0,0,0,0)' },
+      yaxis2: { domain: [0.74, 1], showticklabels: true, fixedrange: true, automargin: true, gridcolor: 'rgba(0,0,0,0)' },
     }, { summary: `${row.name}’s day: ${segs.length} periods of status and load.` });
   }
 

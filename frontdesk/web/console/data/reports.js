@@ -326,7 +326,7 @@ export function heatmapGrid(answer) {
 // ===== goals ====================================================================================
 /** The goals a department may have: [metric, label, unit, kind] (kind: min = at least, max = at most). */
 export const GOAL_METRICS = [
-  ['service_level', 'Answered within', 'share', 'min'],
+  ['service_level', 'Service level', 'share', 'min'],
   ['missed_share', 'Missed chats', 'share', 'max'],
   ['satisfaction', 'Satisfaction (good ratings)', 'share', 'min'],
   ['first_response_p90', 'First response, 90th percentile', 'seconds', 'max'],
