@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
 from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, EventKind
@@ -653,9 +653,13 @@ def duration_values(fact: ChatFacts | Mapping[str, Any]) -> dict[str, float | No
 
 
 def rollup_key(fact: ChatFacts | Mapping[str, Any]) -> tuple[datetime, int, int]:
-    """(hour_at, department_id, agent_id) of metric_hours, 0 standing for none."""
+    """(hour_at, department_id, agent_id) of metric_hours, 0 standing for none; hour_at aware
+    UTC (SQLite hands rows back naive), so an old row's key and its new fact's key are one."""
     get = _getter(fact)
-    return get("hour_at"), get("department_id") or 0, get("agent_id") or 0
+    hour = get("hour_at")
+    if hour.tzinfo is None:
+        hour = hour.replace(tzinfo=UTC)
+    return hour, get("department_id") or 0, get("agent_id") or 0
 
 
 def rollup_increments(fact: ChatFacts | Mapping[str, Any]) -> dict[str, float]:

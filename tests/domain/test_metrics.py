@@ -289,6 +289,12 @@ def test_summarize_buckets_reads_inside_the_bucket() -> None:
     assert s["approx"] and s["n"] == 6 and s["mean"] == pytest.approx(2127 / 6)
     assert 5 < s["p50"] <= 10  # the exact 8.5 lies in (5, 10]
     assert 90 < s["p90"] <= 2700  # exact 1050: between the buckets of 100 and 2000
+    # two values in different buckets: each placed mid-bucket (0-5 -> 2.5, 10-15 -> 12.5), then
+    # the linear rule halfway between them, as the exact median (10) is halfway between 5 and 15
+    two = [0] * BUCKETS
+    two[bucket_of(5)] += 1
+    two[bucket_of(15)] += 1
+    assert summarize_buckets(2, 20, two)["p50"] == pytest.approx(7.5)
     assert summarize_buckets(0, 0, [0] * BUCKETS)["p50"] is None
     with pytest.raises(ValueError):
         summarize_buckets(1, 1, [1])
