@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import as_utc, iso, utcnow
+from frontdesk.domain.activity import agent_hours, segments
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.dates import parse_day
 from frontdesk.domain.escalation import REASONS as ESCALATION_REASONS
@@ -38,7 +39,7 @@ from frontdesk.domain.metrics import (
 )
 from frontdesk.domain.report_params import ReportRange, check_interval, check_tz, parse_range
 from frontdesk.permissions import department_scoped, own_figures_only, require
-from frontdesk.store import department_store, report_store
+from frontdesk.store import activity_store, department_store, report_store
 
 VIEW = "report.view"
 
@@ -128,7 +129,7 @@ async def _read(ctx: Context) -> AsyncIterator[AsyncConnection]:
 SUMMED = ROLLUP_COLUMNS
 COUNTS = ("chats", "answered", "missed", "dropped", "transfers", "escalations")
 SHARE_KEYS = ("service_level", "satisfaction", "rating_average", "review_score")
-ACTIVITY_KEYS = ("online_hours", "chatting_hours", "idle_hours")  # REPORTS-B / ACTIVITY: a seam, null here
+ACTIVITY_KEYS = ("online_hours", "chatting_hours", "idle_hours")  # seconds; the summary leaves them null
 SERVICE_SECONDS = 30
 
 
@@ -437,6 +438,21 @@ async def _per(
     }
 
 
+async def _activity_hours(conn: AsyncConnection, agent_ids: list[int], rng: ReportRange) -> dict[int, dict[str, Any]]:
+    """Each agent's online, chatting and idle seconds over the range up to now, from their
+    status and load changes (store/activity_store, domain/activity: the agents' activity report's
+    figures). Agents without any recorded change are left out (null in the answer)."""
+    if not agent_ids:
+        return {}
+    end = min(rng.end, max(rng.start, utcnow()))
+    rows = await activity_store.activity_between(conn, agent_ids, rng.start, end)
+    out = {}
+    for agent, changes in rows.items():
+        h = agent_hours(segments(changes, rng.start, end))
+        out[agent] = {"online_hours": h.online_s, "chatting_hours": h.chatting_s, "idle_hours": h.idle_s}
+    return out
+
+
 async def agents_report(
     *,
     ctx: Context,
@@ -449,8 +465,8 @@ async def agents_report(
     seconds: object = None,
 ) -> dict[str, Any]:
     """The leaderboard: every figure per credited agent (the chat's last assignee; `agent` null:
-    chats no agent held, e.g. missed ones), busiest first. The activity hours are a seam for the
-    agents' activity report (null here)."""
+    chats no agent held, e.g. missed ones), busiest first, with their online, chatting and idle
+    seconds (`*_hours`, in seconds like every duration; null without recorded activity)."""
     level = check_seconds(seconds)
     async with _read(ctx) as conn:
         scope = await report_scope(conn, actor, department_id=department_id, agent_id=agent_id)
@@ -458,19 +474,23 @@ async def agents_report(
         now = await _per(conn, scope, rng, "agent_id", level)
         before = await _per(conn, scope, rng.previous, "agent_id", level)
         found = await report_store.names(conn, user_ids=set(now["groups"]) | set(before["groups"]), department_ids=())
+        hours = {
+            "now": await _activity_hours(conn, [a for a in now["groups"] if a], rng),
+            "before": await _activity_hours(conn, [a for a in before["groups"] if a], rng.previous),
+        }
 
-    def rows(part: dict[str, Any]) -> list[dict[str, Any]]:
+    def rows(part: dict[str, Any], when: str) -> list[dict[str, Any]]:
         out = []
         for agent, figures in part["groups"].items():
             ref = {"id": agent, "name": found["users"].get(agent)} if agent else None
-            out.append({"agent": ref, **figures, **dict.fromkeys(ACTIVITY_KEYS)})
+            out.append({"agent": ref, **figures, **hours[when].get(agent, dict.fromkeys(ACTIVITY_KEYS))})
         return sorted(out, key=lambda r: (-r["chats"], (r["agent"] or {}).get("name") or "~"))
 
     return {
         "range": now["range"],
         "exact": now["exact"],
-        "agents": rows(now),
-        "previous": {"range": before["range"], "exact": before["exact"], "agents": rows(before)},
+        "agents": rows(now, "now"),
+        "previous": {"range": before["range"], "exact": before["exact"], "agents": rows(before, "before")},
         "definitions": _definitions(*ROW_KEYS, *ACTIVITY_KEYS),
     }
 

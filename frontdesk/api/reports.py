@@ -165,9 +165,9 @@ class TimesReport(TimesPrevious):
 
 class AgentRow(Figures):
     agent: AgentRef | None = Field(description="null: chats no agent held (missed ones)")
-    online_hours: float | None = Field(description="the agents' activity report (/reports/activity) has these")
-    chatting_hours: float | None
-    idle_hours: float | None
+    online_hours: float | None = Field(description="seconds online in the range (null: no recorded activity)")
+    chatting_hours: float | None = Field(description="seconds holding a chat")
+    idle_hours: float | None = Field(description="seconds online holding none")
 
 
 class AgentsPart(Out):
