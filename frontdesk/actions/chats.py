@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions import invitations
 from frontdesk.actions.access import NOT_FOUND, closable_chat, may_write_as_participant, writable_chat
+from frontdesk.actions.activity import record_load_changes
 from frontdesk.actions.canned import check_canned_id, check_free_text_reply, do_send_canned_response
 from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
 from frontdesk.actions.context import (
@@ -225,6 +226,7 @@ async def _chat_from_invitation(
     await log_routing(conn, kind="queued", chat_id=chat_id, department_id=dept.id, now=now)
     if assign_to is not None:
         await routing_store.note_assigned(conn, assign_to, now)
+        await record_load_changes(conn, {assign_to: "assigned"}, now)
         await log_routing(
             conn,
             kind="assigned",
@@ -356,6 +358,7 @@ async def do_accept_chat(*, ctx: Context, actor: AgentActor, chat_id: int) -> Ev
             waited_seconds=waited,
             estimate_seconds=current.wait_estimate_seconds,
         )
+        await record_load_changes(conn, {actor.id: "assigned"}, now)
         await publish_summary(conn, outbox, chat_id, queue_changed=True)
     ctx.router.kick(current.department_id)
     return event_payload(event)
@@ -398,6 +401,8 @@ async def do_close_chat(*, ctx: Context, actor: AgentActor | VisitorActor, chat_
                 now=now,
                 waited_seconds=waited,
             )
+        if current.status == ChatStatus.ACTIVE:  # its assignee holds one chat fewer
+            await record_load_changes(conn, {current.assignee_id: "closed"}, now)
         extra = [audience.agent_topic(current.offered_to)] if current.offered_to else []
         await publish_summary(
             conn,

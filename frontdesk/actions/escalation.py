@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from frontdesk.actions.access import not_found
+from frontdesk.actions.activity import record_load_changes
 from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import utcnow
@@ -92,6 +93,7 @@ async def do_escalate_chat(
             from_level=from_level,
             to_level=to_level,
         )
+        await record_load_changes(conn, {actor.id: "escalated"}, now)
         await publish_summary(conn, outbox, chat_id, previous_assignee_id=actor.id, queue_changed=True)
     ctx.router.kick(None)  # the chat waits for a specialist; the agent has room again everywhere
     return {"chat_id": chat_id, "seq": public.seq, "to_level": to_level, "reason": why.code}

@@ -20,7 +20,7 @@ from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.retention import DEFAULT, REMOVED, check_privacy_settings, cutoff
 from frontdesk.permissions import require
-from frontdesk.store import attachment_store, privacy_store, setting_store, tracking_store
+from frontdesk.store import activity_store, attachment_store, privacy_store, setting_store, tracking_store
 from frontdesk.store.files import storage_for
 from frontdesk.wire import revoke_frame, visitor_forgotten_frame
 
@@ -80,6 +80,7 @@ class RetentionReport:
     page_views: int = 0
     tickets: int = 0
     mails: int = 0
+    activity: int = 0  # agent_activity rows (each agent's state at the cutoff stays)
     batches: int = 0
     done: bool = True  # False: stopped at max_batches with more to do
     failed: list[str] = field(default_factory=list)  # the kinds whose batch failed (logged)
@@ -108,7 +109,7 @@ async def do_run_retention(
     # views) over before the cutoff go in both modes: they are what the visitor browsed.
     # Each kind on its own: a batch that fails (its transaction rolls back) is logged and the
     # run goes on with the next kind, so e.g. one undeletable file never keeps old e-mail.
-    for step in (_chat_batch, _visit_batch, _visitor_batch, _ticket_batch, _mail_batch):
+    for step in (_chat_batch, _visit_batch, _visitor_batch, _ticket_batch, _mail_batch, _activity_batch):
         while True:
             if report.batches >= max_batches:
                 report.done = False
@@ -182,6 +183,14 @@ async def _mail_batch(
     ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
 ) -> dict[str, int]:
     return {"mails": await privacy_store.delete_old_mail(conn, limit_at, batch_size)}
+
+
+async def _activity_batch(
+    ctx: Context, conn: AsyncConnection, limit_at: datetime, batch_size: int, anonymise: bool, now: datetime
+) -> dict[str, int]:
+    # Agents' status and load history (the activity reports) goes in both modes; each agent's
+    # last row before the cutoff stays: the state the later timeline starts from.
+    return {"activity": await activity_store.delete_activity_before(conn, limit_at, batch_size)}
 
 
 # ---- one visitor's data, on request -------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.access import not_found, readable_chat
+from frontdesk.actions.activity import record_load_changes
 from frontdesk.actions.audit import record_audit
 from frontdesk.actions.chat_events import append_agent_message, append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, Outbox, unit_of_work
@@ -241,6 +242,7 @@ async def do_take_over(*, ctx: Context, actor: AgentActor, chat_id: int) -> dict
             from_agent_id=chat.assignee_id,
         )
         await record_audit(conn, actor, "chat.take_over", ("chat", chat_id), {"from_agent_id": chat.assignee_id})
+        await record_load_changes(conn, {chat.assignee_id: "taken_over", actor.id: "took_over"}, now)
         summary_row = await publish_summary(conn, outbox, chat_id, previous_assignee_id=chat.assignee_id)
         await _participants_frame(conn, outbox, chat)
     ctx.router.kick(chat.department_id)  # the previous agent has room again

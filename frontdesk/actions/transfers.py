@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from frontdesk.actions.access import not_found
+from frontdesk.actions.activity import record_load_changes
 from frontdesk.actions.chat_events import append_events, publish_summary
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.actions.departments import department_availability
@@ -121,6 +122,7 @@ async def do_transfer_chat(
             from_agent_id=chat.assignee_id,
             from_department_id=chat.department_id,
         )
+        await record_load_changes(conn, {chat.assignee_id: "transferred", new_assignee: "transferred_in"}, now)
         await publish_summary(
             conn,
             outbox,

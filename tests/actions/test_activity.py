@@ -8,10 +8,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from frontdesk.actions.context import Context, unit_of_work
+from frontdesk.actions import availability, offers, retention, supervision, transfers, users
+from frontdesk.actions.chats import do_accept_chat, do_close_chat
+from frontdesk.actions.context import Context, VisitorActor, unit_of_work
+from frontdesk.domain import audience
 from frontdesk.store import activity_store
-from frontdesk.store.models import AgentActivity
-from tests.actions.routing_support import make_admin, make_agent
+from frontdesk.store.models import AgentActivity, Chat
+from tests.actions.routing_support import (
+    expire_offer_now,
+    first_message,
+    make_admin,
+    make_agent,
+    make_department,
+    published_frames,
+    staff,
+)
+from tests.actions.support import new_visitor
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -28,6 +40,12 @@ async def rows_of(ctx: Context, agent_id: int) -> list[Any]:
             .order_by(AgentActivity.id)
         )
         return [tuple(r) for r in result]
+
+
+async def visitor_of(ctx: Context, chat_id: int) -> VisitorActor:
+    async with ctx.db.read() as conn:
+        visitor_id = (await conn.execute(select(Chat.visitor_id).where(Chat.id == chat_id))).scalar_one()
+    return VisitorActor(visitor_id)
 
 
 async def test_activity_between_returns_the_range_and_the_last_row_before_it(ctx: Context) -> None:
@@ -76,3 +94,82 @@ async def test_old_activity_goes_but_each_agents_state_at_the_cutoff_stays(ctx: 
     async with ctx.db.read() as conn:
         left = await activity_store.activity_between(conn, [a.id], hours(-100), hours(100))
     assert [(r.at, r.status) for r in left[a.id]] == [(hours(-10), "online"), (hours(5), "offline")]
+
+
+async def test_status_changes_write_a_row_with_their_reason_and_the_load(ctx: Context) -> None:
+    admin = await make_admin(ctx)
+    a = await make_agent(ctx, admin)  # online by hand (availability.do_set_agent_status)
+    await availability.do_set_agent_status(ctx, a.id, "online")  # no change: no row
+    await availability.do_set_agent_status(ctx, a.id, "away")
+    await availability.do_set_agent_status(ctx, a.id, "offline", reason="disconnected")
+    await availability.do_agent_came_online(ctx, a.id)  # the console connects
+    assert await rows_of(ctx, a.id) == [
+        ("online", "manual", 0),
+        ("away", "manual", 0),
+        ("offline", "disconnected", 0),
+        ("online", "connected", 0),
+    ]
+    # The agent.status frame names the server's reasons only.
+    statuses = published_frames(ctx, audience.agent_topic(a.id), "agent.status")
+    assert [f.get("reason") for f in statuses[-3:]] == [None, "disconnected", None]
+    await users.do_set_user_active(ctx=ctx, actor=admin, user_id=a.id, active=False)
+    assert (await rows_of(ctx, a.id))[-1] == ("offline", "deactivated", 0)
+
+
+async def test_accept_transfer_take_over_and_close_write_the_load_of_each_agent(ctx: Context) -> None:
+    admin = await make_admin(ctx)
+    sales = await make_department(ctx, admin, "sales")
+    a, b = await make_agent(ctx, admin, name="Ann"), await make_agent(ctx, admin, name="Bob")
+    sam = await make_agent(ctx, admin, role="supervisor", name="Sam")
+    await staff(ctx, admin, sales["id"], [a, b, sam])
+    first = await first_message(ctx, await new_visitor(ctx), "sales")
+    second = await first_message(ctx, await new_visitor(ctx), "sales")
+    waiting = await first_message(ctx, await new_visitor(ctx), "sales")
+    base = {x.id: len(await rows_of(ctx, x.id)) for x in (a, b, sam)}
+
+    await do_accept_chat(ctx=ctx, actor=a, chat_id=first)
+    await do_accept_chat(ctx=ctx, actor=a, chat_id=second)
+    await transfers.do_transfer_chat(ctx=ctx, actor=a, chat_id=first, to_agent_id=b.id)
+    await availability.do_set_agent_status(ctx, b.id, "away")  # away still holding the chat
+    await supervision.do_take_over(ctx=ctx, actor=sam, chat_id=second)
+    await do_close_chat(ctx=ctx, actor=b, chat_id=first)
+    await do_close_chat(ctx=ctx, actor=await visitor_of(ctx, waiting), chat_id=waiting)  # queued: nobody's load
+
+    new = {x.id: (await rows_of(ctx, x.id))[base[x.id] :] for x in (a, b, sam)}
+    assert new[a.id] == [
+        ("online", "assigned", 1),
+        ("online", "assigned", 2),
+        ("online", "transferred", 1),
+        ("online", "taken_over", 0),
+    ]
+    assert new[b.id] == [("online", "transferred_in", 1), ("away", "manual", 1), ("away", "closed", 0)]
+    assert new[sam.id] == [("online", "took_over", 1)]
+
+
+async def test_an_expired_offer_sets_the_agent_away_and_offers_change_no_load(ctx: Context) -> None:
+    admin = await make_admin(ctx)
+    sales = await make_department(ctx, admin, "sales")
+    a = await make_agent(ctx, admin)
+    await staff(ctx, admin, sales["id"], [a])
+    chat_id = await first_message(ctx, await new_visitor(ctx), "sales")
+    await ctx.router.run_once()  # offered to a: nobody talks in it yet, no row
+    assert await rows_of(ctx, a.id) == [("online", "manual", 0)]
+    await expire_offer_now(ctx, chat_id)
+    await offers.do_expire_offers(ctx)
+    assert await rows_of(ctx, a.id) == [("online", "manual", 0), ("away", "offer_expired", 0)]
+
+
+async def test_retention_deletes_old_activity_but_keeps_the_state_at_the_cutoff(ctx: Context) -> None:
+    admin = await make_admin(ctx)
+    a = await make_agent(ctx, admin)  # a row now
+    now = datetime.now(UTC)
+    async with unit_of_work(ctx) as (conn, _outbox):
+        for days in (40, 35):
+            old = now - timedelta(days=days)
+            await activity_store.record_activity(conn, a.id, status="away", reason="manual", load=0, now=old)
+    await retention.do_update_privacy_settings(ctx=ctx, actor=admin, data={"retention_days": 30})
+    report = await retention.do_run_retention(ctx, now=now)
+    assert report.activity == 1
+    async with ctx.db.read() as conn:
+        left = await activity_store.activity_between(conn, [a.id], now - timedelta(days=50), now + timedelta(days=1))
+    assert [round((now - r.at).total_seconds() / 86400) for r in left[a.id]] == [35, 0]
