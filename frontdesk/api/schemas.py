@@ -150,6 +150,7 @@ class ChatSummary(Out):
     rating: Rating | None
     required_level: int = Field(description="above 1: escalated, for agents of that level")
     tags: list[TagRef]
+    visitor_read_seq: int = Field(description="the visitor has read the chat up to this seq (0: nothing yet)")
 
 
 class ChatPage(Out):

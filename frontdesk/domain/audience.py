@@ -210,6 +210,12 @@ def chat_summary_audience(
     return topics
 
 
+def read_receipt_audience(*, chat_id: int, status: str, assignee_id: int | None, department_id: int) -> list[str]:
+    """The visitor has read the chat (`chat.read`): its agents and whoever follows it; never the
+    visitor (they know)."""
+    return [*agents_of_chat(status, assignee_id, department_id), chat_topic(chat_id)]
+
+
 def typing_audience(
     *, from_visitor: bool, visitor_id: str, status: str, assignee_id: int | None, department_id: int
 ) -> list[str]:

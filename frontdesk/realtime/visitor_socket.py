@@ -7,12 +7,12 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from frontdesk.actions import chats, invitations, peek, reads, satisfaction, visitors, widget_settings
+from frontdesk.actions import chats, invitations, peek, read_receipts, reads, satisfaction, visitors, widget_settings
 from frontdesk.actions.context import Context, VisitorActor
 from frontdesk.actions.tracking import do_leave_visit, do_open_visit, do_page_time, do_page_view, tracking_settings
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.domain.rate_limit import KeyedLimiter
+from frontdesk.domain.rate_limit import KeyedLimiter, TokenBucket
 from frontdesk.domain.tracking import VisitState, check_page_view, check_visible_ms
 from frontdesk.realtime.hub import Hub
 from frontdesk.realtime.session import (
@@ -41,6 +41,8 @@ class VisitorSession(SocketSession):
         self.connected = False
         self.typing = peek.VisitorTyping()  # its chat, cached: no query per typing frame
         self.visit: VisitState | None = None  # the visit this socket tracks (None: not tracked)
+        self.read_mark: tuple[int | None, int] = (None, 0)  # (chat, highest `read` seq passed on)
+        self.read_limit = TokenBucket(rate=1.0, burst=5)  # `read` frames that reach the database
         self.handlers.update(
             {
                 "message.send": self.on_message_send,
@@ -55,6 +57,7 @@ class VisitorSession(SocketSession):
                 "page.time": self.on_page_time,
                 "invitation.shown": self.on_invitation_shown,
                 "invitation.dismiss": self.on_invitation_dismiss,
+                "read": self.on_read,
             }
         )
 
@@ -190,6 +193,19 @@ class VisitorSession(SocketSession):
             email=frame.get("email"),
         )
         self.send(transcript_queued_frame(frame.get("ref"), sent))
+
+    async def on_read(self, frame: dict[str, Any]) -> None:
+        """The visitor has seen their chat up to `seq` (actions/read_receipts.py). A seq this
+        socket already passed on costs nothing; past the rate (5, then one a second) the frame
+        is refused with rate_limited."""
+        seq = read_receipts.check_read_seq(frame.get("seq"))
+        if self.read_mark[0] == self.chat_id and seq <= self.read_mark[1]:
+            return
+        wait = self.read_limit.take(time.monotonic())
+        if wait:
+            raise ChatRuleError("rate_limited", "Too many read receipts; wait a moment.", retry_after=wait)
+        await read_receipts.do_visitor_read(ctx=self.ctx, actor=self.visitor, seq=seq)
+        self.read_mark = (self.chat_id, seq)
 
     async def on_invitation_shown(self, frame: dict[str, Any]) -> None:
         await invitations.do_invitation_shown(

@@ -57,6 +57,7 @@ CHAT_COLUMNS = (
     Chat.rated_at,
     Chat.required_level,
     chat_tags_column(),
+    Chat.visitor_read_seq,
 )
 
 

@@ -447,6 +447,7 @@
     sendButton.disabled = stopped || !textarea.value.trim();
     drawRating();
     drawInvitation();
+    markRead();
   }
   function showStatus(t, bad) {
     if (!statusEl) return;
@@ -720,6 +721,18 @@
     save();
     render();
     if (root && (nb || a.type === "visitor")) scrollToBottom();
+  }
+  // Read receipts: the newest agent message shown (the window open on the chat, the page visible)
+  // goes to the server as `read` a second later, once per seq (it marks it "Seen" for the agent).
+  var readSent = {}, readTimer;
+  function markRead() {
+    readTimer = readTimer || setTimeout(function () {
+      var id = state.cur, c = currentChat(), s = 0, k, e;
+      readTimer = 0;
+      if (!ready || !state.open || document.hidden || !c || c.done || windowMode() !== "chat") return;
+      for (k in c.ev) if (e = c.ev[k], +k <= c.last && e.kind === "message" && (e.author || {}).type === "agent" && +k > s) s = +k;
+      if (s > (readSent[id] || 0)) { readSent[id] = s; sendFrame({type: "read", seq: s}); }
+    }, 1000);
   }
   function announce(id, e) {
     var k = e.kind, f = id + ":" + e.seq;
@@ -1039,7 +1052,7 @@
     clearInterval(pageTimer);
     pageTimer = tracking && !document.hidden && setInterval(sendPageTime, 15e3);
     if (document.hidden) sendPageTime(1); // what it was visible for: the tab may be closing
-    else if (shown) lastReceivedAt = Date.now(); // shown again (the event): the silence clock restarts
+    else if (shown) { lastReceivedAt = Date.now(); render(); } // shown again (the event): the silence clock restarts; read receipts
   }
   document.addEventListener("visibilitychange", onVisibility);
   function navigated() { // pushState, replaceState, popstate: one page.view once it settles

@@ -447,6 +447,19 @@ def ticket_created_frame(ticket: dict[str, Any]) -> TicketCreatedFrame:
     return {"type": "ticket.created", "ticket": ticket}
 
 
+class ChatReadFrame(TypedDict):
+    """The visitor has read their chat up to `seq` (the widget's `read`): the console marks the
+    last agent message at or before it "Seen"."""
+
+    type: Literal["chat.read"]
+    chat_id: int
+    seq: int
+
+
+def chat_read_frame(chat_id: int, seq: int) -> ChatReadFrame:
+    return {"type": "chat.read", "chat_id": chat_id, "seq": seq}
+
+
 class VisitorsPageFrame(TypedDict):
     """The live view's page (`visitors.watch`): sent at once, then again while it changes."""
 
@@ -558,6 +571,7 @@ CATALOGUE: dict[str, FrameSpec] = dict(
         _spec("annotation.added", "agent", AnnotationAddedFrame),
         _spec("annotation.deleted", "agent", AnnotationDeletedFrame),
         _spec("ticket.created", "agent", TicketCreatedFrame),
+        _spec("chat.read", "agent", ChatReadFrame),
         _spec("visitors.page", "agent", VisitorsPageFrame),
         _spec("revoke", "bus", RevokeFrame),
         _spec("visitors.changed", "bus", VisitorsChangedFrame),

@@ -95,6 +95,7 @@ class ChatSummary(TypedDict):
     rating: Rating | None
     required_level: int
     tags: list[Tag]
+    visitor_read_seq: int
 
 
 class TranscriptSent(TypedDict):
@@ -234,6 +235,7 @@ def chat_summary(row: Any) -> ChatSummary:
         "rating": rating_payload(row),
         "required_level": row.required_level,  # above 1: escalated, for agents of that level
         "tags": decode_tags(row.tags_json),  # agents only: summaries never reach a visitor
+        "visitor_read_seq": row.visitor_read_seq,  # the visitor has read up to it (the console's "Seen")
     }
 
 

@@ -84,6 +84,7 @@ CHAT = SimpleNamespace(
     rated_at=None,
     required_level=1,
     tags_json='[{"id": 1, "name": "Refund", "colour": "#d97706"}]',
+    visitor_read_seq=0,
 )
 
 
@@ -167,6 +168,7 @@ def one_of_each() -> list[dict]:
         wire.annotation_added_frame({"id": 1, "chat_id": 12, "seq": 5, "text": "ok"}),
         wire.annotation_deleted_frame(12, 1),
         wire.ticket_created_frame({"id": 1}),
+        wire.chat_read_frame(12, 7),
         wire.visitors_page_frame(
             "v1",
             {

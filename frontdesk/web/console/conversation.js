@@ -385,6 +385,12 @@ export class ConversationView {
     const canReply = this.canReply();
     let prev = null;
     let lastDay = null;
+    // "Seen": the last agent message at or before what the visitor has read (chat.read, summary)
+    const readUpTo = Math.max(c.visitorRead || 0, Number(s && s.visitor_read_seq) || 0);
+    let seenSeq = 0;
+    for (const ev of events) {
+      if (ev.kind === 'message' && ev.author && ev.author.type === 'agent' && ev.seq <= readUpTo) seenSeq = Math.max(seenSeq, ev.seq);
+    }
     const add = (item) => {
       const ts = item.ts;
       if (ts != null) {
@@ -402,8 +408,8 @@ export class ConversationView {
           && ts != null && prev.ts != null && ts - prev.ts < GROUP_WINDOW;
         const p = item.pending;
         const sig = [grouped, visitorLabel, p ? `${p.status}|${p.error || ''}|${online}|${canReply}` : '',
-          clockTime(ts), item.seq ? this.supervision.annotationSig(c.id, item.seq) : ''].join('\u0001');
-        nodes.push(cache.get(key, sig, () => this.messageNode(item, grouped)));
+          clockTime(ts), item.seq ? this.supervision.annotationSig(c.id, item.seq) : '', item.seq === seenSeq].join('\u0001');
+        nodes.push(cache.get(key, sig, () => this.messageNode(item, grouped, item.seq === seenSeq)));
       } else if (item.kind === 'note') {
         nodes.push(cache.get(key, `note\u0001${clockTime(ts)}`, () => this.noteNode(item)));
       } else if (item.kind === 'whisper') {
@@ -448,7 +454,7 @@ export class ConversationView {
     if (this.details.isConnected) this.renderDetails();
   }
 
-  messageNode(item, grouped) {
+  messageNode(item, grouped, seen = false) {
     const author = item.author || {};
     const isVisitor = author.type === 'visitor';
     const mine = !isVisitor && Number(author.id) === Number(this.data.session.me.id);
@@ -475,6 +481,8 @@ export class ConversationView {
         status = h('div', { class: 'msg-status pending' }, h('span', { class: 'spinner spinner-xs' }),
           this.act.connected() ? 'Sending…' : 'Waiting for connection…');
       }
+    } else if (seen) {
+      status = h('div', { class: 'msg-status seen', title: 'The visitor has seen this message' }, 'Seen');
     }
 
     const meta = grouped ? null : h('div', { class: 'msg-meta' },

@@ -37,8 +37,17 @@ export class FrameDispatch {
       case 'chat.rated':
         if (f.chat && f.chat.id != null) { this.applySummary(f.chat, { live: true }); this.ui.onRated(f); }
         break;
+      case 'chat.read': this.chatRead(f); break;
       default: break;
     }
+  }
+
+  /** The visitor has read the chat up to f.seq: the open conversation marks "Seen". */
+  chatRead(f) {
+    const conv = this.data.conversations.get(f.chat_id);
+    if (!conv) return;
+    conv.visitorRead = Math.max(conv.visitorRead || 0, Number(f.seq) || 0);
+    this.ui.renderThread(conv);
   }
 
   welcome(f) {

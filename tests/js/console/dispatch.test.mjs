@@ -137,3 +137,14 @@ test('frames a page owns (supervision, Monitor) and unknown frames change no dat
   assert.equal(data.chats.has(1), false);
   assert.deepEqual(calls, []);
 });
+
+test('chat.read: the open conversation learns how far the visitor has read, never less', () => {
+  const { dispatch, data, calls } = setup();
+  dispatch.onFrame({ type: 'chat.read', chat_id: 9, seq: 4 }); // not open here: nothing to mark
+  assert.deepEqual(calls, []);
+  const conv = data.conversations.ensure(9, summary(9, { status: 'active' }));
+  dispatch.onFrame({ type: 'chat.read', chat_id: 9, seq: 6 });
+  dispatch.onFrame({ type: 'chat.read', chat_id: 9, seq: 5 }); // a late, lower one
+  assert.equal(conv.visitorRead, 6);
+  assert.deepEqual(calls.map((c) => c[0]), ['renderThread', 'renderThread']);
+});
