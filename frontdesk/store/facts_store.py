@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,7 +26,6 @@ _ROUTING_KINDS = ("queued", "assigned", "transferred", "escalated", "taken_over"
 # Concurrency looks for the agent's other chats started at most this long before this chat's
 # assignment (chats.created_at is indexed; a chat held longer than this is not seen).
 CONCURRENCY_LOOKBACK = timedelta(days=1)
-_ROWS_PER_UPSERT = 100  # 100 rows x ~135 columns: within SQLite's and PostgreSQL's parameter limits
 
 
 async def chats_without_facts(conn: AsyncConnection, *, limit: int, closed_since: datetime | None) -> list[int]:
@@ -206,18 +205,18 @@ async def facts_of(conn: AsyncConnection, chat_ids: Sequence[int]) -> dict[int, 
 
 
 async def upsert_facts(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], *, is_sqlite: bool) -> None:
-    """Insert or replace chat_facts rows (every column given)."""
+    """Insert or replace chat_facts rows (every column given): one statement, executed for many
+    rows (compiled once and cached)."""
     if not rows:
         return
     dialect = sqlite if is_sqlite else postgresql
     table = ChatFact.__table__
-    for i in range(0, len(rows), _ROWS_PER_UPSERT):
-        chunk = [dict(r) for r in rows[i : i + _ROWS_PER_UPSERT]]
-        stmt = dialect.insert(table).values(chunk)
-        columns = [c for c in chunk[0] if c != "chat_id"]
-        await conn.execute(
-            stmt.on_conflict_do_update(index_elements=["chat_id"], set_={c: getattr(stmt.excluded, c) for c in columns})
-        )
+    stmt = dialect.insert(table)
+    columns = [c.name for c in table.columns if c.name != "chat_id"]
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["chat_id"], set_={c: getattr(stmt.excluded, c) for c in columns}),
+        [dict(r) for r in rows],
+    )
 
 
 async def add_to_rollups(
@@ -229,39 +228,29 @@ async def add_to_rollups(
     if not keys:
         return
     dialect = sqlite if is_sqlite else postgresql
-    for i in range(0, len(keys), _ROWS_PER_UPSERT):
-        chunk = keys[i : i + _ROWS_PER_UPSERT]
-        values = [
-            {
-                "hour_at": hour,
-                "department_id": department,
-                "agent_id": agent,
-                **{c: deltas[(hour, department, agent)].get(c, 0) for c in ROLLUP_COLUMNS},
-            }
-            for hour, department, agent in chunk
-        ]
-        stmt = dialect.insert(metric_hours).values(values)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["hour_at", "department_id", "agent_id"],
-                set_={c: metric_hours.c[c] + getattr(stmt.excluded, c) for c in ROLLUP_COLUMNS},
-            )
-        )
+    stmt = dialect.insert(metric_hours)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["hour_at", "department_id", "agent_id"],
+        set_={c: metric_hours.c[c] + getattr(stmt.excluded, c) for c in ROLLUP_COLUMNS},
+    )
+    values = [
+        {
+            "hour_at": hour,
+            "department_id": department,
+            "agent_id": agent,
+            **{c: deltas[(hour, department, agent)].get(c, 0) for c in ROLLUP_COLUMNS},
+        }
+        for hour, department, agent in keys
+    ]
+    await conn.execute(upsert, values)
     emptied = [k for k in keys if deltas[k].get("chats", 0) < 0]
-    if emptied:
+    for hour, department, agent in emptied:
         await conn.execute(
             delete(metric_hours).where(
                 metric_hours.c.chats <= 0,
-                or_(
-                    *(
-                        and_(
-                            metric_hours.c.hour_at == hour,
-                            metric_hours.c.department_id == department,
-                            metric_hours.c.agent_id == agent,
-                        )
-                        for hour, department, agent in emptied
-                    )
-                ),
+                metric_hours.c.hour_at == hour,
+                metric_hours.c.department_id == department,
+                metric_hours.c.agent_id == agent,
             )
         )
 
