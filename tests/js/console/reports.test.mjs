@@ -102,6 +102,9 @@ test('deltas: the arrow follows the number, the colour whether it is better', ()
   assert.equal(delta(3, 0, { better: 1 }).text, '+3', 'no percentage of nothing');
   assert.equal(delta(0.85, 0.8, { better: 1, unit: 'share' }).text, '+5 pt');
   assert.equal(delta(45, 150, { better: -1, unit: 'seconds' }).text, '−1 min 45 s (−70 %)');
+  assert.equal(delta(24.2, 24, { better: -1, unit: 'seconds' }).tone, 'same', 'a fifth of a second is no change in words');
+  assert.equal(delta(0.6094, 0.6091, { better: 1, unit: 'share' }).tone, 'same');
+  assert.equal(delta(1001, 1000, { better: 1 }).text, '+1', 'a change under half a percent has no percentage');
 });
 
 test('numbers in words', () => {
