@@ -102,9 +102,11 @@ async def world(server):  # type: ignore[no-untyped-def]
     await v1.socket.wait_type("event", kind="chat.closed")
     await v1.socket.send({"type": "chat.rate", "ref": "rate", "chat_id": c1, "rating": 5})
     await v1.socket.wait_for(lambda f: f.get("ref") == "rate")
-    # 2. missed: the visitor gives up
+    # 2. missed: the visitor (whose name is a spreadsheet formula) gives up
     v2, c2 = await visitor_chat(server, w.slug, "Anyone?")
     assert v2.socket
+    await v2.socket.send({"type": "visitor.update", "ref": "who", "name": "=HYPERLINK(1)"})
+    await v2.socket.wait_for(lambda f: f.get("ref") == "who")
     await v2.socket.send({"type": "chat.close", "ref": "bye", "chat_id": c2})
     await v2.socket.wait_type("event", kind="chat.closed")
     # 3. answered by Ada, then transferred to the default department and closed there by the admin
@@ -240,6 +242,9 @@ async def test_every_report_as_csv(world):
     )
     chats = [r for r in summary if r["period"] == "current" and r["metric"] == "chats"]
     assert chats[0]["value"] == "2"
+    r = await w.admin.http.get("/api/v1/reports/chats", params=q(w, department=w.dept, outcome="missed", format="csv"))
+    row = list(csv.DictReader(io.StringIO(r.text)))[0]
+    assert row["visitor"] == "'=HYPERLINK(1)" and row["outcome"] == "missed", "a formula is never run"
 
 
 async def test_bad_input_names_the_field(world):
