@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test check lint-all mypy js-test install lint bench clean
+.PHONY: run demo test check lint-all mypy js-test install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ install: $(STAMP)
 run: install
 	$(BIN)/frontdesk migrate
 	$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
+
+# A simulated history for the reports (frontdesk demo): WEEKS weeks ending yesterday, SEED.
+WEEKS ?= 8
+SEED  ?= 1
+demo: install
+	$(BIN)/frontdesk migrate
+	$(BIN)/frontdesk demo --weeks $(WEEKS) --seed $(SEED)
 
 # Lint, format, types and the JavaScript unit tests (Node's own runner, no dependencies).
 lint-all: install
