@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 import frontdesk
 import frontdesk.clock
-from frontdesk.actions import chats, facts, quality, satisfaction, transfers
+from frontdesk.actions import chats, facts, quality, retention, satisfaction, transfers
 from frontdesk.actions.context import AgentActor, Context, VisitorActor
 from frontdesk.actions.visitors import do_create_visitor
 from frontdesk.domain.metrics import ROLLUP_COLUMNS, add_increments, rollup_increments, rollup_key
@@ -279,3 +279,20 @@ async def test_the_rollups_of_a_day_equal_the_figures_recomputed_from_chat_facts
     assert {k: {c: v for c, v in r.items() if c != "computed_at"} for k, r in again.items()} == {
         r["chat_id"]: {c: v for c, v in r.items() if c != "computed_at"} for r in rows
     }
+
+
+async def test_retention_deletes_the_facts_with_their_chats_and_keeps_the_rollups(ctx: Context, clock: Clock) -> None:
+    s, _ada, ben = await _scene(ctx, clock)
+    await s.close("next hour", ben, 70)
+    s.at(71)
+    assert await facts.do_update_due_facts(ctx) == 4
+    before = await _rollups(ctx)
+    admin = await make_admin(ctx)
+    await retention.do_update_privacy_settings(ctx=ctx, actor=admin, data={"retention_days": 30, "mode": "delete"})
+    report = await retention.do_run_retention(ctx, now=T(71) + timedelta(days=31))
+    assert report.chats == 4
+    assert await _facts(ctx) == {}  # ON DELETE CASCADE
+    _assert_same(await _rollups(ctx), before)  # aggregates, no personal data: they stay
+    # a rebuild recomputes from the chats that remain: none
+    assert await facts.do_rebuild_facts(ctx) == 0
+    assert await _rollups(ctx) == {}
