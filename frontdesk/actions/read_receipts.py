@@ -8,13 +8,15 @@ from __future__ import annotations
 from frontdesk.actions.context import Context, VisitorActor, unit_of_work
 from frontdesk.domain import audience
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.store import read_receipt_store
 from frontdesk.wire import chat_read_frame
 
 
 def check_read_seq(value: object) -> int:
-    """A whole number >= 0 (its upper bound, the chat's last seq, is checked against the chat)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    """A whole number >= 0 (its upper bound, the chat's last seq, is checked against the chat;
+    anything past a seq's INTEGER column is refused here, open chat or not)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SMALL_ID:
         raise ChatRuleError("bad_request", "seq: must be a whole number from 0", field="seq")
     return value
 

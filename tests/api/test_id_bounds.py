@@ -210,6 +210,7 @@ VISITOR_FRAME_IDS: dict[str, list[str]] = {
     "invitation.shown": ["invitation_id"],
     "invitation.dismiss": ["invitation_id"],
     "message.send": ["invitation_id"],
+    "read": ["seq"],  # a chat's seq (INTEGER): past 2^31 - 1 refused even without an open chat
 }
 
 
