@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -39,6 +39,8 @@ import simpy
 
 from frontdesk.domain.assignment import AgentLoad, choose_agent
 from frontdesk.domain.business_hours import BusinessHours, parse_business_hours
+
+Process = Generator[simpy.Event, Any, None]  # a simpy process function's generator
 
 DAY_S = 86400.0
 HOUR_S = 3600.0
@@ -335,7 +337,7 @@ class _Desk:
         return any(a.status == "online" for a in self.members[slug])
 
     # -- arrivals
-    def arrivals(self, dept: DepartmentSpec) -> Iterator[simpy.Event]:
+    def arrivals(self, dept: DepartmentSpec) -> Process:
         """Piecewise-constant Poisson: within a local hour the rate is fixed, so an exponential
         gap that runs past the hour's end is drawn again from there (memoryless)."""
         while self.env.now < self.end_s:
@@ -404,14 +406,14 @@ class _Desk:
         if accepted:
             self.env.process(self.accept_invitation(dept, invitation, delay))
 
-    def accept_invitation(self, dept: DepartmentSpec, invitation: SimInvitation, delay: float) -> Iterator[simpy.Event]:
+    def accept_invitation(self, dept: DepartmentSpec, invitation: SimInvitation, delay: float) -> Process:
         yield self.env.timeout(delay)
         self.arrive(dept, invitation)
         if invitation.chat is None:  # closed meanwhile: the visitor found nobody
             invitation.outcome = "expired"
 
     # -- waiting
-    def visitor_waits(self, chat: _Chat, *, first: bool) -> Iterator[simpy.Event]:
+    def visitor_waits(self, chat: _Chat, *, first: bool) -> Process:
         chat.assigned = self.env.event()
         mean = self.config.patience_mean_s * (1 if first else 2)  # answered once: more patient
         patience = self.env.timeout(self.config.patience_min_s + self.rng.expovariate(1 / mean))
@@ -484,7 +486,7 @@ class _Desk:
             agent.offers -= 1
             self.dispatch_all(agent)
 
-    def offer(self, chat: _Chat, agent: _Agent) -> Iterator[simpy.Event]:
+    def offer(self, chat: _Chat, agent: _Agent) -> Process:
         expires = self.rng.random() < self.config.offer_expire_p
         yield self.env.timeout(self.config.offer_timeout_s if expires else self.rng.uniform(*self.config.accept_s))
         if chat.offered_to != agent.index or chat.status != "queued":
@@ -501,7 +503,7 @@ class _Desk:
         agent.offers -= 1
         self.assign(chat, agent)
 
-    def back_from_away(self, agent: _Agent, after: float) -> Iterator[simpy.Event]:
+    def back_from_away(self, agent: _Agent, after: float) -> Process:
         yield self.env.timeout(after)
         if agent.on_shift and agent.status == "away":
             self.set_status(agent, "online", "manual")
@@ -531,7 +533,7 @@ class _Desk:
         sigma = self.config.handle_sigma
         return self.rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
 
-    def conversation(self, chat: _Chat, agent: _Agent) -> Iterator[simpy.Event]:
+    def conversation(self, chat: _Chat, agent: _Agent) -> Process:
         cfg = self.config
         chat.segments += 1
         load = agent.held
@@ -724,7 +726,7 @@ class _Desk:
         out.sort()
         return out
 
-    def works(self, agent: _Agent) -> Iterator[simpy.Event]:
+    def works(self, agent: _Agent) -> Process:
         for start_s, end_s in self.shift_instances(agent.spec):
             if start_s > self.env.now:
                 yield self.env.timeout(start_s - self.env.now)

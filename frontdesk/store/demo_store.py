@@ -4,7 +4,7 @@ DEMO_PREFIX, so the demo can tell its chats from real ones and remove its own hi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -184,7 +184,8 @@ async def write_history(
     now: datetime,
     progress: Progress,
 ) -> dict[str, int]:
-    """Insert a simulation's history; returns counts by table."""
+    """Insert a simulation's history; returns counts by table. Nothing is dated after `now` (a
+    review written "tomorrow" would look changed after its chat's facts, for ever)."""
     config = result.config
     names = [a.name for a in config.agents]
 
@@ -382,7 +383,7 @@ async def write_history(
             {"criterion_id": None, "name": "Accuracy", "weight": 2.0, "score": score},
             {"criterion_id": None, "name": "Tone", "weight": 1.0, "score": score},
         ]
-        at = chat.closed_at + timedelta(days=1)
+        at = min(chat.closed_at + timedelta(days=1), now)
         reviews.append(
             {
                 "chat_id": chat_id,
@@ -419,14 +420,3 @@ async def write_history(
         "reviews": len(reviews),
         "visitors": len(visitors),
     }
-
-
-def chunked(values: Iterable[int], size: int) -> Iterable[list[int]]:
-    batch: list[int] = []
-    for v in values:
-        batch.append(v)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from frontdesk.actions.chats import do_send_visitor_message
 from frontdesk.actions.context import Context
 from frontdesk.actions.demo import DEMO_PASSWORD, do_load_demo
+from frontdesk.actions.facts import do_update_due_facts
+from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.simulation import SimConfig, demo_config
 from frontdesk.security.passwords import verify_password
@@ -26,6 +28,7 @@ from frontdesk.store.models import (
     Invitation,
     Message,
     OfflineTicket,
+    Review,
     RoutingLog,
     User,
     Visitor,
@@ -93,6 +96,14 @@ async def test_a_week_of_history_with_its_figures_and_the_same_seed_again_adds_n
     assert missed > 0 and dropped > 0 and rated > 0 and invited > 0
     assert login is not None and verify_password(login.password_hash, DEMO_PASSWORD)
     assert stored["seed"] == 1 and stored["weeks"] == 1 and stored["chats"] == summary["chats"]
+    # Nothing is dated in the future (a review "tomorrow" would make its chat's facts due for ever).
+    assert await do_update_due_facts(ctx) == 0
+    async with ctx.db.read() as conn:
+        latest = [
+            (await conn.execute(select(func.max(column)))).scalar_one()
+            for column in (Message.created_at, Chat.closed_at, Chat.rated_at, Review.updated_at, AgentActivity.at)
+        ]
+    assert all(as_utc(at) <= utcnow() for at in latest if at is not None)
     print(f"a 1-week demo ({'sqlite' if ctx.db.is_sqlite else 'postgresql'}): {took:.1f} s")
 
     again = await do_load_demo(ctx, weeks=1, seed=1)
