@@ -43,7 +43,8 @@ READ_LOOKBACK = timedelta(days=1)
 async def do_update_due_facts(ctx: Context, *, limit: int = BATCH, since: datetime | None = None) -> int:
     """Compute the facts that are due, at most `limit`, in one transaction: closed chats without
     a fact (closed since `since`, or all when None), then facts whose chat was rated, reviewed or
-    read after they were computed. Returns how many facts were written."""
+    read after they were computed (ratings and reads looked for among the chats closed since
+    `since`, at most RATING_LOOKBACK / READ_LOOKBACK back). Returns how many facts were written."""
     now = utcnow()
     async with ctx.db.read() as conn:
         ids = await facts_store.chats_without_facts(conn, limit=limit, closed_since=since)
@@ -51,7 +52,7 @@ async def do_update_due_facts(ctx: Context, *, limit: int = BATCH, since: dateti
             ids += await facts_store.changed_facts(
                 conn,
                 limit=limit - len(ids),
-                rated_since=now - RATING_LOOKBACK,
+                rated_since=max(since, now - RATING_LOOKBACK) if since is not None else now - RATING_LOOKBACK,
                 read_since=since if since is not None else now - READ_LOOKBACK,
             )
     if not ids:
