@@ -17,7 +17,7 @@ from frontdesk.domain.chat_rules import ChatRuleError
 from frontdesk.domain.goals import GOAL_METRICS, Goal, add_sums, check_goals, goal_figure, is_met
 from frontdesk.domain.metric_buckets import BUCKETS, bucket_column
 from frontdesk.permissions import require
-from frontdesk.store import department_store, goal_store
+from frontdesk.store import department_store, goal_store, report_store
 
 NO_DEPARTMENT = "No such department."
 # The metric_hours columns the goals read.
@@ -122,21 +122,21 @@ async def goals_report(
         rng = await reports.report_range(conn, scope, since=since, until=until, tz=tz)
         dept = await department_store.department(conn, department_id)
         goal_rows = [r for r in await goal_store.goals(conn, department_id) if r.metric in GOAL_METRICS]
-        hours = await goal_store.hour_sums(
+        hours = await report_store.rollup_sums(
             conn,
-            department_id=department_id,
-            agent_id=scope.agent_id,
             hour_from=rng.hour_from,
             hour_to=rng.hour_to,
+            department_ids=(department_id,),
+            agent_id=scope.agent_id,
             columns=GOAL_COLUMNS,
+            group_by=("hour_at",),
         )
     days = rng.buckets("day")
     per_day: dict[str, dict[str, float]] = {d: {} for d in days}
     total: dict[str, float] = {}
     for row in hours:
-        values = row._mapping
-        add_sums(per_day.setdefault(rng.bucket_key(row.hour_at, "day"), {}), values, GOAL_COLUMNS)
-        add_sums(total, values, GOAL_COLUMNS)
+        add_sums(per_day.setdefault(rng.bucket_key(row["hour_at"], "day"), {}), row, GOAL_COLUMNS)
+        add_sums(total, row, GOAL_COLUMNS)
     out_goals = []
     for row in goal_rows:
         goal = Goal(row.metric, row.target, row.seconds)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 
 from frontdesk.actions import goals, report_export, report_extra
@@ -15,9 +16,11 @@ from frontdesk.api.auth import current_agent, get_ctx
 from frontdesk.api.openapi import file_answer
 from frontdesk.api.params import SmallPathId
 from frontdesk.api.schemas import AgentRef, In, Out, doc_only, typed_router
+from frontdesk.domain.archive_query import csv_cell
 from frontdesk.domain.goals import GOAL_METRICS, MAX_SECONDS_TARGET
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.metric_buckets import EDGES
+from frontdesk.presenters.transcripts import csv_line
 
 router = typed_router(tags=["reports"])
 
@@ -33,6 +36,13 @@ Tz = Annotated[
     str | None,
     Query(max_length=64, description="an IANA time zone (default: the department's, else UTC)"),
 ]
+
+Format = Annotated[
+    Literal["json", "csv"], Query(alias="format", description="json, or csv: the same figures as a file")
+]
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}
+}
 
 # Export files are downloaded, never run (as the archive's exports; nosniff from the middleware).
 _FILE_HEADERS = {
@@ -214,55 +224,111 @@ async def set_goals(
     return await goals.do_set_goals(ctx=ctx, actor=actor, department_id=department_id, goals=body.goals)
 
 
-@router.get("/api/v1/reports/goals", response_model=GoalsReport)
+# -- CSV: the same figures, one header row, durations in seconds, shares 0-1 ----------------------
+
+
+def _csv(filename: str, header: list[str], rows: Iterable[list[Any]]) -> Response:
+    lines = [csv_line(header)]
+    lines += [csv_line([csv_cell(v) if isinstance(v, str) else ("" if v is None else v) for v in row]) for row in rows]
+    headers = {**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(b"".join(lines), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def dashboard_csv(body: dict[str, Any]) -> Response:
+    now = body["now"]
+    rows: list[list[Any]] = [
+        ["now", key, now[key]] for key in ("visitors_online", "chats_in_progress", "waiting", "longest_wait_s")
+    ]
+    rows += [["now", f"agents_{k}", v] for k, v in now["agents"].items()]
+    rows += [["now", f"service_level_{k}", v] for k, v in now["service_level"].items()]
+    for part in ("today", "last_week"):
+        rows += [[part, key, value] for key, value in body[part].items()]
+    return _csv(f"report-dashboard-{body['today']['day']}.csv", ["part", "figure", "value"], rows)
+
+
+def goals_csv(body: dict[str, Any]) -> Response:
+    rows: list[list[Any]] = []
+    for g in body["goals"]:
+        fixed = [g["metric"], g["direction"], g["target"], g["seconds"]]
+        rows += [[d["day"], *fixed, d["actual"], d["met"]] for d in g["days"]]
+        rows.append(["range", *fixed, g["actual"], g["met"]])
+    r = body["range"]
+    header = ["day", "metric", "direction", "target", "seconds", "actual", "met"]
+    return _csv(f"report-goals-{r['from']}-{r['to']}.csv", header, rows)
+
+
+HOURS = ["online_s", "away_s", "chatting_s", "idle_s", "concurrency"]
+
+
+def activity_csv(body: dict[str, Any]) -> Response:
+    rows = [[a["agent"]["id"], a["agent"]["name"], *(a[k] for k in HOURS)] for a in body["agents"]]
+    r = body["range"]
+    return _csv(f"report-activity-{r['from']}-{r['to']}.csv", ["agent_id", "agent", *HOURS], rows)
+
+
+def timeline_csv(body: dict[str, Any]) -> Response:
+    rows = [[s["start"], s["end"], s["status"], s["load"], s["reason"]] for s in body["segments"]]
+    name = f"report-timeline-{body['agent']['id']}-{body['day']}.csv"
+    return _csv(name, ["start", "end", "status", "load", "reason"], rows)
+
+
+@router.get("/api/v1/reports/goals", response_model=GoalsReport, responses=CSV_ANSWER)
 async def goals_report(
     department: Department = None,
     agent: Agent = None,
     since: From = None,
     until: To = None,
     tz: Tz = None,
+    fmt: Format = "json",
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
-) -> dict:
-    return await goals.goals_report(
+) -> Any:
+    body = await goals.goals_report(
         ctx=ctx, actor=actor, department_id=department, agent_id=agent, since=since, until=until, tz=tz
     )
+    return goals_csv(body) if fmt == "csv" else body
 
 
-@router.get("/api/v1/reports/dashboard", response_model=Dashboard)
+@router.get("/api/v1/reports/dashboard", response_model=Dashboard, responses=CSV_ANSWER)
 async def dashboard(
     department: Department = None,
     tz: Tz = None,
+    fmt: Format = "json",
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
-) -> dict:
-    return await report_extra.dashboard(ctx=ctx, actor=actor, department_id=department, tz=tz)
+) -> Any:
+    body = await report_extra.dashboard(ctx=ctx, actor=actor, department_id=department, tz=tz)
+    return dashboard_csv(body) if fmt == "csv" else body
 
 
-@router.get("/api/v1/reports/activity", response_model=ActivityReport)
+@router.get("/api/v1/reports/activity", response_model=ActivityReport, responses=CSV_ANSWER)
 async def activity(
     department: Department = None,
     agent: Agent = None,
     since: From = None,
     until: To = None,
     tz: Tz = None,
+    fmt: Format = "json",
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
-) -> dict:
-    return await report_extra.activity_report(
+) -> Any:
+    body = await report_extra.activity_report(
         ctx=ctx, actor=actor, department_id=department, agent_id=agent, since=since, until=until, tz=tz
     )
+    return activity_csv(body) if fmt == "csv" else body
 
 
-@router.get("/api/v1/reports/agents/{agent_id}/timeline", response_model=Timeline)
+@router.get("/api/v1/reports/agents/{agent_id}/timeline", response_model=Timeline, responses=CSV_ANSWER)
 async def timeline(
     agent_id: SmallPathId,
     day: str | None = Query(None, max_length=10, description="YYYY-MM-DD, local"),
     tz: Tz = None,
+    fmt: Format = "json",
     ctx: Context = Depends(get_ctx),
     actor: AgentActor = Depends(current_agent),
-) -> dict:
-    return await report_extra.agent_timeline(ctx=ctx, actor=actor, agent_id=agent_id, day=day, tz=tz)
+) -> Any:
+    body = await report_extra.agent_timeline(ctx=ctx, actor=actor, agent_id=agent_id, day=day, tz=tz)
+    return timeline_csv(body) if fmt == "csv" else body
 
 
 @router.get(

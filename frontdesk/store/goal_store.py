@@ -22,7 +22,6 @@ from frontdesk.store.models import (
     Tag,
     User,
     Visitor,
-    metric_hours,
 )
 
 
@@ -136,36 +135,29 @@ async def fact_window(
 # -- the one-row-per-chat export ---------------------------------------------------------------
 
 
-def _export_filter(
-    start: datetime, end: datetime, department_ids: Sequence[int] | None, agent_id: int | None
-) -> list[Any]:
-    where: list[Any] = [ChatFact.started_at >= start, ChatFact.started_at < end]
-    if department_ids is not None:
-        where.append(ChatFact.department_id.in_(list(department_ids)) if department_ids else literal(False))
-    if agent_id is not None:
-        where.append(ChatFact.agent_id == agent_id)
-    return where
-
-
-async def export_page(
+async def export_window(
     conn: AsyncConnection,
     *,
     start: datetime,
     end: datetime,
     department_ids: Sequence[int] | None,
     agent_id: int | None,
-    after: tuple[datetime, int] | None,
-    limit: int,
 ) -> list[Any]:
-    """One page of closed chats started in [start, end), oldest first (keyset on started_at, id),
-    with their department, agents, visitor, rating comment and invitation rule."""
+    """The ended chats started in [start, end), oldest first, with their department, agents,
+    visitor, rating comment and invitation rule. `hour_at` (the start's UTC hour) bounds the scan
+    on the (hour_at), (department_id, hour_at) or (agent_id, hour_at) index."""
     agent = User.__table__.alias("credited")
     first = User.__table__.alias("first_agent")
-    where = _export_filter(start, end, department_ids, agent_id)
-    if after is not None:
-        where.append(
-            (ChatFact.started_at > after[0]) | and_(ChatFact.started_at == after[0], ChatFact.chat_id > after[1])
-        )
+    where: list[Any] = [
+        ChatFact.hour_at >= start.replace(minute=0, second=0, microsecond=0),
+        ChatFact.hour_at < end,
+        ChatFact.started_at >= start,
+        ChatFact.started_at < end,
+    ]
+    if department_ids is not None:
+        where.append(ChatFact.department_id.in_(list(department_ids)) if department_ids else literal(False))
+    if agent_id is not None:
+        where.append(ChatFact.agent_id == agent_id)
     stmt = (
         select(
             ChatFact,
@@ -186,7 +178,6 @@ async def export_page(
         .outerjoin(InvitationRule, InvitationRule.id == Invitation.rule_id)
         .where(and_(*where))
         .order_by(ChatFact.started_at, ChatFact.chat_id)
-        .limit(limit)
     )
     return list((await conn.execute(stmt)).all())
 
@@ -204,33 +195,6 @@ async def tags_of_chats(conn: AsyncConnection, chat_ids: Sequence[int]) -> dict[
     for r in rows:
         out.setdefault(r.chat_id, []).append(r.name)
     return out
-
-
-# -- the goals report (until store/report_store has the same read) ------------------------------
-
-
-async def hour_sums(
-    conn: AsyncConnection,
-    *,
-    department_id: int,
-    agent_id: int | None,
-    hour_from: datetime,
-    hour_to: datetime,
-    columns: Sequence[str],
-) -> list[Any]:
-    """Per UTC hour of [hour_from, hour_to), the department's `metric_hours` columns summed over
-    its agents (or one agent's): one row per hour that has any."""
-    table = metric_hours
-    where = [table.c.department_id == department_id, table.c.hour_at >= hour_from, table.c.hour_at < hour_to]
-    if agent_id is not None:
-        where.append(table.c.agent_id == agent_id)
-    stmt = (
-        select(table.c.hour_at, *[func.sum(table.c[c]).label(c) for c in columns])
-        .where(*where)
-        .group_by(table.c.hour_at)
-        .order_by(table.c.hour_at)
-    )
-    return list((await conn.execute(stmt)).all())
 
 
 # -- the activity report's agents -------------------------------------------------------------

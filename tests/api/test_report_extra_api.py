@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 
 from frontdesk.domain.metrics import empty_rollup, rollup_increments, rollup_key
 from frontdesk.store.db import Database
@@ -67,24 +67,21 @@ def fact(chat_id: int, dept_id: int, started: datetime, **values: Any) -> dict[s
     return row
 
 
-async def write_rollups(db: Database, facts: list[dict[str, Any]]) -> None:
+def rollup_rows(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """metric_hours rows for `facts` (keys new to the table: each test has its own department)."""
     sums: dict[tuple[datetime, int, int], dict[str, float]] = {}
     for f in facts:
         into = sums.setdefault(rollup_key(f), empty_rollup())
         for column, value in rollup_increments(f).items():
             into[column] = into.get(column, 0) + value
-    async with db.write() as conn:
-        await conn.execute(
-            insert(metric_hours),
-            [{"hour_at": k[0], "department_id": k[1], "agent_id": k[2], **v} for k, v in sums.items()],
-        )
+    return [{"hour_at": k[0], "department_id": k[1], "agent_id": k[2], **v} for k, v in sums.items()]
 
 
-async def closed_chats(
-    db: Database, dept_id: int, starts: list[datetime], names: list[str | None] | None = None, status: str = "closed"
+async def new_chats(
+    db: Database, dept_id: int, starts: list[datetime], names: list[str | None] | None = None, status: str = "active"
 ) -> list[int]:
-    """Chats (with their visitors) started at `starts`; closed 5 minutes later unless `status`."""
+    """Chats (with their visitors) started at `starts`. Active until write_facts closes them with
+    their facts in one transaction, so the server's facts job never computes one of its own."""
     names = names or [None] * len(starts)
     async with db.write() as conn:
         visitors = [{"id": uuid.uuid4().hex, "name": n, "created_at": s} for s, n in zip(starts, names, strict=True)]
@@ -92,14 +89,7 @@ async def closed_chats(
         result = await conn.execute(
             insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
             [
-                {
-                    "visitor_id": v["id"],
-                    "status": status,
-                    "department_id": dept_id,
-                    "created_at": s,
-                    "queued_at": s,
-                    "closed_at": s + timedelta(minutes=5) if status == "closed" else None,
-                }
+                {"visitor_id": v["id"], "status": status, "department_id": dept_id, "created_at": s, "queued_at": s}
                 for v, s in zip(visitors, starts, strict=True)
             ],
         )
@@ -107,9 +97,14 @@ async def closed_chats(
 
 
 async def write_facts(db: Database, facts: list[dict[str, Any]]) -> None:
+    """The chats' facts and roll-ups, and the chats closed at their facts' end."""
     async with db.write() as conn:
+        await conn.execute(
+            update(Chat).where(Chat.id == bindparam("cid")).values(status="closed", closed_at=bindparam("closed")),
+            [{"cid": f["chat_id"], "closed": f["ended_at"]} for f in facts],
+        )
         await conn.execute(insert(ChatFact), facts)
-    await write_rollups(db, facts)
+        await conn.execute(insert(metric_hours), rollup_rows(facts))
 
 
 # -- goals ---------------------------------------------------------------------------------------
@@ -209,7 +204,7 @@ async def test_the_goals_report_marks_each_local_day_met_or_missed(server):
         # 5 ratings of 5. The 29th: 4 chats, 2 missed; first responses 10 s and 200 s; ratings 5, 2.
         d28 = [at("2026-03-28T10:00:00") + timedelta(minutes=i) for i in range(10)]
         d29 = [at("2026-03-28T23:00:00") + timedelta(minutes=i) for i in range(4)]
-        ids = await closed_chats(db, dept["id"], d28 + d29)
+        ids = await new_chats(db, dept["id"], d28 + d29)
         facts = []
         for i, (chat_id, started) in enumerate(zip(ids[:10], d28, strict=True)):
             if i == 9:
@@ -263,6 +258,16 @@ async def test_the_goals_report_marks_each_local_day_met_or_missed(server):
         assert goals["handle_p50"]["met"] is True and 180 < goals["handle_p50"]["actual"] <= 240
         assert body["approx"] is True and "service_level" in body["definitions"]
 
+        # The same figures as CSV: a row per goal and day, and one for the range.
+        r = await supervisor.http.get("/api/v1/reports/goals", params={**params, "format": "csv"})
+        assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8", r.text
+        assert r.headers["content-disposition"] == 'attachment; filename="report-goals-2026-03-28-2026-03-30.csv"'
+        table = list(csv.DictReader(io.StringIO(r.text, newline="")))
+        assert len(table) == 4 * 4
+        row = next(t for t in table if t["metric"] == "missed_share" and t["day"] == "2026-03-29")
+        assert (row["target"], row["actual"], row["met"]) == ("0.1", "0.5", "False")
+        assert next(t for t in table if t["metric"] == "service_level" and t["day"] == "2026-03-30")["met"] == ""
+
         # In UTC the 29th's first hour belongs to the 28th.
         params["tz"] = "UTC"
         r = await supervisor.http.get("/api/v1/reports/goals", params=params)
@@ -311,12 +316,12 @@ async def test_the_dashboard_shows_now_and_today_against_last_week(server):
     db = Database(server.env["FRONTDESK_DATABASE_URL"])
     try:
         # Now: one chat waiting for ~2 minutes, one in progress.
-        await closed_chats(db, dept["id"], [now - timedelta(seconds=120)], status="queued")
-        await closed_chats(db, dept["id"], [now - timedelta(seconds=30)], status="active")
+        await new_chats(db, dept["id"], [now - timedelta(seconds=120)], status="queued")
+        await new_chats(db, dept["id"], [now - timedelta(seconds=30)])
         # Today: 3 chats (first responses 10 s and 40 s, one missed); the same weekday last week
         # up to now: 2 chats answered in 5 s; and one last week after the time of day now (not counted).
-        today = await closed_chats(db, dept["id"], [earlier] * 3)
-        week = await closed_chats(
+        today = await new_chats(db, dept["id"], [earlier] * 3)
+        week = await new_chats(
             db, dept["id"], [earlier - timedelta(days=7)] * 2 + [now - timedelta(days=7) + timedelta(minutes=1)]
         )
         await write_facts(
@@ -357,6 +362,14 @@ async def test_the_dashboard_shows_now_and_today_against_last_week(server):
         }
         assert body["last_week"]["day"] == (now - timedelta(days=7)).date().isoformat()
         assert "service_level" in body["definitions"]
+
+        r = await admin.http.get(
+            "/api/v1/reports/dashboard", params={"department": dept["id"], "tz": "UTC", "format": "csv"}
+        )
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
+        figures = {(t["part"], t["figure"]): t["value"] for t in csv.DictReader(io.StringIO(r.text, newline=""))}
+        assert figures[("now", "waiting")] == "1" and figures[("today", "chats")] == "3"
+        assert figures[("last_week", "service_level")] == "1.0" and figures[("now", "service_level_target")] == "0.75"
 
         # Without a department (an admin: everywhere) the service level is read at 30 s, no goal.
         r = await admin.http.get("/api/v1/reports/dashboard")
@@ -448,6 +461,19 @@ async def test_activity_hours_and_a_night_shift_timeline(server):
         assert set(rows) == {agent_id}
         assert (rows[agent_id]["online_s"], rows[agent_id]["chatting_s"]) == (7200 + 19800, 7200)
         assert "online_hours" in r.json()["definitions"]
+        r = await admin.http.get("/api/v1/reports/activity", params={**params, "format": "csv"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
+        assert [
+            (t["agent_id"], t["online_s"], t["chatting_s"], t["concurrency"])
+            for t in csv.DictReader(io.StringIO(r.text))
+        ] == [(str(agent_id), "27000.0", "7200.0", "1.25")]
+        r = await night.http.get(url, params={"day": "2026-01-14", "tz": "Europe/Oslo", "format": "csv"})
+        assert r.status_code == 200, r.text
+        assert [t["status"] + "/" + t["load"] for t in csv.DictReader(io.StringIO(r.text))] == [
+            "offline/0",
+            "online/0",
+            "online/1",
+        ]
 
         # Agents read their own only; the unknown agent is a 404; bad input names the field.
         r = await colleague.http.get(url, params={"day": "2026-01-14"})
@@ -489,12 +515,12 @@ async def test_the_export_is_one_row_per_chat_that_a_spreadsheet_opens_safely(se
     assert r.status_code == 201, r.text
     tag_id = r.json()["tag"]["id"]
     start = at("2026-02-10T08:00:00")
-    n = 1_205  # more than two pages of 500
+    n = 1_205  # 30 s apart: 08:00-18:02 UTC, three of the export's 6-hour reads (from 23:00 UTC, Oslo's midnight)
     db = Database(server.env["FRONTDESK_DATABASE_URL"])
     try:
-        starts = [start + timedelta(seconds=7 * i) for i in range(n)]
+        starts = [start + timedelta(seconds=30 * i) for i in range(n)]
         names = ['=HYPERLINK("http://x")', 'Åse Ødegård, "the" boss'] + [None] * (n - 2)
-        ids = await closed_chats(db, dept["id"], starts, names)
+        ids = await new_chats(db, dept["id"], starts, names)
         facts = [fact(c, dept["id"], s, agent_id=helper.user["id"]) for c, s in zip(ids, starts, strict=True)]
         facts[0].update(rating=5, first_agent_id=helper.user["id"], transfers=1)
         facts[1].update(answered=False, missed=True, first_response_s=None, reply_n=0, reply_sum_s=0, reply_max_s=None)
