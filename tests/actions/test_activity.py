@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from frontdesk.actions import availability, offers, retention, supervision, transfers, users
+from frontdesk.actions import availability, departments, escalation, offers, retention, supervision, transfers, users
 from frontdesk.actions.chats import do_accept_chat, do_close_chat
 from frontdesk.actions.context import Context, VisitorActor, unit_of_work
 from frontdesk.domain import audience
@@ -173,3 +173,19 @@ async def test_retention_deletes_old_activity_but_keeps_the_state_at_the_cutoff(
     async with ctx.db.read() as conn:
         left = await activity_store.activity_between(conn, [a.id], now - timedelta(days=50), now + timedelta(days=1))
     assert [round((now - r.at).total_seconds() / 86400) for r in left[a.id]] == [35, 0]
+
+
+async def test_an_escalation_frees_the_agents_slot(ctx: Context) -> None:
+    admin = await make_admin(ctx)
+    dept = await make_department(ctx, admin, "tiers")
+    ann, sam = await make_agent(ctx, admin, name="Ann"), await make_agent(ctx, admin, name="Sam")
+    await departments.do_set_members(
+        ctx=ctx,
+        actor=admin,
+        department_id=dept["id"],
+        members=[{"user_id": ann.id, "level": 1}, {"user_id": sam.id, "level": 2}],
+    )
+    chat_id = await first_message(ctx, await new_visitor(ctx), "tiers")
+    await do_accept_chat(ctx=ctx, actor=ann, chat_id=chat_id)
+    await escalation.do_escalate_chat(ctx=ctx, actor=ann, chat_id=chat_id, reason="billing", detail=None)
+    assert (await rows_of(ctx, ann.id))[-2:] == [("online", "assigned", 1), ("online", "escalated", 0)]
