@@ -31,18 +31,15 @@ CONCURRENCY_LOOKBACK = timedelta(days=1)
 async def chats_without_facts(conn: AsyncConnection, *, limit: int, closed_since: datetime | None) -> list[int]:
     """Closed chats that have no fact yet, oldest close first. `closed_since` keeps the query on
     the recent end of ix_chats_closed_at (the job's every pass); None looks at every chat."""
+    # closed_at is set when (and only when) a chat closes: the recent query is a range of
+    # ix_chats_closed_at alone (with status in it too, SQLite would walk every closed chat).
+    closed = Chat.closed_at >= closed_since if closed_since is not None else Chat.status == "closed"
     stmt = (
         select(Chat.id)
-        .where(
-            Chat.status == "closed",
-            Chat.closed_at.is_not(None),
-            ~exists().where(ChatFact.chat_id == Chat.id),
-        )
+        .where(closed, Chat.closed_at.is_not(None), ~exists().where(ChatFact.chat_id == Chat.id))
         .order_by(Chat.closed_at, Chat.id)
         .limit(limit)
     )
-    if closed_since is not None:
-        stmt = stmt.where(Chat.closed_at >= closed_since)
     return [r[0] for r in await conn.execute(stmt)]
 
 
