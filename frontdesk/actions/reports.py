@@ -220,9 +220,11 @@ async def _grouped(
     rng: ReportRange,
     key: Callable[[dict[str, Any]], Any],
     group_by: tuple[str, ...],
+    columns: tuple[str, ...] = SUMMED,
 ) -> _Groups:
     """The chats of the range summed per `key(row)` (a row has hour_at / department_id / agent_id):
-    exact from chat_facts up to EXACT_LIMIT chats, else from metric_hours grouped by `group_by`."""
+    exact from chat_facts up to EXACT_LIMIT chats, else from metric_hours grouped by `group_by`
+    (only `columns` summed: a report that needs few figures reads few)."""
     exact = await _is_exact(conn, scope, rng)
     groups = _Groups(exact)
     if exact:
@@ -243,7 +245,7 @@ async def _grouped(
             hour_to=rng.hour_to,
             department_ids=scope.department_ids,
             agent_id=scope.agent_id,
-            columns=SUMMED,
+            columns=columns,
             group_by=group_by,
         ):
             groups.add_rollup(key(row), row)
@@ -328,7 +330,9 @@ VOLUME_KEYS = ("chats", "answered", "missed", "dropped")
 
 
 async def _volume(conn: AsyncConnection, scope: ReportScope, rng: ReportRange, interval: str) -> dict[str, Any]:
-    groups = await _grouped(conn, scope, rng, lambda r: rng.bucket_key(r["hour_at"], interval), ("hour_at",))
+    groups = await _grouped(
+        conn, scope, rng, lambda r: rng.bucket_key(r["hour_at"], interval), ("hour_at",), VOLUME_KEYS
+    )
     offline: dict[str, int] = {}
     if scope.agent_id is None:
         for at in await report_store.offline_message_times(
@@ -625,7 +629,8 @@ async def _heatmap(conn: AsyncConnection, scope: ReportScope, rng: ReportRange, 
         local = rng.local(row["hour_at"])
         return local.weekday(), local.hour
 
-    groups = await _grouped(conn, scope, rng, cell, ("hour_at",))
+    wait = tuple(c for c in SUMMED if c.startswith("queue_wait_"))
+    groups = await _grouped(conn, scope, rng, cell, ("hour_at",), ("chats", "missed", *wait))
     values: list[list[float | None]] = []
     counts: list[list[int]] = []
     for day in range(7):

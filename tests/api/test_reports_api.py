@@ -310,8 +310,26 @@ async def test_the_previous_period_and_a_range_of_roll_ups(world, monkeypatch):
     and the durations approximate (the buckets)."""
     w = world
     admin = AgentActor(w.admin_id, "Admin", "admin")
+    day = {"ctx": w.ctx, "actor": admin, "since": w.today, "until": w.today, "department_id": w.dept}
+
+    async def every_report() -> list[dict[str, Any]]:
+        return [
+            await reports.volume_report(**day, interval="hour"),
+            await reports.heatmap_report(**day, metric="missed"),
+            await reports.agents_report(**day),
+            await reports.departments_report(**day),
+        ]
+
     exact = await reports.summary_report(ctx=w.ctx, actor=admin, since=w.today, until=w.today, department_id=w.dept)
+    exact_others = await every_report()
     monkeypatch.setattr(reports, "EXACT_LIMIT", 0)
+    volume, heatmap, agents, departments = await every_report()
+    assert volume["buckets"] == exact_others[0]["buckets"]
+    assert (heatmap["values"], heatmap["chats"]) == (exact_others[1]["values"], exact_others[1]["chats"])
+    assert [(r["agent"], r["chats"], r["missed"]) for r in agents["agents"]] == [
+        (r["agent"], r["chats"], r["missed"]) for r in exact_others[2]["agents"]
+    ]
+    assert departments["exact"] is False and departments["departments"][0]["chats"] == 2
     rolled = await reports.summary_report(ctx=w.ctx, actor=admin, since=w.today, until=w.today, department_id=w.dept)
     assert exact["exact"] is True and rolled["exact"] is False
     for key in ("chats", "answered", "missed", "dropped", "transfers", "rated", "satisfaction"):
