@@ -12,6 +12,7 @@ from frontdesk.actions import availability, departments, escalation, offers, ret
 from frontdesk.actions.chats import do_accept_chat, do_close_chat
 from frontdesk.actions.context import Context, VisitorActor, unit_of_work
 from frontdesk.domain import audience
+from frontdesk.jobs import Jobs
 from frontdesk.store import activity_store
 from frontdesk.store.models import AgentActivity, Chat
 from tests.actions.routing_support import (
@@ -189,3 +190,12 @@ async def test_an_escalation_frees_the_agents_slot(ctx: Context) -> None:
     await do_accept_chat(ctx=ctx, actor=ann, chat_id=chat_id)
     await escalation.do_escalate_chat(ctx=ctx, actor=ann, chat_id=chat_id, reason="billing", detail=None)
     assert (await rows_of(ctx, ann.id))[-2:] == [("online", "assigned", 1), ("online", "escalated", 0)]
+
+
+async def test_the_presence_sweep_records_a_lost_connection(ctx: Context) -> None:
+    admin = await make_admin(ctx)
+    a = await make_agent(ctx, admin)  # online, one console connected
+    assert await ctx.presence.agent_disconnected(a.id)
+    ctx.presence.agent_gone_since[a.id] -= 3600  # gone for an hour: past any grace
+    await Jobs(ctx)._presence_sweeps()
+    assert await rows_of(ctx, a.id) == [("online", "manual", 0), ("offline", "disconnected", 0)]
