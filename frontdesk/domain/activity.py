@@ -66,9 +66,10 @@ class Segment:
 @dataclass(frozen=True)
 class Hours:
     """Seconds in each state over some segments. online_s / away_s: time with that status.
-    chatting_s: time holding at least one chat while online or away (an agent who went offline
-    with chats still assigned is not chatting). idle_s: online holding none. concurrency: the
-    time-weighted mean load while chatting (None when never chatting)."""
+    chatting_s: time holding at least one chat, whatever the status (docs/metrics.md: an agent
+    whose console went away still holds their chats until someone transfers them). idle_s:
+    online holding none. concurrency: the time-weighted mean load while chatting (None when never
+    chatting)."""
 
     online_s: float
     away_s: float
@@ -124,7 +125,7 @@ def agent_hours(segs: Iterable[Segment]) -> Hours:
             online += seconds
         elif s.status == "away":
             away += seconds
-        if s.status != "offline" and s.load > 0:
+        if s.load > 0:
             chatting += seconds
             weighted += seconds * s.load
         elif s.status == "online":

@@ -66,10 +66,14 @@ def test_a_row_exactly_at_the_start_keeps_its_reason_and_equal_neighbours_merge(
     assert segments(rows, at(2, 10), at(2, 10)) == []
 
 
-def test_offline_with_chats_still_assigned_is_not_chatting() -> None:
-    rows = [row(at(2, 8), "online", 2, "assigned"), row(at(2, 9), "offline", 2, "disconnected")]
-    hours = agent_hours(segments(rows, at(2, 8), at(2, 10)))
-    assert hours == Hours(online_s=H, away_s=0.0, chatting_s=H, idle_s=0.0, concurrency=2.0)
+def test_chats_held_count_as_chatting_whatever_the_status() -> None:
+    rows = [
+        row(at(2, 8), "online", 2, "assigned"),
+        row(at(2, 9), "offline", 2, "disconnected"),  # their chats stay theirs until transferred
+        row(at(2, 10), "offline", 1, "transferred"),
+    ]
+    hours = agent_hours(segments(rows, at(2, 8), at(2, 12)))
+    assert hours == Hours(online_s=H, away_s=0.0, chatting_s=4 * H, idle_s=0.0, concurrency=(2 + 2 + 1 + 1) / 4)
 
 
 def test_oslo_days_have_23_and_25_hours_when_the_clocks_change() -> None:
