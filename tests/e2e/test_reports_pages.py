@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
+from tests.clients import AgentClient
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 PASSWORD = "frontdesk-demo"  # every demo user's (actions/demo.py)
 MANAGER = "maria.lopez@demo.example.com"
 AGENT = "ingrid.berg@demo.example.com"
+ADMIN = "ada@reports.example"  # departments are the admins' to rename
 TABS = ["dashboard", "overview", "times", "agents", "departments", "heatmap", "goals", "transfers"]
 
 
@@ -39,6 +41,7 @@ async def demo(tmp_path_factory):  # type: ignore[no-untyped-def]
         timeout=900,
     )
     assert out.returncode == 0, out.stderr[-2000:]
+    proc.cli("user", "create", "--email", ADMIN, "--name", "Ada Admin", "--role", "admin", "--password", PASSWORD)
     await proc.start()
     yield proc
     await proc.stop()
@@ -143,8 +146,20 @@ async def test_filters_sorting_and_goal_errors(browser, demo, shots) -> None:  #
         await ctx.close()
 
 
+HOSTILE = "<b>Billing</b> & <i>co</i>"
+
+
 @pytest.mark.parametrize("width", [1366, 390])
 async def test_every_tab_drawn_and_saved(browser, demo, shots, width) -> None:  # type: ignore[no-untyped-def]
+    lead = AgentClient(demo.base_url)
+    await lead.login(ADMIN, PASSWORD)
+    r = await lead.http.get("/api/v1/departments")
+    billing = next(d for d in r.json()["departments"] if d["name"] in ("Billing", HOSTILE))
+    r = await lead.http.patch(
+        f"/api/v1/departments/{billing['id']}", json={"name": HOSTILE}, headers={"X-CSRF-Token": lead.csrf or ""}
+    )
+    assert r.status_code == 200, r.text
+    await lead.close()
     ctx, page, errors = await console_as(browser, demo, MANAGER, width)
     try:
         for tab in TABS:
@@ -157,6 +172,10 @@ async def test_every_tab_drawn_and_saved(browser, demo, shots, width) -> None:  
             if width < 500:  # the page takes the phone's screen; nothing wider than it
                 overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, (tab, overflow)
+            if tab == "departments":  # a name is drawn as typed: plotly's label markup does not apply
+                labels = await page.locator(".rep-body .js-plotly-plot .ytick text").all_text_contents()
+                assert HOSTILE in labels, labels
+                await expect(page.locator(".rep-table .rep-name", has_text="<b>Billing</b>")).to_be_visible()
             await page.screenshot(path=str(shots / f"reports-{tab}-{width}.png"), full_page=True)
         assert not errors, errors
     finally:

@@ -14,7 +14,7 @@ import { localTimeZone } from './hours.js';
 import { loadPlotly } from './invite_rules.js';
 import {
   API, BETTER, csvUrl, delta, drillQuery, fmtNumber, fmtSeconds, fmtShare, fmtValue, GOAL_METRICS, goalDraft, goalErrorField,
-  goalsBody, headline, heatmapGrid, plainError, PRESETS, rangeText, ReportFilter, reportsHash, reportUrl, sortRows,
+  goalsBody, headline, heatmapGrid, plainError, plotText, PRESETS, rangeText, ReportFilter, reportsHash, reportUrl, sortRows,
   summaryOf, TABS, WEEKDAYS,
 } from './data/reports.js';
 
@@ -122,6 +122,7 @@ function tile({ key, label, value, prev, unit, def, onClick }) {
 function chartBox(cls = '') { return h('div', { class: `rep-chart ${cls}`.trim() }); }
 
 const drawnCharts = new Set();
+
 
 async function plot(el, data, layoutIn, { summary, onClick = null } = {}) {
   let layout = layoutIn;
@@ -751,7 +752,7 @@ export class ReportsPage {
     const rows = rowsOf(r, 'departments').map((x) => ({ ...x, name: nameOf(x, 'department', this.data.directory) }));
     const chart = chartBox('rep-chart-depts');
     if (rows.length) {
-      const names = rows.map((x) => x.name);
+      const names = rows.map((x) => plotText(x.name));
       this.later(() => plot(chart, ['answered', 'missed', 'dropped'].map((k) => ({
         type: 'bar', orientation: 'h', name: LABELS[k], y: names, x: rows.map((x) => Number(x[k]) || 0), marker: { color: COLORS[k] },
         hovertemplate: `%{y}: %{x} ${k}<extra></extra>`,
@@ -977,7 +978,7 @@ export class ReportsPage {
     const color = { transfer: '#4054d6', escalation: '#c8372d', take_over: '#d08a1e' };
     if (rows.length) {
       this.later(() => plot(chart, kinds.map((k) => ({
-        type: 'bar', orientation: 'h', name: KIND[k] || k, y: reasons,
+        type: 'bar', orientation: 'h', name: KIND[k] || k, y: reasons.map(plotText),
         x: reasons.map((re) => rows.filter((x) => x.kind === k && x.why === re).reduce((n, x) => n + (Number(x.count ?? x.n) || 0), 0)),
         marker: { color: color[k] || '#8b95c9' }, hovertemplate: '%{y}: %{x}<extra></extra>',
       })), {

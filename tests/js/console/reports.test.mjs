@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import {
   addDays, csvUrl, dayCount, delta, drillQuery, fmtSeconds, fmtShare, goalDraft, goalErrorField, goalsBody, heatmapGrid,
-  isDate, localDate, parseReportsRoute, plainError, presetRange, previousRange, rangeText, ReportFilter, reportsHash, sortRows,
+  isDate, localDate, parseReportsRoute, plainError, plotText, presetRange, previousRange, rangeText, ReportFilter, reportsHash, sortRows,
 } from '../../../frontdesk/web/console/data/reports.js';
 
 // 2026-03-29 00:30 UTC: already Sunday 29 March in Oslo (01:30 CET; the clocks go forward at 02:00),
@@ -165,4 +165,9 @@ test('the goals form: shares typed in percent, errors pointed at their field', (
   assert.equal(goalErrorField('to', body), null);
   assert.equal(plainError('to: must not be before from'), 'Must not be before from');
   assert.equal(plainError('goals[1].target: at most 1'), 'At most 1');
+});
+
+test('names reach plotly escaped, so its label markup cannot restyle them', () => {
+  assert.equal(plotText('<b>Bold</b> & <a href="javascript:x">co</a>'), '&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;a href="javascript:x"&gt;co&lt;/a&gt;');
+  assert.equal(plotText(null), '');
 });

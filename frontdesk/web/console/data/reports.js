@@ -264,6 +264,15 @@ export function fmtValue(v, unit = 'count') {
   return fmtNumber(v, 1);
 }
 
+/**
+ * A name as plotly.js shows it: plotly reads a few HTML-like tags in its labels (<b>, <a href>,
+ * <br>), so a department called "<b>x</b>" would be drawn bold; its entities are shown as the
+ * characters they stand for, so escaping keeps the name exactly as typed.
+ */
+export function plotText(s) {
+  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 // ===== answers → what is drawn ==================================================================
 /** A duration summary {n, mean, p50, p90} (or a bare number) in one shape. */
 export function summaryOf(x) {
