@@ -136,7 +136,7 @@ async def test_filters_sorting_and_goal_errors(browser, demo, shots) -> None:  #
         await expect(bad).to_have_attribute("aria-invalid", "true", timeout=10_000)
         await expect(form.locator(".rep-goal-row[data-metric='first_response_p90'] .field-msg")).to_be_visible()
         await expect(bad).to_be_focused()
-        await page.screenshot(path=str(shots / "reports-goal-error-1366.png"))
+        await page.screenshot(path=str(shots / "reports-page-goal-error-1366.png"))
         await bad.fill("60")
         await form.get_by_role("button", name="Save goals").click()
         await expect(page.locator(".rep-chart-goal.js-plotly-plot")).to_have_count(2, timeout=20_000)
@@ -176,7 +176,7 @@ async def test_every_tab_drawn_and_saved(browser, demo, shots, width) -> None:  
                 labels = await page.locator(".rep-body .js-plotly-plot .ytick text").all_text_contents()
                 assert HOSTILE in labels, labels
                 await expect(page.locator(".rep-table .rep-name", has_text="<b>Billing</b>")).to_be_visible()
-            await page.screenshot(path=str(shots / f"reports-{tab}-{width}.png"), full_page=True)
+            await page.screenshot(path=str(shots / f"reports-page-{tab}-{width}.png"), full_page=True)
         assert not errors, errors
     finally:
         await ctx.close()
