@@ -110,9 +110,10 @@ async def do_load_demo(
 
     report("writing", 0, total)
     async with unit_of_work(ctx) as (conn, _outbox):
-        departments = await demo_store.ensure_departments(conn, config, now)
+        owned = current.get("departments", []) if isinstance(current, dict) else []
+        departments = await demo_store.ensure_departments(conn, config, now, owned)
         users = await demo_store.ensure_users(conn, config, departments, password_hash, now)
-        await demo_store.remove_history(conn, list(departments.values()), users)
+        await demo_store.remove_history(conn, config, departments, users)
         counts = await demo_store.write_history(
             conn, result, departments=departments, users=users, now=now, progress=wrote
         )
@@ -122,6 +123,7 @@ async def do_load_demo(
             "start": result.start.date().isoformat(),
             "end": (result.end - timedelta(days=1)).date().isoformat(),
             "chats": counts["chats"],
+            "departments": sorted(departments.values()),
         }
         await setting_store.put_setting(conn, SETTING, value, exists=current is not None)
 

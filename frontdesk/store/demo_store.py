@@ -1,6 +1,7 @@
 """Bulk writes of the demo history (actions/demo.py): a simulation's result as rows, inserted with
 executemany in a few statements per table. Demo rows are marked: their visitors' ids start with
-DEMO_PREFIX, so the demo can tell its chats from real ones and remove its own history."""
+DEMO_PREFIX (chats, invitations and offline messages all have one), so the demo can tell its
+chats from real ones and remove its own history."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from frontdesk.domain.simulation import SimConfig, SimResult
 from frontdesk.store.models import (
     AgentActivity,
     Chat,
+    ChatFact,
     Department,
     DepartmentMember,
     Invitation,
@@ -49,27 +51,41 @@ async def demo_chat_count(conn: AsyncConnection) -> int:
     return int((await conn.execute(stmt)).scalar_one())
 
 
-async def ensure_departments(conn: AsyncConnection, config: SimConfig, now: datetime) -> dict[str, int]:
-    """The config's departments by slug (made when missing; an existing one is reused)."""
+def demo_description(name: str) -> str:
+    return f"{name} (demo)"
+
+
+async def ensure_departments(
+    conn: AsyncConnection, config: SimConfig, now: datetime, owned: Sequence[int] = ()
+) -> dict[str, int]:
+    """The config's departments by slug: the demo's own (`owned`: their ids from an earlier
+    load, or the demo's description) when one has the slug or the slug with `-demo`, else a new
+    one - under the slug, or `<slug>-demo` when a department not the demo's has it."""
     out: dict[str, int] = {}
     for spec in config.departments:
-        found = (await conn.execute(select(Department.id).where(Department.slug == spec.slug))).scalar_one_or_none()
-        if found is None:
-            hours = parse_business_hours({"timezone": spec.timezone, **dict(spec.hours)}).to_json()
-            result = await conn.execute(
-                insert(Department)
-                .values(
-                    slug=spec.slug,
-                    name=spec.name,
-                    description=f"{spec.name} (demo)",
-                    hours=hours,
-                    created_at=now,
-                    offline_message="We're closed now - leave a message and we'll write back.",
-                )
-                .returning(Department.id)
+        slugs = (spec.slug, f"{spec.slug}-demo")
+        stmt = select(Department.id, Department.slug, Department.description).where(Department.slug.in_(slugs))
+        rows = (await conn.execute(stmt)).all()
+        mine = [r.id for r in rows if r.id in owned or r.description == demo_description(spec.name)]
+        if mine:
+            out[spec.slug] = int(mine[0])
+            continue
+        taken = {r.slug for r in rows}
+        slug = next((s for s in slugs if s not in taken), f"{spec.slug}-demo-{len(owned) + 1}")
+        hours = parse_business_hours({"timezone": spec.timezone, **dict(spec.hours)}).to_json()
+        result = await conn.execute(
+            insert(Department)
+            .values(
+                slug=slug,
+                name=spec.name,
+                description=demo_description(spec.name),
+                hours=hours,
+                created_at=now,
+                offline_message="We're closed now - leave a message and we'll write back.",
             )
-            found = int(result.scalar_one())
-        out[spec.slug] = int(found)
+            .returning(Department.id)
+        )
+        out[spec.slug] = int(result.scalar_one())
     return out
 
 
@@ -107,23 +123,50 @@ async def ensure_users(
     return ids
 
 
-async def remove_history(conn: AsyncConnection, departments: Sequence[int], users: Sequence[int]) -> None:
+def rule_name(department_name: str) -> str:
+    return f"{department_name}: visitors reading for a while"
+
+
+async def remove_history(
+    conn: AsyncConnection, config: SimConfig, departments: dict[str, int], users: Sequence[int]
+) -> None:
     """The demo's history: its chats (their messages, routing rows, facts and reviews go with
-    them), visitors and invitations, the offline messages, routing rows and roll-ups of its
-    departments, and its users' activity. The departments and users stay."""
-    demo_visitor = Visitor.id.like(f"{DEMO_PREFIX}%")
-    await conn.execute(delete(Invitation).where(Invitation.visitor_id.like(f"{DEMO_PREFIX}%")))
-    await conn.execute(delete(Chat).where(Chat.visitor_id.like(f"{DEMO_PREFIX}%")))
-    await conn.execute(delete(Visitor).where(demo_visitor))
-    if departments:
-        await conn.execute(delete(OfflineTicket).where(OfflineTicket.department_id.in_(departments)))
+    them), visitors, invitations and offline messages (all with a demo visitor), the routing rows
+    of those offline messages, its invitation rules and its users' activity. The departments and
+    users stay.
+
+    The roll-ups of the demo's departments are deleted with the facts of any chat left there (a
+    real chat someone started in a demo department): those facts are due again, and computing
+    them (actions/facts) adds them back, so the roll-ups equal their facts."""
+    demo = f"{DEMO_PREFIX}%"
+    dept_ids = list(departments.values())
+    last_ticket = (
         await conn.execute(
-            delete(RoutingLog).where(RoutingLog.chat_id.is_(None), RoutingLog.department_id.in_(departments))
+            select(func.max(OfflineTicket.created_at)).where(
+                OfflineTicket.visitor_id.like(demo), OfflineTicket.department_id.in_(dept_ids)
+            )
         )
-        await conn.execute(delete(metric_hours).where(metric_hours.c.department_id.in_(departments)))
-        await conn.execute(delete(InvitationRule).where(InvitationRule.department_id.in_(departments)))
-    if users:
-        await conn.execute(delete(AgentActivity).where(AgentActivity.agent_id.in_(users)))
+    ).scalar_one()
+    await conn.execute(delete(Invitation).where(Invitation.visitor_id.like(demo)))
+    await conn.execute(delete(OfflineTicket).where(OfflineTicket.visitor_id.like(demo)))
+    await conn.execute(delete(Chat).where(Chat.visitor_id.like(demo)))
+    await conn.execute(delete(Visitor).where(Visitor.id.like(demo)))
+    if last_ticket is not None:
+        await conn.execute(
+            delete(RoutingLog).where(
+                RoutingLog.kind == "offline_ticket",
+                RoutingLog.chat_id.is_(None),
+                RoutingLog.department_id.in_(dept_ids),
+                RoutingLog.created_at <= last_ticket,
+            )
+        )
+    names = [rule_name(d.name) for d in config.departments]
+    await conn.execute(
+        delete(InvitationRule).where(InvitationRule.department_id.in_(dept_ids), InvitationRule.name.in_(names))
+    )
+    await conn.execute(delete(ChatFact).where(ChatFact.department_id.in_(dept_ids)))
+    await conn.execute(delete(metric_hours).where(metric_hours.c.department_id.in_(dept_ids)))
+    await conn.execute(delete(AgentActivity).where(AgentActivity.agent_id.in_(list(users))))
 
 
 async def _many(conn: AsyncConnection, stmt: Any, rows: list[dict[str, Any]], progress: Progress) -> None:
@@ -151,6 +194,7 @@ def row_count(result: SimResult) -> int:
     chats = result.chats
     return (
         2 * len(chats)  # visitors, chats
+        + len(result.offline)  # their visitors
         + sum(len(c.messages) for c in chats)
         + len(result.routing)
         + len(result.statuses)
@@ -194,7 +238,7 @@ async def write_history(
     for position, spec in enumerate(config.departments):
         values = check_rule(
             {
-                "name": f"{spec.name}: visitors reading for a while",
+                "name": rule_name(spec.name),
                 "conditions": [{"field": "time_on_page", "op": "gte", "value": 30}],
                 "action": {"text": f"Hi! Questions about {spec.name.lower()}? We're here to help."},
             }
@@ -241,6 +285,19 @@ async def write_history(
                     "visits": 1,
                 }
             )
+    for n, t in enumerate(result.offline, start=1):
+        visitors.append(
+            {
+                "id": f"{DEMO_PREFIX}t{n:06d}",
+                "name": t.name,
+                "email": t.email,
+                "created_at": t.at - timedelta(minutes=1),
+                "last_seen_at": t.at,
+                "page_url": None,
+                "page_title": None,
+                "visits": 1,
+            }
+        )
     await _many(conn, insert(Visitor), visitors, progress)
 
     # Invitations (their chat ids are filled once the chats exist).
@@ -326,12 +383,12 @@ async def write_history(
 
     # Offline messages (done after a day, except the last day's).
     tickets: list[dict[str, Any]] = []
-    for t in result.offline:
+    for n, t in enumerate(result.offline, start=1):
         done = t.at < result.end - timedelta(days=1)
         tickets.append(
             {
                 "department_id": departments[t.department],
-                "visitor_id": None,
+                "visitor_id": f"{DEMO_PREFIX}t{n:06d}",
                 "name": t.name,
                 "email": t.email,
                 "body": t.body,

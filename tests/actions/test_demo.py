@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from frontdesk.actions.chats import do_send_visitor_message
+from frontdesk.actions.chats import do_close_chat, do_send_visitor_message
 from frontdesk.actions.context import Context
 from frontdesk.actions.demo import DEMO_PASSWORD, do_load_demo
 from frontdesk.actions.facts import do_update_due_facts
@@ -34,6 +34,7 @@ from frontdesk.store.models import (
     Visitor,
     metric_hours,
 )
+from tests.actions.routing_support import bring_online
 from tests.actions.support import new_cid, new_visitor
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -138,6 +139,29 @@ async def test_a_database_with_a_real_chat_is_refused_unless_forced(ctx: Context
     async with ctx.db.read() as conn:
         real = (await conn.execute(select(Chat.id).where(Chat.visitor_id == visitor.visitor_id))).all()
     assert len(real) == 1
+
+
+async def test_a_real_chat_in_a_demo_department_keeps_its_figures_when_the_demo_is_replaced(ctx: Context) -> None:
+    # Open around the clock, and one of the demo's support agents online: a visitor can start a chat.
+    config = small_config()
+    config = replace(config, departments=tuple(replace(d, hours={}) for d in config.departments))
+    await do_load_demo(ctx, weeks=1, seed=1, config=config)
+    async with ctx.db.read() as conn:
+        ingrid = await user_store.user_id_by_email(conn, "ingrid.berg@demo.example.com")
+    assert ingrid is not None
+    await bring_online(ctx, ingrid)
+    visitor = await new_visitor(ctx)
+    sent = await do_send_visitor_message(ctx=ctx, actor=visitor, text="Hi", client_id=new_cid(), department="support")
+    await do_close_chat(ctx=ctx, actor=visitor, chat_id=sent.event["chat_id"])
+    assert await do_update_due_facts(ctx) == 1
+    summary = await do_load_demo(ctx, weeks=1, seed=2, config=config, force=True)
+    after = await table_counts(ctx)
+    assert after["chats"] == summary["chats"] + 1
+    # Its fact was computed again, and the roll-ups hold exactly the facts there are.
+    assert after["facts"] == after["rolled_up"] == summary["chats"] + 1
+    async with ctx.db.read() as conn:
+        slugs = (await conn.execute(select(Department.slug).order_by(Department.slug))).scalars().all()
+    assert "support-demo" not in slugs  # the demo's department was found again, not made twice
 
 
 @pytest.mark.parametrize(
