@@ -5,6 +5,7 @@ the figures recomputed from chat_facts, and the rebuild gives the same roll-ups 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
 import sys
@@ -25,6 +26,7 @@ from frontdesk.jobs import Jobs
 from frontdesk.store import facts_store
 from frontdesk.store.models import Chat, ChatFact, metric_hours
 from tests.actions.routing_support import make_admin, make_agent, make_department, staff
+from tests.conftest import ServerProcess
 
 DAY = datetime(2026, 3, 10, tzinfo=UTC)
 
@@ -296,3 +298,17 @@ async def test_retention_deletes_the_facts_with_their_chats_and_keeps_the_rollup
     # a rebuild recomputes from the chats that remain: none
     assert await facts.do_rebuild_facts(ctx) == 0
     assert await _rollups(ctx) == {}
+
+
+async def test_cli_analytics_rebuild(ctx: Context, clock: Clock) -> None:
+    s, _ada, ben = await _scene(ctx, clock)
+    await s.close("next hour", ben, 70)
+    s.at(71)
+    assert await facts.do_update_due_facts(ctx) == 4
+    before = await _rollups(ctx)
+    async with ctx.db.write() as conn:  # roll-ups gone wrong: the rebuild starts from nothing
+        await conn.execute(update(metric_hours).values(chats=99, answered=0))
+    proc = ServerProcess(ctx.settings.data_dir, str(ctx.settings.database_url))
+    out = await asyncio.to_thread(proc.cli, "analytics", "rebuild")
+    assert "Rebuilt the facts and hourly roll-ups of 4 closed chats." in out
+    _assert_same(await _rollups(ctx), before)
