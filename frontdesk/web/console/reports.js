@@ -646,7 +646,8 @@ export class ReportsPage {
     this.agentRows = rowsOf(r, 'agents').map((x) => {
       const id = idOf(x, 'agent');
       const a = hours.get(id) || {};
-      return { ...x, ...Object.fromEntries(Object.entries(a).filter(([k]) => !(k in x))), id, name: nameOf(x, 'agent', this.data.directory) };
+      // the activity report's hours fill the leaderboard's (null there: a seam of /reports/agents)
+      return { ...x, ...Object.fromEntries(Object.entries(a).filter(([k]) => x[k] == null)), id, name: nameOf(x, 'agent', this.data.directory) };
     });
     this.agentsUrl = url;
     this.activityUrl = activity && activity.url;
@@ -659,7 +660,7 @@ export class ReportsPage {
       ['first_response.p50', 'First response p50', 'seconds'], ['first_response.p90', 'p90', 'seconds'],
       ['handle.p50', 'Handle p50', 'seconds'], ['service_level.value', 'Service level', 'share'], ['concurrency.mean', 'Concurrency', 'score'],
       ['satisfaction', 'Satisfaction', 'share'],
-      ['transfers', 'Transfers', 'count'], ['online_hours', 'Online h', 'hours'], ['chatting_hours', 'Chatting h', 'hours'],
+      ['transfers', 'Transfers', 'count'], ['online_hours', 'Online h', 'hours'], ['chatting_hours', 'Chatting h', 'hours'], ['idle_hours', 'Idle h', 'hours'],
     ];
     const pick = (row, key) => key.split('.').reduce((v, p) => (v == null ? null : v[p]), row);
     const all = this.agentRows || [];
@@ -800,7 +801,7 @@ export class ReportsPage {
     if (any) {
       const hours = Array.from({ length: 24 }, (_, i) => `${String(i).padStart(2, '0')}:00`);
       const seconds = this.heatMetric === 'wait_p90';
-      this.later(() => plot(chart, [{
+      this.later(() => plot(chart, [{ // (a phone's chart labels every 6th hour)
         type: 'heatmap', z: grid, xgap: 2, ygap: 2, hoverongaps: false,
         text: grid.map((row, d) => row.map((_, hr) => `${WEEKDAYS[d]} ${hours[hr]}`)),
         colorscale: this.heatMetric === 'chats' ? [[0, '#f3f4fd'], [1, '#3443bd']] : [[0, '#fff6e6'], [1, '#b02e25']],
@@ -808,7 +809,10 @@ export class ReportsPage {
         hovertemplate: `%{text}: %{z}${seconds ? ' s' : ''}<extra></extra>`,
       }], {
         height: 300,
-        xaxis: { tickmode: 'array', tickvals: hours.map((_, i) => i).filter((i) => i % 3 === 0), ticktext: hours.filter((_, i) => i % 3 === 0), tickangle: 0, gridcolor: 'rgba(0,0,0,0)', zeroline: false },
+        xaxis: {
+          tickmode: 'array', tickvals: hours.map((_, i) => i).filter((i) => i % (chart.clientWidth < 520 ? 6 : 3) === 0),
+          ticktext: hours.filter((_, i) => i % (chart.clientWidth < 520 ? 6 : 3) === 0), tickangle: 0, gridcolor: 'rgba(0,0,0,0)', zeroline: false,
+        },
         yaxis: { tickmode: 'array', tickvals: WEEKDAYS.map((_, i) => i), ticktext: WEEKDAYS, autorange: 'reversed', gridcolor: 'rgba(0,0,0,0)', rangemode: 'normal', zeroline: false },
       }, {
         summary: `${names[this.heatMetric]} by hour of the day and weekday, in ${this.filter.tz}.`,
