@@ -631,8 +631,33 @@ export class ReportsPage {
           },
         }));
       }
-      return card(label, { def: this.def(k), csv: url, cls: 'rep-half' }, any ? box : empty(`No ${label.toLowerCase()} in this range: it comes from answered chats.`));
+      const now = summaryOf(r.totals && r.totals[k]);
+      const before = summaryOf(r.previous && r.previous.totals && r.previous.totals[k]);
+      const line = now.n ? h('p', { class: 'rep-period' },
+        h('span', null, `Median ${fmtSeconds(now.p50)} `), deltaEl(now.p50, before.p50, k, 'seconds'),
+        h('span', null, ` · p90 ${fmtSeconds(now.p90)} `), deltaEl(now.p90, before.p90, k, 'seconds'),
+        h('span', { class: 'muted' }, ` · n ${fmtNumber(now.n)}${now.approx ? ' · ≈ from hourly roll-ups' : ''}`)) : null;
+      return card(label, { def: this.def(k), csv: url, cls: 'rep-half' }, line, any ? box : empty(`No ${label.toLowerCase()} in this range: it comes from answered chats.`));
     });
+    // the service level per interval (its T is the department's goal's, else 30 s)
+    const sl = rows.map((x) => x.service_level || {});
+    const slBox = chartBox('rep-chart-times');
+    const slNow = (r.totals && r.totals.service_level) || {};
+    const slBefore = (r.previous && r.previous.totals && r.previous.totals.service_level) || {};
+    const slLabel = `Answered within ${slNow.seconds ?? 30} s`;
+    if (sl.some((x) => x.value != null)) {
+      const labels = rows.map((x) => bucketLabel(x, r.interval || interval, rows.length > 14));
+      this.later(() => plot(slBox, [{
+        type: 'scatter', mode: 'lines+markers', name: slLabel, x: labels, y: sl.map((x) => (x.value == null ? null : x.value * 100)),
+        line: { color: COLORS.answered, width: 2 }, marker: { size: 5 }, customdata: sl.map((x) => x.answered ?? ''),
+        hovertemplate: '%{x}: %{y:.1f} % of %{customdata} answered<extra></extra>',
+      }], { height: 220, xaxis: { type: 'category' }, yaxis: { ticksuffix: ' %', range: [0, 105] }, showlegend: false },
+      { summary: `${slLabel}, share of answered chats by ${r.interval || interval}.` }));
+    }
+    cards.unshift(card(`Service level: ${slLabel.toLowerCase()}`, { def: this.def('service_level'), csv: url, cls: 'rep-half' },
+      slNow.value != null ? h('p', { class: 'rep-period' }, h('span', null, `${fmtShare(slNow.value)} of ${fmtNumber(slNow.answered)} answered `),
+        deltaEl(slNow.value, slBefore.value, 'service_level', 'share')) : null,
+      sl.some((x) => x.value != null) ? slBox : empty('No answered chats in this range.')));
     return h('div', { class: 'rep-grid' }, cards);
   }
 
@@ -995,6 +1020,12 @@ export class ReportsPage {
       totals.transfers !== undefined || totals.escalations !== undefined ? card('Totals', {}, h('div', { class: 'rep-tiles' },
         ['transfers', 'escalations', 'taken_over'].filter((k) => totals[k] !== undefined).map((k) => tile({ key: k, label: LABELS[k] || KIND.take_over, value: totals[k], prev: prev[k], unit: 'count', def: this.def(k) })))) : null,
       card('By reason', { def: this.def('transfers'), csv: url }, rows.length ? chart : empty('No transfers or escalations in this range.')),
+      rowsOf(r, 'routes').length ? card('Transfers between departments', { csv: url, def: this.def('transfers') }, h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'From'), h('th', { scope: 'col' }, 'To'), h('th', { scope: 'col', class: 'num' }, 'Transfers'))),
+        h('tbody', null, rowsOf(r, 'routes').map((x) => h('tr', null,
+          h('td', { class: 'rep-name' }, x.from_department_name || nameOf({ department_id: x.from_department_id }, 'department', this.data.directory)),
+          h('td', { class: 'rep-name' }, x.to_department_name || nameOf({ department_id: x.to_department_id }, 'department', this.data.directory)),
+          h('td', { class: 'num' }, fmtNumber(x.count)))))))) : null,
       rows.length ? card('By reason, in figures', { csv: url }, h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num' }, 'Count'))),
         h('tbody', null, rows.map((x) => h('tr', null, h('td', null, KIND[x.kind] || x.kind), h('td', null, x.why), h('td', { class: 'num' }, fmtNumber(x.count ?? x.n)))))))) : null,
