@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
@@ -391,7 +391,6 @@ class ChatFacts:
     review_score: float | None = None
     invitation_id: int | None = None
     concurrency: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # not stored; e.g. the held-from time
 
     @property
     def reply_mean_s(self) -> float | None:
@@ -578,7 +577,7 @@ def compute_chat_facts(
     queued = queued or chat.queued_at or started
     first_held = held[0][0] if held else None
     replies_s = reply_times(evs)
-    fact = ChatFacts(
+    return ChatFacts(
         chat_id=chat.id,
         department_id=chat.department_id,
         agent_id=agent,
@@ -605,9 +604,6 @@ def compute_chat_facts(
         invitation_id=chat.invitation_id,
         concurrency=concurrency(held, agent, others),
     )
-    mine = [s for s, _e, a in held if a == agent and agent is not None]
-    fact.extra["held_from"] = mine[-1] if mine else None
-    return fact
 
 
 # ---------------------------------------------------------------------------------------------
