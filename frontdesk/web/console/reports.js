@@ -13,7 +13,7 @@ import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
 import { localTimeZone } from './hours.js';
 import { loadPlotly } from './invite_rules.js';
 import {
-  API, BETTER, csvUrl, delta, drillQuery, fmtNumber, fmtSeconds, fmtShare, fmtValue, GOAL_METRICS, goalDraft, goalErrorField,
+  addDays, API, BETTER, csvUrl, delta, drillQuery, fmtNumber, fmtSeconds, fmtShare, fmtValue, GOAL_METRICS, goalDraft, goalErrorField,
   goalsBody, headline, heatmapGrid, plainError, plotText, PRESETS, rangeText, ReportFilter, reportsHash, reportUrl, sortRows,
   summaryOf, TABS, WEEKDAYS,
 } from './data/reports.js';
@@ -721,22 +721,37 @@ export class ReportsPage {
     ];
   }
 
+  /** The agent's day: `day`, or else the latest day of the range (a week back at most) they were online or away. */
   async openTimeline(row, day = null) {
     const f = this.filter;
-    const date = day || f.to;
+    const seq = (this.timelineSeq = (this.timelineSeq || 0) + 1);
+    let date = day || f.to;
     const slot = this.timelineSlot;
     const dayIn = h('input', { class: 'input', type: 'date', name: 'rep-day', value: date, 'aria-label': 'Day', onchange: () => dayIn.value && this.openTimeline(row, dayIn.value) });
     replaceChildren(slot, card(`${row.name} · day timeline`, { def: this.def('timeline') || 'The agent’s status (online, away, offline) and the chats they held through the day, in local time.', extra: dayIn }, skeleton(1)));
     slot.scrollIntoView({ block: 'nearest' });
-    const url = `${API}/agents/${encodeURIComponent(row.id)}/timeline?${new URLSearchParams({ day: date, tz: f.tz })}`;
+    const urlOf = (d) => `${API}/agents/${encodeURIComponent(row.id)}/timeline?${new URLSearchParams({ day: d, tz: f.tz })}`;
+    const worked = (x) => rowsOf(x, 'segments').some((sg) => sg.status !== 'offline');
     let r;
     try {
-      r = await get(url);
+      r = await get(urlOf(date));
+      if (!day && !worked(r)) { // none found: the range's last day, offline
+        let d = date;
+        for (let back = 1; back < 7 && d > f.from; back++) {
+          d = addDays(d, -1);
+          const earlier = await get(urlOf(d));
+          if (seq !== this.timelineSeq) return;
+          if (worked(earlier)) { r = earlier; date = d; break; }
+        }
+      }
     } catch (err) {
       const box = slot.querySelector('.rep-card');
       replaceChildren(box.querySelector('.rep-loading')?.parentNode || box, box.firstChild, h('p', { class: 'form-error', role: 'alert' }, icon('alert', 14), plainError(err.message)));
       return;
     }
+    if (seq !== this.timelineSeq) return; // another agent or day was asked for since
+    const url = urlOf(date);
+    dayIn.value = date;
     Object.assign(this.defs, (r && r.definitions) || {});
     const segs = rowsOf(r, 'segments');
     const chart = chartBox('rep-chart-timeline');
@@ -753,7 +768,7 @@ export class ReportsPage {
       const own = segs.filter((s) => s.status === st);
       return {
         type: 'bar', orientation: 'h', name: st[0].toUpperCase() + st.slice(1), y: own.map(() => 'Status'),
-        base: own.map((s) => s.start), x: own.map((s) => parseTime(s.end) - parseTime(s.start)), marker: { color: STATUS[st] },
+        base: own.map((s) => s.start), x: own.map((s) => parseTime(s.end) - parseTime(s.start)), marker: { color: STATUS[st], line: { width: 0 } },
         hovertemplate: `${st} %{base|%H:%M}–%{x}<extra></extra>`, yaxis: 'y2',
       };
     });
