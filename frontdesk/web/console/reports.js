@@ -98,6 +98,14 @@ function deltaEl(cur, prev, key, unit) {
     d.tone === 'same' ? 'same as before' : d.text, h('span', { class: 'rep-was' }, h('span', { class: 'rep-sep' }, ' · '), was));
 }
 
+/** A table cell's change from the previous period: an arrow and the difference, the figure before as its tooltip. */
+function miniDelta(cur, prev, key, unit) {
+  const d = delta(cur, prev, { better: BETTER[key] || 0, unit });
+  if (d.tone === 'none' || d.tone === 'same') return null;
+  return h('span', { class: `rep-cell-delta tone-${d.tone}`, title: `Previous period: ${fmtValue(prev, unit)}` },
+    h('span', { 'aria-hidden': 'true' }, d.arrow), ` ${d.text.replace(/ \(.*\)$/, '')}`);
+}
+
 /** A KPI tile: its value, the previous period's delta, and for durations median / p90 / mean and count. */
 function tile({ key, label, value, prev, unit, def, onClick }) {
   const isSummary = unit === 'seconds' && value != null && typeof value === 'object';
@@ -674,6 +682,7 @@ export class ReportsPage {
       // the activity report's hours fill the leaderboard's (null there: a seam of /reports/agents)
       return { ...x, ...Object.fromEntries(Object.entries(a).filter(([k]) => x[k] == null)), id, name: nameOf(x, 'agent', this.data.directory) };
     });
+    this.agentsBefore = new Map(rowsOf(r.previous || {}, 'agents').map((x) => [idOf(x, 'agent'), x]));
     this.agentsUrl = url;
     this.activityUrl = activity && activity.url;
     return this.agentsView();
@@ -696,7 +705,8 @@ export class ReportsPage {
       if (k !== 'chats') return h('td', { class: 'num' }, fmtValue(pick(x, k), unit));
       const bar = h('span', { class: 'rep-bar', 'aria-hidden': 'true' });
       bar.style.setProperty('--w', `${Math.round(((Number(x.chats) || 0) / most) * 100)}%`);
-      return h('td', { class: 'num rep-chats-cell' }, bar, fmtValue(x.chats, unit));
+      const before = this.agentsBefore && this.agentsBefore.get(x.id);
+      return h('td', { class: 'num rep-chats-cell' }, bar, fmtValue(x.chats, unit), before ? miniDelta(x.chats, before.chats, 'chats', 'count') : null);
     };
     const present = cols.filter(([k]) => k === 'name' || rows.some((x) => pick(x, k) !== undefined));
     const th = ([key, label]) => {
@@ -791,6 +801,7 @@ export class ReportsPage {
   async load_departments() {
     const { r, url } = await this.fetch('departments');
     const rows = rowsOf(r, 'departments').map((x) => ({ ...x, name: nameOf(x, 'department', this.data.directory) }));
+    const before = new Map(rowsOf(r.previous || {}, 'departments').map((x) => [idOf(x, 'department'), x]));
     const chart = chartBox('rep-chart-depts');
     if (rows.length) {
       const names = rows.map((x) => plotText(x.name));
@@ -817,7 +828,11 @@ export class ReportsPage {
     const table = h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Department'), cols.map(([k, label]) => h('th', { scope: 'col', class: 'num', title: this.def(k) }, label)))),
       h('tbody', null, rows.map((x) => h('tr', null, h('td', { class: 'rep-name' }, x.name),
-        cols.map(([k, , unit]) => h('td', { class: 'num' }, fmtValue(headline(x[k]), unit))))))));
+        cols.map(([k, , unit]) => {
+          const was = before.get(idOf(x, 'department'));
+          return h('td', { class: 'num' }, fmtValue(headline(x[k]), unit),
+            was && ['chats', 'missed', 'service_level', 'first_response', 'satisfaction'].includes(k) ? miniDelta(headline(x[k]), headline(was[k]), k, unit) : null);
+        }))))));
     return [
       card('Chats by department', { def: this.def('chats'), csv: url }, rows.length ? chart : empty('No chats in this range.')),
       rows.length ? card('Department figures', { csv: url }, table) : null,
