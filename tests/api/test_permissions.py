@@ -40,6 +40,7 @@ BODIES = {
     ("POST", "/api/v1/chats/{chat_id}/whispers"): {"text": "psst", "client_id": "perm-test-0003"},
     ("POST", "/api/v1/chats/{chat_id}/annotations"): {"seq": 1, "text": "note"},
     ("PUT", "/api/v1/departments/{department_id}/scorecard"): {"criteria": [{"name": "Tone", "weight": 1}]},
+    ("PUT", "/api/v1/departments/{department_id}/goals"): {"goals": []},
     ("PUT", "/api/v1/chats/{chat_id}/review"): {"scores": []},
     ("POST", "/api/v1/chats/{chat_id}/escalate"): {"reason": "billing"},
     ("POST", "/api/v1/tags"): {"name": "perm-test"},
