@@ -470,7 +470,8 @@ async def agents_report(
 ) -> dict[str, Any]:
     """The leaderboard: every figure per credited agent (the chat's last assignee; `agent` null:
     chats no agent held, e.g. missed ones), busiest first, with their online, chatting and idle
-    seconds (`*_hours`, in seconds like every duration; null without recorded activity)."""
+    seconds (`*_hours`, in seconds like every duration; null without recorded activity, and for
+    ranges read from the roll-ups)."""
     level = check_seconds(seconds)
     async with _read(ctx) as conn:
         scope = await report_scope(conn, actor, department_id=department_id, agent_id=agent_id)
@@ -478,9 +479,14 @@ async def agents_report(
         now = await _per(conn, scope, rng, "agent_id", level)
         before = await _per(conn, scope, rng.previous, "agent_id", level)
         found = await report_store.names(conn, user_ids=set(now["groups"]) | set(before["groups"]), department_ids=())
+        # Status and load changes are about two rows per chat: read for ranges of exact size only
+        # (a year of a busy site would read millions); above it the hours stay null and the
+        # agents' activity report (/reports/activity) is the place for them.
         hours = {
-            "now": await _activity_hours(conn, [a for a in now["groups"] if a], rng),
-            "before": await _activity_hours(conn, [a for a in before["groups"] if a], rng.previous),
+            "now": await _activity_hours(conn, [a for a in now["groups"] if a], rng) if now["exact"] else {},
+            "before": await _activity_hours(conn, [a for a in before["groups"] if a], rng.previous)
+            if before["exact"]
+            else {},
         }
 
     def rows(part: dict[str, Any], when: str) -> list[dict[str, Any]]:

@@ -330,6 +330,7 @@ async def test_the_previous_period_and_a_range_of_roll_ups(world, monkeypatch):
         (r["agent"], r["chats"], r["missed"]) for r in exact_others[2]["agents"]
     ]
     assert departments["exact"] is False and departments["departments"][0]["chats"] == 2
+    assert all(r["online_hours"] is None for r in agents["agents"]), "activity rows are read for exact ranges only"
     rolled = await reports.summary_report(ctx=w.ctx, actor=admin, since=w.today, until=w.today, department_id=w.dept)
     assert exact["exact"] is True and rolled["exact"] is False
     for key in ("chats", "answered", "missed", "dropped", "transfers", "rated", "satisfaction"):
