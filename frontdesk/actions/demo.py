@@ -95,9 +95,12 @@ async def do_load_demo(
         return {**summary, "unchanged": True, "chats": demo_chats, "start": current.get("start"), "facts": 0}
 
     start = demo_start(now, weeks)
-    report("simulating", 0, 1)
-    result = await asyncio.to_thread(simulate, config, start, weeks, seed)
-    report("simulating", 1, 1)
+    days = 7 * weeks
+    report("simulating", 0, days)
+    result = await asyncio.to_thread(
+        lambda: simulate(config, start, weeks, seed, on_day=lambda done, _total: report("simulating", done, days))
+    )
+    report("simulating", days, days)
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)  # once, for every demo user
 
     total = demo_store.row_count(result)

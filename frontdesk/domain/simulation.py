@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -752,12 +752,21 @@ class _Desk:
             else:
                 self.set_status(agent, "offline", "disconnected")
 
-    def run(self) -> None:
+    def days(self, on_day: Callable[[int, int], None]) -> Process:
+        """Tell `on_day(days simulated, days in all)` as the simulation passes each midnight."""
+        total = round(self.end_s / DAY_S)
+        for day in range(1, total + 1):
+            yield self.env.timeout(DAY_S)
+            on_day(day, total)
+
+    def run(self, on_day: Callable[[int, int], None] | None = None) -> None:
         for dept in self.config.departments:
             self.env.process(self.arrivals(dept))
         for agent in self.agents:
             if agent.spec.shifts:
                 self.env.process(self.works(agent))
+        if on_day is not None:
+            self.env.process(self.days(on_day))
         self.env.run(until=self.end_s + GRACE_S)
         for chat in list(self.open_chats.values()):  # what the grace did not end: closed by the system
             if chat.status == "active" and chat.sim.assignee is not None:
@@ -780,12 +789,20 @@ def _local(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return aware.astimezone(UTC)
 
 
-def simulate(config: SimConfig, start: datetime, weeks: int, seed: int) -> SimResult:
-    """Run the desk for `weeks` weeks of arrivals from `start` (aware); deterministic per seed."""
+def simulate(
+    config: SimConfig,
+    start: datetime,
+    weeks: int,
+    seed: int,
+    *,
+    on_day: Callable[[int, int], None] | None = None,
+) -> SimResult:
+    """Run the desk for `weeks` weeks of arrivals from `start` (aware); deterministic per seed.
+    `on_day(done, total)` is told each simulated day (a progress bar); it changes nothing."""
     if weeks < 1:
         raise ValueError("weeks: at least 1")
     desk = _Desk(config, start, weeks, seed)
-    desk.run()
+    desk.run(on_day)
     return SimResult(
         config=config,
         start=desk.start,

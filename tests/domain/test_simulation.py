@@ -78,6 +78,10 @@ def test_the_same_seed_gives_the_same_history_and_another_seed_another() -> None
     small = flat_desk(agents=2, max_chats=2, per_hour=6)
     assert simulate(small, START, 1, 1).chats == simulate(small, START, 1, 1).chats
     assert simulate(small, START, 1, 1).chats != simulate(small, START, 1, 2).chats
+    told: list[tuple[int, int]] = []
+    watched = simulate(small, START, 1, 1, on_day=lambda done, total: told.append((done, total)))
+    assert watched.chats == simulate(small, START, 1, 1).chats  # progress reports change nothing
+    assert told == [(d, 7) for d in range(1, 8)]
 
 
 def test_the_history_has_everything_the_reports_show() -> None:
