@@ -11,15 +11,16 @@
    `domain.metrics.rollup_increments(fact)` per (UTC hour, department, agent) - what
    actions/facts.py adds for each fact on the real path. No messages: the reports never read
    them. The chats span the 365 days before today (UTC) with a daily and weekly rhythm (a
-   weekday's 14:00 has ~8x the chats of 03:00; Saturdays half, Sundays a third of a weekday);
+   weekday's 14:00 has 12x the chats of 03:00; Saturdays half, Sundays a third of a weekday);
    6 % missed, 4 % of the answered dropped, 6 % transferred, 2 % escalated, 30 % rated,
    3 % reviewed, 10 % from an invitation. Random, seeded, so every run seeds the same history.
 2. Measure. Each report is called through its action (what the HTTP route calls: parameters,
    scope, the queries, the figures), as an admin, over a year, a month (the last 30 days) and a
    day (the busiest weekday of the last week), --runs times after one warm-up; the median wall
-   time is reported. One report (summary over a year) is also fetched over HTTP from a running
-   `frontdesk serve` with an API token. The machine's CPU use during the measurement, and the
-   part of it that was not this process (and, on PostgreSQL, its server), is reported too.
+   time (and the CPU it used) is reported. One report (summary over a year) is also fetched over
+   HTTP from a running `frontdesk serve`, as an admin logged in with a cookie. The machine's CPU
+   use during the measurement, and the part of it that was not this process (and, on
+   PostgreSQL, its server), is reported too.
 
 Results: a markdown table on stdout and bench/results/reports-*.json. Not a test.
 """
@@ -604,7 +605,7 @@ async def over_http(url: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     (tmp / "http").mkdir(exist_ok=True)
     await server.start()
     try:
-        email = "http-admin@bench.example"
+        email = f"http-admin-{os.getpid()}@bench.example"
         await server.cli("user", "create", "--email", email, "--name", "HTTP admin", "--role", "admin",
                          "--password", "a-long-enough-password")  # fmt: skip
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as http:
