@@ -92,7 +92,8 @@ async def do_load_demo(
         and current.get("weeks") == weeks
         and current.get("chats") == demo_chats
     ):
-        return {**summary, "unchanged": True, "chats": demo_chats, "start": current.get("start"), "facts": 0}
+        facts = await _compute_facts(ctx, demo_chats, report)  # in case an earlier run was cut short
+        return {**summary, "unchanged": True, "chats": demo_chats, "start": current.get("start"), "facts": facts}
 
     start = demo_start(now, weeks)
     days = 7 * weeks
@@ -130,15 +131,7 @@ async def do_load_demo(
         }
         await setting_store.put_setting(conn, SETTING, value, exists=current is not None)
 
-    facts = 0
-    report("computing figures", 0, counts["chats"])
-    rounds = counts["chats"] // FACTS_BATCH + 3  # a bound: each chat is due once
-    for _ in range(rounds):
-        done = await do_update_due_facts(ctx, limit=FACTS_BATCH)
-        if not done:
-            break
-        facts += done
-        report("computing figures", min(facts, counts["chats"]), counts["chats"])
+    facts = await _compute_facts(ctx, counts["chats"], report)
     return {
         **summary,
         "unchanged": False,
@@ -148,3 +141,18 @@ async def do_load_demo(
         "end": value["end"],
         "facts": facts,
     }
+
+
+async def _compute_facts(ctx: Context, chats: int, report: ProgressFn) -> int:
+    """Facts and roll-ups of the chats that have none (actions/facts), batch by batch; how many."""
+    facts = 0
+    rounds = chats // FACTS_BATCH + 3  # a bound: each chat is due once
+    for _ in range(rounds):
+        done = await do_update_due_facts(ctx, limit=FACTS_BATCH)
+        if not done:
+            break
+        if not facts:
+            report("computing figures", 0, chats)
+        facts += done
+        report("computing figures", min(facts, chats), chats)
+    return facts

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from frontdesk.actions.chats import do_close_chat, do_send_visitor_message
 from frontdesk.actions.context import Context
@@ -123,6 +123,17 @@ async def test_another_seed_replaces_the_demo_history(ctx: Context) -> None:
         assert after[table] - (before[table] - first["counts"][table]) == second["counts"][table], table
     assert after["facts"] == after["rolled_up"] == second["chats"]  # the old roll-ups went with the old chats
     assert after["users"] == before["users"] and after["departments"] == before["departments"]  # kept
+
+
+async def test_the_same_seed_again_computes_the_figures_a_cut_short_run_left(ctx: Context) -> None:
+    first = await do_load_demo(ctx, weeks=1, seed=1, config=small_config())
+    async with ctx.db.write() as conn:  # as if the command had been stopped before its facts
+        await conn.execute(delete(ChatFact))
+        await conn.execute(delete(metric_hours))
+    again = await do_load_demo(ctx, weeks=1, seed=1, config=small_config())
+    assert again["unchanged"] and again["facts"] == first["chats"]
+    after = await table_counts(ctx)
+    assert after["facts"] == after["rolled_up"] == after["chats"] == first["chats"]
 
 
 async def test_a_database_with_a_real_chat_is_refused_unless_forced(ctx: Context) -> None:
