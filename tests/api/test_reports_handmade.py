@@ -240,20 +240,22 @@ async def play(w: World) -> None:
     await w.accept("gaps", ada, T("12:00:10"))
     await w.agent_says("gaps", ada, T("12:00:30"))
     await w.visitor_says("gaps", T("12:06:30"), "Sorry, I was away.")
+    # 6 "escalated" - Sat 14:10 CEST, while Ada holds "gaps": she escalates it to level 2 after
+    # 50 s, Cai takes it; reviewed 4 of 5.
+    await w.visitor_says("escalated", T("12:10:00"))
+    await w.accept("escalated", ada, T("12:10:10"))
+    await w.agent_says("escalated", ada, T("12:10:40"))
+    await w.escalate("escalated", ada, T("12:11:00"))
+    await w.accept("escalated", cai, T("12:11:30"))
+    seq = await w.agent_says("escalated", cai, T("12:12:00"), "Specialist here.")
+    await w.visitor_reads("escalated", seq, T("12:12:05"))
+    await w.close("escalated", cai, T("12:13:00"))
+    # "gaps" goes on
     await w.agent_says("gaps", ada, T("12:18:30"), "Sorry, so was I.")
     await w.visitor_says("gaps", T("12:19:00"), "Fine.")
     seq = await w.agent_says("gaps", ada, T("12:19:30"), "Done.")
     await w.visitor_reads("gaps", seq, T("12:19:35"))
     await w.close("gaps", ada, T("12:20:00"))
-    # 6 "escalated" - Sat 15:00 CEST: Ada escalates to level 2, Cai takes it; reviewed 4 of 5.
-    await w.visitor_says("escalated", T("13:00:00"))
-    await w.accept("escalated", ada, T("13:00:10"))
-    await w.agent_says("escalated", ada, T("13:00:40"))
-    await w.escalate("escalated", ada, T("13:01:00"))
-    await w.accept("escalated", cai, T("13:01:30"))
-    seq = await w.agent_says("escalated", cai, T("13:02:00"), "Specialist here.")
-    await w.visitor_reads("escalated", seq, T("13:02:05"))
-    await w.close("escalated", cai, T("13:03:00"))
     await w.review("escalated", 4, T("13:10:00"))
     # 7 "midnight" - starts Sat 23:50 CEST, ends Sun 00:20 CEST: a Saturday chat.
     await w.visitor_says("midnight", T("21:50:00"))
@@ -346,6 +348,7 @@ async def handmade(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 # dropped           5     35     35, 30 (32.5)      30+25+30+30 = 115                                120
 # transfer         10     40     40                 Ada 30+20, Ben 30+30 = 110                       120
 # gaps             10     30     30, 720, 30 (260)  20 + 0 (360 > 240) + 0 (720 > 600) + 30+30+30 = 110  1200
+#   (concurrency: Ada held "escalated" 12:10:10-12:11:00 within gaps' 12:00:10-12:20:00: 1 + 50/1190)
 # escalated        10     40     40                 Ada 30+20, Cai 30+60 = 140 (queue time left out)  180
 # midnight         10     30     30, 40 (35)        20 + 0 (1170 > 240) + 40 + 0 (560 > 240) = 60   1800
 # first 02:30      10     25     25                 15 + 0 (275 > 240) = 15                          300
@@ -377,8 +380,6 @@ async def test_summary_of_the_handmade_chats(handmade: Handmade) -> None:
     # duration of all 11: 90 120 120 120 180 180 300 300 600 1200 1800 -> sum 5010; p50 the 6th = 180;
     # p90 at rank 10 x 0.9 = 9: the 10th = 1200
     assert f["duration"] == summary(11, 5010 / 11, 180, 1200)
-    # no agent held two chats at once: 1.0 for each of the 9 answered
-    assert f["concurrency"] == summary(9, 1.0, 1.0, 1.0)
     # service level at 30 s: first responses <= 30 s are 25, 30, 30 -> 3 of the 9 answered
     assert f["service_level"] == {"seconds": 30, "value": pytest.approx(3 / 9), "answered": 9}
     # ratings 5 (rated) and 2 (transfer): one good of two; mean 3.5. One review, 4 of 5.
@@ -391,6 +392,19 @@ async def test_summary_of_the_handmade_chats(handmade: Handmade) -> None:
     # at 45 s: 25 30 30 35 40 40 45 -> 7 of 9
     within = await handmade.get("/api/v1/reports/summary", seconds=45, **RANGE)
     assert within["figures"]["service_level"]["value"] == pytest.approx(7 / 9)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="facts_store.held_intervals_of counts only the chats an agent is the last assignee of, so the 50 s "
+    "Ada held 'escalated' before escalating it are left out of 'gaps' concurrency (docs/metrics.md counts them)",
+)
+async def test_concurrency_counts_a_chat_held_then_escalated(handmade: Handmade) -> None:
+    f = (await handmade.get("/api/v1/reports/summary", **RANGE))["figures"]
+    # 1.0 for 8 chats; gaps 1 + 50/1190 (Ada held escalated 12:10:10-12:11:00, 50 of gaps' 1190 s);
+    # p90 at rank 7.2: 1 + 0.2 x 50/1190
+    gaps = 1 + 50 / 1190
+    assert f["concurrency"] == summary(9, (8 + gaps) / 9, 1.0, 1 + 0.2 * (gaps - 1))
 
 
 async def test_volume_by_day_is_cut_at_oslo_midnight(handmade: Handmade) -> None:
@@ -446,10 +460,10 @@ async def test_agents_leaderboard(handmade: Handmade) -> None:
 async def test_heatmap_cells_in_oslo_time(handmade: Handmade) -> None:
     chats = await handmade.get("/api/v1/reports/heatmap", metric="chats", **RANGE)
     cells = {(d, h): v for d, row in enumerate(chats["values"]) for h, v in enumerate(row) if v}
-    # Monday = 0 ... Sunday = 6; Saturday's chats at 10-15 and 23 CEST, Sunday's two 02:30s share
-    # the 02:00 cell, late sunday is Sunday 23:00, monday Monday 00:00
+    # Monday = 0 ... Sunday = 6; Saturday's chats at 10-13, two at 14 (gaps, escalated) and 23
+    # CEST, Sunday's two 02:30s share the 02:00 cell, late sunday is Sunday 23:00, monday Monday 00:00
     assert cells == {
-        (5, 10): 1, (5, 11): 1, (5, 12): 1, (5, 13): 1, (5, 14): 1, (5, 15): 1, (5, 23): 1,
+        (5, 10): 1, (5, 11): 1, (5, 12): 1, (5, 13): 1, (5, 14): 2, (5, 23): 1,
         (6, 2): 2, (6, 23): 1, (0, 0): 1,
     }  # fmt: skip
     missed = await handmade.get("/api/v1/reports/heatmap", metric="missed", **RANGE)
