@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
 from frontdesk.domain.chat_rules import AuthorType, ChatRuleError, EventKind
-from frontdesk.domain.metric_buckets import BUCKETS, DURATION_METRICS, EDGES, bucket_column, bucket_of
+from frontdesk.domain.metric_buckets import BUCKETS, COUNT_COLUMNS, DURATION_METRICS, EDGES, bucket_column, bucket_of
 
 # Active handle time: a gap between messages longer than these is not counted (counts 0).
 VISITOR_GAP_LIMIT_S = 240  # the agent wrote last and waits on the visitor
@@ -475,6 +475,35 @@ def held_intervals(chat: ChatRow, routing: Sequence[RoutingRow]) -> list[tuple[d
     return [iv for iv in out if iv[1] >= iv[0]]
 
 
+_STILL_HELD = datetime.max.replace(tzinfo=UTC)
+
+
+def agent_holds(
+    chat_id: int,
+    created_at: datetime,
+    assignee_id: int | None,
+    assigned_at: datetime | None,
+    closed_at: datetime | None,
+    routing: Sequence[RoutingRow],
+) -> list[tuple[int, Interval]]:
+    """Every agent's holds of one chat, closed or not, for the concurrency of the chats around
+    it: (agent, interval) from `held_intervals`, the interval open (end None) while the chat is.
+    A chat held, then transferred or escalated away counts for each agent who held it."""
+    row = ChatRow(
+        id=chat_id,
+        department_id=None,
+        assignee_id=assignee_id,
+        created_at=created_at,
+        closed_at=closed_at if closed_at is not None else _STILL_HELD,
+        assigned_at=assigned_at,
+    )
+    return [
+        (agent, Interval(start, None if end == _STILL_HELD else end))
+        for start, end, agent in held_intervals(row, routing)
+        if agent is not None
+    ]
+
+
 def active_handle_seconds(
     events: Sequence[EventRow], held: Sequence[tuple[datetime, datetime, int | None]]
 ) -> float | None:
@@ -561,7 +590,7 @@ def compute_chat_facts(
     others: Sequence[Interval] = (),
 ) -> ChatFacts:
     """One closed chat's figures (docs/metrics.md). `others`: the intervals the credited agent
-    held other chats around this one (store: facts_store.agent_intervals)."""
+    held other chats around this one (store: facts_store.held_intervals_of)."""
     evs = sorted(events, key=lambda e: e.seq)
     started, ended = chat.created_at, chat.closed_at
     public = [e for e in evs if _public_message(e)]
@@ -609,19 +638,6 @@ def compute_chat_facts(
 # ---------------------------------------------------------------------------------------------
 # Roll-ups
 
-COUNT_COLUMNS: tuple[str, ...] = (
-    "chats",
-    "answered",
-    "missed",
-    "dropped",
-    "transfers",
-    "escalations",
-    "rated",
-    "rating_sum",
-    "rating_good",
-    "reviewed",
-    "invited",
-)
 SUM_COLUMNS: tuple[str, ...] = ("review_sum",) + tuple(
     c for m in DURATION_METRICS for c in (f"{m}_n", f"{m}_sum", *(bucket_column(m, i) for i in range(BUCKETS)))
 )

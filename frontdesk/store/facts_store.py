@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.clock import as_utc
 from frontdesk.domain.chat_rules import EventKind
-from frontdesk.domain.metrics import ROLLUP_COLUMNS, ChatRow, EventRow, Interval, RoutingRow
+from frontdesk.domain.metrics import ROLLUP_COLUMNS, ChatRow, EventRow, Interval, RoutingRow, agent_holds
 from frontdesk.store.models import Chat, ChatFact, Message, Review, RoutingLog, metric_hours
 
 # The events and routing rows the facts read (docs/metrics.md).
@@ -26,6 +26,10 @@ _ROUTING_KINDS = ("queued", "assigned", "transferred", "escalated", "taken_over"
 # Concurrency looks for the agent's other chats started at most this long before this chat's
 # assignment (chats.created_at is indexed; a chat held longer than this is not seen).
 CONCURRENCY_LOOKBACK = timedelta(days=1)
+# The routing rows that give a chat to an agent (domain/metrics.held_intervals).
+_GIVING_KINDS = ("assigned", "taken_over", "transferred")
+# Chat ids per IN (...) list.
+_CHUNK = 5000
 
 
 async def chats_without_facts(conn: AsyncConnection, *, limit: int, closed_since: datetime | None) -> list[int]:
@@ -174,22 +178,46 @@ async def chat_inputs(
 async def held_intervals_of(
     conn: AsyncConnection, agent_ids: Iterable[int], start: datetime, end: datetime
 ) -> dict[int, list[tuple[int, Interval]]]:
-    """The chats each agent is the (last) assignee of that started between start -
-    CONCURRENCY_LOOKBACK and end: (chat id, assigned_at..closed_at). Uses ix_chats_created_at."""
+    """Each agent's holds of the chats that started between start - CONCURRENCY_LOOKBACK and end:
+    (chat id, interval), one per stretch the agent held the chat (domain/metrics.agent_holds),
+    so a chat the agent held and then transferred or escalated away counts too. The chats are
+    those the agent is the last assignee of or has a routing row giving it to them
+    (ix_chats_created_at for the range, ix_routing_log_agent_chat for each chat); their routing
+    rows come by ix_routing_log_chat_id."""
     agents = sorted(set(agent_ids))
     if not agents:
         return {}
-    rows = await conn.execute(
-        select(Chat.id, Chat.assignee_id, Chat.assigned_at, Chat.closed_at).where(
-            Chat.created_at >= start - CONCURRENCY_LOOKBACK,
-            Chat.created_at <= end,
-            Chat.assignee_id.in_(agents),
-            Chat.assigned_at.is_not(None),
-        )
+    given = exists().where(
+        RoutingLog.chat_id == Chat.id, RoutingLog.agent_id.in_(agents), RoutingLog.kind.in_(_GIVING_KINDS)
     )
+    chats = (
+        await conn.execute(
+            select(Chat.id, Chat.created_at, Chat.assignee_id, Chat.assigned_at, Chat.closed_at).where(
+                Chat.created_at >= start - CONCURRENCY_LOOKBACK,
+                Chat.created_at <= end,
+                or_(and_(Chat.assignee_id.in_(agents), Chat.assigned_at.is_not(None)), given),
+            )
+        )
+    ).all()
+    routing: dict[int, list[RoutingRow]] = {}
+    ids = [c.id for c in chats]
+    for i in range(0, len(ids), _CHUNK):
+        for rr in await conn.execute(
+            select(RoutingLog.chat_id, RoutingLog.kind, RoutingLog.agent_id, RoutingLog.created_at)
+            .where(RoutingLog.chat_id.in_(ids[i : i + _CHUNK]), RoutingLog.kind.in_(_ROUTING_KINDS))
+            .order_by(RoutingLog.chat_id, RoutingLog.id)
+        ):
+            routing.setdefault(rr.chat_id, []).append(RoutingRow(rr.kind, rr.agent_id, as_utc(rr.created_at)))
+    wanted = set(agents)
     out: dict[int, list[tuple[int, Interval]]] = {}
-    for r in rows:
-        out.setdefault(r.assignee_id, []).append((r.id, Interval(as_utc(r.assigned_at), as_utc(r.closed_at))))
+    for c in chats:
+        closed = as_utc(c.closed_at) if c.closed_at is not None else None
+        assigned = as_utc(c.assigned_at) if c.assigned_at is not None else None
+        for agent, interval in agent_holds(
+            c.id, as_utc(c.created_at), c.assignee_id, assigned, closed, routing.get(c.id, [])
+        ):
+            if agent in wanted:
+                out.setdefault(agent, []).append((c.id, interval))
     return out
 
 

@@ -25,6 +25,7 @@ from frontdesk.domain.metrics import (
     Interval,
     RoutingRow,
     add_increments,
+    agent_holds,
     bucket_bounds,
     compute_chat_facts,
     duration_buckets,
@@ -246,6 +247,26 @@ def test_an_escalation_then_missed_back_in_the_queue() -> None:
     assert f.escalations == 1 and f.answered and not f.missed
     assert f.agent_id == ADA
     assert f.handle_s == 10 + 10  # held 10..30 only
+
+
+def test_agent_holds_counts_every_agent_who_held_the_chat() -> None:
+    # Ada held it 10-60, escalated it; Ben took it 70 and transferred it to Cai at 100; Cai holds it still.
+    routing = [
+        RoutingRow("queued", None, at(0)),
+        RoutingRow("assigned", ADA, at(10)),
+        RoutingRow("escalated", ADA, at(60)),
+        RoutingRow("assigned", BEN, at(70)),
+        RoutingRow("transferred", CAI, at(100)),
+    ]
+    holds = agent_holds(7, at(0), CAI, at(100), None, routing)
+    assert holds == [
+        (ADA, Interval(at(10), at(60))),
+        (BEN, Interval(at(70), at(100))),
+        (CAI, Interval(at(100), None)),
+    ]
+    # closed at 200: Cai's hold ends then; no routing rows: held from assigned_at to the close
+    assert agent_holds(7, at(0), CAI, at(100), at(200), routing)[-1] == (CAI, Interval(at(100), at(200)))
+    assert agent_holds(8, at(0), ADA, at(5), at(50), []) == [(ADA, Interval(at(5), at(50)))]
 
 
 def test_rating_review_and_concurrency() -> None:
