@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from fastapi.responses import Response, StreamingResponse
@@ -15,46 +14,23 @@ from frontdesk.actions.context import AgentActor, Context
 from frontdesk.api.auth import current_agent, get_ctx
 from frontdesk.api.openapi import file_answer
 from frontdesk.api.params import SmallPathId
+from frontdesk.api.reports import (
+    CSV_ANSWER,
+    FILE_HEADERS,
+    Agent,
+    Department,
+    Format,
+    From,
+    Range,
+    To,
+    Tz,
+    csv_download,
+)
 from frontdesk.api.schemas import AgentRef, In, Out, doc_only, typed_router
-from frontdesk.domain.archive_query import csv_cell
 from frontdesk.domain.goals import GOAL_METRICS, MAX_SECONDS_TARGET
-from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.metric_buckets import EDGES
-from frontdesk.presenters.transcripts import csv_line
 
 router = typed_router(tags=["reports"])
-
-Department = Annotated[
-    int | None, Query(alias="department", ge=1, le=MAX_SMALL_ID, description="a department's id (1 .. 2^31-1)")
-]
-Agent = Annotated[int | None, Query(alias="agent", ge=1, le=MAX_SMALL_ID, description="an agent's id (1 .. 2^31-1)")]
-From = Annotated[
-    str | None, Query(alias="from", max_length=10, description="YYYY-MM-DD, local (default: 6 days before to)")
-]
-To = Annotated[str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD, local, included (default: today)")]
-Tz = Annotated[
-    str | None,
-    Query(max_length=64, description="an IANA time zone (default: the department's, else UTC)"),
-]
-
-Format = Annotated[
-    Literal["json", "csv"], Query(alias="format", description="json, or csv: the same figures as a file")
-]
-CSV_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}
-}
-
-# Export files are downloaded, never run (as the archive's exports; nosniff from the middleware).
-_FILE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-}
-
-
-class Range(Out):
-    from_: str = Field(alias="from")
-    to: str
-    tz: str
 
 
 class DepartmentName(Out):
@@ -227,13 +203,6 @@ async def set_goals(
 # -- CSV: the same figures, one header row, durations in seconds, shares 0-1 ----------------------
 
 
-def _csv(filename: str, header: list[str], rows: Iterable[list[Any]]) -> Response:
-    lines = [csv_line(header)]
-    lines += [csv_line([csv_cell(v) if isinstance(v, str) else ("" if v is None else v) for v in row]) for row in rows]
-    headers = {**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(b"".join(lines), media_type="text/csv; charset=utf-8", headers=headers)
-
-
 def dashboard_csv(body: dict[str, Any]) -> Response:
     now = body["now"]
     rows: list[list[Any]] = [
@@ -243,7 +212,7 @@ def dashboard_csv(body: dict[str, Any]) -> Response:
     rows += [["now", f"service_level_{k}", v] for k, v in now["service_level"].items()]
     for part in ("today", "last_week"):
         rows += [[part, key, value] for key, value in body[part].items()]
-    return _csv(f"report-dashboard-{body['today']['day']}.csv", ["part", "figure", "value"], rows)
+    return csv_download(f"report-dashboard-{body['today']['day']}.csv", ["part", "figure", "value"], rows)
 
 
 def goals_csv(body: dict[str, Any]) -> Response:
@@ -254,7 +223,7 @@ def goals_csv(body: dict[str, Any]) -> Response:
         rows.append(["range", *fixed, g["actual"], g["met"]])
     r = body["range"]
     header = ["day", "metric", "direction", "target", "seconds", "actual", "met"]
-    return _csv(f"report-goals-{r['from']}-{r['to']}.csv", header, rows)
+    return csv_download(f"report-goals-{r['from']}-{r['to']}.csv", header, rows)
 
 
 HOURS = ["online_s", "away_s", "chatting_s", "idle_s", "concurrency"]
@@ -263,13 +232,13 @@ HOURS = ["online_s", "away_s", "chatting_s", "idle_s", "concurrency"]
 def activity_csv(body: dict[str, Any]) -> Response:
     rows = [[a["agent"]["id"], a["agent"]["name"], *(a[k] for k in HOURS)] for a in body["agents"]]
     r = body["range"]
-    return _csv(f"report-activity-{r['from']}-{r['to']}.csv", ["agent_id", "agent", *HOURS], rows)
+    return csv_download(f"report-activity-{r['from']}-{r['to']}.csv", ["agent_id", "agent", *HOURS], rows)
 
 
 def timeline_csv(body: dict[str, Any]) -> Response:
     rows = [[s["start"], s["end"], s["status"], s["load"], s["reason"]] for s in body["segments"]]
     name = f"report-timeline-{body['agent']['id']}-{body['day']}.csv"
-    return _csv(name, ["start", "end", "status", "load", "reason"], rows)
+    return csv_download(name, ["start", "end", "status", "load", "reason"], rows)
 
 
 @router.get("/api/v1/reports/goals", response_model=GoalsReport, responses=CSV_ANSWER)
@@ -347,5 +316,5 @@ async def export(
     filename, chunks = await report_export.open_export(
         ctx=ctx, actor=actor, department_id=department, agent_id=agent, since=since, until=until, tz=tz
     )
-    headers = {**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {**FILE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)

@@ -289,19 +289,24 @@ class ChatsReport(Out):
 
 
 # -- CSV --------------------------------------------------------------------------------------------
-def _csv(name: str, body: dict[str, Any], header: list[str], rows: Iterable[list[Any]]) -> Response:
+# Report files are downloaded, never run (as the archive's exports; nosniff from the middleware).
+FILE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def csv_download(filename: str, header: list[str], rows: Iterable[list[Any]]) -> Response:
+    """A report as a CSV file: one header row, text cells through csv_cell (no formulas), None empty."""
     lines = [csv_line(header)]
-    lines += [csv_line([csv_cell(v) if isinstance(v, str) else v for v in row]) for row in rows]
+    lines += [csv_line([csv_cell(v) if isinstance(v, str) else ("" if v is None else v) for v in row]) for row in rows]
+    headers = {**FILE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(b"".join(lines), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _csv(name: str, body: dict[str, Any], header: list[str], rows: Iterable[list[Any]]) -> Response:
     r = body["range"]
-    filename = f"report-{name}-{r['from']}-{r['to']}.csv"
-    return Response(
-        b"".join(lines),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(f"report-{name}-{r['from']}-{r['to']}.csv", header, rows)
 
 
 def _periods(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

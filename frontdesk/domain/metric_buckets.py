@@ -36,6 +36,21 @@ EDGES: tuple[int, ...] = (
 )
 BUCKETS = len(EDGES) + 1  # 22
 
+# The counts kept per hour (integer columns of metric_hours; review_sum is the one float sum).
+COUNT_COLUMNS: tuple[str, ...] = (
+    "chats",
+    "answered",
+    "missed",
+    "dropped",
+    "transfers",
+    "escalations",
+    "rated",
+    "rating_sum",
+    "rating_good",
+    "reviewed",
+    "invited",
+)
+
 # The duration metrics kept per hour (n, sum and buckets each). Names are the column prefixes.
 DURATION_METRICS: tuple[str, ...] = ("queue_wait", "first_response", "reply", "handle", "duration")
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from frontdesk.domain.metric_buckets import BUCKETS, DURATION_METRICS, bucket_column
+from frontdesk.domain.metric_buckets import BUCKETS, COUNT_COLUMNS, DURATION_METRICS, bucket_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -581,20 +581,7 @@ def _metric_hour_columns() -> list[Column]:
         Column("department_id", Integer, primary_key=True),  # 0: none
         Column("agent_id", Integer, primary_key=True),  # 0: none
     ]
-    counts = (
-        "chats",
-        "answered",
-        "missed",
-        "dropped",
-        "transfers",
-        "escalations",
-        "rated",
-        "rating_sum",
-        "rating_good",
-        "reviewed",
-        "invited",
-    )
-    cols += [Column(name, Integer, nullable=False, server_default=text("0")) for name in counts]
+    cols += [Column(name, Integer, nullable=False, server_default=text("0")) for name in COUNT_COLUMNS]
     cols.append(Column("review_sum", Float, nullable=False, server_default=text("0")))
     for metric in DURATION_METRICS:
         cols.append(Column(f"{metric}_n", Integer, nullable=False, server_default=text("0")))
