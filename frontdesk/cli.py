@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     token_revoke.add_argument("id")
 
     demo = sub.add_parser("demo", help="fill the database with a simulated history (reports have something to show)")
-    demo.add_argument("--weeks", type=int, default=8, help="weeks of history, ending yesterday (default 8)")
+    demo.add_argument("--weeks", type=int, default=8, help="weeks of history before today's, up to now (default 8)")
     demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same history (default 1)")
     demo.add_argument("--force", action="store_true", help="add the demo even when the database has real chats")
 

@@ -1,10 +1,13 @@
 """`frontdesk demo`: fill the database with a simulated history (domain/simulation.py) so every
 report has something to show; then compute its figures (actions/facts.py).
 
-The demo's chats are marked (their visitors' ids start with `demo-`) and the `demo` setting holds
-{seed, weeks, start, end, chats}. Loading the same seed and weeks again changes nothing; another
-seed replaces the demo's history (its departments and users stay). A database with chats the demo
-did not make is refused unless `force`."""
+The history runs from UTC midnight `weeks` weeks before today up to now: today's chats are those
+that started and finished before now (domain/simulation.simulate's `until`). The demo's chats are
+marked (their visitors' ids start with `demo-`) and the `demo` setting holds {seed, weeks, start,
+end, chats} (end: the day it was loaded, UTC). Loading the same seed and weeks again on the same
+UTC day changes nothing; on a later day, or with another seed, it replaces the demo's history
+(its departments and users stay), ending at the new now. A database with chats the demo did not
+make is refused unless `force`."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.actions.facts import do_update_due_facts
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.domain.simulation import GRACE_S, SimConfig, demo_config, simulate
+from frontdesk.domain.simulation import SimConfig, demo_config, simulate
 from frontdesk.security.passwords import hash_password
 from frontdesk.store import demo_store, setting_store
 
@@ -35,12 +38,15 @@ def _quiet(_phase: str, _done: int, _total: int) -> None:
 
 
 def demo_start(now: datetime, weeks: int) -> datetime:
-    """The first day (UTC midnight) of the `weeks` weeks ending yesterday; a day earlier when
-    today is too young for the simulation's last chats and shifts to have ended (GRACE_S)."""
+    """The first day (UTC midnight) of the history: `weeks` weeks before today's; the history
+    runs from there up to `now`."""
     today = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
-    if (now - today).total_seconds() < GRACE_S:
-        today -= timedelta(days=1)
     return today - timedelta(days=7 * weeks)
+
+
+def demo_day(now: datetime) -> str:
+    """The UTC day a history loaded at `now` ends on (the setting's `end`)."""
+    return now.astimezone(UTC).date().isoformat()
 
 
 def _check(weeks: object, seed: object) -> tuple[int, int]:
@@ -61,9 +67,9 @@ async def do_load_demo(
     config: SimConfig | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Write `weeks` weeks of simulated history ending yesterday; returns a summary: chats,
-    agents, departments, the users (e-mail, role) and their password, `unchanged` when the same
-    seed and weeks were loaded already."""
+    """Write `weeks` weeks of simulated history (and today's up to `now`); returns a summary:
+    chats, agents, departments, the users (e-mail, role) and their password, `unchanged` when the
+    same seed and weeks were loaded already today (UTC)."""
     weeks, seed = _check(weeks, seed)
     report = progress or _quiet
     config = config or demo_config()
@@ -91,15 +97,18 @@ async def do_load_demo(
         and current.get("seed") == seed
         and current.get("weeks") == weeks
         and current.get("chats") == demo_chats
+        and current.get("end") == demo_day(now)
     ):
         facts = await _compute_facts(ctx, demo_chats, report)  # in case an earlier run was cut short
         return {**summary, "unchanged": True, "chats": demo_chats, "start": current.get("start"), "facts": facts}
 
     start = demo_start(now, weeks)
-    days = 7 * weeks
+    days = 7 * weeks + 1  # and today, up to now
     report("simulating", 0, days)
     result = await asyncio.to_thread(
-        lambda: simulate(config, start, weeks, seed, on_day=lambda done, _total: report("simulating", done, days))
+        lambda: simulate(
+            config, start, weeks, seed, until=now, on_day=lambda done, _total: report("simulating", done, days)
+        )
     )
     report("simulating", days, days)
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)  # once, for every demo user
@@ -125,7 +134,7 @@ async def do_load_demo(
             "seed": seed,
             "weeks": weeks,
             "start": result.start.date().isoformat(),
-            "end": (result.end - timedelta(days=1)).date().isoformat(),
+            "end": demo_day(result.end),
             "chats": counts["chats"],
             "departments": sorted(departments.values()),
         }

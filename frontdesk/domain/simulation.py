@@ -27,6 +27,7 @@ The model, in simulated seconds from `start` (simpy):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Callable, Generator, Mapping
@@ -190,7 +191,7 @@ class SimOffline:
 class SimResult:
     config: SimConfig
     start: datetime
-    end: datetime  # arrivals stop here; the timelines may run up to GRACE_S later
+    end: datetime  # arrivals stop here; the timelines may run up to GRACE_S later (not past `until`)
     seed: int
     chats: list[SimChat]
     routing: list[SimRouting]
@@ -287,12 +288,15 @@ class _Chat:
 
 
 class _Desk:
-    def __init__(self, config: SimConfig, start: datetime, weeks: int, seed: int) -> None:
+    def __init__(
+        self, config: SimConfig, start: datetime, weeks: int, seed: int, until: datetime | None = None
+    ) -> None:
         if not config.aht_by_load:
             raise ValueError("aht_by_load: at least one handle time")
         self.config = config
         self.start = start.astimezone(UTC)
-        self.end_s = weeks * 7 * DAY_S
+        self.end_s = weeks * 7 * DAY_S if until is None else (until - self.start).total_seconds()
+        self.cut = until is not None  # the run stops at end_s: no grace, the unfinished left out
         self.rng = random.Random(seed)
         self.env = simpy.Environment()
         self.departments = {d.slug: d for d in config.departments}
@@ -767,12 +771,48 @@ class _Desk:
                 self.env.process(self.works(agent))
         if on_day is not None:
             self.env.process(self.days(on_day))
+        if self.cut:
+            self.env.run(until=self.end_s)
+            self.cut_here()
+            return
         self.env.run(until=self.end_s + GRACE_S)
         for chat in list(self.open_chats.values()):  # what the grace did not end: closed by the system
             if chat.status == "active" and chat.sim.assignee is not None:
                 self.agents[chat.sim.assignee].held -= 1
             self.event(chat, "chat.closed", data={"by": "system"})
             self.close(chat, by="system", missed=not chat.answered)
+        for agent in self.agents:
+            if agent.status != "offline":
+                agent.held = agent.offers = 0
+                self.set_status(agent, "offline", "disconnected")
+
+    def cut_here(self) -> None:
+        """The history stops now (end_s): nothing in it is dated later. The chats still open are
+        left out with their routing rows (an invitation that started one stays accepted, without
+        a chat), a rating the visitor would give later is not given, an invitation still shown
+        is left out, and the agents still online or away go offline now. Chats and invitations
+        are numbered again from 1 (the store relies on it)."""
+        end = self.at(self.end_s)
+        kept = [c for c in self.chats if c.number not in self.open_chats]
+        chat_number = {c.number: n for n, c in enumerate(kept, start=1)}
+        invitations = [i for i in self.invitations if i.outcome_at <= end]
+        invitation_index = {i.number - 1: n for n, i in enumerate(invitations)}
+        for n, inv in enumerate(invitations, start=1):
+            inv.number = n
+            inv.chat = chat_number.get(inv.chat) if inv.chat is not None else None
+        for chat in kept:
+            chat.number = chat_number[chat.number]
+            if chat.invitation is not None:
+                chat.invitation = invitation_index.get(chat.invitation)
+            if chat.rated_at is not None and chat.rated_at > end:
+                chat.rating = chat.rating_comment = chat.rated_at = None
+        self.routing = [
+            dataclasses.replace(r, chat=chat_number[r.chat] if r.chat is not None else None)
+            for r in self.routing
+            if r.chat is None or r.chat in chat_number
+        ]
+        self.chats, self.invitations = kept, invitations
+        self.open_chats = {}
         for agent in self.agents:
             if agent.status != "offline":
                 agent.held = agent.offers = 0
@@ -795,13 +835,19 @@ def simulate(
     weeks: int,
     seed: int,
     *,
+    until: datetime | None = None,
     on_day: Callable[[int, int], None] | None = None,
 ) -> SimResult:
     """Run the desk for `weeks` weeks of arrivals from `start` (aware); deterministic per seed.
+    `until` (aware, after `start`): arrivals run up to it instead, and the history stops there
+    (`_Desk.cut_here`: the chats still open then are left out, nothing is dated later), so
+    `SimResult.end` is `until`; the same config, start, until and seed give the same result.
     `on_day(done, total)` is told each simulated day (a progress bar); it changes nothing."""
     if weeks < 1:
         raise ValueError("weeks: at least 1")
-    desk = _Desk(config, start, weeks, seed)
+    if until is not None and until <= start:
+        raise ValueError("until: after start")
+    desk = _Desk(config, start, weeks, seed, until)
     desk.run(on_day)
     return SimResult(
         config=config,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -110,6 +111,50 @@ async def test_a_week_of_history_with_its_figures_and_the_same_seed_again_adds_n
     again = await do_load_demo(ctx, weeks=1, seed=1)
     assert again["unchanged"] and again["chats"] == summary["chats"]
     assert await table_counts(ctx) == after
+
+
+async def test_the_history_runs_up_to_now_and_a_later_day_replaces_it(ctx: Context) -> None:
+    config = small_config()
+    day = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    now = day + timedelta(hours=15, minutes=20)
+    first = await do_load_demo(ctx, weeks=1, seed=1, config=config, now=now)
+    assert not first["unchanged"] and first["end"] == day.date().isoformat()
+    assert first["start"] == (day - timedelta(weeks=1)).date().isoformat()
+
+    async def span() -> tuple[int, list[Any]]:
+        async with ctx.db.read() as conn:
+            today = select(func.count()).select_from(Chat).where(Chat.created_at >= day)
+            latest = [
+                (await conn.execute(select(func.max(column)))).scalar_one()
+                for column in (Message.created_at, Chat.closed_at, Chat.rated_at, RoutingLog.created_at)
+            ]
+            demo_agents = select(User.id).where(User.email.like("%@demo.example.com"))
+            activity = select(func.max(AgentActivity.at)).where(AgentActivity.agent_id.in_(demo_agents))
+            latest.append((await conn.execute(activity)).scalar_one())
+            return int((await conn.execute(today)).scalar_one()), [as_utc(at) for at in latest if at is not None]
+
+    # That day's chats up to that moment are there, every one closed; nothing is dated later.
+    today, latest = await span()
+    assert today > 0 and all(at <= now for at in latest)
+    async with ctx.db.read() as conn:
+        still_open = await conn.execute(select(func.count()).select_from(Chat).where(Chat.status != "closed"))
+    assert still_open.scalar_one() == 0
+    counts = await table_counts(ctx)
+    assert counts["facts"] == counts["rolled_up"] == counts["chats"] == first["chats"]
+
+    # Later the same day: nothing changes.
+    again = await do_load_demo(ctx, weeks=1, seed=1, config=config, now=now + timedelta(hours=5))
+    assert again["unchanged"] and await table_counts(ctx) == counts
+
+    # The next day the same seed replaces the history, which now runs up to the new moment.
+    later = now + timedelta(days=1, hours=2)
+    next_day = await do_load_demo(ctx, weeks=1, seed=1, config=config, now=later)
+    assert not next_day["unchanged"] and next_day["end"] == (day + timedelta(days=1)).date().isoformat()
+    after = await table_counts(ctx)
+    assert after["chats"] == after["demo_chats"] == next_day["chats"]
+    assert after["facts"] == after["rolled_up"] == after["chats"]
+    _today, latest = await span()
+    assert max(latest) > now and all(at <= later for at in latest)
 
 
 async def test_another_seed_replaces_the_demo_history(ctx: Context) -> None:

@@ -5,6 +5,7 @@ up when the desk is understaffed (and rarely when it is not)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from statistics import mean
@@ -172,3 +173,31 @@ def test_the_weeks_and_the_timeline_stay_within_the_range() -> None:
     assert result.end == START + timedelta(weeks=1)
     assert all(START <= c.created_at < result.end for c in result.chats)
     assert all(c.closed_at is not None and c.closed_at <= result.end + timedelta(hours=6) for c in result.chats)
+
+
+def test_until_cuts_the_history_there_and_leaves_out_what_is_unfinished() -> None:
+    small = replace(flat_desk(agents=3, max_chats=2, per_hour=10), invitation_rate=0.3)
+    until = START + timedelta(days=7, hours=14, minutes=23)  # the 8th day, mid-afternoon
+    result = simulate(small, START, 1, 4, until=until)
+    assert result.end == until
+    assert simulate(small, START, 1, 4, until=until).chats == result.chats  # deterministic
+    # Today's chats up to now are there, every one finished; nothing is dated after now.
+    assert any(c.created_at >= START + timedelta(days=7) for c in result.chats)
+    assert all(c.closed_at is not None and c.closed_at <= until for c in result.chats)
+    assert all(m.at <= until for c in result.chats for m in c.messages)
+    assert all(c.rated_at is None or c.rated_at <= until for c in result.chats)
+    assert all(r.at <= until for r in result.routing) and all(s.at <= until for s in result.statuses)
+    assert all(i.outcome_at <= until for i in result.invitations)
+    # The uncut run has chats still going at that moment: the cut left them out.
+    uncut = simulate(small, START, 2, 4).chats
+    assert any(c.created_at < until < c.closed_at for c in uncut if c.closed_at is not None)
+    # Numbered from 1 with every reference inside (the store relies on it).
+    assert [c.number for c in result.chats] == list(range(1, len(result.chats) + 1))
+    assert [i.number for i in result.invitations] == list(range(1, len(result.invitations) + 1))
+    assert all(r.chat is None or 1 <= r.chat <= len(result.chats) for r in result.routing)
+    assert all(i.chat is None or result.chats[i.chat - 1].invitation == i.number - 1 for i in result.invitations)
+    # Every agent ends offline, at the cut at the latest.
+    last: dict[int, str] = {}
+    for s in result.statuses:
+        last[s.agent] = s.status
+    assert set(last.values()) <= {"offline"}

@@ -29,7 +29,7 @@ TABS = ["dashboard", "overview", "times", "agents", "departments", "heatmap", "g
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def demo(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A server on a database filled by `frontdesk demo --weeks 1` (the week ending yesterday)."""
+    """A server on a database filled by `frontdesk demo --weeks 1` (the week before today and today up to now)."""
     data_dir = tmp_path_factory.mktemp("reports-pages")
     proc = ServerProcess(data_dir, f"sqlite:///{data_dir / 'frontdesk.db'}")
     proc.cli("migrate")
