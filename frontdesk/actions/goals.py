@@ -122,20 +122,19 @@ async def goals_report(
         rng = await reports.report_range(conn, scope, since=since, until=until, tz=tz)
         dept = await department_store.department(conn, department_id)
         goal_rows = [r for r in await goal_store.goals(conn, department_id) if r.metric in GOAL_METRICS]
-        hours = await report_store.rollup_sums(
+        local_days = await report_store.rollup_sums_local(  # grouped by local day in SQL
             conn,
-            hour_from=rng.hour_from,
-            hour_to=rng.hour_to,
+            stretches=rng.stretches(),
+            by="day",
             department_ids=(department_id,),
             agent_id=scope.agent_id,
             columns=GOAL_COLUMNS,
-            group_by=("hour_at",),
         )
     days = rng.buckets("day")
     per_day: dict[str, dict[str, float]] = {d: {} for d in days}
     total: dict[str, float] = {}
-    for row in hours:
-        add_sums(per_day.setdefault(rng.bucket_key(row["hour_at"], "day"), {}), row, GOAL_COLUMNS)
+    for row in local_days:
+        add_sums(per_day.setdefault(row["key"], {}), row, GOAL_COLUMNS)
         add_sums(total, row, GOAL_COLUMNS)
     out_goals = []
     for row in goal_rows:

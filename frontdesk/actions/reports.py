@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -221,10 +222,14 @@ async def _grouped(
     key: Callable[[dict[str, Any]], Any],
     group_by: tuple[str, ...],
     columns: tuple[str, ...] = SUMMED,
+    local: tuple[str, Callable[[Any], Any]] | None = None,
 ) -> _Groups:
     """The chats of the range summed per `key(row)` (a row has hour_at / department_id / agent_id):
     exact from chat_facts up to EXACT_LIMIT chats, else from metric_hours grouped by `group_by`
-    (only `columns` summed: a report that needs few figures reads few)."""
+    (only `columns` summed: a report that needs few figures reads few). `local` = (by, local_key):
+    the roll-ups grouped in SQL by local day or weekday x hour (report_store.rollup_sums_local)
+    instead of per UTC hour, each row's group being `local_key(row["key"])` - the same groups
+    `key` gives, read as a few hundred rows rather than 8,760 a year."""
     exact = await _is_exact(conn, scope, rng)
     groups = _Groups(exact)
     if exact:
@@ -238,6 +243,17 @@ async def _grouped(
             fact["department_id"] = fact["department_id"] or 0
             fact["agent_id"] = fact["agent_id"] or 0
             groups.add_fact(key(fact), fact)
+    elif local is not None:
+        by, local_key = local
+        for row in await report_store.rollup_sums_local(
+            conn,
+            stretches=rng.stretches(),
+            by=by,
+            department_ids=scope.department_ids,
+            agent_id=scope.agent_id,
+            columns=columns,
+        ):
+            groups.add_rollup(local_key(row["key"]), row)
     else:
         for row in await report_store.rollup_sums(
             conn,
@@ -325,13 +341,27 @@ async def summary_report(
     return body
 
 
+def _day_bucket(day: str, interval: str) -> str:
+    """A local day's bucket: itself, or the Monday of its week (ReportRange.bucket_key)."""
+    if interval != "week":
+        return day
+    one = date.fromisoformat(day)
+    return (one - timedelta(days=one.weekday())).isoformat()
+
+
 # -- volume -----------------------------------------------------------------------------------------
 VOLUME_KEYS = ("chats", "answered", "missed", "dropped")
 
 
 async def _volume(conn: AsyncConnection, scope: ReportScope, rng: ReportRange, interval: str) -> dict[str, Any]:
     groups = await _grouped(
-        conn, scope, rng, lambda r: rng.bucket_key(r["hour_at"], interval), ("hour_at",), VOLUME_KEYS
+        conn,
+        scope,
+        rng,
+        lambda r: rng.bucket_key(r["hour_at"], interval),
+        ("hour_at",),
+        VOLUME_KEYS,
+        None if interval == "hour" else ("day", lambda day: _day_bucket(day, interval)),
     )
     offline: dict[str, int] = {}
     if scope.agent_id is None:
@@ -375,12 +405,22 @@ async def volume_report(
 
 # -- response and wait times ------------------------------------------------------------------------
 TIME_KEYS = (*DURATION_METRICS, "concurrency")
+# The roll-up columns the times read: the duration counts, sums and buckets (and `chats`).
+TIME_COLUMNS = ("chats", *(c for c in SUMMED if c.startswith(tuple(f"{m}_" for m in DURATION_METRICS))))
 
 
 async def _times(
     conn: AsyncConnection, scope: ReportScope, rng: ReportRange, interval: str, seconds: int
 ) -> dict[str, Any]:
-    groups = await _grouped(conn, scope, rng, lambda r: rng.bucket_key(r["hour_at"], interval), ("hour_at",))
+    groups = await _grouped(
+        conn,
+        scope,
+        rng,
+        lambda r: rng.bucket_key(r["hour_at"], interval),
+        ("hour_at",),
+        TIME_COLUMNS,
+        ("day", lambda day: _day_bucket(day, interval)),
+    )
     buckets = []
     for key in rng.buckets(interval):
         figures = groups.figures(key, seconds)
@@ -636,7 +676,7 @@ async def _heatmap(conn: AsyncConnection, scope: ReportScope, rng: ReportRange, 
         return local.weekday(), local.hour
 
     wait = tuple(c for c in SUMMED if c.startswith("queue_wait_"))
-    groups = await _grouped(conn, scope, rng, cell, ("hour_at",), ("chats", "missed", *wait))
+    groups = await _grouped(conn, scope, rng, cell, ("hour_at",), ("chats", "missed", *wait), ("cell", tuple))
     values: list[list[float | None]] = []
     counts: list[list[int]] = []
     for day in range(7):

@@ -127,6 +127,28 @@ class ReportRange:
             at += HOUR
         return out
 
+    def stretches(self) -> list[tuple[datetime, datetime, int]]:
+        """The range's UTC hour rows cut where the zone's UTC offset changes: (hour_from, hour_to,
+        offset in seconds) with hour_to excluded - at most 3 a year. Inside a stretch an hour row's
+        local time is `hour_at + offset`, so the queries group by local day or weekday x hour in
+        SQL (store/report_store.rollup_sums_local)."""
+        out: list[tuple[datetime, datetime, int]] = []
+        start, offset = self.hour_from, None
+        for at in self.hours():
+            now = self.offset_of(at)
+            if offset is not None and now != offset:
+                out.append((start, at, offset))
+                start = at
+            offset = now
+        if offset is not None:
+            out.append((start, self.hour_to, offset))
+        return out
+
+    def offset_of(self, hour_at: datetime) -> int:
+        """The zone's UTC offset at an hour row's start, in seconds."""
+        delta = self.local(hour_at).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
     def bucket_key(self, hour_at: datetime, interval: str) -> str:
         """The bucket an hour row falls in: its local hour (ISO with the offset, so the repeated
         hour of a fall-back day stays two buckets), local day, or the Monday of its local week."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, false, func, select
+from sqlalchemy import case, false, func, literal_column, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.store.models import (
@@ -87,6 +87,67 @@ async def rollup_sums(
     if keys:
         stmt = stmt.group_by(*keys)
     return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+LOCAL_GROUPS = ("day", "cell")
+
+
+def _local_keys(conn: AsyncConnection, hour_col: Any, offset_s: int, by: str) -> list[Any]:
+    """SQL for an hour row's local day ('YYYY-MM-DD') or local weekday and hour (text 'D HH'),
+    the local time being `hour_at + offset_s`: SQLite's date functions with a seconds modifier,
+    PostgreSQL's to_char of the UTC wall time plus an interval."""
+    offset = int(offset_s)  # an int: written into the SQL, so SELECT and GROUP BY hold the same expression
+    if conn.dialect.name == "postgresql":
+        local = func.timezone(literal_column("'UTC'"), hour_col) + literal_column(f"interval '{offset} seconds'")
+        fmt = "'YYYY-MM-DD'" if by == "day" else "'ID HH24'"
+        return [func.to_char(local, literal_column(fmt)).label("local_key")]
+    fmt = "'%Y-%m-%d'" if by == "day" else "'%w %H'"
+    return [func.strftime(literal_column(fmt), hour_col, literal_column(f"'{offset:+d} seconds'")).label("local_key")]
+
+
+def _local_key_value(conn: AsyncConnection, text: str, by: str) -> Any:
+    """'YYYY-MM-DD' as it is; 'D HH' as (weekday Monday 0, hour)."""
+    if by == "day":
+        return text
+    day, hour = text.split()
+    weekday = int(day) - 1 if conn.dialect.name == "postgresql" else (int(day) + 6) % 7  # ISO 1-7 / Sunday 0
+    return weekday, int(hour)
+
+
+async def rollup_sums_local(
+    conn: AsyncConnection,
+    *,
+    stretches: Sequence[tuple[datetime, datetime, int]],
+    by: str,
+    department_ids: Sequence[int] | None,
+    agent_id: int | None,
+    columns: Sequence[str],
+) -> list[dict[str, Any]]:
+    """SUM of each of `columns` over metric_hours rows grouped by LOCAL day (`by="day"`: key
+    'YYYY-MM-DD') or local weekday x hour (`by="cell"`: key (weekday, hour), Monday 0), in SQL:
+    one query per stretch of constant UTC offset (hour_from, hour_to, offset_s) - ReportRange.
+    stretches(). A day cut by an offset change comes in two rows (the caller adds them up);
+    each row is {"key": ..., column: sum, ...}."""
+    if by not in LOCAL_GROUPS:
+        raise ValueError(by)
+    t = metric_hours
+    out: list[dict[str, Any]] = []
+    for hour_from, hour_to, offset_s in stretches:
+        keys = _local_keys(conn, t.c.hour_at, offset_s, by)
+        sums = [func.coalesce(func.sum(t.c[c]), 0).label(c) for c in columns]
+        stmt = (
+            select(*keys, *sums)
+            .where(
+                *_hour_filter(t, hour_from, hour_to),
+                *_scope_filter(t.c.department_id, t.c.agent_id, department_ids, agent_id),
+            )
+            .group_by(*keys)
+        )
+        for r in await conn.execute(stmt):
+            row = dict(r._mapping)
+            row["key"] = _local_key_value(conn, row.pop("local_key"), by)
+            out.append(row)
+    return out
 
 
 async def count_chats(
@@ -233,6 +294,25 @@ DRILL_METRICS = {
 }
 
 
+def _unindexed(column: Any) -> Any:
+    """`+chat_facts.column` on SQLite: the same value, but no index can serve it (SQLite's way to
+    keep the planner off an index), typed as the column so parameters bind the same."""
+    return type_coerce(literal_column(f"+{column.table.name}.{column.name}"), column.type)
+
+
+async def _walk_ids(conn: AsyncConnection, hour_from: datetime, hour_to: datetime) -> bool:
+    """Whether a drill-down should walk chat ids backwards: the range holds at least a third of
+    all chats (the roll-ups count the range's), so even a filter that matches few chats reads at
+    most about three times the range's rows, in primary-key order, with nothing to sort."""
+    t = metric_hours
+    in_range = select(func.coalesce(func.sum(t.c.chats), 0)).where(*_hour_filter(t, hour_from, hour_to))
+    inside = int((await conn.execute(in_range)).scalar_one())
+    if not inside:
+        return False
+    total = int((await conn.execute(select(func.count()).select_from(ChatFact))).scalar_one())
+    return inside * 3 >= total
+
+
 async def drill_chats(
     conn: AsyncConnection,
     *,
@@ -248,8 +328,14 @@ async def drill_chats(
     limit: int,
 ) -> list[Any]:
     """Closed chats with their facts, newest first (by id), after the filters; `hours`: only these
-    UTC hour rows (a weekday x hour cell)."""
+    UTC hour rows (a weekday x hour cell). On SQLite, when the range holds a large part of the
+    chats started since `hour_from` (`_walk_ids`), the query walks the primary key backwards and
+    stops at the page's last match, rather than reading every chat of the range through the hour
+    index and sorting them (docs/performance.md "Reports")."""
     f = ChatFact
+    hour_col, dept_col, agent_col = f.hour_at, f.department_id, f.agent_id
+    if hours is None and conn.dialect.name == "sqlite" and await _walk_ids(conn, hour_from, hour_to):
+        hour_col, dept_col, agent_col = (_unindexed(c) for c in (f.hour_at, f.department_id, f.agent_id))
     stmt = (
         select(
             f.chat_id,
@@ -282,9 +368,9 @@ async def drill_chats(
         .outerjoin(User, User.id == f.agent_id)
         .outerjoin(Department, Department.id == f.department_id)
         .where(
-            f.hour_at >= hour_from,
-            f.hour_at < hour_to,
-            *_scope_filter(f.department_id, f.agent_id, department_ids, agent_id),
+            hour_col >= hour_from,
+            hour_col < hour_to,
+            *_scope_filter(dept_col, agent_col, department_ids, agent_id),
         )
     )
     if hours is not None:

@@ -95,3 +95,26 @@ def test_bad_input_is_a_400_naming_the_field():
     assert check_interval(None) == "day"
     with pytest.raises(ChatRuleError):
         check_tz("")
+
+
+@pytest.mark.parametrize("tz", ["Europe/Oslo", "UTC", "Asia/Kolkata", "America/Havana", "Australia/Lord_Howe"])
+def test_a_range_cuts_into_stretches_of_one_utc_offset(tz: str):
+    """The reports group roll-ups by local day in SQL per stretch of constant offset: the
+    stretches cover every hour row of the range once, in order, each with the offset every one of
+    its hours has, and a new stretch starts only where the offset changes."""
+    r = rng("2025-12-08", "2026-12-06", tz)
+    parts = r.stretches()
+    assert parts[0][0] == r.hour_from and parts[-1][1] == r.hour_to
+    assert all(a[1] == b[0] and a[2] != b[2] for a, b in zip(parts, parts[1:], strict=False))
+    for start, end, offset in parts:
+        at = start
+        while at < end:
+            assert (r.local(at).utcoffset() or timedelta()).total_seconds() == offset, at
+            assert r.bucket_key(at, "day") == (at + timedelta(seconds=offset)).date().isoformat()
+            at += timedelta(hours=1)
+    assert len(parts) == (1 if tz in ("UTC", "Asia/Kolkata") else 3)
+    oslo = rng("2026-03-29", "2026-03-29", "Europe/Oslo").stretches()  # 02:00 local becomes 03:00
+    assert oslo == [
+        (datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 1, tzinfo=UTC), 3600),
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 3, 29, 22, tzinfo=UTC), 7200),
+    ]
