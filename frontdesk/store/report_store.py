@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, false, func, literal_column, select, type_coerce
+from sqlalchemy import BigInteger, Integer, case, cast, false, func, literal_column, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.store.models import (
@@ -102,7 +102,8 @@ def _local_keys(conn: AsyncConnection, hour_col: Any, offset_s: int, by: str) ->
         fmt = "'YYYY-MM-DD'" if by == "day" else "'ID HH24'"
         return [func.to_char(local, literal_column(fmt)).label("local_key")]
     fmt = "'%Y-%m-%d'" if by == "day" else "'%w %H'"
-    return [func.strftime(literal_column(fmt), hour_col, literal_column(f"'{offset:+d} seconds'")).label("local_key")]
+    modifier = literal_column(f"'{offset:+d} seconds'")
+    return [func.strftime(literal_column(fmt), hour_col, modifier).label("local_key")]
 
 
 def _local_key_value(conn: AsyncConnection, text: str, by: str) -> Any:
@@ -112,6 +113,11 @@ def _local_key_value(conn: AsyncConnection, text: str, by: str) -> Any:
     day, hour = text.split()
     weekday = int(day) - 1 if conn.dialect.name == "postgresql" else (int(day) + 6) % 7  # ISO 1-7 / Sunday 0
     return weekday, int(hour)
+
+
+def _sum_type(column: Any) -> Any:
+    """The type of a sum of sums: PostgreSQL's sum of a bigint is numeric; cast back."""
+    return BigInteger() if isinstance(column.type, Integer) else column.type
 
 
 async def rollup_sums_local(
@@ -133,16 +139,21 @@ async def rollup_sums_local(
     t = metric_hours
     out: list[dict[str, Any]] = []
     for hour_from, hour_to, offset_s in stretches:
-        keys = _local_keys(conn, t.c.hour_at, offset_s, by)
-        sums = [func.coalesce(func.sum(t.c[c]), 0).label(c) for c in columns]
-        stmt = (
-            select(*keys, *sums)
+        # Summed per hour first (the primary key's order: nothing to sort), then the hours per
+        # local key: grouping the stretch's rows by the key directly sorts every row with all its
+        # columns (on SQLite 0.8 s more of CPU for a year of 121 columns).
+        per_hour = (
+            select(t.c.hour_at, *[func.sum(t.c[c]).label(c) for c in columns])
             .where(
                 *_hour_filter(t, hour_from, hour_to),
                 *_scope_filter(t.c.department_id, t.c.agent_id, department_ids, agent_id),
             )
-            .group_by(*keys)
+            .group_by(t.c.hour_at)
+            .subquery()
         )
+        keys = _local_keys(conn, per_hour.c.hour_at, offset_s, by)
+        sums = [cast(func.coalesce(func.sum(per_hour.c[c]), 0), _sum_type(t.c[c])).label(c) for c in columns]
+        stmt = select(*keys, *sums).group_by(*keys)
         for r in await conn.execute(stmt):
             row = dict(r._mapping)
             row["key"] = _local_key_value(conn, row.pop("local_key"), by)
