@@ -102,7 +102,7 @@ def _local_keys(conn: AsyncConnection, hour_col: Any, offset_s: int, by: str) ->
         fmt = "'YYYY-MM-DD'" if by == "day" else "'ID HH24'"
         return [func.to_char(local, literal_column(fmt)).label("local_key")]
     fmt = "'%Y-%m-%d'" if by == "day" else "'%w %H'"
-    modifier = literal_column(f"'{offset:+d} seconds'")
+    modifier: Any = literal_column(f"'{offset:+d} seconds'")
     return [func.strftime(literal_column(fmt), hour_col, modifier).label("local_key")]
 
 
