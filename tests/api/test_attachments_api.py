@@ -24,12 +24,15 @@ async def agent_of(server, role: str = "agent") -> AgentClient:
 
 
 async def chat_with(server) -> tuple[VisitorClient, AgentClient, int]:
-    """A visitor whose chat an agent has accepted."""
-    visitor = VisitorClient(server.base_url)
-    await visitor.connect()
-    chat_id = (await visitor.send("I have a photo of the damage"))["chat_id"]
+    """A visitor whose chat an agent has accepted. The agent is online first: the department takes
+    chats only while someone is (an agent left over from an earlier test may have gone offline)."""
     agent = await agent_of(server)
     await agent.connect()
+    visitor = VisitorClient(server.base_url)
+    await visitor.connect()
+    sent = await visitor.send("I have a photo of the damage")
+    assert "chat_id" in sent, sent
+    chat_id = sent["chat_id"]
     r = await agent.post(f"/api/v1/chats/{chat_id}/accept")
     assert r.status_code == 200, r.text
     return visitor, agent, chat_id
