@@ -66,6 +66,11 @@ async def test_0010_and_0011_match_the_models_and_downgrade(backend: str, tmp_pa
             async with db.write() as conn:
                 keys = (await conn.execute(sa.text("PRAGMA foreign_key_list(chats)"))).all()
             assert ("invitations", "invitation_id", "SET NULL") in {(k[2], k[3], k[6]) for k in keys}
+            async with db.write() as conn:
+                ddl = (
+                    await conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'metric_hours'"))
+                ).scalar()
+            assert ddl is not None and ddl.rstrip().upper().endswith("WITHOUT ROWID"), ddl  # read by key ranges
 
         def down(sync_conn) -> None:
             cfg = alembic_config()

@@ -93,7 +93,13 @@ def upgrade() -> None:
         columns.append(_zero(f"{metric}_n", sa.Integer()))
         columns.append(_zero(f"{metric}_sum", sa.Float()))
         columns += [_zero(f"{metric}_b{i}", sa.Integer()) for i in range(BUCKETS)]
-    op.create_table("metric_hours", *columns, sa.PrimaryKeyConstraint("hour_at", "department_id", "agent_id"))
+    # WITHOUT ROWID on SQLite: read in primary-key ranges (hours), never by rowid (models.py says why).
+    op.create_table(
+        "metric_hours",
+        *columns,
+        sa.PrimaryKeyConstraint("hour_at", "department_id", "agent_id"),
+        sqlite_with_rowid=False,
+    )
 
     op.create_table(
         "agent_activity",
