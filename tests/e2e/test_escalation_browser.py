@@ -156,7 +156,10 @@ async def test_escalation_reaches_the_level_two_agent_with_its_reason(browser, w
     await expect(admin_page.get_by_text("Unsaved changes")).to_be_hidden(timeout=10_000)
     r = await admin.http.get("/api/v1/departments")
     assert next(d for d in r.json()["departments"] if d["slug"] == "support")["sneak_peek"] is False
-    await admin_page.get_by_role("heading", name="The desk").scroll_into_view_if_needed()
+    # The editor is drawn again when the department list reloads after the save: wait for the
+    # saved state, then scroll in one step (a scroll that waits for a stable element can lose it).
+    await expect(peek_switch).not_to_be_checked(timeout=10_000)
+    await admin_page.get_by_role("heading", name="The desk").evaluate("el => el.scrollIntoView({block: 'start'})")
     await admin_page.screenshot(path=str(shots / "desk-11-department-desk.png"))
 
     for c in (visitor_ctx, ann_ctx, sam_ctx, admin_ctx):
