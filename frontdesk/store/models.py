@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -55,6 +56,10 @@ class User(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Greeters (0010): agents who may see the live visitors view and invite visitors to chat.
     greeter: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Staffing (0012): the office the agent works from (its time zone and holidays); None: no office.
+    office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offices.id", ondelete="SET NULL", name="fk_users_office_id")
+    )
 
 
 class AuthSession(Base):
@@ -634,3 +639,88 @@ class DepartmentGoal(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     __table_args__ = (UniqueConstraint("department_id", "metric", name="uq_department_goals_metric"),)
+
+
+class Office(Base):
+    """A place agents work from (0012): its time zone places their shifts and its holidays cancel them."""
+
+    __tablename__ = "offices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("name", name="uq_offices_name"),)
+
+
+class OfficeHoliday(Base):
+    """A local date an office does not work (0012): its agents' shifts starting that day do not happen."""
+
+    __tablename__ = "office_holidays"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (UniqueConstraint("office_id", "day", name="uq_office_holidays_day"),)
+
+
+class Rotation(Base):
+    """A rotation template (0012): `weeks` weeks, `pattern` = one list per week of
+    {"weekday": 0-6, "start": minute, "minutes": length}; applied to agents with staggered offsets,
+    it writes their shifts (cycle_weeks = weeks) so that nights and weekends are shared."""
+
+    __tablename__ = "rotations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    weeks: Mapped[int] = mapped_column(Integer)
+    pattern: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (UniqueConstraint("name", name="uq_rotations_name"),)
+
+
+class StaffingPlan(Base):
+    """A shift plan the optimiser suggested (0012): `params` what it was asked, `result` the shifts
+    per agent, the coverage per hour, its cost and the hours it could not cover. status:
+    suggested | applied | discarded."""
+
+    __tablename__ = "staffing_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    params: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Shift(Base):
+    """An agent's recurring weekly shift (0012), in `timezone` (their office's when made): it starts
+    on local `weekday` (0 = Monday) at `start_minute` and lasts `minutes` (at most 1440; past
+    midnight it runs into the next day), in the weeks whose index % cycle_weeks == cycle_week
+    (week index: whole weeks since Monday 2024-01-01, local). department_id None: it staffs every
+    department the agent belongs to."""
+
+    __tablename__ = "shifts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=False)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_minute: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+    cycle_weeks: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    cycle_week: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rotation_id: Mapped[int | None] = mapped_column(ForeignKey("rotations.id", ondelete="SET NULL"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("staffing_plans.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_shifts_agent", "agent_id"),
+        Index("ix_shifts_department", "department_id"),
+    )

@@ -1,5 +1,5 @@
 """The migrations build the schema models.py describes, on SQLite and PostgreSQL, and 0010
-(live visitors and invitations) and 0011 (analytics) go down and up again cleanly."""
+(live visitors and invitations), 0011 (analytics) and 0012 (staffing) go down and up again cleanly."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ NEW_TABLES = {
     "metric_hours",
     "agent_activity",
     "department_goals",  # 0011
+    "offices",
+    "office_holidays",
+    "rotations",
+    "staffing_plans",
+    "shifts",  # 0012
 }
 
 
