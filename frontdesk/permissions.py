@@ -121,6 +121,11 @@ RULES: dict[str, frozenset[str]] = {
     # (actions/reports.report_scope turns the request into the filter, or a 403 naming the field)
     "report.view": _MANAGERS | own_departments("supervisor") | own_figures("agent"),
     "goal.manage": _MANAGERS,  # a department's goals (PUT /api/v1/departments/{id}/goals)
+    # staffing (issue 15): forecasts, required agents, coverage, offices, rotations, plans
+    "staffing.view": _MANAGERS | own_departments("supervisor"),
+    "staffing.manage": _MANAGERS,  # offices, holidays, shifts, rotations, applying plans
+    # shifts (issue 15; actions/schedule.py): supervisors their departments' agents, agents their own
+    "shift.view": _MANAGERS | own_departments("supervisor") | own_figures("agent"),
 }
 
 
