@@ -306,6 +306,12 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/export"): "report.view",
     ("GET", "/api/v1/reports/activity"): "report.view",
     ("GET", "/api/v1/reports/agents/{agent_id}/timeline"): "report.view",  # agents: their own only
+    # staffing reads (issue 15; api/staffing.py): supervisors their own departments
+    ("GET", "/api/v1/staffing/forecast"): "staffing.view",
+    ("GET", "/api/v1/staffing/parameters"): "staffing.view",
+    ("GET", "/api/v1/staffing/required"): "staffing.view",
+    ("GET", "/api/v1/staffing/coverage"): "staffing.view",
+    ("POST", "/api/v1/staffing/whatif"): "staffing.view",
 }
 
 # Frames on the agent socket and the action each one needs (the visitor socket reaches only the
