@@ -11,6 +11,8 @@ import { ArchivePage } from './archive.js';
 import { VisitorsPage } from './visitors.js';
 import { ReportsPage } from './reports.js';
 import { parseReportsRoute, reportsHash } from './data/reports.js';
+import { StaffingPage } from './staffing.js';
+import { mayViewStaffing, parseStaffingRoute, staffingHash } from './data/staffing.js';
 import { mayViewVisitors } from './data/visitors.js';
 import {
   h, icon, oneLine, randomId, replaceChildren, STATUS_LABELS, visitorName,
@@ -101,6 +103,7 @@ class App {
     this.reviewsPage = null;
     this.visitorsPage = null;
     this.reportsPage = null;
+    this.staffingPage = null;
     this.archivePage = null; // pages hold this session's data and callbacks: made again per session
     // what views get instead of the App: the data they show and the callbacks they may call
     this.data = {
@@ -266,6 +269,7 @@ class App {
     else if (route && route.kind === 'ticket') this.openTicket(route.id);
     else if (route && (route.kind === 'monitor' || route.kind === 'reviews' || route.kind === 'visitors')) this.showPage(route.kind);
     else if (route && route.kind === 'reports') this.showPage('reports', route.tab);
+    else if (route && route.kind === 'staffing') this.showPage('staffing', route.tab);
     else if (route && route.kind === 'archive') this.showArchive(route.id);
     this.socket = new AgentSocket({
       onFrame: (f) => this.onFrame(f),
@@ -751,6 +755,11 @@ class App {
       else if (this.reportsPage && this.reportsPage.tab !== route.tab) this.reportsPage.setTab(route.tab);
       return;
     }
+    if (route && route.kind === 'staffing') {
+      if (!this.screen || this.screen.kind !== 'staffing') this.showPage('staffing', route.tab);
+      else if (this.staffingPage && this.staffingPage.tab !== route.tab) this.staffingPage.setTab(route.tab);
+      return;
+    }
     const id = parseHash();
     if (id != null && id !== this.activeId) this.openChat(id);
   }
@@ -1062,6 +1071,7 @@ class App {
     if (this.screen && this.screen.kind === 'monitor' && screen.kind !== 'monitor' && this.monitorPage) this.monitorPage.stop();
     if (this.screen && this.screen.kind === 'visitors' && screen.kind !== 'visitors' && this.visitorsPage) this.visitorsPage.stop();
     if (this.screen && this.screen.kind === 'reports' && screen.kind !== 'reports' && this.reportsPage) this.reportsPage.stop();
+    if (this.screen && this.screen.kind === 'staffing' && screen.kind !== 'staffing' && this.staffingPage) this.staffingPage.stop();
     const current = this.activeConv();
     if (current && current.view) current.view.detach();
     if (this.activeId != null) this.lastActive = this.activeId;
@@ -1077,6 +1087,7 @@ class App {
     if (this.screen.kind === 'monitor' && this.monitorPage) this.monitorPage.stop();
     if (this.screen.kind === 'visitors' && this.visitorsPage) this.visitorsPage.stop();
     if (this.screen.kind === 'reports' && this.reportsPage) this.reportsPage.stop();
+    if (this.screen.kind === 'staffing' && this.staffingPage) this.staffingPage.stop();
     this.screen = null;
     this.ticketSig = null;
     this.main.classList.remove('on-settings');
@@ -1112,7 +1123,7 @@ class App {
     this.leaveScreen(true);
   }
 
-  /** The Monitor (leads) and Reviews pages (monitor.js), the Visitors page (visitors.js), Reports (reports.js; `sub`: its tab). */
+  /** The Monitor (leads) and Reviews pages (monitor.js), the Visitors page (visitors.js), Reports (reports.js) and Staffing (staffing.js; `sub`: their tab). */
   showPage(kind, sub = null) {
     if (kind === 'monitor' && !(this.me && ['admin', 'manager', 'supervisor'].includes(this.me.role))) {
       this.toast('Only supervisors, managers and admins can monitor chats.', 'warn');
@@ -1120,6 +1131,21 @@ class App {
     }
     if (kind === 'visitors' && !mayViewVisitors(this.me)) {
       this.toast('Only admins, managers, supervisors and greeters can see the visitors.', 'warn');
+      return;
+    }
+    if (kind === 'staffing' && !mayViewStaffing(this.me)) {
+      this.toast('Only supervisors, managers and admins can see staffing.', 'warn');
+      return;
+    }
+    if (kind === 'staffing') {
+      this.staffingPage = this.staffingPage || new StaffingPage(this.data, this.act);
+      this.enterScreen({ kind });
+      this.main.classList.add('on-settings');
+      this.stage.replaceChildren(this.staffingPage.root);
+      this.staffingPage.show(sub);
+      const hash = staffingHash(this.staffingPage.tab);
+      if (location.hash !== hash) history.replaceState(null, '', hash);
+      this.scheduleRender();
       return;
     }
     if (kind === 'reports') {
@@ -1186,6 +1212,8 @@ function parseRoute() {
   if (a) return { kind: 'archive', id: a[1] ? Number(a[1]) : null };
   const rp = parseReportsRoute(location.hash);
   if (rp) return rp;
+  const sp = parseStaffingRoute(location.hash);
+  if (sp) return sp;
   const m = /^#settings(?:\/([a-z]+(?:\/(?:\d+|new))?))?$/.exec(location.hash);
   if (m) return { kind: 'settings', route: m[1] || 'departments' };
   return null;

@@ -9,6 +9,7 @@ import {
 import {
   openShortcuts, replyAlertMs, replyWaitBadge, replyWaitSince, shortcutHint, tickReplyWaits,
 } from './desk.js';
+import { mayViewStaffing } from './data/staffing.js';
 import { mayViewVisitors } from './data/visitors.js';
 import { OfferCards } from './offers.js';
 import { loadMyProfile, openProfileDialog } from './profile.js';
@@ -128,12 +129,17 @@ export class Sidebar {
       class: 'btn btn-icon btn-ghost btn-head btn-reports', type: 'button', title: 'Reports: volume, times, agents, goals', 'aria-label': 'Reports',
       onclick: () => act.showPage('reports'),
     }, icon('chart', 17));
+    // the Staffing pages (staffing.js): staffing.view (admins, managers, supervisors)
+    this.staffingBtn = h('button', {
+      class: 'btn btn-icon btn-ghost btn-head btn-staffing', type: 'button', title: 'Staffing: forecast, coverage, shifts, plans',
+      'aria-label': 'Staffing', hidden: true, onclick: () => act.showPage('staffing'),
+    }, icon('clock', 17));
 
     this.root = h('aside', { class: 'sidebar' },
       h('div', { class: 'side-head' },
         h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat', 16)),
           h('span', { class: 'brand-name' }, 'frontdesk')),
-        h('div', { class: 'side-head-right' }, this.connEl, this.visitorsBtn, this.reportsBtn, this.qualityBtn,
+        h('div', { class: 'side-head-right' }, this.connEl, this.visitorsBtn, this.reportsBtn, this.staffingBtn, this.qualityBtn,
           h('button', {
             class: 'btn btn-icon btn-ghost btn-head', type: 'button', title: 'Keyboard shortcuts (?)',
             'aria-label': 'Keyboard shortcuts', 'aria-keyshortcuts': '?', onclick: () => openShortcuts(),
@@ -162,6 +168,7 @@ export class Sidebar {
           this.statusCtl));
       this.settingsBtn.hidden = false; // agents too: their canned responses live there
       this.visitorsBtn.hidden = !mayViewVisitors(me);
+      this.staffingBtn.hidden = !mayViewStaffing(me);
       const lead = ['admin', 'manager', 'supervisor'].includes(me.role);
       if (lead !== (this.qualityBtn.dataset.page === 'monitor')) {
         this.qualityBtn.dataset.page = lead ? 'monitor' : 'reviews';
@@ -215,6 +222,7 @@ export class Sidebar {
     this.qualityBtn.classList.toggle('active', (data.nav.on('monitor') || data.nav.on('reviews')));
     this.visitorsBtn.classList.toggle('active', data.nav.on('visitors'));
     this.reportsBtn.classList.toggle('active', data.nav.on('reports'));
+    this.staffingBtn.classList.toggle('active', data.nav.on('staffing'));
     this.offers.render();
 
     const openTickets = data.tickets.openCount();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import {
   accuracyText, beatsNaive, colorValue, concurrencyPair, coverageColorscale, coverageMatrix, coverageRows, coverageSummary,
   errorField, forecastDays, forecastTraces, hourLabel, mayManageStaffing, mayViewStaffing, mondayOf, parseNumberList,
-  parseStaffingRoute, planAgents, planBody, planCost, rotationBody, runsInWeek, shiftBars, shiftBody, shiftText, staffingHash,
+  parseRotationText, parseStaffingRoute, planAgents, planBody, planCost, rotationBody, runsInWeek, shiftBars, shiftBody, shiftText, staffingHash,
   staffingUrl, underStaffed, underStretches, weekChoices, weekIndex, weekLabel, whatifAgentHours, whatifBody, whatifRows,
   whatifTraces, zonedInstant, zoneOffset,
 } from '../../../frontdesk/web/console/data/staffing.js';
@@ -286,4 +286,16 @@ test('what-if answers: agents per hour per model as rows, grouped bar traces and
   assert.deepEqual(t[0].customdata[0], ['83', '2', '14', '70']);
   assert.equal(hourLabel(13, 24), '13:00');
   assert.equal(hourLabel(25, 168), 'Tue 01:00');
+});
+
+test('a rotation typed as lines: weeks of shifts; a bad line is named', () => {
+  const r = parseRotationText('1 Mon 07:00-15:00\n1 Tue 7:00-15:00\n\n2 monday 23:00 – 07:00');
+  assert.deepEqual(r.errors, {});
+  assert.deepEqual(r.weeks, [
+    [{ weekday: 0, start: '07:00', end: '15:00' }, { weekday: 1, start: '07:00', end: '15:00' }],
+    [{ weekday: 0, start: '23:00', end: '07:00' }],
+  ]);
+  const body = rotationBody({ name: 'Days/nights', weeks: r.weeks });
+  assert.deepEqual(body.body.pattern[1], [{ weekday: 0, start: '23:00', minutes: 480 }]);
+  assert.deepEqual(Object.keys(parseRotationText('1 Mon 07:00-15:00\n9 Mon 07:00-15:00\nx').errors), ['2', '3']);
 });

@@ -251,7 +251,7 @@ export function colorValue(cell) {
 
 /** The stepped colour scale for colorValue over [−4, 3]: grey, three reds, neutral, three blues. */
 export const COVERAGE_COLORS = {
-  closed: '#d9dce1', under: ['#f6c9c4', '#e57a6e', '#c8372d'], ok: '#f4f5f7', over: ['#cdd8f6', '#93a8ec', '#4f6fd9'],
+  closed: '#d9dce1', under: ['#f9d4cf', '#f19c91', '#e4685b'], ok: '#f4f5f7', over: ['#d6e0f8', '#a9bcf0', '#7d97e6'],
 };
 export function coverageColorscale(c = COVERAGE_COLORS) {
   const steps = [c.closed, c.under[2], c.under[1], c.under[0], c.ok, c.over[0], c.over[1], c.over[2]]; // values −4 … 3
@@ -502,6 +502,29 @@ export function rotationBody(form) {
     return { weekday: body.weekday, start: body.start, minutes: body.minutes };
   }));
   return { body: { name, pattern }, errors };
+}
+
+/**
+ * A rotation typed as lines "<week> <day> <start>-<end>" ("1 Mon 07:00-15:00", "2 Tue 23:00-07:00")
+ * → {weeks: [[{weekday, start, end}], …], errors: {line: message}} (lines counted from 1).
+ */
+export function parseRotationText(text) {
+  const weeks = [];
+  const errors = {};
+  String(text || '').split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const m = /^(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/.exec(line);
+    const wd = m ? WEEKDAYS.findIndex((d) => d.toLowerCase() === m[2].toLowerCase()) : -1;
+    const w = m ? Number(m[1]) : 0;
+    if (!m || wd < 0 || w < 1 || w > 8 || parseHhmm(m[3]) == null || parseHhmm(m[4]) == null) {
+      errors[i + 1] = `Line ${i + 1}: write it as “1 Mon 07:00-15:00” (week 1 to 8, a day, start-end).`;
+      return;
+    }
+    while (weeks.length < w) weeks.push([]);
+    weeks[w - 1].push({ weekday: wd, start: m[3].padStart(5, '0'), end: m[4].padStart(5, '0') });
+  });
+  return { weeks, errors };
 }
 
 // ===== plans ===================================================================================
