@@ -7,19 +7,27 @@ marked (their visitors' ids start with `demo-`) and the `demo` setting holds {se
 end, chats} (end: the day it was loaded, UTC). Loading the same seed and weeks again on the same
 UTC day changes nothing; on a later day, or with another seed, it replaces the demo's history
 (its departments and users stay), ending at the new now. A database with chats the demo did not
-make is refused unless `force`."""
+make is refused unless `force`.
+
+With the history it writes the staffing data (issue 15, docs/staffing.md): the offices of
+DEMO_OFFICES (each agent works from the office of their shifts' time zone; the manager from none),
+each agent's simulated shifts as recurring `shifts` rows (`demo_staffing`), one office holiday,
+and one shift left out on purpose (UNSCHEDULED) so that the coverage view has an under-staffed
+hour every week."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from frontdesk.actions.context import Context, unit_of_work
 from frontdesk.actions.facts import do_update_due_facts
 from frontdesk.clock import utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.schedule import week_index
 from frontdesk.domain.simulation import SimConfig, demo_config, simulate
 from frontdesk.security.passwords import hash_password
 from frontdesk.store import demo_store, setting_store
@@ -28,6 +36,18 @@ DEMO_PASSWORD = "frontdesk-demo"  # noqa: S105 - every demo user's, printed by t
 SETTING = "demo"
 MAX_WEEKS = 52
 FACTS_BATCH = 500
+
+# The demo's offices (name, time zone): three zones, so a plan for Oslo and New York follows the sun.
+DEMO_OFFICES: tuple[tuple[str, str], ...] = (
+    ("Oslo", "Europe/Oslo"),
+    ("New York", "America/New_York"),
+    ("London", "Europe/London"),
+)
+HOLIDAY_OFFICE = "Oslo"
+HOLIDAY_NAME = "Staff day (demo)"  # the Wednesday of the week after next: the coming week stays whole
+# Left out of the schedule on purpose (agent, local weekday): Lars Moen's Wednesday 17:00-01:00
+# shift, so Support's Wednesday 23:00 and Thursday 00:00 (Oslo) have nobody scheduled while open.
+UNSCHEDULED: tuple[str, int] = ("Lars Moen", 2)
 
 # (phase, done, total): phases are simulating, writing, computing figures.
 ProgressFn = Callable[[str, int, int], None]
@@ -47,6 +67,51 @@ def demo_start(now: datetime, weeks: int) -> datetime:
 def demo_day(now: datetime) -> str:
     """The UTC day a history loaded at `now` ends on (the setting's `end`)."""
     return now.astimezone(UTC).date().isoformat()
+
+
+def demo_staffing(
+    config: SimConfig, now: datetime
+) -> tuple[list[str | None], list[dict[str, Any]], tuple[str, date, str]]:
+    """The staffing rows for the demo's agents: each agent's office name (the office of their
+    shifts' time zone, None without shifts), their simulated shifts as `shifts` rows (one per
+    weekday; `agent` is the index into config.agents; department None: the shift staffs each of
+    the agent's departments) and the holiday (office name, day, name).
+
+    The simulation's two-week rota runs on ISO week numbers (% 2); a row's cycle runs on
+    domain/schedule.week_index (% 2). The two differ by a constant within an ISO year, so each
+    rota shift's cycle_week is set from the agent's current local week: the coming weeks keep the
+    simulated rota (after a 53-week ISO year it swaps, which a real rota would not notice)."""
+    offices = {timezone: name for name, timezone in DEMO_OFFICES}
+    office_of: list[str | None] = []
+    rows: list[dict[str, Any]] = []
+    for index, agent in enumerate(config.agents):
+        office_of.append(offices.get(agent.timezone) if agent.shifts else None)
+        today = now.astimezone(ZoneInfo(agent.timezone)).date()
+        monday = today - timedelta(days=today.weekday())
+        shift_by = (week_index(monday) - monday.isocalendar()[1]) % 2
+        for shift in agent.shifts:
+            rota = tuple(sorted(set(shift.weeks)))
+            cycles = [(1, 0)] if rota == (0, 1) else [(2, (week + shift_by) % 2) for week in rota]
+            for weekday in shift.days:
+                if (agent.name, weekday) == UNSCHEDULED:
+                    continue
+                for cycle_weeks, cycle_week in cycles:
+                    rows.append(
+                        {
+                            "agent": index,
+                            "department_id": None,
+                            "timezone": agent.timezone,
+                            "weekday": weekday,
+                            "start_minute": shift.start,
+                            "minutes": shift.minutes,
+                            "cycle_weeks": cycle_weeks,
+                            "cycle_week": cycle_week,
+                        }
+                    )
+    zone = ZoneInfo(dict(DEMO_OFFICES)[HOLIDAY_OFFICE])
+    today = now.astimezone(zone).date()
+    holiday = today - timedelta(days=today.weekday()) + timedelta(days=14 + 2)
+    return office_of, rows, (HOLIDAY_OFFICE, holiday, HOLIDAY_NAME)
 
 
 def _check(weeks: object, seed: object) -> tuple[int, int]:
@@ -90,6 +155,7 @@ async def do_load_demo(
         "weeks": weeks,
         "departments": [d.name for d in config.departments],
         "users": [{"email": a.email, "name": a.name, "role": a.role} for a in config.agents],
+        "offices": [{"name": name, "timezone": timezone} for name, timezone in DEMO_OFFICES],
         "password": DEMO_PASSWORD,
     }
     if (
@@ -129,6 +195,16 @@ async def do_load_demo(
         await demo_store.remove_history(conn, config, departments, users)
         counts = await demo_store.write_history(
             conn, result, departments=departments, users=users, now=now, progress=wrote
+        )
+        office_ids = await demo_store.ensure_offices(conn, DEMO_OFFICES, now)
+        office_of, shift_rows, (holiday_office, holiday_day, holiday_name) = demo_staffing(config, now)
+        counts |= await demo_store.write_staffing(
+            conn,
+            users=users,
+            office_of=[office_ids[name] if name else None for name in office_of],
+            shifts=shift_rows,
+            holidays=[(office_ids[holiday_office], holiday_day, holiday_name)],
+            now=now,
         )
         value = {
             "seed": seed,

@@ -6,7 +6,7 @@ chats from real ones and remove its own history."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -26,9 +26,12 @@ from frontdesk.store.models import (
     Invitation,
     InvitationRule,
     Message,
+    Office,
+    OfficeHoliday,
     OfflineTicket,
     Review,
     RoutingLog,
+    Shift,
     User,
     Visitor,
     metric_hours,
@@ -477,3 +480,54 @@ async def write_history(
         "reviews": len(reviews),
         "visitors": len(visitors),
     }
+
+
+async def ensure_offices(conn: AsyncConnection, offices: Sequence[tuple[str, str]], now: datetime) -> dict[str, int]:
+    """The demo's offices (name, time zone) by name: an office of that name is the demo's (its
+    time zone is set to the demo's), else a new one."""
+    out: dict[str, int] = {}
+    for name, timezone in offices:
+        found = (await conn.execute(select(Office.id).where(Office.name == name))).scalar_one_or_none()
+        if found is None:
+            result = await conn.execute(
+                insert(Office).values(name=name, timezone=timezone, created_at=now).returning(Office.id)
+            )
+            found = result.scalar_one()
+        else:
+            await conn.execute(update(Office).where(Office.id == found).values(timezone=timezone))
+        out[name] = int(found)
+    return out
+
+
+async def write_staffing(
+    conn: AsyncConnection,
+    *,
+    users: Sequence[int],
+    office_of: Sequence[int | None],
+    shifts: Sequence[dict[str, Any]],
+    holidays: Sequence[tuple[int, date, str]],
+    now: datetime,
+) -> dict[str, int]:
+    """The demo users' offices (`office_of[i]` for `users[i]`) and recurring shifts (rows of the
+    shifts table with `agent` = an index into `users`), replacing every shift the demo users had
+    (a plan applied to them too); `holidays` (office id, day, name) replace the days of that name
+    in those offices. Returns counts."""
+    await conn.execute(
+        update(User).where(User.id == bindparam("b_id")).values(office_id=bindparam("b_office")),
+        [{"b_id": uid, "b_office": office} for uid, office in zip(users, office_of, strict=True)],
+    )
+    await conn.execute(delete(Shift).where(Shift.agent_id.in_(list(users))))
+    rows = [
+        {**{k: v for k, v in shift.items() if k != "agent"}, "agent_id": users[shift["agent"]], "created_at": now}
+        for shift in shifts
+    ]
+    if rows:
+        await conn.execute(insert(Shift), rows)
+    for office_id, day, name in holidays:
+        await conn.execute(
+            delete(OfficeHoliday).where(
+                OfficeHoliday.office_id == office_id, (OfficeHoliday.name == name) | (OfficeHoliday.day == day)
+            )
+        )
+        await conn.execute(insert(OfficeHoliday).values(office_id=office_id, day=day, name=name))
+    return {"shifts": len(rows), "holidays": len(holidays)}

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from frontdesk.actions.chats import do_close_chat, do_send_visitor_message
 from frontdesk.actions.context import Context
-from frontdesk.actions.demo import DEMO_PASSWORD, do_load_demo
+from frontdesk.actions.demo import DEMO_OFFICES, DEMO_PASSWORD, HOLIDAY_NAME, demo_staffing, do_load_demo
 from frontdesk.actions.facts import do_update_due_facts
 from frontdesk.clock import as_utc, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.schedule import week_index
 from frontdesk.domain.simulation import SimConfig, demo_config
 from frontdesk.security.passwords import verify_password
 from frontdesk.store import setting_store, user_store
@@ -28,9 +30,12 @@ from frontdesk.store.models import (
     Department,
     Invitation,
     Message,
+    Office,
+    OfficeHoliday,
     OfflineTicket,
     Review,
     RoutingLog,
+    Shift,
     User,
     Visitor,
     metric_hours,
@@ -61,6 +66,9 @@ async def table_counts(ctx: Context) -> dict[str, int]:
         "facts": ChatFact,
         "users": User,
         "departments": Department,
+        "offices": Office,
+        "holidays": OfficeHoliday,
+        "shifts": Shift,
     }
     out: dict[str, int] = {}
     async with ctx.db.read() as conn:
@@ -218,6 +226,67 @@ async def test_a_real_chat_in_a_demo_department_keeps_its_figures_when_the_demo_
     async with ctx.db.read() as conn:
         slugs = (await conn.execute(select(Department.slug).order_by(Department.slug))).scalars().all()
     assert "support-demo" not in slugs  # the demo's department was found again, not made twice
+
+
+async def test_the_demo_staffs_offices_in_three_time_zones_with_one_hour_left_uncovered(ctx: Context) -> None:
+    config = small_config()
+    summary = await do_load_demo(ctx, weeks=1, seed=1, config=config)
+    assert summary["counts"]["shifts"] > 0 and summary["counts"]["holidays"] == 1
+    async with ctx.db.read() as conn:
+        offices = {r.id: (r.name, r.timezone) for r in (await conn.execute(select(Office))).all()}
+        users = {r.email: r for r in (await conn.execute(select(User.id, User.email, User.office_id))).all()}
+        shifts = (await conn.execute(select(Shift))).all()
+        holidays = (await conn.execute(select(OfficeHoliday))).all()
+    assert sorted(offices.values()) == sorted(DEMO_OFFICES)
+    # Each agent works from the office of their shifts' time zone; the manager (no shifts) from none.
+    by_id: dict[int, list[Any]] = {}
+    for row in shifts:
+        by_id.setdefault(row.agent_id, []).append(row)
+    for spec in config.agents:
+        user = users[spec.email]
+        if not spec.shifts:
+            assert user.office_id is None and user.id not in by_id, spec.name
+            continue
+        assert offices[user.office_id][1] == spec.timezone, spec.name
+        mine = by_id[user.id]
+        assert {r.timezone for r in mine} == {spec.timezone}
+        # one row per weekday of each simulated shift (a two-week rota's rows have a 2-week cycle)
+        assert {(r.weekday, r.start_minute, r.minutes) for r in mine} <= {
+            (d, s.start, s.minutes) for s in spec.shifts for d in s.days
+        }
+    # Lars Moen's Wednesday evening is left out on purpose (Support's Wednesday 23:00 uncovered).
+    lars = by_id[users["lars.moen@demo.example.com"].id]
+    assert sorted(r.weekday for r in lars) == [0, 1, 3, 4]
+    assert [(offices[h.office_id][0], h.name) for h in holidays] == [("Oslo", HOLIDAY_NAME)]
+    # Loading again (another seed) replaces the rows: the same numbers, nothing twice.
+    before = await table_counts(ctx)
+    await do_load_demo(ctx, weeks=1, seed=2, config=config)
+    after = await table_counts(ctx)
+    assert (after["shifts"], after["offices"], after["holidays"]) == (before["shifts"], before["offices"], 1)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 12, 7, 12, tzinfo=UTC),  # ISO week 50 of a 53-week year
+        datetime(2027, 1, 6, 12, tzinfo=UTC),  # ISO week 1 after it: the phase swaps
+        datetime(2025, 3, 31, 23, 30, tzinfo=UTC),  # Oslo is already in Tuesday
+    ],
+)
+async def test_a_two_week_rota_keeps_the_simulated_weeks_in_the_current_week(now: datetime) -> None:
+    config = demo_config()
+    _offices, rows, (_office, holiday, _name) = demo_staffing(config, now)
+    for row in rows:
+        spec = config.agents[row["agent"]]
+        today = now.astimezone(ZoneInfo(spec.timezone)).date()
+        day = today - timedelta(days=today.weekday()) + timedelta(days=row["weekday"])
+        works = week_index(day) % row["cycle_weeks"] == row["cycle_week"]
+        simulated = any(
+            row["weekday"] in s.days and s.start == row["start_minute"] and day.isocalendar()[1] % 2 in s.weeks
+            for s in spec.shifts
+        )
+        assert works == simulated, (spec.name, row)
+    assert holiday.weekday() == 2 and holiday > now.date() + timedelta(days=7)  # not in the coming week
 
 
 @pytest.mark.parametrize(
