@@ -35,6 +35,7 @@ from frontdesk.api import profile as profile_api
 from frontdesk.api import report_extra as report_extra_api
 from frontdesk.api import reports as reports_api
 from frontdesk.api import satisfaction as satisfaction_api
+from frontdesk.api import schedule as schedule_api
 from frontdesk.api import staffing as staffing_api
 from frontdesk.api import supervision as supervision_api
 from frontdesk.api import vendor as vendor_api
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report_extra_api.router,
         reports_api.router,
         staffing_api.router,
+        schedule_api.router,
         supervision_api.router,
         archive_api.router,
         invitations_api.router,

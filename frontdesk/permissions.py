@@ -312,6 +312,23 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/staffing/required"): "staffing.view",
     ("GET", "/api/v1/staffing/coverage"): "staffing.view",
     ("POST", "/api/v1/staffing/whatif"): "staffing.view",
+    # offices, shifts, rotations (issue 15; api/schedule.py): shifts are read by `shift.view`
+    # (actions/schedule.shift_scope: supervisors their departments' agents, agents their own)
+    ("GET", "/api/v1/staffing/offices"): "staffing.view",
+    ("POST", "/api/v1/staffing/offices"): "staffing.manage",
+    ("PATCH", "/api/v1/staffing/offices/{office_id}"): "staffing.manage",
+    ("DELETE", "/api/v1/staffing/offices/{office_id}"): "staffing.manage",
+    ("PUT", "/api/v1/staffing/offices/{office_id}/holidays"): "staffing.manage",
+    ("PUT", "/api/v1/staffing/agents/{agent_id}/office"): "staffing.manage",
+    ("GET", "/api/v1/staffing/shifts"): "shift.view",
+    ("POST", "/api/v1/staffing/shifts"): "staffing.manage",
+    ("PATCH", "/api/v1/staffing/shifts/{shift_id}"): "staffing.manage",
+    ("DELETE", "/api/v1/staffing/shifts/{shift_id}"): "staffing.manage",
+    ("GET", "/api/v1/staffing/agents/{agent_id}/shifts.ics"): "shift.view",
+    ("GET", "/api/v1/staffing/rotations"): "staffing.view",
+    ("POST", "/api/v1/staffing/rotations"): "staffing.manage",
+    ("DELETE", "/api/v1/staffing/rotations/{rotation_id}"): "staffing.manage",
+    ("POST", "/api/v1/staffing/rotations/{rotation_id}/apply"): "staffing.manage",
 }
 
 # Frames on the agent socket and the action each one needs (the visitor socket reaches only the

@@ -38,6 +38,9 @@ SMALL_ID_FIELDS = frozenset(
         "criterion_id",
         "rule_id",  # invitation rules
         "rule_ids",
+        "office_id",  # staffing (issue 15)
+        "shift_id",
+        "rotation_id",
     }
 )
 

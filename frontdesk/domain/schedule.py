@@ -20,6 +20,7 @@ from icalendar import Calendar, Event
 
 from frontdesk.domain.business_hours import check_timezone
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.text import clean_line
 
 EPOCH_MONDAY = date(2024, 1, 1)  # a Monday: week 0 of every cycle
 
@@ -294,9 +295,9 @@ def parse_rotation(data: Mapping[str, Any]) -> dict[str, Any]:
     minutes; the template's own shifts may not overlap each other (checked in UTC)."""
     if not isinstance(data, Mapping):
         raise _bad("rotation", "must be an object")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
-        raise _bad("name", "must be 1-100 characters")
+    name = clean_line(data.get("name"), "name")
+    if not 1 <= len(name) <= 100:
+        raise _bad("name", "must be 1 to 100 characters")
     pattern = data.get("pattern")
     if not isinstance(pattern, list) or not 1 <= len(pattern) <= MAX_CYCLE_WEEKS:
         raise _bad("pattern", f"must be a list of 1-{MAX_CYCLE_WEEKS} weeks, each a list of shifts")
@@ -318,7 +319,7 @@ def parse_rotation(data: Mapping[str, Any]) -> dict[str, Any]:
         clash = overlapping(spec, specs[k + 1 :], from_day=EPOCH_MONDAY)
         if clash is not None:
             raise _bad("pattern", f"{describe(spec)} overlaps {describe(clash)}")
-    return {"name": name.strip(), "weeks": len(clean), "pattern": clean}
+    return {"name": name, "weeks": len(clean), "pattern": clean}
 
 
 def first_day(shift: ShiftSpec, from_day: date) -> date:

@@ -54,6 +54,18 @@ BODIES = {
         "department_id": 999999,
         "rule": {"name": "perm", "action": {"text": "Hi"}},
     },
+    # staffing (issue 15; api/schedule.py)
+    ("POST", "/api/v1/staffing/offices"): {"name": "Perm office", "timezone": "UTC"},
+    ("PATCH", "/api/v1/staffing/offices/{office_id}"): {"name": "Perm office 2"},
+    ("PUT", "/api/v1/staffing/offices/{office_id}/holidays"): {"holidays": []},
+    ("PUT", "/api/v1/staffing/agents/{agent_id}/office"): {"office_id": None},
+    ("POST", "/api/v1/staffing/shifts"): {"agent_id": 999999, "weekday": 0, "start": "09:00", "minutes": 60},
+    ("PATCH", "/api/v1/staffing/shifts/{shift_id}"): {"minutes": 60},
+    ("POST", "/api/v1/staffing/rotations"): {
+        "name": "Perm rotation",
+        "pattern": [[{"weekday": 0, "start": "09:00", "minutes": 60}]],
+    },
+    ("POST", "/api/v1/staffing/rotations/{rotation_id}/apply"): {"agents": [999999]},
 }
 
 # A frame each agent socket handler accepts as well-formed (on a chat that does not exist), so
