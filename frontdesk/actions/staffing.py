@@ -24,10 +24,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from frontdesk.actions.context import AgentActor, Context
+from frontdesk.actions.schedule import holidays_by_agent, shifts_for_department
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import parse_business_hours
 from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.forecast import Forecast, backtest, forecast_hours
 from frontdesk.domain.report_params import check_tz
+from frontdesk.domain.schedule import scheduled_per_hour
+from frontdesk.domain.staffing_fit import fit_aht_by_load, fit_patience
+from frontdesk.domain.staffing_models import Goal, Load, required_agents
 from frontdesk.permissions import department_scoped, require
 from frontdesk.store import department_store, staffing_store
 
@@ -173,17 +178,36 @@ async def arrivals_history(
     return out
 
 
+# Forecasts already made, by everything they depend on: the required and coverage pages of one
+# week ask for the same forecast; a new hour of history (or other business hours) is a new key.
+_FORECASTS: dict[tuple[Any, ...], Forecast] = {}
+_FORECASTS_KEPT = 64
+
+
 def _forecast(
     history: Sequence[tuple[datetime, float]], hours: Sequence[datetime], dept: StaffedDepartment, zone: str
-) -> Any:
-    from frontdesk.domain.forecast import forecast_hours
-
+) -> Forecast:
     if len(history) < 168:
         raise _bad("department", "no history yet (needs a full week)")
+    key = (dept.id, repr(dept.hours), zone, hours[0], len(hours), history[0][0], tuple(n for _at, n in history))
+    known = _FORECASTS.get(key)
+    if known is not None:
+        return known
     try:
-        return forecast_hours(history, start=hours[0], hours=len(hours), timezone=zone, closed=closed_check(dept))
+        result = forecast_hours(
+            history,
+            start=hours[0],
+            hours=len(hours),
+            timezone=zone,
+            closed=closed_check(dept),
+            history_end=history[-1][0] + HOUR,
+        )
     except ChatRuleError as exc:
         raise _as_bad(exc) from None
+    if len(_FORECASTS) >= _FORECASTS_KEPT:
+        _FORECASTS.pop(next(iter(_FORECASTS)))
+    _FORECASTS[key] = result
+    return result
 
 
 async def forecast(
@@ -191,8 +215,6 @@ async def forecast(
 ) -> dict[str, Any]:
     """The forecast of arrivals per hour from this week's local Monday, `weeks` weeks, with the
     history it read and its accuracy on held-out weeks (against "same hour last week")."""
-    from frontdesk.domain.forecast import backtest
-
     if not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
         raise _bad("weeks", f"must be a whole number from 1 to {MAX_WEEKS}")
     async with ctx.db.read() as conn:
@@ -258,8 +280,6 @@ def default_aht(max_chats: int) -> tuple[float, ...]:
 async def fitted_parameters(conn: AsyncConnection, dept: StaffedDepartment, *, days: int, now: datetime) -> Parameters:
     """AHT_k and patience fitted over the department's chats of the last `days` days (their
     defaults, said in `defaults` and `notes`, where samples are too few)."""
-    from frontdesk.domain.staffing_fit import fit_aht_by_load, fit_patience
-
     samples = await staffing_store.fit_samples(conn, dept.id, now - timedelta(days=days), now)
     m = await staffing_store.max_chats(conn, dept.id) or DEFAULT_MAX_CHATS
     m = max(1, min(MAX_LOADS, m))
@@ -328,8 +348,6 @@ async def department_goal(conn: AsyncConnection, department_id: int) -> dict[str
 
 
 def _goal(goal: Mapping[str, Any]) -> Any:
-    from frontdesk.domain.staffing_models import Goal
-
     return Goal(service_level=goal["service_level"], seconds=goal["seconds"], max_abandon=goal["max_abandon"])
 
 
@@ -353,8 +371,6 @@ class _Solver:
         self.known: dict[tuple[str, float], Any] = {}
 
     def solve(self, model: str, arrivals: float) -> Any:
-        from frontdesk.domain.staffing_models import Load, required_agents
-
         key = (model, round(arrivals, 3))
         if key not in self.known:
             load = Load(arrivals_per_hour=key[1], aht_by_load=self.aht, patience_s=self.patience)
@@ -483,9 +499,6 @@ async def coverage(
     ctx: Context, actor: AgentActor, *, department_id: int | None, week: str | None = None, tz: str | None = None
 ) -> dict[str, Any]:
     """Required (chat model) vs scheduled vs online (past hours) for each hour of a local week."""
-    from frontdesk.actions.schedule import holidays_by_agent, shifts_for_department
-    from frontdesk.domain.schedule import scheduled_per_hour
-
     now = utcnow()
     async with ctx.db.read() as conn:
         dept = await staffing_department(conn, actor, department_id)
