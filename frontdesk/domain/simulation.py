@@ -23,6 +23,12 @@ The model, in simulated seconds from `start` (simpy):
   last messages unread); a share is rated (mostly well) and a few are reviewed;
 - agents work shifts in their time zone (across midnight too; a two-week rota for weekends): online
   at the start, an away break now and then, away at the end until their last chat closes, offline.
+
+The staffing validation (domain/staffing_validation.py) runs the same desk with three switches
+whose defaults are the demo's: `handle_distribution` (lognormal | exponential), `messages=False`
+(a conversation is its handle time alone: no messages, first-reply wait, closing pause, transfer,
+escalation or drop) and `handle_load="current"` (with messages=False: a chat's speed follows the
+number of chats its agent holds now, not at assignment; `_Desk.start_work`).
 """
 
 from __future__ import annotations
@@ -107,6 +113,11 @@ class SimConfig:
     break_p: float = 0.6  # a shift has an away break
     agent_gap_s: float = 80.0  # mean gap before an agent's message after the first reply
     visitor_gap_s: float = 100.0  # mean gap before a visitor's message
+    # The staffing validation's switches (docs/staffing.md, "Validation against the simulator"); the
+    # defaults are the demo's desk, and leave its history exactly as it was.
+    handle_distribution: str = "lognormal"  # lognormal (spread handle_sigma) | exponential
+    handle_load: str = "assignment"  # assignment | current (needs messages=False): see _Desk.start_work
+    messages: bool = True  # False: a conversation is its handle time alone (see _Desk.bare_conversation)
 
 
 @dataclass(slots=True)
@@ -273,6 +284,9 @@ class _Agent:
     held: int = 0  # assigned chats
     offers: int = 0  # chats offered, not yet accepted
     last_assigned_at: datetime | None = None
+    work: dict[int, float] = field(default_factory=dict)  # handle_load="current": chat number -> work left
+    work_at: float = 0.0  # when `work` was last brought up to date
+    work_token: int = 0  # the completion scheduled with this token is the valid one
 
 
 @dataclass(slots=True)
@@ -293,6 +307,14 @@ class _Desk:
     ) -> None:
         if not config.aht_by_load:
             raise ValueError("aht_by_load: at least one handle time")
+        if config.handle_distribution not in ("lognormal", "exponential"):
+            raise ValueError("handle_distribution: lognormal or exponential")
+        if config.handle_load not in ("assignment", "current"):
+            raise ValueError("handle_load: assignment or current")
+        if config.handle_load == "current" and config.messages:
+            raise ValueError("handle_load: current needs messages=False")
+        if not config.messages and (config.transfer_p or config.escalation_p or config.drop_p):
+            raise ValueError("messages: a bare conversation has no transfers, escalations or drops (set them to 0)")
         self.config = config
         self.start = start.astimezone(UTC)
         self.end_s = weeks * 7 * DAY_S if until is None else (until - self.start).total_seconds()
@@ -528,14 +550,85 @@ class _Desk:
         self.set_status(agent, agent.status, "assigned")
         if chat.assigned is not None and not chat.assigned.triggered:
             chat.assigned.succeed()
-        self.env.process(self.conversation(chat, agent))
+        self.start_conversation(chat, agent)
 
     # -- talking
-    def handle_seconds(self, load: int) -> float:
+    def start_conversation(self, chat: _Chat, agent: _Agent) -> None:
+        if self.config.messages:
+            self.env.process(self.conversation(chat, agent))
+        elif self.config.handle_load == "current":
+            self.start_work(chat, agent)
+        else:
+            self.env.process(self.bare_conversation(chat, agent))
+
+    def aht(self, load: int) -> float:
         table = self.config.aht_by_load
-        mean = table[min(load, len(table)) - 1]
+        return table[min(load, len(table)) - 1]
+
+    def handle_seconds(self, load: int, mean: float | None = None) -> float:
+        """A handle time of mean `aht(load)` (or `mean`), drawn from `handle_distribution`."""
+        mean = self.aht(load) if mean is None else mean
+        if self.config.handle_distribution == "exponential":
+            return self.rng.expovariate(1 / mean)
         sigma = self.config.handle_sigma
         return self.rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+    def bare_conversation(self, chat: _Chat, agent: _Agent) -> Process:
+        """messages=False, handle_load="assignment": the chat holds its slot for one handle time
+        (mean `aht(k)`, k = the chats its agent holds with it at assignment), then the agent
+        closes it. No first-reply wait, messages, closing pause, transfer, escalation or drop."""
+        chat.segments += 1
+        chat.answered = True
+        yield self.env.timeout(self.handle_seconds(agent.held))
+        if chat.status != "active" or chat.sim.assignee != agent.index:
+            return
+        self.end_bare(chat, agent)
+
+    def end_bare(self, chat: _Chat, agent: _Agent) -> None:
+        self.event(chat, "chat.closed", data={"by": "agent"})
+        self.release(agent, chat, "closed")
+        self.close(chat, by="agent")
+
+    def start_work(self, chat: _Chat, agent: _Agent) -> None:
+        """handle_load="current" (messages=False): a chat needs an amount of work of mean 1 (from
+        `handle_distribution`), done at speed 1 / aht(k) while its agent holds k chats — k now,
+        not at assignment, so every chat an agent holds slows down when another arrives and
+        speeds up when one ends. With exponential work the agent's chats end at total rate
+        k / aht(k), the chat model's birth-death rates."""
+        chat.segments += 1
+        chat.answered = True
+        self.drain(agent)
+        agent.work[chat.sim.number] = self.handle_seconds(1, mean=1.0)
+        self.schedule_work(agent)
+
+    def drain(self, agent: _Agent) -> None:
+        """Bring the work left on the agent's chats up to now, at the speed their count set."""
+        if agent.work:
+            done = (self.env.now - agent.work_at) / self.aht(len(agent.work))
+            for number in agent.work:
+                agent.work[number] -= done
+        agent.work_at = self.env.now
+
+    def schedule_work(self, agent: _Agent) -> None:
+        """The agent's next chat to end (the least work left) ends after that work at the current
+        speed, unless the agent's load changes first (a newer token makes this one stale)."""
+        agent.work_token += 1
+        if not agent.work:
+            return
+        token = agent.work_token
+        left = min(agent.work.values())
+        done = self.env.timeout(max(0.0, left) * self.aht(len(agent.work)))
+        done.callbacks.append(lambda _event: self.work_done(agent, token))
+
+    def work_done(self, agent: _Agent, token: int) -> None:
+        if token != agent.work_token:
+            return
+        self.drain(agent)
+        number = min(agent.work, key=lambda n: (agent.work[n], n))
+        del agent.work[number]
+        self.schedule_work(agent)
+        chat = self.open_chats[number]
+        self.end_bare(chat, agent)
 
     def conversation(self, chat: _Chat, agent: _Agent) -> Process:
         cfg = self.config
@@ -652,7 +745,7 @@ class _Desk:
         mate.held += 1
         mate.last_assigned_at = self.at()
         self.set_status(mate, mate.status, "assigned")
-        self.env.process(self.conversation(chat, mate))
+        self.start_conversation(chat, mate)
         return True
 
     def escalate(self, chat: _Chat, agent: _Agent) -> bool:
