@@ -30,6 +30,7 @@ from frontdesk.api import docs as docs_api
 from frontdesk.api import invitations as invitations_api
 from frontdesk.api import mail as mail_api
 from frontdesk.api import openapi as openapi_document
+from frontdesk.api import plans as plans_api
 from frontdesk.api import privacy as privacy_api
 from frontdesk.api import profile as profile_api
 from frontdesk.api import report_extra as report_extra_api
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_api.router,
         staffing_api.router,
         schedule_api.router,
+        plans_api.router,
         supervision_api.router,
         archive_api.router,
         invitations_api.router,

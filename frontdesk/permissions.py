@@ -329,6 +329,12 @@ ROUTE_RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/staffing/rotations"): "staffing.manage",
     ("DELETE", "/api/v1/staffing/rotations/{rotation_id}"): "staffing.manage",
     ("POST", "/api/v1/staffing/rotations/{rotation_id}/apply"): "staffing.manage",
+    # suggested shift plans (issue 15; api/plans.py): supervisors read their departments' plans
+    ("GET", "/api/v1/staffing/plans"): "staffing.view",
+    ("POST", "/api/v1/staffing/plans"): "staffing.manage",
+    ("GET", "/api/v1/staffing/plans/{plan_id}"): "staffing.view",
+    ("POST", "/api/v1/staffing/plans/{plan_id}/apply"): "staffing.manage",
+    ("POST", "/api/v1/staffing/plans/{plan_id}/discard"): "staffing.manage",
 }
 
 # Frames on the agent socket and the action each one needs (the visitor socket reaches only the

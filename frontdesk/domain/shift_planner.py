@@ -66,6 +66,7 @@ class PlanRules:
     time_limit_s: float = 10.0
     start_hours: tuple[int, ...] | None = None  # local hours a shift may start at; None = any hour
     workers: int = 2  # CP-SAT search workers (the machine has 2 cores)
+    max_shifts: int = 5  # per agent per week: what actions/plans gives each PlannerAgent
 
 
 @dataclass(slots=True)
@@ -148,12 +149,14 @@ def check_rules(rules: PlanRules, *, prefix: str = "rules.") -> None:
         raise bad("day_start", "day_start and day_end are minutes of the day, day_start < day_end")
     if not 0 <= rules.night_weight <= 100:
         raise bad("night_weight", "must be between 0 and 100")
-    if not 0 < rules.time_limit_s <= 120:
-        raise bad("time_limit_s", "must be more than 0 and at most 120 seconds")
+    if not 0 < rules.time_limit_s <= 60:
+        raise bad("time_limit_s", "must be more than 0 and at most 60 seconds")
     if rules.start_hours is not None and (not rules.start_hours or not all(0 <= h <= 23 for h in rules.start_hours)):
         raise bad("start_hours", "hours 0-23, at least one")
     if not 1 <= rules.workers <= 8:
         raise bad("workers", "1 to 8")
+    if not 0 <= rules.max_shifts <= 7:
+        raise bad("max_shifts", "0 to 7 shifts per agent per week")
 
 
 # ----------------------------------------------------------------------------------------------
