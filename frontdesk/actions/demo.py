@@ -45,6 +45,9 @@ DEMO_OFFICES: tuple[tuple[str, str], ...] = (
 )
 HOLIDAY_OFFICE = "Oslo"
 HOLIDAY_NAME = "Staff day (demo)"  # the Wednesday of the week after next: the coming week stays whole
+# Each demo shift staffs one department: Support for Support's members (so a plan for Support
+# re-plans all of their shifts), else the agent's first department.
+SHIFTS_FIRST_FOR = "support"
 # Left out of the schedule on purpose (agent, local weekday): Lars Moen's Wednesday 17:00-01:00
 # shift, so Support's Wednesday 23:00 and Thursday 00:00 (Oslo) have nobody scheduled while open.
 UNSCHEDULED: tuple[str, int] = ("Lars Moen", 2)
@@ -74,8 +77,8 @@ def demo_staffing(
 ) -> tuple[list[str | None], list[dict[str, Any]], tuple[str, date, str]]:
     """The staffing rows for the demo's agents: each agent's office name (the office of their
     shifts' time zone, None without shifts), their simulated shifts as `shifts` rows (one per
-    weekday; `agent` is the index into config.agents; department None: the shift staffs each of
-    the agent's departments) and the holiday (office name, day, name).
+    weekday; `agent` is the index into config.agents, `department` a slug: SHIFTS_FIRST_FOR for
+    its members, else the agent's first department) and the holiday (office name, day, name).
 
     The simulation's two-week rota runs on ISO week numbers (% 2); a row's cycle runs on
     domain/schedule.week_index (% 2). The two differ by a constant within an ISO year, so each
@@ -89,6 +92,7 @@ def demo_staffing(
         today = now.astimezone(ZoneInfo(agent.timezone)).date()
         monday = today - timedelta(days=today.weekday())
         shift_by = (week_index(monday) - monday.isocalendar()[1]) % 2
+        staffs = SHIFTS_FIRST_FOR if SHIFTS_FIRST_FOR in agent.departments else agent.departments[0]
         for shift in agent.shifts:
             rota = tuple(sorted(set(shift.weeks)))
             cycles = [(1, 0)] if rota == (0, 1) else [(2, (week + shift_by) % 2) for week in rota]
@@ -99,7 +103,7 @@ def demo_staffing(
                     rows.append(
                         {
                             "agent": index,
-                            "department_id": None,
+                            "department": staffs,
                             "timezone": agent.timezone,
                             "weekday": weekday,
                             "start_minute": shift.start,
@@ -202,7 +206,7 @@ async def do_load_demo(
             conn,
             users=users,
             office_of=[office_ids[name] if name else None for name in office_of],
-            shifts=shift_rows,
+            shifts=[{**row, "department": departments[row["department"]]} for row in shift_rows],
             holidays=[(office_ids[holiday_office], holiday_day, holiday_name)],
             now=now,
         )

@@ -509,7 +509,8 @@ async def write_staffing(
     now: datetime,
 ) -> dict[str, int]:
     """The demo users' offices (`office_of[i]` for `users[i]`) and recurring shifts (rows of the
-    shifts table with `agent` = an index into `users`), replacing every shift the demo users had
+    shifts table with `agent` = an index into `users` and `department` = the department's id),
+    replacing every shift the demo users had
     (a plan applied to them too); `holidays` (office id, day, name) replace the days of that name
     in those offices. Returns counts."""
     await conn.execute(
@@ -518,7 +519,12 @@ async def write_staffing(
     )
     await conn.execute(delete(Shift).where(Shift.agent_id.in_(list(users))))
     rows = [
-        {**{k: v for k, v in shift.items() if k != "agent"}, "agent_id": users[shift["agent"]], "created_at": now}
+        {
+            **{k: v for k, v in shift.items() if k not in ("agent", "department")},
+            "agent_id": users[shift["agent"]],
+            "department_id": shift["department"],
+            "created_at": now,
+        }
         for shift in shifts
     ]
     if rows:

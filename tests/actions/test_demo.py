@@ -236,8 +236,11 @@ async def test_the_demo_staffs_offices_in_three_time_zones_with_one_hour_left_un
         offices = {r.id: (r.name, r.timezone) for r in (await conn.execute(select(Office))).all()}
         users = {r.email: r for r in (await conn.execute(select(User.id, User.email, User.office_id))).all()}
         shifts = (await conn.execute(select(Shift))).all()
+        demo_departments = select(Department.id, Department.name).where(Department.description.like("% (demo)"))
+        department_names = {r.id: r.name for r in (await conn.execute(demo_departments)).all()}
         holidays = (await conn.execute(select(OfficeHoliday))).all()
     assert sorted(offices.values()) == sorted(DEMO_OFFICES)
+    names = {d.slug: d.name for d in config.departments}
     # Each agent works from the office of their shifts' time zone; the manager (no shifts) from none.
     by_id: dict[int, list[Any]] = {}
     for row in shifts:
@@ -250,6 +253,9 @@ async def test_the_demo_staffs_offices_in_three_time_zones_with_one_hour_left_un
         assert offices[user.office_id][1] == spec.timezone, spec.name
         mine = by_id[user.id]
         assert {r.timezone for r in mine} == {spec.timezone}
+        # each staffs one department: Support for its members (a plan for Support re-plans them all)
+        staffs = "Support" if "support" in spec.departments else names[spec.departments[0]]
+        assert {department_names[r.department_id] for r in mine} == {staffs}, spec.name
         # one row per weekday of each simulated shift (a two-week rota's rows have a 2-week cycle)
         assert {(r.weekday, r.start_minute, r.minutes) for r in mine} <= {
             (d, s.start, s.minutes) for s in spec.shifts for d in s.days
