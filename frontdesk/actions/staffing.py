@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,13 +28,17 @@ from frontdesk.actions.schedule import holidays_by_agent, shifts_for_department
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import parse_business_hours
 from frontdesk.domain.chat_rules import ChatRuleError
-from frontdesk.domain.forecast import Forecast, backtest, forecast_hours
 from frontdesk.domain.report_params import check_tz
 from frontdesk.domain.schedule import scheduled_per_hour
-from frontdesk.domain.staffing_fit import fit_aht_by_load, fit_patience
-from frontdesk.domain.staffing_models import Goal, Load, required_agents
 from frontdesk.permissions import department_scoped, require
 from frontdesk.store import department_store, staffing_store
+
+if TYPE_CHECKING:
+    from frontdesk.domain.forecast import Forecast
+
+# The models (numpy, scipy, statsmodels) are imported on first use, inside the functions below:
+# at the top they added ~12 s of CPU (a minute of wall time on a loaded machine) to every start
+# of the server and the CLI, which mostly never staff anything.
 
 VIEW = "staffing.view"
 HOUR = timedelta(hours=1)
@@ -187,6 +191,8 @@ _FORECASTS_KEPT = 64
 def _forecast(
     history: Sequence[tuple[datetime, float]], hours: Sequence[datetime], dept: StaffedDepartment, zone: str
 ) -> Forecast:
+    from frontdesk.domain.forecast import forecast_hours
+
     if len(history) < 168:
         raise _bad("department", "no history yet (needs a full week)")
     key = (dept.id, repr(dept.hours), zone, hours[0], len(hours), history[0][0], tuple(n for _at, n in history))
@@ -215,6 +221,8 @@ async def forecast(
 ) -> dict[str, Any]:
     """The forecast of arrivals per hour from this week's local Monday, `weeks` weeks, with the
     history it read and its accuracy on held-out weeks (against "same hour last week")."""
+    from frontdesk.domain.forecast import backtest
+
     if not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
         raise _bad("weeks", f"must be a whole number from 1 to {MAX_WEEKS}")
     async with ctx.db.read() as conn:
@@ -280,6 +288,8 @@ def default_aht(max_chats: int) -> tuple[float, ...]:
 async def fitted_parameters(conn: AsyncConnection, dept: StaffedDepartment, *, days: int, now: datetime) -> Parameters:
     """AHT_k and patience fitted over the department's chats of the last `days` days (their
     defaults, said in `defaults` and `notes`, where samples are too few)."""
+    from frontdesk.domain.staffing_fit import fit_aht_by_load, fit_patience
+
     samples = await staffing_store.fit_samples(conn, dept.id, now - timedelta(days=days), now)
     m = await staffing_store.max_chats(conn, dept.id) or DEFAULT_MAX_CHATS
     m = max(1, min(MAX_LOADS, m))
@@ -348,6 +358,8 @@ async def department_goal(conn: AsyncConnection, department_id: int) -> dict[str
 
 
 def _goal(goal: Mapping[str, Any]) -> Any:
+    from frontdesk.domain.staffing_models import Goal
+
     return Goal(service_level=goal["service_level"], seconds=goal["seconds"], max_abandon=goal["max_abandon"])
 
 
@@ -371,6 +383,8 @@ class _Solver:
         self.known: dict[tuple[str, float], Any] = {}
 
     def solve(self, model: str, arrivals: float) -> Any:
+        from frontdesk.domain.staffing_models import Load, required_agents
+
         key = (model, round(arrivals, 3))
         if key not in self.known:
             load = Load(arrivals_per_hour=key[1], aht_by_load=self.aht, patience_s=self.patience)
