@@ -17,9 +17,9 @@ import { csvUrl, fmtNumber, fmtSeconds, fmtShare, plainError, WEEKDAYS } from '.
 import {
   accuracyText, beatsNaive, concurrencyPair, COVERAGE_COLORS, coverageColorscale, coverageMatrix, coverageRows,
   coverageSummary, DAY_NAMES, errorField, fmtCount, forecastDays, forecastTraces, hhmm, mayManageStaffing, MODEL_COLORS, MODELS,
-  parseRotationText, PLAN_RULES, planAgents, planBody, planCost, planCoverage, rotationBody, runsInWeek, shiftBars, shiftBody,
+  normShift, parseRotationText, PLAN_RULES, planAgents, planBody, planCost, planCoverage, rotationBody, runsInWeek, shiftBars, shiftBody,
   shiftHours, shiftText, staffingHash, staffingUrl, startMinute, TABS, thisMonday, underStretches, weekChoices, weekLabel,
-  whatifAgentHours, whatifBody, whatifRows, whatifTraces,
+  sameEveryHour, whatifAgentHours, whatifBody, whatifRows, whatifTraces,
 } from './data/staffing.js';
 
 const FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
@@ -334,6 +334,12 @@ export class StaffingPage {
     else this.body.classList.add('rep-refreshing');
     this.body.dataset.tab = this.tab;
     this.pending = [];
+    clearTimeout(this.slowTimer);
+    this.slowTimer = setTimeout(() => { // a forecast over many weeks takes a while: say so
+      if (epoch !== this.epoch) return;
+      this.body.querySelector('.stf-slow')?.remove();
+      this.body.prepend(h('p', { class: 'stf-slow', role: 'status' }, h('span', { class: 'spinner' }), 'Still computing: forecasts and required agents are worked out from the whole history…'));
+    }, 3000);
     try {
       const view = await this[`load_${this.tab}`]();
       if (epoch !== this.epoch) return;
@@ -347,6 +353,8 @@ export class StaffingPage {
       replaceChildren(this.body, errorState(err, TABS.find(([id]) => id === this.tab)[1]));
     } finally {
       if (epoch === this.epoch) {
+        clearTimeout(this.slowTimer);
+        this.body.querySelector('.stf-slow')?.remove();
         this.body.setAttribute('aria-busy', 'false');
         this.body.classList.remove('rep-refreshing');
       }
@@ -401,24 +409,24 @@ export class StaffingPage {
     return [
       card('Arrivals per hour: past and forecast', { def: this.def('forecast'), csv: url },
         h('p', { class: `stf-accuracy ${better === true ? 'tone-better' : better === false ? 'tone-worse' : ''}`, title: this.def('accuracy') },
-          icon(better === false ? 'alert' : 'check', 14), accuracyText(acc),
-          better === false ? ' — the naive forecast did better on these weeks.' : ''),
+          icon(better === false ? 'alert' : 'check', 14), h('span', null, accuracyText(acc),
+            better === false ? ' — the naive forecast did better on these weeks.' : '')),
         traces.length ? chart : empty('No history and no forecast for this department.'),
-        h('p', { class: 'rep-foot' }, icon('info', 12), `Method: ${r.method || '—'}; ${r.weeks_used ?? '—'} weeks of history used; times in ${r.timezone || this.tz}.`)),
+        h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), `Method: ${r.method || '—'}; ${r.weeks_used ?? '—'} weeks of history used; times in ${r.timezone || this.tz}.`)),
       h('div', { class: 'rep-grid' },
         card('Expected chats per day', { def: this.def('forecast'), cls: 'rep-half' }, days.length ? h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
           h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col', class: 'num' }, 'Expected'), h('th', { scope: 'col', class: 'num' }, 'Likely range'), h('th', { scope: 'col', class: 'num' }, 'Busiest hour'))),
-          h('tbody', null, days.map((d) => h('tr', null, h('th', { scope: 'row' }, dayName(d.day)), h('td', { class: 'num' }, fmtNumber(d.expected, 0)),
-            h('td', { class: 'num' }, `${fmtNumber(d.low, 0)}–${fmtNumber(d.high, 0)}`), h('td', { class: 'num' }, d.peakHour == null ? '—' : hhmm(d.peakHour * 60)))))))
+          h('tbody', null, days.map((d) => h('tr', null, h('td', { class: 'rep-name' }, dayName(d.day)), h('td', { class: 'num' }, fmtNumber(d.expected, 0)),
+            h('td', { class: 'num' }, `${fmtNumber(d.low, 0)}–${fmtNumber(d.high, 0)}`), h('td', { class: 'num' }, d.peakHour == null || !d.peak ? '—' : hhmm(d.peakHour * 60)))))))
           : empty('No forecast days.')),
         p ? card('Fitted parameters', { def: this.def('aht_by_load'), cls: 'rep-half' },
           h('div', { class: 'rep-tiles stf-tiles' },
             (p.aht_by_load || []).map((s, k) => figure(`AHT with ${k + 1} chat${k ? 's' : ''}`, fmtSeconds(s), this.def('aht_by_load'))),
             figure('Patience', p.patience_s == null ? 'never leave' : fmtSeconds(p.patience_s), this.def('patience_s'))),
-          h('p', { class: 'rep-foot' }, icon('info', 12),
+          h('p', { class: 'rep-foot stf-foot' }, icon('info', 12),
             `From ${fmtNumber(p.samples && p.samples.chats)} answered chats and ${fmtNumber(p.samples && p.samples.abandoned)} visitors who left, over ${p.days ?? 28} days.`,
             (p.defaults || []).length ? ` Defaults used for: ${p.defaults.join(', ')}.` : ''),
-          (p.notes || []).map((n) => h('p', { class: 'rep-foot' }, String(n)))) : null),
+          (p.notes || []).map((n) => h('p', { class: 'rep-foot stf-foot' }, String(n)))) : null),
     ];
   }
 
@@ -442,7 +450,7 @@ export class StaffingPage {
         figure('Agent-hours required', fmtNumber(s.required_hours, 1), this.def('required')),
         figure('Agent-hours scheduled', fmtNumber(s.scheduled_hours, 1), this.def('scheduled'))),
       card(title, { def: this.def('coverage'), csv: url }, legend(), chart,
-        h('p', { class: 'rep-foot' }, icon('info', 12), `Local weekday × hour (${r.timezone || this.tz}). Hover a cell for required / scheduled / online. `,
+        h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), `Local weekday × hour (${r.timezone || this.tz}). Hover a cell for required / scheduled / online. `,
           'A clock change repeats an hour (averaged) or skips one (empty).')),
       card('Under-staffed hours', { def: this.def('required') }, stretches.length
         ? h('ul', { class: 'stf-under' }, stretches.map((x) => h('li', null, h('span', { class: 'stf-swatch', style: `background:${COVERAGE_COLORS.under[2]}`, 'aria-hidden': 'true' }), x.text)))
@@ -458,7 +466,7 @@ export class StaffingPage {
       this.fetch('rotations').catch(() => ({ r: null })),
     ]);
     this.offices = rowsOf(offR, 'offices');
-    this.shifts = rowsOf(shR, 'shifts');
+    this.shifts = rowsOf(shR, 'shifts').map(normShift);
     const rotations = rowsOf(rotR.r, 'rotations');
     const agents = this.agents();
     const groups = new Map(this.offices.map((o) => [Number(o.id), []]));
@@ -471,7 +479,7 @@ export class StaffingPage {
     const sections = this.offices.map((o) => this.officeSection(o, groups.get(Number(o.id))));
     if (none.length) sections.push(this.officeSection(null, none));
     return [
-      h('p', { class: 'rep-foot stf-lead' }, icon('info', 12), `Week of ${weekLabel(this.week)}: each office’s agents with their shifts, drawn in the office’s time. `,
+      h('p', { class: 'rep-foot stf-foot stf-lead' }, icon('info', 12), `Week of ${weekLabel(this.week)}: each office’s agents with their shifts, drawn in the office’s time. `,
         this.mayManage() ? 'Click a shift to change it.' : ''),
       sections.length ? sections : card('Shifts', {}, empty('No agents in this department yet.')),
       this.mayManage() ? this.officeForm() : null,
@@ -487,12 +495,15 @@ export class StaffingPage {
       .sort((a, b) => String(a.name).localeCompare(String(b.name)));
   }
 
+  /** An agent's office: the user's `office_id` when the answer has it, else the one set here, else their shifts' (the office now). */
   officeOf(user) {
     if (user.office_id !== undefined) return user.office_id == null ? null : Number(user.office_id);
+    if (this.officeSet && this.officeSet.has(Number(user.id))) return this.officeSet.get(Number(user.id));
     for (const o of this.offices || []) {
-      if ((o.agents || o.agent_ids || []).some((a) => Number(a && typeof a === 'object' ? a.id : a) === Number(user.id))) return Number(o.id);
+      const list = Array.isArray(o.agents) ? o.agents : Array.isArray(o.agent_ids) ? o.agent_ids : [];
+      if (list.some((a) => Number(a && typeof a === 'object' ? a.id : a) === Number(user.id))) return Number(o.id);
     }
-    const s = (this.shifts || []).find((x) => Number(x.agent_id) === Number(user.id) && x.office_id != null);
+    const s = (this.shifts || []).find((x) => x.agent_id === Number(user.id) && x.office_id != null);
     return s ? Number(s.office_id) : null;
   }
 
@@ -542,7 +553,8 @@ export class StaffingPage {
             officeSel,
             h('a', { class: 'rep-csv', href: `/api/v1/staffing/agents/${encodeURIComponent(a.id)}/shifts.ics`, download: '', title: 'Download calendar (.ics)' }, icon('download', 13), '.ics'),
             this.mayManage() ? h('button', { class: 'btn btn-ghost btn-sm', type: 'button', onclick: (e) => this.shiftForm(a, null, e.currentTarget.closest('.stf-agent')) }, icon('plus', 13), 'Shift') : null)),
-        h('div', { class: 'stf-track-wrap' }, track));
+        h('div', { class: 'stf-track-wrap' }, track),
+        mine.length ? h('p', { class: 'stf-agent-list' }, mine.filter((s) => runsInWeek(s, this.week)).map((s) => shiftText(s)).join(' · ') || 'No shift this week') : null);
     });
     return h('div', { class: 'stf-grid' },
       h('div', { class: 'stf-grid-head', 'aria-hidden': 'true' }, h('div', { class: 'stf-days' }, WEEKDAYS.map((d) => h('span', null, d)))), rows);
@@ -552,8 +564,7 @@ export class StaffingPage {
     try {
       await api('PUT', `/api/v1/staffing/agents/${encodeURIComponent(agent.id)}/office`, { office_id: value ? Number(value) : null });
       this.act.toast(`${agent.name} ${value ? 'moved to another office' : 'has no office now'}.`, 'info');
-      const u = this.data.directory.user(agent.id);
-      if (u) u.office_id = value ? Number(value) : null;
+      (this.officeSet = this.officeSet || new Map()).set(Number(agent.id), value ? Number(value) : null);
       this.load();
     } catch (err) {
       if (err.status !== 401) fieldError(select, err.field ? plainError(err.message) : err.message);
@@ -580,7 +591,7 @@ export class StaffingPage {
       h('div', { class: 'stf-form-row' },
         field('Day', day), field('Starts', start), field('Ends', end, { hint: 'before the start: overnight' }), field('Or length (h)', hours),
         field('Repeats', cycle)),
-      h('p', { class: 'rep-foot' }, icon('info', 12), `Times in ${tz}.`),
+      h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), `Times in ${tz}.`),
       formError,
       h('div', { class: 'stf-form-foot' },
         shift ? h('button', { class: 'btn btn-danger btn-sm stf-delete', type: 'button', onclick: () => this.deleteShift(shift, formError) }, icon('trash', 13), 'Delete') : null,
@@ -589,11 +600,11 @@ export class StaffingPage {
       e.preventDefault();
       clearErrors(form);
       const [cw, ck] = cycle.value.split(':').map(Number);
-      const values = { agent_id: agent.id, weekday: day.value, start: start.value, timezone: tz, cycle_weeks: cw, cycle_week: ck, department_id: this.department || '' };
+      const values = { agent_id: agent.id, weekday: day.value, start: start.value, timezone: tz, cycle_weeks: cw, cycle_week: ck };
       if (hours.value.trim()) values.hours = hours.value; else values.end = end.value;
       const { body, errors } = shiftBody(values);
       if (showErrors(errors, inputs, formError)) return;
-      if (!shift && cw === 1) { delete body.cycle_weeks; delete body.cycle_week; }
+      if (shift) { delete body.agent_id; body.cycle_weeks = cw; body.cycle_week = ck; } // a change keeps its agent; "every week" resets a cycle
       save.disabled = true;
       try {
         if (shift) await api('PATCH', `/api/v1/staffing/shifts/${encodeURIComponent(shift.id)}`, body);
@@ -908,9 +919,9 @@ export class StaffingPage {
             h('span', { class: 'muted stf-agent-tools' }, a.shifts.map((s) => shiftText(s)).join(' · '))),
           h('div', { class: 'stf-track-wrap' }, track));
       })) : empty('The plan gives nobody a shift.'),
-    h('p', { class: 'rep-foot' }, icon('info', 12), `Bars in ${tz}; each agent works in their office’s time.`),
+    h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), `Bars in ${tz}; each agent works in their office’s time.`),
     cover ? [h('h4', { class: 'stf-sub' }, plan.coverage || plan.hours ? 'The coverage it reaches' : 'The coverage now (before applying)'), legend(), chart] : null,
-    settled ? h('p', { class: 'rep-foot' }, `This plan was ${plan.status || (plan.applied_at ? 'applied' : 'discarded')}.`)
+    settled ? h('p', { class: 'rep-foot stf-foot' }, `This plan was ${plan.status || (plan.applied_at ? 'applied' : 'discarded')}.`)
       : this.mayManage() ? h('div', { class: 'stf-form-foot' },
         h('button', { class: 'btn btn-secondary', type: 'button', onclick: () => ask('discard') }, 'Discard'),
         h('button', { class: 'btn btn-primary stf-apply-plan', type: 'button', onclick: () => ask('apply') }, 'Apply…')) : null,
@@ -951,7 +962,7 @@ export class StaffingPage {
   // ----- What-if ----------------------------------------------------------------------------------
   async load_whatif() {
     const v = this.whatif || {
-      arrivals: '12', hours: '24', aht_by_load: ['300', '360', '450'], patience_s: '180', service_level: '80', seconds: '60', max_abandon: '5',
+      arrivals: '40', hours: '24', aht_by_load: ['300', '360', '450'], patience_s: '180', service_level: '80', seconds: '60', max_abandon: '5',
     };
     this.whatif = v;
     const arrivals = h('textarea', { class: 'input stf-textarea', name: 'arrivals', rows: 3 });
@@ -1037,27 +1048,30 @@ export class StaffingPage {
   }
 
   whatifResult(r, body) {
-    const rows = whatifRows(r);
+    const flat = sameEveryHour(r);
+    const all = whatifRows(r);
+    const rows = flat ? all.slice(0, 1) : all;
     const totals = whatifAgentHours(r);
     const chart = chartBox('stf-chart-whatif');
     const traces = whatifTraces(r);
     const many = rows.length > 24;
+    const top = Math.max(0, ...traces.flatMap((t) => t.y.filter((y) => y != null)));
     this.later(() => plot(chart, traces, {
-      barmode: 'group', bargap: many ? 0.1 : 0.25, height: 300, xaxis: { type: 'category', tickangle: 0, nticks: many ? 14 : 24 },
-      yaxis: { rangemode: 'tozero', tickformat: 'd', title: { text: 'agents', font: { size: 11 } } },
-    }, { summary: `Agents per hour by model: ${MODELS.map(([m, l]) => `${l} ${fmtNumber(totals[m], 0)} agent-hours`).join(', ')}.` }));
-    const short = rows.length === 1;
+      barmode: 'group', bargap: many ? 0.1 : 0.25, height: flat ? 240 : 300, xaxis: { type: 'category', tickangle: 0, nticks: many ? 14 : 24 },
+      yaxis: { rangemode: 'tozero', tickformat: 'd', ...(top <= 10 ? { dtick: 1 } : {}), title: { text: 'agents', font: { size: 11 } } },
+      legend: { orientation: 'h', y: -0.25, x: 0 },
+    }, { summary: `Agents per hour by model${flat ? `, the same in each of the ${all.length} hours` : ''}: ${MODELS.map(([m, l]) => `${l} ${fmtNumber(totals[m], 0)} agent-hours`).join(', ')}.` }));
     return [
       h('div', { class: 'rep-tiles stf-tiles' }, MODELS.map(([m, label]) => figure(`${label}: agent-hours`, fmtNumber(totals[m], 1), this.def('agent_hours')))),
       card('Agents per hour, per model', { def: this.def('required'), extra: this.csvWhatif(body) },
-        short ? null : chart,
+        chart,
         h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table stf-whatif-table' },
           h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Hour'), h('th', { scope: 'col', class: 'num' }, 'Arrivals'),
             MODELS.map(([m, l]) => h('th', { scope: 'col', class: 'num', title: this.def(m) || null }, l)), h('th', { scope: 'col', class: 'num', title: this.def('service_level') }, 'Service level (chat model)'),
             h('th', { scope: 'col', class: 'num', title: this.def('abandonment') }, 'Abandonment (chat model)'))),
           h('tbody', null, rows.map((row) => {
             const p = row.detail.chat || {};
-            return h('tr', null, h('th', { scope: 'row' }, traces[0] ? traces[0].x[row.hour] : String(row.hour + 1)), h('td', { class: 'num' }, fmtCount(row.arrivals)),
+            return h('tr', null, h('td', { class: 'rep-name' }, traces[0] ? traces[0].x[flat ? 0 : row.hour] : String(row.hour + 1)), h('td', { class: 'num' }, fmtCount(row.arrivals)),
               MODELS.map(([m]) => h('td', { class: 'num' }, row[m] == null ? '—' : String(row[m]))),
               h('td', { class: 'num' }, fmtShare(p.service_level)), h('td', { class: 'num' }, fmtShare(p.abandonment)));
           }))))),
@@ -1100,7 +1114,7 @@ export class StaffingPage {
     }));
     const diff = (m) => (t2[m] == null || t3[m] == null ? '—' : `${t3[m] <= t2[m] ? '−' : '+'}${fmtNumber(Math.abs(t3[m] - t2[m]), 1)}`);
     return card('Holds 2 vs 3 chats', { def: 'The same arrivals and goal, agents holding at most 2 or at most 3 chats at once (AHT₁…AHT₂ or AHT₁…AHT₃). Erlang C scales by the concurrency; the chat model also counts the slower handling of a third chat.' },
-      pair.note ? h('p', { class: 'rep-foot' }, icon('info', 12), pair.note) : null,
+      pair.note ? h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), pair.note) : null,
       chart,
       h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col', class: 'num' }, '2 chats: agent-hours'), h('th', { scope: 'col', class: 'num' }, '3 chats: agent-hours'), h('th', { scope: 'col', class: 'num' }, 'Difference'))),

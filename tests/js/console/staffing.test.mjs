@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import {
   accuracyText, beatsNaive, colorValue, concurrencyPair, coverageColorscale, coverageMatrix, coverageRows, coverageSummary,
   errorField, forecastDays, forecastTraces, hourLabel, mayManageStaffing, mayViewStaffing, mondayOf, parseNumberList,
-  parseRotationText, parseStaffingRoute, planAgents, planBody, planCost, rotationBody, runsInWeek, shiftBars, shiftBody, shiftText, staffingHash,
+  normShift, parseRotationText, parseStaffingRoute, planAgents, planBody, planCost, rotationBody, runsInWeek, shiftBars, shiftBody, shiftText, staffingHash,
   staffingUrl, underStaffed, underStretches, weekChoices, weekIndex, weekLabel, whatifAgentHours, whatifBody, whatifRows,
-  whatifTraces, zonedInstant, zoneOffset,
+  whatifTraces, sameEveryHour, zonedInstant, zoneOffset,
 } from '../../../frontdesk/web/console/data/staffing.js';
 
 test('the route: #staffing/<tab>, unknown tabs fall back to the first; the hash of a tab', () => {
@@ -41,7 +41,8 @@ test('weeks are local Mondays; the picker starts this week in the zone', () => {
   const now = Date.UTC(2026, 11, 7, 3, 0);
   assert.equal(weekChoices('Europe/Oslo', { now })[2][0], '2026-12-07');
   assert.equal(weekChoices('America/Los_Angeles', { now })[2][0], '2026-11-30');
-  assert.match(weekChoices('UTC', { now })[2][1], /^This week/);
+  assert.equal(weekChoices('UTC', { now })[2][1], 'This week (7–13 Dec)');
+  assert.equal(weekChoices('UTC', { now })[4][1], '21–27 Dec 2026');
   assert.equal(weekLabel('2026-12-07'), '7–13 Dec 2026');
   assert.equal(weekLabel('2026-12-28'), '28 Dec 2026 – 3 Jan 2027');
   assert.equal(weekIndex('2024-01-01'), 0);
@@ -298,4 +299,23 @@ test('a rotation typed as lines: weeks of shifts; a bad line is named', () => {
   const body = rotationBody({ name: 'Days/nights', weeks: r.weeks });
   assert.deepEqual(body.body.pattern[1], [{ weekday: 0, start: '23:00', minutes: 480 }]);
   assert.deepEqual(Object.keys(parseRotationText('1 Mon 07:00-15:00\n9 Mon 07:00-15:00\nx').errors), ['2', '3']);
+});
+
+test('shifts of the API in one shape: the agent reference, numbers, cycle defaults', () => {
+  const s = normShift({ id: 45, agent: { id: 11, name: 'Dan Rivera' }, office_id: 2, weekday: '0', start: '08:00', start_minute: 480, minutes: 360, cycle_weeks: 1, cycle_week: 0 });
+  assert.deepEqual([s.agent_id, s.agent_name, s.weekday, s.minutes, s.cycle_weeks, s.cycle_week], [11, 'Dan Rivera', 0, 360, 1, 0]);
+  assert.equal(normShift({ agent_id: '4', weekday: 2, minutes: 60 }).agent_id, 4);
+  assert.equal(planAgents({ shifts: [{ agent: { id: 3, name: 'Kari' }, weekday: 0, start_minute: 0, minutes: 60 }] })[0].name, 'Kari');
+});
+
+test('a what-if with the same arrivals every hour collapses to one row', () => {
+  const pred = (agents) => ({ agents, service_level: 0.9, abandonment: 0.01, avg_wait_s: 5, occupancy: 0.6 });
+  const flat = { hours: Array.from({ length: 24 }, () => ({ arrivals: 40, models: { chat: pred(4), erlang_a: pred(6), erlang_c: pred(5) } })) };
+  assert.ok(sameEveryHour(flat));
+  const t = whatifTraces(flat);
+  assert.deepEqual(t[0].x, ['each of the 24 hours']);
+  assert.deepEqual(t.map((x) => x.y), [[4], [6], [5]]);
+  assert.deepEqual(whatifAgentHours(flat), { chat: 96, erlang_a: 144, erlang_c: 120 });
+  assert.ok(!sameEveryHour({ hours: [{ arrivals: 1 }] }));
+  assert.ok(!sameEveryHour({ hours: [{ arrivals: 1 }, { arrivals: 2 }] }));
 });

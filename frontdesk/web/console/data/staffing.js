@@ -63,7 +63,8 @@ export function weekChoices(tz, { now = Date.now(), back = 2, ahead = 4 } = {}) 
   for (let i = -back; i <= ahead; i++) {
     const monday = addDays(first, 7 * i);
     const label = weekLabel(monday);
-    out.push([monday, i === 0 ? `This week (${label})` : i === 1 ? `Next week (${label})` : i === -1 ? `Last week (${label})` : label]);
+    const short = label.replace(/ \d{4}$/, '');
+    out.push([monday, i === 0 ? `This week (${short})` : i === 1 ? `Next week (${short})` : i === -1 ? `Last week (${short})` : label]);
   }
   return out;
 }
@@ -251,7 +252,7 @@ export function colorValue(cell) {
 
 /** The stepped colour scale for colorValue over [−4, 3]: grey, three reds, neutral, three blues. */
 export const COVERAGE_COLORS = {
-  closed: '#d9dce1', under: ['#f9d4cf', '#f19c91', '#e4685b'], ok: '#f4f5f7', over: ['#d6e0f8', '#a9bcf0', '#7d97e6'],
+  closed: '#d9dce1', under: ['#f2a59b', '#e97b6f', '#dc5547'], ok: '#f4f5f7', over: ['#d6e0f8', '#a9bcf0', '#7d97e6'],
 };
 export function coverageColorscale(c = COVERAGE_COLORS) {
   const steps = [c.closed, c.under[2], c.under[1], c.under[0], c.ok, c.over[0], c.over[1], c.over[2]]; // values −4 … 3
@@ -355,6 +356,23 @@ export function coverageSummary(answer) {
 // ===== shifts ==================================================================================
 export const DAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const WEEK_MIN = 7 * 1440;
+
+/**
+ * A shift of the API in one shape: `agent_id` (from `agent: {id, name}` too), `agent_name`, the
+ * numbers as numbers, cycle defaults filled in.
+ */
+export function normShift(s) {
+  const agent = s && s.agent && typeof s.agent === 'object' ? s.agent : null;
+  return {
+    ...s,
+    agent_id: Number(s.agent_id ?? (agent && agent.id)),
+    agent_name: s.agent_name ?? (agent && agent.name) ?? null,
+    weekday: Number(s.weekday),
+    minutes: Number(s.minutes),
+    cycle_weeks: Number(s.cycle_weeks) || 1,
+    cycle_week: Number(s.cycle_week) || 0,
+  };
+}
 
 /** 450 → "07:30"; 1440 → "24:00". */
 export function hhmm(minute) {
@@ -563,8 +581,9 @@ export function planBody(form) {
 /** A plan's suggested shifts grouped by agent: [{agent_id, name, office, shifts, hours}], by name. */
 export function planAgents(plan, nameOf = (id) => `#${id}`) {
   const by = new Map();
-  for (const s of (plan && (plan.shifts || (plan.result && plan.result.shifts))) || []) {
-    const id = Number(s.agent_id);
+  for (const raw of (plan && (plan.shifts || (plan.result && plan.result.shifts))) || []) {
+    const s = normShift(raw);
+    const id = s.agent_id;
     const a = by.get(id) || { agent_id: id, name: s.agent_name || nameOf(id), office: s.office || '', timezone: s.timezone || '', shifts: [] };
     a.shifts.push(s);
     by.set(id, a);
@@ -685,6 +704,12 @@ export function whatifRows(answer) {
   });
 }
 
+/** Whether every hour of a what-if answer has the same arrivals (then one row says it all). */
+export function sameEveryHour(answer) {
+  const rows = whatifRows(answer);
+  return rows.length > 1 && rows.every((r) => r.arrivals === rows[0].arrivals);
+}
+
 /** Agent-hours per model: the answer's, else the sum of the rows. */
 export function whatifAgentHours(answer) {
   const given = (answer && answer.agent_hours) || {};
@@ -696,8 +721,9 @@ export function whatifAgentHours(answer) {
 
 /** A grouped bar chart's traces: one per model, x = the hour ("h1" … or local hours when 24 of them). */
 export function whatifTraces(answer) {
-  const rows = whatifRows(answer);
-  const x = rows.map((r) => hourLabel(r.hour, rows.length));
+  const all = whatifRows(answer);
+  const rows = sameEveryHour(answer) ? all.slice(0, 1) : all;
+  const x = rows.length === 1 && all.length > 1 ? [`each of the ${all.length} hours`] : rows.map((r) => hourLabel(r.hour, rows.length));
   return MODELS.filter(([m]) => rows.some((r) => r[m] != null)).map(([m, label]) => ({
     type: 'bar', name: label, x, y: rows.map((r) => r[m]), marker: { color: MODEL_COLORS[m] },
     customdata: rows.map((r) => {
