@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from tests.conftest import ServerProcess, free_port
 from tests.e2e.browser import launch_chromium
+from tests.e2e.demo import DemoDatabase, build_demo_database
 from tests.services import artifacts_dir, chromium_path
 
 SNIPPET = """<script>
@@ -109,6 +110,36 @@ async def web_server(tmp_path_factory):
     await proc.start()
     yield proc
     await proc.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Keep each phase's report on the test item, so a fixture can tell that the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def server_log_on_failure(request):  # type: ignore[no-untyped-def]
+    """After a failed browser test, print the tail of its server's log: a CI failure then shows what
+    the server did (a refused chat, an exception) next to the browser's view."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed or "web_server" not in request.fixturenames:
+        return
+    server = request.getfixturevalue("web_server")
+    path = getattr(server, "log_path", None)
+    if path is not None and Path(path).exists():
+        tail = Path(path).read_text(errors="replace").splitlines()[-80:]
+        print(f"--- the last {len(tail)} lines of {Path(path).name} ---", *tail, sep="\n")
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> DemoDatabase:  # type: ignore[no-untyped-def]
+    """ONE `frontdesk demo --weeks 4 --seed 7` database per test session (tests/e2e/demo.py): the
+    modules that read a demo history each start a server on their own copy (demo_server_on)."""
+    return build_demo_database(tmp_path_factory.mktemp("demo-database"))
 
 
 @pytest.fixture

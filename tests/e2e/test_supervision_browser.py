@@ -198,6 +198,11 @@ async def test_supervisor_joins_replies_beside_the_agent_and_leaves(browser, web
     await visitor.get_by_label("Open chat").click()
     await visitor.get_by_label("How can we help?").fill("Can I change my delivery address?")
     await visitor.get_by_role("button", name="Start chat").click()
+    # Stored (the widget's `message` event fires on the server's ack) before looking for it: on a
+    # loaded CI machine the widget's connect and first send took most of the console's 15 s.
+    await visitor.wait_for_function(
+        "q => (window.__events || []).some(e => e.text === q)", arg="Can I change my delivery address?", timeout=20_000
+    )
     waiting = ann.get_by_role("button", name=re.compile(r"^Visitor #")).first
     await expect(waiting).to_be_visible(timeout=15_000)
     await waiting.click()
