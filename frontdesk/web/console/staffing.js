@@ -177,17 +177,24 @@ function drawCoverage(el, answer) {
   const narrow = (el.clientWidth || 800) < 560;
   const T = (a) => a[0].map((_, c) => a.map((row) => row[c]));
   const stretches = underStretches(answer);
+  // the cells by index; the axes carry the labels (hours, weekdays) and the hover its "Tue 14:00"
+  const cols = narrow ? m.y : m.x;
+  const rowsAx = narrow ? m.x : m.y;
   const trace = {
-    type: 'heatmap', z: narrow ? T(m.z) : m.z, x: narrow ? m.y : m.x, y: narrow ? m.x : m.y,
-    text: narrow ? T(m.text) : m.text, texttemplate: '%{text}', textfont: { color: '#3b0a05', size: narrow ? 11 : 10 },
+    type: 'heatmap', z: narrow ? T(m.z) : m.z,
+    text: narrow ? T(m.text) : m.text, texttemplate: '%{text}', textfont: { color: '#2a0603', size: narrow ? 11 : 10 },
     customdata: narrow ? T(m.customdata) : m.customdata, zmin: -4.5, zmax: 3.5, colorscale: coverageColorscale(), showscale: false,
     xgap: 2, ygap: 2, hoverongaps: false,
-    hovertemplate: `${narrow ? '%{x} %{y}' : '%{y} %{x}'}: %{customdata[3]}<br>required %{customdata[0]} · scheduled %{customdata[1]} · online %{customdata[2]}<extra></extra>`,
+    hovertemplate: '%{customdata[4]}: %{customdata[3]}<br>required %{customdata[0]} · scheduled %{customdata[1]} · online %{customdata[2]}<extra></extra>',
   };
+  const every = narrow ? 1 : 2;
   return plot(el, [trace], {
     height: narrow ? 560 : 300, margin: { l: 8, r: 8, t: 8, b: 8 },
-    xaxis: { type: 'category', side: 'top', showgrid: false, tickangle: 0, ...(narrow ? {} : { tickvals: m.x.filter((_, i) => i % 2 === 0) }) },
-    yaxis: { type: 'category', autorange: 'reversed', showgrid: false },
+    xaxis: {
+      side: 'top', showgrid: false, zeroline: false, tickangle: 0, tickmode: 'array',
+      tickvals: cols.map((_, i) => i).filter((i) => i % every === 0), ticktext: cols.filter((_, i) => i % every === 0),
+    },
+    yaxis: { autorange: 'reversed', showgrid: false, zeroline: false, tickmode: 'array', tickvals: rowsAx.map((_, i) => i), ticktext: rowsAx },
   }, {
     summary: stretches.length ? `Coverage by weekday and hour: under-staffed ${stretches.map((s) => s.text).join('; ')}.` : 'Coverage by weekday and hour: no under-staffed hour.',
   });
@@ -407,7 +414,7 @@ export class StaffingPage {
     const dayName = (d) => new Date(`${d}T12:00:00Z`).toLocaleDateString('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
     const p = params && params.r;
     return [
-      card('Arrivals per hour: past and forecast', { def: this.def('forecast'), csv: url },
+      card('Arrivals per hour: past and forecast', { def: `${this.def('arrivals')} ${DEFS.forecast}`, csv: url },
         h('p', { class: `stf-accuracy ${better === true ? 'tone-better' : better === false ? 'tone-worse' : ''}`, title: this.def('accuracy') },
           icon(better === false ? 'alert' : 'check', 14), h('span', null, accuracyText(acc),
             better === false ? ' — the naive forecast did better on these weeks.' : '')),
@@ -449,7 +456,7 @@ export class StaffingPage {
         figure('Over-staffed hours', fmtNumber(s.over), this.def('coverage')),
         figure('Agent-hours required', fmtNumber(s.required_hours, 1), this.def('required')),
         figure('Agent-hours scheduled', fmtNumber(s.scheduled_hours, 1), this.def('scheduled'))),
-      card(title, { def: this.def('coverage'), csv: url }, legend(), chart,
+      card(title, { def: `${DEFS.coverage} ${this.defs.status || ''}`.trim(), csv: url }, legend(), chart,
         h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), `Local weekday × hour (${r.timezone || this.tz}). Hover a cell for required / scheduled / online. `,
           'A clock change repeats an hour (averaged) or skips one (empty).')),
       card('Under-staffed hours', { def: this.def('required') }, stretches.length
@@ -537,8 +544,8 @@ export class StaffingPage {
             title: label, 'aria-label': `${a.name}: ${label}`, dataset: { shift: String(s.id) },
           };
           track.appendChild(this.mayManage()
-            ? h('button', { ...attrs, type: 'button', onclick: (e) => this.shiftForm(a, s, e.currentTarget.closest('.stf-agent')) }, h('span', null, hhmm(startMinute(s))))
-            : h('span', attrs, h('span', null, hhmm(startMinute(s)))));
+            ? h('button', { ...attrs, type: 'button', onclick: (e) => this.shiftForm(a, s, e.currentTarget.closest('.stf-agent')) }, h('span', null, b.start === 0 && b.end < 10080 && b.overnight ? '' : hhmm(b.start % 1440)))
+            : h('span', attrs, h('span', null, b.start === 0 && b.end < 10080 && b.overnight ? '' : hhmm(b.start % 1440))));
         }
       }
       const officeSel = this.mayManage() ? h('select', {
@@ -807,6 +814,7 @@ export class StaffingPage {
     const ruleFields = PLAN_RULES.map(([key, label, unit, dflt]) => {
       const value = unit === 'time' ? hhmm(dflt) : unit === 'hours' ? String(dflt / 60) : String(dflt);
       rules[key] = h('input', { class: 'input stf-num', name: `rules.${key}`, value, inputmode: unit === 'count' ? 'numeric' : 'decimal' });
+      if (unit === 'time') rules[key].type = 'time';
       return field(`${label}${unit === 'hours' ? ' (h)' : ''}`, rules[key]);
     });
     const officeSet = h('fieldset', { class: 'stf-checks', name: 'offices' }, h('legend', null, 'Offices (their agents in this department)'),
@@ -910,7 +918,7 @@ export class StaffingPage {
         const track = h('div', { class: 'stf-track' });
         for (const s of a.shifts) {
           for (const b of shiftBars(s, tz, plan.week || this.week)) {
-            track.appendChild(h('span', { class: 'stf-bar stf-bar-plan', style: `left:${(b.start / 10080) * 100}%;width:${((b.end - b.start) / 10080) * 100}%`, title: `${shiftText(s)} ${s.timezone || ''}` }, h('span', null, hhmm(startMinute(s)))));
+            track.appendChild(h('span', { class: 'stf-bar stf-bar-plan', style: `left:${(b.start / 10080) * 100}%;width:${((b.end - b.start) / 10080) * 100}%`, title: `${shiftText(s)} ${s.timezone || ''}` }, h('span', null, b.start === 0 && b.end < 10080 && b.overnight ? '' : hhmm(b.start % 1440))));
           }
         }
         return h('div', { class: 'stf-agent' },

@@ -113,8 +113,8 @@ test('coverage: a 7 × 24 matrix of scheduled − required; under red with "−n
   assert.equal(m.text[1][14], '−2');
   assert.equal(m.text[1][15], '−0.5');
   assert.equal(m.text[4][9], '');
-  assert.deepEqual(m.customdata[1][14], ['3', '1', '1', 'under-staffed']);
-  assert.deepEqual(m.customdata[2][10], ['2', '2', 'not yet', 'covered']);
+  assert.deepEqual(m.customdata[1][14], ['3', '1', '1', 'under-staffed', 'Tue 14:00']);
+  assert.deepEqual(m.customdata[2][10], ['2', '2', 'not yet', 'covered', 'Wed 10:00']);
   assert.equal(m.x[0], '00:00');
   assert.deepEqual(m.y, ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
   assert.deepEqual(underStaffed(answer).map((c) => [c.label, c.short]), [['Tue 14:00', 2], ['Tue 15:00', 0.5]]);
@@ -220,6 +220,8 @@ test('the plan form: rules in hours and times become minutes; min ≤ max; the d
   const bad = planBody({ department_id: '', week: '2026-12-15', offices: [], rules: { min_minutes: '10', max_minutes: '8', day_start: '22:00', day_end: '21:00' } });
   assert.deepEqual(Object.keys(bad.errors).sort(), ['department_id', 'offices', 'rules.day_end', 'rules.min_minutes', 'week']);
   assert.equal(planBody({ department_id: 1, week: '2026-12-14', offices: [1], rules: { max_minutes: '25' } }).errors['rules.max_minutes'], 'A shift is at most 24 hours.');
+  assert.equal(planBody({ department_id: 1, week: '2026-12-14', offices: [1], rules: { time_limit_s: '2.5' } }).body.rules.time_limit_s, 2.5);
+  assert.ok(planBody({ department_id: 1, week: '2026-12-14', offices: [1], rules: { time_limit_s: '0' } }).errors['rules.time_limit_s']);
 });
 
 test('a plan: shifts per agent, its cost and the hours it leaves short', () => {

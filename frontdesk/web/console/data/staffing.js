@@ -269,7 +269,8 @@ export function shortLabel(cell) {
 
 /**
  * The heatmap's matrices (rows Monday..Sunday, columns 0..23): z (colour values), text (the "−n"
- * labels), customdata (required, scheduled, online, status words) for the hover.
+ * labels), customdata (required, scheduled, online, status words, "Tue 14:00") for the hover; x and
+ * y are the axes' labels (hours, weekdays).
  */
 export function coverageMatrix(answer) {
   const cells = coverageCells(answer);
@@ -277,9 +278,11 @@ export function coverageMatrix(answer) {
     cells,
     z: cells.map((row) => row.map(colorValue)),
     text: cells.map((row) => row.map(shortLabel)),
-    customdata: cells.map((row) => row.map((c) => (c
-      ? [fmtCount(c.required), fmtCount(c.scheduled), c.online == null ? 'not yet' : fmtCount(c.online), STATUS_WORDS[c.status] || c.status]
-      : ['—', '—', '—', 'no such hour (clock change)']))),
+    customdata: cells.map((row, d) => row.map((c, hr) => [
+      ...(c ? [fmtCount(c.required), fmtCount(c.scheduled), c.online == null ? 'not yet' : fmtCount(c.online), STATUS_WORDS[c.status] || c.status]
+        : ['—', '—', '—', 'no such hour (clock change)']),
+      `${WEEKDAYS[d]} ${String(hr).padStart(2, '0')}:00`,
+    ])),
     x: Array.from({ length: 24 }, (_, i) => `${String(i).padStart(2, '0')}:00`),
     y: WEEKDAYS,
   };
@@ -551,6 +554,7 @@ export const PLAN_RULES = [
   ['min_minutes', 'Shortest shift', 'hours', 240], ['max_minutes', 'Longest shift', 'hours', 540],
   ['rest_minutes', 'Rest between shifts', 'hours', 660], ['day_start', 'Local day starts', 'time', 420],
   ['day_end', 'Local day ends', 'time', 1260], ['max_shifts', 'Shifts per agent per week', 'count', 5],
+  ['time_limit_s', 'Optimiser time limit (s)', 'number', 10],
 ];
 
 /** The "Suggest shifts" body {department_id, week, offices, rules} and errors by field (rules.min_minutes…). */
@@ -565,8 +569,8 @@ export function planBody(form) {
     if (raw == null || raw === '') continue;
     let v;
     if (unit === 'time') v = parseHhmm(raw) ?? (String(raw).trim() === '24:00' ? 1440 : null);
-    else if (unit === 'hours') { const n = Number(String(raw).replace(',', '.')); v = Number.isFinite(n) ? Math.round(n * 60) : null; } else { const n = Number(raw); v = Number.isInteger(n) ? n : null; }
-    if (v == null || v < 0) { errors[`rules.${key}`] = unit === 'time' ? 'A time like 07:00.' : 'A number of 0 or more.'; continue; }
+    else if (unit === 'hours') { const n = Number(String(raw).replace(',', '.')); v = Number.isFinite(n) ? Math.round(n * 60) : null; } else if (unit === 'number') { const n = Number(String(raw).replace(',', '.')); v = Number.isFinite(n) && n > 0 && n <= 60 ? n : null; } else { const n = Number(raw); v = Number.isInteger(n) ? n : null; }
+    if (v == null || v < 0) { errors[`rules.${key}`] = unit === 'time' ? 'A time like 07:00.' : unit === 'number' ? 'Seconds, above 0 and at most 60.' : 'A number of 0 or more.'; continue; }
     body.rules[key] = v;
   }
   const r = body.rules;
