@@ -14,6 +14,7 @@ supervisors their own (another one: 403 naming `department`). Reads only: nothin
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,17 +232,20 @@ async def forecast(
         zone = check_tz(zone_name)
         hours = week_hours(parse_week(None, zone), zone, weeks)
         history = await arrivals_history(conn, dept, hours[0])
-    result = _forecast(history, hours, dept, zone_name)
-    accuracy: dict[str, Any] | None = None
-    if len(history) >= 3 * 168:
+
+    def work() -> tuple[Forecast, dict[str, Any] | None]:
+        result = _forecast(history, hours, dept, zone_name)
+        if len(history) < 3 * 168:
+            return result, None
         try:
             acc = backtest(history, timezone=zone_name, held_out_weeks=2, closed=closed_check(dept))
-            accuracy = {
-                k: getattr(acc, k)
-                for k in ("held_out_weeks", "hours", "model_wape", "naive_wape", "model_mae", "naive_mae")
-            }
         except ChatRuleError:
-            accuracy = None
+            return result, None
+        keys = ("held_out_weeks", "hours", "model_wape", "naive_wape", "model_mae", "naive_mae")
+        return result, {k: getattr(acc, k) for k in keys}
+
+    # The fits run in a worker thread: the server answers other requests meanwhile.
+    result, accuracy = await asyncio.to_thread(work)
     return {
         "department": {"id": dept.id, "name": dept.name},
         "timezone": zone_name,
@@ -440,21 +444,26 @@ async def required_hours(
     hours = week_hours(week, zone)
     now = utcnow()
     history = await arrivals_history(conn, dept, min(hours[0], now.replace(minute=0, second=0, microsecond=0)))
-    predicted = _forecast(history, hours, dept, zone_name)
+    predicted = await asyncio.to_thread(_forecast, history, hours, dept, zone_name)
     params = await fitted_parameters(conn, dept, days=days, now=min(now, hours[0]))
     goal = await department_goal(conn, dept.id)
     closed_at = closed_check(dept)
     solver = _Solver(params.aht_by_load, params.patience_s, goal, None)
     closed = [closed_at(at) for at in hours]
     arrivals = [0.0 if shut else max(0.0, float(p.expected)) for p, shut in zip(predicted.points, closed, strict=True)]
-    required: dict[str, list[int]] = {m: [] for m in MODELS}
-    chat_predictions = []
-    for a in arrivals:
-        for m in MODELS:
-            p = solver.solve(m, a)
-            required[m].append(int(p.agents))
-            if m == "chat":
-                chat_predictions.append(_prediction(p))
+
+    def solve_week() -> tuple[dict[str, list[int]], list[dict[str, Any]]]:
+        required: dict[str, list[int]] = {m: [] for m in MODELS}
+        chat_predictions = []
+        for a in arrivals:
+            for m in MODELS:
+                p = solver.solve(m, a)
+                required[m].append(int(p.agents))
+                if m == "chat":
+                    chat_predictions.append(_prediction(p))
+        return required, chat_predictions
+
+    required, chat_predictions = await asyncio.to_thread(solve_week)
     return RequiredWeek(
         department_id=dept.id,
         timezone=zone_name,
@@ -632,10 +641,14 @@ def check_whatif(body: Mapping[str, Any]) -> dict[str, Any]:
     return {"arrivals": hours, "aht_by_load": loads, "patience_s": patience, "goal": goal, "concurrency": concurrency}
 
 
-def whatif(actor: AgentActor, body: Mapping[str, Any]) -> dict[str, Any]:
+async def whatif(actor: AgentActor, body: Mapping[str, Any]) -> dict[str, Any]:
     """Agents per model for each hour's arrivals, side by side; needs no history."""
     require(actor.role, VIEW)
-    q = check_whatif(body)
+    return await asyncio.to_thread(answer_whatif, check_whatif(body))
+
+
+def answer_whatif(q: Mapping[str, Any]) -> dict[str, Any]:
+    """The what-if answer of a checked question (check_whatif)."""
     solver = _Solver(q["aht_by_load"], q["patience_s"], q["goal"], q["concurrency"])
     hours = []
     agent_hours = dict.fromkeys(MODELS, 0)

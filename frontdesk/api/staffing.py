@@ -344,5 +344,5 @@ async def coverage(
 
 @router.post("/whatif", response_model=WhatIfAnswer, responses=CSV_ANSWER)
 async def whatif(body: WhatIfBody, fmt: Format = "json", actor: AgentActor = Depends(current_agent)) -> Any:
-    answer = staffing.whatif(actor, body.model_dump(exclude_unset=True))
+    answer = await staffing.whatif(actor, body.model_dump(exclude_unset=True))
     return whatif_csv(answer) if fmt == "csv" else answer
