@@ -267,7 +267,7 @@ loads = st.builds(
 )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(load=loads, agents=st.integers(0, 60), seconds=st.floats(0.0, 600.0), model=st.sampled_from(MODEL_NAMES))
 def test_invariants(load, agents, seconds, model):
     p = predict(model, load, agents, seconds=seconds)
@@ -294,7 +294,7 @@ def _meets(p, goal):  # written out here, apart from the module's meets_goal
     return p.service_level >= goal.service_level and (goal.max_abandon is None or p.abandonment <= goal.max_abandon)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(load=loads, goal=goals, model=st.sampled_from(MODEL_NAMES))
 def test_required_agents_is_the_smallest_that_meets_the_goal(load, goal, model):
     p = required_agents(model, load, goal)
