@@ -113,7 +113,10 @@ class _Params:
     how: np.ndarray  # 168, log of each hour of the week's own factor (0 = the additive shape)
 
     def eta(self, how: np.ndarray, weeks: np.ndarray) -> np.ndarray:
-        return self.intercept + self.trend * weeks + self.day[how // 24] + self.hour[how % 24] + self.how[how]
+        eta: np.ndarray = (
+            self.intercept + self.trend * weeks + self.day[how // 24] + self.hour[how % 24] + self.how[how]
+        )
+        return eta
 
 
 def _additive(how: np.ndarray, weeks: np.ndarray) -> np.ndarray:
@@ -185,7 +188,8 @@ class _Fit:
     def mean(self, hours: Sequence[datetime]) -> np.ndarray:
         how = _hour_of_week(hours, self.zone)
         weeks = np.array([(at - self.end) / WEEK for at in hours])
-        return np.exp(np.clip(self.params.eta(how, weeks), -30.0, 15.0))
+        mean: np.ndarray = np.exp(np.clip(self.params.eta(how, weeks), -30.0, 15.0))
+        return mean
 
 
 def _fit(
