@@ -157,15 +157,16 @@ async function plot(el, data, layoutIn, { summary } = {}) {
   el.classList.remove('chart-loading');
   for (const old of drawnCharts) if (!old.isConnected) { Plotly.purge(old); drawnCharts.delete(old); }
   if (!el.isConnected) return;
-  replaceChildren(el);
+  const target = h('div', { class: 'stf-plot' }); // the plot inside its box: `.stf-chart-x .js-plotly-plot`
+  replaceChildren(el, target);
   const layout = layoutIn;
   const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
-  await Plotly.newPlot(el, data, {
+  await Plotly.newPlot(target, data, {
     font: FONT, margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
     legend: { orientation: 'h', y: -0.2, x: 0 }, hovermode: 'closest', height: 280,
     ...layout, xaxis: { ...axis, ...(layout.xaxis || {}) }, yaxis: { ...axis, ...(layout.yaxis || {}) },
   }, { displayModeBar: false, responsive: true });
-  drawnCharts.add(el);
+  drawnCharts.add(target);
   el.dataset.drawn = '1';
 }
 
