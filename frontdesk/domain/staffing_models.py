@@ -361,9 +361,10 @@ def required_agents(
     abandonment of `goal` (0 when no one arrives). ChatRuleError naming the field for a bad load or
     goal, or when `max_agents` agents do not meet it.
 
-    The search starts at the offered load in agents (λ · AHT_m / m), gallops up or down by 1, 2,
-    4, … and bisects: about 2·log2 of the distance evaluations. It relies on the models being
-    monotone in n (more agents never lower the service level nor raise abandonment)."""
+    The search starts at the offered load in agents (λ · AHT_c / c, c = m for the chat model),
+    gallops up or down by 1, 2, 4, … and bisects: about 2·log2 of the distance evaluations. It
+    relies on the models being monotone in n (more agents never lower the service level nor
+    raise abandonment)."""
     _check_model(model)
     check_load(load)
     check_goal(goal)

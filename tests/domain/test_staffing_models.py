@@ -27,6 +27,7 @@ from frontdesk.domain.staffing_models import (
     meets_goal,
     predict,
     required_agents,
+    with_meets,
 )
 
 # pyworkforce's documented examples: 100 contacts per 30 minutes, handle time 3 minutes, 20 s
@@ -303,6 +304,13 @@ def test_required_agents_is_the_smallest_that_meets_the_goal(load, goal, model):
     assert replace(predict(model, load, p.agents, seconds=goal.seconds), meets=True) == p
     assert p.agents >= 1
     assert not _meets(predict(model, load, p.agents - 1, seconds=goal.seconds), goal)
+
+
+def test_with_meets_fills_in_the_verdict():
+    load = Load(300.0, (240.0, 300.0, 380.0), 60.0)
+    need = required_agents("chat", load, Goal())
+    assert with_meets(predict("chat", load, need.agents, seconds=60), Goal()).meets is True
+    assert with_meets(predict("chat", load, need.agents - 1, seconds=60), Goal()).meets is False
 
 
 def test_the_abandonment_goal_can_be_the_one_that_binds():
