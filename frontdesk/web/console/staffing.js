@@ -16,7 +16,7 @@ import { loadPlotly } from './invite_rules.js';
 import { csvUrl, fmtNumber, fmtSeconds, fmtShare, plainError, WEEKDAYS } from './data/reports.js';
 import {
   accuracyText, beatsNaive, concurrencyPair, COVERAGE_COLORS, coverageColorscale, coverageMatrix, coverageRows,
-  coverageSummary, DAY_NAMES, errorField, fmtCount, forecastDays, forecastTraces, hhmm, mayManageStaffing, MODEL_COLORS, MODELS,
+  coverageSummary, DAY_NAMES, errorField, fmtCount, forecastDays, goalText, requiredTraces, forecastTraces, hhmm, mayManageStaffing, MODEL_COLORS, MODELS,
   normShift, parseRotationText, PLAN_RULES, planAgents, planBody, planCost, planCoverage, rotationBody, runsInWeek, shiftBars, shiftBody,
   shiftHours, shiftText, staffingHash, staffingUrl, startMinute, TABS, thisMonday, underStretches, weekChoices, weekLabel,
   sameEveryHour, whatifAgentHours, whatifBody, whatifRows, whatifTraces,
@@ -39,6 +39,8 @@ const DEFS = {
   agent_hours: 'Agent-hours: the agents each hour asks for, summed over the hours.',
   plan: 'The optimiser covers the required agents per hour with the fewest agent-hours (hours outside an agent’s local day cost more), within the shift lengths and rest.',
 };
+/** The models' names where room is short (chart categories). */
+const SHORT_MODELS = ['Chat model', 'Erlang A', 'Erlang C'];
 const SEVERITY = { optimal: 'tone-better', feasible: 'tone-neutral', infeasible: 'tone-worse' };
 
 let uid = 0;
@@ -164,6 +166,7 @@ async function plot(el, data, layoutIn, { summary } = {}) {
   await Plotly.newPlot(target, data, {
     font: FONT, margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
     legend: { orientation: 'h', y: -0.2, x: 0 }, hovermode: 'closest', height: 280,
+    ...(el.clientWidth ? { width: el.clientWidth } : {}), // the box's width now (responsive follows it later)
     ...layout, xaxis: { ...axis, ...(layout.xaxis || {}) }, yaxis: { ...axis, ...(layout.yaxis || {}) },
   }, { displayModeBar: false, responsive: true });
   drawnCharts.add(target);
@@ -442,8 +445,33 @@ export class StaffingPage {
   async load_coverage() {
     const none = this.needDepartment();
     if (none) return none;
-    const { r, url } = await this.fetch('coverage', { department: this.department, week: this.week });
-    return this.coverageView(r, url, 'Required vs scheduled, by hour');
+    const [{ r, url }, req] = await Promise.all([
+      this.fetch('coverage', { department: this.department, week: this.week }),
+      this.fetch('required', { department: this.department, week: this.week }).catch(() => null),
+    ]);
+    return [this.coverageView(r, url, 'Required vs scheduled, by hour'), req ? this.requiredCard(req.r, req.url) : null];
+  }
+
+  /** The agents each model asks for, hour by hour, and their agent-hours: why the chat model. */
+  requiredCard(r, url) {
+    const chart = chartBox('stf-chart-required');
+    const totals = r.agent_hours || {};
+    const traces = requiredTraces(r);
+    const top = Math.max(0, ...traces.slice(0, 3).flatMap((t) => t.y.filter((y) => y != null)));
+    this.later(() => plot(chart, traces, {
+      height: 300, hovermode: 'x unified', bargap: 0,
+      xaxis: { type: 'category', nticks: 8, tickangle: 0 },
+      yaxis: { rangemode: 'tozero', tickformat: 'd', ...(top <= 10 ? { dtick: 1 } : {}), title: { text: 'agents', font: { size: 11 } } },
+      yaxis2: {
+        overlaying: 'y', side: 'right', rangemode: 'tozero', showgrid: false, tickformat: '.0f', nticks: 5,
+        title: { text: 'chats', font: { size: 11 } }, fixedrange: true, automargin: true,
+      },
+    }, { summary: `Required agents per hour by model over the week; agent-hours: ${MODELS.map(([m, l]) => `${l} ${fmtNumber(totals[m])}`).join(', ')}.` }));
+    return card('Required agents by model', { def: this.def('required'), csv: url },
+      h('p', { class: 'stf-goal' }, `Goal: ${goalText(r.goal)}.`),
+      h('div', { class: 'rep-tiles stf-tiles' }, MODELS.map(([m, l]) => figure(`${l}: agent-hours`, fmtNumber(totals[m]), this.def('required'), m === 'chat' ? 'stf-main' : ''))),
+      chart,
+      h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), 'Coverage above uses the chat model; Erlang C (one chat per agent, scaled by the concurrency, nobody leaves) and Erlang A are shown for comparison.'));
   }
 
   coverageView(r, url, title) {
@@ -1116,9 +1144,9 @@ export class StaffingPage {
     const t3 = whatifAgentHours(three);
     const chart = chartBox('stf-chart-compare');
     this.later(() => plot(chart, [
-      { type: 'bar', name: 'At most 2 chats each', x: MODELS.map(([, l]) => l), y: MODELS.map(([m]) => t2[m]), marker: { color: '#8b95c9' }, hovertemplate: '%{x}: %{y:.0f} agent-hours<extra>2 chats</extra>' },
-      { type: 'bar', name: 'At most 3 chats each', x: MODELS.map(([, l]) => l), y: MODELS.map(([m]) => t3[m]), marker: { color: MODEL_COLORS.chat }, hovertemplate: '%{x}: %{y:.0f} agent-hours<extra>3 chats</extra>' },
-    ], { barmode: 'group', height: 260, xaxis: { type: 'category' }, yaxis: { rangemode: 'tozero', title: { text: 'agent-hours', font: { size: 11 } } } }, {
+      { type: 'bar', name: 'At most 2 chats each', x: SHORT_MODELS, y: MODELS.map(([m]) => t2[m]), marker: { color: '#8b95c9' }, hovertemplate: '%{x}: %{y:.0f} agent-hours<extra>2 chats</extra>' },
+      { type: 'bar', name: 'At most 3 chats each', x: SHORT_MODELS, y: MODELS.map(([m]) => t3[m]), marker: { color: MODEL_COLORS.chat }, hovertemplate: '%{x}: %{y:.0f} agent-hours<extra>3 chats</extra>' },
+    ], { barmode: 'group', height: 260, xaxis: { type: 'category', tickangle: 0 }, yaxis: { rangemode: 'tozero', title: { text: 'agent-hours', font: { size: 11 } } } }, {
       summary: `Agent-hours with at most 2 vs 3 chats per agent: ${MODELS.map(([m, l]) => `${l} ${fmtNumber(t2[m], 0)} vs ${fmtNumber(t3[m], 0)}`).join('; ')}.`,
     }));
     const diff = (m) => (t2[m] == null || t3[m] == null ? '—' : `${t3[m] <= t2[m] ? '−' : '+'}${fmtNumber(Math.abs(t3[m] - t2[m]), 1)}`);
@@ -1126,7 +1154,8 @@ export class StaffingPage {
       pair.note ? h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), pair.note) : null,
       chart,
       h('div', { class: 'rep-table-wrap' }, h('table', { class: 'table rep-table' },
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col', class: 'num' }, '2 chats: agent-hours'), h('th', { scope: 'col', class: 'num' }, '3 chats: agent-hours'), h('th', { scope: 'col', class: 'num' }, 'Difference'))),
+        h('caption', { class: 'stf-caption' }, 'Agent-hours per model, agents holding at most 2 or 3 chats'),
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col', class: 'num' }, '2 chats'), h('th', { scope: 'col', class: 'num' }, '3 chats'), h('th', { scope: 'col', class: 'num' }, 'Difference'))),
         h('tbody', null, MODELS.map(([m, l]) => h('tr', null, h('th', { scope: 'row' }, l), h('td', { class: 'num' }, fmtNumber(t2[m], 1)), h('td', { class: 'num' }, fmtNumber(t3[m], 1)), h('td', { class: 'num' }, diff(m))))))));
   }
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 import {
   accuracyText, beatsNaive, colorValue, concurrencyPair, coverageColorscale, coverageMatrix, coverageRows, coverageSummary,
-  errorField, forecastDays, forecastTraces, hourLabel, mayManageStaffing, mayViewStaffing, mondayOf, parseNumberList,
+  errorField, forecastDays, goalText, requiredTraces, forecastTraces, hourLabel, mayManageStaffing, mayViewStaffing, mondayOf, parseNumberList,
   normShift, parseRotationText, parseStaffingRoute, planAgents, planBody, planCost, rotationBody, runsInWeek, shiftBars, shiftBody, shiftText, staffingHash,
   staffingUrl, underStaffed, underStretches, weekChoices, weekIndex, weekLabel, whatifAgentHours, whatifBody, whatifRows,
   whatifTraces, sameEveryHour, zonedInstant, zoneOffset,
@@ -320,4 +320,20 @@ test('a what-if with the same arrivals every hour collapses to one row', () => {
   assert.deepEqual(whatifAgentHours(flat), { chat: 96, erlang_a: 144, erlang_c: 120 });
   assert.ok(!sameEveryHour({ hours: [{ arrivals: 1 }] }));
   assert.ok(!sameEveryHour({ hours: [{ arrivals: 1 }, { arrivals: 2 }] }));
+});
+
+test('the goal in words and the required agents per model as step lines', () => {
+  assert.equal(goalText({ service_level: 0.8, seconds: 60, max_abandon: 0.05, defaults: ['service_level', 'seconds', 'max_abandon'] }),
+    '80 % answered within 60 s, at most 5 % abandoning (the defaults: the department has no goal set)');
+  assert.equal(goalText({ service_level: 0.9, seconds: 30, max_abandon: null, defaults: [] }), '90 % answered within 30 s, no limit on abandonment');
+  const answer = { hours: [
+    { local: '2026-10-25T01:00+02:00', arrivals: 3, required: { chat: 1, erlang_a: 2, erlang_c: 1 } },
+    { local: '2026-10-25T02:00+02:00', arrivals: 5, required: { chat: 2, erlang_a: 3, erlang_c: 2 } },
+    { local: '2026-10-25T02:00+01:00', arrivals: 6, required: { chat: 2, erlang_a: 3, erlang_c: 2 } },
+  ] };
+  const t = requiredTraces(answer);
+  assert.deepEqual(t.map((x) => x.name), ['Chat model', 'Erlang A', 'Erlang C (concurrency)', 'Expected arrivals']);
+  assert.deepEqual(t[0].x, ['Sun 01:00', 'Sun 02:00', 'Sun 02:00 (2nd)']);
+  assert.deepEqual(t[1].y, [2, 3, 3]);
+  assert.equal(t[3].yaxis, 'y2');
 });

@@ -356,6 +356,38 @@ export function coverageSummary(answer) {
   };
 }
 
+/** "80 % answered within 60 s, at most 5 % abandoning (the defaults: no goal set)". */
+export function goalText(goal) {
+  if (!goal) return '';
+  const g = `${fmtNumber((Number(goal.service_level) || 0) * 100, 1)} % answered within ${fmtNumber(goal.seconds, 0)} s`;
+  const ab = goal.max_abandon == null ? ', no limit on abandonment' : `, at most ${fmtNumber(Number(goal.max_abandon) * 100, 1)} % abandoning`;
+  const d = goal.defaults || [];
+  const note = d.length === 3 ? ' (the defaults: the department has no goal set)' : d.length ? ` (defaults for: ${d.join(', ')})` : '';
+  return `${g}${ab}${note}`;
+}
+
+/**
+ * The required answer as step lines, one per model, over the week's real hours (x: the local
+ * time "Mon 14:00"), the expected arrivals on a second axis.
+ */
+export function requiredTraces(answer) {
+  const hours = (answer && answer.hours) || [];
+  const x = hours.map((hr) => {
+    const c = cellOf(hr);
+    return c ? `${WEEKDAYS[c[0]]} ${hhmm(c[1] * 60)}` : String(hr.at);
+  });
+  const uniq = x.map((v, i) => (x.indexOf(v) === i ? v : `${v} (2nd)`)); // the autumn hour twice
+  const traces = MODELS.map(([m, label]) => ({
+    type: 'scatter', mode: 'lines', line: { shape: 'hv', width: m === 'chat' ? 2.2 : 1.4, color: MODEL_COLORS[m] }, name: label,
+    x: uniq, y: hours.map((hr) => num(hr.required && hr.required[m])), hovertemplate: `%{x}: %{y} agents<extra>${label}</extra>`,
+  }));
+  traces.push({
+    type: 'bar', name: 'Expected arrivals', x: uniq, y: hours.map((hr) => num(hr.arrivals)), yaxis: 'y2',
+    marker: { color: 'rgba(107,114,128,0.22)' }, hovertemplate: '%{x}: %{y:.1f} chats expected<extra></extra>',
+  });
+  return traces;
+}
+
 // ===== shifts ==================================================================================
 export const DAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const WEEK_MIN = 7 * 1440;
