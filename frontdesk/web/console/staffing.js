@@ -458,9 +458,11 @@ export class StaffingPage {
     const totals = r.agent_hours || {};
     const traces = requiredTraces(r);
     const top = Math.max(0, ...traces.slice(0, 3).flatMap((t) => t.y.filter((y) => y != null)));
+    const days = (traces[0] ? traces[0].x : []).filter((v) => / 00:00$/.test(v));
     this.later(() => plot(chart, traces, {
       height: 300, hovermode: 'x unified', bargap: 0,
-      xaxis: { type: 'category', nticks: 8, tickangle: 0 },
+      // a tick at each local midnight, named by its day
+      xaxis: { type: 'category', tickangle: 0, tickmode: 'array', tickvals: days, ticktext: days.map((v) => v.slice(0, 3)) },
       yaxis: { rangemode: 'tozero', tickformat: 'd', ...(top <= 10 ? { dtick: 1 } : {}), title: { text: 'agents', font: { size: 11 } } },
       yaxis2: {
         overlaying: 'y', side: 'right', rangemode: 'tozero', showgrid: false, tickformat: '.0f', nticks: 5,
