@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from frontdesk.domain.staffing_models import MODEL_NAMES
+from frontdesk.domain.staffing_models import MODEL_NAMES, Goal
 from frontdesk.domain.staffing_validation import HourRow, PlanRow, Scenario, measure, validate, worst_error
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,13 +102,13 @@ def plan_table(plans: Sequence[PlanRow]) -> list[str]:
     return out
 
 
-def chart(rows: Sequence[HourRow], title: str) -> str:
+def chart(rows: Sequence[HourRow], title: str, goal: Goal) -> str:
     """Two panels (service level, abandonment) by hour: the simulation as points with 95 %
-    whiskers, each model's prediction as a line."""
+    whiskers, each model's prediction as a line, the goal dashed."""
     width, height, left, right = 820, 620, 64, 200
     panels = (
-        ("service level (answered within 60 s, of all arrivals)", "service_level", 50, 300),
-        ("abandonment", "abandonment", 360, 560),
+        (f"service level (answered within {goal.seconds:g} s, of all arrivals)", "service_level", 50, 300),
+        ("abandonment (of all arrivals)", "abandonment", 360, 560),
     )
     x0, x1 = left, width - right
 
@@ -135,12 +135,19 @@ def chart(rows: Sequence[HourRow], title: str) -> str:
             return bottom - (min(max(v, lo), hi) - lo) / (hi - lo) * (bottom - top)
 
         parts.append(f'<text x="{x0}" y="{top - 8}">{escape(label)}</text>')
-        steps = round((hi - lo) / 0.05)
+        steps = round((hi - lo) / (0.02 if hi - lo <= 0.1 else 0.05))
         for i in range(steps + 1):
             v = lo + i * (hi - lo) / steps
             parts.append(f'<line x1="{x0}" x2="{x1}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e5e5"/>')
             parts.append(f'<text x="{x0 - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{100 * v:.0f} %</text>')
         parts.append(f'<line x1="{x0}" x2="{x1}" y1="{bottom}" y2="{bottom}" stroke="#888"/>')
+        target = goal.service_level if attr == "service_level" else goal.max_abandon
+        if target is not None and lo <= target <= hi:
+            parts.append(
+                f'<line x1="{x0}" x2="{x1}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
+                'stroke="#555" stroke-dasharray="6 4"/>'
+            )
+            parts.append(f'<text x="{x1 + 4}" y="{y(target) + 4:.1f}" fill="#555">goal</text>')
         for h in range(0, 24, 2):
             parts.append(f'<text x="{x(h):.1f}" y="{bottom + 16}" text-anchor="middle">{h:02d}</text>')
         for m in MODEL_NAMES:
@@ -235,7 +242,7 @@ def main() -> None:
     after = rest.split(END, 1)[1]
     DOC.write_text(before + text + after)
     title = f"Staffing models vs. simulation ({args.weeks} weeks, seed {args.seed}; chat model's agents)"
-    CHART.write_text(chart(result.rows, title))
+    CHART.write_text(chart(result.rows, title, scenario.goal))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"staffing_validation-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(
