@@ -830,8 +830,10 @@ export class StaffingPage {
     this.offices = rowsOf(offR, 'offices');
     const plans = rowsOf(plansR.r, 'plans');
     this.planOut = h('div', { class: 'stf-plan-out', 'aria-live': 'polite' });
-    const open = plans.find((p) => p.status === 'suggested' || (!p.applied_at && !p.discarded_at && p.status !== 'applied' && p.status !== 'discarded'));
-    if (open && Number(open.department_id ?? this.department) === Number(this.department)) this.later(() => this.showPlan(open));
+    // the newest plan still waiting for a decision for this department and week is shown again
+    const open = [...plans].sort((a, b) => Number(b.id) - Number(a.id)).find((p) => p.status === 'suggested'
+      && (p.week == null || p.week === this.week) && Number(p.department_id ?? this.department) === Number(this.department));
+    if (open) this.later(() => this.showPlan(open));
     return [
       this.mayManage() ? this.planForm() : card('Suggest shifts', { def: this.def('plan') }, empty('Only managers and admins can ask for and apply plans.')),
       this.planOut,
