@@ -445,7 +445,10 @@ async def required_hours(
     now = utcnow()
     history = await arrivals_history(conn, dept, min(hours[0], now.replace(minute=0, second=0, microsecond=0)))
     predicted = await asyncio.to_thread(_forecast, history, hours, dept, zone_name)
-    params = await fitted_parameters(conn, dept, days=days, now=min(now, hours[0]))
+    # The parameters of this week and those to come: the latest (as /parameters answers them); of
+    # a week already over: as they were at its start, like its forecast.
+    fitted_until = now if hours[-1] + HOUR > now else hours[0]
+    params = await fitted_parameters(conn, dept, days=days, now=fitted_until)
     goal = await department_goal(conn, dept.id)
     closed_at = closed_check(dept)
     solver = _Solver(params.aht_by_load, params.patience_s, goal, None)
@@ -612,7 +615,7 @@ def check_whatif(body: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(goal_in) - {"service_level", "seconds", "max_abandon"})
     if unknown:
         raise _bad(f"goal.{unknown[0]}", "unknown field")
-    goal = dict(DEFAULT_GOAL)
+    goal: dict[str, float | None] = dict(DEFAULT_GOAL)
     if "service_level" in goal_in:
         level = _number(goal_in["service_level"])
         if level is None or not 0 < level <= 1:
@@ -631,7 +634,7 @@ def check_whatif(body: Mapping[str, Any]) -> dict[str, Any]:
             if share is None or not 0 < share <= 1:
                 raise _bad("goal.max_abandon", "must be a share above 0 and at most 1, or null")
             goal["max_abandon"] = share
-    if goal["service_level"] >= 1 and goal["seconds"] == 0 and any(h > 0 for h in hours):
+    if (goal["service_level"] or 0) >= 1 and goal["seconds"] == 0 and any(h > 0 for h in hours):
         raise _bad("goal.seconds", "100 % within 0 s cannot be met; allow some seconds or a lower service level")
     concurrency = body.get("concurrency")
     if concurrency is not None:
