@@ -617,7 +617,8 @@ export class StaffingPage {
     day.value = shift ? String(shift.weekday) : '0';
     const start = h('input', { class: 'input', type: 'time', name: 'start', value: shift ? hhmm(startMinute(shift)) : '09:00', required: true });
     const end = h('input', { class: 'input', type: 'time', name: 'end', value: shift ? hhmm((startMinute(shift) + Number(shift.minutes)) % 1440) : '17:00', required: true });
-    const hours = h('input', { class: 'input stf-num', name: 'hours', inputmode: 'decimal', value: shift ? String(Number(shift.minutes) / 60) : '', placeholder: 'or hours' });
+    // the length is the end time unless hours are typed here (a 24-hour shift ends when it starts: type 24)
+    const hours = h('input', { class: 'input stf-num', name: 'hours', inputmode: 'decimal', value: shift && Number(shift.minutes) === 1440 ? '24' : '', placeholder: 'or hours' });
     const cycle = h('select', { class: 'input', name: 'cycle' },
       h('option', { value: '1:0' }, 'Every week'),
       [2, 3, 4].flatMap((n) => Array.from({ length: n }, (_, k) => h('option', { value: `${n}:${k}` }, `Week ${k + 1} of every ${n}`))));
