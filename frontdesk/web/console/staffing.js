@@ -589,7 +589,10 @@ export class StaffingPage {
           h('span', { class: 'stf-agent-hours' }, `${fmtNumber(hours(a), 1)} h`),
           h('span', { class: 'stf-agent-tools' },
             officeSel,
-            h('a', { class: 'rep-csv', href: `/api/v1/staffing/agents/${encodeURIComponent(a.id)}/shifts.ics`, download: '', title: 'Download calendar (.ics)' }, icon('download', 13), '.ics'),
+            h('a', {
+              class: 'rep-csv stf-ics', href: `/api/v1/staffing/agents/${encodeURIComponent(a.id)}/shifts.ics`, download: '',
+              title: 'Download calendar (.ics): the weekly shifts, office holidays left out', 'aria-label': `Download ${a.name || 'the agent'}’s calendar (.ics)`,
+            }, icon('download', 13), 'Calendar (.ics)'),
             this.mayManage() ? h('button', { class: 'btn btn-ghost btn-sm', type: 'button', onclick: (e) => this.shiftForm(a, null, e.currentTarget.closest('.stf-agent')) }, icon('plus', 13), 'Shift') : null)),
         h('div', { class: 'stf-track-wrap' }, track),
         mine.length ? h('p', { class: 'stf-agent-list' }, mine.filter((s) => runsInWeek(s, this.week)).map((s) => shiftText(s)).join(' · ') || 'No shift this week') : null);

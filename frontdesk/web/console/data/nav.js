@@ -1,5 +1,5 @@
 // Where the agent is: the open chat tabs and the active one, the sidebar's tab, and the screen
-// shown instead of a chat (a ticket, Settings, Monitor, Reviews, Archive). The App changes it
+// shown instead of a chat (a ticket, Settings, Monitor, Reviews, Archive, Reports, Staffing). The App changes it
 // (routing); views read it. No DOM.
 
 export class Nav {
