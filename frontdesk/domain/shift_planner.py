@@ -191,35 +191,56 @@ def candidates(hours: int, week_start: datetime, agents: Sequence[PlannerAgent],
     weight = round(rules.night_weight * SCALE)
     lengths = _lengths(rules)
     allowed = set(rules.start_hours) if rules.start_hours is not None else set(range(24))
+    templates: dict[str, list[Candidate]] = {}
     out: list[Candidate] = []
     for index, agent in enumerate(agents):
-        zone = ZoneInfo(agent.timezone)
-        first = start.astimezone(zone).date() - timedelta(days=1)
-        last = (end.astimezone(zone)).date() + timedelta(days=1)
-        day = first
-        while day <= last:
-            for hour in sorted(allowed):
-                wall = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
-                instant = wall.astimezone(UTC)
-                if instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
-                    continue  # skipped by a DST change
-                if not start <= instant < end:
-                    continue
-                offset = int((instant - start).total_seconds() // 60)
-                for minutes in lengths:
-                    night = _night_minutes(hour * 60, minutes, rules)
-                    out.append(
-                        Candidate(
-                            agent=index,
-                            weekday=day.weekday(),
-                            start_minute=hour * 60,
-                            minutes=minutes,
-                            offset=offset,
-                            night=night,
-                            cost=SCALE * minutes + weight * night,
-                        )
+        if agent.timezone not in templates:
+            templates[agent.timezone] = _zone_candidates(agent.timezone, start, end, allowed, lengths, weight, rules)
+        out.extend(
+            Candidate(index, c.weekday, c.start_minute, c.minutes, c.offset, c.night, c.cost)
+            for c in templates[agent.timezone]
+        )
+    return out
+
+
+def _zone_candidates(
+    timezone: str,
+    start: datetime,
+    end: datetime,
+    allowed: set[int],
+    lengths: list[int],
+    weight: int,
+    rules: PlanRules,
+) -> list[Candidate]:
+    """The candidates of one agent in `timezone` (agent index 0): the same for every agent there."""
+    zone = ZoneInfo(timezone)
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = (end.astimezone(zone)).date() + timedelta(days=1)
+    out: list[Candidate] = []
+    day = first
+    while day <= last:
+        for hour in sorted(allowed):
+            wall = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
+            instant = wall.astimezone(UTC)
+            if instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+                continue  # skipped by a DST change
+            if not start <= instant < end:
+                continue
+            offset = int((instant - start).total_seconds() // 60)
+            for minutes in lengths:
+                night = _night_minutes(hour * 60, minutes, rules)
+                out.append(
+                    Candidate(
+                        agent=0,
+                        weekday=day.weekday(),
+                        start_minute=hour * 60,
+                        minutes=minutes,
+                        offset=offset,
+                        night=night,
+                        cost=SCALE * minutes + weight * night,
                     )
-            day += timedelta(days=1)
+                )
+        day += timedelta(days=1)
     return out
 
 
@@ -289,6 +310,7 @@ class _Problem:
     base: list[int]  # existing agent-minutes per hour
     used: list[int]  # existing shifts per agent (count toward max_shifts)
     big: int  # weight of one agent short in one hour
+    bound: set[int] = field(default_factory=set)  # agents with existing shifts of their own
     agents: list[PlannerAgent] = field(default_factory=list)
 
 
@@ -335,11 +357,17 @@ def _prepare(
                 for off, mins in mine.get(c.agent, ())
             )
         ]
-    covers = [_cover_minutes(c.offset, c.minutes, period) for c in cands]
-    worst = 0
-    for i, agent in enumerate(agents):
-        costs = sorted((c.cost for c in cands if c.agent == i), reverse=True)
-        worst += sum(costs[: max(0, agent.max_shifts - used[i])])
+    cover_of: dict[tuple[int, int], dict[int, int]] = {}
+    covers = []
+    for c in cands:
+        key = (c.offset, c.minutes)
+        if key not in cover_of:
+            cover_of[key] = _cover_minutes(c.offset, c.minutes, period)
+        covers.append(cover_of[key])
+    top: dict[int, int] = {}
+    for c in cands:
+        top[c.agent] = max(top.get(c.agent, 0), c.cost)
+    worst = sum(top.get(i, 0) * max(0, agent.max_shifts - used[i]) for i, agent in enumerate(agents))
     return _Problem(
         hours=hours,
         period=period,
@@ -350,6 +378,7 @@ def _prepare(
         used=used,
         big=worst + 1,
         agents=list(agents),
+        bound=set(mine),
     )
 
 
@@ -404,6 +433,106 @@ def plan_cost(problem: _Problem, chosen: Sequence[int]) -> float:
 # CP-SAT
 
 
+@dataclass(slots=True)
+class _Shape:
+    """The constraint structure of one agent's candidates, by index within the agent's span."""
+
+    at: dict[int, list[int]]  # start offset -> candidates starting there
+    days: list[list[int]]  # per local weekday with several starts: its start offsets
+    cliques: list[tuple[list[int], list[int]]]  # rest: (offsets whose every length, candidates)
+
+
+def _agent_spans(problem: _Problem) -> dict[int, tuple[int, int]]:
+    """agent index -> [lo, hi) of its candidates (candidates come agent by agent)."""
+    spans: dict[int, tuple[int, int]] = {}
+    for i, c in enumerate(problem.cands):
+        lo, _hi = spans.get(c.agent, (i, i))
+        spans[c.agent] = (lo, i + 1)
+    return spans
+
+
+def _shape(mine: Sequence[Candidate], period: int, rest: int) -> _Shape:
+    at: dict[int, list[int]] = {}
+    by_day: dict[int, set[int]] = {}
+    for j, c in enumerate(mine):
+        at.setdefault(c.offset, []).append(j)
+        by_day.setdefault(c.weekday, set()).add(c.offset)
+    offsets = sorted(at)
+    shortest = {o: min(mine[j].minutes for j in at[o]) for o in offsets}
+    longest = max((c.minutes for c in mine), default=0)
+    cliques = []
+    for point in offsets:
+        whole: list[int] = []
+        parts: list[int] = []
+        for o in offsets:
+            d = (point - o) % period
+            if d >= longest + rest:
+                continue
+            if d < shortest[o] + rest:
+                whole.append(o)
+            else:
+                parts.extend(j for j in at[o] if d < mine[j].minutes + rest)
+        if len(whole) + len(parts) > 1:
+            cliques.append((whole, parts))
+    days = [sorted(v) for v in by_day.values() if len(v) > 1]
+    return _Shape(at=at, days=days, cliques=cliques)
+
+
+def _greedy(
+    problem: _Problem,
+    rules: PlanRules,
+    in_hour: Sequence[Sequence[tuple[int, int]]],
+    spans: Mapping[int, tuple[int, int]],
+    alike: Mapping[Any, Sequence[int]],
+) -> list[int]:
+    """A quick plan: the hour short of most agent-minutes gets the shift covering most of what
+    is short (cheapest first on ties), until no hour short can be helped."""
+    period = problem.period
+    deficit = [60 * need - base for need, base in zip(problem.required, problem.base, strict=True)]
+    taken: dict[int, list[tuple[int, int]]] = {}
+    days: dict[int, set[int]] = {}
+    caps = {a: max(0, problem.agents[a].max_shifts - problem.used[a]) for a in spans}
+    hopeless: set[int] = set()
+    chosen: list[int] = []
+    while True:
+        open_hours = [h for h in range(problem.hours) if deficit[h] > 0 and h not in hopeless]
+        if not open_hours:
+            break
+        h = max(open_hours, key=lambda k: (deficit[k], -k))
+        best: tuple[int, int] | None = None
+        best_i = -1
+        for i, _m in in_hour[h]:
+            c = problem.cands[i]
+            a = c.agent
+            if len(taken.get(a, ())) >= caps[a] or c.weekday in days.get(a, ()):
+                continue
+            if any(_conflict(c.offset, c.minutes, o, n, rules.rest_minutes, period) for o, n in taken.get(a, ())):
+                continue
+            gain = sum(min(m, max(0, deficit[k])) for k, m in problem.covers[i].items())
+            score = (gain * SCALE * 10 - c.cost, -i)
+            if best is None or score > best:
+                best, best_i = score, i
+        if best_i < 0:
+            hopeless.add(h)
+            continue
+        c = problem.cands[best_i]
+        chosen.append(best_i)
+        taken.setdefault(c.agent, []).append((c.offset, c.minutes))
+        days.setdefault(c.agent, set()).add(c.weekday)
+        for k, m in problem.covers[best_i].items():
+            deficit[k] -= m
+    # interchangeable agents: reorder their plans by minutes worked, most first
+    by_agent: dict[int, list[int]] = {}
+    for i in chosen:
+        by_agent.setdefault(problem.cands[i].agent, []).append(i)
+    for members in alike.values():
+        plans = sorted((by_agent.get(a, []) for a in members), key=lambda p: -sum(problem.cands[i].minutes for i in p))
+        for a, plan in zip(members, plans, strict=True):
+            lo = spans[a][0]
+            by_agent[a] = [lo + (i - spans[problem.cands[i].agent][0]) for i in plan]
+    return [i for plan in by_agent.values() for i in plan]
+
+
 def suggest_shifts(
     required: Sequence[int],
     week_start: datetime,
@@ -419,56 +548,69 @@ def suggest_shifts(
     began = time.perf_counter()
     problem = _prepare(required, week_start, agents, rules, existing)
     model = cp_model.CpModel()
+    weighted = cp_model.LinearExpr.weighted_sum
     x = [model.new_bool_var(f"s{i}") for i in range(len(problem.cands))]
-    # y[(a, offset)]: agent a starts a shift at that offset (one length at most)
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, c in enumerate(problem.cands):
-        groups.setdefault((c.agent, c.offset), []).append(i)
+    spans = _agent_spans(problem)
+    shapes: dict[Any, _Shape] = {}
     y: dict[tuple[int, int], Any] = {}
-    for key, members in groups.items():
-        y[key] = model.new_bool_var(f"y{key[0]}_{key[1]}")
-        model.add(sum(x[i] for i in members) == y[key])
-    by_agent: dict[int, list[int]] = {}
-    by_day: dict[tuple[int, int], set[int]] = {}
-    for c in problem.cands:
-        by_agent.setdefault(c.agent, []).append(c.offset)
-        by_day.setdefault((c.agent, c.weekday), set()).add(c.offset)
-    for (a, _day), day_offsets in by_day.items():
-        if len(day_offsets) > 1:
-            model.add_at_most_one(y[(a, o)] for o in day_offsets)
-    rest = rules.rest_minutes
-    for a, all_offsets in by_agent.items():
-        offsets = sorted(set(all_offsets))
-        model.add(sum(y[(a, o)] for o in offsets) <= max(0, problem.agents[a].max_shifts - problem.used[a]))
+    minutes_of: dict[int, Any] = {}
+    for a, (lo, hi) in spans.items():
+        mine = problem.cands[lo:hi]
+        shape_key = (problem.agents[a].timezone, hi - lo) if a not in problem.bound else ("agent", a)
+        if shape_key not in shapes:
+            shapes[shape_key] = _shape(mine, problem.period, rules.rest_minutes)
+        shape = shapes[shape_key]
+        # y[(a, offset)]: agent a starts a shift at that offset (one length at most)
+        for offset, members in shape.at.items():
+            y[(a, offset)] = model.new_bool_var(f"y{a}_{offset}")
+            model.add(sum(x[lo + j] for j in members) == y[(a, offset)])
+        for offsets in shape.days:
+            model.add_at_most_one(y[(a, o)] for o in offsets)
+        model.add(sum(y[(a, o)] for o in shape.at) <= max(0, problem.agents[a].max_shifts - problem.used[a]))
         # rest: a shift "occupies" [start, end + rest) on the cycle; two shifts conflict exactly when
         # one's start lies in the other's occupied arc, so one at-most-one per start point is exact.
-        # A start whose every length occupies the point enters by its y, the others by their x.
-        shortest = {o: min(problem.cands[i].minutes for i in groups[(a, o)]) for o in offsets}
-        for point in offsets:
-            clique = []
-            for o in offsets:
-                d = (point - o) % problem.period
-                if d < shortest[o] + rest:
-                    clique.append(y[(a, o)])
-                else:
-                    clique.extend(x[i] for i in groups[(a, o)] if d < problem.cands[i].minutes + rest)
-            if len(clique) > 1:
-                model.add_at_most_one(clique)
+        for whole, parts in shape.cliques:
+            model.add_at_most_one([y[(a, o)] for o in whole] + [x[lo + j] for j in parts])
+        minutes_of[a] = weighted([x[i] for i in range(lo, hi)], [problem.cands[i].minutes for i in range(lo, hi)])
+    # interchangeable agents (same zone and limit, no shifts of their own to respect): the first
+    # works at least as many minutes as the next, so the solver does not search their permutations
+    alike: dict[Any, list[int]] = {}
+    for a, (lo, hi) in spans.items():
+        if a not in problem.bound:
+            alike.setdefault((problem.agents[a].timezone, problem.agents[a].max_shifts, hi - lo), []).append(a)
+    for members in alike.values():
+        for first, second in itertools.pairwise(members):
+            model.add(minutes_of[first] >= minutes_of[second])
     in_hour: list[list[tuple[int, int]]] = [[] for _ in range(problem.hours)]
     for i, cover in enumerate(problem.covers):
         for h, m in cover.items():
             in_hour[h].append((i, m))
-    slack = []
+    slack: dict[int, Any] = {}
     for h, need in enumerate(problem.required):
         short = max(0, need - problem.base[h] // 60)
         if short == 0:
             continue
-        s = model.new_int_var(0, short, f"short{h}")
-        slack.append(s)
-        model.add(sum(m * x[i] for i, m in in_hour[h]) + 60 * s >= 60 * need - problem.base[h])
-    model.minimize(sum(c.cost * x[i] for i, c in enumerate(problem.cands)) + problem.big * sum(slack))
+        slack[h] = model.new_int_var(0, short, f"short{h}")
+        covered = weighted([x[i] for i, _m in in_hour[h]], [m for _i, m in in_hour[h]])
+        model.add(covered + 60 * slack[h] >= 60 * need - problem.base[h])
+    costs = [c.cost for c in problem.cands]
+    model.minimize(weighted(x, costs) + problem.big * sum(slack.values()))
+    # a first plan to start from: greedy, its interchangeable agents ordered like the constraint above
+    hint = set(_greedy(problem, rules, in_hour, spans, alike))
+    for i, var in enumerate(x):
+        model.add_hint(var, i in hint)
+    started = {(problem.cands[i].agent, problem.cands[i].offset) for i in hint}
+    for start_key, var in y.items():
+        model.add_hint(var, start_key in started)
+    reached = list(problem.base)
+    for i in hint:
+        for h, m in problem.covers[i].items():
+            reached[h] += m
+    for h, var in slack.items():
+        model.add_hint(var, max(0, -(-(60 * problem.required[h] - reached[h]) // 60)))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = rules.time_limit_s
+    # the time limit holds for the whole call: building the model counts
+    solver.parameters.max_time_in_seconds = max(0.5, rules.time_limit_s - (time.perf_counter() - began))
     solver.parameters.num_workers = rules.workers
     solver.parameters.random_seed = 1
     # On a week of 20 agents (about 24k Booleans) CP-SAT's presolve took the whole time limit
@@ -478,11 +620,9 @@ def suggest_shifts(
     code = solver.solve(model)
     solve_s = time.perf_counter() - began
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise ChatRuleError(
-            "rules",
-            f"time_limit_s: no plan found within {rules.time_limit_s:g} s ({solver.status_name(code)})",
-            field="rules.time_limit_s",
-        )
+        # no solution within the limit (a loaded machine, a large week): the greedy plan, which
+        # keeps every rule, is still an answer
+        return _result(problem, sorted(hint), rules, "feasible", time.perf_counter() - began, None)
     chosen = [i for i in range(len(x)) if solver.boolean_value(x[i])]
     status = "optimal" if code == cp_model.OPTIMAL else "feasible"
     bound = None
