@@ -6,9 +6,6 @@ screenshots (1366 px wide, and the dashboard at 390 px), and follows one drill-d
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +15,7 @@ from playwright.async_api import Page, expect
 
 from tests.clients import AgentClient
 from tests.conftest import ServerProcess
+from tests.e2e.demo import demo_server_on
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -26,24 +24,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def demo_server(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """A server on a database filled by `frontdesk demo --weeks 2 --seed 7` (the real CLI, on the
-    server's own database, before the server starts)."""
-    data_dir = tmp_path_factory.mktemp("reports-demo")
-    proc = ServerProcess(data_dir, f"sqlite:///{data_dir / 'frontdesk.db'}")
-    demo = subprocess.run(
-        [sys.executable, "-m", "frontdesk", "demo", "--weeks", "2", "--seed", "7"],
-        env=proc.env,
-        capture_output=True,
-        text=True,
-        timeout=1800,  # 14 s of CPU (2 weeks); minutes of wall time on a busy shared machine
-    )
-    assert demo.returncode == 0, demo.stderr[-3000:]
-    # The demo's summary names its users and their one password; its manager reads the reports.
-    manager = re.search(r"^\s*(\S+@\S+)\s+manager\b", demo.stdout, re.M)
-    password = re.search(r"^Password \(every demo user\): (\S+)", demo.stdout, re.M)
-    assert manager and password, demo.stdout[-3000:]
-    proc.demo_manager = (manager.group(1), password.group(1))  # type: ignore[attr-defined]
+async def demo_server(demo_database, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A server on a copy of the session's `frontdesk demo --weeks 4 --seed 7` database
+    (tests/e2e/conftest.demo_database: the real CLI, run once per session)."""
+    proc = demo_server_on(demo_database, tmp_path_factory, "reports-demo")
     await proc.start()
     yield proc
     await proc.stop()
@@ -117,7 +101,7 @@ async def test_a_manager_reads_the_reports_of_the_demo_history(browser, demo_ser
         assert has_data(dashboard), dashboard
         await page.screenshot(path=str(shots / "demo-reports-dashboard-1366.png"), full_page=True)
 
-        # The heatmap over the two demo weeks: hour of day x weekday.
+        # The heatmap over the last two weeks of the demo: hour of day x weekday.
         last = (datetime.now(UTC) - timedelta(days=1)).date()
         first = last - timedelta(days=13)
         await page.goto(f"{demo_server.base_url}/console/#reports/heatmap")
