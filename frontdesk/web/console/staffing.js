@@ -575,8 +575,8 @@ export class StaffingPage {
             title: label, 'aria-label': `${a.name}: ${label}`, dataset: { shift: String(s.id) },
           };
           track.appendChild(this.mayManage()
-            ? h('button', { ...attrs, type: 'button', onclick: (e) => this.shiftForm(a, s, e.currentTarget.closest('.stf-agent')) }, h('span', null, b.start === 0 && b.end < 10080 && b.overnight ? '' : hhmm(b.start % 1440)))
-            : h('span', attrs, h('span', null, b.start === 0 && b.end < 10080 && b.overnight ? '' : hhmm(b.start % 1440))));
+            ? h('button', { ...attrs, type: 'button', onclick: (e) => this.shiftForm(a, s, e.currentTarget.closest('.stf-agent')) }, barText(b))
+            : h('span', attrs, barText(b)));
         }
       }
       const officeSel = this.mayManage() ? h('select', {
@@ -955,13 +955,13 @@ export class StaffingPage {
         const track = h('div', { class: 'stf-track' });
         for (const s of a.shifts) {
           for (const b of shiftBars(s, tz, plan.week || this.week)) {
-            track.appendChild(h('span', { class: 'stf-bar stf-bar-plan', style: `left:${(b.start / 10080) * 100}%;width:${((b.end - b.start) / 10080) * 100}%`, title: `${shiftText(s)} ${s.timezone || ''}` }, h('span', null, b.start === 0 && b.end < 10080 && b.overnight ? '' : hhmm(b.start % 1440))));
+            track.appendChild(h('span', { class: 'stf-bar stf-bar-plan', style: `left:${(b.start / 10080) * 100}%;width:${((b.end - b.start) / 10080) * 100}%`, title: `${shiftText(s)} ${s.timezone || ''}` }, barText(b)));
           }
         }
         return h('div', { class: 'stf-agent' },
           h('div', { class: 'stf-agent-head' }, h('strong', { class: 'stf-agent-name' }, a.name),
             h('span', { class: 'stf-agent-hours' }, `${fmtNumber(a.hours, 1)} h`), a.office ? h('span', { class: 'muted' }, a.office) : null,
-            h('span', { class: 'muted stf-agent-tools' }, a.shifts.map((s) => shiftText(s)).join(' · '))),
+            h('span', { class: 'muted stf-agent-tools' }, `${a.shifts.map((s) => shiftText(s)).join(' · ')}${a.timezone && a.timezone !== tz ? ` (${a.timezone})` : ''}`)),
           h('div', { class: 'stf-track-wrap' }, track));
       })) : empty('The plan gives nobody a shift.'),
     h('p', { class: 'rep-foot stf-foot' }, icon('info', 12), `Bars in ${tz}; each agent works in their office’s time.`),
@@ -1166,6 +1166,12 @@ export class StaffingPage {
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col', class: 'num' }, '2 chats'), h('th', { scope: 'col', class: 'num' }, '3 chats'), h('th', { scope: 'col', class: 'num' }, 'Difference'))),
         h('tbody', null, MODELS.map(([m, l]) => h('tr', null, h('th', { scope: 'row' }, l), h('td', { class: 'num' }, fmtNumber(t2[m], 1)), h('td', { class: 'num' }, fmtNumber(t3[m], 1)), h('td', { class: 'num' }, diff(m))))))));
   }
+}
+
+/** A bar's start time, when the bar is long enough to hold it (6 h; its title says it all). */
+function barText(b) {
+  if (b.end - b.start < 360 || (b.start === 0 && b.overnight && b.end < 10080)) return null;
+  return h('span', null, hhmm(b.start % 1440));
 }
 
 /** A fieldset's error (the office checkboxes). */
