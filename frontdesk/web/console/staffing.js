@@ -327,6 +327,7 @@ export class StaffingPage {
   }
 
   syncBar() {
+    this.filterBar.hidden = this.tab === 'whatif';
     this.deptBox.hidden = this.tab === 'whatif';
     this.weekBox.hidden = this.tab === 'forecast' || this.tab === 'whatif';
     const dept = this.data.directory.department(Number(this.department));
