@@ -66,6 +66,8 @@ BODIES = {
         "pattern": [[{"weekday": 0, "start": "09:00", "minutes": 60}]],
     },
     ("POST", "/api/v1/staffing/rotations/{rotation_id}/apply"): {"agents": [999999]},
+    # department 999999 does not exist: managers get 400 once allowed (api/plans.py)
+    ("POST", "/api/v1/staffing/plans"): {"department_id": 999999, "offices": [999999]},
     # staffing reads (issue 15; api/staffing.py)
     ("POST", "/api/v1/staffing/whatif"): {"arrivals": [1], "aht_by_load": [300]},
 }

@@ -243,3 +243,16 @@ def test_existing_shifts_count_and_bind_their_agent() -> None:
     plan = suggest_shifts(required, MONDAY, [PlannerAgent(1, "UTC")], rules, existing=[own])
     assert plan.status == "infeasible" and plan.shifts == []
     assert [h for h, _n in plan.uncovered] == list(range(8, 16))
+
+
+def test_a_week_of_two_offices_keeps_every_rule_within_a_short_limit() -> None:
+    # 2 offices x 10 agents, 24/7 with a daily curve: whatever the solver reaches in 3 s (or, if
+    # nothing, the greedy first plan) covers every hour and keeps every rule
+    day = [1] * 7 + [2, 3, 4, 4, 4, 4, 4, 4, 3, 3, 3, 2, 2, 2, 1, 1, 1]
+    required = day * 7
+    agents = [PlannerAgent(i, "Europe/Oslo" if i < 10 else "America/New_York") for i in range(20)]
+    rules = PlanRules(time_limit_s=3)
+    plan = suggest_shifts(required, MONDAY, agents, rules)
+    assert plan.status in ("optimal", "feasible") and not plan.uncovered
+    check_plan(plan, required, agents, rules)
+    assert plan.agent_hours >= sum(required)
