@@ -391,6 +391,7 @@ export class StaffingPage {
     const none = this.needDepartment();
     if (none) return none;
     let r; let url;
+    const fitted = this.fetch('parameters', { department: this.department }).catch(() => null); // meanwhile
     try {
       ({ r, url } = await this.fetch('forecast', { department: this.department, weeks: 2 }));
     } catch (err) {
@@ -400,7 +401,7 @@ export class StaffingPage {
       }
       throw err;
     }
-    const params = await this.fetch('parameters', { department: this.department }).catch(() => null);
+    const params = await fitted;
     const acc = r.accuracy;
     const better = beatsNaive(acc);
     const chart = chartBox('stf-chart-forecast');
@@ -446,11 +447,21 @@ export class StaffingPage {
   async load_coverage() {
     const none = this.needDepartment();
     if (none) return none;
-    const [{ r, url }, req] = await Promise.all([
-      this.fetch('coverage', { department: this.department, week: this.week }),
-      this.fetch('required', { department: this.department, week: this.week }).catch(() => null),
-    ]);
-    return [this.coverageView(r, url, 'Required vs scheduled, by hour'), req ? this.requiredCard(req.r, req.url) : null];
+    const { r, url } = await this.fetch('coverage', { department: this.department, week: this.week });
+    // the models' comparison after the coverage is drawn (one forecast computed at a time on the server)
+    const slot = h('div', { class: 'stf-required-slot' });
+    const epoch = this.epoch;
+    this.later(async () => {
+      const req = await this.fetch('required', { department: this.department, week: this.week }).catch(() => null);
+      if (!req || epoch !== this.epoch || !slot.isConnected) return;
+      const pending = this.pending;
+      this.pending = [];
+      slot.replaceWith(this.requiredCard(req.r, req.url));
+      const jobs = this.pending;
+      this.pending = pending;
+      await Promise.all(jobs.map((fn) => fn()));
+    });
+    return [this.coverageView(r, url, 'Required vs scheduled, by hour'), slot];
   }
 
   /** The agents each model asks for, hour by hour, and their agent-hours: why the chat model. */
