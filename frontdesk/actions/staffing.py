@@ -634,7 +634,7 @@ def check_whatif(body: Mapping[str, Any]) -> dict[str, Any]:
             if share is None or not 0 < share <= 1:
                 raise _bad("goal.max_abandon", "must be a share above 0 and at most 1, or null")
             goal["max_abandon"] = share
-    if (goal["service_level"] or 0) >= 1 and goal["seconds"] == 0 and any(h > 0 for h in hours):
+    if (goal["service_level"] or 0) >= 1 and goal["seconds"] == 0:
         raise _bad("goal.seconds", "100 % within 0 s cannot be met; allow some seconds or a lower service level")
     concurrency = body.get("concurrency")
     if concurrency is not None:
