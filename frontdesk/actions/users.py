@@ -434,6 +434,7 @@ async def list_users(*, ctx: Context, actor: AgentActor) -> list[dict[str, Any]]
             "departments": depts.get(r.id, []),
             "active": bool(r.active),  # deactivated: cannot log in, offered nothing, no transfers to them
             "greeter": bool(r.greeter),  # agents: may see the live view and invite visitors
+            "office_id": r.office_id,  # staffing: the office they work from (its zone and holidays)
         }
         for r in rows
     ]

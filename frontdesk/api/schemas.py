@@ -206,6 +206,7 @@ class UserListed(Out):
     departments: list[Membership]
     active: bool | None = Field(None, description="false: deactivated")
     greeter: bool | None = Field(None, description="an agent who may see the live view and invite visitors")
+    office_id: int | None = Field(None, description="the office they work from (staffing); null: none")
 
 
 class UserRecord(Out):

@@ -60,7 +60,15 @@ async def owner(conn: AsyncConnection, user_id: int) -> Any | None:
 
 async def all_users(conn: AsyncConnection) -> list[Any]:
     stmt = select(
-        User.id, User.email, User.name, User.role, User.status, User.max_chats, User.active, User.greeter
+        User.id,
+        User.email,
+        User.name,
+        User.role,
+        User.status,
+        User.max_chats,
+        User.active,
+        User.greeter,
+        User.office_id,
     ).order_by(User.id)
     return list((await conn.execute(stmt)).all())
 
