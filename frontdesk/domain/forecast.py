@@ -40,10 +40,12 @@ WEEK = timedelta(days=7)
 WEEK_HOURS = 168
 MAX_WEEKS = 26  # history older than this is left out (its weight is below 1 % at the default half-life)
 INTERVAL = 0.90  # the central share of the predictive distribution that (low, high) spans
+# Pseudo-arrivals pulling each hour of the week toward the weekday + hour shape (chosen on the
+# simulator and on synthetic weeks: bench/forecast_accuracy.py, docs/staffing.md "Forecast").
+CELL_PRIOR = 32.0
 # Ridge penalties, as prior precisions on the log scale (a penalty of 1 = a prior standard deviation of 1).
-CELL_PRIOR = 2.0  # pseudo-arrivals pulling each hour of the week toward the weekday + hour shape
 MAIN_PENALTY = 0.01  # weekday and hour effects: only keeps an all-zero level finite
-TREND_PENALTY = 50.0  # growth per week: a prior sd of ~0.14 (x1.15 a week)
+TREND_PENALTY = 50.0  # growth per week: a prior sd of ~0.14 (x1.15 a week); weak beside a few weeks of data
 METHOD = "poisson-glm"
 
 
