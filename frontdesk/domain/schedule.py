@@ -388,4 +388,4 @@ def shifts_ical(
             moved.add("duration", timedelta(minutes=shift.minutes))
             calendar.add_component(moved)
     calendar.add_missing_timezones(first_date=from_day - timedelta(days=7))
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
