@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from tests.conftest import ServerProcess, free_port
 from tests.e2e.browser import launch_chromium
-from tests.e2e.demo import DemoDatabase, build_demo_database
+from tests.e2e.demo import DemoDatabase, shared_demo_database
 from tests.services import artifacts_dir, chromium_path
 
 SNIPPET = """<script>
@@ -137,9 +137,10 @@ def server_log_on_failure(request):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory) -> DemoDatabase:  # type: ignore[no-untyped-def]
-    """ONE `frontdesk demo --weeks 4 --seed 7` database per test session (tests/e2e/demo.py): the
-    modules that read a demo history each start a server on their own copy (demo_server_on)."""
-    return build_demo_database(tmp_path_factory.mktemp("demo-database"))
+    """ONE `frontdesk demo --weeks 4 --seed 7` database per test run, xdist workers included
+    (tests/e2e/demo.py): the modules that read a demo history each start a server on their own
+    copy (demo_server_on)."""
+    return shared_demo_database(tmp_path_factory)
 
 
 @pytest.fixture

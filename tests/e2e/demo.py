@@ -4,12 +4,18 @@ costs ~30 s of CPU, minutes of a loaded machine), and a server on a copy of it f
 that reads it (tests/e2e/test_reports.py, test_staffing.py): what one module writes (goals,
 applied plans) stays out of the others.
 
+Under pytest-xdist (`make test`: modules spread over workers) each worker has its own session, so
+the database is built in the run's shared temporary directory under a file lock: the first
+worker to need it builds it, the others wait for it and use it.
+
 Four weeks: the staffing forecast reports its accuracy on the last two whole weeks, each
 forecast from the weeks before it, so it needs three whole local weeks before this one (any day
 of the week); two weeks of history would show the forecast without its accuracy."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import re
 import shutil
@@ -55,6 +61,24 @@ def build_demo_database(data_dir: Path) -> DemoDatabase:
     password = re.search(r"^Password \(every demo user\): (\S+)", demo.stdout, re.M)
     assert manager and password, demo.stdout[-3000:]
     return DemoDatabase(data_dir, (manager.group(1), password.group(1)), demo.stdout)
+
+
+def shared_demo_database(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
+    """The run's one demo database: built by the first session (xdist worker) that asks, under a
+    lock, and found ready by the others."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's, shared by workers
+    data_dir = root / "demo-database"
+    ready = root / "demo-database.json"
+    with open(root / "demo-database.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if ready.exists():
+            known = json.loads(ready.read_text())
+            return DemoDatabase(data_dir, (known["email"], known["password"]), known["stdout"])
+        data_dir.mkdir(exist_ok=True)
+        demo = build_demo_database(data_dir)
+        ready.write_text(json.dumps({"email": demo.manager[0], "password": demo.manager[1], "stdout": demo.stdout}))
+        return demo
 
 
 def demo_server_on(demo: DemoDatabase, tmp_path_factory: pytest.TempPathFactory, name: str) -> ServerProcess:
