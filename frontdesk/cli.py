@@ -242,6 +242,9 @@ def _demo(settings: Settings, weeks: int, seed: int, force: bool) -> None:
     for user in summary["users"]:
         print(f"  {user['email']:<34} {user['role']:<10} {user['name']}")
     print(f"Password (every demo user): {summary['password']}")
+    offices = ", ".join(f"{o['name']} ({o['timezone']})" for o in summary.get("offices", []))
+    if offices:
+        print(f"Offices: {offices}; the agents' shifts are under Staffing -> Shifts.")
 
 
 def _rebuild_analytics(settings: Settings) -> None:
