@@ -58,7 +58,7 @@ def main() -> None:
         began = time.perf_counter()
         plan = suggest_shifts(need, WEEK, team, rules)
         wall = time.perf_counter() - began
-        bound = "-" if plan.bound is None else f"{plan.bound:.1f}"
+        bound = "none" if plan.bound is None else f"{plan.bound:.1f}"
         short = sum(n for _h, n in plan.uncovered)
         print(
             f"limit {limit:>4.0f} s: wall {wall:5.1f} s  {plan.status:<10} cost {plan.cost:6.1f}  bound {bound:>6}  "

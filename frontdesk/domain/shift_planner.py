@@ -626,8 +626,8 @@ def suggest_shifts(
     chosen = [i for i in range(len(x)) if solver.boolean_value(x[i])]
     status = "optimal" if code == cp_model.OPTIMAL else "feasible"
     bound = None
-    if code != cp_model.OPTIMAL:
-        bound = max(0.0, solver.best_objective_bound) / (SCALE * 60)
+    if code != cp_model.OPTIMAL and solver.best_objective_bound > 0:  # 0: nothing proved yet
+        bound = solver.best_objective_bound / (SCALE * 60)
     return _result(problem, chosen, rules, status, solve_s, bound)
 
 
