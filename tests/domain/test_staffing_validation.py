@@ -5,7 +5,8 @@ abandonment in every hour of a day, and Erlang C with a concurrency factor measu
 Size: the documented scenario (24 hours, 3-120 arrivals an hour, AHT 240 / 300 / 380 s for
 m = 3, patience 120 s, goal 80 % within 60 s and at most 5 % abandonment), the chat model's
 required agents per hour, WEEKS = 8 simulated weeks with SEED = 1 (55 measured days, ~66,000
-arrivals): ~15 s of CPU. bench/staffing_validation.py is the full run (docs/staffing.md).
+arrivals): ~20 s of CPU, plus ~5 s for the steady desk. bench/staffing_validation.py is the full run
+(docs/staffing.md).
 """
 
 from __future__ import annotations
