@@ -88,50 +88,84 @@ def test_the_mean_follows_the_true_rate_with_its_trend_and_beats_last_week() -> 
 
 
 def test_recent_weeks_count_most() -> None:
-    """A step change four weeks ago: the forecast sits near the new level, not the 12-week average."""
+    """Four busy weeks, four quiet ones, four busy again: with a one-week half-life the forecast is
+    near the busy level (the twelve weeks' average is 0.83 of it, and their trend about flat)."""
     origin = local_monday("2026-01-05")
-    old, new = weekly_rate(origin, peak=10.0), weekly_rate(origin, peak=20.0)
-    change = origin + 8 * 168 * HOUR
-    history = arrivals(lambda at: old(at) if at < change else new(at), origin, 12 * 168, seed=3)
+    busy, quiet = weekly_rate(origin, peak=20.0), weekly_rate(origin, peak=10.0)
+    dip = (origin + 4 * 168 * HOUR, origin + 8 * 168 * HOUR)
+    history = arrivals(lambda at: quiet(at) if dip[0] <= at < dip[1] else busy(at), origin, 12 * 168, seed=3)
     start = origin + 12 * 168 * HOUR
     forecast = forecast_hours(history, start=start, hours=168, timezone=OSLO, half_life_weeks=1.0)
-    truth = np.array([new(p.at) for p in forecast.points])
-    # The 12 weeks average 0.67 of the new level; the forecast is near the new level (a little
-    # above it: the trend reads part of the step as growth and carries it forward).
-    assert abs(expected(forecast).sum() / truth.sum() - 1) < 0.15
+    truth = np.array([busy(p.at) for p in forecast.points])
+    # Above the busy level a little: the weighted trend reads the recovery as growth (measured +11 %).
+    assert 0.95 < expected(forecast).sum() / truth.sum() < 1.15
+
+
+def test_the_naive_forecast_is_the_same_local_hour_last_week() -> None:
+    """Every week the same counts by local weekday and hour, across the October DST change: the
+    naive forecast is exact (WAPE 0), and so, nearly, is the model."""
+    zone = ZoneInfo(OSLO)
+
+    def count(at: datetime) -> float:
+        local = at.astimezone(zone)
+        return float(round(10 * DAILY[local.hour] * WEEKLY[local.weekday()]))
+
+    origin = local_monday("2026-09-28")
+    end = local_monday("2026-11-02")  # the last held-out week (19-26 October) has the repeated hour
+    history = [(origin + i * HOUR, count(origin + i * HOUR)) for i in range(int((end - origin) / HOUR))]
+    accuracy = backtest(history, timezone=OSLO, held_out_weeks=2)
+    assert accuracy.held_out_weeks == 2
+    assert accuracy.hours == 168 + 169
+    assert (accuracy.naive_wape, accuracy.naive_mae) == (0.0, 0.0)
+    assert accuracy.model_wape is not None and accuracy.model_wape < 0.05
 
 
 # ---------------------------------------------------------------- closed hours and holidays
 
 
-def test_closed_hours_and_a_holiday_are_zero_and_left_out_of_the_fit() -> None:
+def test_closed_hours_and_holidays_are_zero_and_left_out_of_the_fit() -> None:
+    holidays = (date(2026, 3, 4), date(2026, 3, 11), date(2026, 4, 1))  # Wednesdays: two past, one coming
     hours = parse_business_hours(
         {
             "timezone": OSLO,
             "weekly": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-            "exceptions": [{"date": "2026-04-01", "closed": True}],  # a Wednesday: a holiday
+            "exceptions": [{"date": day.isoformat(), "closed": True} for day in holidays],
         }
     )
+    zone = ZoneInfo(OSLO)
+
+    def closed(at: datetime) -> bool:
+        return not hours.is_open(at)
+
     origin = local_monday("2026-02-02")
     rate = weekly_rate(origin)
-    # The history has arrivals in closed hours too (say, chats started by the API at night): they
-    # must not pull the open hours' forecast, nor make the closed hours nonzero.
-    history = arrivals(lambda at: rate(at) if hours.is_open(at) else 5.0, origin, 8 * 168, seed=5)
+
+    def history_rate(at: datetime) -> float:
+        # Nobody came on the past holidays: were they fitted, Wednesdays would look a quarter
+        # quieter. Closed nights and weekends had arrivals (say, chats started through the API):
+        # they must not show in the forecast either.
+        if at.astimezone(zone).date() in holidays:
+            return 0.0
+        return rate(at) if hours.is_open(at) else 5.0
+
+    history = arrivals(history_rate, origin, 8 * 168, seed=5)
     start = origin + 8 * 168 * HOUR  # Monday 30 March, local
-    forecast = forecast_hours(history, start=start, hours=168, timezone=OSLO, closed=lambda at: not hours.is_open(at))
-    zone = ZoneInfo(OSLO)
+    forecast = forecast_hours(history, start=start, hours=2 * 168, timezone=OSLO, closed=closed)
     for point in forecast.points:
         local = point.at.astimezone(zone)
-        if local.date() == date(2026, 4, 1) or local.weekday() >= 5 or not 8 <= local.hour < 18:
+        if local.date() in holidays or local.weekday() >= 5 or not 8 <= local.hour < 18:
             assert (point.expected, point.low, point.high) == (0.0, 0.0, 0.0), local
         else:
             assert point.expected > 0.5 * rate(point.at), local
-    # The open hours' total is the rate's, not raised by the closed hours' arrivals.
+    # The open hours' total is the rate's; so is the next (open) Wednesday's.
     open_points = [p for p in forecast.points if p.expected > 0]
     truth = sum(rate(p.at) for p in open_points)
     assert abs(sum(p.expected for p in open_points) / truth - 1) < 0.06
+    wednesday = [p for p in open_points if p.at.astimezone(zone).date() == date(2026, 4, 8)]
+    assert len(wednesday) == 10
+    assert abs(sum(p.expected for p in wednesday) / sum(rate(p.at) for p in wednesday) - 1) < 0.10
 
-    accuracy = backtest(history, timezone=OSLO, closed=lambda at: not hours.is_open(at))
+    accuracy = backtest(history, timezone=OSLO, closed=closed)
     assert accuracy.hours == 2 * 5 * 10  # only the open hours are scored
 
 
