@@ -1,22 +1,22 @@
 """Arrivals per hour for the coming weeks, from a department's hourly history. No I/O.
 
-The model (docs/staffing.md, "Forecast"): a Poisson GLM (statsmodels) of the count in each UTC hour
-of the history, with a log link and
-- the hour of the week in the department's time zone (Monday 00:00 first, a *local* hour: across a
-  DST change the 09:00 peak stays at local 09:00) as weekday + hour + their interaction, the
-  interaction ridge-penalised toward the additive weekday + hour shape (so a thin hour borrows from
-  its weekday and its hour, and an hour of the week never seen open still gets a forecast);
-- a linear trend in weeks (multiplicative on the rate), ridge-penalised so that a short or noisy
-  history does not extrapolate a steep one;
-- weights halving every `half_life_weeks` weeks of age (`var_weights`), so recent weeks count most.
+The model (docs/staffing.md, "Forecast"): the count in each open UTC hour of the history is
+Poisson, log rate = intercept + trend x weeks + weekday + hour + cell[weekday, hour], where the
+weekday and hour are *local* to the department's time zone (across a DST change the 09:00 peak
+stays at local 09:00). Fitted in three small steps (`_three_steps`):
+1. the additive Poisson GLM (statsmodels, `var_weights` = weights halving every `half_life_weeks`
+   weeks of age, so recent weeks count most; light ridge penalties as pseudo-observations);
+2. each hour of the week's own factor, shrunk toward that shape (a Gamma(CELL_PRIOR, CELL_PRIOR)
+   prior: a thin hour, or one never open before, keeps the weekday x hour shape);
+3. the intercept and the trend refitted with that shape held as an offset.
 Closed hours (the `closed(at)` callback: business hours and their dated exceptions, holidays) are
-left out of the fit and forecast as 0. The interval (`low`, `high`) is the central 90 % of the
+left out of the fit and forecast as 0. The range (`low`, `high`) is the central 90 % of the
 predictive distribution: Poisson with the fitted mean, or a negative binomial of the same mean when
 the history is over-dispersed (variance = dispersion x mean).
 
-`backtest` measures the model on the last whole weeks of the history against the naive "same hour
-last week", both as one-week-ahead forecasts (rolling origin): week w is forecast from the weeks
-before it, by the model refitted there and by week w - 1 itself.
+`backtest` measures the model on the last whole local weeks of the history against the naive "same
+hour last week", both as one-week-ahead forecasts (rolling origin): week w is forecast from the
+weeks before it, by the model refitted there and by week w - 1 itself.
 """
 
 from __future__ import annotations
