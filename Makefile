@@ -12,8 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check uv
 
+# --compile-bytecode: every process the suite starts (servers, CLI calls, workers) reads .pyc files
+# instead of compiling each module again; that matters where PYTHONDONTWRITEBYTECODE is set.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
 install: $(STAMP)
@@ -54,6 +56,7 @@ check: lint-all mypy js-test
 # on one worker); the suite mostly waits on servers and browsers. PYTEST_WORKERS=0 runs it serially.
 PYTEST_WORKERS ?= 2
 test: lint-all mypy js-test
+	$(BIN)/python -m compileall -q frontdesk tests > /dev/null
 	FRONTDESK_FULL_RUN=$(if $(strip $(PYTEST_ARGS)),,1) \
 	bash scripts/test-services.sh $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
