@@ -136,7 +136,9 @@ class AgentClient:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.ws_url = base_url.replace("http", "ws", 1) + "/api/v1/agent/ws"
-        self.http = httpx.AsyncClient(base_url=base_url)
+        # A bound, not a speed goal: a staffing answer's first call imports the models (~8 s of
+        # CPU) and a loaded CI machine stretches the OpenAPI document past httpx's 5 s default.
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=60)
         self.csrf: str | None = None
         self.user: dict[str, Any] | None = None
         self.socket: Socket | None = None

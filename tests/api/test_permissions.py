@@ -135,7 +135,7 @@ async def test_every_rule_with_every_role(server):
         email, password = make_agent(server, role)
         clients[role] = AgentClient(server.base_url)
         await clients[role].login(email, password)
-    anonymous = httpx.AsyncClient(base_url=server.base_url)
+    anonymous = httpx.AsyncClient(base_url=server.base_url, timeout=60)  # a bound, not a speed goal
     # Visitor routes that touch a visitor's data want the widget's token (no agent login).
     visitor = (await anonymous.post("/api/v1/widget/visitors", json={})).json()["visitor_token"]
     try:
