@@ -11,6 +11,7 @@ is tests/e2e/demo.py's (one per session)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from icalendar import Calendar
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, expect
 
 from tests.clients import AgentClient
@@ -149,18 +149,19 @@ async def test_an_agent_downloads_their_shifts_as_a_calendar(browser, demo_serve
 
     ctx, page, errors = await open_console(browser, demo_server, agent)
     try:
-        url = f"{demo_server.base_url}/api/v1/staffing/agents/{me}/shifts.ics"
+        # Agents have no Staffing page: their profile dialog links their calendar.
+        await page.get_by_role("button", name="Your profile").click()
+        link = page.get_by_role("link", name="download them as a calendar (.ics)")
+        await expect(link).to_be_visible(timeout=15_000)
+        await expect(page.get_by_label("Display name")).to_have_value(re.compile(r"\S"), timeout=15_000)  # loaded
+        await page.wait_for_timeout(300)  # the dialog's fade-in, for the screenshot
+        await page.screenshot(path=str(shots / "staffing-e2e-6-agent-calendar-link.png"))
         async with page.expect_download(timeout=30_000) as info:
-            try:
-                await page.goto(url)
-            except PlaywrightError as e:  # a download is not a page: goto says so
-                assert "Download is starting" in str(e), e
+            await link.click()
         download = await info.value
         path = await download.path()
         assert download.suggested_filename.endswith(".ics"), download.suggested_filename
         body = path.read_bytes()
-        await page.goto(f"{demo_server.base_url}/console/")
-        await expect(page.locator(".sidebar")).to_be_visible(timeout=30_000)
         assert not errors, errors
     finally:
         await ctx.close()

@@ -15,6 +15,16 @@ export async function loadMyProfile(session) {
   } catch { /* the sidebar shows initials */ }
 }
 
+/** Your own shifts as a calendar file (GET /api/v1/staffing/agents/{id}/shifts.ics, shift.view: everyone
+ * for themselves) — agents have no Staffing page, so this is where they find it. */
+function shiftsLink(me) {
+  if (!me || me.id == null) return null;
+  return h('p', { class: 'modal-sub profile-shifts' }, 'Your shifts: ',
+    h('a', { href: `/api/v1/staffing/agents/${encodeURIComponent(me.id)}/shifts.ics`, download: 'shifts.ics' },
+      'download them as a calendar (.ics)'),
+    ' — add it to your phone\'s or computer\'s calendar.');
+}
+
 /** `session`: data/session.js (who I am; updated on save); `act.toast`. */
 export function openProfileDialog(session, act) {
   let profile = null;
@@ -49,6 +59,7 @@ export function openProfileDialog(session, act) {
     h('label', { class: 'field', for: titleInput.id },
       h('span', { class: 'field-label' }, 'Job title ', h('span', { class: 'field-opt' }, '(optional)')), titleInput),
     errorEl,
+    shiftsLink(session.me),
     h('footer', { class: 'modal-foot' }, cancel, submit));
 
   const dialog = h('dialog', { class: 'modal modal-profile', 'aria-labelledby': 'profile-dialog-title' }, form);
