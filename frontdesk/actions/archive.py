@@ -23,7 +23,7 @@ from frontdesk.actions.chats import NOT_FOUND
 from frontdesk.actions.context import AgentActor, Context
 from frontdesk.clock import utcnow
 from frontdesk.domain.archive_query import SearchText, highlight, parse_search
-from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus
+from frontdesk.domain.chat_rules import ChatRuleError, ChatStatus, bad_field
 from frontdesk.domain.dates import parse_bound
 from frontdesk.domain.ids import check_id, is_id
 from frontdesk.permissions import allowed, department_scoped, require
@@ -63,10 +63,6 @@ class ArchiveQuery:
     status: str | None = None
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def _parse_when(value: str | None, field: str, *, end: bool) -> datetime | None:
     """A date (a whole day, UTC) or an ISO 8601 time; for `to`, a date includes that day."""
     if value is None or value == "":
@@ -81,9 +77,9 @@ def _check_id(value: int | None, field: str) -> int | None:
 def _check_range(low: Any, high: Any, low_field: str, high_field: str, *, lowest: float, highest: float) -> None:
     for value, field in ((low, low_field), (high, high_field)):
         if value is not None and not lowest <= value <= highest:
-            raise _bad(field, f"must be between {lowest:g} and {highest:g}")
+            raise bad_field(field, f"must be between {lowest:g} and {highest:g}")
     if low is not None and high is not None and low > high:
-        raise _bad(high_field, f"must not be below {low_field}")
+        raise bad_field(high_field, f"must not be below {low_field}")
 
 
 def check_query(query: ArchiveQuery) -> tuple[SearchText, ArchiveFilters]:
@@ -92,9 +88,9 @@ def check_query(query: ArchiveQuery) -> tuple[SearchText, ArchiveFilters]:
     created_from = _parse_when(query.date_from, "from", end=False)
     created_before = _parse_when(query.date_to, "to", end=True)
     if created_from is not None and created_before is not None and created_before <= created_from:
-        raise _bad("to", "must be after from")
+        raise bad_field("to", "must be after from")
     if query.status not in (None, "", *tuple(ChatStatus)):
-        raise _bad("status", "must be queued, active or closed")
+        raise bad_field("status", "must be queued, active or closed")
     _check_range(query.rating_min, query.rating_max, "rating_min", "rating_max", lowest=1, highest=5)
     _check_range(query.min_minutes, query.max_minutes, "min_minutes", "max_minutes", lowest=0, highest=525_600)
     filters = ArchiveFilters(
@@ -138,9 +134,9 @@ async def search(
     as a snippet: `parts` alternate plain text and matched words (odd indexes)."""
     search_text, filters = check_query(query)
     if before is not None and not is_id(before):
-        raise _bad("before", "must be a chat id")
+        raise bad_field("before", "must be a chat id")
     if not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_PAGE:
-        raise _bad("limit", f"must be between 1 and {MAX_SEARCH_PAGE}")
+        raise bad_field("limit", f"must be between 1 and {MAX_SEARCH_PAGE}")
     filters = await _scoped(ctx, actor, filters, "archive.search")
     async with ctx.db.read() as conn:
         ids = await _page(conn, search_text, filters, before=before, limit=limit + 1)
@@ -188,7 +184,7 @@ async def _readable_chat(ctx: Context, actor: AgentActor, chat_id: int) -> Any:
 async def transcript(*, ctx: Context, actor: AgentActor, chat_id: int, after: int = 0) -> dict[str, Any]:
     """One chat of the archive, read-only, internal events included and marked (console)."""
     if not is_id(after, minimum=0):
-        raise _bad("after", "must be 0 or a seq")
+        raise bad_field("after", "must be 0 or a seq")
     row = await _readable_chat(ctx, actor, chat_id)
     async with ctx.db.read() as conn:
         events = await archive_store.events_of_chats(
@@ -218,7 +214,7 @@ async def export_transcript(
 ) -> tuple[str, str]:
     """(content, media type) of one chat's transcript as `txt`, `html` or `json`."""
     if fmt not in ("txt", "html", "json"):
-        raise _bad("format", "must be txt, html or json")
+        raise bad_field("format", "must be txt, html or json")
     _check_internal(actor, internal)
     row = await _readable_chat(ctx, actor, chat_id)
     events: list[Any] = []
@@ -255,7 +251,7 @@ async def open_export(
     export as chunks: `csv` one row per event, `jsonl` one chat with its events per line."""
     require(actor.role, "archive.export")
     if fmt not in ("csv", "jsonl"):
-        raise _bad("format", "must be csv or jsonl")
+        raise bad_field("format", "must be csv or jsonl")
     search_text, filters = check_query(query)
     _check_internal(actor, internal)
     filters = await _scoped(ctx, actor, filters, "archive.export")

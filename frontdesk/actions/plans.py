@@ -30,7 +30,7 @@ from frontdesk.actions.staffing import (
     week_hours,
 )
 from frontdesk.clock import iso, utcnow
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.schedule import WEEKDAYS, ShiftSpec, clock, describe, overlapping
 from frontdesk.domain.shift_planner import PlannerAgent, PlanResult, PlanRules, parse_rules, suggest_shifts
@@ -63,10 +63,6 @@ DEFINITIONS = {
 }
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def _as_bad(exc: ChatRuleError) -> ChatRuleError:
     if exc.code in ("forbidden", "not_found", "bad_request"):
         return exc
@@ -75,7 +71,7 @@ def _as_bad(exc: ChatRuleError) -> ChatRuleError:
 
 def _id(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SMALL_ID:
-        raise _bad(field, f"must be an id from 1 to {MAX_SMALL_ID}")
+        raise bad_field(field, f"must be an id from 1 to {MAX_SMALL_ID}")
     return value
 
 
@@ -91,20 +87,20 @@ class PlanAsk:
 def check_plan_body(data: object) -> PlanAsk:
     """The POST /plans body, each bad part a 400 naming it (rules.min_minutes, offices[1] ...)."""
     if not isinstance(data, Mapping):
-        raise _bad("body", "must be an object")
+        raise bad_field("body", "must be an object")
     unknown = sorted(set(data) - set(BODY_FIELDS))
     if unknown:
-        raise _bad(unknown[0], "unknown field")
+        raise bad_field(unknown[0], "unknown field")
     department_id = _id(data.get("department_id"), "department_id")
     week = data.get("week")
     if week is not None and not isinstance(week, str):
-        raise _bad("week", "must be a date YYYY-MM-DD (a Monday)")
+        raise bad_field("week", "must be a date YYYY-MM-DD (a Monday)")
     offices = data.get("offices")
     if not isinstance(offices, list) or not 1 <= len(offices) <= MAX_OFFICES:
-        raise _bad("offices", f"must be a list of 1 to {MAX_OFFICES} office ids")
+        raise bad_field("offices", f"must be a list of 1 to {MAX_OFFICES} office ids")
     office_ids = [_id(o, f"offices[{i}]") for i, o in enumerate(offices)]
     if len(set(office_ids)) != len(office_ids):
-        raise _bad("offices", "lists an office twice")
+        raise bad_field("offices", "lists an office twice")
     try:
         rules = parse_rules(data.get("rules"))
     except ChatRuleError as exc:
@@ -112,10 +108,10 @@ def check_plan_body(data: object) -> PlanAsk:
     required = data.get("required")
     if required is not None:
         if not isinstance(required, list):
-            raise _bad("required", "must be a list of agents per hour of the week")
+            raise bad_field("required", "must be a list of agents per hour of the week")
         for i, n in enumerate(required):
             if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REQUIRED:
-                raise _bad(f"required[{i}]", f"must be a whole number of agents from 0 to {MAX_REQUIRED}")
+                raise bad_field(f"required[{i}]", f"must be a whole number of agents from 0 to {MAX_REQUIRED}")
     return PlanAsk(department_id, week, office_ids, rules, required)
 
 
@@ -321,10 +317,10 @@ async def do_suggest_plan(*, ctx: Context, actor: AgentActor, data: object) -> d
         offices = await plan_store.offices(conn, ask.offices)
         for i, office_id in enumerate(ask.offices):
             if office_id not in offices:
-                raise _bad(f"offices[{i}]", f"no office {office_id}")
+                raise bad_field(f"offices[{i}]", f"no office {office_id}")
         members = await plan_store.members_in_offices(conn, dept.id, ask.offices)
         if not members:
-            raise _bad("offices", "no member of the department works from these offices")
+            raise bad_field("offices", "no member of the department works from these offices")
         closed = [False] * len(hours)
         if ask.required is None:
             try:
@@ -336,7 +332,9 @@ async def do_suggest_plan(*, ctx: Context, actor: AgentActor, data: object) -> d
             required_from = "forecast"
         else:
             if len(ask.required) != len(hours):
-                raise _bad("required", f"one number per real hour of the week: {len(hours)} for {week.isoformat()}")
+                raise bad_field(
+                    "required", f"one number per real hour of the week: {len(hours)} for {week.isoformat()}"
+                )
             required = list(ask.required)
             required_from = "body"
         planned = {m.id for m in members}
@@ -369,7 +367,7 @@ async def do_suggest_plan(*, ctx: Context, actor: AgentActor, data: object) -> d
     now = utcnow()
     async with unit_of_work(ctx) as (conn, _outbox):
         if await department_store.department(conn, dept.id) is None:
-            raise _bad("department_id", "no such department")
+            raise bad_field("department_id", "no such department")
         values = {
             "department_id": dept.id,
             "status": "suggested",

@@ -16,7 +16,7 @@ from frontdesk.actions.audit import record_audit
 from frontdesk.actions.context import AgentActor, Context, unit_of_work
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import check_timezone
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 from frontdesk.domain.dates import parse_day
 from frontdesk.domain.ids import MAX_SMALL_ID
 from frontdesk.domain.schedule import (
@@ -43,24 +43,20 @@ MAX_ROTATION_AGENTS = 500
 SHIFT_FIELDS = ("agent_id", "department_id", "weekday", "start", "minutes", "timezone", "cycle_weeks", "cycle_week")
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def _forbidden(field: str, message: str) -> ChatRuleError:
     return ChatRuleError("forbidden", f"{field}: {message}", field=field)
 
 
 def _id(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SMALL_ID:
-        raise _bad(field, f"must be an id from 1 to {MAX_SMALL_ID}")
+        raise bad_field(field, f"must be an id from 1 to {MAX_SMALL_ID}")
     return value
 
 
 def _unknown(data: dict[str, Any], allowed: Sequence[str]) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise _bad(unknown[0], "unknown field")
+        raise bad_field(unknown[0], "unknown field")
 
 
 # -- payloads -----------------------------------------------------------------------------------------
@@ -145,16 +141,16 @@ async def holidays_by_agent(conn: AsyncConnection, agent_ids: Sequence[int]) -> 
 
 def check_office(data: object, *, partial: bool = False) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise _bad("office", "must be an object")
+        raise bad_field("office", "must be an object")
     _unknown(data, ("name", "timezone"))
     out: dict[str, Any] = {}
     for field in ("name", "timezone"):
         if field not in data and not partial:
-            raise _bad(field, "is required")
+            raise bad_field(field, "is required")
     if "name" in data:
         name = clean_line(data["name"], "name")
         if not 1 <= len(name) <= 100:
-            raise _bad("name", "must be 1 to 100 characters")
+            raise bad_field("name", "must be 1 to 100 characters")
         out["name"] = name
     if "timezone" in data:
         out["timezone"] = check_timezone(data["timezone"])
@@ -224,20 +220,20 @@ async def do_delete_office(*, ctx: Context, actor: AgentActor, office_id: int) -
 
 def check_holidays(items: object) -> list[tuple[date, str]]:
     if not isinstance(items, list) or len(items) > MAX_HOLIDAYS:
-        raise _bad("holidays", f"must be a list of at most {MAX_HOLIDAYS} {{date, name}}")
+        raise bad_field("holidays", f"must be a list of at most {MAX_HOLIDAYS} {{date, name}}")
     seen: dict[date, int] = {}
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise _bad(f"holidays[{i}]", "must be an object {date, name}")
+            raise bad_field(f"holidays[{i}]", "must be an object {date, name}")
         _unknown({f"holidays[{i}].{k}": v for k, v in item.items()}, (f"holidays[{i}].date", f"holidays[{i}].name"))
         day = parse_day(item.get("date"), f"holidays[{i}].date")
         if day in seen:
-            raise _bad(f"holidays[{i}].date", f"{day} is listed twice")
+            raise bad_field(f"holidays[{i}].date", f"{day} is listed twice")
         seen[day] = i
         name = clean_line(item.get("name") or "", f"holidays[{i}].name")
         if len(name) > 100:
-            raise _bad(f"holidays[{i}].name", "must be at most 100 characters")
+            raise bad_field(f"holidays[{i}].name", "must be at most 100 characters")
         out.append((day, name))
     return sorted(out)
 
@@ -266,7 +262,7 @@ async def do_set_agent_office(*, ctx: Context, actor: AgentActor, agent_id: int,
         if agent_id not in await schedule_store.agents(conn, [agent_id]):
             raise ChatRuleError("not_found", "No such user.")
         if office is not None and await schedule_store.office(conn, office) is None:
-            raise _bad("office_id", f"no office {office}")
+            raise bad_field("office_id", f"no office {office}")
         await schedule_store.set_agent_office(conn, agent_id, office)
         await record_audit(conn, actor, "user.office", ("user", agent_id), {"office_id": office})
     return {"agent_id": agent_id, "office_id": office}
@@ -283,9 +279,9 @@ async def shift_scope(
     their departments (another department: 403 `department`; an agent outside them: 403 `agent`)."""
     require(actor.role, SHIFT_VIEW)
     if department_id is not None and await schedule_store.department_hours(conn, department_id) is None:
-        raise _bad("department", "no such department")
+        raise bad_field("department", "no such department")
     if agent_id is not None and agent_id != actor.id and not await schedule_store.agents(conn, [agent_id]):
-        raise _bad("agent", "no such user")
+        raise bad_field("agent", "no such user")
     if own_figures_only(actor.role, SHIFT_VIEW):
         if agent_id is not None and agent_id != actor.id:
             raise _forbidden("agent", "agents see their own shifts only")
@@ -315,7 +311,7 @@ async def list_shifts(
     async with ctx.db.read() as conn:
         agents = await shift_scope(conn, actor, agent_id=agent_id, department_id=department_id)
         if office_id is not None and await schedule_store.office(conn, office_id) is None:
-            raise _bad("office", "no such office")
+            raise bad_field("office", "no such office")
         rows = await schedule_store.shifts(conn, agent_ids=agents, department_id=department_id, office_id=office_id)
     return [shift_payload(r) for r in rows]
 
@@ -359,9 +355,9 @@ async def _check_agent_department(conn: AsyncConnection, agent_id: int, departme
     if department_id is None:
         return
     if await schedule_store.department_hours(conn, department_id) is None:
-        raise _bad("department_id", f"no department {department_id}")
+        raise bad_field("department_id", f"no department {department_id}")
     if department_id not in (await schedule_store.departments_of(conn, [agent_id]))[agent_id]:
-        raise _bad("department_id", "the agent is not a member of this department")
+        raise bad_field("department_id", "the agent is not a member of this department")
 
 
 async def _shift_out(conn: AsyncConnection, agent_id: int, shift_id: int) -> dict[str, Any]:
@@ -379,14 +375,14 @@ async def do_create_shift(*, ctx: Context, actor: AgentActor, data: object) -> d
     else the department's, else UTC), cycle; it may not overlap the agent's other shifts."""
     require(actor.role, MANAGE)
     if not isinstance(data, dict):
-        raise _bad("shift", "must be an object")
+        raise bad_field("shift", "must be an object")
     _unknown(data, SHIFT_FIELDS)
     agent_id = _id(data.get("agent_id"), "agent_id")
     department_id = None if data.get("department_id") is None else _id(data["department_id"], "department_id")
     async with unit_of_work(ctx) as (conn, _outbox):
         agent = (await schedule_store.agents(conn, [agent_id])).get(agent_id)
         if agent is None:
-            raise _bad("agent_id", f"no user {agent_id}")
+            raise bad_field("agent_id", f"no user {agent_id}")
         await _check_agent_department(conn, agent_id, department_id)
         values = parse_shift(data, default_timezone=await _default_timezone(conn, agent, department_id))
         values.update(agent_id=agent_id, department_id=department_id)
@@ -402,10 +398,10 @@ async def do_update_shift(*, ctx: Context, actor: AgentActor, shift_id: int, dat
     """Change any of a shift's fields but its agent; checked as a whole again (overlaps too)."""
     require(actor.role, MANAGE)
     if not isinstance(data, dict):
-        raise _bad("shift", "must be an object")
+        raise bad_field("shift", "must be an object")
     _unknown(data, SHIFT_FIELDS)
     if "agent_id" in data:
-        raise _bad("agent_id", "cannot be changed: delete the shift and make one for the other agent")
+        raise bad_field("agent_id", "cannot be changed: delete the shift and make one for the other agent")
     async with unit_of_work(ctx) as (conn, _outbox):
         row = await schedule_store.shift(conn, shift_id)
         if row is None:
@@ -460,7 +456,7 @@ async def do_create_rotation(*, ctx: Context, actor: AgentActor, data: object) -
     """A template of N weeks of shifts ({weekday, start, minutes} in each agent's own zone)."""
     require(actor.role, MANAGE)
     if not isinstance(data, dict):
-        raise _bad("rotation", "must be an object")
+        raise bad_field("rotation", "must be an object")
     _unknown(data, ("name", "weeks", "pattern"))
     values = parse_rotation(data)
     try:
@@ -495,18 +491,18 @@ async def do_delete_rotation(*, ctx: Context, actor: AgentActor, rotation_id: in
 
 def check_apply(data: object) -> tuple[list[int], int | None, bool]:
     if not isinstance(data, dict):
-        raise _bad("rotation", "must be an object")
+        raise bad_field("rotation", "must be an object")
     _unknown(data, ("agents", "department_id", "replace"))
     agents = data.get("agents")
     if not isinstance(agents, list) or not 1 <= len(agents) <= MAX_ROTATION_AGENTS:
-        raise _bad("agents", f"must be a list of 1 to {MAX_ROTATION_AGENTS} agent ids")
+        raise bad_field("agents", f"must be a list of 1 to {MAX_ROTATION_AGENTS} agent ids")
     ids = [_id(a, f"agents[{i}]") for i, a in enumerate(agents)]
     if len(set(ids)) != len(ids):
-        raise _bad("agents", "lists an agent twice")
+        raise bad_field("agents", "lists an agent twice")
     department_id = None if data.get("department_id") is None else _id(data["department_id"], "department_id")
     replace = data.get("replace", False)
     if not isinstance(replace, bool):
-        raise _bad("replace", "must be true or false")
+        raise bad_field("replace", "must be true or false")
     return ids, department_id, replace
 
 
@@ -524,7 +520,7 @@ async def do_apply_rotation(*, ctx: Context, actor: AgentActor, rotation_id: int
         agents = await schedule_store.agents(conn, agent_ids)
         for i, agent_id in enumerate(agent_ids):
             if agent_id not in agents:
-                raise _bad(f"agents[{i}]", f"no user {agent_id}")
+                raise bad_field(f"agents[{i}]", f"no user {agent_id}")
             await _check_agent_department(conn, agent_id, department_id)
         zones = {a: await _default_timezone(conn, agents[a], department_id) for a in agent_ids}
         new = rotation_shifts(row.pattern, agent_ids, timezone_of=zones, department_id=department_id)
@@ -539,7 +535,7 @@ async def do_apply_rotation(*, ctx: Context, actor: AgentActor, rotation_id: int
             clash = overlapping(spec, mine[spec.agent_id])
             if clash is not None:
                 name = agents[spec.agent_id].name
-                raise _bad(
+                raise bad_field(
                     "agents",
                     f"{name}'s {describe(spec)} would overlap the agent's shift on {describe(clash)}"
                     + ("" if replace else " (replace: true removes their shifts for this department first)"),

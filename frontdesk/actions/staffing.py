@@ -28,7 +28,7 @@ from frontdesk.actions.context import AgentActor, Context
 from frontdesk.actions.schedule import holidays_by_agent, shifts_for_department
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import parse_business_hours
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 from frontdesk.domain.report_params import check_tz
 from frontdesk.domain.schedule import scheduled_per_hour
 from frontdesk.permissions import department_scoped, require
@@ -89,10 +89,6 @@ DEFINITIONS = {
 }
 
 
-def _bad(field_name: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field_name}: {message}", field=field_name)
-
-
 def _as_bad(exc: ChatRuleError) -> ChatRuleError:
     """A domain error (code "goal", "history"...) as a 400 naming its field."""
     return ChatRuleError("bad_request", exc.message, field=exc.field)
@@ -111,10 +107,10 @@ async def staffing_department(conn: AsyncConnection, actor: AgentActor, departme
     """The department asked for, if this actor may see its staffing (400 unknown, 403 out of scope)."""
     require(actor.role, VIEW)
     if department_id is None:
-        raise _bad("department", "required")
+        raise bad_field("department", "required")
     row = await staffing_store.department(conn, department_id)
     if row is None:
-        raise _bad("department", "no such department")
+        raise bad_field("department", "no such department")
     if department_scoped(actor.role, VIEW) and department_id not in await department_store.departments_of_user(
         conn, actor.id
     ):
@@ -133,9 +129,9 @@ def parse_week(value: str | None, zone: ZoneInfo, *, now: datetime | None = None
     try:
         day = date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise _bad("week", "must be a date YYYY-MM-DD") from None
+        raise bad_field("week", "must be a date YYYY-MM-DD") from None
     if day.weekday() != 0:
-        raise _bad("week", f"must be a Monday ({value} is a {day.strftime('%A')})")
+        raise bad_field("week", f"must be a Monday ({value} is a {day.strftime('%A')})")
     return day
 
 
@@ -195,7 +191,7 @@ def _forecast(
     from frontdesk.domain.forecast import forecast_hours
 
     if len(history) < 168:
-        raise _bad("department", "no history yet (needs a full week)")
+        raise bad_field("department", "no history yet (needs a full week)")
     key = (dept.id, repr(dept.hours), zone, hours[0], len(hours), history[0][0], tuple(n for _at, n in history))
     known = _FORECASTS.get(key)
     if known is not None:
@@ -225,7 +221,7 @@ async def forecast(
     from frontdesk.domain.forecast import backtest
 
     if not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
-        raise _bad("weeks", f"must be a whole number from 1 to {MAX_WEEKS}")
+        raise bad_field("weeks", f"must be a whole number from 1 to {MAX_WEEKS}")
     async with ctx.db.read() as conn:
         dept = await staffing_department(conn, actor, department_id)
         zone_name = tz or dept.timezone
@@ -332,7 +328,7 @@ async def fitted_parameters(conn: AsyncConnection, dept: StaffedDepartment, *, d
 
 async def parameters(ctx: Context, actor: AgentActor, *, department_id: int | None, days: int = 28) -> dict[str, Any]:
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise _bad("days", f"must be a whole number from 1 to {MAX_DAYS}")
+        raise bad_field("days", f"must be a whole number from 1 to {MAX_DAYS}")
     async with ctx.db.read() as conn:
         dept = await staffing_department(conn, actor, department_id)
         params = await fitted_parameters(conn, dept, days=days, now=utcnow())
@@ -436,7 +432,7 @@ async def required_hours(
     else:
         row = await staffing_store.department(conn, department)
         if row is None:
-            raise _bad("department", "no such department")
+            raise bad_field("department", "no such department")
         bh = parse_business_hours(row.hours if isinstance(row.hours, dict) and row.hours else None)
         dept = StaffedDepartment(row.id, row.name, bh.timezone or "UTC", bh)
     zone_name = tz or dept.timezone
@@ -588,43 +584,43 @@ def check_whatif(body: Mapping[str, Any]) -> dict[str, Any]:
     """The what-if question, each bad value a 400 naming its field."""
     arrivals = body.get("arrivals")
     if not isinstance(arrivals, list) or not 1 <= len(arrivals) <= MAX_WHATIF_HOURS:
-        raise _bad("arrivals", f"must be a list of 1 to {MAX_WHATIF_HOURS} numbers (arrivals per hour)")
+        raise bad_field("arrivals", f"must be a list of 1 to {MAX_WHATIF_HOURS} numbers (arrivals per hour)")
     hours = []
     for i, v in enumerate(arrivals):
         n = _number(v)
         if n is None or not 0 <= n <= MAX_ARRIVALS:
-            raise _bad(f"arrivals[{i}]", f"must be a number from 0 to {MAX_ARRIVALS:,.0f}")
+            raise bad_field(f"arrivals[{i}]", f"must be a number from 0 to {MAX_ARRIVALS:,.0f}")
         hours.append(n)
     aht = body.get("aht_by_load")
     if not isinstance(aht, list) or not 1 <= len(aht) <= MAX_LOADS:
-        raise _bad("aht_by_load", f"must be a list of 1 to {MAX_LOADS} handle times in seconds (AHT_1 .. AHT_m)")
+        raise bad_field("aht_by_load", f"must be a list of 1 to {MAX_LOADS} handle times in seconds (AHT_1 .. AHT_m)")
     loads = []
     for i, v in enumerate(aht):
         n = _number(v)
         if n is None or n <= 0 or n > 86_400:
-            raise _bad(f"aht_by_load[{i}]", "must be a number of seconds above 0 (at most 86,400)")
+            raise bad_field(f"aht_by_load[{i}]", "must be a number of seconds above 0 (at most 86,400)")
         loads.append(n)
     patience = body.get("patience_s")
     if patience is not None:
         patience = _number(patience)
         if patience is None or patience <= 0:
-            raise _bad("patience_s", "must be a number of seconds above 0, or null (visitors never leave)")
+            raise bad_field("patience_s", "must be a number of seconds above 0, or null (visitors never leave)")
     goal_in = body.get("goal", {})
     if not isinstance(goal_in, dict):
-        raise _bad("goal", "must be an object {service_level, seconds, max_abandon}")
+        raise bad_field("goal", "must be an object {service_level, seconds, max_abandon}")
     unknown = sorted(set(goal_in) - {"service_level", "seconds", "max_abandon"})
     if unknown:
-        raise _bad(f"goal.{unknown[0]}", "unknown field")
+        raise bad_field(f"goal.{unknown[0]}", "unknown field")
     goal: dict[str, float | None] = dict(DEFAULT_GOAL)
     if "service_level" in goal_in:
         level = _number(goal_in["service_level"])
         if level is None or not 0 < level <= 1:
-            raise _bad("goal.service_level", "must be a share above 0 and at most 1")
+            raise bad_field("goal.service_level", "must be a share above 0 and at most 1")
         goal["service_level"] = level
     if "seconds" in goal_in:
         seconds = _number(goal_in["seconds"])
         if seconds is None or seconds < 0 or seconds > 86_400:
-            raise _bad("goal.seconds", "must be a number of seconds, 0 or more")
+            raise bad_field("goal.seconds", "must be a number of seconds, 0 or more")
         goal["seconds"] = seconds
     if "max_abandon" in goal_in:
         if goal_in["max_abandon"] is None:
@@ -632,15 +628,15 @@ def check_whatif(body: Mapping[str, Any]) -> dict[str, Any]:
         else:
             share = _number(goal_in["max_abandon"])
             if share is None or not 0 < share <= 1:
-                raise _bad("goal.max_abandon", "must be a share above 0 and at most 1, or null")
+                raise bad_field("goal.max_abandon", "must be a share above 0 and at most 1, or null")
             goal["max_abandon"] = share
     if (goal["service_level"] or 0) >= 1 and goal["seconds"] == 0:
-        raise _bad("goal.seconds", "100 % within 0 s cannot be met; allow some seconds or a lower service level")
+        raise bad_field("goal.seconds", "100 % within 0 s cannot be met; allow some seconds or a lower service level")
     concurrency = body.get("concurrency")
     if concurrency is not None:
         concurrency = _number(concurrency)
         if concurrency is None or not 0 < concurrency <= MAX_LOADS:
-            raise _bad("concurrency", f"must be a number above 0 and at most {MAX_LOADS}, or null (m)")
+            raise bad_field("concurrency", f"must be a number above 0 and at most {MAX_LOADS}, or null (m)")
     return {"arrivals": hours, "aht_by_load": loads, "patience_s": patience, "goal": goal, "concurrency": concurrency}
 
 

@@ -55,6 +55,11 @@ class ChatRuleError(Exception):
         self.retry_after = retry_after
 
 
+def bad_field(field: str, message: str) -> ChatRuleError:
+    """Bad input, named: a 400 whose message starts with the field (`to: must not be before from`)."""
+    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
+
+
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 PREVIEW_CHARS = 200
 

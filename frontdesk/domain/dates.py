@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 DAY_OR_MOMENT_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"
@@ -20,7 +20,7 @@ _DAY_OR_MOMENT = re.compile(DAY_OR_MOMENT_PATTERN, re.ASCII)
 
 
 def _bad(field: str, what: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: must be {what}", field=field)
+    return bad_field(field, f"must be {what}")
 
 
 def parse_day(value: object, field: str) -> date:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import bad_field
 from frontdesk.domain.metric_buckets import EDGES
 from frontdesk.domain.metrics import duration_buckets, service_level, summarize_rollup
 
@@ -78,10 +78,6 @@ class Goal:
     seconds: int | None = None
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
@@ -91,37 +87,37 @@ def _number(value: object) -> float | None:
 def check_goals(items: object) -> list[Goal]:
     """A department's whole set of goals: at most one per metric; an empty list removes them all."""
     if not isinstance(items, list):
-        raise _bad("goals", "must be a list of {metric, target[, seconds]}")
+        raise bad_field("goals", "must be a list of {metric, target[, seconds]}")
     if len(items) > len(GOAL_METRICS):
-        raise _bad("goals", f"at most {len(GOAL_METRICS)} goals, one per metric")
+        raise bad_field("goals", f"at most {len(GOAL_METRICS)} goals, one per metric")
     out: list[Goal] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
         where = f"goals[{i}]"
         if not isinstance(item, dict):
-            raise _bad(where, "must be an object with metric and target")
+            raise bad_field(where, "must be an object with metric and target")
         extra = sorted(set(item) - {"metric", "target", "seconds"})
         if extra:
-            raise _bad(f"{where}.{extra[0]}", "unknown field")
+            raise bad_field(f"{where}.{extra[0]}", "unknown field")
         metric = item.get("metric")
         if not isinstance(metric, str) or metric not in GOAL_METRICS:
-            raise _bad(f"{where}.metric", "must be one of " + ", ".join(GOAL_METRICS))
+            raise bad_field(f"{where}.metric", "must be one of " + ", ".join(GOAL_METRICS))
         if metric in seen:
-            raise _bad(f"{where}.metric", f"{metric} appears twice")
+            raise bad_field(f"{where}.metric", f"{metric} appears twice")
         seen.add(metric)
         spec = GOAL_METRICS[metric]
         target = _number(item.get("target"))
         if spec.unit == "share":
             if target is None or not 0 <= target <= 1:
-                raise _bad(f"{where}.target", "must be a share from 0 to 1 (0.8 is 80 %)")
+                raise bad_field(f"{where}.target", "must be a share from 0 to 1 (0.8 is 80 %)")
         elif target is None or not 0 < target <= MAX_SECONDS_TARGET:
-            raise _bad(f"{where}.target", f"must be a number of seconds above 0 and at most {MAX_SECONDS_TARGET}")
+            raise bad_field(f"{where}.target", f"must be a number of seconds above 0 and at most {MAX_SECONDS_TARGET}")
         seconds = item.get("seconds")
         if metric == "service_level":
             if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds not in EDGES:
-                raise _bad(f"{where}.seconds", "must be one of " + ", ".join(str(e) for e in EDGES))
+                raise bad_field(f"{where}.seconds", "must be one of " + ", ".join(str(e) for e in EDGES))
         elif seconds is not None:
-            raise _bad(f"{where}.seconds", "only a service_level goal takes seconds")
+            raise bad_field(f"{where}.seconds", "only a service_level goal takes seconds")
         out.append(Goal(metric, target, seconds if metric == "service_level" else None))
     return out
 

@@ -44,7 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import bad_field
 
 MAX_RULES_PER_DEPARTMENT = 50
 MAX_CONDITIONS = 20
@@ -85,10 +85,6 @@ CAP_IN_CHAT = "in_chat"
 CAP_AFTER_CHAT = "after_chat"
 
 
-def _bad(path: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{path}: {message}", field=path)
-
-
 # ---- globs -------------------------------------------------------------------------------
 
 
@@ -110,15 +106,15 @@ class Glob:
 
 def compile_glob(pattern: object, path: str = "pattern") -> Glob:
     if not isinstance(pattern, str) or not pattern.strip():
-        raise _bad(path, "must be a non-empty text such as /pricing* or *example.com/docs/*")
+        raise bad_field(path, "must be a non-empty text such as /pricing* or *example.com/docs/*")
     if len(pattern) > MAX_PATTERN:
-        raise _bad(path, f"must be at most {MAX_PATTERN} characters")
+        raise bad_field(path, f"must be at most {MAX_PATTERN} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in pattern):
-        raise _bad(path, "must not contain control characters")
+        raise bad_field(path, "must not contain control characters")
     source = pattern.strip()
     lowered = source.lower()
     if lowered.count("*") > MAX_STARS:
-        raise _bad(path, f"at most {MAX_STARS} * wildcards")
+        raise bad_field(path, f"at most {MAX_STARS} * wildcards")
     return Glob(source, tuple(lowered.split("*")), source.startswith("/"))
 
 
@@ -220,33 +216,33 @@ class Rule:
 
 def _int(value: object, path: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise _bad(path, f"must be a whole number from {low} to {high}")
+        raise bad_field(path, f"must be a whole number from {low} to {high}")
     return value
 
 
 def _bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
-        raise _bad(path, "must be true or false")
+        raise bad_field(path, "must be true or false")
     return value
 
 
 def _line(value: object, path: str, max_len: int, *, multiline: bool = False) -> str:
     if not isinstance(value, str):
-        raise _bad(path, "must be a text")
+        raise bad_field(path, "must be a text")
     if "\x00" in value:
-        raise _bad(path, "must not contain NUL characters")
+        raise bad_field(path, "must not contain NUL characters")
     allowed = "\n" if multiline else ""
     text = "".join(ch for ch in value if ch in allowed or not (ord(ch) < 32 or ord(ch) == 127)).strip()
     if not text:
-        raise _bad(path, "must not be empty")
+        raise bad_field(path, "must not be empty")
     if len(text) > max_len:
-        raise _bad(path, f"must be at most {max_len} characters")
+        raise bad_field(path, f"must be at most {max_len} characters")
     return text
 
 
 def _strings(value: object, path: str, check: Any) -> list[str]:
     if not isinstance(value, list) or not value or len(value) > MAX_LIST:
-        raise _bad(path, f"must be a list of 1 to {MAX_LIST} values")
+        raise bad_field(path, f"must be a list of 1 to {MAX_LIST} values")
     out: list[str] = []
     for i, item in enumerate(value):
         out.append(check(item, f"{path}[{i}]"))
@@ -255,27 +251,27 @@ def _strings(value: object, path: str, check: Any) -> list[str]:
 
 def _country(value: object, path: str) -> str:
     if not isinstance(value, str) or len(value) != 2 or not value.isascii() or not value.isalpha():
-        raise _bad(path, "must be a two-letter country code such as NO")
+        raise bad_field(path, "must be a two-letter country code such as NO")
     return value.upper()
 
 
 def _device(value: object, path: str) -> str:
     if value not in DEVICES:
-        raise _bad(path, f"must be one of {', '.join(DEVICES)}")
+        raise bad_field(path, f"must be one of {', '.join(DEVICES)}")
     return str(value)
 
 
 def _language(value: object, path: str) -> str:
     if not isinstance(value, str) or not 2 <= len(value) <= 35:
-        raise _bad(path, "must be a language tag such as en or pt-BR")
+        raise bad_field(path, "must be a language tag such as en or pt-BR")
     if not all(part.isascii() and part.isalnum() for part in value.split("-")):
-        raise _bad(path, "must be a language tag such as en or pt-BR")
+        raise bad_field(path, "must be a language tag such as en or pt-BR")
     return value.lower()
 
 
 def _domain(value: object, path: str) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 253:
-        raise _bad(path, "must be a host name such as google.com")
+        raise bad_field(path, "must be a host name such as google.com")
     host = value.strip().lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
@@ -283,35 +279,35 @@ def _domain(value: object, path: str) -> str:
     if not host or not all(
         label and len(label) <= 63 and all(c.isalnum() or c == "-" for c in label) for label in labels
     ):
-        raise _bad(path, "must be a host name such as google.com")
+        raise bad_field(path, "must be a host name such as google.com")
     return host
 
 
 def _minutes(value: object, path: str) -> int:
     if not isinstance(value, str) or len(value) != 5 or value[2] != ":" or not (value[:2] + value[3:]).isdigit():
-        raise _bad(path, "times must look like 09:30")
+        raise bad_field(path, "times must look like 09:30")
     h, m = int(value[:2]), int(value[3:])
     if not (m < 60 and (h < 24 or (h == 24 and m == 0))):
-        raise _bad(path, f"{value} is not a time of day")
+        raise bad_field(path, f"{value} is not a time of day")
     return h * 60 + m
 
 
 def _schedule(value: object, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _bad(path, 'must be {"days": [...], "from": "09:00", "to": "17:00"}')
+        raise bad_field(path, 'must be {"days": [...], "from": "09:00", "to": "17:00"}')
     unknown = sorted(set(value) - {"days", "from", "to"})
     if unknown:
-        raise _bad(f"{path}.{unknown[0]}", "unknown field")
+        raise bad_field(f"{path}.{unknown[0]}", "unknown field")
     days = _strings(value.get("days"), f"{path}.days", lambda d, p: d if d in DAYS else _raise(p, "must be mon..sun"))
     start = _minutes(value.get("from"), f"{path}.from")
     end = _minutes(value.get("to"), f"{path}.to")
     if start >= end:
-        raise _bad(f"{path}.to", "must be later than from")
+        raise bad_field(f"{path}.to", "must be later than from")
     return {"days": [d for d in DAYS if d in days], "from": value["from"], "to": value["to"]}
 
 
 def _raise(path: str, message: str) -> str:
-    raise _bad(path, message)
+    raise bad_field(path, message)
 
 
 def _condition_value(name: str, value: object, path: str) -> Any:
@@ -339,25 +335,25 @@ def _condition_value(name: str, value: object, path: str) -> Any:
 
 def check_conditions(value: object, path: str = "conditions") -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        raise _bad(path, "must be a list of {field, op, value}")
+        raise bad_field(path, "must be a list of {field, op, value}")
     if len(value) > MAX_CONDITIONS:
-        raise _bad(path, f"at most {MAX_CONDITIONS} conditions")
+        raise bad_field(path, f"at most {MAX_CONDITIONS} conditions")
     out = []
     for i, item in enumerate(value):
         here = f"{path}[{i}]"
         if not isinstance(item, dict):
-            raise _bad(here, "must be an object {field, op, value}")
+            raise bad_field(here, "must be an object {field, op, value}")
         unknown = sorted(set(item) - {"field", "op", "value"})
         if unknown:
-            raise _bad(f"{here}.{unknown[0]}", "unknown key")
+            raise bad_field(f"{here}.{unknown[0]}", "unknown key")
         name = item.get("field")
         if name not in OPS:
-            raise _bad(f"{here}.field", f"must be one of {', '.join(OPS)}")
+            raise bad_field(f"{here}.field", f"must be one of {', '.join(OPS)}")
         op = item.get("op", OPS[name])
         if op != OPS[name]:
-            raise _bad(f"{here}.op", f"{name} takes the operator {OPS[name]}")
+            raise bad_field(f"{here}.op", f"{name} takes the operator {OPS[name]}")
         if "value" not in item:
-            raise _bad(f"{here}.value", "is required")
+            raise bad_field(f"{here}.value", "is required")
         out.append({"field": name, "op": op, "value": _condition_value(name, item["value"], f"{here}.value")})
     return out
 
@@ -366,10 +362,10 @@ def _object(value: object, path: str, keys: Iterable[str]) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _bad(path, "must be an object")
+        raise bad_field(path, "must be an object")
     unknown = sorted(set(value) - set(keys))
     if unknown:
-        raise _bad(f"{path}.{unknown[0]}", "unknown field")
+        raise bad_field(f"{path}.{unknown[0]}", "unknown field")
     return value
 
 
@@ -385,19 +381,19 @@ def check_gates(value: object) -> dict[str, Any]:
 
 def check_action(value: object) -> dict[str, Any]:
     if value is None:
-        raise _bad("action", "is required")
+        raise bad_field("action", "is required")
     data = _object(value, "action", ("text", "as", "agent_id", "delay_s"))
     if "text" not in data:
-        raise _bad("action.text", "is required")
+        raise bad_field("action.text", "is required")
     text = _line(data["text"], "action.text", MAX_TEXT, multiline=True)
     shown_as = data.get("as", "team")
     if shown_as not in ("team", "agent"):
-        raise _bad("action.as", "must be team or agent")
+        raise bad_field("action.as", "must be team or agent")
     agent_id = data.get("agent_id")
     if shown_as == "agent":
         agent_id = _int(agent_id, "action.agent_id", 1, 2**31 - 1)
     elif agent_id is not None:
-        raise _bad("action.agent_id", "only with as: agent")
+        raise bad_field("action.agent_id", "only with as: agent")
     return {
         "text": text,
         "as": shown_as,
@@ -422,14 +418,14 @@ def check_rule(data: object, *, partial: bool = False) -> dict[str, Any]:
     """A rule's column values (name, enabled, conditions, gates, action, caps), checked; every
     error names its field path (`conditions[2].value: ...`). `partial`: only the keys given."""
     if not isinstance(data, dict):
-        raise _bad("rule", "must be an object")
+        raise bad_field("rule", "must be an object")
     unknown = sorted(set(data) - set(RULE_FIELDS) - {"department_id"})
     if unknown:
-        raise _bad(unknown[0], "unknown field")
+        raise bad_field(unknown[0], "unknown field")
     if not partial:
         for required in ("name", "action"):
             if required not in data:
-                raise _bad(required, "is required")
+                raise bad_field(required, "is required")
     out: dict[str, Any] = {}
     if "name" in data:
         out["name"] = _line(data["name"], "name", MAX_NAME)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import bad_field
 from frontdesk.domain.ids import MAX_SMALL_ID
 
 # A visit is online while a socket of its visitor is connected (left_at NULL), it has not ended,
@@ -49,17 +49,13 @@ class LiveQuery:
         return (self.page - 1) * self.page_size
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def _text(value: object, field: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise _bad(field, "must be a string")
+        raise bad_field(field, "must be a string")
     if len(value) > MAX_TEXT or "\x00" in value:
-        raise _bad(field, f"must be at most {MAX_TEXT} characters, without NUL")
+        raise bad_field(field, f"must be at most {MAX_TEXT} characters, without NUL")
     return value.strip() or None
 
 
@@ -67,7 +63,7 @@ def _whole(value: object, field: str, low: int, high: int) -> int:
     if isinstance(value, str) and value.strip().isdigit():  # from a query string
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise _bad(field, f"must be a whole number from {low} to {high}")
+        raise bad_field(field, f"must be a whole number from {low} to {high}")
     return value
 
 
@@ -80,7 +76,7 @@ def _flag(value: object, field: str) -> bool | None:
         return True
     if value in ("false", "0"):
         return False
-    raise _bad(field, "must be true or false")
+    raise bad_field(field, "must be true or false")
 
 
 def check_live_query(
@@ -95,23 +91,23 @@ def check_live_query(
     "filter." in a socket frame, "" in a query string)."""
     for name in filters:
         if name not in FILTER_FIELDS:
-            raise _bad(prefix + name, f"unknown filter; one of {', '.join(FILTER_FIELDS)}")
+            raise bad_field(prefix + name, f"unknown filter; one of {', '.join(FILTER_FIELDS)}")
     country = _text(filters.get("country"), prefix + "country")
     if country is not None:
         if len(country) != 2 or not country.isascii() or not country.isalpha():
-            raise _bad(prefix + "country", "must be a two-letter country code")
+            raise bad_field(prefix + "country", "must be a two-letter country code")
         country = country.upper()
     state = filters.get("state")
     if state in (None, ""):
         state = None
     elif state not in STATES:
-        raise _bad(prefix + "state", f"must be one of {', '.join(STATES)}")
+        raise bad_field(prefix + "state", f"must be one of {', '.join(STATES)}")
     department = filters.get("department")
     department = None if department in (None, "") else _whole(department, prefix + "department", 1, MAX_SMALL_ID)
     key, descending = DEFAULT_SORT, False
     if sort not in (None, ""):
         if not isinstance(sort, str) or sort.removeprefix("-") not in SORTS:
-            raise _bad("sort", f"must be one of {', '.join(SORTS)} (a leading - for descending)")
+            raise bad_field("sort", f"must be one of {', '.join(SORTS)} (a leading - for descending)")
         key, descending = sort.removeprefix("-"), sort.startswith("-")
     return LiveQuery(
         url=_text(filters.get("url"), prefix + "url"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 from frontdesk.domain.ids import is_id
 from frontdesk.domain.text import clean_line, clean_text, strip_controls
 
@@ -17,7 +17,7 @@ MAX_ANNOTATION = 2000
 
 
 def _bad(message: str, field: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
+    return bad_field(field, message)
 
 
 def check_criteria(items: object) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import bad_field
 from frontdesk.domain.dates import parse_day
 
 MAX_DAYS = 400  # `to` at most this many days after `from`
@@ -33,27 +33,23 @@ _ZONES = available_timezones() | {"UTC"}
 HOUR = timedelta(hours=1)
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def check_tz(value: object, field: str = "tz") -> ZoneInfo:
     """An IANA time zone name (Europe/Oslo, UTC)."""
     if not isinstance(value, str) or not value:
-        raise _bad(field, "must be an IANA time zone like Europe/Oslo")
+        raise bad_field(field, "must be an IANA time zone like Europe/Oslo")
     if value not in _ZONES:
-        raise _bad(field, "unknown time zone")
+        raise bad_field(field, "unknown time zone")
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _bad(field, "unknown time zone") from None
+        raise bad_field(field, "unknown time zone") from None
 
 
 def check_interval(value: object, allowed: tuple[str, ...] = INTERVALS, default: str = "day") -> str:
     if value is None or value == "":
         return default
     if value not in allowed:
-        raise _bad("interval", "must be one of " + ", ".join(allowed))
+        raise bad_field("interval", "must be one of " + ", ".join(allowed))
     return str(value)
 
 
@@ -179,7 +175,7 @@ class ReportRange:
 def _day(value: object, field: str) -> date:
     day = parse_day(value, field)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise _bad(field, f"must be a date between the years {FIRST_YEAR} and {LAST_YEAR}")
+        raise bad_field(field, f"must be a date between the years {FIRST_YEAR} and {LAST_YEAR}")
     return day
 
 
@@ -199,10 +195,10 @@ def parse_range(
     last = today if until is None or until == "" else _day(until, "to")
     first = last - timedelta(days=DEFAULT_DAYS - 1) if since is None or since == "" else _day(since, "from")
     if last < first:
-        raise _bad("to", "must not be before from")
+        raise bad_field("to", "must not be before from")
     if (last - first).days > MAX_DAYS:
-        raise _bad("to", f"at most {MAX_DAYS} days after from")
+        raise bad_field("to", f"at most {MAX_DAYS} days after from")
     if interval == "hour" and (last - first).days >= MAX_HOUR_DAYS:
-        raise _bad("interval", f"hour needs a range of at most {MAX_HOUR_DAYS} days")
+        raise bad_field("interval", f"hour needs a range of at most {MAX_HOUR_DAYS} days")
     assert isinstance(zone_name, str)
     return ReportRange(first, last, zone_name)

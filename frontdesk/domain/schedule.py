@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 
 from frontdesk.domain.business_hours import check_timezone
-from frontdesk.domain.chat_rules import ChatRuleError
+from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 from frontdesk.domain.text import clean_line
 
 EPOCH_MONDAY = date(2024, 1, 1)  # a Monday: week 0 of every cycle
@@ -53,15 +53,11 @@ MAX_CYCLE_WEEKS = 8
 OVERLAP_WEEKS = 106
 
 
-def _bad(field: str, message: str) -> ChatRuleError:
-    return ChatRuleError("bad_request", f"{field}: {message}", field=field)
-
-
 def _int(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise _bad(field, "must be a whole number")
+        raise bad_field(field, "must be a whole number")
     return value
 
 
@@ -72,10 +68,10 @@ def parse_weekday(value: object, field: str = "weekday") -> int:
         for day, (short, name) in enumerate(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)):
             if key in (short, name.lower()):
                 return day
-        raise _bad(field, 'must be 0-6 (0 = Monday) or "mon".."sun"')
+        raise bad_field(field, 'must be 0-6 (0 = Monday) or "mon".."sun"')
     day = _int(value, field)
     if not 0 <= day <= 6:
-        raise _bad(field, 'must be 0-6 (0 = Monday) or "mon".."sun"')
+        raise bad_field(field, 'must be 0-6 (0 = Monday) or "mon".."sun"')
     return day
 
 
@@ -84,14 +80,14 @@ def parse_start(value: object, field: str = "start") -> int:
     if isinstance(value, str):
         hh, sep, mm = value.strip().partition(":")
         if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2 or len(hh) > 2:
-            raise _bad(field, "must look like 22:00")
+            raise bad_field(field, "must look like 22:00")
         minute = int(hh) * 60 + int(mm)
         if int(hh) > 23 or int(mm) > 59:
-            raise _bad(field, f"{value} is not a time of day")
+            raise bad_field(field, f"{value} is not a time of day")
         return minute
     minute = _int(value, field)
     if not 0 <= minute < MAX_MINUTES:
-        raise _bad(field, "must look like 22:00")
+        raise bad_field(field, "must look like 22:00")
     return minute
 
 
@@ -101,28 +97,28 @@ def parse_shift(data: Mapping[str, Any], *, default_timezone: str, prefix: str =
     (weekday, start_minute, minutes, timezone, cycle_weeks, cycle_week); every error names its
     field (`prefix` + the field, e.g. "pattern[1][0].minutes")."""
     if not isinstance(data, Mapping):
-        raise _bad(prefix.rstrip(".") or "shift", "must be an object")
+        raise bad_field(prefix.rstrip(".") or "shift", "must be an object")
     for name in ("weekday", "start", "minutes"):
         if data.get(name) is None:
-            raise _bad(prefix + name, "is required")
+            raise bad_field(prefix + name, "is required")
     weekday = parse_weekday(data["weekday"], prefix + "weekday")
     start = parse_start(data["start"], prefix + "start")
     minutes = _int(data["minutes"], prefix + "minutes")
     if minutes > MAX_MINUTES:
-        raise _bad(prefix + "minutes", "a shift is at most 24 hours")
+        raise bad_field(prefix + "minutes", "a shift is at most 24 hours")
     if minutes < MIN_MINUTES:
-        raise _bad(prefix + "minutes", f"a shift is at least {MIN_MINUTES} minutes")
+        raise bad_field(prefix + "minutes", f"a shift is at least {MIN_MINUTES} minutes")
     timezone = data.get("timezone") or default_timezone
     try:
         timezone = check_timezone(timezone)
     except ChatRuleError as error:
-        raise _bad(prefix + "timezone", error.message.removeprefix("timezone: ")) from None
+        raise bad_field(prefix + "timezone", error.message.removeprefix("timezone: ")) from None
     cycle_weeks = _int(data.get("cycle_weeks", 1), prefix + "cycle_weeks")
     if not 1 <= cycle_weeks <= MAX_CYCLE_WEEKS:
-        raise _bad(prefix + "cycle_weeks", f"must be 1-{MAX_CYCLE_WEEKS}")
+        raise bad_field(prefix + "cycle_weeks", f"must be 1-{MAX_CYCLE_WEEKS}")
     cycle_week = _int(data.get("cycle_week", 0), prefix + "cycle_week")
     if not 0 <= cycle_week < cycle_weeks:
-        raise _bad(prefix + "cycle_week", f"must be 0-{cycle_weeks - 1} (less than cycle_weeks)")
+        raise bad_field(prefix + "cycle_week", f"must be 0-{cycle_weeks - 1} (less than cycle_weeks)")
     return {
         "weekday": weekday,
         "start_minute": start,
@@ -225,7 +221,7 @@ def check_no_overlap(new: ShiftSpec, existing: Sequence[ShiftSpec], *, field: st
     """A 400 naming `field` when `new` overlaps one of the agent's other shifts, saying which."""
     clash = overlapping(new, existing)
     if clash is not None:
-        raise _bad(field, f"overlaps the agent's shift on {describe(clash)}")
+        raise bad_field(field, f"overlaps the agent's shift on {describe(clash)}")
 
 
 def scheduled_per_hour(
@@ -294,31 +290,31 @@ def parse_rotation(data: Mapping[str, Any]) -> dict[str, Any]:
     per week], weeks (optional: len(pattern))}. Returns {name, weeks, pattern} with starts as
     minutes; the template's own shifts may not overlap each other (checked in UTC)."""
     if not isinstance(data, Mapping):
-        raise _bad("rotation", "must be an object")
+        raise bad_field("rotation", "must be an object")
     name = clean_line(data.get("name"), "name")
     if not 1 <= len(name) <= 100:
-        raise _bad("name", "must be 1 to 100 characters")
+        raise bad_field("name", "must be 1 to 100 characters")
     pattern = data.get("pattern")
     if not isinstance(pattern, list) or not 1 <= len(pattern) <= MAX_CYCLE_WEEKS:
-        raise _bad("pattern", f"must be a list of 1-{MAX_CYCLE_WEEKS} weeks, each a list of shifts")
+        raise bad_field("pattern", f"must be a list of 1-{MAX_CYCLE_WEEKS} weeks, each a list of shifts")
     if data.get("weeks") is not None and _int(data["weeks"], "weeks") != len(pattern):
-        raise _bad("weeks", f"must equal the pattern's number of weeks ({len(pattern)})")
+        raise bad_field("weeks", f"must equal the pattern's number of weeks ({len(pattern)})")
     clean: list[list[dict[str, int]]] = []
     for w, week in enumerate(pattern):
         if not isinstance(week, list):
-            raise _bad(f"pattern[{w}]", "must be a list of shifts")
+            raise bad_field(f"pattern[{w}]", "must be a list of shifts")
         days = []
         for s, entry in enumerate(week):
             shift = parse_shift(entry, default_timezone="UTC", prefix=f"pattern[{w}][{s}].")
             days.append({"weekday": shift["weekday"], "start": shift["start_minute"], "minutes": shift["minutes"]})
         clean.append(days)
     if not any(clean):
-        raise _bad("pattern", "has no shifts")
+        raise bad_field("pattern", "has no shifts")
     specs = rotation_shifts(clean, [0], timezone_of={0: "UTC"})
     for k, spec in enumerate(specs):
         clash = overlapping(spec, specs[k + 1 :], from_day=EPOCH_MONDAY)
         if clash is not None:
-            raise _bad("pattern", f"{describe(spec)} overlaps {describe(clash)}")
+            raise bad_field("pattern", f"{describe(spec)} overlaps {describe(clash)}")
     return {"name": name, "weeks": len(clean), "pattern": clean}
 
 

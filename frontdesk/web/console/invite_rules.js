@@ -9,6 +9,7 @@
 // docs/api.md. Rule names and messages are staff-written but still set as text (h() never
 // parses HTML); charts are drawn by plotly.js, served by this server (api/vendor.py).
 
+import { CHART_AXIS, CHART_FONT, chartDrawn, chartLibrary } from './charts.js';
 import { api, get, post } from './api.js';
 import {
   actionText, blankCondition, blockedText, CONDITIONS, DAYS, draftFromRule, dropped, FINAL_OUTCOMES, moved, newDraft, OUTCOMES,
@@ -28,27 +29,7 @@ export const INVITE_SECTIONS = [
 
 const RULES_API = '/api/v1/invitation-rules';
 
-// ===== charts (plotly.js, loaded on first use) ====================================================
-let plotly = null;
-
-/** Loads plotly.js once (a classic script that sets window.Plotly); resolves to it. */
-export function loadPlotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotly) {
-    plotly = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      s.src = '/console/vendor/plotly.min.js';
-      s.async = true;
-      s.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not start')));
-      s.onerror = () => { plotly = null; reject(new Error('Could not load the chart library.')); };
-      document.head.appendChild(s);
-    });
-  }
-  return plotly;
-}
-
-const drawn = new Set(); // chart elements plotly.js draws and listens for
-const CHART_FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
+// ===== charts (charts.js: plotly.js, loaded on first use) ========================================
 const OUTCOME_COLORS = { accepted: '#16894a', dismissed: '#d08a1e', expired: '#aab0bb', pending: '#8b95c9', blocked: '#c8372d' };
 
 /**
@@ -57,23 +38,13 @@ const OUTCOME_COLORS = { accepted: '#16894a', dismissed: '#d08a1e', expired: '#a
  * values are counts (whole-number ticks).
  */
 async function drawBars(el, { traces, summary, stacked = false, horizontal = false, integer = false, height = 260 }) {
-  el.setAttribute('role', 'img');
-  el.setAttribute('aria-label', summary);
-  el.classList.add('chart-loading');
-  let Plotly;
-  try {
-    Plotly = await loadPlotly();
-  } catch (err) {
-    el.classList.remove('chart-loading');
-    replaceChildren(el, h('p', { class: 'chart-fallback' }, icon('alert', 14), `${err.message} The figures are in the table.`));
-    return;
-  }
-  el.classList.remove('chart-loading');
+  const Plotly = await chartLibrary(el, summary, 'The figures are in the table.');
+  if (!Plotly) return;
   const data = traces.map((t) => ({
     type: 'bar', name: t.name, x: horizontal ? t.y : t.x, y: horizontal ? t.x : t.y, orientation: horizontal ? 'h' : 'v',
     marker: { color: t.color || '#4054d6' }, hovertemplate: `%{${horizontal ? 'y' : 'x'}}: %{${horizontal ? 'x' : 'y'}}<extra>${traces.length > 1 ? t.name : ''}</extra>`,
   }));
-  const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
+  const axis = CHART_AXIS;
   const categories = traces.length ? traces[0].x : [];
   const fit = Math.max(3, Math.floor((el.clientWidth || 600) / 64)); // x labels that fit side by side
   const narrow = (el.clientWidth || 600) < 520;
@@ -101,12 +72,9 @@ async function drawBars(el, { traces, summary, stacked = false, horizontal = fal
     },
   };
   if (narrow && traces.length > 1) layout.height += 24 * Math.ceil(traces.length / 2); // the legend wraps
-  for (const old of drawn) { // charts no longer on the page: drop their resize listeners
-    if (!old.isConnected) { Plotly.purge(old); drawn.delete(old); }
-  }
   replaceChildren(el);
   await Plotly.newPlot(el, data, layout, { displayModeBar: false, responsive: true });
-  drawn.add(el);
+  chartDrawn(el);
 }
 
 /** A whole tick step of 1, 2 or 5 times a power of ten, at least `raw`. */

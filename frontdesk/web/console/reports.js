@@ -5,13 +5,13 @@
 // with format=csv), and the previous period beside it. A click on a KPI, a bar or a heatmap cell
 // lists the chats behind it (GET /api/v1/reports/chats); a row opens the transcript (Archive).
 // The filter, the queries and the numbers are in data/reports.js; charts are drawn by plotly.js
-// (loadPlotly, served by this server). Names (agents, departments, visitors) are set as text: h().
+// (charts.js drawPlot, served by this server). Names (agents, departments, visitors) are set as text: h().
 
 import { api, get } from './api.js';
 import { userDepartments } from './directory.js';
 import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
 import { localTimeZone } from './hours.js';
-import { loadPlotly } from './invite_rules.js';
+import { drawPlot } from './charts.js';
 import {
   addDays, API, BETTER, csvUrl, delta, drillQuery, fmtNumber, fmtSeconds, fmtShare, fmtValue, GOAL_METRICS, goalDraft, goalErrorField,
   goalsBody, headline, heatmapGrid, plainError, plotText, PRESETS, rangeText, ReportFilter, reportsHash, reportUrl, sortRows,
@@ -23,7 +23,6 @@ const LEADS = ['admin', 'manager', 'supervisor'];
 const SERVICE_SECONDS = [5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600];
 const AGENT_TABS = ['overview', 'times', 'agents', 'heatmap', 'transfers'];
 const COLORS = { answered: '#16894a', missed: '#c8372d', dropped: '#d08a1e', previous: '#6b7280', p50: '#4054d6', p90: '#8b5cf6' };
-const FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
 const DURATIONS = [
   ['queue_wait', 'Queue wait'], ['first_response', 'First response'], ['reply', 'Reply time'],
   ['handle', 'Active handle time'], ['duration', 'Chat duration'],
@@ -129,43 +128,9 @@ function tile({ key, label, value, prev, unit, def, onClick }) {
 /** A chart box: plotly draws into it; `summary` says it in words for screen readers. */
 function chartBox(cls = '') { return h('div', { class: `rep-chart ${cls}`.trim() }); }
 
-const drawnCharts = new Set();
-
-
-async function plot(el, data, layoutIn, { summary, onClick = null } = {}) {
-  let layout = layoutIn;
-  el.setAttribute('role', 'img');
-  el.setAttribute('aria-label', summary || 'Chart');
-  el.classList.add('chart-loading');
-  let Plotly;
-  try {
-    Plotly = await loadPlotly();
-  } catch (err) {
-    el.classList.remove('chart-loading');
-    replaceChildren(el, h('p', { class: 'chart-fallback' }, icon('alert', 14), `${err.message} The figures are in the table and CSV.`));
-    return;
-  }
-  el.classList.remove('chart-loading');
-  for (const old of drawnCharts) if (!old.isConnected) { Plotly.purge(old); drawnCharts.delete(old); }
-  if (!el.isConnected) return;
-  replaceChildren(el);
-  const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
-  const cats = layout.xaxis && layout.xaxis.type === 'category' && data[0] && Array.isArray(data[0].x) ? data[0].x : null;
-  if (cats && cats.length) { // as many labels as fit side by side, never overlapping
-    const longest = Math.max(...cats.map((c) => String(c).length));
-    const fit = Math.max(2, Math.floor((el.clientWidth || 600) / (longest * 7 + 18)));
-    const every = Math.ceil(cats.length / fit);
-    const shown = cats.filter((_, i) => i % every === 0);
-    layout = { ...layout, xaxis: { tickangle: 0, ...layout.xaxis, tickmode: 'array', tickvals: shown, ticktext: shown } };
-  }
-  await Plotly.newPlot(el, data, {
-    font: FONT, margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
-    legend: { orientation: 'h', y: -0.2, x: 0 }, hovermode: 'closest', height: 280,
-    ...layout, xaxis: { ...axis, ...(layout.xaxis || {}) }, yaxis: { ...axis, rangemode: 'tozero', ...(layout.yaxis || {}) },
-  }, { displayModeBar: false, responsive: true });
-  drawnCharts.add(el);
-  el.dataset.drawn = '1';
-  if (onClick) el.on('plotly_click', (ev) => { const p = ev && ev.points && ev.points[0]; if (p) onClick(p); });
+/** A chart in its box (charts.js): y from zero, clicks to the drill-down. */
+function plot(el, data, layout, { summary, onClick = null } = {}) {
+  return drawPlot(el, data, layout, { summary, onClick, zeroBased: true });
 }
 
 // ===== answers: tolerant readers of the API's shapes ================================================

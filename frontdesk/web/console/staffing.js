@@ -5,14 +5,14 @@
 // shifts as bars in the office's time, add/edit/delete, rotations, .ics), Plans (the optimiser's
 // suggestion: its shifts, the coverage it reaches, its cost; apply or discard) and What-if (arrivals,
 // AHT by load, patience, goal → agents per hour per model). The queries, matrices, traces and form
-// checks are in data/staffing.js; charts are drawn by plotly.js (loadPlotly, served by this server)
+// checks are in data/staffing.js; charts are drawn by plotly.js (charts.js drawPlot, served by this server)
 // as on the Reports pages. Everything from the server is set as text: h().
 
 import { api, csrf, get } from './api.js';
 import { userDepartments } from './directory.js';
 import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
 import { localTimeZone, timeZones } from './hours.js';
-import { loadPlotly } from './invite_rules.js';
+import { drawPlot } from './charts.js';
 import { csvUrl, fmtNumber, fmtSeconds, fmtShare, plainError, WEEKDAYS } from './data/reports.js';
 import {
   accuracyText, beatsNaive, concurrencyPair, COVERAGE_COLORS, coverageColorscale, coverageMatrix, coverageRows,
@@ -22,7 +22,6 @@ import {
   sameEveryHour, whatifAgentHours, whatifBody, whatifRows, whatifTraces,
 } from './data/staffing.js';
 
-const FONT = { family: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif', size: 12, color: '#474d59' };
 /** What a figure means when the answer carries no definition of its own (the answers' `definitions` win). */
 const DEFS = {
   arrivals: 'Arrivals: chats started in the hour (UTC hours, drawn in the department’s time zone).',
@@ -142,35 +141,9 @@ function serverError(err, inputs, formError) {
   else showErrors({ _: err && err.field ? `${err.field}: ${plainError(err.message)}` : (err && err.message) || 'Something went wrong.' }, {}, formError);
 }
 
-const drawnCharts = new Set();
-
-async function plot(el, data, layoutIn, { summary } = {}) {
-  el.setAttribute('role', 'img');
-  el.setAttribute('aria-label', summary || 'Chart');
-  el.classList.add('chart-loading');
-  let Plotly;
-  try {
-    Plotly = await loadPlotly();
-  } catch (err) {
-    el.classList.remove('chart-loading');
-    replaceChildren(el, h('p', { class: 'chart-fallback' }, icon('alert', 14), `${err.message} The figures are in the table and CSV.`));
-    return;
-  }
-  el.classList.remove('chart-loading');
-  for (const old of drawnCharts) if (!old.isConnected) { Plotly.purge(old); drawnCharts.delete(old); }
-  if (!el.isConnected) return;
-  const target = h('div', { class: 'stf-plot' }); // the plot inside its box: `.stf-chart-x .js-plotly-plot`
-  replaceChildren(el, target);
-  const layout = layoutIn;
-  const axis = { gridcolor: '#eceef2', zerolinecolor: '#d0d4da', fixedrange: true, automargin: true };
-  await Plotly.newPlot(target, data, {
-    font: FONT, margin: { l: 8, r: 8, t: 8, b: 8 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
-    legend: { orientation: 'h', y: -0.2, x: 0 }, hovermode: 'closest', height: 280,
-    ...(el.clientWidth ? { width: el.clientWidth } : {}), // the box's width now (responsive follows it later)
-    ...layout, xaxis: { ...axis, ...(layout.xaxis || {}) }, yaxis: { ...axis, ...(layout.yaxis || {}) },
-  }, { displayModeBar: false, responsive: true });
-  drawnCharts.add(target);
-  el.dataset.drawn = '1';
+/** A chart in its box (charts.js), drawn inside `.stf-plot` at the box's width (`.stf-chart-x .js-plotly-plot`). */
+function plot(el, data, layout, { summary } = {}) {
+  return drawPlot(el, data, layout, { summary, wrapClass: 'stf-plot', fitWidth: true });
 }
 
 function chartBox(cls = '') { return h('div', { class: `rep-chart ${cls}`.trim() }); }
