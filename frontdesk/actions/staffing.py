@@ -77,8 +77,8 @@ DEFINITIONS = {
     "patience_s": "Mean patience of a waiting visitor (exponential; censored MLE over answered and abandoned waits).",
     "required": (
         "The smallest number of agents meeting the goal in the hour: chat = the chat model (up to m chats per "
-        "agent, AHT by load, abandonment); erlang_a = M/M/n+M with AHT_1; erlang_c = Erlang C with a "
-        "concurrency factor m (no abandonment)."
+        "agent, AHT by load, abandonment); erlang_a = Erlang A (M/M/n+M: abandonment) and erlang_c = Erlang C "
+        "(no abandonment), both counting an agent as m servers of AHT_m (the concurrency factor)."
     ),
     "scheduled": "Agents on shift in the hour (a half-covered hour counts 0.5), office holidays left out.",
     "online": "Time-weighted agents of the department online in the hour (past hours only).",
