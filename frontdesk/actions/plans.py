@@ -31,7 +31,7 @@ from frontdesk.actions.staffing import (
 )
 from frontdesk.clock import iso, utcnow
 from frontdesk.domain.chat_rules import ChatRuleError, bad_field
-from frontdesk.domain.ids import MAX_SMALL_ID
+from frontdesk.domain.ids import check_id
 from frontdesk.domain.schedule import WEEKDAYS, ShiftSpec, clock, describe, overlapping
 from frontdesk.domain.shift_planner import PlannerAgent, PlanResult, PlanRules, parse_rules, suggest_shifts
 from frontdesk.permissions import department_scoped, require
@@ -69,12 +69,6 @@ def _as_bad(exc: ChatRuleError) -> ChatRuleError:
     return ChatRuleError("bad_request", exc.message, field=exc.field)
 
 
-def _id(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SMALL_ID:
-        raise bad_field(field, f"must be an id from 1 to {MAX_SMALL_ID}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class PlanAsk:
     department_id: int
@@ -91,14 +85,14 @@ def check_plan_body(data: object) -> PlanAsk:
     unknown = sorted(set(data) - set(BODY_FIELDS))
     if unknown:
         raise bad_field(unknown[0], "unknown field")
-    department_id = _id(data.get("department_id"), "department_id")
+    department_id = check_id(data.get("department_id"), "department_id")
     week = data.get("week")
     if week is not None and not isinstance(week, str):
         raise bad_field("week", "must be a date YYYY-MM-DD (a Monday)")
     offices = data.get("offices")
     if not isinstance(offices, list) or not 1 <= len(offices) <= MAX_OFFICES:
         raise bad_field("offices", f"must be a list of 1 to {MAX_OFFICES} office ids")
-    office_ids = [_id(o, f"offices[{i}]") for i, o in enumerate(offices)]
+    office_ids = [check_id(o, f"offices[{i}]") for i, o in enumerate(offices)]
     if len(set(office_ids)) != len(office_ids):
         raise bad_field("offices", "lists an office twice")
     try:

@@ -18,7 +18,7 @@ from frontdesk.clock import iso, utcnow
 from frontdesk.domain.business_hours import check_timezone
 from frontdesk.domain.chat_rules import ChatRuleError, bad_field
 from frontdesk.domain.dates import parse_day
-from frontdesk.domain.ids import MAX_SMALL_ID
+from frontdesk.domain.ids import check_id
 from frontdesk.domain.schedule import (
     WEEKDAYS,
     ShiftSpec,
@@ -45,12 +45,6 @@ SHIFT_FIELDS = ("agent_id", "department_id", "weekday", "start", "minutes", "tim
 
 def _forbidden(field: str, message: str) -> ChatRuleError:
     return ChatRuleError("forbidden", f"{field}: {message}", field=field)
-
-
-def _id(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SMALL_ID:
-        raise bad_field(field, f"must be an id from 1 to {MAX_SMALL_ID}")
-    return value
 
 
 def _unknown(data: dict[str, Any], allowed: Sequence[str]) -> None:
@@ -257,7 +251,7 @@ async def do_set_holidays(*, ctx: Context, actor: AgentActor, office_id: int, ho
 async def do_set_agent_office(*, ctx: Context, actor: AgentActor, agent_id: int, office_id: object) -> dict[str, Any]:
     """The office an agent works from (None: none). Their shifts keep their own time zones."""
     require(actor.role, MANAGE)
-    office = None if office_id is None else _id(office_id, "office_id")
+    office = check_id(office_id, "office_id", optional=True)
     async with unit_of_work(ctx) as (conn, _outbox):
         if agent_id not in await schedule_store.agents(conn, [agent_id]):
             raise ChatRuleError("not_found", "No such user.")
@@ -377,8 +371,8 @@ async def do_create_shift(*, ctx: Context, actor: AgentActor, data: object) -> d
     if not isinstance(data, dict):
         raise bad_field("shift", "must be an object")
     _unknown(data, SHIFT_FIELDS)
-    agent_id = _id(data.get("agent_id"), "agent_id")
-    department_id = None if data.get("department_id") is None else _id(data["department_id"], "department_id")
+    agent_id = check_id(data.get("agent_id"), "agent_id")
+    department_id = check_id(data.get("department_id"), "department_id", optional=True)
     async with unit_of_work(ctx) as (conn, _outbox):
         agent = (await schedule_store.agents(conn, [agent_id])).get(agent_id)
         if agent is None:
@@ -408,7 +402,7 @@ async def do_update_shift(*, ctx: Context, actor: AgentActor, shift_id: int, dat
             raise ChatRuleError("not_found", "No such shift.")
         department_id = row.department_id
         if "department_id" in data:
-            department_id = None if data["department_id"] is None else _id(data["department_id"], "department_id")
+            department_id = check_id(data.get("department_id"), "department_id", optional=True)
             await _check_agent_department(conn, row.agent_id, department_id)
         merged = {
             "weekday": row.weekday,
@@ -496,10 +490,10 @@ def check_apply(data: object) -> tuple[list[int], int | None, bool]:
     agents = data.get("agents")
     if not isinstance(agents, list) or not 1 <= len(agents) <= MAX_ROTATION_AGENTS:
         raise bad_field("agents", f"must be a list of 1 to {MAX_ROTATION_AGENTS} agent ids")
-    ids = [_id(a, f"agents[{i}]") for i, a in enumerate(agents)]
+    ids = [check_id(a, f"agents[{i}]") for i, a in enumerate(agents)]
     if len(set(ids)) != len(ids):
         raise bad_field("agents", "lists an agent twice")
-    department_id = None if data.get("department_id") is None else _id(data["department_id"], "department_id")
+    department_id = check_id(data.get("department_id"), "department_id", optional=True)
     replace = data.get("replace", False)
     if not isinstance(replace, bool):
         raise bad_field("replace", "must be true or false")

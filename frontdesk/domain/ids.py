@@ -41,6 +41,8 @@ SMALL_ID_FIELDS = frozenset(
         "office_id",  # staffing (issue 15)
         "shift_id",
         "rotation_id",
+        "offices",  # staffing bodies: lists of office and agent ids (offices[0], agents[1])
+        "agents",
     }
 )
 

@@ -11,9 +11,10 @@ import { api, get } from './api.js';
 import { userDepartments } from './directory.js';
 import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
 import { localTimeZone } from './hours.js';
+import { card, chartBox, csvLink, defInfo, empty, skeleton } from './cards.js';
 import { drawPlot } from './charts.js';
 import {
-  addDays, API, BETTER, csvUrl, delta, drillQuery, fmtNumber, fmtSeconds, fmtShare, fmtValue, GOAL_METRICS, goalDraft, goalErrorField,
+  addDays, API, BETTER, delta, drillQuery, fmtNumber, fmtSeconds, fmtShare, fmtValue, GOAL_METRICS, goalDraft, goalErrorField,
   goalsBody, headline, heatmapGrid, plainError, plotText, PRESETS, rangeText, ReportFilter, reportsHash, reportUrl, sortRows,
   summaryOf, TABS, WEEKDAYS,
 } from './data/reports.js';
@@ -53,41 +54,7 @@ const KPI_DRILL = {
   chats: { outcome: 'all' }, answered: { outcome: 'answered' }, missed: { outcome: 'missed' }, dropped: { outcome: 'dropped' },
 };
 
-let uid = 0;
-const nextId = (p) => `${p}-${++uid}`;
-
 // ===== pieces ======================================================================================
-/** The (i) of a figure: its definition as a tooltip and, for screen readers, its description. */
-function defInfo(text) {
-  if (!text) return null;
-  const id = nextId('rep-def');
-  const note = h('span', { class: 'rep-def', id, role: 'note', hidden: true }, text);
-  const btn = h('button', {
-    class: 'rep-info', type: 'button', title: text, 'aria-label': 'What this means', 'aria-describedby': id, 'aria-expanded': 'false',
-    onclick: () => { note.hidden = !note.hidden; btn.setAttribute('aria-expanded', String(!note.hidden)); },
-  }, icon('info', 13));
-  return [btn, note];
-}
-
-function csvLink(url, label = 'CSV') {
-  return h('a', { class: 'rep-csv', href: csvUrl(url), download: '', title: 'Download these figures as CSV' }, icon('download', 13), label);
-}
-
-/** A card holding one figure: title, (i), CSV link, then the content. */
-function card(title, { def = null, csv = null, cls = '', extra = null } = {}, ...content) {
-  const info = defInfo(def);
-  const head = h('div', { class: 'rep-card-head' },
-    h('h3', { title: def || null }, title), info && info[0], h('span', { class: 'rep-card-tools' }, extra, csv ? csvLink(csv) : null));
-  return h('section', { class: `rep-card ${cls}`.trim() }, head, info && info[1], ...content);
-}
-
-function skeleton(n = 3) {
-  return h('div', { class: 'rep-loading', role: 'status', 'aria-label': 'Loading' },
-    h('span', { class: 'spinner' }), Array.from({ length: n }, () => h('div', { class: 'rep-skel' })));
-}
-
-function empty(text) { return h('p', { class: 'rep-empty' }, icon('info', 14), text); }
-
 function deltaEl(cur, prev, key, unit) {
   const d = delta(cur, prev, { better: BETTER[key] || 0, unit });
   if (d.tone === 'none') return h('span', { class: 'rep-delta tone-none' }, 'no figure before');
@@ -124,9 +91,6 @@ function tile({ key, label, value, prev, unit, def, onClick }) {
     : h('div', { class: 'rep-tile', dataset: { kpi: key } }, body);
   return h('div', { class: 'rep-tile-box' }, el, info);
 }
-
-/** A chart box: plotly draws into it; `summary` says it in words for screen readers. */
-function chartBox(cls = '') { return h('div', { class: `rep-chart ${cls}`.trim() }); }
 
 /** A chart in its box (charts.js): y from zero, clicks to the drill-down. */
 function plot(el, data, layout, { summary, onClick = null } = {}) {

@@ -12,8 +12,9 @@ import { api, csrf, get } from './api.js';
 import { userDepartments } from './directory.js';
 import { fullTime, h, icon, parseTime, replaceChildren } from './dom.js';
 import { localTimeZone, timeZones } from './hours.js';
+import { card as sharedCard, chartBox, csvLink, defInfo, empty, skeleton } from './cards.js';
 import { drawPlot } from './charts.js';
-import { csvUrl, fmtNumber, fmtSeconds, fmtShare, plainError, WEEKDAYS } from './data/reports.js';
+import { fmtNumber, fmtSeconds, fmtShare, plainError, WEEKDAYS } from './data/reports.js';
 import {
   accuracyText, beatsNaive, concurrencyPair, COVERAGE_COLORS, coverageColorscale, coverageMatrix, coverageRows,
   coverageSummary, DAY_NAMES, errorField, fmtCount, forecastDays, goalText, requiredTraces, forecastTraces, hhmm, mayManageStaffing, MODEL_COLORS, MODELS,
@@ -42,39 +43,9 @@ const DEFS = {
 const SHORT_MODELS = ['Chat model', 'Erlang A', 'Erlang C'];
 const SEVERITY = { optimal: 'tone-better', feasible: 'tone-neutral', infeasible: 'tone-worse' };
 
-let uid = 0;
-const nextId = (p) => `${p}-${++uid}`;
-
 // ===== pieces ======================================================================================
-function defInfo(text) {
-  if (!text) return null;
-  const id = nextId('stf-def');
-  const note = h('span', { class: 'rep-def', id, role: 'note', hidden: true }, text);
-  const btn = h('button', {
-    class: 'rep-info', type: 'button', title: text, 'aria-label': 'What this means', 'aria-describedby': id, 'aria-expanded': 'false',
-    onclick: () => { note.hidden = !note.hidden; btn.setAttribute('aria-expanded', String(!note.hidden)); },
-  }, icon('info', 13));
-  return [btn, note];
-}
-
-function csvLink(url) {
-  return h('a', { class: 'rep-csv', href: csvUrl(url), download: '', title: 'Download these figures as CSV' }, icon('download', 13), 'CSV');
-}
-
-function card(title, { def = null, csv = null, cls = '', extra = null } = {}, ...content) {
-  const info = defInfo(def);
-  return h('section', { class: `rep-card stf-card ${cls}`.trim() },
-    h('div', { class: 'rep-card-head' }, h('h3', { title: def || null }, title), info && info[0],
-      h('span', { class: 'rep-card-tools' }, extra, csv ? csvLink(csv) : null)),
-    info && info[1], ...content);
-}
-
-function skeleton(n = 2) {
-  return h('div', { class: 'rep-loading', role: 'status', 'aria-label': 'Loading' },
-    h('span', { class: 'spinner' }), Array.from({ length: n }, () => h('div', { class: 'rep-skel' })));
-}
-
-function empty(text) { return h('p', { class: 'rep-empty' }, icon('info', 14), text); }
+/** A Staffing card (cards.js card with the page's own class). */
+function card(title, opts = {}, ...content) { return sharedCard(title, { ...opts, cls: `stf-card ${opts.cls || ''}`.trim() }, ...content); }
 
 /** A figure with its label and definition (the definition is the label's tooltip and an (i)). */
 function figure(label, value, def, tone = '') {
@@ -146,7 +117,6 @@ function plot(el, data, layout, { summary } = {}) {
   return drawPlot(el, data, layout, { summary, wrapClass: 'stf-plot', fitWidth: true });
 }
 
-function chartBox(cls = '') { return h('div', { class: `rep-chart ${cls}`.trim() }); }
 
 /** The coverage heatmap of a coverage-shaped answer into `el` (7 × 24; on a narrow screen 24 rows × 7). */
 function drawCoverage(el, answer) {
@@ -315,7 +285,7 @@ export class StaffingPage {
     clearInterval(this.progressTimer);
     this.syncBar();
     this.body.setAttribute('aria-busy', 'true');
-    if (this.body.dataset.tab !== this.tab || !this.body.firstChild) replaceChildren(this.body, skeleton());
+    if (this.body.dataset.tab !== this.tab || !this.body.firstChild) replaceChildren(this.body, skeleton(2));
     else this.body.classList.add('rep-refreshing');
     this.body.dataset.tab = this.tab;
     this.pending = [];
